@@ -1,0 +1,171 @@
+import { autoRetry } from "@grammyjs/auto-retry";
+import { Bot, type Context } from "grammy";
+import type { Engine } from "../src/engine/engine.ts";
+import { COMMANDS, helpText } from "./commands.ts";
+import { createDelivery, type DeliveryLog } from "./delivery.ts";
+import { errorText } from "./error-text.ts";
+import { optional } from "./telegram-safe.ts";
+
+export interface BotOptions {
+  token: string;
+  apiRoot?: string | undefined;
+  ownerIds: readonly string[];
+  engine: Engine;
+  log: DeliveryLog & { info(obj: object, msg: string): void };
+}
+
+export interface HermesBot {
+  bot: Bot;
+  /** Resolves once the bot is polling (getMe succeeded). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  isRunning(): boolean;
+}
+
+const REFUSAL =
+  "Hi! This Hermes is a private assistant and only answers its owner. Nothing you send here is stored.";
+
+export function createBot(options: BotOptions): HermesBot {
+  const { engine, log } = options;
+  const owners = new Set(options.ownerIds);
+  const bot = new Bot(options.token, options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {});
+  // Telegram 429 (with retry_after) and 5xx are retried by grammY's own plugin; bounded so a
+  // message never waits for minutes.
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
+
+  // Access: owners have everything; everyone else gets a polite refusal and nothing is stored.
+  bot.use(async (ctx, next) => {
+    const id = ctx.from?.id;
+    if (id !== undefined && owners.has(String(id))) return next();
+    if (ctx.callbackQuery) {
+      await optional(
+        () => ctx.answerCallbackQuery({ text: "Private assistant." }),
+        log,
+        "answerCallbackQuery",
+      );
+      return;
+    }
+    if (ctx.chat?.type === "private" && ctx.message) await ctx.reply(REFUSAL);
+  });
+
+  bot.command(["start", "help"], (ctx) => ctx.reply(helpText()));
+
+  bot.command("health", async (ctx) => {
+    const lines = engine.backendStatus().map((b) => {
+      const icon =
+        b.health === "healthy" ? "🟢" : b.health === "degraded" ? "🟡" : b.health === "unknown" ? "⚪" : "🔴";
+      const err = b.health === "healthy" || !b.lastError ? "" : ` — ${b.lastError}`;
+      return `${icon} ${b.name} (${b.kind}, ${b.location}) · ${b.defaultModel} · ${b.running}/${b.concurrency} running${err}`;
+    });
+    const q = engine.queueCounts();
+    lines.push(
+      "",
+      `Queue: ${q.queued ?? 0} queued, ${q.running ?? 0} running, ${q.retrying ?? 0} retrying, ${q.pending ?? 0} waiting on others`,
+    );
+    await ctx.reply(lines.join("\n") || "No backends are configured.");
+  });
+
+  bot.command("threads", async (ctx) => {
+    const threads = await engine.recentThreads(String(ctx.from?.id), 10);
+    if (threads.length === 0) return void (await ctx.reply("No ideas yet. Send me one!"));
+    await ctx.reply(
+      threads
+        .map((t) => `${t.uuid.slice(0, 8)} · ${t.status} · ${t.draft_count} draft(s) · ${t.title}`)
+        .join("\n"),
+    );
+  });
+
+  bot.command("cancel", async (ctx) => {
+    const ref = ctx.match.trim() || undefined;
+    const result = await engine.cancel(String(ctx.from?.id), ref);
+    await ctx.reply(
+      result
+        ? `Cancelled ${result.cancelled.length} job(s) of thread ${result.thread.uuid.slice(0, 8)} (${result.thread.title}).`
+        : "Nothing is running that I could cancel.",
+    );
+  });
+
+  bot.on("message:text", async (ctx) => {
+    const text = ctx.message.text;
+    if (text.startsWith("/")) {
+      await ctx.reply("I don't know that command. /help lists the ones I have.");
+      return;
+    }
+    await submit(ctx, text);
+  });
+
+  bot.on("message", (ctx) => ctx.reply("For now I understand text only — describe your idea in words."));
+
+  async function submit(ctx: Context, text: string): Promise<void> {
+    try {
+      const result = await engine.submitIdea({
+        userId: String(ctx.from?.id),
+        chatId: String(ctx.chat?.id),
+        text,
+        source: "telegram",
+      });
+      const b = result.backend;
+      const lines = [`💡 Got it — thread ${result.shortId}: “${result.thread.title}”.`];
+      if (!b)
+        lines.push(
+          "No backend is configured, so it waits in the queue. Set OLLAMA_HOST or TALOS_URL and restart.",
+        );
+      else if (b.health === "unhealthy") {
+        lines.push(
+          `${b.name} at ${b.location} is not reachable right now. Your idea is queued and will run as soon as it is back — no need to resend.`,
+          b.name.includes("ollama")
+            ? "To fix: start Ollama (`ollama serve`) or point OLLAMA_HOST at it."
+            : "",
+        );
+      } else lines.push(`Drafting now on ${b.name} · ${b.model}. I'll send it here when it's ready.`);
+      await ctx.reply(lines.filter(Boolean).join("\n"));
+    } catch (error) {
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, "idea not accepted");
+      await ctx.reply(errorText(error));
+    }
+  }
+
+  bot.catch((err) => {
+    log.error(
+      {
+        err: err.error instanceof Error ? err.error.message : String(err.error),
+        update: err.ctx.update.update_id,
+      },
+      "bot handler failed",
+    );
+  });
+
+  const unsubscribe = engine.onEvent(createDelivery(bot.api, log));
+  let running = false;
+  let polling: Promise<void> | undefined;
+
+  return {
+    bot,
+    isRunning: () => running,
+    async start() {
+      await bot.init();
+      await optional(() => bot.api.setMyCommands(COMMANDS), log, "setMyCommands");
+      await new Promise<void>((resolve, reject) => {
+        polling = bot
+          .start({
+            drop_pending_updates: false,
+            onStart: () => {
+              running = true;
+              resolve();
+            },
+          })
+          .catch((error: unknown) => {
+            running = false;
+            log.error({ err: error instanceof Error ? error.message : String(error) }, "bot polling stopped");
+            reject(error);
+          });
+      });
+    },
+    async stop() {
+      unsubscribe();
+      if (running) await bot.stop();
+      running = false;
+      await polling?.catch(() => {});
+    },
+  };
+}

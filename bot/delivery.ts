@@ -1,0 +1,90 @@
+import { type Api, InputFile } from "grammy";
+import type { EngineEvent } from "../src/engine/engine.ts";
+import { errorCodeText } from "./error-text.ts";
+import { splitMessage } from "./split-message.ts";
+import { optional } from "./telegram-safe.ts";
+
+export interface DeliveryLog {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Beyond this many messages a draft goes as a .md document (falling back to messages). */
+const MAX_PARTS_AS_MESSAGES = 3;
+
+/**
+ * Turns engine events for Telegram threads into messages: the draft when it is ready, one notice
+ * when a job starts retrying (not one per attempt), and the final failure.
+ * Model output is sent as plain text (no parse mode), so no output can break a message.
+ */
+export function createDelivery(api: Api, log: DeliveryLog) {
+  return async ({ event, thread, shortId }: EngineEvent): Promise<void> => {
+    if (thread.source !== "telegram" || !thread.chat_id) return;
+    const chatId = thread.chat_id;
+    switch (event.type) {
+      case "started":
+        await optional(() => api.sendChatAction(chatId, "typing"), log, "sendChatAction");
+        return;
+      case "completed": {
+        const job = event.job;
+        const header = `📝 Draft ${job.job_sequence} · thread ${shortId} · ${job.backend_used ?? "?"}/${job.model_used ?? "?"}`;
+        await sendLong(
+          api,
+          chatId,
+          header,
+          job.full_result ?? "",
+          `hermes-${shortId}-draft${job.job_sequence}.md`,
+          log,
+        );
+        return;
+      }
+      case "retrying":
+        if (event.retryCount !== 1) return;
+        await api.sendMessage(
+          chatId,
+          [
+            `⏳ Thread ${shortId} is queued, not lost.`,
+            errorCodeText(event.error.code, event.error.message, event.error.userAction),
+            "It will run by itself as soon as a backend answers — you don't need to send it again.",
+          ].join("\n"),
+        );
+        return;
+      case "failed":
+        await api.sendMessage(
+          chatId,
+          [
+            `❌ Thread ${shortId} failed.`,
+            errorCodeText(event.error.code, event.error.message, event.error.userAction),
+          ].join("\n"),
+        );
+        return;
+      default:
+        return;
+    }
+  };
+}
+
+/** Sends a long text as messages split on paragraph boundaries, or as a document when very long. */
+export async function sendLong(
+  api: Api,
+  chatId: string,
+  header: string,
+  body: string,
+  fileName: string,
+  log: DeliveryLog,
+): Promise<void> {
+  const parts = splitMessage(`${header}\n\n${body}`);
+  if (parts.length > MAX_PARTS_AS_MESSAGES) {
+    const sent = await optional(
+      () =>
+        api.sendDocument(chatId, new InputFile(Buffer.from(body, "utf8"), fileName), {
+          caption: header.slice(0, 1000),
+        }),
+      log,
+      "sendDocument",
+    );
+    if (sent) return;
+  }
+  for (const part of parts) await api.sendMessage(chatId, part);
+}

@@ -1,0 +1,28 @@
+// pm2 processes. `pm2 start ecosystem.config.cjs --only hermes` on the Hermes machine,
+// `--only talos` on the machine beside Ollama. Secrets come from the environment (or an
+// env file you keep out of git), never from this file.
+module.exports = {
+  apps: [
+    {
+      name: "hermes",
+      script: "src/main.ts",
+      interpreter: "node",
+      cwd: __dirname,
+      // Hermes finishes or requeues running jobs on SIGTERM; give it time before SIGKILL.
+      kill_timeout: 15000,
+      max_memory_restart: "300M",
+      restart_delay: 2000,
+      exp_backoff_restart_delay: 1000,
+      env: { NODE_ENV: "production" },
+    },
+    {
+      name: "talos",
+      script: "agent/main.ts",
+      interpreter: "node",
+      cwd: __dirname,
+      kill_timeout: 10000,
+      restart_delay: 2000,
+      env: { NODE_ENV: "production" },
+    },
+  ],
+};

@@ -1,0 +1,240 @@
+import { randomUUID } from "node:crypto";
+import type { BackendManager } from "../backends/manager.ts";
+import type { Clock } from "../clock.ts";
+import type { SystemConfig } from "../config/system-config.ts";
+import { HermesError } from "../errors.ts";
+import { type QuickAnalysis, quickAnalyze } from "../learning/quick-analysis.ts";
+import type { QueueEvent, QueueEvents } from "../queue/events.ts";
+import type { JobQueue } from "../queue/job-queue.ts";
+import type { DispatchContext, DispatchOutcome } from "../queue/scheduler.ts";
+import type { QueueJob } from "../store/jobs-repo.ts";
+import type { ThreadRecord, ThreadsRepo } from "../store/threads-repo.ts";
+import type { PromptLibrary } from "./prompts.ts";
+import type { RateLimiter } from "./rate-limiter.ts";
+
+export type IdeaSource = "telegram" | "api" | "cli" | "external";
+
+export interface SubmitIdeaInput {
+  userId: string;
+  chatId?: string | null;
+  text: string;
+  source: IdeaSource;
+  priority?: number;
+  callbackUrl?: string | null;
+}
+
+export interface SubmitIdeaResult {
+  thread: ThreadRecord;
+  shortId: string;
+  job: QueueJob;
+  analysis: QuickAnalysis;
+  /** The backend and model the draft is expected to run on, and whether it looks reachable. */
+  backend: { name: string; model: string; health: string; location: string } | undefined;
+}
+
+/** A queue event with the thread it belongs to: what transports turn into messages. */
+export interface EngineEvent {
+  event: QueueEvent;
+  thread: ThreadRecord;
+  shortId: string;
+}
+
+export interface EngineDeps {
+  threads: ThreadsRepo;
+  queue: JobQueue;
+  queueEvents: QueueEvents;
+  backends: BackendManager;
+  config: SystemConfig;
+  prompts: PromptLibrary;
+  clock: Clock;
+  rateLimiter: RateLimiter;
+  log: { error(obj: object, msg: string): void };
+}
+
+export const shortIdOf = (uuid: string): string => uuid.slice(0, 8);
+
+/**
+ * The always-keep-moving flow, free of any transport: Telegram, HTTP and the terminal chat call
+ * the same methods and receive the same events.
+ */
+export class Engine {
+  private readonly d: EngineDeps;
+  private readonly listeners = new Set<(e: EngineEvent) => void | Promise<void>>();
+
+  constructor(deps: EngineDeps) {
+    this.d = deps;
+    deps.queueEvents.subscribe((event) => {
+      void this.relay(event);
+    });
+  }
+
+  onEvent(listener: (e: EngineEvent) => void | Promise<void>): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Saves the idea, queues draft 1 at once and returns within milliseconds. */
+  async submitIdea(input: SubmitIdeaInput): Promise<SubmitIdeaResult> {
+    const text = input.text.trim();
+    if (text === "")
+      throw new HermesError("INVALID_INPUT", "The idea is empty.", {
+        userAction: "Send a few words about what you want.",
+      });
+    const max = this.d.config.number("hermes.web.max_input_length");
+    if (text.length > max) {
+      throw new HermesError(
+        "INVALID_INPUT",
+        `The idea is ${text.length} characters long; the limit is ${max}.`,
+        {
+          details: "text",
+          userAction: `Shorten it to ${max} characters or fewer (or split it into several ideas).`,
+        },
+      );
+    }
+    const wait = this.d.rateLimiter.take(input.userId);
+    if (wait > 0) {
+      throw new HermesError("RATE_LIMITED", "You are sending ideas faster than Hermes takes them.", {
+        retryAfter: wait,
+        userAction: `Wait ${wait} s and send it again.`,
+      });
+    }
+    const analysis = quickAnalyze(text);
+    const now = new Date(this.d.clock.now()).toISOString();
+    const priority = input.priority ?? 5;
+    const thread = await this.d.threads.create({
+      uuid: randomUUID(),
+      title: analysis.title,
+      originalRequest: text,
+      ideaType: analysis.ideaType,
+      complexity: analysis.complexity,
+      priority,
+      initialClarity: analysis.clarity,
+      userId: input.userId,
+      chatId: input.chatId ?? null,
+      source: input.source,
+      callbackUrl: input.callbackUrl ?? null,
+      now,
+    });
+    const job = this.d.queue.enqueue({
+      threadId: thread.id,
+      jobSequence: 1,
+      jobType: analysis.ideaType,
+      jobSubtype: "draft",
+      priority,
+      promptTemplate: "draft",
+      promptVariables: { idea: text, idea_type: analysis.ideaType },
+      userId: input.userId,
+      achievedClarity: analysis.clarity,
+    });
+    return { thread, shortId: shortIdOf(thread.uuid), job, analysis, backend: this.d.backends.preview() };
+  }
+
+  /** The scheduler's dispatcher: renders the job's prompt and runs it through the backend manager. */
+  readonly dispatch = async (ctx: DispatchContext): Promise<DispatchOutcome> => {
+    const { job } = ctx;
+    const vars = parseVars(job.prompt_variables);
+    const template = job.prompt_template_used ?? "draft";
+    const messages = [
+      { role: "system" as const, content: this.d.prompts.template("system") },
+      { role: "user" as const, content: this.d.prompts.render(template, vars) },
+    ];
+    const started = this.d.clock.now();
+    const result = await this.d.backends.execute(
+      {
+        jobId: job.id,
+        jobType: job.job_type,
+        messages,
+        preferBackend: job.requested_backend ?? undefined,
+      },
+      ctx.signal,
+      (p) => ctx.progress(p.tokens, p.textSoFar),
+    );
+    const text = result.text.trim();
+    if (text === "")
+      throw new HermesError("BACKEND_ERROR", `${result.backend} returned an empty answer`, {
+        retryable: true,
+      });
+    return {
+      text,
+      summary: summarise(text),
+      backend: result.backend,
+      model: result.model,
+      costCents: result.costCents ?? 0,
+      executionMs: result.latencyMs || this.d.clock.now() - started,
+      fallbackUsed: result.fallbackUsed,
+    };
+  };
+
+  backendStatus() {
+    return this.d.backends.status();
+  }
+
+  queueCounts(): Record<string, number> {
+    return this.d.queue.countByStatus();
+  }
+
+  async threadByRef(ref: string, userId?: string): Promise<ThreadRecord | undefined> {
+    return this.d.threads.byRef(ref, userId);
+  }
+
+  async recentThreads(userId: string, limit = 10): Promise<ThreadRecord[]> {
+    return this.d.threads.recentForUser(userId, limit);
+  }
+
+  /** Cancels the unfinished jobs of one thread, or of the user's most recent active thread. */
+  async cancel(
+    userId: string,
+    threadRef?: string,
+  ): Promise<{ thread: ThreadRecord; cancelled: number[] } | undefined> {
+    const candidates = threadRef
+      ? [await this.d.threads.byRef(threadRef, userId)].filter((t): t is ThreadRecord => t !== undefined)
+      : await this.d.threads.recentForUser(userId, 20);
+    for (const thread of candidates) {
+      const active = this.d.queue.activeForThread(thread.id);
+      if (active.length === 0) continue;
+      const cancelled = active.flatMap((j) => this.d.queue.cancel(j.id, "cancelled by the user"));
+      return { thread, cancelled };
+    }
+    return undefined;
+  }
+
+  private async relay(event: QueueEvent): Promise<void> {
+    try {
+      let thread = await this.d.threads.byId(event.job.thread_id);
+      if (!thread) return;
+      if (event.type === "completed") {
+        const now = new Date(this.d.clock.now()).toISOString();
+        await this.d.threads.recordDraft(thread.id, event.job.result_summary ?? "", now);
+        thread = (await this.d.threads.byId(thread.id)) ?? thread;
+      }
+      if (this.listeners.size === 0) return;
+      const enriched: EngineEvent = { event, thread, shortId: shortIdOf(thread.uuid) };
+      await Promise.all([...this.listeners].map(async (l) => l(enriched)));
+    } catch (error) {
+      this.d.log.error({ err: error, jobId: event.job.id, event: event.type }, "event listener failed");
+    }
+  }
+}
+
+function parseVars(raw: string | null): Record<string, string> {
+  if (!raw) return {};
+  try {
+    const parsed = JSON.parse(raw) as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.entries(parsed).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    );
+  } catch {
+    return {};
+  }
+}
+
+/** The first paragraph, cut at a word boundary: what lists and notifications show. */
+export function summarise(text: string, max = 280): string {
+  const para =
+    text
+      .split(/\n\s*\n/)
+      .find((p) => p.trim() !== "")
+      ?.trim() ?? text.trim();
+  const flat = para.replace(/\s+/g, " ").replace(/^#+\s*/, "");
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1).replace(/\s+\S*$/, "")}…`;
+}

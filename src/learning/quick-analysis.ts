@@ -1,0 +1,82 @@
+/**
+ * The quick, heuristic first look at an idea (well under a millisecond): what kind of idea it is,
+ * how complex, and which of the five understanding slots the text already answers. It never calls
+ * a model, so the first draft never waits for it.
+ */
+export type IdeaType = "research" | "creation" | "analysis" | "decision" | "mixed";
+export const SLOTS = ["intent", "constraints", "success", "context", "scope"] as const;
+export type Slot = (typeof SLOTS)[number];
+
+export interface QuickAnalysis {
+  ideaType: IdeaType;
+  complexity: number;
+  clearSlots: Slot[];
+  clarity: number;
+  title: string;
+}
+
+const TYPE_CUES: Record<Exclude<IdeaType, "mixed">, RegExp> = {
+  research:
+    /\b(research|find out|look into|learn about|what is|what are|how does|sources?|compare .* options|survey|investigate)\b/i,
+  creation:
+    /\b(write|draft|create|build|make|design|compose|generate|plan|outline|script|app|website|story|post|email|letter)\b/i,
+  analysis:
+    /\b(analy[sz]e|review|evaluate|assess|break down|why (is|did|does)|explain|critique|audit|data)\b/i,
+  decision:
+    /\b(should i|decide|choose|choice|pick|which (one|is better)|vs\.?|versus|pros and cons|worth it)\b/i,
+};
+
+const SLOT_CUES: Record<Slot, RegExp> = {
+  intent: /\b(i want|i need|goal|so that|in order to|aim|purpose|help me)\b/i,
+  constraints:
+    /\b(budget|deadline|by (monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|next)|within|under \$?\d|max(imum)?|at most|no more than|must|can't|cannot|without)\b/i,
+  success: /\b(success|done when|measure|metric|kpi|so that|result should|outcome|good enough)\b/i,
+  context:
+    /\b(i am|i'm|we are|we're|my (team|company|job|boss|class)|background|currently|for my|audience)\b/i,
+  scope:
+    /\b(only|just|focus on|limited to|including|excluding|pages?|words?|steps?|\d+\s*(minutes?|hours?|days?|weeks?))\b/i,
+};
+
+/** Weights of the slots in the clarity score (intent matters most). */
+export const SLOT_WEIGHTS: Record<Slot, number> = {
+  intent: 0.3,
+  constraints: 0.2,
+  success: 0.2,
+  context: 0.15,
+  scope: 0.15,
+};
+
+export function quickAnalyze(text: string): QuickAnalysis {
+  const trimmed = text.trim();
+  const matched = (Object.keys(TYPE_CUES) as Exclude<IdeaType, "mixed">[]).filter((t) =>
+    TYPE_CUES[t].test(trimmed),
+  );
+  const ideaType: IdeaType =
+    matched.length === 1 ? (matched[0] as IdeaType) : matched.length === 0 ? "creation" : "mixed";
+  const clearSlots = SLOTS.filter((s) => SLOT_CUES[s].test(trimmed));
+  const words = trimmed.split(/\s+/).filter(Boolean).length;
+  const clauses = (trimmed.match(/\b(and|then|also|plus|but)\b|[,;]/gi) ?? []).length;
+  const complexity = Math.max(
+    1,
+    Math.min(10, Math.round(1 + words / 25 + clauses / 2 + (matched.length > 1 ? 1 : 0))),
+  );
+  // A short vague idea starts low; each answered slot adds its weight (a little less: cues can mislead).
+  const clarity = Math.min(1, 0.1 + clearSlots.reduce((sum, s) => sum + SLOT_WEIGHTS[s] * 0.8, 0));
+  return {
+    ideaType,
+    complexity,
+    clearSlots,
+    clarity: Math.round(clarity * 100) / 100,
+    title: makeTitle(trimmed),
+  };
+}
+
+export function makeTitle(text: string): string {
+  const firstLine =
+    text
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== "")
+      ?.trim() ?? "Untitled idea";
+  const clean = firstLine.replace(/\s+/g, " ");
+  return clean.length <= 60 ? clean : `${clean.slice(0, 57).replace(/\s+\S*$/, "")}…`;
+}

@@ -1,0 +1,46 @@
+import pino, { type DestinationStream, type Logger } from "pino";
+
+export type { Logger };
+
+export interface LogOptions {
+  level: string;
+  /** Secret values (bot token, API keys, admin token) scrubbed from every line, wherever they appear. */
+  secrets: (string | undefined)[];
+  destination?: DestinationStream;
+}
+
+/**
+ * pino with two layers of secret protection: known secret fields are redacted by path, and every
+ * serialized line is scrubbed of the secret values themselves (a token can hide inside a URL in an
+ * error message, where no path rule reaches).
+ */
+export function createLogger(options: LogOptions): Logger {
+  const secrets = options.secrets.filter((s): s is string => typeof s === "string" && s.length >= 6);
+  const scrub = (line: string): string => {
+    let out = line;
+    for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join("[REDACTED]");
+    return out;
+  };
+  return pino(
+    {
+      level: options.level,
+      base: { app: "hermes" },
+      redact: {
+        paths: [
+          "token",
+          "*.token",
+          "apiKey",
+          "*.apiKey",
+          "authorization",
+          "*.authorization",
+          "headers.authorization",
+          "*.headers.authorization",
+          "config.key",
+        ],
+        censor: "[REDACTED]",
+      },
+      hooks: { streamWrite: scrub },
+    },
+    options.destination,
+  );
+}

@@ -1,0 +1,292 @@
+import { randomUUID } from "node:crypto";
+import { type ServerType, serve } from "@hono/node-server";
+import { createBot, type HermesBot } from "../bot/create-bot.ts";
+import { BackendManager } from "./backends/manager.ts";
+import { OllamaBackend } from "./backends/ollama/ollama-backend.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { type Env, EnvError, parseEnv } from "./config/env.ts";
+import { SystemConfig } from "./config/system-config.ts";
+import { Engine } from "./engine/engine.ts";
+import { PromptLibrary } from "./engine/prompts.ts";
+import { RateLimiter } from "./engine/rate-limiter.ts";
+import { createHttpApp } from "./http/app.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { QueueEvents } from "./queue/events.ts";
+import { JobQueue } from "./queue/job-queue.ts";
+import { Scheduler } from "./queue/scheduler.ts";
+import { BackendsRepo } from "./store/backends-repo.ts";
+import { ConfigRepo } from "./store/config-repo.ts";
+import { databaseIsUsable, type HermesDatabase, openDatabase } from "./store/database.ts";
+import { JobsRepo } from "./store/jobs-repo.ts";
+import { ThreadsRepo } from "./store/threads-repo.ts";
+
+/**
+ * The composition root: the only place that wires adapters together. `startHermes` is what
+ * `npm start` runs and what end-to-end tests start in-process with fakes around it.
+ */
+export interface StartOptions {
+  env: Env;
+  clock?: Clock;
+  logger?: Logger;
+  /** Grace period for running jobs on stop before they are put back in the queue. */
+  stopGraceMs?: number;
+  /** Which transports to run (the terminal chat runs neither). Default: both. */
+  http?: boolean;
+  telegram?: boolean;
+}
+
+export interface HermesHandle {
+  engine: Engine;
+  database: HermesDatabase;
+  config: SystemConfig;
+  backends: BackendManager;
+  queue: JobQueue;
+  bot: HermesBot | undefined;
+  httpPort: number;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+const IDEAS_PER_MINUTE = 10;
+
+export async function startHermes(options: StartOptions): Promise<HermesHandle> {
+  const { env } = options;
+  const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
+  const log =
+    options.logger ??
+    createLogger({
+      level: env.HERMES_LOG_LEVEL,
+      secrets: [
+        env.TELEGRAM_BOT_TOKEN,
+        env.HERMES_ADMIN_TOKEN,
+        env.TALOS_TOKEN,
+        env.OPENROUTER_API_KEY,
+        env.OPENAI_API_KEY,
+      ],
+    });
+  const iso = () => new Date(clock.now()).toISOString();
+
+  const database = await openDatabase({ path: env.HERMES_DB_PATH, synchronous: env.HERMES_DB_SYNCHRONOUS });
+  log.info({ path: env.HERMES_DB_PATH, synchronous: env.HERMES_DB_SYNCHRONOUS }, "database ready");
+  const config = await SystemConfig.load(new ConfigRepo(database.db), () => clock.now());
+
+  // Backends: the local Ollama always (it is the default); others join in later issues' wiring.
+  const backendsRepo = new BackendsRepo(database.sqlite);
+  const events = new QueueEvents((err, event) =>
+    log.error(
+      { err: err instanceof Error ? err.message : String(err), jobId: event.job.id },
+      "queue listener failed",
+    ),
+  );
+  let queue: JobQueue | undefined;
+  const backends = new BackendManager({
+    clock,
+    healthIntervalMs: () => config.number("hermes.talos.health_check_interval") * 1000,
+    localFirst: () => config.bool("hermes.execution.local_first_enabled"),
+    stats: {
+      recordHealth: (name, h) => backendsRepo.recordHealth(name, h, iso()),
+      recordCall: (c) => backendsRepo.recordCall(c, iso()),
+    },
+    onRecovered: (name) => {
+      log.info({ backend: name }, "backend recovered; waiting jobs go now");
+      queue?.backendRecovered();
+    },
+    onUnhealthy: (name, error) => log.warn({ backend: name, error }, "backend unhealthy"),
+  });
+  const ollama = new OllamaBackend({
+    name: "ollama",
+    host: env.OLLAMA_HOST,
+    defaultTimeoutMs: config.number("talos.execution.job_timeout_seconds") * 1000,
+  });
+  backends.register(ollama, {
+    defaultModel: config.string("talos.models.default_model"),
+    concurrency: 1,
+    enabled: true,
+    location: env.OLLAMA_HOST,
+  });
+  backendsRepo.register(
+    {
+      name: "ollama",
+      type: "local",
+      enabled: true,
+      primary: true,
+      config: { host: env.OLLAMA_HOST },
+      local: true,
+    },
+    iso(),
+  );
+
+  // The durable queue and its scheduler; the engine is the dispatcher.
+  const jobsRepo = new JobsRepo(database.sqlite);
+  let engine: Engine | undefined;
+  const scheduler = new Scheduler({
+    repo: jobsRepo,
+    events,
+    clock,
+    owner: `hermes-${process.pid}-${randomUUID().slice(0, 8)}`,
+    capacity: () => backends.totalSlots(),
+    retrySettings: () => ({
+      baseDelayMs: 1000,
+      maxDelayMs: config.number("talos.execution.retry_interval") * 1000,
+      maxRetryDurationMs: config.number("hermes.talos.max_retry_duration") * 1000,
+    }),
+    dispatch: (ctx) => {
+      if (!engine) throw new Error("engine not ready");
+      return engine.dispatch(ctx);
+    },
+    log,
+  });
+  queue = new JobQueue({
+    repo: jobsRepo,
+    scheduler,
+    events,
+    clock,
+    maxQueuedJobs: () => config.number("hermes.web.max_queued_jobs"),
+    onQueueFull: (active, limit) => log.warn({ active, limit }, "queue full"),
+  });
+  engine = new Engine({
+    threads: new ThreadsRepo(database.db),
+    queue,
+    queueEvents: events,
+    backends,
+    config,
+    prompts: new PromptLibrary(),
+    clock,
+    rateLimiter: new RateLimiter(
+      () => IDEAS_PER_MINUTE,
+      60_000,
+      () => clock.now(),
+    ),
+    log,
+  });
+  events.subscribe((e) => {
+    const base = { jobId: e.job.id, threadId: e.job.thread_id };
+    if (e.type === "completed")
+      log.info({ ...base, backend: e.job.backend_used, model: e.job.model_used }, "job completed");
+    else if (e.type === "failed") log.warn({ ...base, error: e.error }, "job failed");
+    else if (e.type === "retrying")
+      log.info({ ...base, retry: e.retryCount, error: e.error.code }, "job retrying");
+  });
+
+  // Telegram, when configured.
+  let bot: HermesBot | undefined;
+  if (options.telegram === false) {
+    // The caller drives the engine itself (terminal chat).
+  } else if (env.TELEGRAM_BOT_TOKEN) {
+    bot = createBot({
+      token: env.TELEGRAM_BOT_TOKEN,
+      apiRoot: env.TELEGRAM_API_ROOT,
+      ownerIds: env.HERMES_OWNER_IDS,
+      engine,
+      log,
+    });
+    if (env.HERMES_OWNER_IDS.length === 0) {
+      log.warn({}, "HERMES_OWNER_IDS is empty: the bot will refuse everyone. Add your Telegram user id.");
+    }
+  } else {
+    log.warn(
+      {},
+      "Telegram bot is OFF: TELEGRAM_BOT_TOKEN is not set. HTTP and the job runner run anyway. " +
+        "To turn the bot on, create a bot with @BotFather, then set TELEGRAM_BOT_TOKEN and HERMES_OWNER_IDS and restart.",
+    );
+  }
+
+  // HTTP.
+  const app = createHttpApp({
+    databaseUsable: () => databaseIsUsable(database),
+    bot: () => (!bot ? "off" : bot.isRunning() ? "running" : "stopped"),
+    backends: () => backends.status(),
+    queue: () => jobsRepo.countByStatus(),
+    startedAt,
+    now: () => clock.now(),
+  });
+  const server =
+    options.http === false ? undefined : await listen(app.fetch, env.HERMES_HTTP_HOST, env.HERMES_HTTP_PORT);
+  const address = server?.address();
+  const httpPort = typeof address === "object" && address ? address.port : 0;
+  if (server)
+    log.info(
+      { url: `http://${env.HERMES_HTTP_HOST}:${httpPort}`, health: "/health" },
+      "HTTP server listening",
+    );
+
+  scheduler.start();
+  backends.startHealthChecks();
+  log.info({ backends: backends.names() }, "job runner started");
+
+  if (bot) {
+    try {
+      await bot.start();
+      log.info({ owners: env.HERMES_OWNER_IDS.length }, "Telegram bot polling");
+    } catch (error) {
+      log.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        "Telegram bot could not start (check TELEGRAM_BOT_TOKEN / TELEGRAM_API_ROOT); HTTP and the job runner keep running",
+      );
+    }
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      log.info({}, "stopping: no new work is taken");
+      await bot?.stop().catch(() => {});
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+      backends.stop();
+      await scheduler.stop(options.stopGraceMs ?? 10_000);
+      await database.close();
+      log.info({}, "stopped cleanly");
+    })();
+    return stopping;
+  };
+
+  return { engine, database, config, backends, queue, bot, httpPort, log, stop };
+}
+
+function listen(
+  fetch: Parameters<typeof serve>[0]["fetch"],
+  hostname: string,
+  port: number,
+): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    server.once("error", reject);
+  });
+}
+
+async function main(): Promise<void> {
+  let env: Env;
+  try {
+    env = parseEnv();
+  } catch (error) {
+    if (error instanceof EnvError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  let handle: HermesHandle;
+  try {
+    handle = await startHermes({ env });
+  } catch (error) {
+    process.stderr.write(
+      `Hermes could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  }
+  const shutdown = (signal: string) => {
+    handle.log.info({ signal }, "signal received");
+    handle.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        handle.log.error({ err: error instanceof Error ? error.message : String(error) }, "unclean stop");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+}
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) await main();

@@ -1,0 +1,79 @@
+import type { Clock } from "../clock.ts";
+import { HermesError } from "../errors.ts";
+import type { JobsRepo, NewJob, QueueJob } from "../store/jobs-repo.ts";
+import type { QueueEvents } from "./events.ts";
+import type { Scheduler } from "./scheduler.ts";
+
+export interface JobQueueOptions {
+  repo: JobsRepo;
+  scheduler: Scheduler;
+  events: QueueEvents;
+  clock: Clock;
+  /** `hermes.web.max_queued_jobs`, read at every enqueue so a config change applies at once. */
+  maxQueuedJobs: () => number;
+  onQueueFull?: (active: number, limit: number) => void;
+}
+
+/** The queue as the engine sees it: enqueue (bounded), cancel, look. */
+export class JobQueue {
+  private readonly o: JobQueueOptions;
+
+  constructor(options: JobQueueOptions) {
+    this.o = options;
+  }
+
+  enqueue(job: NewJob): QueueJob {
+    const limit = this.o.maxQueuedJobs();
+    const active = this.o.repo.countActive();
+    if (active >= limit) {
+      this.o.onQueueFull?.(active, limit);
+      throw new HermesError(
+        "QUEUE_FULL",
+        `The queue is full (${active} of ${limit} jobs waiting or running).`,
+        {
+          retryAfter: 60,
+          userAction: "Try again in a few minutes, or cancel something with /cancel.",
+        },
+      );
+    }
+    if (!Number.isInteger(job.priority) || job.priority < 1 || job.priority > 10) {
+      throw new HermesError("INVALID_INPUT", "Priority must be a whole number from 1 to 10.");
+    }
+    const saved = this.o.repo.enqueue(job, this.o.clock.now());
+    this.o.events.emit({ type: "queued", job: saved });
+    if (saved.status === "failed") {
+      this.o.events.emit({
+        type: "failed",
+        job: saved,
+        error: { code: "CANCELLED", message: saved.error_message ?? "a dependency failed" },
+      });
+    }
+    this.o.scheduler.wake();
+    return saved;
+  }
+
+  cancel(jobId: number, reason = "cancelled by the user"): number[] {
+    return this.o.scheduler.cancel(jobId, reason);
+  }
+
+  get(jobId: number): QueueJob | undefined {
+    return this.o.repo.get(jobId);
+  }
+
+  activeForThread(threadId: number): QueueJob[] {
+    return this.o.repo.activeForThread(threadId);
+  }
+
+  depth(): number {
+    return this.o.repo.countActive();
+  }
+
+  countByStatus(): Record<string, number> {
+    return this.o.repo.countByStatus();
+  }
+
+  /** A backend came back: retrying jobs try now instead of waiting out their backoff. */
+  backendRecovered(): void {
+    if (this.o.repo.pullRetriesForward(this.o.clock.now()) > 0) this.o.scheduler.wake();
+  }
+}

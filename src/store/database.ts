@@ -1,0 +1,97 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
+import { migrateToLatest } from "./migrator.ts";
+import type { Database } from "./schema.ts";
+
+export type SqliteHandle = BetterSqlite3.Database;
+
+export interface OpenDatabaseOptions {
+  /** File path, or ":memory:" for tests. */
+  path: string;
+  /**
+   * NORMAL (default): in WAL mode a commit is durable once the WAL is checkpointed; on power loss
+   * the last few commits may be lost, never corrupted. FULL fsyncs every commit: slower, loses nothing.
+   */
+  synchronous?: "NORMAL" | "FULL";
+  busyTimeoutMs?: number;
+}
+
+export interface HermesDatabase {
+  /** The raw handle, for the synchronous hot paths of the queue repository. */
+  sqlite: SqliteHandle;
+  db: Kysely<Database>;
+  path: string;
+  close(): Promise<void>;
+}
+
+export class DatabaseOpenError extends Error {
+  constructor(path: string, reason: string) {
+    super(
+      `Cannot use the database at ${path}: ${reason}. ` +
+        "Restore a backup (npm run restore <file>) or move the file away to start fresh.",
+    );
+    this.name = "DatabaseOpenError";
+  }
+}
+
+/** Opens (creating if needed), checks and migrates the SQLite database. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<HermesDatabase> {
+  const { path } = options;
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  let sqlite: SqliteHandle;
+  try {
+    sqlite = new BetterSqlite3(path);
+  } catch (error) {
+    throw new DatabaseOpenError(path, (error as Error).message);
+  }
+  try {
+    applyPragmas(sqlite, options);
+    checkIntegrity(sqlite, path);
+  } catch (error) {
+    sqlite.close();
+    if (error instanceof DatabaseOpenError) throw error;
+    throw new DatabaseOpenError(path, (error as Error).message);
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await migrateToLatest(db);
+  let closed = false;
+  return {
+    sqlite,
+    db,
+    path,
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Kysely's destroy closes the better-sqlite3 handle it was given.
+      await db.destroy();
+    },
+  };
+}
+
+function applyPragmas(sqlite: SqliteHandle, options: OpenDatabaseOptions): void {
+  sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  if (options.path !== ":memory:") sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma(`synchronous = ${options.synchronous ?? "NORMAL"}`);
+  sqlite.pragma("foreign_keys = ON");
+}
+
+/** quick_check is O(pages) without the index cross-checks of integrity_check: fast enough for start-up. */
+function checkIntegrity(sqlite: SqliteHandle, path: string): void {
+  const rows = sqlite.pragma("quick_check") as { quick_check: string }[];
+  const problems = rows.map((r) => r.quick_check).filter((r) => r !== "ok");
+  if (problems.length > 0) {
+    throw new DatabaseOpenError(path, `integrity check failed (${problems.slice(0, 3).join("; ")})`);
+  }
+}
+
+/** True when a trivial query succeeds: what /health reports for the database. */
+export function databaseIsUsable(handle: HermesDatabase): boolean {
+  try {
+    handle.sqlite.prepare("SELECT 1").get();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,335 @@
+import type { SqliteHandle } from "./database.ts";
+
+/**
+ * The jobs table is the queue. This repository holds its SQL and nothing else. It runs on the
+ * synchronous better-sqlite3 handle: each transition is one statement or one transaction, and a
+ * synchronous transaction cannot interleave with another in this process, so claim and settle are
+ * atomic without locks. (Kysely's async API would cost ~10× per job on this hot path.)
+ *
+ * Priority: 1–10, higher runs first; FIFO (by id) within a priority.
+ * States: pending (waiting on dependencies) → queued → running → completed | failed | cancelled,
+ * with retrying (waiting for scheduled_date) → running.
+ */
+
+export type JobStatus = "pending" | "queued" | "running" | "completed" | "failed" | "retrying" | "cancelled";
+export const FINAL_STATUSES: ReadonlySet<JobStatus> = new Set(["completed", "failed", "cancelled"]);
+
+export interface QueueJob {
+  id: number;
+  thread_id: number;
+  parent_job_id: number | null;
+  job_sequence: number;
+  job_type: string;
+  job_subtype: string | null;
+  status: JobStatus;
+  priority: number;
+  prompt_template_used: string | null;
+  prompt_variables: string | null;
+  requested_backend: string | null;
+  backend_used: string | null;
+  model_used: string | null;
+  retry_count: number;
+  max_retries: number;
+  retry_reasons: string | null;
+  error_message: string | null;
+  dependencies: string | null;
+  scheduled_date: string;
+  started_date: string | null;
+  completed_date: string | null;
+  created_date: string | null;
+  attempt: number;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  cancel_requested: number;
+  user_id: string | null;
+  full_result: string | null;
+  result_summary: string | null;
+}
+
+export interface NewJob {
+  threadId: number;
+  parentJobId?: number | null;
+  jobSequence?: number;
+  jobType: string;
+  jobSubtype?: string | null;
+  priority: number;
+  promptTemplate?: string | null;
+  promptVariables?: unknown;
+  requestedBackend?: string | null;
+  maxRetries?: number;
+  dependencies?: number[];
+  userId?: string | null;
+  requiredClarity?: number;
+  achievedClarity?: number;
+}
+
+export interface CompletionFields {
+  fullResult: string;
+  resultSummary: string;
+  backendUsed: string;
+  modelUsed: string;
+  costCents: number;
+  executionSeconds: number;
+  processingSeconds: number;
+  queueSeconds: number;
+  backendConfidence?: number;
+  fallbackUsed?: boolean;
+}
+
+export interface RetryFields {
+  at: string;
+  reason: string;
+  errorMessage: string;
+  strategy: string;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function prepareStatements(sqlite: SqliteHandle) {
+  const p = (sql: string) => sqlite.prepare(sql);
+  return {
+    insert:
+      p(`INSERT INTO jobs (thread_id, parent_job_id, job_sequence, job_type, job_subtype, status, priority,
+          prompt_template_used, prompt_variables, requested_backend, max_retries, dependencies, user_id,
+          required_clarity_level, achieved_clarity_level, scheduled_date, created_date)
+        VALUES (@thread_id, @parent_job_id, @job_sequence, @job_type, @job_subtype, @status, @priority,
+          @prompt_template_used, @prompt_variables, @requested_backend, @max_retries, @dependencies, @user_id,
+          @required_clarity_level, @achieved_clarity_level, @now, @now)`),
+    depStatus: p("SELECT id, status, error_message FROM jobs WHERE id = ?"),
+    nextReady: p(`SELECT id FROM jobs WHERE status IN ('queued','retrying') AND scheduled_date <= ?
+          AND cancel_requested = 0 ORDER BY priority DESC, id ASC LIMIT 1`),
+    claim:
+      p(`UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_owner = ?, lease_expires_at = ?,
+          started_date = ? WHERE id = ? AND status IN ('queued','retrying') RETURNING *`),
+    renew: p(`UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND attempt = ? AND status = 'running'`),
+    complete:
+      p(`UPDATE jobs SET status = 'completed', full_result = @full_result, result_summary = @result_summary,
+          backend_used = @backend_used, model_used = @model_used, cost_cents = @cost_cents,
+          execution_time_seconds = @execution, processing_time_seconds = @processing, queue_time_seconds = @queue,
+          backend_confidence = @confidence, fallback_used = @fallback, final_backend = @backend_used,
+          completed_date = @now, lease_owner = NULL, lease_expires_at = NULL, error_message = NULL
+        WHERE id = @id AND attempt = @attempt AND status = 'running'`),
+    retry: p(`UPDATE jobs SET status = 'retrying', retry_count = retry_count + 1, scheduled_date = @at,
+          retry_reasons = json_insert(coalesce(retry_reasons, '[]'), '$[#]', @reason), error_message = @message,
+          recovery_strategy = @strategy, lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = @id AND attempt = @attempt AND status = 'running'`),
+    fail: p(`UPDATE jobs SET status = 'failed', error_message = ?, completed_date = ?, lease_owner = NULL,
+          lease_expires_at = NULL WHERE id = ? AND attempt = ? AND status = 'running'`),
+    failAny: p(`UPDATE jobs SET status = 'failed', error_message = ?, completed_date = ?, lease_owner = NULL,
+          lease_expires_at = NULL WHERE id = ? AND status NOT IN ('completed','failed','cancelled')`),
+    cancel:
+      p(`UPDATE jobs SET status = 'cancelled', cancel_requested = 1, error_message = ?, completed_date = ?,
+          lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND status NOT IN ('completed','failed','cancelled')`),
+    requeue:
+      p(`UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, scheduled_date = ?
+          WHERE id = ? AND attempt = ? AND status = 'running'`),
+    expired: p(
+      `SELECT id, attempt FROM jobs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?)`,
+    ),
+    dependents: p(`SELECT DISTINCT j.id FROM jobs j, json_each(j.dependencies) d
+          WHERE j.status = 'pending' AND d.value = ?`),
+    promote: p(`UPDATE jobs SET status = 'queued', scheduled_date = ? WHERE id = ? AND status = 'pending'`),
+    get: p("SELECT * FROM jobs WHERE id = ?"),
+    nextDue: p(
+      `SELECT min(scheduled_date) AS at FROM jobs WHERE status IN ('queued','retrying') AND cancel_requested = 0`,
+    ),
+    countActive: p(
+      `SELECT count(*) AS n FROM jobs WHERE status IN ('pending','queued','retrying','running')`,
+    ),
+    countByStatus: p("SELECT status, count(*) AS n FROM jobs GROUP BY status"),
+    pullForward: p(`UPDATE jobs SET scheduled_date = ? WHERE status = 'retrying' AND scheduled_date > ?`),
+    activeForThread: p(
+      `SELECT * FROM jobs WHERE thread_id = ? AND status IN ('pending','queued','retrying','running')`,
+    ),
+    running: p(`SELECT * FROM jobs WHERE status = 'running'`),
+  };
+}
+
+export class JobsRepo {
+  private readonly sqlite: SqliteHandle;
+  private readonly s: ReturnType<typeof prepareStatements>;
+
+  constructor(sqlite: SqliteHandle) {
+    this.sqlite = sqlite;
+    this.s = prepareStatements(sqlite);
+  }
+
+  /** Inserts a job; it is 'queued' unless a dependency is unfinished ('pending'). Fails at once if a dependency already failed. */
+  enqueue(job: NewJob, nowMs: number): QueueJob {
+    const deps = job.dependencies ?? [];
+    return this.sqlite.transaction(() => {
+      let status: JobStatus = "queued";
+      let failure: string | undefined;
+      for (const depId of deps) {
+        const dep = this.s.depStatus.get(depId) as
+          | { id: number; status: JobStatus; error_message: string | null }
+          | undefined;
+        if (!dep) throw new Error(`dependency job ${depId} does not exist`);
+        if (dep.status === "failed" || dep.status === "cancelled") {
+          failure = `dependency job ${depId} ${dep.status}${dep.error_message ? `: ${dep.error_message}` : ""}`;
+        } else if (dep.status !== "completed") status = "pending";
+      }
+      const info = this.s.insert.run({
+        thread_id: job.threadId,
+        parent_job_id: job.parentJobId ?? null,
+        job_sequence: job.jobSequence ?? 1,
+        job_type: job.jobType,
+        job_subtype: job.jobSubtype ?? null,
+        status,
+        priority: job.priority,
+        prompt_template_used: job.promptTemplate ?? null,
+        prompt_variables: job.promptVariables === undefined ? null : JSON.stringify(job.promptVariables),
+        requested_backend: job.requestedBackend ?? null,
+        max_retries: job.maxRetries ?? 999999,
+        dependencies: deps.length > 0 ? JSON.stringify(deps) : null,
+        user_id: job.userId ?? null,
+        required_clarity_level: job.requiredClarity ?? 0.5,
+        achieved_clarity_level: job.achievedClarity ?? 0,
+        now: iso(nowMs),
+      });
+      const id = Number(info.lastInsertRowid);
+      if (failure !== undefined) this.s.failAny.run(failure, iso(nowMs), id);
+      return this.s.get.get(id) as QueueJob;
+    })();
+  }
+
+  /** Atomically takes the most urgent ready job and leases it to `owner`. */
+  claimNext(nowMs: number, owner: string, leaseMs: number): QueueJob | undefined {
+    const now = iso(nowMs);
+    for (;;) {
+      const row = this.s.nextReady.get(now) as { id: number } | undefined;
+      if (!row) return undefined;
+      const job = this.s.claim.get(owner, iso(nowMs + leaseMs), now, row.id) as QueueJob | undefined;
+      if (job) return job;
+    }
+  }
+
+  renewLease(id: number, attempt: number, untilMs: number): boolean {
+    return this.s.renew.run(iso(untilMs), id, attempt).changes === 1;
+  }
+
+  /** Settles a running job; false when the lease is stale (a newer attempt owns the job). */
+  complete(id: number, attempt: number, f: CompletionFields, nowMs: number): boolean {
+    return this.sqlite.transaction(() => {
+      const ok =
+        this.s.complete.run({
+          id,
+          attempt,
+          full_result: f.fullResult,
+          result_summary: f.resultSummary,
+          backend_used: f.backendUsed,
+          model_used: f.modelUsed,
+          cost_cents: Math.round(f.costCents),
+          execution: f.executionSeconds,
+          processing: f.processingSeconds,
+          queue: f.queueSeconds,
+          confidence: f.backendConfidence ?? 0,
+          fallback: f.fallbackUsed ? 1 : 0,
+          now: iso(nowMs),
+        }).changes === 1;
+      if (ok) this.promoteDependents(id, nowMs);
+      return ok;
+    })();
+  }
+
+  scheduleRetry(id: number, attempt: number, r: RetryFields): boolean {
+    return (
+      this.s.retry.run({
+        id,
+        attempt,
+        at: r.at,
+        reason: r.reason,
+        message: r.errorMessage,
+        strategy: r.strategy,
+      }).changes === 1
+    );
+  }
+
+  /** Fails a running job and, transitively, everything that depends on it. Returns the ids failed. */
+  fail(id: number, attempt: number, message: string, nowMs: number): number[] {
+    return this.sqlite.transaction(() => {
+      if (this.s.fail.run(message, iso(nowMs), id, attempt).changes !== 1) return [];
+      return [id, ...this.settleDependents(id, "failed", message, nowMs)];
+    })();
+  }
+
+  /** Cancels a job in any unfinished state and its dependents. Returns the ids cancelled. */
+  cancel(id: number, reason: string, nowMs: number): number[] {
+    return this.sqlite.transaction(() => {
+      if (this.s.cancel.run(reason, iso(nowMs), id).changes !== 1) return [];
+      return [id, ...this.settleDependents(id, "cancelled", reason, nowMs)];
+    })();
+  }
+
+  /** Puts a running job back in the queue (shutdown before it finished). */
+  requeue(id: number, attempt: number, nowMs: number): boolean {
+    return this.s.requeue.run(iso(nowMs), id, attempt).changes === 1;
+  }
+
+  /** Running jobs whose lease expired (their process died or hung) go back to the queue. Returns how many. */
+  recoverExpired(nowMs: number): number {
+    return this.sqlite.transaction(() => {
+      const rows = this.s.expired.all(iso(nowMs)) as { id: number; attempt: number }[];
+      let n = 0;
+      for (const r of rows) n += this.s.requeue.run(iso(nowMs), r.id, r.attempt).changes;
+      return n;
+    })();
+  }
+
+  /** Retrying jobs wait no longer: a backend came back. */
+  pullRetriesForward(nowMs: number): number {
+    const now = iso(nowMs);
+    return this.s.pullForward.run(now, now).changes;
+  }
+
+  get(id: number): QueueJob | undefined {
+    return this.s.get.get(id) as QueueJob | undefined;
+  }
+
+  nextDueAt(): number | undefined {
+    const row = this.s.nextDue.get() as { at: string | null };
+    return row.at === null ? undefined : Date.parse(row.at);
+  }
+
+  countActive(): number {
+    return (this.s.countActive.get() as { n: number }).n;
+  }
+
+  countByStatus(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.s.countByStatus.all() as { status: string; n: number }[]) out[r.status] = r.n;
+    return out;
+  }
+
+  activeForThread(threadId: number): QueueJob[] {
+    return this.s.activeForThread.all(threadId) as QueueJob[];
+  }
+
+  running(): QueueJob[] {
+    return this.s.running.all() as QueueJob[];
+  }
+
+  private promoteDependents(id: number, nowMs: number): void {
+    for (const { id: depId } of this.s.dependents.all(id) as { id: number }[]) {
+      const job = this.s.get.get(depId) as QueueJob;
+      const deps = JSON.parse(job.dependencies ?? "[]") as number[];
+      const allDone = deps.every(
+        (d) => (this.s.depStatus.get(d) as { status: string } | undefined)?.status === "completed",
+      );
+      if (allDone) this.s.promote.run(iso(nowMs), depId);
+    }
+  }
+
+  private settleDependents(id: number, how: "failed" | "cancelled", why: string, nowMs: number): number[] {
+    const out: number[] = [];
+    for (const { id: depId } of this.s.dependents.all(id) as { id: number }[]) {
+      const reason = `dependency job ${id} ${how}: ${why}`;
+      const changed =
+        how === "failed"
+          ? this.s.failAny.run(reason, iso(nowMs), depId).changes
+          : this.s.cancel.run(reason, iso(nowMs), depId).changes;
+      if (changed === 1) out.push(depId, ...this.settleDependents(depId, how, why, nowMs));
+    }
+    return out;
+  }
+}

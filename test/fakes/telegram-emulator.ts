@@ -1,0 +1,168 @@
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import { createServer as createNetServer } from "node:net";
+import TelegramServer from "telegram-test-api";
+
+/**
+ * The `telegram-test-api` emulator behind a small proxy that adds what real Telegram does and the
+ * emulator does not: long polling (getUpdates waits for an update instead of returning empty at
+ * once, which would make the bot spin). Everything else passes through unchanged.
+ */
+export interface BotMessage {
+  chat_id: number | string;
+  text: string;
+  reply_markup?: unknown;
+  message_id?: number;
+}
+
+export class TelegramEmulator {
+  readonly server: InstanceType<typeof TelegramServer>;
+  readonly token: string;
+  private proxy: Server | undefined;
+  private proxyPort = 0;
+  readonly calls: { method: string; ok: boolean }[] = [];
+
+  private constructor(server: InstanceType<typeof TelegramServer>, token: string) {
+    this.server = server;
+    this.token = token;
+  }
+
+  static async start(token = "123456:TEST-token-ABCDEFGHIJKLMNOPQRSTUV"): Promise<TelegramEmulator> {
+    const port = await freePort();
+    const server = new TelegramServer({ port, host: "127.0.0.1", storeTimeout: 600 });
+    await server.start();
+    const emu = new TelegramEmulator(server, token);
+    await emu.startProxy(port);
+    return emu;
+  }
+
+  /** What Hermes gets as TELEGRAM_API_ROOT. */
+  get apiRoot(): string {
+    return `http://127.0.0.1:${this.proxyPort}`;
+  }
+
+  client(userId: number, chatId = userId) {
+    return this.server.getClient(this.token, {
+      userId,
+      chatId,
+      firstName: `user${userId}`,
+      userName: `user${userId}`,
+    });
+  }
+
+  /** Messages the bot sent to a chat, oldest first. */
+  botMessages(chatId: number): BotMessage[] {
+    return this.server.storage.botMessages
+      .filter((m) => String(m.message.chat_id) === String(chatId))
+      .map((m) => ({ ...(m.message as unknown as BotMessage), message_id: m.messageId }));
+  }
+
+  async waitFor(
+    chatId: number,
+    predicate: (m: BotMessage) => boolean,
+    timeoutMs = 10_000,
+    description = "a matching bot message",
+  ): Promise<BotMessage> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.botMessages(chatId).find(predicate);
+      if (hit) return hit;
+      if (Date.now() > deadline) {
+        const seen = this.botMessages(chatId).map((m) => m.text.slice(0, 120));
+        throw new Error(`timed out waiting for ${description}; bot sent: ${JSON.stringify(seen)}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      if (!this.proxy) return resolve();
+      this.proxy.closeAllConnections();
+      this.proxy.close(() => resolve());
+    });
+    await this.server.stop();
+  }
+
+  private async startProxy(upstreamPort: number): Promise<void> {
+    this.proxy = createServer((req, res) => void this.forward(req, res, upstreamPort));
+    await new Promise<void>((resolve) => this.proxy?.listen(0, "127.0.0.1", resolve));
+    this.proxyPort = (this.proxy.address() as AddressInfo).port;
+  }
+
+  private async forward(req: IncomingMessage, res: ServerResponse, upstreamPort: number): Promise<void> {
+    const body = await readBody(req);
+    const method = (req.url ?? "").split("/").pop()?.split("?")[0] ?? "";
+    const longPoll = method === "getUpdates";
+    // Long polling, capped at 1 s so a stopping bot is never held for long.
+    const deadline = Date.now() + 1000;
+    for (;;) {
+      const upstream = await send(upstreamPort, req, body);
+      let empty = false;
+      if (longPoll) {
+        try {
+          const parsed = JSON.parse(upstream.body.toString("utf8")) as { ok: boolean; result?: unknown[] };
+          empty = parsed.ok && Array.isArray(parsed.result) && parsed.result.length === 0;
+        } catch {
+          empty = false;
+        }
+      }
+      if (!longPoll || !empty || Date.now() > deadline || res.destroyed) {
+        if (!longPoll) this.calls.push({ method, ok: upstream.status < 400 });
+        res.writeHead(upstream.status, { "content-type": upstream.contentType });
+        res.end(upstream.body);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function send(
+  port: number,
+  req: IncomingMessage,
+  body: Buffer,
+): Promise<{ status: number; contentType: string; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...req.headers, host: `127.0.0.1:${port}`, "content-length": String(body.length) };
+    const up = httpRequest({ host: "127.0.0.1", port, method: req.method, path: req.url, headers }, (r) => {
+      const chunks: Buffer[] = [];
+      r.on("data", (c: Buffer) => chunks.push(c));
+      r.on("end", () =>
+        resolve({
+          status: r.statusCode ?? 502,
+          contentType: String(r.headers["content-type"] ?? "application/json"),
+          body: Buffer.concat(chunks),
+        }),
+      );
+    });
+    up.on("error", reject);
+    up.end(body);
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,303 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { HermesError } from "../../src/errors.ts";
+import { ok, queueHarness } from "../helpers/queue-harness.ts";
+
+type H = Awaited<ReturnType<typeof queueHarness>>;
+let h: H | undefined;
+afterEach(async () => {
+  await h?.scheduler.stop(0);
+  await h?.db.close();
+  h = undefined;
+});
+
+const job = (threadId: number, extra: Partial<Parameters<H["queue"]["enqueue"]>[0]> = {}) => ({
+  threadId,
+  jobType: "creation",
+  priority: 5,
+  ...extra,
+});
+
+describe("scheduler", () => {
+  it("runs an enqueued job at once and records completion with timings", async () => {
+    h = await queueHarness();
+    h.scheduler.start();
+    const j = h.queue.enqueue(job(h.threadId));
+    await h.settle();
+    const row = h.repo.get(j.id);
+    expect(row?.status).toBe("completed");
+    expect(row?.full_result).toBe("done");
+    expect(row?.started_date).not.toBeNull();
+    expect(row?.completed_date).not.toBeNull();
+    expect(h.seen.map((e) => e.type)).toEqual(["queued", "started", "completed"]);
+  });
+
+  it("takes higher priority first and FIFO within a priority", async () => {
+    h = await queueHarness();
+    const a = h.queue.enqueue(job(h.threadId, { priority: 5 }));
+    const b = h.queue.enqueue(job(h.threadId, { priority: 9 }));
+    const c = h.queue.enqueue(job(h.threadId, { priority: 5 }));
+    const d = h.queue.enqueue(job(h.threadId, { priority: 9 }));
+    h.scheduler.start();
+    await h.settle(60);
+    expect(h.calls).toEqual([b.id, d.id, a.id, c.id]);
+  });
+
+  it("never runs more than the capacity at once", async () => {
+    h = await queueHarness({ capacity: 2 });
+    let running = 0;
+    let peak = 0;
+    const gates: (() => void)[] = [];
+    h.setBehaviour(async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise<void>((r) => gates.push(r));
+      running--;
+      return ok();
+    });
+    h.scheduler.start();
+    for (let i = 0; i < 5; i++) h.queue.enqueue(job(h.threadId));
+    await h.settle();
+    expect(running).toBe(2);
+    while (gates.length > 0) {
+      gates.shift()?.();
+      await h.settle();
+    }
+    expect(peak).toBe(2);
+    expect(h.queue.countByStatus().completed).toBe(5);
+  });
+
+  it("starts a dependent job only after its dependency completes", async () => {
+    h = await queueHarness();
+    let release: (() => void) | undefined;
+    h.setBehaviour(async (ctx) => {
+      if (ctx.job.job_sequence === 1) await new Promise<void>((r) => (release = r));
+      return ok(`seq ${ctx.job.job_sequence}`);
+    });
+    h.scheduler.start();
+    const first = h.queue.enqueue(job(h.threadId));
+    const second = h.queue.enqueue(
+      job(h.threadId, { jobSequence: 2, parentJobId: first.id, dependencies: [first.id] }),
+    );
+    expect(second.status).toBe("pending");
+    await h.settle();
+    expect(h.repo.get(second.id)?.status).toBe("pending");
+    release?.();
+    await h.settle();
+    expect(h.repo.get(first.id)?.status).toBe("completed");
+    expect(h.repo.get(second.id)?.status).toBe("completed");
+  });
+
+  it("fails dependents with a reason naming the dependency when it fails", async () => {
+    h = await queueHarness();
+    h.setBehaviour(async () => {
+      throw new HermesError("BACKEND_ERROR", "model exploded", { retryable: false });
+    });
+    const first = h.queue.enqueue(job(h.threadId));
+    const second = h.queue.enqueue(job(h.threadId, { dependencies: [first.id] }));
+    const third = h.queue.enqueue(job(h.threadId, { dependencies: [second.id] }));
+    h.scheduler.start();
+    await h.settle();
+    expect(h.repo.get(first.id)?.status).toBe("failed");
+    expect(h.repo.get(second.id)?.status).toBe("failed");
+    expect(h.repo.get(second.id)?.error_message).toContain(`dependency job ${first.id} failed`);
+    expect(h.repo.get(third.id)?.status).toBe("failed");
+    expect(h.calls).toEqual([first.id]);
+  });
+
+  it("retries a retryable error with capped exponential backoff and records why", async () => {
+    h = await queueHarness({ retry: { baseDelayMs: 1000, maxDelayMs: 4000 } });
+    let attempts = 0;
+    h.setBehaviour(async () => {
+      attempts++;
+      if (attempts <= 4) throw h?.unavailable();
+      return ok("finally");
+    });
+    h.scheduler.start();
+    const j = h.queue.enqueue(job(h.threadId));
+    await h.settle();
+    expect(h.repo.get(j.id)?.status).toBe("retrying");
+    // random() = 0.5 → delay = 0.75 × step: 750, 1500, 3000, then capped 3000.
+    const delays = [750, 1500, 3000, 3000];
+    for (const [i, d] of delays.entries()) {
+      h.clock.advance(d - 1);
+      await h.settle();
+      expect(attempts, `attempt ${i + 2} not before its backoff`).toBe(i + 1);
+      h.clock.advance(1);
+      await h.settle();
+      expect(attempts).toBe(i + 2);
+    }
+    const row = h.repo.get(j.id);
+    expect(row?.status).toBe("completed");
+    expect(row?.retry_count).toBe(4);
+    expect(JSON.parse(row?.retry_reasons ?? "[]")).toHaveLength(4);
+    expect(row?.recovery_strategy).toMatch(/backoff/);
+    // The user hears of retrying once per attempt in events; the bot only speaks on retryCount 1.
+    expect(
+      h.seen.filter((e) => e.type === "retrying").map((e) => (e.type === "retrying" ? e.retryCount : 0)),
+    ).toEqual([1, 2, 3, 4]);
+  });
+
+  it("honours a backend's Retry-After when it is longer than the backoff", async () => {
+    h = await queueHarness();
+    let attempts = 0;
+    h.setBehaviour(async () => {
+      attempts++;
+      if (attempts === 1) throw new HermesError("RATE_LIMITED", "slow down", { retryAfter: 30 });
+      return ok();
+    });
+    h.scheduler.start();
+    h.queue.enqueue(job(h.threadId));
+    await h.settle();
+    h.clock.advance(29_999);
+    await h.settle();
+    expect(attempts).toBe(1);
+    h.clock.advance(1);
+    await h.settle();
+    expect(attempts).toBe(2);
+  });
+
+  it("fails at once on a non-retryable error with its message", async () => {
+    h = await queueHarness();
+    h.setBehaviour(async () => {
+      throw new HermesError("BACKEND_ERROR", "model not found: llama9", { retryable: false });
+    });
+    h.scheduler.start();
+    const j = h.queue.enqueue(job(h.threadId));
+    await h.settle();
+    expect(h.repo.get(j.id)?.status).toBe("failed");
+    expect(h.repo.get(j.id)?.error_message).toBe("model not found: llama9");
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it("gives up when max_retry_duration has passed", async () => {
+    h = await queueHarness({
+      retry: { baseDelayMs: 1000, maxDelayMs: 60_000, maxRetryDurationMs: 10 * 60_000 },
+    });
+    h.setBehaviour(async () => {
+      throw h?.unavailable();
+    });
+    h.scheduler.start();
+    const j = h.queue.enqueue(job(h.threadId));
+    for (let i = 0; i < 40 && h.repo.get(j.id)?.status !== "failed"; i++) {
+      await h.settle();
+      h.clock.advance(60_000);
+    }
+    await h.settle();
+    const row = h.repo.get(j.id);
+    expect(row?.status).toBe("failed");
+    expect(row?.error_message).toMatch(/max_retry_duration/);
+    expect(h.seen.at(-1)?.type).toBe("failed");
+  });
+
+  it("keeps a job through an hour-long outage and completes it when the backend returns", async () => {
+    h = await queueHarness({
+      retry: { baseDelayMs: 1000, maxDelayMs: 60_000, maxRetryDurationMs: 2 * 3_600_000 },
+    });
+    let up = false;
+    h.setBehaviour(async () => {
+      if (!up) throw h?.unavailable();
+      return ok("back");
+    });
+    h.scheduler.start();
+    const j = h.queue.enqueue(job(h.threadId));
+    for (let minute = 0; minute < 60; minute++) {
+      await h.settle();
+      h.clock.advance(60_000);
+    }
+    await h.settle();
+    expect(h.repo.get(j.id)?.status).toBe("retrying");
+    const attemptsDuringOutage = h.calls.length;
+    // Capped backoff: about one attempt a minute, not a storm.
+    expect(attemptsDuringOutage).toBeLessThan(75);
+    up = true;
+    h.queue.backendRecovered();
+    await h.settle();
+    expect(h.repo.get(j.id)?.status).toBe("completed");
+  });
+
+  it("cancels a running job: its signal fires and it is never run again", async () => {
+    h = await queueHarness();
+    let aborted = false;
+    h.setBehaviour(
+      (ctx) =>
+        new Promise((_, reject) => {
+          ctx.signal.addEventListener("abort", () => {
+            aborted = true;
+            reject(ctx.signal.reason);
+          });
+        }),
+    );
+    h.scheduler.start();
+    const j = h.queue.enqueue(job(h.threadId));
+    const dependent = h.queue.enqueue(job(h.threadId, { dependencies: [j.id] }));
+    await h.settle();
+    expect(h.scheduler.isRunning(j.id)).toBe(true);
+    const ids = h.queue.cancel(j.id, "user said stop");
+    expect(aborted).toBe(true);
+    expect(ids).toEqual([j.id, dependent.id]);
+    await h.settle();
+    expect(h.repo.get(j.id)?.status).toBe("cancelled");
+    expect(h.repo.get(dependent.id)?.status).toBe("cancelled");
+    h.clock.advance(3_600_000);
+    await h.settle();
+    expect(h.calls).toEqual([j.id]);
+  });
+
+  it("rejects a completion arriving under a stale lease", async () => {
+    h = await queueHarness();
+    const j = h.queue.enqueue(job(h.threadId));
+    const claimed = h.repo.claimNext(h.clock.now(), "old-process", 6000);
+    expect(claimed?.id).toBe(j.id);
+    // The old process dies; its lease runs out and the job is claimed again by a new attempt.
+    h.clock.advance(7000);
+    expect(h.repo.recoverExpired(h.clock.now())).toBe(1);
+    const again = h.repo.claimNext(h.clock.now(), "new-process", 6000);
+    expect(again?.attempt).toBe((claimed?.attempt ?? 0) + 1);
+    const fields = {
+      fullResult: "late",
+      resultSummary: "late",
+      backendUsed: "b",
+      modelUsed: "m",
+      costCents: 0,
+      executionSeconds: 1,
+      processingSeconds: 1,
+      queueSeconds: 0,
+    };
+    expect(h.repo.complete(j.id, claimed?.attempt ?? 0, fields, h.clock.now())).toBe(false);
+    expect(
+      h.repo.complete(j.id, again?.attempt ?? 0, { ...fields, fullResult: "fresh" }, h.clock.now()),
+    ).toBe(true);
+    expect(h.repo.get(j.id)?.full_result).toBe("fresh");
+  });
+
+  it("puts running jobs back in the queue on stop, and a new scheduler runs them", async () => {
+    h = await queueHarness();
+    h.setBehaviour(
+      (ctx) =>
+        new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason))),
+    );
+    h.scheduler.start();
+    const j = h.queue.enqueue(job(h.threadId));
+    await h.settle();
+    const stopped = h.scheduler.stop(1000);
+    h.clock.advance(1000);
+    await stopped;
+    expect(h.repo.get(j.id)?.status).toBe("queued");
+  });
+
+  it("refuses a job beyond max_queued_jobs with QUEUE_FULL", async () => {
+    h = await queueHarness({ maxQueued: 2 });
+    h.queue.enqueue(job(h.threadId));
+    h.queue.enqueue(job(h.threadId));
+    expect(() => h?.queue.enqueue(job(h.threadId))).toThrowError(
+      expect.objectContaining({ code: "QUEUE_FULL" }),
+    );
+  });
+
+  it("rejects a priority outside 1–10", async () => {
+    h = await queueHarness();
+    expect(() => h?.queue.enqueue(job(h.threadId, { priority: 11 }))).toThrowError(
+      expect.objectContaining({ code: "INVALID_INPUT" }),
+    );
+  });
+});
