@@ -1,0 +1,32 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseEnv } from "../../src/config/env.ts";
+import { createLogger } from "../../src/log.ts";
+import { type HermesHandle, startHermes } from "../../src/main.ts";
+
+export const OWNER_ID = 1001;
+
+/** Starts a whole Hermes in-process on a temp database with the given environment overrides. */
+export async function startTestHermes(env: Record<string, string>, configOverrides: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "hermes-test-"));
+  const hermes: HermesHandle = await startHermes({
+    env: parseEnv({
+      HERMES_DB_PATH: join(dir, "hermes.db"),
+      HERMES_HTTP_PORT: "0",
+      HERMES_OWNER_IDS: String(OWNER_ID),
+      ...env,
+    }),
+    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent", secrets: [] }),
+    stopGraceMs: 500,
+  });
+  for (const [key, value] of Object.entries(configOverrides)) await hermes.config.set(key, value, "test", { force: true });
+  return {
+    hermes,
+    dir,
+    async stop() {
+      await hermes.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
