@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { type ServerType, serve } from "@hono/node-server";
 import { createBot, type HermesBot } from "../bot/create-bot.ts";
 import { BackendManager } from "./backends/manager.ts";
@@ -13,7 +12,7 @@ import { createHttpApp } from "./http/app.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { QueueEvents } from "./queue/events.ts";
 import { JobQueue } from "./queue/job-queue.ts";
-import { Scheduler } from "./queue/scheduler.ts";
+import { ownerId, Scheduler } from "./queue/scheduler.ts";
 import { BackendsRepo } from "./store/backends-repo.ts";
 import { ConfigRepo } from "./store/config-repo.ts";
 import { databaseIsUsable, type HermesDatabase, openDatabase } from "./store/database.ts";
@@ -124,7 +123,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     repo: jobsRepo,
     events,
     clock,
-    owner: `hermes-${process.pid}-${randomUUID().slice(0, 8)}`,
+    owner: ownerId(),
     capacity: () => backends.totalSlots(),
     retrySettings: () => ({
       baseDelayMs: 1000,

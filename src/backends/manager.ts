@@ -67,6 +67,14 @@ export interface BackendStatsPort {
   }): void;
 }
 
+/** What a person can do when a backend of this kind cannot be reached. */
+const ADVICE: Record<string, string> = {
+  ollama: "Start Ollama (`ollama serve`) or point OLLAMA_HOST at a running one.",
+  talos:
+    "Check that Talos is running on its machine (`npm run talos` or pm2) and that TALOS_URL is reachable over Tailscale.",
+  openai: "Check the API endpoint's URL and your network; the provider may be down.",
+};
+
 interface Entry {
   backend: Backend;
   settings: BackendSettings;
@@ -172,6 +180,7 @@ export class BackendManager {
   ): Promise<ExecuteResult> {
     const candidates = this.ranked(req.preferBackend).filter((e) => acceptsWork(e.health));
     if (candidates.length === 0) throw this.noneAvailable();
+    let allUnreachable = true;
     const attempted: string[] = [];
     let lastError: HermesError | undefined;
     for (const entry of candidates) {
@@ -222,9 +231,12 @@ export class BackendManager {
         if (!error.retryable) throw error;
         this.markFailure(entry, error.message);
         lastError = error;
+        if (error.code !== "BACKEND_UNAVAILABLE" && error.code !== "TALOS_UNAVAILABLE")
+          allUnreachable = false;
       }
     }
-    throw lastError ?? this.noneAvailable();
+    if (lastError && !allUnreachable) throw lastError;
+    throw this.noneAvailable(lastError);
   }
 
   async checkHealth(): Promise<void> {
@@ -308,19 +320,27 @@ export class BackendManager {
       this.o.onUnhealthy?.(entry.backend.name, error);
   }
 
-  private noneAvailable(): HermesError {
-    const down = [...this.entries.values()].filter((e) => e.settings.enabled);
-    const where = down.map((e) => `${e.backend.name} (${e.settings.location})`).join(", ");
+  /** Every enabled backend is unreachable: say where each is and what to do, per kind. */
+  private noneAvailable(lastError?: HermesError): HermesError {
+    const enabled = [...this.entries.values()].filter((e) => e.settings.enabled);
+    if (enabled.length === 0) {
+      return new HermesError("BACKEND_UNAVAILABLE", "No backend is enabled.", {
+        retryable: false,
+        userAction: "Enable a backend (set OLLAMA_HOST, TALOS_URL or an API key) and restart Hermes.",
+      });
+    }
+    const where = enabled.map((e) => `${e.backend.name} at ${e.settings.location}`).join(", ");
+    const advice = [...new Set(enabled.map((e) => ADVICE[e.backend.kind]))].join(" ");
+    const onlyTalos = enabled.every((e) => e.backend.kind === "talos");
     return new HermesError(
-      "BACKEND_UNAVAILABLE",
-      down.length === 0 ? "No backend is enabled." : `No backend is reachable right now: ${where}.`,
+      onlyTalos ? "TALOS_UNAVAILABLE" : "BACKEND_UNAVAILABLE",
+      `Cannot reach ${where}.`,
       {
+        details: lastError?.message,
         retryAfter: 10,
-        retryable: down.length > 0,
-        userAction:
-          down.length === 0
-            ? "Enable a backend (set OLLAMA_HOST, TALOS_URL or an API key) and restart Hermes."
-            : "Start the backend (for Ollama: `ollama serve`) or check OLLAMA_HOST; queued work runs as soon as one is back.",
+        retryable: true,
+        userAction: advice,
+        cause: lastError,
       },
     );
   }

@@ -17,6 +17,11 @@ export interface JobQueueOptions {
 /** The queue as the engine sees it: enqueue (bounded), cancel, look. */
 export class JobQueue {
   private readonly o: JobQueueOptions;
+  /**
+   * An upper bound on active jobs: the last exact count plus enqueues since (finishing only lowers
+   * the true count). Counting is O(active jobs), so it runs only when the bound reaches the limit.
+   */
+  private activeUpperBound = Number.POSITIVE_INFINITY;
 
   constructor(options: JobQueueOptions) {
     this.o = options;
@@ -24,7 +29,8 @@ export class JobQueue {
 
   enqueue(job: NewJob): QueueJob {
     const limit = this.o.maxQueuedJobs();
-    const active = this.o.repo.countActive();
+    if (this.activeUpperBound >= limit) this.activeUpperBound = this.o.repo.countActive();
+    const active = this.activeUpperBound;
     if (active >= limit) {
       this.o.onQueueFull?.(active, limit);
       throw new HermesError(
@@ -40,6 +46,7 @@ export class JobQueue {
       throw new HermesError("INVALID_INPUT", "Priority must be a whole number from 1 to 10.");
     }
     const saved = this.o.repo.enqueue(job, this.o.clock.now());
+    this.activeUpperBound++;
     this.o.events.emit({ type: "queued", job: saved });
     if (saved.status === "failed") {
       this.o.events.emit({

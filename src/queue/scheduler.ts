@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import type { Clock, TimerHandle } from "../clock.ts";
 import { HermesError, toHermesError } from "../errors.ts";
 import type { JobsRepo, QueueJob } from "../store/jobs-repo.ts";
@@ -29,14 +31,35 @@ export interface SchedulerOptions {
   events: QueueEvents;
   clock: Clock;
   dispatch: Dispatcher;
-  /** This process's identity; leases carry it. */
+  /** This process's identity; leases carry it (see ownerId()). */
   owner: string;
+  /** Whether the owner of a lease is certainly dead; default: same host and the pid is gone. */
+  ownerIsDead?: (owner: string) => boolean;
   /** How many jobs may run at once right now (sum of the backends' free slots). */
   capacity: () => number;
   retrySettings: () => RetrySettings;
   leaseMs?: number;
   random?: () => number;
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+/** A lease owner id: host, pid and a random part (pids are reused). */
+export function ownerId(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+/** True only when the owner ran on this host and its process no longer exists. */
+export function ownerProcessIsDead(owner: string): boolean {
+  const [host, pidText] = owner.split(":");
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
 }
 
 interface Running {
@@ -64,13 +87,17 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions) {
     // A short lease (renewed every third of it) bounds how long a crashed process's job waits: ≤ 1.5 × lease.
-    this.o = { leaseMs: 6_000, random: Math.random, ...options };
+    this.o = { leaseMs: 6_000, random: Math.random, ownerIsDead: ownerProcessIsDead, ...options };
   }
 
   start(): void {
     if (this.started) return;
     this.started = true;
-    // Jobs of a crashed process come back as soon as their (short) lease runs out.
+    // Jobs of a crashed process on this host come back at once; others when their (short) lease runs out.
+    this.o.repo.recoverOrphans(
+      this.o.clock.now(),
+      (owner) => owner !== this.o.owner && this.o.ownerIsDead(owner),
+    );
     this.o.repo.recoverExpired(this.o.clock.now());
     this.wake();
   }

@@ -31,6 +31,7 @@ export interface QueueJob {
   retry_count: number;
   max_retries: number;
   retry_reasons: string | null;
+  recovery_strategy: string | null;
   error_message: string | null;
   dependencies: string | null;
   scheduled_date: string;
@@ -96,8 +97,8 @@ function prepareStatements(sqlite: SqliteHandle) {
           @prompt_template_used, @prompt_variables, @requested_backend, @max_retries, @dependencies, @user_id,
           @required_clarity_level, @achieved_clarity_level, @now, @now)`),
     depStatus: p("SELECT id, status, error_message FROM jobs WHERE id = ?"),
-    nextReady: p(`SELECT id FROM jobs WHERE status IN ('queued','retrying') AND scheduled_date <= ?
-          AND cancel_requested = 0 ORDER BY priority DESC, id ASC LIMIT 1`),
+    nextReady: p(`SELECT id FROM jobs INDEXED BY idx_jobs_ready WHERE status IN ('queued','retrying')
+          AND scheduled_date <= ? AND cancel_requested = 0 ORDER BY priority DESC, id ASC LIMIT 1`),
     claim:
       p(`UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_owner = ?, lease_expires_at = ?,
           started_date = ? WHERE id = ? AND status IN ('queued','retrying') RETURNING *`),
@@ -142,6 +143,7 @@ function prepareStatements(sqlite: SqliteHandle) {
       `SELECT * FROM jobs WHERE thread_id = ? AND status IN ('pending','queued','retrying','running')`,
     ),
     running: p(`SELECT * FROM jobs WHERE status = 'running'`),
+    leases: p(`SELECT id, attempt, lease_owner FROM jobs WHERE status = 'running'`),
   };
 }
 
@@ -272,6 +274,22 @@ export class JobsRepo {
       const rows = this.s.expired.all(iso(nowMs)) as { id: number; attempt: number }[];
       let n = 0;
       for (const r of rows) n += this.s.requeue.run(iso(nowMs), r.id, r.attempt).changes;
+      return n;
+    })();
+  }
+
+  /**
+   * Running jobs whose owner is known to be dead (a process on this host that no longer exists) go
+   * back to the queue at once, without waiting for their lease to run out.
+   */
+  recoverOrphans(nowMs: number, isDead: (owner: string) => boolean): number {
+    return this.sqlite.transaction(() => {
+      const rows = this.s.leases.all() as { id: number; attempt: number; lease_owner: string | null }[];
+      let n = 0;
+      for (const r of rows) {
+        if (r.lease_owner !== null && isDead(r.lease_owner))
+          n += this.s.requeue.run(iso(nowMs), r.id, r.attempt).changes;
+      }
       return n;
     })();
   }

@@ -24,7 +24,7 @@ async function setup(opts: { ollamaUp: boolean }) {
       OLLAMA_HOST: `http://127.0.0.1:${ollamaPort}`,
     },
     // Short backoff cap so "Ollama comes back" is seen within a second or two.
-    { "talos.execution.retry_interval": "1" },
+    { "talos.execution.retry_interval": "1", "hermes.talos.health_check_interval": "1" },
   );
   cleanups.push(() => h.stop());
   return { tg, h, ollamaPort, ollama };
@@ -33,7 +33,9 @@ async function setup(opts: { ollamaUp: boolean }) {
 describe("Telegram walking skeleton", () => {
   it("idea → acknowledgement naming the thread and backend → draft from Ollama, all stored", async () => {
     const { tg, h, ollama } = await setup({ ollamaUp: true });
-    ollama?.setResponder((req) => ({ text: `Here is a plan for: ${req.messages.at(-1)?.content.split("Idea:\n")[1]}` }));
+    ollama?.setResponder((req) => ({
+      text: `Here is a plan for: ${req.messages.at(-1)?.content.split("Idea:\n")[1]}`,
+    }));
     const client = tg.client(OWNER_ID);
     const sentAt = Date.now();
     await client.sendMessage(client.makeMessage("Plan a weekend trip to Lisbon"));
@@ -50,13 +52,21 @@ describe("Telegram walking skeleton", () => {
     // The ack is quick even through the emulator's polling (target 200 ms; generous bound for CI).
     expect(ackMs).toBeLessThan(2000);
 
-    const thread = h.hermes.database.sqlite.prepare("SELECT * FROM idea_threads").get() as Record<string, unknown>;
+    const thread = h.hermes.database.sqlite.prepare("SELECT * FROM idea_threads").get() as Record<
+      string,
+      unknown
+    >;
     expect(thread.original_request).toBe("Plan a weekend trip to Lisbon");
     expect(String(thread.uuid).startsWith(shortId ?? "?")).toBe(true);
     expect(thread.user_id).toBe(String(OWNER_ID));
     expect(thread.draft_count).toBe(1);
     const job = h.hermes.database.sqlite.prepare("SELECT * FROM jobs").get() as Record<string, unknown>;
-    expect(job).toMatchObject({ status: "completed", job_sequence: 1, model_used: "llama3.1:8b", backend_used: "ollama" });
+    expect(job).toMatchObject({
+      status: "completed",
+      job_sequence: 1,
+      model_used: "llama3.1:8b",
+      backend_used: "ollama",
+    });
     expect(String(job.full_result)).toContain("Lisbon");
     expect(job.result_summary).toBeTruthy();
     expect(Number(job.execution_time_seconds)).toBeGreaterThanOrEqual(0);
@@ -81,13 +91,23 @@ describe("Telegram walking skeleton", () => {
     const client = tg.client(OWNER_ID);
     await client.sendMessage(client.makeMessage("Write a haiku about queues"));
     await tg.waitFor(OWNER_ID, (m) => m.text.includes("Got it"), 5000, "the acknowledgement");
-    const notice = await tg.waitFor(OWNER_ID, (m) => m.text.includes("queued, not lost"), 8000, "the queued notice");
+    const notice = await tg.waitFor(
+      OWNER_ID,
+      (m) => m.text.includes("queued, not lost"),
+      8000,
+      "the queued notice",
+    );
     expect(notice.text).toContain(`127.0.0.1:${ollamaPort}`);
     expect(notice.text).toMatch(/ollama serve|OLLAMA_HOST/);
 
     const ollama = await FakeOllama.start({ port: ollamaPort });
     cleanups.push(() => ollama.stop());
-    const draft = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 1"), 15_000, "the draft after recovery");
+    const draft = await tg.waitFor(
+      OWNER_ID,
+      (m) => m.text.startsWith("📝 Draft 1"),
+      15_000,
+      "the draft after recovery",
+    );
     expect(draft.text).toContain("haiku about queues");
     // One notice, not one per retry.
     expect(tg.botMessages(OWNER_ID).filter((m) => m.text.includes("queued, not lost"))).toHaveLength(1);

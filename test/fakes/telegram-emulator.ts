@@ -7,7 +7,8 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createServer as createNetServer } from "node:net";
-import TelegramServer from "telegram-test-api";
+// The package main re-exports this class through module.exports, which its types describe as `default`.
+import { TelegramServer } from "telegram-test-api/lib/telegramServer.js";
 
 /**
  * The `telegram-test-api` emulator behind a small proxy that adds what real Telegram does and the
@@ -22,13 +23,13 @@ export interface BotMessage {
 }
 
 export class TelegramEmulator {
-  readonly server: InstanceType<typeof TelegramServer>;
+  readonly server: TelegramServer;
   readonly token: string;
   private proxy: Server | undefined;
   private proxyPort = 0;
   readonly calls: { method: string; ok: boolean }[] = [];
 
-  private constructor(server: InstanceType<typeof TelegramServer>, token: string) {
+  private constructor(server: TelegramServer, token: string) {
     this.server = server;
     this.token = token;
   }

@@ -8,7 +8,10 @@ import { type HermesHandle, startHermes } from "../../src/main.ts";
 export const OWNER_ID = 1001;
 
 /** Starts a whole Hermes in-process on a temp database with the given environment overrides. */
-export async function startTestHermes(env: Record<string, string>, configOverrides: Record<string, string> = {}) {
+export async function startTestHermes(
+  env: Record<string, string>,
+  configOverrides: Record<string, string> = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "hermes-test-"));
   const hermes: HermesHandle = await startHermes({
     env: parseEnv({
@@ -20,7 +23,8 @@ export async function startTestHermes(env: Record<string, string>, configOverrid
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent", secrets: [] }),
     stopGraceMs: 500,
   });
-  for (const [key, value] of Object.entries(configOverrides)) await hermes.config.set(key, value, "test", { force: true });
+  for (const [key, value] of Object.entries(configOverrides))
+    await hermes.config.set(key, value, "test", { force: true });
   return {
     hermes,
     dir,

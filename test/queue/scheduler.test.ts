@@ -301,3 +301,25 @@ describe("scheduler", () => {
     );
   });
 });
+
+describe("crash recovery at start", () => {
+  it("requeues at once a job whose owner process on this host is gone; a live owner's job waits for its lease", async () => {
+    const { hostname } = await import("node:os");
+    const { spawnSync } = await import("node:child_process");
+    // A pid that certainly existed and is now gone: a child that already exited.
+    const deadPid = spawnSync(process.execPath, ["-e", "0"]).pid;
+    h = await queueHarness();
+    const orphan = h.queue.enqueue(job(h.threadId));
+    const alive = h.queue.enqueue(job(h.threadId));
+    h.repo.claimNext(h.clock.now(), `${hostname()}:${deadPid}:dead`, 6000);
+    h.repo.claimNext(h.clock.now(), `${hostname()}:${process.ppid}:alive`, 6000);
+    h.scheduler.start();
+    await h.settle();
+    expect(h.repo.get(orphan.id)?.status).toBe("completed");
+    expect(h.repo.get(alive.id)?.status).toBe("running");
+    // The lease (6 s) runs out; the sweep (every 3 s) finds it within 1.5 × the lease.
+    h.clock.advance(9001);
+    await h.settle();
+    expect(h.repo.get(alive.id)?.status).toBe("completed");
+  });
+});

@@ -642,7 +642,7 @@ function snapshot(): Record<string, unknown[]> {
 describe("migrations", () => {
   it("applies 001, 002, 003 in order on an empty database", async () => {
     const { applied } = await migrateToLatest(db);
-    expect(applied).toEqual(["001_initial_schema", "002_seed_system_config", "003_hermes_runtime"]);
+    expect(applied.slice(0, 3)).toEqual(["001_initial_schema", "002_seed_system_config", "003_hermes_runtime"]);
     expect(applied).toEqual(Object.keys(migrations));
   });
 
@@ -814,7 +814,7 @@ describe("migrations", () => {
     );
 
     const { applied } = await migrateToLatest(db);
-    expect(applied).toEqual(["002_seed_system_config", "003_hermes_runtime"]);
+    expect(applied).toEqual(Object.keys(migrations).slice(1));
 
     const thread = await db.selectFrom("idea_threads").selectAll().executeTakeFirstOrThrow();
     expect(thread).toMatchObject({
