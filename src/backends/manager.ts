@@ -178,7 +178,13 @@ export class BackendManager {
     signal: AbortSignal,
     onProgress?: (p: RunProgress) => void,
   ): Promise<ExecuteResult> {
-    const candidates = this.ranked(req.preferBackend).filter((e) => acceptsWork(e.health));
+    let candidates = this.ranked(req.preferBackend).filter((e) => acceptsWork(e.health));
+    if (candidates.length === 0) {
+      // Every circuit is open: half-open probe now, so a backend that came back is used at this
+      // retry rather than at the next periodic health check.
+      await this.checkHealth();
+      candidates = this.ranked(req.preferBackend).filter((e) => acceptsWork(e.health));
+    }
     if (candidates.length === 0) throw this.noneAvailable();
     let allUnreachable = true;
     const attempted: string[] = [];
