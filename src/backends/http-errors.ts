@@ -49,7 +49,7 @@ export function safeHost(url: string): string {
   }
 }
 
-const KEY_LIKE = /\b(?:sk|pk|rk|or)-[A-Za-z0-9_*.-]{6,}/g;
+const KEY_LIKE = /\bsk-[A-Za-z0-9_*.-]{6,}/g; // OpenAI "sk-proj-…", OpenRouter "sk-or-v1-…"
 
 /** Removes the given secrets and anything shaped like an API key (providers echo masked keys). */
 export function scrub(text: string, secrets: readonly (string | undefined)[] = []): string {

@@ -343,7 +343,6 @@ export class BackendManager {
       `Cannot reach ${where}.`,
       {
         details: lastError?.message,
-        retryAfter: 10,
         retryable: true,
         userAction: advice,
         cause: lastError,
