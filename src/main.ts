@@ -65,6 +65,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
       ],
     });
   const iso = () => new Date(clock.now()).toISOString();
+  let closing = false;
 
   const database = await openDatabase({ path: env.HERMES_DB_PATH, synchronous: env.HERMES_DB_SYNCHRONOUS });
   log.info({ path: env.HERMES_DB_PATH, synchronous: env.HERMES_DB_SYNCHRONOUS }, "database ready");
@@ -83,9 +84,14 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     clock,
     healthIntervalMs: () => config.number("hermes.talos.health_check_interval") * 1000,
     localFirst: () => config.bool("hermes.execution.local_first_enabled"),
+    // Reports that land after stop() began (a health check in flight) are dropped, not written to a closed database.
     stats: {
-      recordHealth: (name, h) => backendsRepo.recordHealth(name, h, iso()),
-      recordCall: (c) => backendsRepo.recordCall(c, iso()),
+      recordHealth: (name, h) => {
+        if (!closing) backendsRepo.recordHealth(name, h, iso());
+      },
+      recordCall: (c) => {
+        if (!closing) backendsRepo.recordCall(c, iso());
+      },
     },
     onRecovered: (name) => {
       log.info({ backend: name }, "backend recovered; waiting jobs go now");
@@ -234,6 +240,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
       if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
       backends.stop();
       await scheduler.stop(options.stopGraceMs ?? 10_000);
+      closing = true;
       await database.close();
       log.info({}, "stopped cleanly");
     })();
