@@ -2,6 +2,7 @@
 export const COMMANDS: { command: string; description: string }[] = [
   { command: "start", description: "What Hermes is and how to use it" },
   { command: "help", description: "List the commands" },
+  { command: "status", description: "What is queued and running, with cancel buttons" },
   { command: "threads", description: "Your recent ideas" },
   { command: "cancel", description: "Cancel the running work of your latest idea" },
   { command: "health", description: "Backends and their state" },

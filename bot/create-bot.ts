@@ -4,6 +4,7 @@ import type { Engine } from "../src/engine/engine.ts";
 import { COMMANDS, helpText } from "./commands.ts";
 import { createDelivery, type DeliveryLog } from "./delivery.ts";
 import { errorText } from "./error-text.ts";
+import { cancelButton, StatusLines } from "./status-line.ts";
 import { optional } from "./telegram-safe.ts";
 
 export interface BotOptions {
@@ -75,6 +76,42 @@ export function createBot(options: BotOptions): HermesBot {
     );
   });
 
+  bot.command("status", async (ctx) => {
+    const active = await engine.activeThreads(String(ctx.from?.id));
+    const q = engine.queueCounts();
+    const head = `Queue: ${q.queued ?? 0} queued, ${q.running ?? 0} running, ${q.retrying ?? 0} waiting to retry.`;
+    if (active.length === 0) return void (await ctx.reply(`${head}\nNothing of yours is in progress.`));
+    await ctx.reply(head);
+    for (const { thread, jobs } of active.slice(0, 10)) {
+      for (const job of jobs) {
+        await ctx.reply(
+          `${thread.uuid.slice(0, 8)} · draft ${job.job_sequence} · ${job.status} · ${thread.title}`,
+          {
+            reply_markup: cancelButton(job.id),
+          },
+        );
+      }
+    }
+  });
+
+  bot.callbackQuery(/^cancel:(\d+)$/, async (ctx) => {
+    const jobId = Number(ctx.match[1]);
+    try {
+      const ids = await engine.cancelJob(String(ctx.from.id), jobId);
+      await optional(
+        () => ctx.answerCallbackQuery({ text: ids.length > 0 ? "Cancelled." : "It had already finished." }),
+        log,
+        "answerCallbackQuery",
+      );
+    } catch (error) {
+      await optional(
+        () => ctx.answerCallbackQuery({ text: errorText(error).slice(0, 190) }),
+        log,
+        "answerCallbackQuery",
+      );
+    }
+  });
+
   bot.command("cancel", async (ctx) => {
     const ref = ctx.match.trim() || undefined;
     const result = await engine.cancel(String(ctx.from?.id), ref);
@@ -118,7 +155,9 @@ export function createBot(options: BotOptions): HermesBot {
             : "",
         );
       } else lines.push(`Drafting now on ${b.name} · ${b.model}. I'll send it here when it's ready.`);
-      await ctx.reply(lines.filter(Boolean).join("\n"));
+      const base = lines.filter(Boolean).join("\n");
+      const ack = await ctx.reply(base, { reply_markup: cancelButton(result.job.id) });
+      statusLines.register(result.job.id, String(ack.chat.id), ack.message_id, base);
     } catch (error) {
       log.warn({ err: error instanceof Error ? error.message : String(error) }, "idea not accepted");
       await ctx.reply(errorText(error));
@@ -135,7 +174,12 @@ export function createBot(options: BotOptions): HermesBot {
     );
   });
 
-  const unsubscribe = engine.onEvent(createDelivery(bot.api, log));
+  const statusLines = new StatusLines(bot.api, log);
+  const deliver = createDelivery(bot.api, log);
+  const unsubscribe = engine.onEvent(async (e) => {
+    statusLines.onEvent(e);
+    await deliver(e);
+  });
   let running = false;
   let polling: Promise<void> | undefined;
 

@@ -198,6 +198,23 @@ export class Engine {
     return undefined;
   }
 
+  /** Cancels one job (and its dependents) if it belongs to the user. */
+  async cancelJob(userId: string, jobId: number): Promise<number[]> {
+    const job = this.d.queue.get(jobId);
+    if (!job) throw new HermesError("NOT_FOUND", "There is no such job.");
+    const thread = await this.d.threads.byId(job.thread_id);
+    if (!thread || thread.user_id !== userId) throw new HermesError("NOT_FOUND", "There is no such job.");
+    return this.d.queue.cancel(jobId, "cancelled by the user");
+  }
+
+  /** The user's threads that still have unfinished work, with those jobs. */
+  async activeThreads(userId: string, limit = 20): Promise<{ thread: ThreadRecord; jobs: QueueJob[] }[]> {
+    const recent = await this.d.threads.recentForUser(userId, limit);
+    return recent
+      .map((thread) => ({ thread, jobs: this.d.queue.activeForThread(thread.id) }))
+      .filter((t) => t.jobs.length > 0);
+  }
+
   private async relay(event: QueueEvent): Promise<void> {
     try {
       let thread = await this.d.threads.byId(event.job.thread_id);

@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeOllama } from "../fakes/fake-ollama.ts";
+import { TelegramEmulator } from "../fakes/telegram-emulator.ts";
+import { OWNER_ID, startTestHermes } from "../helpers/hermes-harness.ts";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+async function setup() {
+  const tg = await TelegramEmulator.start();
+  cleanups.push(() => tg.stop());
+  const ollama = await FakeOllama.start();
+  cleanups.push(() => ollama.stop());
+  // Slow enough that the job is mid-stream while we look at it and press Cancel.
+  ollama.setResponder(() => ({ chunks: Array.from({ length: 200 }, (_, i) => `t${i} `), chunkDelayMs: 30 }));
+  const h = await startTestHermes({
+    TELEGRAM_BOT_TOKEN: tg.token,
+    TELEGRAM_API_ROOT: tg.apiRoot,
+    OLLAMA_HOST: ollama.url,
+  });
+  cleanups.push(() => h.stop());
+  return { tg, ollama, h };
+}
+
+type Markup = { inline_keyboard: { text: string; callback_data: string }[][] };
+
+describe("status line and cancellation in Telegram", () => {
+  it("the acknowledgement carries a Cancel button; pressing it aborts the backend request and no draft comes", async () => {
+    const { tg, ollama, h } = await setup();
+    const client = tg.client(OWNER_ID);
+    await client.sendMessage(client.makeMessage("Draft a long essay on tides"));
+    const ack = await tg.waitFor(OWNER_ID, (m) => m.text.includes("Got it"), 5000, "ack");
+    const button = (ack.reply_markup as Markup).inline_keyboard[0]?.[0];
+    expect(button?.text).toContain("Cancel");
+    await tg.waitFor(OWNER_ID, () => ollama.inFlight() === 1, 5000, "the job to stream");
+    // The status line was edited to show progress.
+    await tg.waitFor(
+      OWNER_ID,
+      (m) => m.message_id === ack.message_id && /Drafting/.test(m.text),
+      5000,
+      "a status edit",
+    );
+
+    const press = client.makeCallbackQuery(button?.callback_data ?? "", {
+      message: { message_id: ack.message_id, chat: { id: OWNER_ID, type: "private" } } as never,
+    });
+    const pressedAt = Date.now();
+    await client.sendCallback(press);
+    await tg.waitFor(
+      OWNER_ID,
+      (m) => m.message_id === ack.message_id && m.text.includes("Cancelled"),
+      5000,
+      "status: cancelled",
+    );
+    expect(Date.now() - pressedAt).toBeLessThan(3000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ollama.abortedCount()).toBe(1);
+    const job = h.hermes.database.sqlite.prepare("SELECT status FROM jobs").get() as { status: string };
+    expect(job.status).toBe("cancelled");
+    expect(tg.botMessages(OWNER_ID).some((m) => m.text.startsWith("📝 Draft"))).toBe(false);
+  });
+
+  it("/status lists work in progress with cancel buttons; /cancel cancels the latest", async () => {
+    const { tg, ollama, h } = await setup();
+    const client = tg.client(OWNER_ID);
+    await client.sendMessage(client.makeMessage("Outline a board game about trains"));
+    await tg.waitFor(OWNER_ID, (m) => m.text.includes("Got it"), 5000, "ack");
+    await tg.waitFor(OWNER_ID, () => ollama.inFlight() === 1, 5000, "the job to stream");
+    await client.sendCommand(client.makeCommand("/status"));
+    const line = await tg.waitFor(OWNER_ID, (m) => /draft 1 · running/.test(m.text), 5000, "status line");
+    expect((line.reply_markup as Markup).inline_keyboard[0]?.[0]?.callback_data).toMatch(/^cancel:\d+$/);
+    await client.sendCommand(client.makeCommand("/cancel"));
+    await tg.waitFor(OWNER_ID, (m) => /Cancelled 1 job/.test(m.text), 5000, "cancel confirmation");
+    const job = h.hermes.database.sqlite.prepare("SELECT status FROM jobs").get() as { status: string };
+    expect(job.status).toBe("cancelled");
+  });
+
+  it("someone else cannot cancel the owner's job by forging a callback", async () => {
+    const { tg, h } = await setup();
+    const client = tg.client(OWNER_ID);
+    await client.sendMessage(client.makeMessage("Plan a garden"));
+    const ack = await tg.waitFor(OWNER_ID, (m) => m.text.includes("Got it"), 5000, "ack");
+    const data = (ack.reply_markup as Markup).inline_keyboard[0]?.[0]?.callback_data ?? "";
+    const stranger = tg.client(777);
+    await stranger.sendCallback(stranger.makeCallbackQuery(data));
+    await new Promise((r) => setTimeout(r, 500));
+    const job = h.hermes.database.sqlite.prepare("SELECT status FROM jobs").get() as { status: string };
+    expect(job.status).not.toBe("cancelled");
+  });
+});
