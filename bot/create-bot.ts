@@ -21,6 +21,8 @@ export interface HermesBot {
   start(): Promise<void>;
   stop(): Promise<void>;
   isRunning(): boolean;
+  /** Sends a text to every owner's private chat (alerts). Throws only if no owner got it. */
+  notifyOwners(text: string): Promise<void>;
 }
 
 const REFUSAL =
@@ -186,6 +188,12 @@ export function createBot(options: BotOptions): HermesBot {
   return {
     bot,
     isRunning: () => running,
+    async notifyOwners(text: string) {
+      const results = await Promise.allSettled([...owners].map((id) => bot.api.sendMessage(id, text)));
+      if (results.length > 0 && results.every((r) => r.status === "rejected")) {
+        throw new Error("no owner could be reached");
+      }
+    },
     async start() {
       await bot.init();
       await optional(() => bot.api.setMyCommands(COMMANDS), log, "setMyCommands");

@@ -10,9 +10,11 @@ import { PromptLibrary } from "./engine/prompts.ts";
 import { RateLimiter } from "./engine/rate-limiter.ts";
 import { createHttpApp } from "./http/app.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { Notifier } from "./notify/notifier.ts";
 import { QueueEvents } from "./queue/events.ts";
 import { JobQueue } from "./queue/job-queue.ts";
 import { ownerId, Scheduler } from "./queue/scheduler.ts";
+import { AlertLogRepo } from "./store/alert-log-repo.ts";
 import { BackendsRepo } from "./store/backends-repo.ts";
 import { ConfigRepo } from "./store/config-repo.ts";
 import { databaseIsUsable, type HermesDatabase, openDatabase } from "./store/database.ts";
@@ -43,6 +45,7 @@ export interface HermesHandle {
   bot: HermesBot | undefined;
   httpPort: number;
   log: Logger;
+  notifier: Notifier;
   stop(): Promise<void>;
 }
 
@@ -71,6 +74,14 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
   log.info({ path: env.HERMES_DB_PATH, synchronous: env.HERMES_DB_SYNCHRONOUS }, "database ready");
   const config = await SystemConfig.load(new ConfigRepo(database.db), () => clock.now());
 
+  const notifier = new Notifier({
+    log: new AlertLogRepo(database.sqlite),
+    clock,
+    enabledTypes: () => config.strings("hermes.notifications.alert_types"),
+    cooldownMinutes: () => config.number("hermes.notifications.cooldown_minutes"),
+    logger: log,
+  });
+
   // Backends: the local Ollama always (it is the default); others join in later issues' wiring.
   const backendsRepo = new BackendsRepo(database.sqlite);
   const events = new QueueEvents((err, event) =>
@@ -97,7 +108,14 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
       log.info({ backend: name }, "backend recovered; waiting jobs go now");
       queue?.backendRecovered();
     },
-    onUnhealthy: (name, error) => log.warn({ backend: name, error }, "backend unhealthy"),
+    onUnhealthy: (name, error) => {
+      const kind = backends.status().find((b) => b.name === name)?.kind;
+      void notifier.alert(
+        kind === "talos" ? "talos_down" : "backend_down",
+        name,
+        `${name} stopped answering: ${error}\nJobs wait in the queue and run when it is back.`,
+      );
+    },
   });
   const ollama = new OllamaBackend({
     name: "ollama",
@@ -148,7 +166,12 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     events,
     clock,
     maxQueuedJobs: () => config.number("hermes.web.max_queued_jobs"),
-    onQueueFull: (active, limit) => log.warn({ active, limit }, "queue full"),
+    onQueueFull: (active, limit) =>
+      void notifier.alert(
+        "queue_full",
+        "queue",
+        `The queue is full (${active} of ${limit}); new ideas are refused until it drains.`,
+      ),
   });
   engine = new Engine({
     threads: new ThreadsRepo(database.db),
@@ -169,8 +192,16 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     const base = { jobId: e.job.id, threadId: e.job.thread_id };
     if (e.type === "completed")
       log.info({ ...base, backend: e.job.backend_used, model: e.job.model_used }, "job completed");
-    else if (e.type === "failed") log.warn({ ...base, error: e.error }, "job failed");
-    else if (e.type === "retrying")
+    else if (e.type === "failed") {
+      log.warn({ ...base, error: e.error }, "job failed");
+      if (e.error.code !== "CANCELLED") {
+        void notifier.alert(
+          "job_failure",
+          `thread-${e.job.thread_id}`,
+          `Job ${e.job.id} failed: ${e.error.message}`,
+        );
+      }
+    } else if (e.type === "retrying")
       log.info({ ...base, retry: e.retryCount, error: e.error.code }, "job retrying");
   });
 
@@ -186,6 +217,8 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
       engine,
       log,
     });
+    const b = bot;
+    notifier.connect((text) => b.notifyOwners(text));
     if (env.HERMES_OWNER_IDS.length === 0) {
       log.warn({}, "HERMES_OWNER_IDS is empty: the bot will refuse everyone. Add your Telegram user id.");
     }
@@ -247,7 +280,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     return stopping;
   };
 
-  return { engine, database, config, backends, queue, bot, httpPort, log, stop };
+  return { engine, database, config, backends, queue, bot, httpPort, log, notifier, stop };
 }
 
 function listen(

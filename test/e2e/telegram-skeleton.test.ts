@@ -124,4 +124,28 @@ describe("Telegram walking skeleton", () => {
     await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 1"), 10_000, "the draft");
     expect(tg.calls.some((c) => c.method === "setMyCommands" && !c.ok)).toBe(true);
   });
+
+  it("a job that cannot succeed fails at once with a clear message, and the owner gets one job_failure alert", async () => {
+    const { tg, h, ollama } = await setup({ ollamaUp: true });
+    await h.hermes.config.set("talos.models.default_model", "no-such-model:1b", "test");
+    ollama?.setModels(["no-such-model:1b"]);
+    // The model vanished between the model list and the call: Ollama answers 404.
+    ollama?.setModels([]);
+    const client = tg.client(OWNER_ID);
+    await client.sendMessage(client.makeMessage("Write a limerick"));
+    const failed = await tg.waitFor(OWNER_ID, (m) => m.text.includes("failed."), 8000, "the failure message");
+    expect(failed.text).toMatch(/ollama pull/);
+    const alert = await tg.waitFor(
+      OWNER_ID,
+      (m) => m.text.includes("Hermes alert (job failure)"),
+      5000,
+      "the alert",
+    );
+    expect(alert.text).toContain("failed");
+    const job = h.hermes.database.sqlite.prepare("SELECT status, retry_count FROM jobs").get() as Record<
+      string,
+      unknown
+    >;
+    expect(job).toEqual({ status: "failed", retry_count: 0 });
+  });
 });
