@@ -149,6 +149,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     clock,
     owner: ownerId(),
     capacity: () => backends.totalSlots(),
+    groupCommit: true,
     retrySettings: () => ({
       baseDelayMs: 1000,
       maxDelayMs: config.number("talos.execution.retry_interval") * 1000,

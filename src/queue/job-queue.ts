@@ -59,6 +59,32 @@ export class JobQueue {
     return saved;
   }
 
+  /** Many jobs in one transaction (bulk submissions): all or none are accepted. */
+  enqueueMany(jobs: NewJob[]): QueueJob[] {
+    const limit = this.o.maxQueuedJobs();
+    const active = this.o.repo.countActive();
+    if (active + jobs.length > limit) {
+      this.o.onQueueFull?.(active, limit);
+      throw new HermesError(
+        "QUEUE_FULL",
+        `The queue cannot take ${jobs.length} more jobs (${active} of ${limit} in use).`,
+        {
+          retryAfter: 60,
+        },
+      );
+    }
+    for (const job of jobs) {
+      if (!Number.isInteger(job.priority) || job.priority < 1 || job.priority > 10) {
+        throw new HermesError("INVALID_INPUT", "Priority must be a whole number from 1 to 10.");
+      }
+    }
+    const saved = this.o.repo.enqueueMany(jobs, this.o.clock.now());
+    this.activeUpperBound = active + saved.length;
+    for (const job of saved) this.o.events.emit({ type: "queued", job });
+    this.o.scheduler.wake();
+    return saved;
+  }
+
   cancel(jobId: number, reason = "cancelled by the user"): number[] {
     return this.o.scheduler.cancel(jobId, reason);
   }

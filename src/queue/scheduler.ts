@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Clock, TimerHandle } from "../clock.ts";
 import { HermesError, toHermesError } from "../errors.ts";
-import type { JobsRepo, QueueJob } from "../store/jobs-repo.ts";
+import type { CompletionFields, JobsRepo, QueueJob } from "../store/jobs-repo.ts";
 import type { QueueEvents } from "./events.ts";
 import { decideRetry, type RetrySettings } from "./retry-policy.ts";
 
@@ -40,6 +40,11 @@ export interface SchedulerOptions {
   retrySettings: () => RetrySettings;
   leaseMs?: number;
   random?: () => number;
+  /**
+   * Group commit: claim ready jobs and settle completions in batches, one transaction per batch
+   * (per event-loop turn). A completion is announced only after its batch committed.
+   */
+  groupCommit?: boolean;
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -87,7 +92,13 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions) {
     // A short lease (renewed every third of it) bounds how long a crashed process's job waits: ≤ 1.5 × lease.
-    this.o = { leaseMs: 6_000, random: Math.random, ownerIsDead: ownerProcessIsDead, ...options };
+    this.o = {
+      leaseMs: 6_000,
+      random: Math.random,
+      ownerIsDead: ownerProcessIsDead,
+      groupCommit: false,
+      ...options,
+    };
   }
 
   start(): void {
@@ -165,10 +176,15 @@ export class Scheduler {
   private pump(): void {
     if (this.stopping) return;
     const now = this.o.clock.now();
-    while (this.running.size < this.o.capacity()) {
-      const job = this.o.repo.claimNext(now, this.o.owner, this.o.leaseMs);
-      if (!job) break;
-      this.launch(job);
+    if (this.o.groupCommit) {
+      const free = this.o.capacity() - this.running.size;
+      for (const job of this.o.repo.claimMany(now, this.o.owner, this.o.leaseMs, free)) this.launch(job);
+    } else {
+      while (this.running.size < this.o.capacity()) {
+        const job = this.o.repo.claimNext(now, this.o.owner, this.o.leaseMs);
+        if (!job) break;
+        this.launch(job);
+      }
     }
     this.armTimer();
   }
@@ -229,23 +245,21 @@ export class Scheduler {
         throw controller.signal.reason ?? new HermesError("CANCELLED", "aborted");
       const now = this.o.clock.now();
       const createdMs = Date.parse(job.created_date ?? job.scheduled_date);
-      const ok = this.o.repo.complete(
-        job.id,
-        job.attempt,
-        {
-          fullResult: outcome.text,
-          resultSummary: outcome.summary,
-          backendUsed: outcome.backend,
-          modelUsed: outcome.model,
-          costCents: outcome.costCents,
-          executionSeconds: outcome.executionMs / 1000,
-          processingSeconds: (now - createdMs) / 1000,
-          queueSeconds: Math.max(0, startedMs - Date.parse(job.scheduled_date)) / 1000,
-          backendConfidence: outcome.confidence ?? 0,
-          fallbackUsed: outcome.fallbackUsed ?? false,
-        },
-        now,
-      );
+      const fields = {
+        fullResult: outcome.text,
+        resultSummary: outcome.summary,
+        backendUsed: outcome.backend,
+        modelUsed: outcome.model,
+        costCents: outcome.costCents,
+        executionSeconds: outcome.executionMs / 1000,
+        processingSeconds: (now - createdMs) / 1000,
+        queueSeconds: Math.max(0, startedMs - Date.parse(job.scheduled_date)) / 1000,
+        backendConfidence: outcome.confidence ?? 0,
+        fallbackUsed: outcome.fallbackUsed ?? false,
+      };
+      const ok = this.o.groupCommit
+        ? await this.completeInBatch(job.id, job.attempt, fields)
+        : this.o.repo.complete(job.id, job.attempt, fields, now);
       if (!ok) {
         this.o.log?.warn({ jobId: job.id, attempt: job.attempt }, "completion under a stale lease rejected");
         return;
@@ -257,6 +271,33 @@ export class Scheduler {
         toHermesError(controller.signal.aborted ? (controller.signal.reason ?? thrown) : thrown),
       );
     }
+  }
+
+  private batch: { id: number; attempt: number; fields: CompletionFields; resolve: (ok: boolean) => void }[] =
+    [];
+
+  /** Completions of one event-loop turn share a transaction. */
+  private completeInBatch(id: number, attempt: number, fields: CompletionFields): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.batch.push({ id, attempt, fields, resolve });
+      if (this.batch.length === 1) {
+        setImmediate(() => {
+          const items = this.batch;
+          this.batch = [];
+          let results: boolean[];
+          try {
+            results = this.o.repo.completeMany(items, this.o.clock.now());
+          } catch (error) {
+            this.o.log?.error(
+              { err: error instanceof Error ? error.message : String(error) },
+              "batch completion failed",
+            );
+            results = items.map(() => false);
+          }
+          items.forEach((item, i) => item.resolve(results[i] ?? false));
+        });
+      }
+    });
   }
 
   private settleFailure(entry: Running, error: HermesError): void {

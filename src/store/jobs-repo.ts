@@ -158,8 +158,17 @@ export class JobsRepo {
 
   /** Inserts a job; it is 'queued' unless a dependency is unfinished ('pending'). Fails at once if a dependency already failed. */
   enqueue(job: NewJob, nowMs: number): QueueJob {
+    return this.sqlite.transaction(() => this.insertOne(job, nowMs))();
+  }
+
+  /** Group commit: many jobs in one transaction (one WAL commit instead of one per job). */
+  enqueueMany(jobs: NewJob[], nowMs: number): QueueJob[] {
+    return this.sqlite.transaction(() => jobs.map((job) => this.insertOne(job, nowMs)))();
+  }
+
+  private insertOne(job: NewJob, nowMs: number): QueueJob {
     const deps = job.dependencies ?? [];
-    return this.sqlite.transaction(() => {
+    {
       let status: JobStatus = "queued";
       let failure: string | undefined;
       for (const depId of deps) {
@@ -192,7 +201,7 @@ export class JobsRepo {
       const id = Number(info.lastInsertRowid);
       if (failure !== undefined) this.s.failAny.run(failure, iso(nowMs), id);
       return this.s.get.get(id) as QueueJob;
-    })();
+    }
   }
 
   /** Atomically takes the most urgent ready job and leases it to `owner`. */
@@ -206,13 +215,38 @@ export class JobsRepo {
     }
   }
 
+  /** Group commit: claims up to `max` ready jobs in one transaction. */
+  claimMany(nowMs: number, owner: string, leaseMs: number, max: number): QueueJob[] {
+    if (max <= 0) return [];
+    return this.sqlite.transaction(() => {
+      const out: QueueJob[] = [];
+      while (out.length < max) {
+        const job = this.claimNext(nowMs, owner, leaseMs);
+        if (!job) break;
+        out.push(job);
+      }
+      return out;
+    })();
+  }
+
   renewLease(id: number, attempt: number, untilMs: number): boolean {
     return this.s.renew.run(iso(untilMs), id, attempt).changes === 1;
   }
 
   /** Settles a running job; false when the lease is stale (a newer attempt owns the job). */
   complete(id: number, attempt: number, f: CompletionFields, nowMs: number): boolean {
-    return this.sqlite.transaction(() => {
+    return this.sqlite.transaction(() => this.completeOne(id, attempt, f, nowMs))();
+  }
+
+  /** Group commit: settles many completions in one transaction; one boolean per item (false = stale lease). */
+  completeMany(items: { id: number; attempt: number; fields: CompletionFields }[], nowMs: number): boolean[] {
+    return this.sqlite.transaction(() =>
+      items.map((i) => this.completeOne(i.id, i.attempt, i.fields, nowMs)),
+    )();
+  }
+
+  private completeOne(id: number, attempt: number, f: CompletionFields, nowMs: number): boolean {
+    {
       const ok =
         this.s.complete.run({
           id,
@@ -231,7 +265,7 @@ export class JobsRepo {
         }).changes === 1;
       if (ok) this.promoteDependents(id, nowMs);
       return ok;
-    })();
+    }
   }
 
   scheduleRetry(id: number, attempt: number, r: RetryFields): boolean {

@@ -50,6 +50,7 @@ export async function queueHarness(
       return behaviour(ctx);
     },
     random: () => 0.5,
+    groupCommit: opts.groupCommit ?? false,
   });
   const queue = new JobQueue({ repo, scheduler, events, clock, maxQueuedJobs: () => opts.maxQueued ?? 100 });
   const threadId = Number(
