@@ -1,5 +1,8 @@
-/** `npm run bench`: runs every benchmark in bench/ and prints their tables. */
-const suites: { name: string; file: string }[] = [{ name: "queue", file: "./queue.ts" }];
+/** `npm run bench`: runs every benchmark and prints their tables (also written to bench/results/). */
+const suites: { name: string; file: string }[] = [
+  { name: "queue", file: "./queue.ts" },
+  { name: "process: start-up, memory, crash recovery", file: "./process.ts" },
+];
 
 for (const suite of suites) {
   const mod = (await import(suite.file)) as { run: () => Promise<void> };

@@ -1,5 +1,5 @@
 import { type ServerType, serve } from "@hono/node-server";
-import { createBot, type HermesBot } from "../bot/create-bot.ts";
+import type { HermesBot } from "../bot/create-bot.ts";
 import { BackendManager } from "./backends/manager.ts";
 import { OllamaBackend } from "./backends/ollama/ollama-backend.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -211,6 +211,8 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
   if (options.telegram === false) {
     // The caller drives the engine itself (terminal chat).
   } else if (env.TELEGRAM_BOT_TOKEN) {
+    // Loaded only when there is a bot to run: grammY is the largest dependency at idle.
+    const { createBot } = await import("../bot/create-bot.ts");
     bot = createBot({
       token: env.TELEGRAM_BOT_TOKEN,
       apiRoot: env.TELEGRAM_API_ROOT,

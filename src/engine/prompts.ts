@@ -1,10 +1,16 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { HermesError } from "../errors.ts";
 
-/** Prompt templates are text files in prompts/, one per task, with {{name}} placeholders. */
-export const PROMPTS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "prompts");
+/**
+ * Prompt templates are text files in prompts/, one per task, with {{name}} placeholders. Found
+ * from src/engine/ (running from source) or from dist/ (the production bundle).
+ */
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const PROMPTS_DIR =
+  [join(HERE, "..", "..", "prompts"), join(HERE, "..", "prompts")].find((d) => existsSync(d)) ??
+  join(HERE, "..", "..", "prompts");
 
 export class PromptLibrary {
   private readonly cache = new Map<string, string>();

@@ -26,7 +26,8 @@ const TYPE_CUES: Record<Exclude<IdeaType, "mixed">, RegExp> = {
     /\b(should i|decide|choose|choice|pick|which (one|is better)|vs\.?|versus|pros and cons|worth it)\b/i,
 };
 
-const SLOT_CUES: Record<Slot, RegExp> = {
+/** Words that suggest the text already says something about a slot (a cue can mislead, so it is not certainty). */
+export const SLOT_CUES: Record<Slot, RegExp> = {
   intent: /\b(i want|i need|goal|so that|in order to|aim|purpose|help me)\b/i,
   constraints:
     /\b(budget|deadline|by (monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|next)|within|under \$?\d|max(imum)?|at most|no more than|must|can't|cannot|without)\b/i,
@@ -36,6 +37,14 @@ const SLOT_CUES: Record<Slot, RegExp> = {
   scope:
     /\b(only|just|focus on|limited to|including|excluding|pages?|words?|steps?|\d+\s*(minutes?|hours?|days?|weeks?))\b/i,
 };
+
+/**
+ * Confidence (0–1) that Hermes understands a slot: nothing said yet, the text has a cue for it,
+ * a clear answer to a question about it. Clarity is the weighted sum of these (see clarity.ts).
+ */
+export const BASE_CONFIDENCE = 0.1;
+export const TEXT_CUE_CONFIDENCE = 0.75;
+export const ANSWER_CONFIDENCE = 0.95;
 
 /** Weights of the slots in the clarity score (intent matters most). */
 export const SLOT_WEIGHTS: Record<Slot, number> = {
@@ -60,13 +69,16 @@ export function quickAnalyze(text: string): QuickAnalysis {
     1,
     Math.min(10, Math.round(1 + words / 25 + clauses / 2 + (matched.length > 1 ? 1 : 0))),
   );
-  // A short vague idea starts low; each answered slot adds its weight (a little less: cues can mislead).
-  const clarity = Math.min(1, 0.1 + clearSlots.reduce((sum, s) => sum + SLOT_WEIGHTS[s] * 0.8, 0));
+  // A short vague idea starts low; a slot with a cue counts, but less than an answer (cues can mislead).
+  const clarity = SLOTS.reduce(
+    (sum, s) => sum + SLOT_WEIGHTS[s] * (clearSlots.includes(s) ? TEXT_CUE_CONFIDENCE : BASE_CONFIDENCE),
+    0,
+  );
   return {
     ideaType,
     complexity,
     clearSlots,
-    clarity: Math.round(clarity * 100) / 100,
+    clarity: Math.round(Math.min(1, clarity) * 100) / 100,
     title: makeTitle(trimmed),
   };
 }

@@ -1,0 +1,150 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { FakeOllama } from "../test/fakes/fake-ollama.ts";
+import { TelegramEmulator } from "../test/fakes/telegram-emulator.ts";
+import { seedJobs } from "../test/helpers/child-hermes.ts";
+import { median, table } from "./stats.ts";
+
+/**
+ * Hermes as a real process (`node src/main.ts`): start-up to HTTP ready, idle RSS, and the time
+ * from a restart after kill -9 to the interrupted job running again. Median of RUNS.
+ */
+const RUNS = 5;
+const ROOT = join(import.meta.dirname, "..");
+
+/** The production entry (`npm start` runs the bundle) unless told to run the sources. */
+function spawnHermes(env: Record<string, string>, entry = join(ROOT, "dist", "main.js")) {
+  let out = "";
+  // The same flags as `npm start`.
+  const flags = entry.endsWith(".js") ? ["--max-semi-space-size=1"] : [];
+  const child = spawn(process.execPath, [...flags, entry], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", HERMES_LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.on("data", (c: Buffer) => {
+    out += c.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return { child, out: () => out, exited };
+}
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error("timeout");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? "0");
+  return kb / 1024;
+}
+
+async function startupAndRss(
+  port: number,
+  extraEnv: Record<string, string> = {},
+  entry?: string,
+): Promise<{ readyMs: number; rss: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "hermes-bench-proc-"));
+  const t0 = performance.now();
+  const h = spawnHermes(
+    {
+      HERMES_DB_PATH: join(dir, "h.db"),
+      HERMES_HTTP_PORT: String(port),
+      OLLAMA_HOST: "http://127.0.0.1:9",
+      ...extraEnv,
+    },
+    entry,
+  );
+  await until(async () => {
+    try {
+      return (await fetch(`http://127.0.0.1:${port}/health`)).ok;
+    } catch {
+      return false;
+    }
+  }, 10_000);
+  const readyMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 3000));
+  const rss = rssMb(h.child.pid ?? 0);
+  h.child.kill("SIGTERM");
+  await h.exited;
+  rmSync(dir, { recursive: true, force: true });
+  return { readyMs, rss };
+}
+
+async function restartToRerun(ollama: FakeOllama): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "hermes-bench-crash-"));
+  const db = join(dir, "h.db");
+  await seedJobs(db, 1);
+  ollama.setResponder(() => ({ chunks: Array.from({ length: 100 }, (_, i) => `w${i} `), chunkDelayMs: 50 }));
+  const env = { HERMES_DB_PATH: db, HERMES_HTTP_PORT: "0", OLLAMA_HOST: ollama.url };
+  const first = spawnHermes(env);
+  const before = ollama.requests.length;
+  await until(() => ollama.requests.length > before && ollama.inFlight() === 1, 10_000);
+  first.child.kill("SIGKILL");
+  await first.exited;
+  const seen = ollama.requests.length;
+  const t0 = performance.now();
+  const second = spawnHermes(env);
+  await until(() => ollama.requests.length > seen, 15_000);
+  const ms = performance.now() - t0;
+  second.child.kill("SIGKILL");
+  await second.exited;
+  rmSync(dir, { recursive: true, force: true });
+  return ms;
+}
+
+export async function run(): Promise<void> {
+  const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "ignore" });
+  if (build.status !== 0) throw new Error("npm run build failed");
+  const ready: number[] = [];
+  const rss: number[] = [];
+  const readySrc: number[] = [];
+  const rssSrc: number[] = [];
+  const rssBot: number[] = [];
+  const rerun: number[] = [];
+  const ollama = await FakeOllama.start();
+  const tg = await TelegramEmulator.start();
+  for (let i = 0; i < RUNS; i++) {
+    const r = await startupAndRss(47_000 + i);
+    ready.push(r.readyMs);
+    rss.push(r.rss);
+    const s = await startupAndRss(47_100 + i, {}, join(ROOT, "src", "main.ts"));
+    readySrc.push(s.readyMs);
+    rssSrc.push(s.rss);
+    const b = await startupAndRss(47_200 + i, {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      HERMES_OWNER_IDS: "1",
+    });
+    rssBot.push(b.rss);
+    rerun.push(await restartToRerun(ollama));
+  }
+  await tg.stop();
+  await ollama.stop();
+  const out = table(
+    ["measure", "median of runs", "target"],
+    [
+      ["start-up, bundle (spawn → /health answers 200)", `${median(ready).toFixed(0)} ms`, "≤ 500 ms"],
+      ["start-up, from source (node src/main.ts)", `${median(readySrc).toFixed(0)} ms`, "—"],
+      ["RSS idle, bundle, no bot", `${median(rss).toFixed(1)} MB`, "≤ 80 MB"],
+      ["RSS idle, bundle, bot polling", `${median(rssBot).toFixed(1)} MB`, "≤ 80 MB"],
+      ["RSS idle, from source, no bot", `${median(rssSrc).toFixed(1)} MB`, "—"],
+      ["kill -9 → restart → interrupted job running again", `${median(rerun).toFixed(0)} ms`, "≤ 10 s"],
+    ],
+  );
+  console.log(out);
+  const list = (v: number[]) => v.map((x) => x.toFixed(0)).join(", ");
+  console.log(
+    `\n${RUNS} runs; start-up ms: ${list(ready)}; RSS MB: ${list(rss)}; restart→rerun ms: ${list(rerun)}`,
+  );
+  writeFileSync(join(import.meta.dirname, "results", "process.md"), `${out}\n`);
+}
+
+if (process.argv[1] === import.meta.filename) await run();
