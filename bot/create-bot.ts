@@ -1,6 +1,7 @@
 import { autoRetry } from "@grammyjs/auto-retry";
 import { Bot, type Context } from "grammy";
 import type { Engine } from "../src/engine/engine.ts";
+import type { ThreadActions } from "../src/engine/thread-actions.ts";
 import { COMMANDS, helpText } from "./commands.ts";
 import { createDelivery, type DeliveryLog } from "./delivery.ts";
 import { errorText } from "./error-text.ts";
@@ -12,6 +13,7 @@ export interface BotOptions {
   apiRoot?: string | undefined;
   ownerIds: readonly string[];
   engine: Engine;
+  actions: ThreadActions;
   log: DeliveryLog & { info(obj: object, msg: string): void };
 }
 
@@ -29,7 +31,7 @@ const REFUSAL =
   "Hi! This Hermes is a private assistant and only answers its owner. Nothing you send here is stored.";
 
 export function createBot(options: BotOptions): HermesBot {
-  const { engine, log } = options;
+  const { engine, actions, log } = options;
   const owners = new Set(options.ownerIds);
   const bot = new Bot(options.token, options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {});
   // Telegram 429 (with retry_after) and 5xx are retried by grammY's own plugin; bounded so a
@@ -79,7 +81,7 @@ export function createBot(options: BotOptions): HermesBot {
   });
 
   bot.command("status", async (ctx) => {
-    const active = await engine.activeThreads(String(ctx.from?.id));
+    const active = await actions.activeThreads(String(ctx.from?.id));
     const q = engine.queueCounts();
     const head = `Queue: ${q.queued ?? 0} queued, ${q.running ?? 0} running, ${q.retrying ?? 0} waiting to retry.`;
     if (active.length === 0) return void (await ctx.reply(`${head}\nNothing of yours is in progress.`));
@@ -99,7 +101,7 @@ export function createBot(options: BotOptions): HermesBot {
   bot.callbackQuery(/^cancel:(\d+)$/, async (ctx) => {
     const jobId = Number(ctx.match[1]);
     try {
-      const ids = await engine.cancelJob(String(ctx.from.id), jobId);
+      const ids = await actions.cancelJob(String(ctx.from.id), jobId);
       await optional(
         () => ctx.answerCallbackQuery({ text: ids.length > 0 ? "Cancelled." : "It had already finished." }),
         log,
@@ -116,7 +118,7 @@ export function createBot(options: BotOptions): HermesBot {
 
   bot.command("cancel", async (ctx) => {
     const ref = ctx.match.trim() || undefined;
-    const result = await engine.cancel(String(ctx.from?.id), ref);
+    const result = await actions.cancel(String(ctx.from?.id), ref);
     await ctx.reply(
       result
         ? `Cancelled ${result.cancelled.length} job(s) of thread ${result.thread.uuid.slice(0, 8)} (${result.thread.title}).`

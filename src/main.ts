@@ -8,6 +8,7 @@ import { SystemConfig } from "./config/system-config.ts";
 import { Engine } from "./engine/engine.ts";
 import { PromptLibrary } from "./engine/prompts.ts";
 import { RateLimiter } from "./engine/rate-limiter.ts";
+import { ThreadActions } from "./engine/thread-actions.ts";
 import { createHttpApp } from "./http/app.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Notifier } from "./notify/notifier.ts";
@@ -19,7 +20,9 @@ import { BackendsRepo } from "./store/backends-repo.ts";
 import { ConfigRepo } from "./store/config-repo.ts";
 import { databaseIsUsable, type HermesDatabase, openDatabase } from "./store/database.ts";
 import { JobsRepo } from "./store/jobs-repo.ts";
+import { TelegramMessagesRepo } from "./store/telegram-messages-repo.ts";
 import { ThreadsRepo } from "./store/threads-repo.ts";
+import { UserDataRepo } from "./store/user-data-repo.ts";
 
 /**
  * The composition root: the only place that wires adapters together. `startHermes` is what
@@ -38,6 +41,7 @@ export interface StartOptions {
 
 export interface HermesHandle {
   engine: Engine;
+  actions: ThreadActions;
   database: HermesDatabase;
   config: SystemConfig;
   backends: BackendManager;
@@ -48,8 +52,6 @@ export interface HermesHandle {
   notifier: Notifier;
   stop(): Promise<void>;
 }
-
-const IDEAS_PER_MINUTE = 10;
 
 export async function startHermes(options: StartOptions): Promise<HermesHandle> {
   const { env } = options;
@@ -143,6 +145,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
   // The durable queue and its scheduler; the engine is the dispatcher.
   const jobsRepo = new JobsRepo(database.sqlite);
   let engine: Engine | undefined;
+  const threads = new ThreadsRepo(database.db);
   const scheduler = new Scheduler({
     repo: jobsRepo,
     events,
@@ -174,8 +177,9 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
         `The queue is full (${active} of ${limit}); new ideas are refused until it drains.`,
       ),
   });
+  const messageLinks = new TelegramMessagesRepo(database.sqlite);
   engine = new Engine({
-    threads: new ThreadsRepo(database.db),
+    threads,
     queue,
     queueEvents: events,
     backends,
@@ -183,11 +187,19 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     prompts: new PromptLibrary(),
     clock,
     rateLimiter: new RateLimiter(
-      () => IDEAS_PER_MINUTE,
+      () => config.number("hermes.web.ideas_per_minute"),
       60_000,
       () => clock.now(),
     ),
     log,
+  });
+  const actions = new ThreadActions({
+    threads,
+    queue,
+    config,
+    clock,
+    messageLinks,
+    userData: new UserDataRepo(database.sqlite),
   });
   events.subscribe((e) => {
     const base = { jobId: e.job.id, threadId: e.job.thread_id };
@@ -218,6 +230,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
       apiRoot: env.TELEGRAM_API_ROOT,
       ownerIds: env.HERMES_OWNER_IDS,
       engine,
+      actions,
       log,
     });
     const b = bot;
@@ -283,7 +296,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     return stopping;
   };
 
-  return { engine, database, config, backends, queue, bot, httpPort, log, notifier, stop };
+  return { engine, actions, database, config, backends, queue, bot, httpPort, log, notifier, stop };
 }
 
 function listen(

@@ -78,7 +78,7 @@ export async function runChat({ env, input, output }: ChatOptions): Promise<void
       continue;
     }
     if (line === "/cancel") {
-      const r = await hermes.engine.cancel(userId);
+      const r = await hermes.actions.cancel(userId);
       say(
         r ? `Cancelled ${r.cancelled.length} job(s) of ${r.thread.uuid.slice(0, 8)}.` : "Nothing to cancel.",
       );

@@ -9,6 +9,14 @@ import type { JobQueue } from "../queue/job-queue.ts";
 import type { DispatchContext, DispatchOutcome } from "../queue/scheduler.ts";
 import type { QueueJob } from "../store/jobs-repo.ts";
 import type { ThreadRecord, ThreadsRepo } from "../store/threads-repo.ts";
+import type {
+  AnswerInput,
+  AnswerOutcome,
+  ConversationPort,
+  FeedbackInput,
+  FeedbackOutcome,
+  QuestionView,
+} from "./conversation-types.ts";
 import type { PromptLibrary } from "./prompts.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 
@@ -23,6 +31,17 @@ export interface SubmitIdeaInput {
   callbackUrl?: string | null;
 }
 
+/** Links between transport messages and threads (so a reply to any thread message continues it). */
+export interface MessageLinksPort {
+  record(chatId: string, messageId: number, threadId: number, kind: string): void;
+  threadOf(chatId: string, messageId: number): { threadId: number; kind: string } | undefined;
+}
+
+export interface UserDataPort {
+  export(userId: string, nowIso: string): import("../store/user-data-repo.ts").UserExport;
+  forget(userId: string, chatId: string | undefined): Record<string, number>;
+}
+
 export interface SubmitIdeaResult {
   thread: ThreadRecord;
   shortId: string;
@@ -30,6 +49,8 @@ export interface SubmitIdeaResult {
   analysis: QuickAnalysis;
   /** The backend and model the draft is expected to run on, and whether it looks reachable. */
   backend: { name: string; model: string; health: string; location: string } | undefined;
+  /** The first front-loaded question, asked while draft 1 runs (none when nothing is worth asking). */
+  question: QuestionView | undefined;
 }
 
 /** A queue event with the thread it belongs to: what transports turn into messages. */
@@ -48,7 +69,9 @@ export interface EngineDeps {
   prompts: PromptLibrary;
   clock: Clock;
   rateLimiter: RateLimiter;
-  log: { error(obj: object, msg: string): void };
+  log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** The question/answer flow; without it Hermes drafts without asking. */
+  conversation?: ConversationPort | undefined;
 }
 
 export const shortIdOf = (uuid: string): string => uuid.slice(0, 8);
@@ -126,7 +149,26 @@ export class Engine {
       userId: input.userId,
       achievedClarity: analysis.clarity,
     });
-    return { thread, shortId: shortIdOf(thread.uuid), job, analysis, backend: this.d.backends.preview() };
+    // Questions start at the same moment as the draft; a failure here never costs the draft.
+    let question: QuestionView | undefined;
+    if (this.d.conversation) {
+      try {
+        question = await this.d.conversation.start(thread.id, input.userId);
+      } catch (error) {
+        this.d.log.warn(
+          { err: String(error), threadId: thread.id },
+          "could not plan questions; drafting without",
+        );
+      }
+    }
+    return {
+      thread,
+      shortId: shortIdOf(thread.uuid),
+      job,
+      analysis,
+      backend: this.d.backends.preview(),
+      question,
+    };
   }
 
   /** The scheduler's dispatcher: renders the job's prompt and runs it through the backend manager. */
@@ -179,40 +221,6 @@ export class Engine {
 
   async recentThreads(userId: string, limit = 10): Promise<ThreadRecord[]> {
     return this.d.threads.recentForUser(userId, limit);
-  }
-
-  /** Cancels the unfinished jobs of one thread, or of the user's most recent active thread. */
-  async cancel(
-    userId: string,
-    threadRef?: string,
-  ): Promise<{ thread: ThreadRecord; cancelled: number[] } | undefined> {
-    const candidates = threadRef
-      ? [await this.d.threads.byRef(threadRef, userId)].filter((t): t is ThreadRecord => t !== undefined)
-      : await this.d.threads.recentForUser(userId, 20);
-    for (const thread of candidates) {
-      const active = this.d.queue.activeForThread(thread.id);
-      if (active.length === 0) continue;
-      const cancelled = active.flatMap((j) => this.d.queue.cancel(j.id, "cancelled by the user"));
-      return { thread, cancelled };
-    }
-    return undefined;
-  }
-
-  /** Cancels one job (and its dependents) if it belongs to the user. */
-  async cancelJob(userId: string, jobId: number): Promise<number[]> {
-    const job = this.d.queue.get(jobId);
-    if (!job) throw new HermesError("NOT_FOUND", "There is no such job.");
-    const thread = await this.d.threads.byId(job.thread_id);
-    if (!thread || thread.user_id !== userId) throw new HermesError("NOT_FOUND", "There is no such job.");
-    return this.d.queue.cancel(jobId, "cancelled by the user");
-  }
-
-  /** The user's threads that still have unfinished work, with those jobs. */
-  async activeThreads(userId: string, limit = 20): Promise<{ thread: ThreadRecord; jobs: QueueJob[] }[]> {
-    const recent = await this.d.threads.recentForUser(userId, limit);
-    return recent
-      .map((thread) => ({ thread, jobs: this.d.queue.activeForThread(thread.id) }))
-      .filter((t) => t.jobs.length > 0);
   }
 
   private async relay(event: QueueEvent): Promise<void> {

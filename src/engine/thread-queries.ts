@@ -258,6 +258,22 @@ export class ThreadQueries {
     return { ...row, user_response: answer };
   }
 
+  /** Marks open questions as skipped: the given ones, or every open one of the thread ("enough"). */
+  async skipQuestions(threadId: number, which: number[] | "all"): Promise<number> {
+    let q = this.d.db
+      .updateTable("conversations")
+      .set({ response_type: "skipped", responded_date: this.iso() })
+      .where("thread_id", "=", threadId)
+      .where("user_response", "is", null)
+      .where("response_type", "is", null);
+    if (which !== "all") {
+      if (which.length === 0) return 0;
+      q = q.where("id", "in", which);
+    }
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
   /** Stores information the user volunteered as a conversation entry of the thread. */
   async addInformation(threadId: number, text: string): Promise<number> {
     const now = this.iso();
@@ -449,6 +465,10 @@ export class ThreadQueries {
   }
 
   private async touch(threadId: number, now: string): Promise<void> {
-    await this.d.db.updateTable("idea_threads").set({ last_active: now }).where("id", "=", threadId).execute();
+    await this.d.db
+      .updateTable("idea_threads")
+      .set({ last_active: now })
+      .where("id", "=", threadId)
+      .execute();
   }
 }

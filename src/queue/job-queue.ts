@@ -97,6 +97,19 @@ export class JobQueue {
     return this.o.repo.activeForThread(threadId);
   }
 
+  jobsOfThread(threadId: number): QueueJob[] {
+    return this.o.repo.jobsOfThread(threadId);
+  }
+
+  /** How many drafts (jobs) the thread has had, whatever their state. */
+  countDrafts(threadId: number): number {
+    return this.o.repo.jobsOfThread(threadId).length;
+  }
+
+  latestJobId(threadId: number): number | undefined {
+    return this.o.repo.jobsOfThread(threadId).at(-1)?.id;
+  }
+
   depth(): number {
     return this.o.repo.countActive();
   }

@@ -144,6 +144,7 @@ function prepareStatements(sqlite: SqliteHandle) {
     ),
     running: p(`SELECT * FROM jobs WHERE status = 'running'`),
     leases: p(`SELECT id, attempt, lease_owner FROM jobs WHERE status = 'running'`),
+    ofThread: p("SELECT * FROM jobs WHERE thread_id = ? ORDER BY id"),
   };
 }
 
@@ -355,6 +356,10 @@ export class JobsRepo {
 
   activeForThread(threadId: number): QueueJob[] {
     return this.s.activeForThread.all(threadId) as QueueJob[];
+  }
+
+  jobsOfThread(threadId: number): QueueJob[] {
+    return this.s.ofThread.all(threadId) as QueueJob[];
   }
 
   running(): QueueJob[] {

@@ -1,0 +1,189 @@
+import type { Clock } from "../clock.ts";
+import type { SystemConfig } from "../config/system-config.ts";
+import { HermesError } from "../errors.ts";
+import type { JobQueue } from "../queue/job-queue.ts";
+import type { QueueJob } from "../store/jobs-repo.ts";
+import type { ThreadRecord, ThreadsRepo } from "../store/threads-repo.ts";
+import type { UserExport } from "../store/user-data-repo.ts";
+import type {
+  AnswerInput,
+  AnswerOutcome,
+  ConversationPort,
+  FeedbackInput,
+  FeedbackOutcome,
+  QuestionView,
+} from "./conversation-types.ts";
+import type { MessageLinksPort, UserDataPort } from "./engine.ts";
+
+export interface ThreadActionsDeps {
+  threads: ThreadsRepo;
+  queue: JobQueue;
+  config: SystemConfig;
+  clock: Clock;
+  conversation?: ConversationPort | undefined;
+  messageLinks?: MessageLinksPort | undefined;
+  userData?: UserDataPort | undefined;
+}
+
+/**
+ * What a user does to threads that exist: answer questions, rate and adjust drafts, add
+ * information, cancel, look, export and forget. Every call checks that the thread is the user's.
+ */
+export class ThreadActions {
+  private readonly d: ThreadActionsDeps;
+
+  constructor(deps: ThreadActionsDeps) {
+    this.d = deps;
+  }
+
+  /** The thread, if it belongs to the user; NOT_FOUND otherwise (no hint that it exists). */
+  async ownedThread(userId: string, threadId: number): Promise<ThreadRecord> {
+    const thread = await this.d.threads.byId(threadId);
+    if (!thread || thread.user_id !== userId) throw new HermesError("NOT_FOUND", "There is no such thread.");
+    return thread;
+  }
+
+  async answer(
+    userId: string,
+    threadId: number,
+    questionId: number,
+    input: AnswerInput,
+  ): Promise<AnswerOutcome> {
+    await this.ownedThread(userId, threadId);
+    if (!this.d.conversation) throw new HermesError("NOT_FOUND", "Questions are not enabled.");
+    return this.d.conversation.answer(threadId, questionId, input, userId);
+  }
+
+  /** The most recent of the user's threads that is waiting for an answer. */
+  async pendingQuestion(userId: string): Promise<QuestionView | undefined> {
+    if (!this.d.conversation) return undefined;
+    for (const thread of await this.d.threads.recentForUser(userId, 3)) {
+      const q = await this.d.conversation.pending(thread.id);
+      if (q) return q;
+    }
+    return undefined;
+  }
+
+  async pendingQuestionOf(userId: string, threadId: number): Promise<QuestionView | undefined> {
+    await this.ownedThread(userId, threadId);
+    return this.d.conversation?.pending(threadId);
+  }
+
+  async feedback(userId: string, jobId: number, input: FeedbackInput): Promise<FeedbackOutcome> {
+    const job = this.d.queue.get(jobId);
+    if (!job) throw new HermesError("NOT_FOUND", "There is no such draft.");
+    await this.ownedThread(userId, job.thread_id);
+    if (!this.d.conversation) throw new HermesError("NOT_FOUND", "Feedback is not enabled.");
+    return this.d.conversation.feedback(job.thread_id, jobId, input, userId);
+  }
+
+  /**
+   * More information for a thread: answers its pending question if there is one, otherwise
+   * queues a refined draft that takes the new information into account.
+   */
+  async continueThread(
+    userId: string,
+    threadId: number,
+    text: string,
+  ): Promise<{ answered: AnswerOutcome } | { refinedJobId: number }> {
+    const thread = await this.ownedThread(userId, threadId);
+    const info = text.trim();
+    if (info === "") throw new HermesError("INVALID_INPUT", "The message is empty.");
+    const max = this.d.config.number("hermes.web.max_input_length");
+    if (info.length > max)
+      throw new HermesError("INVALID_INPUT", `That is ${info.length} characters; the limit is ${max}.`);
+    const pending = await this.d.conversation?.pending(threadId);
+    if (pending && this.d.conversation) {
+      return {
+        answered: await this.d.conversation.answer(
+          threadId,
+          pending.id,
+          { kind: "text", text: info },
+          userId,
+        ),
+      };
+    }
+    const drafts = this.d.queue.countDrafts(threadId);
+    const job = this.d.queue.enqueue({
+      threadId,
+      jobSequence: drafts + 1,
+      parentJobId: this.d.queue.latestJobId(threadId) ?? null,
+      jobType: thread.idea_type ?? "creation",
+      jobSubtype: "refine",
+      priority: thread.priority,
+      promptTemplate: "refine",
+      promptVariables: {
+        idea: thread.original_request,
+        idea_type: thread.idea_type ?? "creation",
+        answers: `Additional information from the user: ${info}`,
+        preferences: "",
+      },
+      userId,
+    });
+    return { refinedJobId: job.id };
+  }
+
+  rememberMessage(chatId: string, messageId: number, threadId: number, kind: string): void {
+    this.d.messageLinks?.record(chatId, messageId, threadId, kind);
+  }
+
+  threadOfMessage(chatId: string, messageId: number): { threadId: number; kind: string } | undefined {
+    return this.d.messageLinks?.threadOf(chatId, messageId);
+  }
+
+  /** A thread with its jobs (drafts) in order, for /thread and the API. */
+  async threadDetails(
+    userId: string,
+    ref: string,
+  ): Promise<{ thread: ThreadRecord; jobs: QueueJob[] } | undefined> {
+    const thread = await this.d.threads.byRef(ref, userId);
+    if (!thread) return undefined;
+    return { thread, jobs: this.d.queue.jobsOfThread(thread.id) };
+  }
+
+  exportUserData(userId: string): UserExport {
+    if (!this.d.userData) throw new HermesError("INTERNAL", "export is not available");
+    return this.d.userData.export(userId, new Date(this.d.clock.now()).toISOString());
+  }
+
+  /** Deletes everything stored about the user, after cancelling their unfinished work. */
+  async forgetUser(userId: string, chatId?: string): Promise<Record<string, number>> {
+    if (!this.d.userData) throw new HermesError("INTERNAL", "forget is not available");
+    for (const { jobs } of await this.activeThreads(userId, 1000)) {
+      for (const job of jobs) this.d.queue.cancel(job.id, "the user asked Hermes to forget their data");
+    }
+    return this.d.userData.forget(userId, chatId);
+  }
+
+  /** Cancels the unfinished jobs of one thread, or of the user's most recent active thread. */
+  async cancel(
+    userId: string,
+    threadRef?: string,
+  ): Promise<{ thread: ThreadRecord; cancelled: number[] } | undefined> {
+    const candidates = threadRef
+      ? [await this.d.threads.byRef(threadRef, userId)].filter((t): t is ThreadRecord => t !== undefined)
+      : await this.d.threads.recentForUser(userId, 20);
+    for (const thread of candidates) {
+      const active = this.d.queue.activeForThread(thread.id);
+      if (active.length === 0) continue;
+      const cancelled = active.flatMap((j) => this.d.queue.cancel(j.id, "cancelled by the user"));
+      return { thread, cancelled };
+    }
+    return undefined;
+  }
+  /** Cancels one job (and its dependents) if it belongs to the user. */
+  async cancelJob(userId: string, jobId: number): Promise<number[]> {
+    const job = this.d.queue.get(jobId);
+    if (!job) throw new HermesError("NOT_FOUND", "There is no such job.");
+    const thread = await this.d.threads.byId(job.thread_id);
+    if (!thread || thread.user_id !== userId) throw new HermesError("NOT_FOUND", "There is no such job.");
+    return this.d.queue.cancel(jobId, "cancelled by the user");
+  }
+  /** The user's threads that still have unfinished work, with those jobs. */
+  async activeThreads(userId: string, limit = 20): Promise<{ thread: ThreadRecord; jobs: QueueJob[] }[]> {
+    const recent = await this.d.threads.recentForUser(userId, limit);
+    return recent
+      .map((thread) => ({ thread, jobs: this.d.queue.activeForThread(thread.id) }))
+      .filter((t) => t.jobs.length > 0);
+  }
+}
