@@ -19,12 +19,15 @@ module.exports = {
       env: { NODE_ENV: "production" },
     },
     {
-      name: "talos",
+            name: "talos",
       script: "agent/main.ts",
       interpreter: "node",
       cwd: __dirname,
+      // A stopping Talos waits at most 3 s for its jobs to close.
       kill_timeout: 10000,
+      max_memory_restart: "150M",
       restart_delay: 2000,
+      exp_backoff_restart_delay: 1000,
       env: { NODE_ENV: "production" },
     },
   ],

@@ -116,6 +116,14 @@ export class TalosBackend implements Backend {
       let text = "";
       let tokens = 0;
       let downSince: number | undefined;
+      /** Talos lost the job (restarted) or is stopping: submit it once more, from scratch. */
+      const resubmit = async () => {
+        resubmitted = true;
+        acceptedAt = await this.#submit(body, guard.signal, true);
+        text = "";
+        tokens = 0;
+        interval = this.#pollMs;
+      };
       for (;;) {
         await sleep(interval, undefined, { signal: guard.signal });
         interval = Math.min(this.#maxPollMs, interval * POLL_BACKOFF);
@@ -134,11 +142,7 @@ export class TalosBackend implements Backend {
           if (resubmitted) {
             throw this.#error("BACKEND_ERROR", `lost job ${jobId} twice (${poll.why})`, { retryable: true });
           }
-          resubmitted = true;
-          acceptedAt = await this.#submit(body, guard.signal, true);
-          text = "";
-          tokens = 0;
-          interval = this.#pollMs;
+          await resubmit();
           continue;
         }
 
@@ -155,14 +159,8 @@ export class TalosBackend implements Backend {
           case "completed":
             return this.#result(s, request, started, acceptedAt);
           case "cancelled":
-            if (s.error?.code === "SHUTDOWN") {
-              // Talos is stopping and will be back: the same path as a job it lost.
-              if (resubmitted) throw this.#jobFailure(s, request.model);
-              resubmitted = true;
-              acceptedAt = await this.#submit(body, guard.signal, true);
-              text = "";
-              tokens = 0;
-              interval = this.#pollMs;
+            if (s.error?.code === "SHUTDOWN" && !resubmitted) {
+              await resubmit(); // Talos is stopping and will be back: as if it had lost the job
               break;
             }
             throw this.#jobFailure(s, request.model);
