@@ -1,6 +1,8 @@
 import { type Api, InputFile } from "grammy";
 import type { EngineEvent } from "../src/engine/engine.ts";
+import type { QueueJob } from "../src/store/jobs-repo.ts";
 import { errorCodeText } from "./error-text.ts";
+import { ratingKeyboard } from "./keyboards.ts";
 import { splitMessage } from "./split-message.ts";
 import { optional } from "./telegram-safe.ts";
 
@@ -10,15 +12,17 @@ export interface DeliveryLog {
   error(obj: object, msg: string): void;
 }
 
+export type RememberMessage = (chatId: string, messageId: number, threadId: number, kind: string) => void;
+
 /** Beyond this many messages a draft goes as a .md document (falling back to messages). */
 const MAX_PARTS_AS_MESSAGES = 3;
 
 /**
- * Turns engine events for Telegram threads into messages: the draft when it is ready, one notice
- * when a job starts retrying (not one per attempt), and the final failure.
+ * Turns engine events for Telegram threads into messages: the draft when it is ready (with rating
+ * buttons), one notice when a job starts retrying (not one per attempt), and the final failure.
  * Model output is sent as plain text (no parse mode), so no output can break a message.
  */
-export function createDelivery(api: Api, log: DeliveryLog) {
+export function createDelivery(api: Api, log: DeliveryLog, remember: RememberMessage) {
   return async ({ event, thread, shortId }: EngineEvent): Promise<void> => {
     if (thread.source !== "telegram" || !thread.chat_id) return;
     const chatId = thread.chat_id;
@@ -28,8 +32,13 @@ export function createDelivery(api: Api, log: DeliveryLog) {
         return;
       case "completed": {
         const job = event.job;
-        const header = `📝 Draft ${job.job_sequence} · thread ${shortId} · ${job.backend_used ?? "?"}/${job.model_used ?? "?"}`;
-        await sendLong(
+        const header = [
+          `📝 Draft ${job.job_sequence} · thread ${shortId} · ${job.backend_used ?? "?"}/${job.model_used ?? "?"}`,
+          whatChanged(job),
+        ]
+          .filter(Boolean)
+          .join("\n");
+        const ids = await sendLong(
           api,
           chatId,
           header,
@@ -37,6 +46,11 @@ export function createDelivery(api: Api, log: DeliveryLog) {
           `hermes-${shortId}-draft${job.job_sequence}.md`,
           log,
         );
+        for (const id of ids) remember(chatId, id, thread.id, "draft");
+        const rate = await api.sendMessage(chatId, "How is this draft?", {
+          reply_markup: ratingKeyboard(job.id),
+        });
+        remember(chatId, rate.message_id, thread.id, "rating");
         return;
       }
       case "retrying":
@@ -65,7 +79,28 @@ export function createDelivery(api: Api, log: DeliveryLog) {
   };
 }
 
-/** Sends a long text as messages split on paragraph boundaries, or as a document when very long. */
+/** One line on what a later draft changed, from the job's own prompt variables. */
+export function whatChanged(job: QueueJob): string | undefined {
+  if (job.job_sequence < 2 || !job.prompt_variables) return undefined;
+  let vars: Record<string, unknown>;
+  try {
+    vars = JSON.parse(job.prompt_variables) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const oneLine = (v: unknown) =>
+    String(v ?? "")
+      .replace(/\s+/g, " ")
+      .trim();
+  if (job.job_subtype === "rewrite" && vars.instruction)
+    return `What changed: ${oneLine(vars.instruction).slice(0, 200)}`;
+  const answers = oneLine(vars.answers);
+  if (answers)
+    return `What changed: built on your answers — ${answers.length > 200 ? `${answers.slice(0, 199)}…` : answers}`;
+  return "What changed: refined from the first draft.";
+}
+
+/** Sends a long text as messages split on paragraph boundaries, or as a document when very long. Returns message ids. */
 export async function sendLong(
   api: Api,
   chatId: string,
@@ -73,7 +108,7 @@ export async function sendLong(
   body: string,
   fileName: string,
   log: DeliveryLog,
-): Promise<void> {
+): Promise<number[]> {
   const parts = splitMessage(`${header}\n\n${body}`);
   if (parts.length > MAX_PARTS_AS_MESSAGES) {
     const sent = await optional(
@@ -84,7 +119,9 @@ export async function sendLong(
       log,
       "sendDocument",
     );
-    if (sent) return;
+    if (sent) return [sent.message_id];
   }
-  for (const part of parts) await api.sendMessage(chatId, part);
+  const ids: number[] = [];
+  for (const part of parts) ids.push((await api.sendMessage(chatId, part)).message_id);
+  return ids;
 }

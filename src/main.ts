@@ -231,6 +231,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
       ownerIds: env.HERMES_OWNER_IDS,
       engine,
       actions,
+      config,
       log,
     });
     const b = bot;

@@ -29,6 +29,14 @@ export interface SubmitIdeaInput {
   source: IdeaSource;
   priority?: number;
   callbackUrl?: string | null;
+  /** A guest in limited mode: local backends only, and a daily quota of ideas. */
+  guest?: boolean;
+}
+
+/** Read-outs of other modules for transports (budget from the backend manager, patterns from learning). */
+export interface InsightsPort {
+  budgetSummary?: () => string | undefined;
+  patternsSummary?: () => Promise<string | undefined>;
 }
 
 /** Links between transport messages and threads (so a reply to any thread message continues it). */
@@ -72,9 +80,13 @@ export interface EngineDeps {
   log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** The question/answer flow; without it Hermes drafts without asking. */
   conversation?: ConversationPort | undefined;
+  insights?: InsightsPort | undefined;
 }
 
 export const shortIdOf = (uuid: string): string => uuid.slice(0, 8);
+
+/** requested_backend of a job that may only run on a local (free) backend: guests' jobs. */
+export const LOCAL_ONLY = "@local";
 
 /**
  * The always-keep-moving flow, free of any transport: Telegram, HTTP and the terminal chat call
@@ -121,6 +133,7 @@ export class Engine {
         userAction: `Wait ${wait} s and send it again.`,
       });
     }
+    if (input.guest) await this.checkGuestQuota(input.userId);
     const analysis = quickAnalyze(text);
     const now = new Date(this.d.clock.now()).toISOString();
     const priority = input.priority ?? 5;
@@ -148,6 +161,7 @@ export class Engine {
       promptVariables: { idea: text, idea_type: analysis.ideaType },
       userId: input.userId,
       achievedClarity: analysis.clarity,
+      requestedBackend: input.guest ? LOCAL_ONLY : null,
     });
     // Questions start at the same moment as the draft; a failure here never costs the draft.
     let question: QuestionView | undefined;
@@ -186,7 +200,9 @@ export class Engine {
         jobId: job.id,
         jobType: job.job_type,
         messages,
-        preferBackend: job.requested_backend ?? undefined,
+        preferBackend:
+          job.requested_backend && job.requested_backend !== LOCAL_ONLY ? job.requested_backend : undefined,
+        localOnly: job.requested_backend === LOCAL_ONLY,
       },
       ctx.signal,
       (p) => ctx.progress(p.tokens, p.textSoFar),
@@ -206,6 +222,27 @@ export class Engine {
       fallbackUsed: result.fallbackUsed,
     };
   };
+
+  budgetSummary(): string | undefined {
+    return this.d.insights?.budgetSummary?.();
+  }
+
+  async patternsSummary(): Promise<string | undefined> {
+    return this.d.insights?.patternsSummary?.();
+  }
+
+  private async checkGuestQuota(userId: string): Promise<void> {
+    const quota = this.d.config.number("hermes.guests.daily_quota");
+    const dayStart = new Date(this.d.clock.now());
+    dayStart.setUTCHours(0, 0, 0, 0);
+    const used = await this.d.threads.countForUserSince(userId, dayStart.toISOString());
+    if (used >= quota) {
+      throw new HermesError("RATE_LIMITED", `Guests may send ${quota} idea(s) a day, and today's are used.`, {
+        retryAfter: Math.ceil((dayStart.getTime() + 86_400_000 - this.d.clock.now()) / 1000),
+        userAction: "Try again tomorrow.",
+      });
+    }
+  }
 
   backendStatus() {
     return this.d.backends.status();
