@@ -3,6 +3,8 @@ import { isSecretKey, maskSecret, type SystemConfig } from "../src/config/system
 import type { Engine } from "../src/engine/engine.ts";
 import type { ThreadActions } from "../src/engine/thread-actions.ts";
 import { helpText } from "./commands.ts";
+import type { HermesContext } from "./config-conversation.ts";
+import { optionalCallSignal } from "./delivery.ts";
 import { errorText } from "./error-text.ts";
 import { splitMessage } from "./split-message.ts";
 import { cancelButton } from "./status-line.ts";
@@ -28,7 +30,12 @@ async function sendFileOrText(
   log: CommandDeps["log"],
 ) {
   const sent = await optional(
-    () => ctx.replyWithDocument(new InputFile(Buffer.from(text, "utf8"), fileName), { caption }),
+    () =>
+      ctx.replyWithDocument(
+        new InputFile(Buffer.from(text, "utf8"), fileName),
+        { caption },
+        optionalCallSignal(),
+      ),
     log,
     "sendDocument",
   );
@@ -36,7 +43,7 @@ async function sendFileOrText(
   for (const part of splitMessage(`${caption}\n\n${text}`)) await ctx.reply(part);
 }
 
-export function installCommands(bot: Bot, d: CommandDeps): void {
+export function installCommands(bot: Bot<HermesContext>, d: CommandDeps): void {
   const { engine, actions, log } = d;
   const userOf = (ctx: Context) => String(ctx.from?.id);
 
@@ -191,7 +198,11 @@ export function installCommands(bot: Bot, d: CommandDeps): void {
           await ctx.reply(part);
         return;
       }
-      if (rest.length === 0) return void (await ctx.reply(show(key) ?? `There is no setting called ${key}.`));
+      if (rest.length === 0) {
+        if (!d.config.has(key)) return void (await ctx.reply(`There is no setting called ${key}.`));
+        await ctx.conversation.enter("config-edit", key);
+        return;
+      }
       const change = await d.config.set(key, rest.join(" "), `telegram:${userOf(ctx)}`);
       await ctx.reply(
         `✅ ${show(key)}${change.requiresRestart ? "\nRestart Hermes for this to take effect." : ""}`,

@@ -6,6 +6,11 @@ import type { Engine } from "../src/engine/engine.ts";
 import type { ThreadActions } from "../src/engine/thread-actions.ts";
 import { installCommands } from "./command-handlers.ts";
 import { COMMANDS } from "./commands.ts";
+import {
+  type ConversationStateStore,
+  type HermesContext,
+  installConfigConversation,
+} from "./config-conversation.ts";
 import { createDelivery, type DeliveryLog } from "./delivery.ts";
 import { installIdeaFlow } from "./idea-flow.ts";
 import { StatusLines } from "./status-line.ts";
@@ -19,10 +24,12 @@ export interface BotOptions {
   actions: ThreadActions;
   config: SystemConfig;
   log: DeliveryLog & { info(obj: object, msg: string): void };
+  /** Persists in-progress conversations (the conversations plugin); in-memory when absent. */
+  conversationStore?: ConversationStateStore;
 }
 
 export interface HermesBot {
-  bot: Bot;
+  bot: Bot<HermesContext>;
   /** Resolves once the bot is polling (getMe succeeded). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -49,7 +56,10 @@ const GUEST_COMMANDS = new Set([
 export function createBot(options: BotOptions): HermesBot {
   const { engine, actions, config, log } = options;
   const owners = new Set(options.ownerIds);
-  const bot = new Bot(options.token, options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {});
+  const bot = new Bot<HermesContext>(
+    options.token,
+    options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {},
+  );
   // Telegram 429 (after retry_after) and 5xx are retried by grammY's plugin, bounded so a message
   // never waits for minutes; the throttler keeps outgoing messages under Telegram's rate limits.
   // Global 30 msg/s as Telegram documents; per private chat a short gap instead of the plugin's
@@ -83,6 +93,7 @@ export function createBot(options: BotOptions): HermesBot {
     if (ctx.message) await ctx.reply(REFUSAL);
   });
 
+  installConfigConversation(bot, config, options.conversationStore ?? memoryStore());
   const statusLines = new StatusLines(bot.api, log);
   const awaitingNewIdea = new Set<string>();
   // /new without text: the next plain message is a new idea, even with a question pending.
@@ -170,4 +181,9 @@ export function createBot(options: BotOptions): HermesBot {
       await polling?.catch(() => {});
     },
   };
+}
+
+function memoryStore(): ConversationStateStore {
+  const m = new Map<string, unknown>();
+  return { read: (k) => m.get(k), write: (k, v) => void m.set(k, v), delete: (k) => void m.delete(k) };
 }

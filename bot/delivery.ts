@@ -18,6 +18,12 @@ export type RememberMessage = (chatId: string, messageId: number, threadId: numb
 const MAX_PARTS_AS_MESSAGES = 3;
 
 /**
+ * A call that has a fallback gets 5 s (retries included) before the fallback is used. grammY
+ * types its signal parameter with the abort-controller polyfill; the native signal is what it uses.
+ */
+export const optionalCallSignal = () => AbortSignal.timeout(5000) as never;
+
+/**
  * Turns engine events for Telegram threads into messages: the draft when it is ready (with rating
  * buttons), one notice when a job starts retrying (not one per attempt), and the final failure.
  * Model output is sent as plain text (no parse mode), so no output can break a message.
@@ -113,9 +119,12 @@ export async function sendLong(
   if (parts.length > MAX_PARTS_AS_MESSAGES) {
     const sent = await optional(
       () =>
-        api.sendDocument(chatId, new InputFile(Buffer.from(body, "utf8"), fileName), {
-          caption: header.slice(0, 1000),
-        }),
+        api.sendDocument(
+          chatId,
+          new InputFile(Buffer.from(body, "utf8"), fileName),
+          { caption: header.slice(0, 1000) },
+          optionalCallSignal(),
+        ),
       log,
       "sendDocument",
     );

@@ -2,6 +2,7 @@ import type { Api, Bot, Context } from "grammy";
 import type { AnswerOutcome, QuestionView } from "../src/engine/conversation-types.ts";
 import type { Engine } from "../src/engine/engine.ts";
 import type { ThreadActions } from "../src/engine/thread-actions.ts";
+import type { HermesContext } from "./config-conversation.ts";
 import { errorText } from "./error-text.ts";
 import { parseAnswerData, parseRatingData, questionKeyboard, questionText } from "./keyboards.ts";
 import { cancelButton, type StatusLines } from "./status-line.ts";
@@ -22,7 +23,7 @@ export interface IdeaFlowDeps {
  * of a thread continues that thread; drafts get rating buttons (delivery.ts).
  */
 export function installIdeaFlow(
-  bot: Bot,
+  bot: Bot<HermesContext>,
   d: IdeaFlowDeps,
 ): { submit(ctx: Context, text: string): Promise<void> } {
   const { engine, actions, log } = d;

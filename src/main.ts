@@ -20,6 +20,7 @@ import { BackendsRepo } from "./store/backends-repo.ts";
 import { ConfigRepo } from "./store/config-repo.ts";
 import { databaseIsUsable, type HermesDatabase, openDatabase } from "./store/database.ts";
 import { JobsRepo } from "./store/jobs-repo.ts";
+import { KvRepo } from "./store/kv-repo.ts";
 import { TelegramMessagesRepo } from "./store/telegram-messages-repo.ts";
 import { ThreadsRepo } from "./store/threads-repo.ts";
 import { UserDataRepo } from "./store/user-data-repo.ts";
@@ -233,6 +234,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
       actions,
       config,
       log,
+      conversationStore: new KvRepo(database.sqlite),
     });
     const b = bot;
     notifier.connect((text) => b.notifyOwners(text));

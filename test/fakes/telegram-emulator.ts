@@ -116,6 +116,12 @@ export class TelegramEmulator {
       }
       if (!longPoll || !empty || Date.now() > deadline || res.destroyed) {
         if (!longPoll) this.calls.push({ method, ok: upstream.status < 400 });
+        if (upstream.status >= 400 && upstream.body.toString("utf8").includes("is not supported")) {
+          // Real Telegram answers an unknown method like this; the emulator answers 500 with its own body.
+          res.writeHead(404, { "content-type": "application/json" });
+          res.end(JSON.stringify({ ok: false, error_code: 404, description: "Not Found" }));
+          return;
+        }
         res.writeHead(upstream.status, { "content-type": upstream.contentType });
         res.end(upstream.body);
         return;

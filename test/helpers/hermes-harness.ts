@@ -13,24 +13,36 @@ export async function startTestHermes(
   configOverrides: Record<string, string> = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), "hermes-test-"));
-  const hermes: HermesHandle = await startHermes({
-    env: parseEnv({
-      HERMES_DB_PATH: join(dir, "hermes.db"),
-      HERMES_HTTP_PORT: "0",
-      HERMES_OWNER_IDS: String(OWNER_ID),
-      ...env,
-    }),
-    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent", secrets: [] }),
-    stopGraceMs: 500,
+  const fullEnv = parseEnv({
+    HERMES_DB_PATH: join(dir, "hermes.db"),
+    HERMES_HTTP_PORT: "0",
+    HERMES_OWNER_IDS: String(OWNER_ID),
+    ...env,
   });
+  const boot = async () => {
+    const h = await startHermes({
+      env: fullEnv,
+      logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent", secrets: [] }),
+      stopGraceMs: 500,
+    });
+    return h;
+  };
+  let hermes: HermesHandle = await boot();
   for (const [key, value] of Object.entries(configOverrides))
     await hermes.config.set(key, value, "test", { force: true });
-  return {
+  const handle = {
     hermes,
     dir,
+    /** Stops Hermes and starts a new one on the same database, as a restart would. */
+    async restart() {
+      await handle.hermes.stop();
+      hermes = await boot();
+      handle.hermes = hermes;
+    },
     async stop() {
-      await hermes.stop();
+      await handle.hermes.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return handle;
 }
