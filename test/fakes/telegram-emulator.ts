@@ -146,7 +146,9 @@ function send(
   body: Buffer,
 ): Promise<{ status: number; contentType: string; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const headers = { ...req.headers, host: `127.0.0.1:${port}`, "content-length": String(body.length) };
+    // The body is buffered: forward it with a length, not the client's chunked encoding.
+    const { "transfer-encoding": _chunked, ...rest } = req.headers;
+    const headers = { ...rest, host: `127.0.0.1:${port}`, "content-length": String(body.length) };
     const up = httpRequest({ host: "127.0.0.1", port, method: req.method, path: req.url, headers }, (r) => {
       const chunks: Buffer[] = [];
       r.on("data", (c: Buffer) => chunks.push(c));

@@ -21,7 +21,7 @@ export const ok = (text = "done"): DispatchOutcome => ({
 
 /** A queue over an in-memory database with a manual clock and a scriptable dispatcher. */
 export async function queueHarness(
-  opts: { capacity?: number; retry?: Partial<RetrySettings>; maxQueued?: number } = {},
+  opts: { capacity?: number; retry?: Partial<RetrySettings>; maxQueued?: number; groupCommit?: boolean } = {},
 ) {
   const db: HermesDatabase = await memoryDb();
   const clock = new ManualClock();
