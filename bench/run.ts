@@ -1,6 +1,7 @@
 /** `npm run bench`: runs every benchmark and prints their tables (also written to bench/results/). */
 const suites: { name: string; file: string }[] = [
   { name: "queue", file: "./queue.ts" },
+  { name: "backend manager", file: "./manager.ts" },
   { name: "process: start-up, memory, crash recovery", file: "./process.ts" },
 ];
 

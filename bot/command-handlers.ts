@@ -162,9 +162,21 @@ export function installCommands(bot: Bot<HermesContext>, d: CommandDeps): void {
   });
 
   bot.command("budget", async (ctx) => {
-    const summary = engine.budgetSummary();
-    if (!summary) return void (await ctx.reply("Only free local backends are in use: nothing is spent."));
-    await ctx.reply(summary);
+    const b = engine.budgetSummary();
+    const paid = engine.backendStatus().filter((s) => !s.free && s.enabled);
+
+    await ctx.reply(
+      [
+        `💸 Today (${b.day} UTC): spent ${b.spentCents}¢, reserved for running jobs ${b.reservedCents}¢.`,
+        `Daily budget ${b.dailyLimitCents}¢ (${b.remainingCents}¢ left); per idea ${b.projectLimitCents}¢; remote use needs ${b.minRemoteBudgetCents}¢ left.`,
+        paid.length === 0
+          ? "Only free local backends are enabled: nothing costs money."
+          : `Paid backends: ${paid.map((p) => p.name).join(", ")}.`,
+        b.alertsSent.length > 0 ? `Alerts sent today at ${b.alertsSent.join("%, ")}%.` : "",
+      ]
+        .filter(Boolean)
+        .join("\n"),
+    );
   });
 
   bot.command("patterns", async (ctx) => {

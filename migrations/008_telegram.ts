@@ -7,10 +7,46 @@ import { sql } from "kysely";
  *   drafts), so replying to any of them continues that thread, and a question's buttons find it;
  * - guest mode and per-user limits as system_config rows.
  */
-const CONFIG: [key: string, value: string, type: string, valueType: string, description: string, min: string | null, max: string | null, regex: string | null][] = [
-  ["hermes.guests.mode", "refuse", "preference", "enum", "Non-owners: refuse, or limited (local backends only, daily quota)", null, null, "^(refuse|limited)$"],
-  ["hermes.guests.daily_quota", "3", "constraint", "int", "Ideas a guest may send per day in limited mode", "0", "1000", null],
-  ["hermes.web.ideas_per_minute", "10", "constraint", "int", "Ideas one user may submit per minute (rate limit)", "1", "1000", null],
+const CONFIG: [
+  key: string,
+  value: string,
+  type: string,
+  valueType: string,
+  description: string,
+  min: string | null,
+  max: string | null,
+  regex: string | null,
+][] = [
+  [
+    "hermes.guests.mode",
+    "refuse",
+    "preference",
+    "enum",
+    "Non-owners: refuse, or limited (local backends only, daily quota)",
+    null,
+    null,
+    "^(refuse|limited)$",
+  ],
+  [
+    "hermes.guests.daily_quota",
+    "3",
+    "constraint",
+    "int",
+    "Ideas a guest may send per day in limited mode",
+    "0",
+    "1000",
+    null,
+  ],
+  [
+    "hermes.web.ideas_per_minute",
+    "10",
+    "constraint",
+    "int",
+    "Ideas one user may submit per minute (rate limit)",
+    "1",
+    "1000",
+    null,
+  ],
 ];
 
 export async function up(db: Kysely<unknown>): Promise<void> {

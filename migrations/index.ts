@@ -3,6 +3,10 @@ import * as initialSchema from "./001_initial_schema.ts";
 import * as seedSystemConfig from "./002_seed_system_config.ts";
 import * as hermesRuntime from "./003_hermes_runtime.ts";
 import * as queueIndexes from "./004_queue_indexes.ts";
+import * as seedQuestionTemplates from "./005_seed_question_templates.ts";
+import * as httpApi from "./006_http_api.ts";
+import * as backendManager from "./007_backend_manager.ts";
+import * as telegram from "./008_telegram.ts";
 
 /**
  * Every migration, keyed by name; kysely runs them in name order. Static imports (no directory
@@ -13,4 +17,8 @@ export const migrations: Record<string, Migration> = {
   "002_seed_system_config": seedSystemConfig,
   "003_hermes_runtime": hermesRuntime,
   "004_queue_indexes": queueIndexes,
+  "005_seed_question_templates": seedQuestionTemplates,
+  "006_http_api": httpApi,
+  "007_backend_manager": backendManager,
+  "008_telegram": telegram,
 };

@@ -1,7 +1,7 @@
 import { type ServerType, serve } from "@hono/node-server";
 import type { HermesBot } from "../bot/create-bot.ts";
 import { BackendManager } from "./backends/manager.ts";
-import { OllamaBackend } from "./backends/ollama/ollama-backend.ts";
+import { buildBackends, createBackend, secretFor } from "./backends/registry.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { type Env, EnvError, parseEnv } from "./config/env.ts";
 import { SystemConfig } from "./config/system-config.ts";
@@ -9,21 +9,25 @@ import { Engine } from "./engine/engine.ts";
 import { PromptLibrary } from "./engine/prompts.ts";
 import { RateLimiter } from "./engine/rate-limiter.ts";
 import { ThreadActions } from "./engine/thread-actions.ts";
-import { createHttpApp } from "./http/app.ts";
+import { createHttpStack } from "./http/stack.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Notifier } from "./notify/notifier.ts";
+import { createLogFileDestination } from "./ops/log-files.ts";
 import { QueueEvents } from "./queue/events.ts";
 import { JobQueue } from "./queue/job-queue.ts";
 import { ownerId, Scheduler } from "./queue/scheduler.ts";
 import { AlertLogRepo } from "./store/alert-log-repo.ts";
 import { BackendsRepo } from "./store/backends-repo.ts";
+import { BudgetRepo } from "./store/budget-repo.ts";
 import { ConfigRepo } from "./store/config-repo.ts";
-import { databaseIsUsable, type HermesDatabase, openDatabase } from "./store/database.ts";
+import { type HermesDatabase, openDatabase } from "./store/database.ts";
 import { JobsRepo } from "./store/jobs-repo.ts";
 import { KvRepo } from "./store/kv-repo.ts";
+import { SelectionHistoryRepo } from "./store/selection-history-repo.ts";
 import { TelegramMessagesRepo } from "./store/telegram-messages-repo.ts";
 import { ThreadsRepo } from "./store/threads-repo.ts";
 import { UserDataRepo } from "./store/user-data-repo.ts";
+import { WriteBatch } from "./store/write-batch.ts";
 
 /**
  * The composition root: the only place that wires adapters together. `startHermes` is what
@@ -58,9 +62,16 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
   const { env } = options;
   const clock = options.clock ?? systemClock;
   const startedAt = clock.now();
+  // Daily log files beside stdout when HERMES_LOG_DIR is set; retention follows the config once loaded.
+  let logRetentionDays = () => 30;
+  const logFiles =
+    !options.logger && env.HERMES_LOG_DIR
+      ? createLogFileDestination({ dir: env.HERMES_LOG_DIR, retentionDays: () => logRetentionDays() })
+      : undefined;
   const log =
     options.logger ??
     createLogger({
+      destination: logFiles,
       level: env.HERMES_LOG_LEVEL,
       secrets: [
         env.TELEGRAM_BOT_TOKEN,
@@ -76,6 +87,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
   const database = await openDatabase({ path: env.HERMES_DB_PATH, synchronous: env.HERMES_DB_SYNCHRONOUS });
   log.info({ path: env.HERMES_DB_PATH, synchronous: env.HERMES_DB_SYNCHRONOUS }, "database ready");
   const config = await SystemConfig.load(new ConfigRepo(database.db), () => clock.now());
+  logRetentionDays = () => config.number("hermes.logs.cloud_retention_days");
 
   const notifier = new Notifier({
     log: new AlertLogRepo(database.sqlite),
@@ -85,8 +97,13 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     logger: log,
   });
 
-  // Backends: the local Ollama always (it is the default); others join in later issues' wiring.
-  const backendsRepo = new BackendsRepo(database.sqlite);
+  // Backend statistics and selection history are written once per event-loop turn (one commit);
+  // budget reservations never are — they are checked and written in one transaction each.
+  const writes = new WriteBatch(database.sqlite, (err) =>
+    log.error({ err: String(err) }, "backend stats write failed"),
+  );
+  const backendsRepo = new BackendsRepo(database.sqlite, writes);
+  const selectionHistory = new SelectionHistoryRepo(database.sqlite, iso, writes);
   const events = new QueueEvents((err, event) =>
     log.error(
       { err: err instanceof Error ? err.message : String(err), jobId: event.job.id },
@@ -96,8 +113,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
   let queue: JobQueue | undefined;
   const backends = new BackendManager({
     clock,
-    healthIntervalMs: () => config.number("hermes.talos.health_check_interval") * 1000,
-    localFirst: () => config.bool("hermes.execution.local_first_enabled"),
+    config,
     // Reports that land after stop() began (a health check in flight) are dropped, not written to a closed database.
     stats: {
       recordHealth: (name, h) => {
@@ -111,6 +127,27 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
       log.info({ backend: name }, "backend recovered; waiting jobs go now");
       queue?.backendRecovered();
     },
+    scores: { scores: () => backendsRepo.scores() },
+    history: {
+      record: (e) => {
+        if (!closing) selectionHistory.record(e);
+      },
+    },
+    budget: new BudgetRepo(database.sqlite, iso),
+    registry: {
+      saveDefinition: (d) => backendsRepo.saveDefinition({ ...d }, iso()),
+      saveEnabled: (name, enabled) => backendsRepo.setEnabled(name, enabled, iso()),
+    },
+    factory: (def) => createBackend(def, secretFor(def, env)),
+    onBudgetAlert: (level, spent, limit) => {
+      if (config.bool("hermes.budget.budget_alerts")) {
+        void notifier.alert(
+          "budget",
+          String(level),
+          `Spent ${spent}¢ of today's ${limit}¢ budget (${level}%).`,
+        );
+      }
+    },
     onUnhealthy: (name, error) => {
       const kind = backends.status().find((b) => b.name === name)?.kind;
       void notifier.alert(
@@ -120,28 +157,14 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
       );
     },
   });
-  const ollama = new OllamaBackend({
-    name: "ollama",
-    host: env.OLLAMA_HOST,
-    defaultTimeoutMs: config.number("talos.execution.job_timeout_seconds") * 1000,
-  });
-  backends.register(ollama, {
-    defaultModel: config.string("talos.models.default_model"),
-    concurrency: 1,
-    enabled: true,
-    location: env.OLLAMA_HOST,
-  });
-  backendsRepo.register(
-    {
-      name: "ollama",
-      type: "local",
-      enabled: true,
-      primary: true,
-      config: { host: env.OLLAMA_HOST },
-      local: true,
-    },
-    iso(),
-  );
+  // Backends from config + environment (Ollama, Talos, OpenRouter, OpenAI, self-hosted), plus
+  // those added at runtime and kept in the backends table.
+  const { backends: built, skipped } = buildBackends({ config, env, rows: backendsRepo.rows() });
+  for (const { definition, backend } of built) {
+    backends.registerDefinition(definition, backend);
+    backendsRepo.saveDefinition({ ...definition }, iso());
+  }
+  for (const s of skipped) log.info(s, "backend not configured");
 
   // The durable queue and its scheduler; the engine is the dispatcher.
   const jobsRepo = new JobsRepo(database.sqlite);
@@ -249,17 +272,32 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     );
   }
 
-  // HTTP.
-  const app = createHttpApp({
-    databaseUsable: () => databaseIsUsable(database),
+  // HTTP: health, admin and external API, metrics; plus callbacks, backups and health rows.
+  const httpStack = createHttpStack({
+    adminToken: env.HERMES_ADMIN_TOKEN,
+    secrets: [env.TELEGRAM_BOT_TOKEN, env.TALOS_TOKEN, env.OPENROUTER_API_KEY, env.OPENAI_API_KEY],
+    database,
+    config,
+    clock,
+    log,
+    engine,
+    threads,
+    queue,
+    jobs: jobsRepo,
+    backends,
     bot: () => (!bot ? "off" : bot.isRunning() ? "running" : "stopped"),
-    backends: () => backends.status(),
-    queue: () => jobsRepo.countByStatus(),
     startedAt,
-    now: () => clock.now(),
+    onDatabaseOversize: (size) =>
+      void notifier.alert(
+        "database_size",
+        "database",
+        `The database is ${Math.round(size.bytes / 1e6)} MB, past hermes.db.max_size_mb (${Math.round(size.limitBytes / 1e6)} MB). Export and /forget old data, or raise the limit.`,
+      ),
   });
   const server =
-    options.http === false ? undefined : await listen(app.fetch, env.HERMES_HTTP_HOST, env.HERMES_HTTP_PORT);
+    options.http === false
+      ? undefined
+      : await listen(httpStack.app.fetch, env.HERMES_HTTP_HOST, env.HERMES_HTTP_PORT);
   const address = server?.address();
   const httpPort = typeof address === "object" && address ? address.port : 0;
   if (server)
@@ -268,6 +306,8 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
       "HTTP server listening",
     );
 
+  // Backups and the health-row writer belong to the server, not to the terminal chat's database.
+  if (options.http !== false) httpStack.start();
   scheduler.start();
   backends.startHealthChecks();
   log.info({ backends: backends.names() }, "job runner started");
@@ -292,9 +332,12 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
       if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
       backends.stop();
       await scheduler.stop(options.stopGraceMs ?? 10_000);
+      await httpStack.stop();
+      writes.flush();
       closing = true;
       await database.close();
       log.info({}, "stopped cleanly");
+      logFiles?.close();
     })();
     return stopping;
   };

@@ -53,17 +53,29 @@ export class BudgetGuard {
    * Cheap pre-check for ranking: why a paid call of `cents` cannot start now, or undefined. The
    * reservation itself re-checks atomically.
    */
-  blockReason(cents: number, threadId: number | undefined, policy: ManagerPolicy): string | undefined {
-    if (!this.#ledger) return "no budget ledger: paid calls are off";
+  blockReason(
+    cents: number,
+    threadId: number | undefined,
+    policy: ManagerPolicy,
+  ): { reason: string; inFlight: boolean } | undefined {
+    if (!this.#ledger) return { reason: "no budget ledger: paid calls are off", inFlight: false };
+    const needed = Math.max(cents, policy.minRemoteBudgetCents);
     const t = this.#ledger.totals(utcDay(this.#now()));
     const remaining = policy.dailyBudgetCents - t.settledCents - t.reservedCents;
-    if (remaining < Math.max(cents, policy.minRemoteBudgetCents)) {
-      return `daily budget: ${fmt(remaining)}¢ of ${policy.dailyBudgetCents}¢ left, needs ${fmt(Math.max(cents, policy.minRemoteBudgetCents))}¢`;
+    if (remaining < needed) {
+      if (t.settledCents + needed > policy.dailyBudgetCents) this.#alert(t.settledCents, policy, true);
+      return {
+        reason: `daily budget: ${fmt(remaining)}¢ of ${policy.dailyBudgetCents}¢ left, needs ${fmt(needed)}¢`,
+        inFlight: t.reservedCents > 0 && t.settledCents + needed <= policy.dailyBudgetCents,
+      };
     }
     if (threadId !== undefined) {
       const left = policy.projectBudgetCents - this.#ledger.threadCommitted(threadId);
-      if (left < Math.max(cents, policy.minRemoteBudgetCents)) {
-        return `project budget: ${fmt(left)}¢ of ${policy.projectBudgetCents}¢ left for this thread`;
+      if (left < needed) {
+        return {
+          reason: `project budget: ${fmt(left)}¢ of ${policy.projectBudgetCents}¢ left for this thread`,
+          inFlight: false,
+        };
       }
     }
     return undefined;

@@ -25,7 +25,9 @@ function stripFences(text: string): string {
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
   }
   return JSON.stringify(value);
@@ -60,7 +62,11 @@ export function jaccard(a: Set<string>, b: Set<string>): number {
  * `texts` are the samples that succeeded; `requested` is k (failed samples count as disagreeing).
  * `structured` forces exact comparison (answers that are not JSON then agree with nothing).
  */
-export function measureAgreement(texts: readonly string[], requested: number, structured?: boolean): AgreementResult {
+export function measureAgreement(
+  texts: readonly string[],
+  requested: number,
+  structured?: boolean,
+): AgreementResult {
   const n = texts.length;
   const k = Math.max(requested, n, 1);
   const forms = texts.map(structuredForm);
@@ -71,7 +77,8 @@ export function measureAgreement(texts: readonly string[], requested: number, st
       sim.push(forms.map((f, j) => (i === j || (f !== undefined && f === forms[i]) ? 1 : 0)));
   } else {
     const sets = texts.map(tokenSet);
-    for (let i = 0; i < n; i++) sim.push(sets.map((s, j) => (i === j ? 1 : jaccard(sets[i] as Set<string>, s))));
+    for (let i = 0; i < n; i++)
+      sim.push(sets.map((s, j) => (i === j ? 1 : jaccard(sets[i] as Set<string>, s))));
   }
   let chosen = 0;
   let best = -1;

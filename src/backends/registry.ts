@@ -9,14 +9,15 @@
  *   gpt5           OPENAI_API_KEY (+OPENAI_BASE_URL)  OpenAI, paid
  *   server_models  backend.server_models.host         self-hosted OpenAI-compatible, free
  *
- * A backend is enabled when its `backend.<name>.enabled` row says so and `hermes.backends.enabled`
- * lists it, unless /backends (setEnabled) overrode that at runtime.
+ * A backend is enabled when its `backend.<name>.enabled` row says so (names without such a row: when
+ * `hermes.backends.enabled` lists them), unless /backends (setEnabled) overrode that at runtime.
  */
 import type { Backend } from "./backend.ts";
 import { OllamaBackend } from "./ollama/ollama-backend.ts";
 import { OpenAIBackend, type OpenAIProvider } from "./openai/openai-backend.ts";
 import { bool, type ConfigLike, list, num, str } from "./policy.ts";
 import type { BackendDefinition, BackendProvider, BackendType } from "./ports.ts";
+import { TalosBackend, type TalosBackendOptions } from "./talos/talos-backend.ts";
 
 export interface RegistryEnv {
   OLLAMA_HOST?: string | undefined;
@@ -41,17 +42,9 @@ export interface StoredBackendRow {
   fallbacks: string[] | undefined;
 }
 
-export interface TalosOptions {
-  name: string;
-  url: string;
-  token: string;
-  requestTimeoutMs?: number;
-}
-
+/** Overrides of how each kind is built (tests, proxies); the real classes by default. */
 export interface BackendFactories {
-  /** `(o) => new TalosBackend(o)` from ./talos/talos-backend.ts. Without it Talos is skipped. */
-  talos?: (options: TalosOptions) => Backend;
-  /** Overrides for tests. */
+  talos?: (options: TalosBackendOptions) => Backend;
   ollama?: (def: BackendDefinition) => Backend;
   openai?: (def: BackendDefinition, apiKey: string | undefined) => Backend;
 }
@@ -70,12 +63,17 @@ export interface RegistryResult {
 const OPENROUTER_URL = "https://openrouter.ai/api/v1";
 const OPENAI_URL = "https://api.openai.com/v1";
 
-const secs = (config: ConfigLike | undefined, key: string, fallback: number) => num(config, key, fallback) * 1000;
+const secs = (config: ConfigLike | undefined, key: string, fallback: number) =>
+  num(config, key, fallback) * 1000;
 
-/** Whether `backend.<name>.enabled` and the `hermes.backends.enabled` list both allow it. */
+/**
+ * `backend.<name>.enabled` decides where that row exists (the spec seeds one per backend, 007 one for
+ * Ollama); a name without one is enabled when `hermes.backends.enabled` lists it.
+ */
 function configEnabled(config: ConfigLike | undefined, name: string): boolean {
-  const listed = list(config, "hermes.backends.enabled", [name]);
-  return bool(config, `backend.${name}.enabled`, true) && listed.includes(name);
+  const key = `backend.${name}.enabled`;
+  if (config?.has(key)) return bool(config, key, true);
+  return list(config, "hermes.backends.enabled", [name]).includes(name);
 }
 
 function models(config: ConfigLike | undefined, key: string): string[] {
@@ -119,7 +117,10 @@ function providerOf(raw: string): OpenAIProvider {
 export function configuredDefinitions(
   config: ConfigLike | undefined,
   env: RegistryEnv,
-): { definitions: { definition: BackendDefinition; secret: string | undefined }[]; skipped: RegistryResult["skipped"] } {
+): {
+  definitions: { definition: BackendDefinition; secret: string | undefined }[];
+  skipped: RegistryResult["skipped"];
+} {
   const out: { definition: BackendDefinition; secret: string | undefined }[] = [];
   const skipped: RegistryResult["skipped"] = [];
   const defaultLocal = str(config, "talos.models.default_model", "llama3.1:8b");
@@ -178,7 +179,9 @@ export function configuredDefinitions(
     remoteProvider === "openai"
       ? (env.OPENAI_API_KEY ?? (str(config, "backend.remote_api.key", "") || undefined))
       : (env.OPENROUTER_API_KEY ??
-        (str(config, "backend.remote_api.key", "") || str(config, "hermes.budget.openrouter_api_key", "") || undefined));
+        (str(config, "backend.remote_api.key", "") ||
+          str(config, "hermes.budget.openrouter_api_key", "") ||
+          undefined));
   if (remoteProvider !== "openrouter" && remoteProvider !== "openai") {
     skipped.push({
       name: "remote_api",
@@ -328,12 +331,13 @@ export function mergeStored(
   for (const row of rows) {
     if (row.origin !== "runtime" || known.has(row.name)) continue;
     const definition = definitionFromRow(row);
-    if (definition) out.push({ definition, secret: definition.secretEnv ? secretOf(definition.secretEnv) : undefined });
+    if (definition)
+      out.push({ definition, secret: definition.secretEnv ? secretOf(definition.secretEnv) : undefined });
   }
   return out;
 }
 
-/** One Backend instance for a definition. Throws when its kind cannot be built (no Talos factory). */
+/** One Backend instance for a definition. */
 export function createBackend(
   def: BackendDefinition,
   secret: string | undefined,
@@ -346,8 +350,13 @@ export function createBackend(
         new OllamaBackend({ name: def.name, host: def.url, defaultTimeoutMs: def.timeoutMs })
       );
     case "talos": {
-      if (!factories.talos) throw new Error("no Talos factory was given to the backend registry");
-      return factories.talos({ name: def.name, url: def.url, token: secret ?? "", requestTimeoutMs: def.timeoutMs });
+      const options: TalosBackendOptions = {
+        name: def.name,
+        url: def.url,
+        token: secret ?? "",
+        defaultTimeoutMs: def.timeoutMs,
+      };
+      return factories.talos?.(options) ?? new TalosBackend(options);
     }
     default: {
       if (factories.openai) return factories.openai(def, secret);
@@ -361,6 +370,12 @@ export function createBackend(
       });
     }
   }
+}
+
+/** The secret of a definition from its env variable name (the env object first, then process.env). */
+export function secretFor(def: BackendDefinition, env: RegistryEnv): string | undefined {
+  if (!def.secretEnv) return undefined;
+  return (env as Record<string, string | undefined>)[def.secretEnv] ?? process.env[def.secretEnv];
 }
 
 /** Everything the manager should register at start-up. */

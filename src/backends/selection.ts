@@ -54,13 +54,15 @@ export interface SelectionDecision {
   confidence: number;
 }
 
-const WEIGHTS: Record<SelectionCriteria, { cost: number; quality: number; speed: number; reliability: number }> =
-  {
-    cost_first: { cost: 0.55, quality: 0.2, speed: 0.1, reliability: 0.15 },
-    quality_first: { cost: 0.1, quality: 0.6, speed: 0.1, reliability: 0.2 },
-    speed_first: { cost: 0.1, quality: 0.15, speed: 0.6, reliability: 0.15 },
-    balanced: { cost: 0.25, quality: 0.25, speed: 0.25, reliability: 0.25 },
-  };
+const WEIGHTS: Record<
+  SelectionCriteria,
+  { cost: number; quality: number; speed: number; reliability: number }
+> = {
+  cost_first: { cost: 0.55, quality: 0.2, speed: 0.1, reliability: 0.15 },
+  quality_first: { cost: 0.1, quality: 0.6, speed: 0.1, reliability: 0.2 },
+  speed_first: { cost: 0.1, quality: 0.15, speed: 0.6, reliability: 0.15 },
+  balanced: { cost: 0.25, quality: 0.25, speed: 0.25, reliability: 0.25 },
+};
 
 /** Pseudo-observations of the prior: learned numbers take over as samples accumulate. */
 const PRIOR_WEIGHT = 3;
@@ -69,7 +71,12 @@ export const MIN_QUALITY_SAMPLES = 3;
 /** Below this many calls force_remote_threshold does not judge a local backend. */
 export const MIN_RELIABILITY_SAMPLES = 5;
 
-const HEALTH_FACTOR: Record<HealthState, number> = { healthy: 1, unknown: 0.9, degraded: 0.6, unhealthy: 0.1 };
+const HEALTH_FACTOR: Record<HealthState, number> = {
+  healthy: 1,
+  unknown: 0.9,
+  degraded: 0.6,
+  unhealthy: 0.1,
+};
 
 function smooth(prior: number, learned: number | undefined, n: number): number {
   if (learned === undefined || n <= 0) return prior;
@@ -171,8 +178,9 @@ function confidenceOf(ranked: RankedBackend[]): number {
   const top = ranked[0];
   if (!top) return 0;
   const second = ranked[1];
-  const sameTier = second !== undefined && second.tiers.every((t, i) => t === top.tiers[i]);
-  const margin = second === undefined || !sameTier ? 1 : Math.min(1, Math.max(0, (top.score - second.score) * 4));
+  const sameTier = second?.tiers.every((t, i) => t === top.tiers[i]) === true;
+  const margin =
+    second === undefined || !sameTier ? 1 : Math.min(1, Math.max(0, (top.score - second.score) * 4));
   const data = top.samples / (top.samples + 5);
   return Math.round((0.5 * top.score + 0.25 * data + 0.25 * margin) * 1000) / 1000;
 }
@@ -192,7 +200,8 @@ function explain(
   ]
     .filter(Boolean)
     .join(", ");
-  if (!top) return `${flags}: no backend can take the job (${rejected.map((r) => `${r.name}: ${r.reason}`).join("; ")})`;
+  if (!top)
+    return `${flags}: no backend can take the job (${rejected.map((r) => `${r.name}: ${r.reason}`).join("; ")})`;
   const load = loads ? `, load ${(loads.get(top.name) ?? 0).toFixed(2)}` : "";
   const rest = ranked
     .slice(1)

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { BudgetSummary } from "../backends/budget.ts";
 import type { BackendManager } from "../backends/manager.ts";
 import type { Clock } from "../clock.ts";
 import type { SystemConfig } from "../config/system-config.ts";
@@ -33,9 +34,8 @@ export interface SubmitIdeaInput {
   guest?: boolean;
 }
 
-/** Read-outs of other modules for transports (budget from the backend manager, patterns from learning). */
+/** Read-outs of the learning module for transports. */
 export interface InsightsPort {
-  budgetSummary?: () => string | undefined;
   patternsSummary?: () => Promise<string | undefined>;
 }
 
@@ -199,6 +199,7 @@ export class Engine {
       {
         jobId: job.id,
         jobType: job.job_type,
+        threadId: job.thread_id,
         messages,
         preferBackend:
           job.requested_backend && job.requested_backend !== LOCAL_ONLY ? job.requested_backend : undefined,
@@ -220,11 +221,12 @@ export class Engine {
       costCents: result.costCents ?? 0,
       executionMs: result.latencyMs || this.d.clock.now() - started,
       fallbackUsed: result.fallbackUsed,
+      confidence: result.confidence,
     };
   };
 
-  budgetSummary(): string | undefined {
-    return this.d.insights?.budgetSummary?.();
+  budgetSummary(): BudgetSummary {
+    return this.d.backends.budgetSummary();
   }
 
   async patternsSummary(): Promise<string | undefined> {

@@ -108,8 +108,7 @@ const JOB_COLUMNS = [
   "execution_time_seconds",
 ] as const;
 
-/** How much of the previous draft goes into a refine prompt. */
-const PREVIOUS_DRAFT_CHARS = 6000;
+const nextSequence = (jobs: JobRecord[]) => jobs.reduce((m, j) => Math.max(m, j.job_sequence), 0) + 1;
 
 export class ThreadQueries {
   private readonly d: ThreadQueriesDeps;
@@ -302,37 +301,50 @@ export class ThreadQueries {
   }
 
   /**
-   * Queues a refined draft built from the original idea, what was learned since (answers and
-   * information) and the latest draft. Returns the new job.
+   * Queues a refined draft (prompts/refine.md) from the original idea and what was learned since
+   * (answers and volunteered information), as the conversation flow does. Returns the new job.
    */
-  async queueRefine(
-    thread: ThreadRecord,
-    additions: string[],
-    options: { userId?: string | null; instruction?: string; subtype?: string; parentJobId?: number } = {},
-  ): Promise<QueueJob> {
+  async queueRefine(thread: ThreadRecord, additions: string[], userId?: string | null): Promise<QueueJob> {
     const jobs = await this.jobs(thread.id);
-    const latest = [...jobs].reverse().find((j) => j.status === "completed" && j.full_result);
-    const parent = options.parentJobId ? jobs.find((j) => j.id === options.parentJobId) : latest;
-    const sequence = jobs.reduce((m, j) => Math.max(m, j.job_sequence), 0) + 1;
-    const parts = [thread.original_request];
-    if (additions.length > 0) parts.push(`What I know now:\n${additions.map((a) => `- ${a}`).join("\n")}`);
-    if (parent?.full_result)
-      parts.push(
-        `Previous draft (improve on it, keep what works):\n${parent.full_result.slice(0, PREVIOUS_DRAFT_CHARS)}`,
-      );
-    if (options.instruction) parts.push(options.instruction);
+    const latest = [...jobs].reverse().find((j) => j.status === "completed");
     const ideaType = thread.idea_type ?? "mixed";
     return this.d.queue.enqueue({
       threadId: thread.id,
-      parentJobId: parent?.id ?? null,
-      jobSequence: sequence,
+      parentJobId: latest?.id ?? jobs.at(-1)?.id ?? null,
+      jobSequence: nextSequence(jobs),
       jobType: ideaType,
-      jobSubtype: options.subtype ?? "refine",
+      jobSubtype: "refine",
       priority: thread.priority,
-      promptTemplate: "draft",
-      promptVariables: { idea: parts.join("\n\n"), idea_type: ideaType },
-      userId: options.userId ?? thread.user_id,
+      promptTemplate: "refine",
+      promptVariables: {
+        idea: thread.original_request,
+        idea_type: ideaType,
+        answers: additions.length > 0 ? additions.map((a) => `- ${a}`).join("\n") : "(nothing new)",
+        preferences: "",
+      },
+      userId: userId ?? thread.user_id,
       achievedClarity: thread.final_clarity_score,
+    });
+  }
+
+  /** Queues a rewrite of a finished draft (prompts/rewrite.md): shorter, more detail. */
+  async queueRewrite(
+    thread: ThreadRecord,
+    job: JobRecord,
+    instruction: string,
+    userId?: string | null,
+  ): Promise<QueueJob> {
+    const jobs = await this.jobs(thread.id);
+    return this.d.queue.enqueue({
+      threadId: thread.id,
+      parentJobId: job.id,
+      jobSequence: nextSequence(jobs),
+      jobType: job.job_type,
+      jobSubtype: "rewrite",
+      priority: thread.priority,
+      promptTemplate: "rewrite",
+      promptVariables: { draft: job.full_result ?? "", instruction, draft_job_id: job.id },
+      userId: userId ?? thread.user_id,
     });
   }
 
@@ -432,8 +444,7 @@ export class ThreadQueries {
     input: { text: string; status: "completed" | "failed"; source: string; metadata?: unknown },
   ): Promise<number> {
     const now = this.iso();
-    const jobs = await this.jobs(thread.id);
-    const sequence = jobs.reduce((m, j) => Math.max(m, j.job_sequence), 0) + 1;
+    const sequence = nextSequence(await this.jobs(thread.id));
     const failed = input.status === "failed";
     const row = await this.d.db
       .insertInto("jobs")

@@ -1,4 +1,17 @@
 import { Hono } from "hono";
+import { HermesError, toHermesError } from "../errors.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "../ops/metrics.ts";
+import { checkBearer } from "./auth.ts";
+import type { ApiDeps } from "./deps.ts";
+import { type ApiContext, type ApiEnv, Envelopes, newRequestId } from "./envelope.ts";
+import { ClientRateLimiter } from "./rate-limit.ts";
+import type { RouteContext } from "./routes/context.ts";
+import { registerExternalRoutes } from "./routes/external.ts";
+import { registerLearnRoutes } from "./routes/learn.ts";
+import { registerSystemRoutes } from "./routes/system.ts";
+import { registerThreadRoutes } from "./routes/threads.ts";
+
+export type { ApiDeps } from "./deps.ts";
 
 export interface HealthSources {
   databaseUsable: () => boolean;
@@ -15,12 +28,48 @@ export interface HealthSources {
   now: () => number;
 }
 
+export interface HttpAppDeps extends HealthSources {
+  /** The admin/external API and /metrics. Without it (or without an admin token) they answer 503. */
+  api?: ApiDeps | undefined;
+}
+
+const DEFAULT_BODY_LIMIT = 64 * 1024;
+const DEFAULT_RATE_PER_MINUTE = 120;
+const CLIENT_NAME = /^[A-Za-z0-9._-]{1,40}$/;
+
+function remoteAddress(c: ApiContext): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress;
+}
+
 /**
  * The admin HTTP server. `GET /health` needs no token: liveness and readiness for pm2 and monitors.
  * 503 only when the database is unusable — a dead backend is degraded service, not a dead Hermes.
+ * Everything else (`/api/*`, `/metrics`) needs `Authorization: Bearer <HERMES_ADMIN_TOKEN>` and
+ * answers in the spec's envelopes.
  */
-export function createHttpApp(sources: HealthSources): Hono {
-  const app = new Hono();
+export function createHttpApp(sources: HttpAppDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const api = sources.api;
+  const envelopes = new Envelopes(api?.now ?? sources.now, [api?.adminToken, ...(api?.secrets ?? [])]);
+  const limiter = new ClientRateLimiter(api?.now ?? sources.now);
+  const configNumber = (key: string, fallback: number) => {
+    try {
+      return api?.config.has(key) ? api.config.number(key) : fallback;
+    } catch {
+      return fallback;
+    }
+  };
+
+  app.use("*", async (c, next) => {
+    c.set("requestId", newRequestId(c.req.header("x-request-id")));
+    c.set("startedAt", (api?.now ?? sources.now)());
+    const name = c.req.header("x-hermes-client");
+    c.set("client", name && CLIENT_NAME.test(name) ? name : (remoteAddress(c) ?? "local"));
+    await next();
+    c.header("X-Request-Id", c.get("requestId"));
+  });
+
   app.get("/health", (c) => {
     const dbOk = sources.databaseUsable();
     const backends = sources.backends();
@@ -44,8 +93,73 @@ export function createHttpApp(sources: HealthSources): Hono {
       dbOk ? 200 : 503,
     );
   });
+
+  // Rate limiting (by remote address, before the token check so guessing is throttled too), then auth.
+  const guard = async (c: ApiContext, next: () => Promise<void>) => {
+    if (api) {
+      let limited = false;
+      try {
+        limited =
+          api.config.has("hermes.debug.api_rate_limiting") &&
+          api.config.bool("hermes.debug.api_rate_limiting");
+      } catch {
+        limited = false;
+      }
+      if (limited) {
+        const wait = limiter.take(
+          remoteAddress(c) ?? "local",
+          configNumber("hermes.api.rate_limit_per_minute", DEFAULT_RATE_PER_MINUTE),
+        );
+        if (wait > 0)
+          throw new HermesError("RATE_LIMITED", "Too many requests from this client.", {
+            retryAfter: wait,
+            userAction: `Wait ${wait} s before the next request.`,
+          });
+      }
+    }
+    checkBearer(c.req.header("authorization"), api?.adminToken);
+    await next();
+  };
+  app.use("/api/*", guard);
+  app.use("/metrics", guard);
+
+  if (api) {
+    const rc: RouteContext = {
+      deps: api,
+      envelopes,
+      bodyLimit: () => Math.round(configNumber("hermes.api.max_body_kb", DEFAULT_BODY_LIMIT / 1024) * 1024),
+    };
+    app.get("/metrics", (c) => {
+      c.header("Content-Type", PROMETHEUS_CONTENT_TYPE);
+      return c.body(api.metrics());
+    });
+    registerThreadRoutes(app, rc);
+    registerLearnRoutes(app, rc);
+    registerSystemRoutes(app, rc);
+    registerExternalRoutes(app, rc);
+  }
+
   app.notFound((c) =>
-    c.json({ status: "error", error: { code: "NOT_FOUND", message: "No such endpoint." } }, 404),
+    envelopes.fail(
+      c,
+      new HermesError("NOT_FOUND", `No such endpoint: ${c.req.method} ${c.req.path}.`, {
+        userAction: "See the API list in README (API section).",
+      }),
+    ),
   );
+  app.onError((err, c) => {
+    const error = toHermesError(err);
+    if (error.code === "INTERNAL")
+      api?.log.error(
+        {
+          requestId: c.get("requestId"),
+          method: c.req.method,
+          path: c.req.path,
+          err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err),
+        },
+        "API request failed",
+      );
+    return envelopes.fail(c, err);
+  });
   return app;
 }

@@ -15,15 +15,10 @@ export function tokensMatch(presented: string, expected: string): boolean {
 /** Throws the error to answer with, or returns when the Authorization header carries the token. */
 export function checkBearer(authorization: string | undefined, expected: string | undefined): void {
   if (!expected) {
-    throw new HttpStatusError(
-      503,
-      "UNAUTHORIZED",
-      "The API is disabled until HERMES_ADMIN_TOKEN is set.",
-      {
-        userAction:
-          "Set HERMES_ADMIN_TOKEN (16 characters or more) in Hermes' environment and restart; then send it as 'Authorization: Bearer <token>'.",
-      },
-    );
+    throw new HttpStatusError(503, "UNAUTHORIZED", "The API is disabled until HERMES_ADMIN_TOKEN is set.", {
+      userAction:
+        "Set HERMES_ADMIN_TOKEN (16 characters or more) in Hermes' environment and restart; then send it as 'Authorization: Bearer <token>'.",
+    });
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
   if (!match?.[1]) {

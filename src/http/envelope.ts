@@ -62,9 +62,13 @@ export class Envelopes {
     const error = this.publicError(thrown);
     const status = thrown instanceof HttpStatusError ? thrown.httpStatus : httpStatusOf(error.code);
     const retryAfter =
-      error.retryAfter !== undefined ? Math.max(1, Math.ceil(error.retryAfter)) : DEFAULT_RETRY_AFTER[error.code];
-    if (retryAfter !== undefined && RETRY_AFTER_CODES.has(error.code)) c.header("Retry-After", String(retryAfter));
-    if (error.code === "UNAUTHORIZED" && status === 401) c.header("WWW-Authenticate", 'Bearer realm="hermes"');
+      error.retryAfter !== undefined
+        ? Math.max(1, Math.ceil(error.retryAfter))
+        : DEFAULT_RETRY_AFTER[error.code];
+    if (retryAfter !== undefined && RETRY_AFTER_CODES.has(error.code))
+      c.header("Retry-After", String(retryAfter));
+    if (error.code === "UNAUTHORIZED" && status === 401)
+      c.header("WWW-Authenticate", 'Bearer realm="hermes"');
     return c.json(
       {
         status: "error",

@@ -128,28 +128,35 @@ export class CallbackDispatcher {
       this.again = true;
       return this.pumping;
     }
-    this.pumping = (async () => {
-      let attempts = 0;
-      try {
-        do {
-          this.again = false;
-          const due = this.o.repo.due(new Date(this.o.clock.now()).toISOString());
-          for (const row of due) {
-            if (this.stopped) break;
-            await this.deliver(row);
-            attempts++;
-          }
-          if (due.length === 20) this.again = true;
-        } while (this.again && !this.stopped);
-      } catch (error) {
-        this.o.log.error({ err: error instanceof Error ? error.message : String(error) }, "callback pump failed");
-      } finally {
-        this.pumping = undefined;
-        this.arm();
-      }
-      return attempts;
-    })();
-    return this.pumping;
+    // `.finally` runs as a microtask, so `pumping` is always set before it is cleared.
+    const run = this.drain().finally(() => {
+      this.pumping = undefined;
+      this.arm();
+    });
+    this.pumping = run;
+    return run;
+  }
+
+  private async drain(): Promise<number> {
+    let attempts = 0;
+    try {
+      do {
+        this.again = false;
+        const due = this.o.repo.due(new Date(this.o.clock.now()).toISOString());
+        for (const row of due) {
+          if (this.stopped) break;
+          await this.deliver(row);
+          attempts++;
+        }
+        if (due.length === 20) this.again = true;
+      } while (this.again && !this.stopped);
+    } catch (error) {
+      this.o.log.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        "callback pump failed",
+      );
+    }
+    return attempts;
   }
 
   private arm(): void {
@@ -196,7 +203,12 @@ export class CallbackDispatcher {
       }
     }
     const now = this.o.clock.now();
-    const base = { callbackId: row.id, threadId: row.thread_id, jobId: row.job_id, attempt: row.attempts + 1 };
+    const base = {
+      callbackId: row.id,
+      threadId: row.thread_id,
+      jobId: row.job_id,
+      attempt: row.attempts + 1,
+    };
     if (error === undefined) {
       this.o.repo.markDelivered(row.id, status ?? 0, new Date(now).toISOString());
       this.o.log.info({ ...base, status }, "callback delivered");

@@ -9,10 +9,14 @@ const THREAD_REF = /^([0-9a-f]{8}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 export function threadRef(raw: string, field = "thread_id"): string {
   const ref = raw.trim().toLowerCase();
   if (!THREAD_REF.test(ref))
-    throw new HermesError("INVALID_INPUT", `Invalid ${field}: expected a thread uuid or its 8-character prefix.`, {
-      details: field,
-      userAction: "Use the thread_id returned by /api/submit (or its first 8 characters).",
-    });
+    throw new HermesError(
+      "INVALID_INPUT",
+      `Invalid ${field}: expected a thread uuid or its 8-character prefix.`,
+      {
+        details: field,
+        userAction: "Use the thread_id returned by /api/submit (or its first 8 characters).",
+      },
+    );
   return ref;
 }
 
@@ -25,7 +29,8 @@ export function jobIdParam(raw: string, field = "job_id"): number {
   return n;
 }
 
-const text = (max: number) => z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
+const text = (max: number) =>
+  z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
 const priority = z.int().min(1).max(10);
 
 export const submitSchema = z.strictObject({
@@ -70,9 +75,7 @@ export const feedbackSchema = z
     message: "give either rating (1-5) or adjust (shorter | more_detail)",
   });
 
-const configValue = z
-  .union([z.string(), z.number(), z.boolean()])
-  .transform((v) => String(v));
+const configValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
 const configChange = z.strictObject({ key: z.string().min(1).max(200), value: configValue });
 
 export const configPutSchema = z.union([
@@ -103,9 +106,7 @@ export const callbackUrlSchema = z
 export const externalSubmitSchema = z.strictObject({
   idea: text(100_000),
   callback_url: callbackUrlSchema,
-  source_app: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'"),
+  source_app: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'"),
   priority: priority.optional(),
 });
 

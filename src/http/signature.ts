@@ -13,7 +13,10 @@ export function deriveCallbackSecret(adminToken: string): string {
 }
 
 /** The configured secret, else the token-derived one, else undefined (nothing to sign with). */
-export function callbackSecret(configured: string | undefined, adminToken: string | undefined): string | undefined {
+export function callbackSecret(
+  configured: string | undefined,
+  adminToken: string | undefined,
+): string | undefined {
   if (configured && configured.trim() !== "") return configured;
   return adminToken ? deriveCallbackSecret(adminToken) : undefined;
 }
@@ -22,7 +25,11 @@ export function sign(body: string | Uint8Array, secret: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
-export function verifySignature(body: string | Uint8Array, header: string | undefined, secret: string): boolean {
+export function verifySignature(
+  body: string | Uint8Array,
+  header: string | undefined,
+  secret: string,
+): boolean {
   if (!header) return false;
   const match = /^sha256=([0-9a-f]{64})$/i.exec(header.trim());
   if (!match?.[1]) return false;

@@ -25,11 +25,17 @@ export function extractTopic(idea: string): string {
   // "and"/"or" end the topic only after a few words ("React and Vue" stays whole).
   const join = /\s(?:and|or)\s/i.exec(text);
   if (join && text.slice(0, join.index).split(" ").length >= 3) text = text.slice(0, join.index);
-  text = text.replace(/[,()"'“”]+/g, " ").replace(/\s+/g, " ").trim();
+  text = text
+    .replace(/[,()"'“”]+/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
   let words = text.split(" ").filter(Boolean);
   if (words.length > MAX_WORDS) words = words.slice(0, MAX_WORDS);
   // Do not end on a dangling little word ("a trip to").
-  while (words.length > 1 && /^(?:a|an|the|to|of|in|on|at|my|our|your|some|and|or|about|for|with|from|into)$/i.test(words.at(-1) ?? "")) {
+  while (
+    words.length > 1 &&
+    /^(?:a|an|the|to|of|in|on|at|my|our|your|some|and|or|about|for|with|from|into)$/i.test(words.at(-1) ?? "")
+  ) {
     words.pop();
   }
   if (words.length === 0) return "this idea";

@@ -5,7 +5,13 @@ import type { Clock } from "../clock.ts";
  * other backends, off unless listed). Only the types in `hermes.notifications.alert_types` are
  * sent, and the same alert (type + key) at most once per `hermes.notifications.cooldown_minutes`.
  */
-export type AlertType = "talos_down" | "backend_down" | "job_failure" | "queue_full" | "budget";
+export type AlertType =
+  | "talos_down"
+  | "backend_down"
+  | "job_failure"
+  | "queue_full"
+  | "budget"
+  | "database_size";
 
 export interface AlertLogPort {
   lastSent(type: string, key: string): number | undefined;
@@ -29,6 +35,7 @@ const ICON: Record<AlertType, string> = {
   job_failure: "❌",
   queue_full: "🚦",
   budget: "💸",
+  database_size: "🗄",
 };
 
 export class Notifier {

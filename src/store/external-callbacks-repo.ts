@@ -35,13 +35,15 @@ export interface NewCallback {
 function prepare(sqlite: SqliteHandle) {
   const p = (sql: string) => sqlite.prepare(sql);
   return {
-    insert: p(`INSERT INTO external_callbacks (thread_id, job_id, event, url, body, status, attempts, next_attempt_at, created_at)
+    insert:
+      p(`INSERT INTO external_callbacks (thread_id, job_id, event, url, body, status, attempts, next_attempt_at, created_at)
       VALUES (@thread_id, @job_id, @event, @url, @body, 'pending', 0, @now, @now)
       ON CONFLICT (job_id, event) DO NOTHING RETURNING *`),
     due: p(`SELECT * FROM external_callbacks WHERE status = 'pending' AND next_attempt_at <= ?
       ORDER BY next_attempt_at, id LIMIT ?`),
     nextDue: p(`SELECT min(next_attempt_at) AS at FROM external_callbacks WHERE status = 'pending'`),
-    delivered: p(`UPDATE external_callbacks SET status = 'delivered', attempts = attempts + 1, last_status = ?,
+    delivered:
+      p(`UPDATE external_callbacks SET status = 'delivered', attempts = attempts + 1, last_status = ?,
       last_error = NULL, delivered_at = ? WHERE id = ? AND status = 'pending'`),
     retry: p(`UPDATE external_callbacks SET attempts = attempts + 1, last_status = ?, last_error = ?,
       next_attempt_at = ? WHERE id = ? AND status = 'pending'`),

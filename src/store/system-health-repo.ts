@@ -21,7 +21,8 @@ export class SystemHealthRepo {
   private readonly lastStmt;
 
   constructor(sqlite: SqliteHandle) {
-    this.insert = sqlite.prepare(`INSERT INTO system_health (component, health_status, response_time_ms, error_rate,
+    this.insert =
+      sqlite.prepare(`INSERT INTO system_health (component, health_status, response_time_ms, error_rate,
         cpu_usage_percent, memory_usage_percent, disk_usage_percent, active_issues, measured_date,
         last_healthy_date, last_issue_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.prune = sqlite.prepare("DELETE FROM system_health WHERE measured_date < ?");

@@ -19,7 +19,7 @@ const job = (threadId: number, extra: Partial<Parameters<H["queue"]["enqueue"]>[
 
 describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({ gc }) => {
   it("runs an enqueued job at once and records completion with timings", async () => {
-    h = await queueHarness({ groupCommit: gc, groupCommit: gc });
+    h = await queueHarness({ groupCommit: gc });
     h.scheduler.start();
     const j = h.queue.enqueue(job(h.threadId));
     await h.settle();
@@ -32,7 +32,7 @@ describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({
   });
 
   it("takes higher priority first and FIFO within a priority", async () => {
-    h = await queueHarness({ groupCommit: gc, groupCommit: gc });
+    h = await queueHarness({ groupCommit: gc });
     const a = h.queue.enqueue(job(h.threadId, { priority: 5 }));
     const b = h.queue.enqueue(job(h.threadId, { priority: 9 }));
     const c = h.queue.enqueue(job(h.threadId, { priority: 5 }));
@@ -67,7 +67,7 @@ describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({
   });
 
   it("starts a dependent job only after its dependency completes", async () => {
-    h = await queueHarness({ groupCommit: gc, groupCommit: gc });
+    h = await queueHarness({ groupCommit: gc });
     let release: (() => void) | undefined;
     h.setBehaviour(async (ctx) => {
       if (ctx.job.job_sequence === 1) await new Promise<void>((r) => (release = r));
@@ -88,7 +88,7 @@ describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({
   });
 
   it("fails dependents with a reason naming the dependency when it fails", async () => {
-    h = await queueHarness({ groupCommit: gc, groupCommit: gc });
+    h = await queueHarness({ groupCommit: gc });
     h.setBehaviour(async () => {
       throw new HermesError("BACKEND_ERROR", "model exploded", { retryable: false });
     });
@@ -138,7 +138,7 @@ describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({
   });
 
   it("honours a backend's Retry-After when it is longer than the backoff", async () => {
-    h = await queueHarness({ groupCommit: gc, groupCommit: gc });
+    h = await queueHarness({ groupCommit: gc });
     let attempts = 0;
     h.setBehaviour(async () => {
       attempts++;
@@ -157,7 +157,7 @@ describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({
   });
 
   it("fails at once on a non-retryable error with its message", async () => {
-    h = await queueHarness({ groupCommit: gc, groupCommit: gc });
+    h = await queueHarness({ groupCommit: gc });
     h.setBehaviour(async () => {
       throw new HermesError("BACKEND_ERROR", "model not found: llama9", { retryable: false });
     });
@@ -216,7 +216,7 @@ describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({
   });
 
   it("cancels a running job: its signal fires and it is never run again", async () => {
-    h = await queueHarness({ groupCommit: gc, groupCommit: gc });
+    h = await queueHarness({ groupCommit: gc });
     let aborted = false;
     h.setBehaviour(
       (ctx) =>
@@ -244,7 +244,7 @@ describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({
   });
 
   it("rejects a completion arriving under a stale lease", async () => {
-    h = await queueHarness({ groupCommit: gc, groupCommit: gc });
+    h = await queueHarness({ groupCommit: gc });
     const j = h.queue.enqueue(job(h.threadId));
     const claimed = h.repo.claimNext(h.clock.now(), "old-process", 6000);
     expect(claimed?.id).toBe(j.id);
@@ -271,7 +271,7 @@ describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({
   });
 
   it("puts running jobs back in the queue on stop, and a new scheduler runs them", async () => {
-    h = await queueHarness({ groupCommit: gc, groupCommit: gc });
+    h = await queueHarness({ groupCommit: gc });
     h.setBehaviour(
       (ctx) =>
         new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason))),
@@ -295,7 +295,7 @@ describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({
   });
 
   it("rejects a priority outside 1–10", async () => {
-    h = await queueHarness({ groupCommit: gc, groupCommit: gc });
+    h = await queueHarness({ groupCommit: gc });
     expect(() => h?.queue.enqueue(job(h.threadId, { priority: 11 }))).toThrowError(
       expect.objectContaining({ code: "INVALID_INPUT" }),
     );

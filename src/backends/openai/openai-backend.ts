@@ -7,7 +7,12 @@
  * settings read from the environment (it would pick up OPENAI_API_KEY / OPENAI_ORG_ID and send them
  * to whatever server this backend points at), no console logging.
  */
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import type OpenAI from "openai";
+import type { ClientOptions } from "openai";
+
+/** The SDK is loaded on first use: a Hermes without an OpenAI-compatible backend never pays its memory. */
+type OpenAIModule = typeof import("openai");
+
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import type { Backend, HealthReport, ModelInfo, RunProgress, RunRequest, RunResult } from "../backend.ts";
 import {
@@ -82,7 +87,9 @@ export class OpenAIBackend implements Backend {
   readonly kind = "openai" as const;
   readonly local: boolean;
   readonly provider: OpenAIProvider;
-  readonly #client: OpenAI;
+  readonly #clientOptions: ClientOptions;
+  #sdk: Promise<{ client: OpenAI; mod: OpenAIModule }> | undefined;
+  #mod: OpenAIModule | undefined;
   readonly #baseURL: string;
   readonly #apiKey: string | undefined;
   readonly #defaultTimeoutMs: number;
@@ -102,7 +109,7 @@ export class OpenAIBackend implements Backend {
     }
     // The package insists on a key; a keyless server gets a placeholder whose header is then removed.
     if (!this.#apiKey) headers.Authorization = null;
-    this.#client = new OpenAI({
+    this.#clientOptions = {
       apiKey: this.#apiKey ?? "no-key",
       adminAPIKey: null,
       organization: null,
@@ -113,7 +120,15 @@ export class OpenAIBackend implements Backend {
       defaultHeaders: headers,
       logLevel: "off",
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    };
+  }
+
+  #load(): Promise<{ client: OpenAI; mod: OpenAIModule }> {
+    this.#sdk ??= import("openai").then((mod) => {
+      this.#mod = mod;
+      return { client: new mod.default(this.#clientOptions), mod };
     });
+    return this.#sdk;
   }
 
   async run(
@@ -135,7 +150,7 @@ export class OpenAIBackend implements Backend {
     };
 
     const work = async (): Promise<RunResult> => {
-      const stream = await this.#client.chat.completions.create(body, {
+      const stream = await (await this.#load()).client.chat.completions.create(body, {
         signal: guard.signal,
         timeout: timeoutMs,
       });
@@ -190,7 +205,9 @@ export class OpenAIBackend implements Backend {
     const started = performance.now();
     const guard = new CallGuard(signal, PROBE_TIMEOUT_MS);
     try {
-      await guard.race(this.#client.models.list({ signal: guard.signal, timeout: PROBE_TIMEOUT_MS }));
+      await guard.race(
+        (await this.#load()).client.models.list({ signal: guard.signal, timeout: PROBE_TIMEOUT_MS }),
+      );
       return { status: "healthy", latencyMs: performance.now() - started };
     } catch (err) {
       const error = this.#fail(this.#ctx(), err, guard.state);
@@ -204,7 +221,7 @@ export class OpenAIBackend implements Backend {
     const guard = new CallGuard(signal, PROBE_TIMEOUT_MS);
     try {
       const page = await guard.race(
-        this.#client.models.list({ signal: guard.signal, timeout: PROBE_TIMEOUT_MS }),
+        (await this.#load()).client.models.list({ signal: guard.signal, timeout: PROBE_TIMEOUT_MS }),
       );
       return page.data.map((m) => ({ name: m.id, capabilities: capabilitiesOf(m) }));
     } catch (err) {
@@ -220,6 +237,9 @@ export class OpenAIBackend implements Backend {
 
   /** The package's error classes → the shared mapping (its APIError objects are never kept as cause). */
   #fail(ctx: FailureContext, err: unknown, state: CallState) {
+    const mod = this.#mod;
+    if (!mod) return classifyFailure(ctx, err, state);
+    const { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } = mod;
     if (!state.cancelled && !state.timedOut && err instanceof APIError) {
       if (err instanceof APIConnectionTimeoutError) return timeoutError(ctx, state.timeoutMs);
       if (err instanceof APIUserAbortError) return cancelledError(ctx);

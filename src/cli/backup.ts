@@ -1,0 +1,92 @@
+import { resolve } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { EnvError, parseEnv } from "../config/env.ts";
+import {
+  backupDatabase,
+  backupDirFor,
+  checkDatabaseSize,
+  databaseFileBytes,
+  pruneBackups,
+} from "../ops/backup.ts";
+
+/**
+ * `npm run backup [-- --dir <dir>] [--keep <n>]`: an online backup of HERMES_DB_PATH (safe while
+ * Hermes runs) into `<db dir>/backups/` (or --dir), keeping the newest
+ * `hermes.db.backup_retention_count` (or --keep). Exit 0 on success, 1 on error.
+ */
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+function option(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+function configValue(db: BetterSqlite3.Database, key: string): string | undefined {
+  try {
+    const row = db.prepare("SELECT config_value FROM system_config WHERE config_key = ?").get(key) as
+      | { config_value: string }
+      | undefined;
+    return row?.config_value;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runBackup(
+  argv: string[],
+  source: Record<string, string | undefined>,
+  io: CliIo,
+  now: () => number = Date.now,
+): Promise<number> {
+  let dbPath: string;
+  try {
+    dbPath = parseEnv({ HERMES_DB_PATH: source.HERMES_DB_PATH }).HERMES_DB_PATH;
+  } catch (error) {
+    io.err(error instanceof EnvError ? error.message : String(error));
+    return 1;
+  }
+  let db: BetterSqlite3.Database;
+  try {
+    db = new BetterSqlite3(dbPath, { fileMustExist: true });
+    db.pragma("busy_timeout = 5000");
+  } catch (error) {
+    io.err(`Cannot open ${resolve(dbPath)}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  try {
+    const dir = option(argv, "--dir") ?? backupDirFor(dbPath);
+    const keepRaw = option(argv, "--keep") ?? configValue(db, "hermes.db.backup_retention_count") ?? "7";
+    const keep = Number(keepRaw);
+    if (!Number.isInteger(keep) || keep < 1) {
+      io.err(`--keep must be a whole number of at least 1 (got ${keepRaw}).`);
+      return 1;
+    }
+    const result = await backupDatabase(db, dir, now());
+    const pruned = pruneBackups(dir, keep);
+    io.out(`Backed up ${resolve(dbPath)} → ${result.path} (${result.bytes} bytes).`);
+    if (pruned.length > 0) io.out(`Deleted ${pruned.length} old backup(s); keeping the newest ${keep}.`);
+    const maxMb = Number(configValue(db, "hermes.db.max_size_mb") ?? "0");
+    const size = checkDatabaseSize(databaseFileBytes(dbPath), Number.isFinite(maxMb) ? maxMb : 0);
+    if (size.over)
+      io.err(
+        `Warning: the database (${size.bytes} bytes) is larger than hermes.db.max_size_mb (${maxMb} MB).`,
+      );
+    return 0;
+  } catch (error) {
+    io.err(`Backup failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    db.close();
+  }
+}
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  const code = await runBackup(process.argv.slice(2), process.env, {
+    out: (l) => process.stdout.write(`${l}\n`),
+    err: (l) => process.stderr.write(`${l}\n`),
+  });
+  process.exit(code);
+}

@@ -1,0 +1,303 @@
+import type { Hono } from "hono";
+import type { AnswerInput, QuestionView } from "../../engine/conversation-types.ts";
+import type { SubmitIdeaResult } from "../../engine/engine.ts";
+import { HermesError } from "../../errors.ts";
+import type { ThreadRecord } from "../../store/threads-repo.ts";
+import { jsonBody } from "../body.ts";
+import type { ApiContext, ApiEnv } from "../envelope.ts";
+import { cancelSchema, continueSchema, jobIdParam, optimizeSchema, submitSchema } from "../schemas.ts";
+import {
+  actingUser,
+  downloadPath,
+  type RouteContext,
+  resolveThread,
+  resultPath,
+  statusPath,
+} from "./context.ts";
+import { jobView, questionFromPort, questionFromRow, threadView } from "./views.ts";
+
+/** Submitting ideas and following threads: /api/submit and /api/threads/:id/… */
+export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void {
+  const { deps, envelopes } = rc;
+
+  api.post("/api/submit", async (c) => {
+    const { value } = await jsonBody(c, submitSchema, rc.bodyLimit());
+    const result = await deps.ideas.submitIdea({
+      userId: `api:${c.get("client")}`,
+      text: value.idea,
+      source: "api",
+      priority: value.priority,
+    });
+    return envelopes.ok(c, await submitted(rc, result), 202);
+  });
+
+  api.get("/api/threads/:id/status", async (c) => {
+    const thread = await resolveThread(rc, c.req.param("id"));
+    return envelopes.ok(c, await statusOf(rc, thread));
+  });
+
+  api.get("/api/threads/:id/jobs/:job/result", async (c) => {
+    const thread = await resolveThread(rc, c.req.param("id"));
+    const job = await jobOf(rc, thread, c.req.param("job"));
+    const done = job.status === "completed";
+    return envelopes.ok(c, {
+      thread_id: thread.uuid,
+      ...jobView(thread, job),
+      title: thread.title,
+      full_result: done ? job.full_result : null,
+      cost_cents: job.cost_cents,
+      user_feedback: job.user_feedback,
+      download_url: done && job.full_result !== null ? downloadPath(thread.uuid, job.id) : null,
+    });
+  });
+
+  api.get("/api/threads/:id/jobs/:job/result.md", async (c) => {
+    const thread = await resolveThread(rc, c.req.param("id"));
+    const job = await jobOf(rc, thread, c.req.param("job"));
+    if (job.status !== "completed" || job.full_result === null)
+      throw new HermesError("NOT_FOUND", `Job ${job.id} has no result yet (it is ${job.status}).`, {
+        details: "job_id",
+        userAction: `Follow ${statusPath(thread.uuid)} and download once the job is completed.`,
+      });
+    const body = `# ${thread.title} — draft ${job.job_sequence}\n\n${job.full_result.trim()}\n`;
+    c.header("Content-Type", "text/markdown; charset=utf-8");
+    c.header(
+      "Content-Disposition",
+      `attachment; filename="hermes-${thread.uuid.slice(0, 8)}-job-${job.id}.md"`,
+    );
+    return c.body(body);
+  });
+
+  api.post("/api/threads/:id/continue", async (c) => {
+    const thread = await resolveThread(rc, c.req.param("id"));
+    const { value } = await jsonBody(c, continueSchema, rc.bodyLimit());
+    return envelopes.ok(c, await continueThread(c, rc, thread, value));
+  });
+
+  api.post("/api/threads/:id/optimize", async (c) => {
+    const thread = await resolveThread(rc, c.req.param("id"));
+    await jsonBody(c, optimizeSchema, rc.bodyLimit(), { optional: true });
+    if (deps.learning?.optimize) {
+      const out = await deps.learning.optimize(thread.id, actingUser(c, thread));
+      return envelopes.ok(c, {
+        thread_id: thread.uuid,
+        optimization_applied: out.applied.length > 0,
+        applied: out.applied,
+        expected_improvements: out.expectedImprovements,
+        follow_up_job_id: out.followUpJobId ?? null,
+        message: out.message ?? null,
+      });
+    }
+    const threshold = deps.config.has("hermes.learning.confidence_threshold")
+      ? deps.config.number("hermes.learning.confidence_threshold")
+      : 0.7;
+    const candidates = await deps.threads.applicablePatterns(thread, threshold);
+    return envelopes.ok(c, {
+      thread_id: thread.uuid,
+      optimization_applied: false,
+      applied: [],
+      candidate_patterns: candidates.map((p) => ({
+        id: p.id,
+        name: p.pattern_name,
+        description: p.pattern_description,
+        confidence: p.confidence_level,
+      })),
+      expected_improvements: candidates.flatMap((p) => (p.impact_description ? [p.impact_description] : [])),
+      follow_up_job_id: null,
+      message:
+        candidates.length > 0
+          ? "These learned patterns match this thread; the learning module applies them once it is enabled."
+          : `No learned pattern with confidence ≥ ${threshold} matches this kind of idea yet.`,
+    });
+  });
+
+  api.post("/api/threads/:id/cancel", async (c) => {
+    const thread = await resolveThread(rc, c.req.param("id"));
+    const { value } = await jsonBody(c, cancelSchema, rc.bodyLimit(), { optional: true });
+    const cancelled = deps.threads.cancelThread(thread.id, value.reason ?? "cancelled through the API");
+    deps.log.info(
+      { threadId: thread.id, jobs: cancelled, client: c.get("client") },
+      "thread cancelled via API",
+    );
+    return envelopes.ok(c, {
+      thread_id: thread.uuid,
+      cancelled_job_ids: cancelled,
+      message:
+        cancelled.length > 0
+          ? `Cancelled ${cancelled.length} unfinished job(s).`
+          : "Nothing to cancel: every job of this thread has finished.",
+    });
+  });
+}
+
+async function jobOf(rc: RouteContext, thread: ThreadRecord, raw: string) {
+  const id = jobIdParam(raw);
+  const job = await rc.deps.threads.job(thread.id, id);
+  if (!job)
+    throw new HermesError("NOT_FOUND", `Thread ${thread.uuid.slice(0, 8)} has no job ${id}.`, {
+      details: "job_id",
+      userAction: `List the thread's jobs with GET ${statusPath(thread.uuid)}.`,
+    });
+  return job;
+}
+
+/** The response of both submit endpoints. */
+export async function submitted(rc: RouteContext, r: SubmitIdeaResult) {
+  const { deps } = rc;
+  const uuid = r.thread.uuid;
+  // The engine starts the front-loaded questions itself (ConversationPort.start) when wired.
+  const first: QuestionView | undefined = r.question;
+  const b = r.backend;
+  const steps = [
+    b && b.health !== "unhealthy"
+      ? `Draft 1 is queued on ${b.name} (${b.model}).`
+      : "Draft 1 is queued; no backend is reachable right now, so it starts as soon as one is.",
+  ];
+  if (first)
+    steps.push(`Answer the question(s) with POST /api/threads/${uuid}/continue to get a refined draft.`);
+  else steps.push(`Add anything useful with POST /api/threads/${uuid}/continue to get a refined draft.`);
+  steps.push(`Follow progress with GET ${statusPath(uuid)}.`);
+  return {
+    thread_id: uuid,
+    short_id: r.shortId,
+    status: "processing",
+    job_id: r.job.id,
+    idea_type: r.analysis.ideaType,
+    estimated_time_minutes: await deps.threads.estimateMinutes(deps.slots?.() ?? 1),
+    backend: b ? { name: b.name, model: b.model, health: b.health } : null,
+    questions: first ? [questionFromPort(first)] : [],
+    next_steps: steps,
+    status_url: statusPath(uuid),
+  };
+}
+
+async function pendingOf(rc: RouteContext, threadId: number) {
+  if (rc.deps.conversation) {
+    const q = await rc.deps.conversation.pending(threadId);
+    return q ? [questionFromPort(q)] : [];
+  }
+  return (await rc.deps.threads.pendingQuestions(threadId)).map(questionFromRow);
+}
+
+async function statusOf(rc: RouteContext, thread: ThreadRecord) {
+  const jobs = await rc.deps.threads.jobs(thread.id);
+  const pending = await pendingOf(rc, thread.id);
+  const progress = rc.deps.threads.progress(thread, jobs, pending.length);
+  const active = jobs.filter((j) => ["running", "retrying", "queued", "pending"].includes(j.status));
+  const current = active.find((j) => j.status === "running") ?? active[0];
+  const completed = jobs.filter((j) => j.status === "completed");
+  const latest = completed.at(-1);
+  return {
+    ...threadView(thread),
+    progress,
+    current_job: current ? jobView(thread, current) : null,
+    completed_jobs: completed.map((j) => jobView(thread, j)),
+    other_jobs: jobs.filter((j) => j !== current && j.status !== "completed").map((j) => jobView(thread, j)),
+    pending_questions: pending,
+    results: latest
+      ? {
+          latest_job_id: latest.id,
+          summary: latest.result_summary,
+          result_url: resultPath(thread.uuid, latest.id),
+          download_url: latest.full_result !== null ? downloadPath(thread.uuid, latest.id) : null,
+        }
+      : null,
+  };
+}
+
+type ContinueBody = {
+  answers?:
+    | { question_id: number; answer?: string | undefined; action?: "skip" | "enough" | undefined }[]
+    | undefined;
+  information?: string | undefined;
+};
+
+async function continueThread(c: ApiContext, rc: RouteContext, thread: ThreadRecord, body: ContinueBody) {
+  const { deps } = rc;
+  const userId = actingUser(c, thread);
+  const answered: {
+    question_id: number;
+    question: string | null;
+    answer: string | null;
+    action: string | null;
+  }[] = [];
+  const additions: string[] = [];
+  let clarity = thread.final_clarity_score;
+  let refinedJobId: number | undefined;
+  let stopReason: string | undefined;
+  let next: QuestionView | undefined;
+
+  for (const a of body.answers ?? []) {
+    if (deps.conversation) {
+      const input: AnswerInput =
+        a.action === "skip"
+          ? { kind: "skip" }
+          : a.action === "enough"
+            ? { kind: "enough" }
+            : { kind: "text", text: a.answer ?? "" };
+      const out = await deps.conversation.answer(thread.id, a.question_id, input, userId);
+      clarity = out.clarity;
+      refinedJobId ??= out.refinedJobId;
+      stopReason = out.stopReason ?? stopReason;
+      next = out.next;
+      answered.push({
+        question_id: a.question_id,
+        question: null,
+        answer: a.answer ?? null,
+        action: a.action ?? null,
+      });
+    } else if (a.action) {
+      await deps.threads.skipQuestions(thread.id, a.action === "enough" ? "all" : [a.question_id]);
+      answered.push({ question_id: a.question_id, question: null, answer: null, action: a.action });
+      if (a.action === "enough") stopReason = "you said that is enough";
+    } else {
+      const q = await deps.threads.answerQuestion(thread.id, a.question_id, a.answer ?? "");
+      additions.push(`${q.question_asked} — ${a.answer}`);
+      answered.push({
+        question_id: a.question_id,
+        question: q.question_asked,
+        answer: a.answer ?? null,
+        action: null,
+      });
+    }
+  }
+  if (body.information !== undefined) {
+    await deps.threads.addInformation(thread.id, body.information);
+    additions.push(body.information);
+  }
+
+  const pending = deps.conversation
+    ? next
+      ? [questionFromPort(next)]
+      : []
+    : (await deps.threads.pendingQuestions(thread.id)).map(questionFromRow);
+  // Without the conversation flow, refine once the open questions are dealt with (or when the
+  // user volunteered information); with it, the flow decides, and information alone refines here.
+  const shouldRefine = deps.conversation
+    ? refinedJobId === undefined && body.information !== undefined
+    : additions.length > 0 && (pending.length === 0 || body.information !== undefined);
+  if (shouldRefine) {
+    const job = await deps.threads.queueRefine(thread, additions, userId);
+    refinedJobId = job.id;
+  } else if (!deps.conversation && additions.length === 0 && stopReason && pending.length === 0) {
+    const job = await deps.threads.queueRefine(thread, [], userId);
+    refinedJobId = job.id;
+  }
+
+  const steps: string[] = [];
+  if (refinedJobId !== undefined) steps.push(`A refined draft (job ${refinedJobId}) is queued.`);
+  if (pending.length > 0) steps.push(`Answer the next question (${pending.length} open).`);
+  steps.push(`Follow progress with GET ${statusPath(thread.uuid)}.`);
+  return {
+    thread_id: thread.uuid,
+    updated_understanding: {
+      clarity,
+      answered,
+      information_added: body.information !== undefined,
+      stop_reason: stopReason ?? null,
+    },
+    pending_questions: pending,
+    refined_job_id: refinedJobId ?? null,
+    next_steps: steps,
+  };
+}

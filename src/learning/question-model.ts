@@ -1,0 +1,348 @@
+import { SLOT_WEIGHTS, SLOTS, type Slot } from "./quick-analysis.ts";
+import { betaSample, normal, type Random } from "./random.ts";
+
+/**
+ * What Hermes has learned about questions, as posteriors that Thompson sampling draws from:
+ *
+ * - answer rate, per template × idea type (Beta; the template's rate over all types is the prior,
+ *   itself with a Beta(3.2, 0.8) prior), and per user × slot once the user has ≥ N answers;
+ * - seconds to answer, per template × idea type (shrunk means; the seeded expected_seconds is the
+ *   prior), scaled by the user's own speed on that slot once the user has ≥ N answers;
+ * - gain: how much the refined draft improved (rating of draft 2 minus draft 1, over 4) per unit
+ *   of each slot's clarity progress — a Bayesian linear regression per idea type with the clarity
+ *   weights as prior means, plus a per-user deviation (regression on the residuals) once the user
+ *   has ≥ N rated outcomes.
+ *
+ * It holds no SQL: the conversation flow feeds it (incrementally, and from the database on start).
+ */
+export interface QuestionObservation {
+  templateId: number | null;
+  slot: Slot;
+  ideaType: string;
+  userId: string | null;
+  answered: boolean;
+  seconds: number;
+  /** The template's seeded expected seconds (the prior). */
+  expectedSeconds: number;
+}
+
+export interface OutcomeObservation {
+  ideaType: string;
+  userId: string | null;
+  /** Per-slot clarity progress, 0–1 (clarity.ts slotProgress). */
+  progress: Record<Slot, number>;
+  /** (rating of refined draft − rating of first draft) / 4. */
+  gain: number;
+}
+
+export interface QuestionModelOptions {
+  /** Per-user estimates are used once a user has at least this many observations. */
+  minUserObservations?: number;
+  /** false: population estimates only (no per-user answer rate, speed or gain). */
+  perUser?: boolean;
+}
+
+interface Counter {
+  n: number;
+  answered: number;
+  seconds: number;
+}
+
+interface UserSlotCounter {
+  n: number;
+  answered: number;
+  ratio: number;
+}
+
+const PRIOR_ANSWER_RATE = 0.8;
+const PRIOR_ANSWER_STRENGTH = 4;
+const TYPE_ANSWER_STRENGTH = 4;
+const USER_ANSWER_STRENGTH = 4;
+const PRIOR_SECONDS_STRENGTH = 2;
+const TYPE_SECONDS_STRENGTH = 3;
+const USER_SPEED_STRENGTH = 3;
+const GAIN_PRIOR_SD = 0.15;
+const USER_GAIN_PRIOR_SD = 0.12;
+const GAIN_NOISE_SD = 0.15;
+
+const PRIOR_GAIN: number[] = SLOTS.map((s) => SLOT_WEIGHTS[s]);
+
+export class QuestionModel {
+  readonly minUserObservations: number;
+  readonly perUser: boolean;
+  private readonly byTemplate = new Map<number, Counter>();
+  private readonly byTemplateType = new Map<string, Counter>();
+  private readonly byUserSlot = new Map<string, UserSlotCounter>();
+  private readonly gainByType = new Map<string, BayesLinear>();
+  private readonly gainByUser = new Map<string, BayesLinear>();
+  private observedQuestions = 0;
+  private observedOutcomes = 0;
+
+  constructor(options: QuestionModelOptions = {}) {
+    this.minUserObservations = options.minUserObservations ?? 3;
+    this.perUser = options.perUser ?? true;
+  }
+
+  get size(): { questions: number; outcomes: number } {
+    return { questions: this.observedQuestions, outcomes: this.observedOutcomes };
+  }
+
+  observeQuestion(o: QuestionObservation): void {
+    this.observedQuestions++;
+    const predicted = this.populationSeconds(o.templateId, o.ideaType, o.expectedSeconds);
+    const seconds = Math.max(0.5, Math.min(600, o.seconds));
+    if (o.templateId !== null) {
+      bump(this.byTemplate, o.templateId, o.answered, seconds);
+      bump(this.byTemplateType, `${o.templateId}|${o.ideaType}`, o.answered, seconds);
+    }
+    if (o.userId !== null) {
+      const key = `${o.userId}|${o.slot}`;
+      const c = this.byUserSlot.get(key) ?? { n: 0, answered: 0, ratio: 0 };
+      c.n++;
+      if (o.answered) c.answered++;
+      c.ratio += Math.min(5, seconds / predicted);
+      this.byUserSlot.set(key, c);
+    }
+  }
+
+  observeOutcome(o: OutcomeObservation): void {
+    this.observedOutcomes++;
+    const x = SLOTS.map((s) => o.progress[s]);
+    const y = Math.max(-1, Math.min(1, o.gain));
+    const typeModel = this.typeGain(o.ideaType);
+    const residual = y - dot(x, typeModel.mean());
+    typeModel.observe(x, y);
+    if (o.userId !== null) this.userGain(o.userId).observe(x, residual);
+  }
+
+  /** Beta parameters of the chance that asking this template gets a usable answer. */
+  answerBeta(
+    templateId: number | null,
+    slot: Slot,
+    ideaType: string,
+    userId: string | null,
+  ): [number, number] {
+    const t = templateId === null ? undefined : this.byTemplate.get(templateId);
+    const templateRate =
+      (PRIOR_ANSWER_STRENGTH * PRIOR_ANSWER_RATE + (t?.answered ?? 0)) /
+      (PRIOR_ANSWER_STRENGTH + (t?.n ?? 0));
+    const tk = templateId === null ? undefined : this.byTemplateType.get(`${templateId}|${ideaType}`);
+    let alpha = TYPE_ANSWER_STRENGTH * templateRate + (tk?.answered ?? 0);
+    let beta = TYPE_ANSWER_STRENGTH * (1 - templateRate) + ((tk?.n ?? 0) - (tk?.answered ?? 0));
+    const u = this.userSlot(userId, slot);
+    if (u) {
+      const rate = alpha / (alpha + beta);
+      alpha = USER_ANSWER_STRENGTH * rate + u.answered;
+      beta = USER_ANSWER_STRENGTH * (1 - rate) + (u.n - u.answered);
+    }
+    return [alpha, beta];
+  }
+
+  /** Expected seconds this user takes to answer this template for this idea type. */
+  seconds(
+    templateId: number | null,
+    slot: Slot,
+    ideaType: string,
+    userId: string | null,
+    expectedSeconds: number,
+  ): number {
+    const pop = this.populationSeconds(templateId, ideaType, expectedSeconds);
+    const u = this.userSlot(userId, slot);
+    if (!u) return pop;
+    return pop * ((USER_SPEED_STRENGTH + u.ratio) / (USER_SPEED_STRENGTH + u.n));
+  }
+
+  /** Gain per slot for this idea type (and user): the posterior mean, or a Thompson draw with `random`. */
+  gains(ideaType: string, userId: string | null, random?: Random): Record<Slot, number> {
+    const typeModel = this.gainByType.get(ideaType);
+    const base = typeModel
+      ? random
+        ? typeModel.sample(random)
+        : typeModel.mean()
+      : random
+        ? PRIOR_GAIN.map((m) => normal(random, m, GAIN_PRIOR_SD))
+        : PRIOR_GAIN;
+    const user = this.userGainModel(userId);
+    const delta = user ? (random ? user.sample(random) : user.mean()) : undefined;
+    const out = {} as Record<Slot, number>;
+    SLOTS.forEach((s, i) => {
+      out[s] = (base[i] ?? 0) + (delta?.[i] ?? 0);
+    });
+    return out;
+  }
+
+  /** Posterior standard deviation of the gain per slot (population, for one idea type). */
+  gainSd(ideaType: string): Record<Slot, number> {
+    const sd = this.gainByType.get(ideaType)?.sd() ?? PRIOR_GAIN.map(() => GAIN_PRIOR_SD);
+    const out = {} as Record<Slot, number>;
+    SLOTS.forEach((s, i) => {
+      out[s] = sd[i] ?? GAIN_PRIOR_SD;
+    });
+    return out;
+  }
+
+  sampleAnswerRate(random: Random, beta: [number, number]): number {
+    return betaSample(random, beta[0], beta[1]);
+  }
+
+  private populationSeconds(templateId: number | null, ideaType: string, expectedSeconds: number): number {
+    const t = templateId === null ? undefined : this.byTemplate.get(templateId);
+    const templateMean =
+      (PRIOR_SECONDS_STRENGTH * expectedSeconds + (t?.seconds ?? 0)) / (PRIOR_SECONDS_STRENGTH + (t?.n ?? 0));
+    const tk = templateId === null ? undefined : this.byTemplateType.get(`${templateId}|${ideaType}`);
+    return (
+      (TYPE_SECONDS_STRENGTH * templateMean + (tk?.seconds ?? 0)) / (TYPE_SECONDS_STRENGTH + (tk?.n ?? 0))
+    );
+  }
+
+  private userSlot(userId: string | null, slot: Slot): UserSlotCounter | undefined {
+    if (!this.perUser || userId === null) return undefined;
+    const u = this.byUserSlot.get(`${userId}|${slot}`);
+    return u && u.n >= this.minUserObservations ? u : undefined;
+  }
+
+  private userGainModel(userId: string | null): BayesLinear | undefined {
+    if (!this.perUser || userId === null) return undefined;
+    const m = this.gainByUser.get(userId);
+    return m && m.n >= this.minUserObservations ? m : undefined;
+  }
+
+  private typeGain(ideaType: string): BayesLinear {
+    let m = this.gainByType.get(ideaType);
+    if (!m) {
+      m = new BayesLinear(PRIOR_GAIN, GAIN_PRIOR_SD, GAIN_NOISE_SD);
+      this.gainByType.set(ideaType, m);
+    }
+    return m;
+  }
+
+  private userGain(userId: string): BayesLinear {
+    let m = this.gainByUser.get(userId);
+    if (!m) {
+      m = new BayesLinear(
+        PRIOR_GAIN.map(() => 0),
+        USER_GAIN_PRIOR_SD,
+        GAIN_NOISE_SD,
+      );
+      this.gainByUser.set(userId, m);
+    }
+    return m;
+  }
+}
+
+function bump(
+  map: Map<number | string, Counter>,
+  key: number | string,
+  answered: boolean,
+  seconds: number,
+): void {
+  const c = map.get(key) ?? { n: 0, answered: 0, seconds: 0 };
+  c.n++;
+  if (answered) c.answered++;
+  c.seconds += seconds;
+  map.set(key, c);
+}
+
+const dot = (a: readonly number[], b: readonly number[]) => a.reduce((s, x, i) => s + x * (b[i] ?? 0), 0);
+
+/**
+ * Bayesian linear regression with known noise: precision P = P0 + XᵀX/σ², mean = P⁻¹(P0 m0 + Xᵀy/σ²).
+ * Small dimension (5), so everything is recomputed by Cholesky when needed.
+ */
+export class BayesLinear {
+  n = 0;
+  private readonly d: number;
+  private readonly precision: number[][];
+  private readonly b: number[];
+  private readonly noiseVar: number;
+  private cache: { chol: number[][]; mean: number[] } | undefined;
+
+  constructor(priorMean: readonly number[], priorSd: number, noiseSd: number) {
+    this.d = priorMean.length;
+    const p0 = 1 / (priorSd * priorSd);
+    this.precision = priorMean.map((_, i) => priorMean.map((__, j) => (i === j ? p0 : 0)));
+    this.b = priorMean.map((m) => m * p0);
+    this.noiseVar = noiseSd * noiseSd;
+  }
+
+  observe(x: readonly number[], y: number): void {
+    this.n++;
+    for (let i = 0; i < this.d; i++) {
+      const xi = x[i] ?? 0;
+      this.b[i] = (this.b[i] ?? 0) + (xi * y) / this.noiseVar;
+      const row = this.precision[i] as number[];
+      for (let j = 0; j < this.d; j++) row[j] = (row[j] ?? 0) + (xi * (x[j] ?? 0)) / this.noiseVar;
+    }
+    this.cache = undefined;
+  }
+
+  mean(): number[] {
+    return this.solved().mean;
+  }
+
+  /** A draw from the posterior: mean + L⁻ᵀz, where P = LLᵀ. */
+  sample(random: Random): number[] {
+    const { chol, mean } = this.solved();
+    const z = mean.map(() => normal(random));
+    const v = backSubstituteTransposed(chol, z);
+    return mean.map((m, i) => m + (v[i] ?? 0));
+  }
+
+  /** Marginal posterior standard deviations. */
+  sd(): number[] {
+    const { chol } = this.solved();
+    const out: number[] = [];
+    for (let i = 0; i < this.d; i++) {
+      const e = Array.from({ length: this.d }, (_, k) => (k === i ? 1 : 0));
+      const col = backSubstituteTransposed(chol, forwardSubstitute(chol, e));
+      out.push(Math.sqrt(Math.max(0, col[i] ?? 0)));
+    }
+    return out;
+  }
+
+  private solved(): { chol: number[][]; mean: number[] } {
+    if (!this.cache) {
+      const chol = cholesky(this.precision);
+      const mean = backSubstituteTransposed(chol, forwardSubstitute(chol, this.b));
+      this.cache = { chol, mean };
+    }
+    return this.cache;
+  }
+}
+
+function cholesky(a: number[][]): number[][] {
+  const n = a.length;
+  const l = a.map(() => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = a[i]?.[j] ?? 0;
+      for (let k = 0; k < j; k++) sum -= (l[i]?.[k] ?? 0) * (l[j]?.[k] ?? 0);
+      const li = l[i] as number[];
+      li[j] = i === j ? Math.sqrt(Math.max(sum, 1e-12)) : sum / (l[j]?.[j] ?? 1);
+    }
+  }
+  return l;
+}
+
+/** Solves L y = b. */
+function forwardSubstitute(l: number[][], b: readonly number[]): number[] {
+  const y: number[] = [];
+  for (let i = 0; i < l.length; i++) {
+    let sum = b[i] ?? 0;
+    for (let k = 0; k < i; k++) sum -= (l[i]?.[k] ?? 0) * (y[k] ?? 0);
+    y.push(sum / (l[i]?.[i] ?? 1));
+  }
+  return y;
+}
+
+/** Solves Lᵀ x = y. */
+function backSubstituteTransposed(l: number[][], y: readonly number[]): number[] {
+  const n = l.length;
+  const x = new Array<number>(n).fill(0);
+  for (let i = n - 1; i >= 0; i--) {
+    let sum = y[i] ?? 0;
+    for (let k = i + 1; k < n; k++) sum -= (l[k]?.[i] ?? 0) * (x[k] ?? 0);
+    x[i] = sum / (l[i]?.[i] ?? 1);
+  }
+  return x;
+}

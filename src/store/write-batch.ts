@@ -1,0 +1,49 @@
+import type { SqliteHandle } from "./database.ts";
+
+/**
+ * Write-behind for records that nothing reads back on the hot path (backend_performance rows and
+ * counters, backend_selection_history): they are queued and written together in one transaction at
+ * the end of the event-loop turn — one WAL commit for many jobs instead of one per row (the queue's
+ * group commit, applied to reporting). Money never goes through here: the budget ledger commits
+ * synchronously. Call `flush()` before closing the database; readers of these tables in the same
+ * process flush first.
+ */
+export class WriteBatch {
+  private readonly sqlite: SqliteHandle;
+  private pending: (() => void)[] = [];
+  private scheduled = false;
+  private readonly onError: (error: unknown) => void;
+
+  constructor(sqlite: SqliteHandle, onError: (error: unknown) => void = () => {}) {
+    this.sqlite = sqlite;
+    this.onError = onError;
+  }
+
+  add(write: () => void): void {
+    this.pending.push(write);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes everything queued now, in one transaction. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const writes = this.pending;
+    this.pending = [];
+    if (!this.sqlite.open) return;
+    try {
+      this.sqlite.transaction(() => {
+        for (const w of writes) w();
+      })();
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+}
