@@ -19,7 +19,7 @@ module.exports = {
       env: { NODE_ENV: "production" },
     },
     {
-            name: "talos",
+      name: "talos",
       script: "agent/main.ts",
       interpreter: "node",
       cwd: __dirname,

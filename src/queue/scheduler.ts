@@ -294,7 +294,7 @@ export class Scheduler {
             );
             results = items.map(() => false);
           }
-          items.forEach((item, i) => item.resolve(results[i] ?? false));
+          for (const [i, item] of items.entries()) item.resolve(results[i] ?? false);
         });
       }
     });
