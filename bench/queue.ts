@@ -16,7 +16,8 @@ import { median, percentile, table } from "./stats.ts";
  */
 const RUNS = 5;
 const THROUGHPUT_JOBS = 5_000;
-const LATENCY_JOBS = 500;
+const LATENCY_JOBS = 1000;
+const WARMUP = 200;
 const BATCH = 500;
 
 const noop = async () => ({
@@ -91,7 +92,8 @@ async function latency(): Promise<{ start: number[]; done: number[] }> {
   const s = await setup(4, false);
   const start: number[] = [];
   const done: number[] = [];
-  for (let i = 0; i < LATENCY_JOBS; i++) {
+  // The first WARMUP jobs are not measured: a running Hermes is past JIT warm-up.
+  for (let i = 0; i < LATENCY_JOBS + WARMUP; i++) {
     let startedAt = 0;
     const t0 = performance.now();
     const completed = new Promise<void>((resolve) => {
@@ -105,6 +107,7 @@ async function latency(): Promise<{ start: number[]; done: number[] }> {
     });
     s.queue.enqueue({ threadId: s.threadId, jobType: "noop", priority: 5 });
     await completed;
+    if (i < WARMUP) continue;
     start.push(startedAt - t0);
     done.push(performance.now() - t0);
   }

@@ -143,9 +143,12 @@ export function slotProgress(initial: ClaritySlots, final: ClaritySlots): Record
   return out;
 }
 
-/** Slots still worth a question: not clear yet and not asked before in this thread. */
+/**
+ * Slots a question may still be about: not asked before in this thread, and either not clear yet
+ * or only assumed from a pattern (the question then confirms or corrects the assumption).
+ */
 export function openSlots(slots: ClaritySlots): Slot[] {
-  return SLOTS.filter((s) => !isClear(slots[s]) && slots[s].asked === 0);
+  return SLOTS.filter((s) => slots[s].asked === 0 && (!isClear(slots[s]) || slots[s].source === "pattern"));
 }
 
 export function cloneSlots(slots: ClaritySlots): ClaritySlots {

@@ -173,6 +173,23 @@ export class PatternLearner {
     return found;
   }
 
+  /**
+   * The user's own frequent answers to a slot (at least twice among the last WINDOW, this idea
+   * type first, then any), most frequent first: offered as suggested answers.
+   */
+  async habitualAnswers(userId: string, ideaType: string, slot: Slot, limit = 2): Promise<string[]> {
+    const out: string[] = [];
+    for (const scope of [ideaType, null]) {
+      const groups = groupAnswers(await this.conversations.userAnswers(userId, slot, scope, WINDOW));
+      for (const g of groups) {
+        if (g.count < 2 || out.some((v) => sameAnswer(v, g.value))) continue;
+        out.push(g.value);
+        if (out.length >= limit) return out;
+      }
+    }
+    return out;
+  }
+
   async markApplied(p: PatternRecord, threadId: number, nowIso: string): Promise<void> {
     await this.patterns.update(p.id, p.slot, {
       lastApplied: nowIso,
@@ -185,7 +202,8 @@ export class PatternLearner {
   }
 }
 
-function modeOf(rows: readonly UserAnswerRow[]): { value: string; count: number } | undefined {
+/** Answers grouped by normalised text, most frequent first (ties: most recent first). */
+function groupAnswers(rows: readonly UserAnswerRow[]): { value: string; count: number }[] {
   const groups = new Map<string, { value: string; count: number }>();
   // Newest first: the first spelling seen of a group is the newest.
   for (const r of rows) {
@@ -196,9 +214,11 @@ function modeOf(rows: readonly UserAnswerRow[]): { value: string; count: number 
     g.count++;
     groups.set(key, g);
   }
-  let best: { value: string; count: number } | undefined;
-  for (const g of groups.values()) if (!best || g.count > best.count) best = g;
-  return best;
+  return [...groups.values()].sort((a, b) => b.count - a.count);
+}
+
+function modeOf(rows: readonly UserAnswerRow[]): { value: string; count: number } | undefined {
+  return groupAnswers(rows)[0];
 }
 
 const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((s, x) => s + x, 0) / xs.length);

@@ -1,5 +1,7 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { migrateToLatest } from "./migrator.ts";
@@ -16,6 +18,50 @@ export interface OpenDatabaseOptions {
    */
   synchronous?: "NORMAL" | "FULL";
   busyTimeoutMs?: number;
+  /** Checkpoint the WAL from a worker thread (default for files); false keeps SQLite's automatic checkpoints. */
+  checkpointInWorker?: boolean;
+}
+
+const CHECKPOINT_INTERVAL_MS = 1000;
+
+/**
+ * Moves WAL checkpoints off the event loop. If the worker cannot start or dies, SQLite's own
+ * automatic checkpoint is switched back on, so the WAL never grows without bound.
+ */
+function startCheckpointer(sqlite: SqliteHandle, path: string): { stop(): Promise<void> } | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const file = [join(here, "checkpoint-worker.js"), join(here, "checkpoint-worker.ts")].find((f) =>
+    existsSync(f),
+  );
+  if (!file) return undefined;
+  let worker: Worker;
+  try {
+    worker = new Worker(file, { workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS } });
+  } catch {
+    return undefined;
+  }
+  worker.unref();
+  sqlite.pragma("wal_autocheckpoint = 0");
+  let stopped = false;
+  const restoreAuto = () => {
+    if (!stopped && sqlite.open) sqlite.pragma("wal_autocheckpoint = 1000");
+  };
+  worker.on("error", restoreAuto);
+  worker.on("exit", restoreAuto);
+  return {
+    async stop() {
+      stopped = true;
+      // Keep the process alive until the worker's last checkpoint is done (it was unref'd while idle).
+      worker.ref();
+      const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+      worker.postMessage("stop");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
+      await worker.terminate();
+      if (sqlite.open) sqlite.pragma("wal_autocheckpoint = 1000");
+    },
+  };
 }
 
 export interface HermesDatabase {
@@ -56,6 +102,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Hermes
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await migrateToLatest(db);
+  const checkpointer =
+    path === ":memory:" || options.checkpointInWorker === false ? undefined : startCheckpointer(sqlite, path);
   let closed = false;
   return {
     sqlite,
@@ -64,6 +112,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Hermes
     async close() {
       if (closed) return;
       closed = true;
+      await checkpointer?.stop();
       // Kysely's destroy closes the better-sqlite3 handle it was given.
       await db.destroy();
     },
