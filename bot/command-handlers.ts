@@ -71,6 +71,33 @@ export function installCommands(bot: Bot<HermesContext>, d: CommandDeps): void {
     await ctx.reply(lines.join("\n"));
   });
 
+  bot.command("backends", async (ctx) => {
+    if (!d.isOwner(ctx)) return void (await ctx.reply("Only the owner can manage backends."));
+    const [verb, name] = ctx.match.trim().split(/\s+/).filter(Boolean);
+    try {
+      if ((verb === "enable" || verb === "disable") && name) {
+        engine.setBackendEnabled(name, verb === "enable");
+        await ctx.reply(`${name} is now ${verb}d.`);
+        return;
+      }
+      if (verb)
+        return void (await ctx.reply("Usage: /backends, /backends enable <name>, /backends disable <name>."));
+      const lines = engine.backendStatus().map((b) => {
+        const state = !b.enabled
+          ? "⏸ disabled"
+          : b.health === "healthy"
+            ? "🟢"
+            : b.health === "unhealthy"
+              ? "🔴"
+              : "🟡";
+        return `${state} ${b.name} · ${b.kind}${b.free ? " · free" : " · paid"} · ${b.defaultModel} · ${b.location}`;
+      });
+      await ctx.reply([...lines, "", "/backends enable <name> or /backends disable <name>"].join("\n"));
+    } catch (error) {
+      await ctx.reply(errorText(error));
+    }
+  });
+
   bot.command("status", async (ctx) => {
     const active = await actions.activeThreads(userOf(ctx));
     const q = engine.queueCounts();

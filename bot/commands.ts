@@ -9,6 +9,7 @@ export const COMMANDS: { command: string; description: string; ownerOnly?: boole
   { command: "cancel", description: "Cancel the running work of your latest idea" },
   { command: "health", description: "Backends and their state" },
   { command: "budget", description: "Spend today and the limits" },
+  { command: "backends", description: "List backends; enable or disable one", ownerOnly: true },
   { command: "config", description: "Show or change a setting", ownerOnly: true },
   { command: "patterns", description: "What Hermes has learned" },
   { command: "export", description: "All your data as a file" },

@@ -284,7 +284,12 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     threads,
     queue,
     jobs: jobsRepo,
-    backends,
+    backends: {
+      status: () => backends.status(),
+      totalSlots: () => backends.totalSlots(),
+      upsert: (change) => backends.upsert(change),
+      setEnabled: (name, enabled) => backends.setEnabled(name, enabled),
+    },
     bot: () => (!bot ? "off" : bot.isRunning() ? "running" : "stopped"),
     startedAt,
     onDatabaseOversize: (size) =>

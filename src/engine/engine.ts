@@ -246,6 +246,14 @@ export class Engine {
     }
   }
 
+  /** Turns a backend on or off at runtime (persisted); NOT_FOUND for an unknown name. */
+  setBackendEnabled(name: string, enabled: boolean) {
+    if (!this.d.backends.status().some((b) => b.name === name)) {
+      throw new HermesError("NOT_FOUND", `There is no backend called ${name}.`);
+    }
+    return this.d.backends.setEnabled(name, enabled);
+  }
+
   backendStatus() {
     return this.d.backends.status();
   }

@@ -5,6 +5,7 @@ import { checkBearer } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
 import { type ApiContext, type ApiEnv, Envelopes, newRequestId } from "./envelope.ts";
 import { ClientRateLimiter } from "./rate-limit.ts";
+import { registerBackendRoutes } from "./routes/backends.ts";
 import type { RouteContext } from "./routes/context.ts";
 import { registerExternalRoutes } from "./routes/external.ts";
 import { registerLearnRoutes } from "./routes/learn.ts";
@@ -136,6 +137,7 @@ export function createHttpApp(sources: HttpAppDeps): Hono<ApiEnv> {
     registerThreadRoutes(app, rc);
     registerLearnRoutes(app, rc);
     registerSystemRoutes(app, rc);
+    registerBackendRoutes(app, rc);
     registerExternalRoutes(app, rc);
   }
 

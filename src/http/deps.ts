@@ -69,4 +69,12 @@ export interface ApiDeps {
   onConfigChanged?: (keys: string[]) => void;
   /** Values scrubbed from any error text sent to a client (API keys, tokens). */
   secrets?: (string | undefined)[];
+  /** The backend registry at runtime (the BackendManager). */
+  backendAdmin?: BackendAdminPort | undefined;
+}
+
+export interface BackendAdminPort {
+  status(): { name: string }[];
+  upsert(change: import("./routes/backends.ts").BackendChange): unknown;
+  setEnabled(name: string, enabled: boolean): unknown;
 }

@@ -16,7 +16,7 @@ import { MetricsRepo } from "../store/metrics-repo.ts";
 import { SystemHealthRepo } from "../store/system-health-repo.ts";
 import type { ThreadsRepo } from "../store/threads-repo.ts";
 import { createHttpApp } from "./app.ts";
-import type { ApiDeps, ApiLog, IdeasPort, LearningPort } from "./deps.ts";
+import type { ApiDeps, ApiLog, BackendAdminPort, IdeasPort, LearningPort } from "./deps.ts";
 import type { ApiEnv } from "./envelope.ts";
 import { CallbackDispatcher } from "./external-callbacks.ts";
 import { callbackSecret } from "./signature.ts";
@@ -40,7 +40,7 @@ export interface HttpStackInput {
   threads: ThreadsRepo;
   queue: ThreadQueuePort;
   jobs: { countByStatus(): Record<string, number>; running(): ActiveJobLike[] };
-  backends: { status(): BackendHealthLike[]; totalSlots(): number };
+  backends: { status(): BackendHealthLike[]; totalSlots(): number } & Partial<BackendAdminPort>;
   bot: () => "running" | "off" | "stopped";
   startedAt: number;
   conversation?: ConversationPort | undefined;
@@ -132,6 +132,10 @@ export function createHttpStack(input: HttpStackInput): HttpStack {
     conversation: input.conversation,
     learning: input.learning,
     slots: () => input.backends.totalSlots(),
+    backendAdmin:
+      input.backends.upsert && input.backends.setEnabled
+        ? (input.backends as BackendAdminPort & { status(): BackendHealthLike[] })
+        : undefined,
     callbackSecret: secret,
     system,
     metrics: () =>

@@ -155,4 +155,19 @@ describe("Telegram commands and robustness", () => {
     const job = h.hermes.database.sqlite.prepare("SELECT requested_backend, backend_used FROM jobs").get();
     expect(job).toEqual({ requested_backend: "@local", backend_used: "ollama" });
   });
+
+  it("/backends lists backends and disables one for the owner; guests cannot", async () => {
+    const { tg, h, client } = await setup({ "hermes.guests.mode": "limited" });
+    await client.sendCommand(client.makeCommand("/backends disable ollama"));
+    await tg.waitFor(OWNER_ID, (m) => m.text === "ollama is now disabled.", 5000, "disabled");
+    expect(h.hermes.backends.status().find((b) => b.name === "ollama")?.enabled).toBe(false);
+    await client.sendCommand(client.makeCommand("/backends"));
+    await tg.waitFor(OWNER_ID, (m) => /⏸ disabled ollama/.test(m.text), 5000, "the list");
+    await client.sendCommand(client.makeCommand("/backends enable nope"));
+    await tg.waitFor(OWNER_ID, (m) => /no backend called nope/.test(m.text), 5000, "unknown");
+    const guest = tg.client(6666);
+    await guest.sendCommand(guest.makeCommand("/backends enable ollama"));
+    await tg.waitFor(6666, (m) => /Guests can't use that command/.test(m.text), 5000, "guest refused");
+    expect(h.hermes.backends.status().find((b) => b.name === "ollama")?.enabled).toBe(false);
+  });
 });

@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeOllama } from "../fakes/fake-ollama.ts";
+import { FakeOpenAI } from "../fakes/fake-openai.ts";
+import { startTestHermes } from "../helpers/hermes-harness.ts";
+
+const TOKEN = "admin-token-for-tests-0123";
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+async function setup() {
+  const ollama = await FakeOllama.start();
+  cleanups.push(() => ollama.stop());
+  const vllm = await FakeOpenAI.start({ models: ["qwen2.5:72b"] });
+  cleanups.push(() => vllm.stop());
+  vllm.setResponder(() => ({ text: "answer from the self-hosted server" }));
+  const h = await startTestHermes({ OLLAMA_HOST: ollama.url, HERMES_ADMIN_TOKEN: TOKEN });
+  cleanups.push(() => h.stop());
+  const base = `http://127.0.0.1:${h.hermes.httpPort}`;
+  const call = async (method: string, path: string, body?: unknown, token: string | null = TOKEN) => {
+    const res = await fetch(base + path, {
+      method,
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+  return { h, vllm, call };
+}
+
+describe("/api/backends: the registry at runtime, without a restart", () => {
+  it("lists backends only with the token", async () => {
+    const { call } = await setup();
+    expect((await call("GET", "/api/backends", undefined, null)).status).toBe(401);
+    const res = await call("GET", "/api/backends");
+    expect(res.status).toBe(200);
+    expect(res.body.data.backends.map((b: { name: string }) => b.name)).toContain("ollama");
+  });
+
+  it("adds a self-hosted backend, disables Ollama, and the next idea runs on the new one", async () => {
+    const { h, vllm, call } = await setup();
+    const added = await call("POST", "/api/backends", {
+      name: "vllm",
+      provider: "custom",
+      type: "server_model",
+      url: vllm.url,
+      free: true,
+      models: ["qwen2.5:72b"],
+      default_model: "qwen2.5:72b",
+    });
+    expect(added.status).toBe(200);
+    expect(added.body.data.backend).toMatchObject({ name: "vllm", enabled: true });
+    const off = await call("PUT", "/api/backends/ollama", { enabled: false });
+    expect(off.status).toBe(200);
+    expect(off.body.data.backend).toMatchObject({ name: "ollama", enabled: false });
+
+    const submitted = await call("POST", "/api/submit", { idea: "Summarise the history of tea" });
+    expect(submitted.status).toBe(202);
+    const threadId = submitted.body.data.thread_id as string;
+    let status: Record<string, any> = {};
+    for (let i = 0; i < 100; i++) {
+      status = (await call("GET", `/api/threads/${threadId}/status`)).body;
+      if (status.data?.completed_jobs?.length > 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const job = h.hermes.database.sqlite
+      .prepare("SELECT backend_used, model_used, full_result FROM jobs")
+      .get();
+    expect(job).toEqual({
+      backend_used: "vllm",
+      model_used: "qwen2.5:72b",
+      full_result: "answer from the self-hosted server",
+    });
+    // Persisted: the registry row exists and Ollama stays disabled across the manager's view.
+    expect(h.hermes.backends.status().find((b) => b.name === "ollama")?.enabled).toBe(false);
+    expect(
+      h.hermes.database.sqlite.prepare("SELECT count(*) FROM backends WHERE name = 'vllm'").pluck().get(),
+    ).toBe(1);
+  });
+
+  it("refuses bad input naming the field, and an unknown backend", async () => {
+    const { call } = await setup();
+    const bad = await call("POST", "/api/backends", { name: "x", provider: "custom", url: "ftp://host" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("INVALID_INPUT");
+    expect(JSON.stringify(bad.body.error)).toContain("url");
+    const creds = await call("POST", "/api/backends", {
+      name: "y",
+      provider: "custom",
+      url: "http://user:pw@host",
+    });
+    expect(creds.status).toBe(400);
+    const dup = await call("POST", "/api/backends", {
+      name: "ollama",
+      provider: "ollama",
+      url: "http://127.0.0.1:1",
+    });
+    expect(dup.status).toBe(400);
+    const unknown = await call("PUT", "/api/backends/nope", { enabled: true });
+    expect(unknown.status).toBe(404);
+  });
+});
