@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { DatabaseOpenError, databaseIsUsable, openDatabase } from "../../src/store/database.ts";
+
+let dir: string | undefined;
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("opening the database", () => {
+  it("uses WAL, a busy timeout and the chosen synchronous level", async () => {
+    dir = mkdtempSync(join(tmpdir(), "hermes-db-"));
+    for (const [level, expected] of [
+      ["NORMAL", 1],
+      ["FULL", 2],
+    ] as const) {
+      const h = await openDatabase({ path: join(dir, `${level}.db`), synchronous: level });
+      expect(h.sqlite.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(h.sqlite.pragma("synchronous", { simple: true })).toBe(expected);
+      expect(Number(h.sqlite.pragma("busy_timeout", { simple: true }))).toBeGreaterThan(0);
+      expect(databaseIsUsable(h)).toBe(true);
+      await h.close();
+      expect(databaseIsUsable(h)).toBe(false);
+    }
+  });
+
+  it("refuses a file that is not a database, with a message that says what to do", async () => {
+    dir = mkdtempSync(join(tmpdir(), "hermes-db-"));
+    const path = join(dir, "broken.db");
+    writeFileSync(path, "this is not sqlite ".repeat(500));
+    const error = await openDatabase({ path }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseOpenError);
+    expect((error as Error).message).toContain(path);
+    expect((error as Error).message).toMatch(/npm run restore/);
+  });
+
+  it("creates the folder and migrates a new file; a second open changes nothing", async () => {
+    dir = mkdtempSync(join(tmpdir(), "hermes-db-"));
+    const path = join(dir, "nested", "deeper", "hermes.db");
+    const first = await openDatabase({ path });
+    const tables = first.sqlite
+      .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+      .pluck()
+      .get();
+    await first.close();
+    const second = await openDatabase({ path });
+    expect(
+      second.sqlite.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get(),
+    ).toBe(tables);
+    await second.close();
+  });
+});
