@@ -1,3 +1,4 @@
+import type { CallRecord } from "../backends/ports.ts";
 import type { SqliteHandle } from "./database.ts";
 import type { WriteBatch } from "./write-batch.ts";
 
@@ -15,17 +16,7 @@ export interface HealthSnapshot {
   latencyMs: number | undefined;
 }
 
-export interface CallRecord {
-  backend: string;
-  jobId: number;
-  jobType: string;
-  model: string;
-  success: boolean;
-  latencyMs: number;
-  tokens: number;
-  costCents: number;
-  error?: string | undefined;
-}
+export type { CallRecord };
 
 /** What a registry row holds, as src/backends/registry.ts reads it back (StoredBackendRow). */
 export interface BackendRowView {

@@ -1,3 +1,4 @@
+import type { ReserveOutcome, ReserveRequest } from "../backends/ports.ts";
 import type { SqliteHandle } from "./database.ts";
 
 /**
@@ -11,21 +12,9 @@ import type { SqliteHandle } from "./database.ts";
  * Running totals per UTC day and per thread live in budget_totals (migration 007), updated in the
  * same transactions as the ledger, so a check reads two rows instead of summing the day's ledger.
  */
-export interface LedgerReserve {
-  day: string;
-  threadId: number | undefined;
-  jobId: number;
-  backend: string;
-  model: string;
-  cents: number;
-  dailyLimitCents: number;
-  threadLimitCents: number | undefined;
-  minRemainingCents: number;
-}
-
-export type LedgerOutcome =
-  | { ok: true; id: number }
-  | { ok: false; scope: "daily" | "thread"; settledCents: number; reservedCents: number; limitCents: number };
+/** The ledger implements BudgetLedgerPort of src/backends/ports.ts; these are its shapes. */
+export type LedgerReserve = ReserveRequest;
+export type LedgerOutcome = ReserveOutcome;
 
 interface Totals {
   settled: number;
