@@ -7,7 +7,7 @@ import { SystemConfig } from "../src/config/system-config.ts";
 import { ConversationFlow } from "../src/engine/conversation-flow.ts";
 import type { AnswerInput, QuestionView } from "../src/engine/conversation-types.ts";
 import { PromptLibrary } from "../src/engine/prompts.ts";
-import type { QuestionPolicy } from "../src/learning/question-selector.ts";
+import { type QuestionPolicy, VALUE_FLOOR } from "../src/learning/question-selector.ts";
 import { type IdeaType, quickAnalyze, SLOTS, type Slot } from "../src/learning/quick-analysis.ts";
 import { gamma, mulberry32, normal, pickWeighted, type Random, seedOf } from "../src/learning/random.ts";
 import { QueueEvents } from "../src/queue/events.ts";
@@ -46,7 +46,8 @@ const BLOCK = 50;
 const WORLD_SEED = 20_260_101;
 const FLOW_SEED = 7;
 const TEXT_MENTION_RATE = 0.12;
-const SECONDS_PER_POINT = 100;
+/** The exchange rate of the production value floor: seconds of the user's time worth full coverage. */
+const SECONDS_PER_POINT = 1 / VALUE_FLOOR;
 
 const TYPES: readonly IdeaType[] = ["research", "creation", "analysis", "decision", "mixed"];
 const TYPE_SHARE = [0.25, 0.3, 0.15, 0.2, 0.1];
@@ -159,6 +160,8 @@ interface Episode {
 }
 
 interface World {
+  /** Template id → name (the simulator keys its hidden per-template factors by name). */
+  names: Map<number, string>;
   vocab: Record<Slot, string[]>;
   dist: Record<IdeaType, Record<Slot, number[]>>;
   templateDk: Map<string, number>;
@@ -200,7 +203,7 @@ function buildWorld(templates: QuestionTemplate[], random: Random): World {
     templateDk.set(t.name, Math.exp(normal(r, 0, 0.5)));
     templateTime.set(t.name, Math.exp(normal(r, 0, 0.15)));
   }
-  return { vocab, dist, templateDk, templateTime };
+  return { names: new Map(templates.map((t) => [t.id, t.name])), vocab, dist, templateDk, templateTime };
 }
 
 function makeUser(id: string, random: Random, world: World, overrides: Partial<SimUser> = {}): SimUser {
@@ -292,6 +295,8 @@ interface Setup {
   policy?: QuestionPolicy;
   learningEnabled?: boolean;
   perUser?: boolean;
+  /** Only for the optional frontier sweep (QUESTIONS_FLOORS); production uses VALUE_FLOOR. */
+  valueFloor?: number;
 }
 
 async function runPolicy(episodes: readonly Episode[], world: World, setup: Setup): Promise<Result[]> {
@@ -337,6 +342,7 @@ async function runPolicy(episodes: readonly Episode[], world: World, setup: Setu
     prompts,
     ...(setup.policy ? { policy: setup.policy } : {}),
     ...(setup.perUser === false ? { perUser: false } : {}),
+    ...(setup.valueFloor !== undefined ? { valueFloor: setup.valueFloor } : {}),
   });
   const results: Result[] = [];
   for (const e of episodes) {
@@ -409,7 +415,7 @@ async function runPolicy(episodes: readonly Episode[], world: World, setup: Setu
 function respond(e: Episode, q: QuestionView, world: World): { input: AnswerInput; spent: number } {
   const slot = q.slot;
   const user = e.user;
-  const name = templateName(q, world);
+  const name = q.templateId === null ? "" : (world.names.get(q.templateId) ?? "");
   const dk = Math.min(
     0.9,
     DONT_KNOW[e.type][slot] * user.dontKnow * user.slotDontKnow[slot] * (world.templateDk.get(name) ?? 1),
@@ -424,11 +430,6 @@ function respond(e: Episode, q: QuestionView, world: World): { input: AnswerInpu
   if (index >= 0)
     return { input: { kind: "suggestion", index }, spent: user.seconds[slot] * 0.6 * timeFactor };
   return { input: { kind: "text", text: value }, spent: user.seconds[slot] * 1.6 * timeFactor };
-}
-
-let templateNames = new Map<number, string>();
-function templateName(q: QuestionView, _world: World): string {
-  return q.templateId === null ? "" : (templateNames.get(q.templateId) ?? "");
 }
 
 interface Summary {
@@ -462,7 +463,6 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}`;
 export async function run(): Promise<void> {
   const t0 = performance.now();
   const templates = await loadTemplates();
-  templateNames = new Map(templates.map((t) => [t.id, t.name]));
   const random = mulberry32(WORLD_SEED);
   const world = buildWorld(templates, random);
   const users = Array.from({ length: USERS }, (_, i) => makeUser(`sim-${i + 1}`, random, world));
@@ -491,7 +491,7 @@ export async function run(): Promise<void> {
       pct(s.coverage),
       `${s.gain >= 0 ? "+" : ""}${pct(s.gain)}`,
       s.questions.toFixed(2),
-      s.medianQuestions,
+      String(s.medianQuestions),
       s.seconds.toFixed(1),
       s.utility.toFixed(3),
     ];
@@ -602,9 +602,82 @@ export async function run(): Promise<void> {
     `Runtime ${seconds.toFixed(1)} s.`,
   ].join("\n");
   console.log(out);
+  let extraOut = "";
+  const extra = (process.env.QUESTIONS_EXTRA_SEEDS ?? "")
+    .split(",")
+    .map((x) => Number(x.trim()))
+    .filter((x) => Number.isInteger(x) && x > 0);
+  if (extra.length > 0) {
+    const rows: (string | number)[][] = [];
+    for (const seed of extra) {
+      const r = mulberry32(seed);
+      const w = buildWorld(templates, r);
+      const us = Array.from({ length: USERS }, (_, i) => makeUser(`sim-${i + 1}`, r, w));
+      const eps = Array.from({ length: CONVERSATIONS }, (_, i) =>
+        makeEpisode(i, us[Math.floor(r() * us.length)] as SimUser, w, r),
+      );
+      const n = await runPolicy(eps, w, { policy: "none" });
+      const a = summarise(await runPolicy(eps, w, { learningEnabled: false }), n);
+      const h = summarise(await runPolicy(eps, w, {}), n);
+      rows.push([
+        String(seed),
+        pct(summarise(n).coverage),
+        `${pct(a.coverage)} / ${a.seconds.toFixed(1)}`,
+        `${pct(h.coverage)} / ${h.seconds.toFixed(1)} / ${h.medianQuestions}`,
+        `${pct(h.coverage - a.coverage)}`,
+        `${pct(1 - h.seconds / a.seconds)}`,
+      ]);
+    }
+    const sensitivity = table(
+      [
+        "world seed",
+        "none cov %",
+        "ask-all cov % / s",
+        "Hermes cov % / s / median q",
+        "Hermes − ask-all cov (pts)",
+        "seconds saved %",
+      ],
+      rows,
+    );
+    const text = `\nOther worlds (QUESTIONS_EXTRA_SEEDS):\n\n${sensitivity}\n`;
+    console.log(text);
+    extraOut += text;
+  }
+  const floors = (process.env.QUESTIONS_FLOORS ?? "")
+    .split(",")
+    .map((x) => Number(x.trim()))
+    .filter((x) => Number.isFinite(x) && x > 0);
+  if (floors.length > 0) {
+    const rows: (string | number)[][] = [];
+    for (const floor of floors) {
+      const s = summarise(await runPolicy(episodes, world, { valueFloor: floor }), none);
+      rows.push([
+        String(floor),
+        pct(s.coverage),
+        `${pct(s.coverage - sAll.coverage)}`,
+        String(s.medianQuestions),
+        s.seconds.toFixed(1),
+        `${pct(1 - s.seconds / sAll.seconds)}`,
+      ]);
+    }
+    const frontier = table(
+      [
+        "value floor",
+        "Hermes cov %",
+        "vs ask-all (pts)",
+        "median q",
+        "user-seconds",
+        "seconds saved vs ask-all %",
+      ],
+      rows,
+    );
+    const text = `\nCoverage / time frontier of the learner (QUESTIONS_FLOORS, same 1,000 conversations):\n\n${frontier}\n`;
+    console.log(text);
+    extraOut += text;
+  }
   const here = dirname(fileURLToPath(import.meta.url));
   mkdirSync(join(here, "results"), { recursive: true });
-  writeFileSync(join(here, "results", "questions.md"), `# Question benchmark\n\n${out}\n`);
+  writeFileSync(join(here, "results", "questions.md"), `# Question benchmark\n\n${out}\n${extraOut}`);
 }
 
 async function perUserAdaptation(

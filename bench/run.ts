@@ -2,6 +2,7 @@
 const suites: { name: string; file: string }[] = [
   { name: "queue", file: "./queue.ts" },
   { name: "backend manager", file: "./manager.ts" },
+  { name: "questions (simulated users)", file: "./questions.ts" },
   { name: "process: start-up, memory, crash recovery", file: "./process.ts" },
 ];
 

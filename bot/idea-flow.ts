@@ -83,20 +83,23 @@ export function installIdeaFlow(
     const parsed = parseAnswerData(ctx.callbackQuery.data);
     if (!parsed) return void (await optional(() => ctx.answerCallbackQuery(), log, "answerCallbackQuery"));
     try {
+      // The question as Hermes asked it (not as the callback echoes it): for the answered-question line.
+      const asked = await actions.pendingQuestionOf(userOf(ctx), parsed.threadId);
       const outcome = await actions.answer(userOf(ctx), parsed.threadId, parsed.questionId, parsed.input);
       await optional(() => ctx.answerCallbackQuery({ text: "Noted." }), log, "answerCallbackQuery");
-      const chosen =
-        parsed.input.kind === "suggestion"
-          ? (ctx.callbackQuery.message?.reply_markup?.inline_keyboard[parsed.input.index]?.[0]?.text ?? "")
-          : parsed.input.kind === "skip"
-            ? "(skipped)"
-            : "(enough — go ahead)";
-      const original = ctx.callbackQuery.message?.text?.split("\n\n")[0] ?? "";
-      await optional(
-        () => ctx.editMessageText(`${original}\n→ ${chosen}`),
-        log,
-        "editMessageText (answered question)",
-      );
+      if (asked?.id === parsed.questionId) {
+        const chosen =
+          parsed.input.kind === "suggestion"
+            ? (asked.suggestions[parsed.input.index] ?? "")
+            : parsed.input.kind === "skip"
+              ? "(skipped)"
+              : "(enough — go ahead)";
+        await optional(
+          () => ctx.editMessageText(`❓ ${asked.position}. ${asked.text}\n→ ${chosen}`),
+          log,
+          "editMessageText (answered question)",
+        );
+      }
       await followUp(ctx, outcome);
     } catch (error) {
       await optional(

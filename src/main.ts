@@ -5,11 +5,13 @@ import { buildBackends, createBackend, secretFor } from "./backends/registry.ts"
 import { type Clock, systemClock } from "./clock.ts";
 import { type Env, EnvError, parseEnv } from "./config/env.ts";
 import { SystemConfig } from "./config/system-config.ts";
+import { ConversationFlow } from "./engine/conversation-flow.ts";
 import { Engine } from "./engine/engine.ts";
 import { PromptLibrary } from "./engine/prompts.ts";
 import { RateLimiter } from "./engine/rate-limiter.ts";
 import { ThreadActions } from "./engine/thread-actions.ts";
 import { createHttpStack } from "./http/stack.ts";
+import { mulberry32 } from "./learning/random.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Notifier } from "./notify/notifier.ts";
 import { createLogFileDestination } from "./ops/log-files.ts";
@@ -202,13 +204,25 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
       ),
   });
   const messageLinks = new TelegramMessagesRepo(database.sqlite);
+  const prompts = new PromptLibrary();
+  // Questions, answers, draft 2, feedback and everything learned from them.
+  const flow = new ConversationFlow({
+    db: database.db,
+    queue,
+    config,
+    clock,
+    random: mulberry32(clock.now() >>> 0),
+    prompts,
+  });
   engine = new Engine({
     threads,
     queue,
     queueEvents: events,
     backends,
     config,
-    prompts: new PromptLibrary(),
+    prompts,
+    conversation: flow,
+    insights: flow,
     clock,
     rateLimiter: new RateLimiter(
       () => config.number("hermes.web.ideas_per_minute"),
@@ -222,6 +236,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     queue,
     config,
     clock,
+    conversation: flow,
     messageLinks,
     userData: new UserDataRepo(database.sqlite),
   });
@@ -292,6 +307,8 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     },
     bot: () => (!bot ? "off" : bot.isRunning() ? "running" : "stopped"),
     startedAt,
+    conversation: flow,
+    learning: flow,
     onDatabaseOversize: (size) =>
       void notifier.alert(
         "database_size",

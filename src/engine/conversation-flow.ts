@@ -26,6 +26,7 @@ import { inferFromAnswer, PreferenceLearner, preferenceList, threadStyle } from 
 import { QuestionModel } from "../learning/question-model.ts";
 import { type QuestionPolicy, SmartQuestionGenerator, templatesFor } from "../learning/question-selector.ts";
 import { quickAnalyze, SLOTS, type Slot } from "../learning/quick-analysis.ts";
+import { SuggestionLearner } from "../learning/suggestions.ts";
 import { extractTopic } from "../learning/topic.ts";
 import type { JobQueue } from "../queue/job-queue.ts";
 import { ConversationsRepo, ENOUGH, type ResponseType, SKIPPED } from "../store/conversations-repo.ts";
@@ -141,6 +142,8 @@ interface ConversationState {
 /** The plan stored with each question (conversations.optimization_suggested). */
 interface QuestionPlan {
   suggestions: string[];
+  /** The suggestions began with the user's likely answer (assumed or habitual). */
+  assisted?: boolean;
   predicted_improvement?: number;
   predicted_seconds?: number;
   value?: number;
@@ -172,7 +175,7 @@ export class ConversationFlow implements ConversationPort {
   private readonly conversations: ConversationsRepo;
   private readonly templatesRepo: TemplatesRepo;
   private readonly threads: ThreadLearningRepo;
-  private readonly patterns: PatternLearner;
+  private readonly patternLearner: PatternLearner;
   private readonly patternsRepo: PatternsRepo;
   private readonly preferences: PreferenceLearner;
   private readonly model: QuestionModel;
@@ -181,6 +184,7 @@ export class ConversationFlow implements ConversationPort {
   private loaded: Promise<void> | undefined;
   private templates: QuestionTemplate[] = [];
   private readonly observedOutcomes = new Set<number>();
+  private readonly suggestionLearner = new SuggestionLearner();
 
   constructor(deps: ConversationFlowDeps) {
     this.d = deps;
@@ -188,7 +192,7 @@ export class ConversationFlow implements ConversationPort {
     this.templatesRepo = new TemplatesRepo(deps.db);
     this.threads = new ThreadLearningRepo(deps.db);
     this.patternsRepo = new PatternsRepo(deps.db);
-    this.patterns = new PatternLearner(this.patternsRepo, this.conversations);
+    this.patternLearner = new PatternLearner(this.patternsRepo, this.conversations);
     this.preferences = new PreferenceLearner(new PreferencesRepo(deps.db));
     this.model = new QuestionModel({
       perUser: deps.perUser ?? true,
@@ -204,7 +208,13 @@ export class ConversationFlow implements ConversationPort {
       await this.ensureLoaded();
       const thread = await this.requireThread(threadId);
       const existing = parseState(thread.clarity_slots);
-      if (existing) return this.view(await this.conversations.pending(threadId), thread);
+      if (existing) {
+        const waiting = await this.conversations.pending(threadId);
+        if (waiting || existing.stop) return this.view(waiting, thread);
+        // Stopped between saving the state and asking (a crash, a full queue): plan again.
+        return (await this.planNext(thread, existing, await this.draftOne(threadId), false, this.iso()))
+          .question;
+      }
       const now = this.iso();
       const policy = this.policy();
       const idea = thread.original_request;
@@ -317,7 +327,7 @@ export class ConversationFlow implements ConversationPort {
             : "direct_answer";
       let patternValue: string | null = null;
       if (learning && kind !== "unknown" && (this.d.perUser ?? true)) {
-        const check = await this.patterns.observeAnswer(
+        const check = await this.patternLearner.observeAnswer(
           owner,
           state.ideaType,
           slot,
@@ -325,8 +335,8 @@ export class ConversationFlow implements ConversationPort {
           this.d.config.number("hermes.learning.confidence_threshold"),
           now,
         );
-        const validated = state.validating[slot];
-        if (check.pattern && (check.correction || validated === check.pattern.id)) {
+        const asked = row.pattern_matched === null ? undefined : Number.parseInt(row.pattern_matched, 10);
+        if (check.pattern && (check.correction || asked === check.pattern.id)) {
           patternValue = check.pattern.value;
           if (!sameAnswer(text, check.pattern.value)) responseType = "correction";
         }
@@ -359,13 +369,17 @@ export class ConversationFlow implements ConversationPort {
         answered: kind !== "unknown",
         seconds,
         expectedSeconds: template?.expectedSeconds ?? 8,
+        assisted: plan.assisted === true,
       });
       if (row.question_template_id !== null)
         await this.templatesRepo.refreshStats(row.question_template_id, now, row.question_type);
+      if (kind !== "unknown") this.suggestionLearner.observe(state.ideaType, slot, text, owner);
       if (learning && kind !== "unknown") {
         for (const signal of inferFromAnswer(slot, text))
           await this.preferences.observe(owner, { ...signal, learnedFrom: row.id }, now);
       }
+      // The answer is in: keep the state with it even if planning the next step fails.
+      await this.threads.update(threadId, { claritySlots: JSON.stringify(state), finalClarity: after, now });
       const next = await this.planNext(thread, state, draft1, false, now);
       return {
         clarity: after,
@@ -393,7 +407,11 @@ export class ConversationFlow implements ConversationPort {
         if (!Number.isInteger(rating) || rating < 1 || rating > 5)
           throw new HermesError("INVALID_INPUT", "A rating is a whole number from 1 to 5.");
         await this.threads.setJobFeedback(jobId, rating);
-        await this.threads.update(threadId, { userSatisfaction: rating, now });
+        // The thread's satisfaction is the rating of its latest rated draft.
+        const latest = (await this.threads.jobs(threadId))
+          .filter((j) => j.user_feedback !== null)
+          .sort((x, y) => y.job_sequence - x.job_sequence || y.id - x.id)[0];
+        await this.threads.update(threadId, { userSatisfaction: latest?.user_feedback ?? rating, now });
         if (job.job_sequence >= 2) await this.conversations.setThreadSatisfaction(threadId, rating);
         if (job.backend_used) {
           await rateBackendOutcome(this.d.db, { jobId, rating, nowIso: now });
@@ -440,6 +458,7 @@ export class ConversationFlow implements ConversationPort {
           learned: `${learned} (That draft did not finish, so there is nothing to rewrite.)`,
         };
       }
+      this.d.prompts.template("rewrite");
       const finished = job.status === "completed" && job.full_result !== null;
       const sequences = (await this.threads.jobs(threadId)).map((j) => j.job_sequence);
       const rewrite = this.d.queue.enqueue({
@@ -532,6 +551,63 @@ export class ConversationFlow implements ConversationPort {
       active: p.confidence >= threshold,
       last_applied: p.lastApplied,
     }));
+  }
+
+  /**
+   * optimizeThread in the shape of the HTTP API's LearningPort (src/http/deps.ts):
+   * what was applied, and the expected improvements as sentences.
+   */
+  async optimize(
+    threadId: number,
+    _userId: string,
+  ): Promise<{
+    applied: { id: number; name: string; description: string }[];
+    expectedImprovements: string[];
+    message: string;
+  }> {
+    const r = await this.optimizeThread(threadId);
+    const e = r.expected_improvements;
+    const improvements = [
+      `clarity ${e.clarity_before.toFixed(2)} → ${e.clarity_after.toFixed(2)}`,
+      ...(e.questions_skipped > 0
+        ? [`${e.questions_skipped} question(s) skipped, about ${e.seconds_saved} s of your time saved`]
+        : []),
+      ...(e.preferences_applied > 0
+        ? [`${e.preferences_applied} preference(s) applied to the refined draft`]
+        : []),
+    ];
+    return {
+      applied: r.applied.map((a) => ({
+        id: a.id,
+        name: a.name,
+        description:
+          a.kind === "pattern"
+            ? `assumed ${a.slot ?? "slot"}: "${a.value}" (confidence ${a.confidence.toFixed(2)})`
+            : `preference ${a.name} = ${a.value} (confidence ${a.confidence.toFixed(2)})`,
+      })),
+      expectedImprovements: improvements,
+      message:
+        r.applied.length === 0 ? "Nothing learned applies to this idea yet." : `Applied ${r.applied.length}.`,
+    };
+  }
+
+  /** listPatterns for the HTTP API's LearningPort. */
+  patterns(): Promise<PatternListing[]> {
+    return this.listPatterns();
+  }
+
+  /** A few readable lines about the strongest patterns (the engine's InsightsPort, for /patterns). */
+  async patternsSummary(): Promise<string | undefined> {
+    const all = (await this.listPatterns()).filter((p) => p.active);
+    if (all.length === 0) return undefined;
+    const lines = all
+      .slice(0, 10)
+      .map(
+        (p) =>
+          `• ${p.trigger.slot} for ${p.trigger.idea_type ?? "any"} ideas → “${p.value}” ` +
+          `(confidence ${p.confidence.toFixed(2)}, right ${p.successes}/${p.validations}, applied ${p.applied}×)`,
+      );
+    return [`${all.length} learned pattern(s) in use:`, ...lines].join("\n");
   }
 
   /**
@@ -628,7 +704,10 @@ export class ConversationFlow implements ConversationPort {
           answered: o.response_type !== "clarification",
           seconds: o.response_time_seconds,
           expectedSeconds: template?.expectedSeconds ?? 8,
+          assisted: parsePlan(o.optimization_suggested).assisted === true,
         });
+        if (o.response_type !== "clarification" && o.user_response !== null)
+          this.suggestionLearner.observe(o.idea_type ?? "mixed", o.question_type, o.user_response, o.user_id);
       }
       for (const r of await this.threads.ratedOutcomes()) {
         const state = parseState(r.claritySlots);
@@ -682,7 +761,12 @@ export class ConversationFlow implements ConversationPort {
 
     const threshold = this.d.config.number("hermes.learning.confidence_threshold");
     const applicable = perUser
-      ? await this.patterns.applicable(owner, state.ideaType, threshold)
+      ? await this.patternLearner.applicable(
+          owner,
+          state.ideaType,
+          threshold,
+          this.d.config.number("hermes.learning.pattern_validation_threshold"),
+        )
       : new Map<Slot, never>();
     for (const [slot, p] of applicable) {
       const s = state.slots[slot];
@@ -717,7 +801,7 @@ export class ConversationFlow implements ConversationPort {
         plan: { suggestions: [], policy: "pattern" },
         value: p.value,
       });
-      await this.patterns.markApplied(p, thread.id, now);
+      await this.patternLearner.markApplied(p, thread.id, now);
     }
     const patternsApplied = state.applied.filter((a) => a.kind === "pattern");
     await this.threads.update(thread.id, {
@@ -744,6 +828,19 @@ export class ConversationFlow implements ConversationPort {
     now: string,
   ): Promise<{ question?: QuestionView; refinedJobId?: number; stopReason?: string }> {
     const clarity = clarityScore(state.slots);
+    // What the user is likely to answer, per slot: an assumption from a pattern, or their own
+    // frequent answers. Offered first as suggestions (one tap instead of typing it again).
+    const personal =
+      !userSaidEnough && state.policy === "learning" && (this.d.perUser ?? true) && state.userId !== null
+        ? await this.patternLearner.habitualAnswers(state.userId, state.ideaType)
+        : new Map<Slot, string[]>();
+    const likely = new Map<Slot, string[]>();
+    for (const slot of SLOTS) {
+      const s = state.slots[slot];
+      const assumed = s.source === "pattern" && s.value !== null ? [s.value] : [];
+      const values = dedupe([...assumed, ...(personal.get(slot) ?? [])]);
+      if (values.length > 0) likely.set(slot, values);
+    }
     const selection = userSaidEnough
       ? { best: undefined, floor: undefined, stop: undefined }
       : this.generator.select(
@@ -754,6 +851,7 @@ export class ConversationFlow implements ConversationPort {
             idea: thread.original_request,
             asked: state.asked,
             templates: this.templates,
+            assisted: new Set(likely.keys()),
           },
           state.policy,
         );
@@ -769,15 +867,16 @@ export class ConversationFlow implements ConversationPort {
     const best = selection.best;
     if (decision.ask && best) {
       state.asked += 1;
-      const validating = state.validating[best.slot];
-      const pattern = validating === undefined ? undefined : await this.patternsRepo.byId(validating);
-      const suggestions = dedupe([...(pattern ? [pattern.value] : []), ...best.template.suggestions]).slice(
-        0,
-        4,
-      );
+      const patternId = state.validating[best.slot] ?? state.slots[best.slot].patternId;
+      const pattern = patternId === undefined ? undefined : await this.patternsRepo.byId(patternId);
+      const offered = dedupe([...(pattern ? [pattern.value] : []), ...(likely.get(best.slot) ?? [])]);
+      const popular =
+        state.policy === "learning" ? this.suggestionLearner.popular(state.ideaType, best.slot) : [];
+      const suggestions = dedupe([...offered, ...popular, ...best.template.suggestions]).slice(0, 4);
       const plan: QuestionPlan = {
         suggestions,
         policy: state.policy,
+        ...(offered.length > 0 ? { assisted: true } : {}),
         ...(Number.isFinite(best.value)
           ? {
               predicted_improvement: round3(best.improvement),
@@ -822,6 +921,7 @@ export class ConversationFlow implements ConversationPort {
     const learnedSomething = SLOTS.some((s) => progress[s] > 0);
     let refinedJobId: number | undefined;
     if (learnedSomething || userSaidEnough) {
+      this.d.prompts.template("refine"); // fail here, not in the queue, if the prompt file is missing
       const prefs = state.applied.filter((a) => a.kind === "preference");
       const job = this.d.queue.enqueue({
         threadId: thread.id,
@@ -858,7 +958,7 @@ export class ConversationFlow implements ConversationPort {
     });
     if (state.policy === "learning" && state.userId !== null && (this.d.perUser ?? true)) {
       const answered = SLOTS.filter((s) => state.slots[s].source === "answer");
-      await this.patterns.discover(
+      await this.patternLearner.discover(
         state.userId,
         state.ideaType,
         answered,

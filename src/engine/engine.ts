@@ -10,6 +10,7 @@ import type { JobQueue } from "../queue/job-queue.ts";
 import type { DispatchContext, DispatchOutcome } from "../queue/scheduler.ts";
 import type { QueueJob } from "../store/jobs-repo.ts";
 import type { ThreadRecord, ThreadsRepo } from "../store/threads-repo.ts";
+import { resolvePromptVariables } from "./conversation-flow.ts";
 import type {
   AnswerInput,
   AnswerOutcome,
@@ -188,7 +189,7 @@ export class Engine {
   /** The scheduler's dispatcher: renders the job's prompt and runs it through the backend manager. */
   readonly dispatch = async (ctx: DispatchContext): Promise<DispatchOutcome> => {
     const { job } = ctx;
-    const vars = parseVars(job.prompt_variables);
+    const vars = resolvePromptVariables(job, parseVars(job.prompt_variables), (id) => this.d.queue.get(id));
     const template = job.prompt_template_used ?? "draft";
     const messages = [
       { role: "system" as const, content: this.d.prompts.template("system") },

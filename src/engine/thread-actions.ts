@@ -15,6 +15,8 @@ import type {
 } from "./conversation-types.ts";
 import type { MessageLinksPort, UserDataPort } from "./engine.ts";
 
+const PENDING_WINDOW_MS = 30 * 60_000;
+
 export interface ThreadActionsDeps {
   threads: ThreadsRepo;
   queue: JobQueue;
@@ -55,9 +57,15 @@ export class ThreadActions {
   }
 
   /** The most recent of the user's threads that is waiting for an answer. */
+  /**
+   * The question a plain message answers: the newest unanswered one of the user's recent threads.
+   * Older than PENDING_WINDOW_MS, a plain message is a new idea again (a reply still answers).
+   */
   async pendingQuestion(userId: string): Promise<QuestionView | undefined> {
     if (!this.d.conversation) return undefined;
+    const since = this.d.clock.now() - PENDING_WINDOW_MS;
     for (const thread of await this.d.threads.recentForUser(userId, 3)) {
+      if (Date.parse(thread.last_active) < since && Date.parse(thread.created_date) < since) continue;
       const q = await this.d.conversation.pending(thread.id);
       if (q) return q;
     }

@@ -29,8 +29,8 @@ export interface SlotState {
 
 export type ClaritySlots = Record<Slot, SlotState>;
 
-/** A slot at or above this confidence is not asked about again. */
-export const CLEAR_AT = 0.8;
+/** A slot at or above this confidence (a cue in the idea's text, an answer) is clear: not asked about. */
+export const CLEAR_AT = TEXT_CUE_CONFIDENCE;
 
 const DONT_KNOW =
   /^\s*(i\s+)?(don'?t\s+know|do\s+not\s+know|dunno|no\s+idea|not\s+sure|unsure|idk|no\s+clue|whatever|skip|pass|n\/?a|no\s+preference|doesn'?t\s+matter|don'?t\s+care|anything|nothing\s+in\s+particular|\?+|-+|\.+)\s*[.!?]*\s*$/i;

@@ -46,14 +46,33 @@ export class PatternLearner {
     this.conversations = conversations;
   }
 
-  /** The best pattern per slot for this user and idea type (type-specific first), above the threshold. */
-  async applicable(userId: string, ideaType: string, threshold: number): Promise<Map<Slot, PatternRecord>> {
+  /**
+   * The best pattern per slot for this user and idea type (type-specific first), at or above the
+   * confidence threshold. A pattern for "any type" is not applied to a type where the user's own
+   * recent answers contradict it (at least MIN_OBSERVATIONS of them, and its value below the
+   * validation threshold among them).
+   */
+  async applicable(
+    userId: string,
+    ideaType: string,
+    threshold: number,
+    validationThreshold = 0.8,
+  ): Promise<Map<Slot, PatternRecord>> {
     const out = new Map<Slot, PatternRecord>();
-    const mine = await this.patterns.forUser(userId);
+    const mine = (await this.patterns.forUser(userId)).filter(
+      (p) => (p.ideaType === null || p.ideaType === ideaType) && p.confidence >= threshold && p.value !== "",
+    );
+    if (mine.length === 0) return out;
+    const recent = mine.some((p) => p.ideaType === null)
+      ? (await this.conversations.recentAnswers(userId, WINDOW * 6)).filter((r) => r.idea_type === ideaType)
+      : [];
     for (const p of mine) {
-      if (p.ideaType !== null && p.ideaType !== ideaType) continue;
-      if (p.confidence < threshold || p.value === "") continue;
       const slot = p.slot as Slot;
+      if (p.ideaType === null) {
+        const here = recent.filter((r) => r.question_type === slot).slice(0, WINDOW);
+        const agree = here.filter((r) => sameAnswer(r.user_response ?? "", p.value)).length;
+        if (here.length >= MIN_OBSERVATIONS && agree / here.length < validationThreshold) continue;
+      }
       const current = out.get(slot);
       const better =
         !current ||
@@ -174,18 +193,22 @@ export class PatternLearner {
   }
 
   /**
-   * The user's own frequent answers to a slot (at least twice among the last WINDOW, this idea
-   * type first, then any), most frequent first: offered as suggested answers.
+   * The user's own frequent answers per slot (at least twice among their last WINDOW answers to
+   * the slot, this idea type first, then any), most frequent first: offered as suggested answers.
    */
-  async habitualAnswers(userId: string, ideaType: string, slot: Slot, limit = 2): Promise<string[]> {
-    const out: string[] = [];
-    for (const scope of [ideaType, null]) {
-      const groups = groupAnswers(await this.conversations.userAnswers(userId, slot, scope, WINDOW));
-      for (const g of groups) {
-        if (g.count < 2 || out.some((v) => sameAnswer(v, g.value))) continue;
-        out.push(g.value);
-        if (out.length >= limit) return out;
+  async habitualAnswers(userId: string, ideaType: string, limit = 2): Promise<Map<Slot, string[]>> {
+    const rows = await this.conversations.recentAnswers(userId, WINDOW * 6);
+    const out = new Map<Slot, string[]>();
+    for (const slot of ["intent", "constraints", "success", "context", "scope"] as const) {
+      const mine = rows.filter((r) => r.question_type === slot).slice(0, WINDOW);
+      const values: string[] = [];
+      for (const scoped of [mine.filter((r) => r.idea_type === ideaType), mine]) {
+        for (const g of groupAnswers(scoped)) {
+          if (g.count < 2 || values.some((v) => sameAnswer(v, g.value))) continue;
+          if (values.length < limit) values.push(g.value);
+        }
       }
+      if (values.length > 0) out.set(slot, values);
     }
     return out;
   }

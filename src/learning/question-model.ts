@@ -24,6 +24,11 @@ export interface QuestionObservation {
   seconds: number;
   /** The template's seeded expected seconds (the prior). */
   expectedSeconds: number;
+  /**
+   * The question offered the user's likely answer (an assumption from a pattern, or their own
+   * frequent answer) as a suggestion: answered faster, so timed apart from the template.
+   */
+  assisted?: boolean | undefined;
 }
 
 export interface OutcomeObservation {
@@ -45,6 +50,8 @@ export interface QuestionModelOptions {
 interface Counter {
   n: number;
   answered: number;
+  /** Observations behind `seconds` (assisted questions are timed apart). */
+  timed: number;
   seconds: number;
 }
 
@@ -61,6 +68,9 @@ const USER_ANSWER_STRENGTH = 4;
 const PRIOR_SECONDS_STRENGTH = 2;
 const TYPE_SECONDS_STRENGTH = 3;
 const USER_SPEED_STRENGTH = 3;
+const ASSISTED_STRENGTH = 3;
+/** Prior: a question offering the likely answer takes this share of the template's time. */
+const ASSISTED_PRIOR_SHARE = 0.6;
 const GAIN_PRIOR_SD = 0.15;
 const USER_GAIN_PRIOR_SD = 0.12;
 const GAIN_NOISE_SD = 0.15;
@@ -72,6 +82,7 @@ export class QuestionModel {
   readonly perUser: boolean;
   private readonly byTemplate = new Map<number, Counter>();
   private readonly byTemplateType = new Map<string, Counter>();
+  private readonly assistedBySlot = new Map<string, Counter>();
   private readonly byUserSlot = new Map<string, UserSlotCounter>();
   private readonly gainByType = new Map<string, BayesLinear>();
   private readonly gainByUser = new Map<string, BayesLinear>();
@@ -89,12 +100,14 @@ export class QuestionModel {
 
   observeQuestion(o: QuestionObservation): void {
     this.observedQuestions++;
-    const predicted = this.populationSeconds(o.templateId, o.ideaType, o.expectedSeconds);
+    const assisted = o.assisted ?? false;
+    const predicted = this.populationSeconds(o.templateId, o.slot, o.ideaType, o.expectedSeconds, assisted);
     const seconds = Math.max(0.5, Math.min(600, o.seconds));
     if (o.templateId !== null) {
-      bump(this.byTemplate, o.templateId, o.answered, seconds);
-      bump(this.byTemplateType, `${o.templateId}|${o.ideaType}`, o.answered, seconds);
+      bump(this.byTemplate, o.templateId, o.answered, assisted ? undefined : seconds);
+      bump(this.byTemplateType, `${o.templateId}|${o.ideaType}`, o.answered, assisted ? undefined : seconds);
     }
+    if (assisted) bump(this.assistedBySlot, o.slot, o.answered, seconds);
     if (o.userId !== null) {
       const key = `${o.userId}|${o.slot}`;
       const c = this.byUserSlot.get(key) ?? { n: 0, answered: 0, ratio: 0 };
@@ -145,8 +158,9 @@ export class QuestionModel {
     ideaType: string,
     userId: string | null,
     expectedSeconds: number,
+    assisted = false,
   ): number {
-    const pop = this.populationSeconds(templateId, ideaType, expectedSeconds);
+    const pop = this.populationSeconds(templateId, slot, ideaType, expectedSeconds, assisted);
     const u = this.userSlot(userId, slot);
     if (!u) return pop;
     return pop * ((USER_SPEED_STRENGTH + u.ratio) / (USER_SPEED_STRENGTH + u.n));
@@ -185,13 +199,26 @@ export class QuestionModel {
     return betaSample(random, beta[0], beta[1]);
   }
 
-  private populationSeconds(templateId: number | null, ideaType: string, expectedSeconds: number): number {
+  private populationSeconds(
+    templateId: number | null,
+    slot: Slot,
+    ideaType: string,
+    expectedSeconds: number,
+    assisted: boolean,
+  ): number {
     const t = templateId === null ? undefined : this.byTemplate.get(templateId);
     const templateMean =
-      (PRIOR_SECONDS_STRENGTH * expectedSeconds + (t?.seconds ?? 0)) / (PRIOR_SECONDS_STRENGTH + (t?.n ?? 0));
+      (PRIOR_SECONDS_STRENGTH * expectedSeconds + (t?.seconds ?? 0)) /
+      (PRIOR_SECONDS_STRENGTH + (t?.timed ?? 0));
     const tk = templateId === null ? undefined : this.byTemplateType.get(`${templateId}|${ideaType}`);
+    const typed =
+      (TYPE_SECONDS_STRENGTH * templateMean + (tk?.seconds ?? 0)) /
+      (TYPE_SECONDS_STRENGTH + (tk?.timed ?? 0));
+    if (!assisted) return typed;
+    const a = this.assistedBySlot.get(slot);
     return (
-      (TYPE_SECONDS_STRENGTH * templateMean + (tk?.seconds ?? 0)) / (TYPE_SECONDS_STRENGTH + (tk?.n ?? 0))
+      (ASSISTED_STRENGTH * ASSISTED_PRIOR_SHARE * typed + (a?.seconds ?? 0)) /
+      (ASSISTED_STRENGTH + (a?.timed ?? 0))
     );
   }
 
@@ -230,16 +257,14 @@ export class QuestionModel {
   }
 }
 
-function bump(
-  map: Map<number | string, Counter>,
-  key: number | string,
-  answered: boolean,
-  seconds: number,
-): void {
-  const c = map.get(key) ?? { n: 0, answered: 0, seconds: 0 };
+function bump<K>(map: Map<K, Counter>, key: K, answered: boolean, seconds: number | undefined): void {
+  const c = map.get(key) ?? { n: 0, answered: 0, timed: 0, seconds: 0 };
   c.n++;
   if (answered) c.answered++;
-  c.seconds += seconds;
+  if (seconds !== undefined) {
+    c.timed++;
+    c.seconds += seconds;
+  }
   map.set(key, c);
 }
 

@@ -55,6 +55,8 @@ export interface SelectionContext {
   /** Questions already asked in this thread. */
   asked: number;
   templates: readonly QuestionTemplate[];
+  /** Slots whose question would offer the user's likely answer (assumed or habitual) as a suggestion. */
+  assisted?: ReadonlySet<Slot> | undefined;
 }
 
 export interface Selection {
@@ -111,7 +113,14 @@ export class SmartQuestionGenerator {
         if (learned) {
           const beta = this.model.answerBeta(template.id, slot, ctx.ideaType, ctx.userId);
           answerRate = this.model.sampleAnswerRate(this.random, beta);
-          seconds = this.model.seconds(template.id, slot, ctx.ideaType, ctx.userId, template.expectedSeconds);
+          seconds = this.model.seconds(
+            template.id,
+            slot,
+            ctx.ideaType,
+            ctx.userId,
+            template.expectedSeconds,
+            ctx.assisted?.has(slot) ?? false,
+          );
           meanImprovement = (beta[0] / (beta[0] + beta[1])) * Math.max(0, meanGains[slot]) * openness;
         }
         const improvement = answerRate * Math.max(0, gains[slot]) * openness * bonus;
@@ -167,8 +176,16 @@ export function templatesFor(
   return (applicable.length > 0 ? applicable : ofSlot).sort((a, b) => a.id - b.id);
 }
 
+/**
+ * How much a question about the slot can still add, 0–1: the unknown share of the slot; for a slot
+ * assumed from a pattern, the chance the assumption is wrong (asking then replaces it).
+ */
 export function opennessOf(slots: ClaritySlots, slot: Slot): number {
-  const open = (ANSWER_CONFIDENCE - slots[slot].confidence) / (ANSWER_CONFIDENCE - BASE_CONFIDENCE);
+  const state = slots[slot];
+  const open =
+    state.source === "pattern"
+      ? 1 - state.confidence
+      : (ANSWER_CONFIDENCE - state.confidence) / (ANSWER_CONFIDENCE - BASE_CONFIDENCE);
   return Math.max(0, Math.min(1, open));
 }
 

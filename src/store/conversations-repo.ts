@@ -44,6 +44,7 @@ export interface QuestionObservationRow {
   user_response: string | null;
   response_time_seconds: number;
   clarity_improvement: number;
+  optimization_suggested: string | null;
   idea_type: string | null;
   user_id: string | null;
 }
@@ -51,6 +52,7 @@ export interface QuestionObservationRow {
 export interface UserAnswerRow {
   id: number;
   thread_id: number;
+  question_type: string;
   user_response: string | null;
   response_type: string | null;
   response_time_seconds: number;
@@ -184,6 +186,7 @@ export class ConversationsRepo {
         "c.user_response",
         "c.response_time_seconds",
         "c.clarity_improvement",
+        "c.optimization_suggested",
         "t.idea_type",
         "t.user_id",
       ])
@@ -210,6 +213,7 @@ export class ConversationsRepo {
       .select([
         "c.id",
         "c.thread_id",
+        "c.question_type",
         "c.user_response",
         "c.response_type",
         "c.response_time_seconds",
@@ -223,6 +227,29 @@ export class ConversationsRepo {
       .where("c.user_response", "!=", ENOUGH);
     if (ideaType !== null) q = q.where("t.idea_type", "=", ideaType);
     return q.orderBy("c.id", "desc").limit(limit).execute();
+  }
+  /** A user's latest substantive answers to any slot, newest first (one query for all slots). */
+  async recentAnswers(userId: string, limit: number): Promise<UserAnswerRow[]> {
+    return this.db
+      .selectFrom("conversations as c")
+      .innerJoin("idea_threads as t", "t.id", "c.thread_id")
+      .select([
+        "c.id",
+        "c.thread_id",
+        "c.question_type",
+        "c.user_response",
+        "c.response_type",
+        "c.response_time_seconds",
+        "t.idea_type",
+      ])
+      .where("t.user_id", "=", userId)
+      .where("c.conversation_position", "is not", null)
+      .where("c.responded_date", "is not", null)
+      .where("c.response_type", "in", ["direct_answer", "correction", "preference"])
+      .where("c.user_response", "!=", ENOUGH)
+      .orderBy("c.id", "desc")
+      .limit(limit)
+      .execute();
   }
 }
 

@@ -233,6 +233,8 @@ export interface LearnedPatternsTable {
 
 export interface UserPreferencesTable {
   id: Generated<number>;
+  /** Whose preference (migration 005). */
+  user_id: string | null;
   preference_category: string;
   preference_key: string;
   preference_value: string;

@@ -64,6 +64,10 @@ export class UserDataRepo {
       counts.idea_threads = del("idea_threads", "user_id = @user");
       if (this.hasColumn("user_preferences", "user_id"))
         counts.user_preferences = del("user_preferences", "user_id = @user");
+      counts.learned_patterns = del(
+        "learned_patterns",
+        "json_extract(trigger_conditions, '$.user_id') = @user",
+      );
       return counts;
     })();
   }

@@ -72,8 +72,10 @@ describe("Telegram commands and robustness", () => {
 
   it("rate limits a user who floods ideas, saying how long to wait", async () => {
     const { tg, h, client } = await setup({ "hermes.web.ideas_per_minute": "2" });
-    for (const idea of ["first idea", "second idea", "third idea"])
-      await client.sendMessage(client.makeMessage(idea));
+    // /new: a plain message would answer the first idea's open question.
+    for (const idea of ["first idea", "second idea", "third idea"]) {
+      await client.sendCommand(client.makeCommand(`/new ${idea}`));
+    }
     const reply = await tg.waitFor(
       OWNER_ID,
       (m) => m.text.includes("faster than Hermes takes them"),
@@ -148,7 +150,7 @@ describe("Telegram commands and robustness", () => {
     const guest = tg.client(5555);
     await guest.sendMessage(guest.makeMessage("Guest idea one"));
     await tg.waitFor(5555, (m) => m.text.startsWith("📝 Draft 1"), 10_000, "the guest's draft");
-    await guest.sendMessage(guest.makeMessage("Guest idea two"));
+    await guest.sendCommand(guest.makeCommand("/new Guest idea two"));
     await tg.waitFor(5555, (m) => /Guests may send 1 idea/.test(m.text), 5000, "the quota message");
     await guest.sendCommand(guest.makeCommand("/config"));
     await tg.waitFor(5555, (m) => /Guests can't use that command/.test(m.text), 5000, "config refused");

@@ -1,0 +1,193 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeOllama } from "../fakes/fake-ollama.ts";
+import { type BotMessage, TelegramEmulator } from "../fakes/telegram-emulator.ts";
+import { OWNER_ID, startTestHermes } from "../helpers/hermes-harness.ts";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+type Markup = { inline_keyboard: { text: string; callback_data: string }[][] };
+const buttons = (m: BotMessage) => (m.reply_markup as Markup | undefined)?.inline_keyboard.flat() ?? [];
+
+async function setup(opts: { slowDraft1?: boolean } = {}) {
+  const tg = await TelegramEmulator.start();
+  cleanups.push(() => tg.stop());
+  const ollama = await FakeOllama.start();
+  cleanups.push(() => ollama.stop());
+  ollama.setResponder((req) => {
+    const prompt = req.messages.at(-1)?.content ?? "";
+    const refined = /answers/i.test(prompt) && !/Kind of idea/.test(prompt.slice(0, 0));
+    // Draft 1 streams slowly when asked, so questions and answers happen while it runs.
+    if (!refined && opts.slowDraft1)
+      return { chunks: Array.from({ length: 40 }, (_, i) => `d1-${i} `), chunkDelayMs: 25 };
+    return { text: `DRAFT for prompt:\n${prompt}` };
+  });
+  const h = await startTestHermes({
+    TELEGRAM_BOT_TOKEN: tg.token,
+    TELEGRAM_API_ROOT: tg.apiRoot,
+    OLLAMA_HOST: ollama.url,
+  });
+  cleanups.push(() => h.stop());
+  const client = tg.client(OWNER_ID);
+  const press = async (m: BotMessage, data: string) =>
+    client.sendCallback(
+      client.makeCallbackQuery(data, {
+        message: { message_id: m.message_id, chat: { id: OWNER_ID } } as never,
+      }),
+    );
+  return { tg, h, client, ollama, press };
+}
+
+const isQuestion = (n: number) => (m: BotMessage) => m.text.startsWith(`❓ ${n}.`);
+
+describe("the conversation in Telegram", () => {
+  it("idea → ack → questions answered by button and by text → draft 1 and draft 2 → rating", async () => {
+    const { tg, h, client, press } = await setup({ slowDraft1: true });
+    await client.sendMessage(client.makeMessage("Plan a small birthday party for my daughter"));
+    await tg.waitFor(OWNER_ID, (m) => m.text.includes("Got it"), 5000, "ack");
+    const q1 = await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
+    // The question arrived while draft 1 was still running: nothing waited for anything.
+    const draft1Status = h.hermes.database.sqlite
+      .prepare("SELECT status FROM jobs WHERE job_sequence = 1")
+      .pluck()
+      .get();
+    expect(["queued", "running"]).toContain(draft1Status);
+    const b1 = buttons(q1);
+    expect(b1.map((b) => b.text)).toEqual(expect.arrayContaining(["Skip", "Enough — go ahead"]));
+    const suggestions = b1.filter((b) => /^q:\d+:\d+:\d$/.test(b.callback_data));
+    expect(suggestions.length).toBeGreaterThanOrEqual(2);
+    expect(suggestions.length).toBeLessThanOrEqual(4);
+    const chosen = suggestions[0];
+    await press(q1, chosen?.callback_data ?? "");
+    // The question message shows the chosen answer.
+    await tg.waitFor(
+      OWNER_ID,
+      (m) => m.message_id === q1.message_id && m.text.includes(`→ ${chosen?.text}`),
+      5000,
+      "q1 marked",
+    );
+
+    const q2 = await tg.waitFor(OWNER_ID, isQuestion(2), 5000, "question 2");
+    expect(buttons(q2).length).toBeGreaterThan(2);
+    await client.sendMessage(client.makeMessage("Twelve kids, in our garden, on a budget of 100 euros"));
+
+    // Keep answering (by Skip) until the questions stop and draft 2 is queued.
+    for (let n = 3; n <= 6; n++) {
+      const next = await Promise.race([
+        tg.waitFor(OWNER_ID, isQuestion(n), 4000, `question ${n}`).catch(() => undefined),
+        tg
+          .waitFor(OWNER_ID, (m) => m.text.includes("refining the draft"), 4000, "refining")
+          .then(() => undefined),
+      ]);
+      if (!next) break;
+      await press(next, buttons(next).find((b) => b.text === "Skip")?.callback_data ?? "");
+    }
+    await tg.waitFor(
+      OWNER_ID,
+      (m) => m.text.includes("refining the draft with your answers"),
+      8000,
+      "refining notice",
+    );
+    const draft1 = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 1"), 10_000, "draft 1");
+    const draft2 = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 2"), 10_000, "draft 2");
+    expect(draft1.text).not.toContain("What changed");
+    expect(draft2.text).toContain("What changed: built on your answers");
+    // Both answers reached draft 2's prompt.
+    expect(draft2.text).toContain("Twelve kids, in our garden");
+    expect(draft2.text).toContain(chosen?.text ?? "?");
+
+    const jobs = h.hermes.database.sqlite
+      .prepare("SELECT id, job_sequence, parent_job_id, dependencies FROM jobs ORDER BY id")
+      .all() as {
+      id: number;
+      job_sequence: number;
+      parent_job_id: number | null;
+      dependencies: string | null;
+    }[];
+    expect(jobs[1]).toMatchObject({ job_sequence: 2, parent_job_id: jobs[0]?.id, dependencies: null });
+    const rows = h.hermes.database.sqlite
+      .prepare(
+        "SELECT conversation_position, question_type, user_response, response_time_seconds, responded_date FROM conversations ORDER BY id",
+      )
+      .all() as Record<string, unknown>[];
+    expect(rows[0]).toMatchObject({ conversation_position: 1, user_response: chosen?.text });
+    expect(rows[1]).toMatchObject({
+      conversation_position: 2,
+      user_response: "Twelve kids, in our garden, on a budget of 100 euros",
+    });
+    expect(rows[0]?.responded_date).toBeTruthy();
+
+    // Rate draft 2: stored as feedback.
+    await expect
+      .poll(() => tg.botMessages(OWNER_ID).filter((m) => m.text === "How is this draft?").length)
+      .toBe(2);
+    const lastRate = tg
+      .botMessages(OWNER_ID)
+      .filter((m) => m.text === "How is this draft?")
+      .at(-1) as BotMessage;
+    const five = buttons(lastRate).find((b) => b.text === "★★★★★");
+    await press(lastRate, five?.callback_data ?? "");
+    await expect
+      .poll(
+        () =>
+          h.hermes.database.sqlite
+            .prepare("SELECT user_feedback FROM jobs WHERE job_sequence = 2")
+            .pluck()
+            .get(),
+        {
+          timeout: 5000,
+        },
+      )
+      .toBe(5);
+  });
+
+  it("“Enough — go ahead” after one question queues the refined draft at once", async () => {
+    const { tg, h, client, press } = await setup();
+    await client.sendMessage(client.makeMessage("Write a short speech for a retirement party"));
+    const q1 = await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
+    await press(q1, buttons(q1).find((b) => b.text === "Enough — go ahead")?.callback_data ?? "");
+    await tg.waitFor(OWNER_ID, (m) => m.text.includes("refining the draft"), 5000, "refining notice");
+    await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 2"), 10_000, "draft 2");
+    expect(tg.botMessages(OWNER_ID).some(isQuestion(2))).toBe(false);
+    expect(h.hermes.database.sqlite.prepare("SELECT count(*) FROM jobs").pluck().get()).toBe(2);
+  });
+
+  it("a restart in the middle of the questions: the next button press carries on", async () => {
+    const { tg, h, client, press } = await setup();
+    await client.sendMessage(client.makeMessage("Design a weekly meal plan for two"));
+    const q1 = await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
+    await h.restart();
+    const suggestion = buttons(q1).find((b) => /^q:\d+:\d+:0$/.test(b.callback_data));
+    await press(q1, suggestion?.callback_data ?? "");
+    const q2 = await tg.waitFor(OWNER_ID, isQuestion(2), 8000, "question 2 after the restart");
+    await press(q2, buttons(q2).find((b) => b.text === "Enough — go ahead")?.callback_data ?? "");
+    const draft2 = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 2"), 10_000, "draft 2");
+    expect(draft2.text).toContain(suggestion?.text ?? "?");
+  });
+
+  it("“Shorter” under a draft queues a rewrite and learns the preference", async () => {
+    const { tg, h, client, press } = await setup();
+    await client.sendMessage(client.makeMessage("Explain how tides work"));
+    const q1 = await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
+    await press(q1, buttons(q1).find((b) => b.text === "Enough — go ahead")?.callback_data ?? "");
+    await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 2"), 10_000, "draft 2");
+    await expect
+      .poll(() => tg.botMessages(OWNER_ID).filter((m) => m.text === "How is this draft?").length)
+      .toBe(2);
+    const rate = tg
+      .botMessages(OWNER_ID)
+      .filter((m) => m.text === "How is this draft?")
+      .at(-1) as BotMessage;
+    await press(rate, buttons(rate).find((b) => b.text === "✂ Shorter")?.callback_data ?? "");
+    await tg.waitFor(OWNER_ID, (m) => m.text.includes("Writing a shorter version"), 5000, "rewrite notice");
+    const rewrite = await tg.waitFor(OWNER_ID, (m) => /📝 Draft 3/.test(m.text), 10_000, "the rewrite");
+    expect(rewrite.text).toMatch(/What changed/);
+    const pref = h.hermes.database.sqlite
+      .prepare("SELECT count(*) FROM user_preferences WHERE user_id = ?")
+      .pluck()
+      .get(String(OWNER_ID));
+    expect(Number(pref)).toBeGreaterThan(0);
+  });
+});
