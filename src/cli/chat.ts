@@ -1,21 +1,27 @@
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { type Env, EnvError, parseEnv } from "../config/env.ts";
+import type { AnswerInput, AnswerOutcome, QuestionView } from "../engine/conversation-types.ts";
 import type { EngineEvent } from "../engine/engine.ts";
 import { isHermesError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { startHermes } from "../main.ts";
 
 /**
- * `npm run chat`: a terminal conversation that drives the same engine as Telegram — idea in,
- * draft out — for trying Hermes without a bot token. It keeps its own database
- * (HERMES_CHAT_DB_PATH, default ./data/chat.db) so it never races a running Hermes for jobs.
+ * `npm run chat`: a terminal conversation on the same engine and question flow as Telegram — idea
+ * in, questions (a number picks a suggestion, s skips, e says enough, anything else is your
+ * answer), draft 1 and the refined draft out — for trying Hermes without a bot token. It keeps its
+ * own database (HERMES_CHAT_DB_PATH, default ./data/chat.db) so it never races a running Hermes.
  */
 export interface ChatOptions {
   env: Env;
   input: Readable;
   output: Writable;
 }
+
+const HELP =
+  "Type an idea. While a question is open: 1–4 picks a suggestion, s skips, e = enough, or type your answer.\n" +
+  "/new <idea> starts another idea · /rate 1-5 · /shorter · /more · /threads · /cancel · /quit";
 
 export async function runChat({ env, input, output }: ChatOptions): Promise<void> {
   const say = (text: string) => output.write(`${text}\n`);
@@ -28,8 +34,11 @@ export async function runChat({ env, input, output }: ChatOptions): Promise<void
       secrets: [env.OPENAI_API_KEY, env.OPENROUTER_API_KEY, env.TALOS_TOKEN],
     }),
   });
+  const { engine, actions } = hermes;
   const userId = "cli";
   const waiting = new Set<number>();
+  let question: QuestionView | undefined;
+  let lastDraftJob: number | undefined;
   let closed = false;
   let closeWhenDone = false;
   const finish = async () => {
@@ -38,68 +47,109 @@ export async function runChat({ env, input, output }: ChatOptions): Promise<void
     await hermes.stop();
   };
 
-  hermes.engine.onEvent(({ event, thread, shortId }: EngineEvent) => {
+  const ask = (q: QuestionView | undefined) => {
+    question = q;
+    if (!q) return;
+    say(`❓ ${q.position}. ${q.text}`);
+    say(q.suggestions.map((s, i) => `   ${i + 1}) ${s}`).join("\n"));
+    say("   s) skip   e) enough — go ahead   or type your own answer");
+  };
+  const afterAnswer = (o: AnswerOutcome) => {
+    if (o.refinedJobId !== undefined) {
+      waiting.add(o.refinedJobId);
+      say(`🛠 Refining the draft with your answers (clarity ${Math.round(o.clarity * 100)}%).`);
+    }
+    ask(o.next);
+  };
+  const fail = (error: unknown) =>
+    say(
+      isHermesError(error)
+        ? `✗ ${error.message}${error.userAction ? ` ${error.userAction}` : ""}`
+        : `✗ ${String(error)}`,
+    );
+
+  engine.onEvent(({ event, thread, shortId }: EngineEvent) => {
     if (thread.user_id !== userId) return;
     if (event.type === "completed") {
-      waiting.delete(thread.id);
+      waiting.delete(event.job.id);
+      lastDraftJob = event.job.id;
       say(
         `\n── Draft ${event.job.job_sequence} · ${shortId} · ${event.job.backend_used}/${event.job.model_used} ──\n`,
       );
       say(event.job.full_result ?? "");
-      say("");
+      say("\n(/rate 1-5, /shorter, /more)");
     } else if (event.type === "retrying" && event.retryCount === 1) {
       say(
         `⏳ ${shortId} is queued: ${event.error.message}${event.error.userAction ? `\n   ${event.error.userAction}` : ""}`,
       );
     } else if (event.type === "failed" || event.type === "cancelled") {
-      waiting.delete(thread.id);
+      waiting.delete(event.job.id);
       say(`✗ ${shortId} ${event.type}: ${event.type === "failed" ? event.error.message : event.reason}`);
     } else return;
     if (closeWhenDone && waiting.size === 0) void finish();
   });
 
-  say("Hermes terminal chat. Type an idea and press Enter. /threads lists them, /quit leaves.");
+  const submit = async (text: string) => {
+    const r = await engine.submitIdea({ userId, text, source: "cli" });
+    waiting.add(r.job.id);
+    say(
+      `💡 ${r.shortId}: “${r.thread.title}” — drafting on ${r.backend ? `${r.backend.name} · ${r.backend.model}` : "(no backend)"}…`,
+    );
+    ask(r.question);
+  };
+
+  say(`Hermes terminal chat. ${HELP}`);
   const rl = createInterface({ input, terminal: false });
   for await (const raw of rl) {
     const line = raw.trim();
     if (line === "") continue;
     if (line === "/quit" || line === "/exit") break;
-    if (line === "/help") {
-      say("Type an idea. /threads — your ideas. /cancel — cancel the latest. /quit — leave.");
-      continue;
-    }
-    if (line === "/threads") {
-      const threads = await hermes.engine.recentThreads(userId, 10);
-      say(
-        threads.length
-          ? threads.map((t) => `${t.uuid.slice(0, 8)} · ${t.status} · ${t.title}`).join("\n")
-          : "No ideas yet.",
-      );
-      continue;
-    }
-    if (line === "/cancel") {
-      const r = await hermes.actions.cancel(userId);
-      say(
-        r ? `Cancelled ${r.cancelled.length} job(s) of ${r.thread.uuid.slice(0, 8)}.` : "Nothing to cancel.",
-      );
-      continue;
-    }
     try {
-      const r = await hermes.engine.submitIdea({ userId, text: line, source: "cli" });
-      waiting.add(r.thread.id);
-      say(
-        `💡 ${r.shortId}: “${r.thread.title}” — drafting on ${r.backend ? `${r.backend.name} · ${r.backend.model}` : "(no backend)"}…`,
-      );
+      if (line === "/help") say(HELP);
+      else if (line === "/threads") {
+        const threads = await engine.recentThreads(userId, 10);
+        say(
+          threads.length
+            ? threads.map((t) => `${t.uuid.slice(0, 8)} · ${t.status} · ${t.title}`).join("\n")
+            : "No ideas yet.",
+        );
+      } else if (line === "/cancel") {
+        const r = await actions.cancel(userId);
+        say(
+          r
+            ? `Cancelled ${r.cancelled.length} job(s) of ${r.thread.uuid.slice(0, 8)}.`
+            : "Nothing to cancel.",
+        );
+      } else if (line.startsWith("/new ")) {
+        await submit(line.slice(5));
+      } else if (/^\/rate [1-5]$/.test(line) || line === "/shorter" || line === "/more") {
+        if (lastDraftJob === undefined) say("No draft to rate yet.");
+        else {
+          const fb = line.startsWith("/rate")
+            ? { rating: Number(line.slice(6)) as 1 | 2 | 3 | 4 | 5 }
+            : { adjust: line === "/shorter" ? ("shorter" as const) : ("more_detail" as const) };
+          const o = await actions.feedback(userId, lastDraftJob, fb);
+          if (o.followUpJobId !== undefined) waiting.add(o.followUpJobId);
+          say(o.learned ? `Noted. ${o.learned}` : "Noted.");
+        }
+      } else if (question) {
+        const q = question;
+        const pick: AnswerInput = /^[1-4]$/.test(line)
+          ? { kind: "suggestion", index: Number(line) - 1 }
+          : line.toLowerCase() === "s"
+            ? { kind: "skip" }
+            : line.toLowerCase() === "e"
+              ? { kind: "enough" }
+              : { kind: "text", text: line };
+        question = undefined;
+        afterAnswer(await actions.answer(userId, q.threadId, q.id, pick));
+      } else await submit(line);
     } catch (error) {
-      say(
-        isHermesError(error)
-          ? `✗ ${error.message}${error.userAction ? ` ${error.userAction}` : ""}`
-          : `✗ ${String(error)}`,
-      );
+      fail(error);
     }
   }
   // End of input: wait for the drafts still on their way, then stop.
-  if (waiting.size > 0) {
+  if (waiting.size > 0 && !closed) {
     say(`(waiting for ${waiting.size} draft(s)… Ctrl+C to leave now)`);
     closeWhenDone = true;
     await new Promise<void>((resolve) => {
@@ -108,7 +158,7 @@ export async function runChat({ env, input, output }: ChatOptions): Promise<void
           clearInterval(t);
           resolve();
         }
-      }, 100);
+      }, 50);
     });
   }
   await finish();

@@ -14,30 +14,69 @@ afterEach(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+async function chat(lines: (output: () => string) => AsyncGenerator<string>) {
+  ollama = await FakeOllama.start();
+  ollama.setResponder((req) => ({ text: `DRAFT:\n${req.messages.at(-1)?.content ?? ""}` }));
+  dir = mkdtempSync(join(tmpdir(), "hermes-chat-"));
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let text = "";
+  output.on("data", (c: Buffer) => {
+    text += c.toString();
+  });
+  const done = runChat({
+    env: parseEnv({ HERMES_DB_PATH: join(dir, "chat.db"), OLLAMA_HOST: ollama.url }),
+    input,
+    output,
+  });
+  for await (const line of lines(() => text)) input.write(`${line}\n`);
+  input.end();
+  await done;
+  return text;
+}
+
+async function until(cond: () => boolean, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe("npm run chat", () => {
-  it("drives the same engine: idea in, draft out, then stops at end of input", async () => {
-    ollama = await FakeOllama.start();
-    ollama.setResponder(() => ({ text: "A tidy draft about bees." }));
-    dir = mkdtempSync(join(tmpdir(), "hermes-chat-"));
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let text = "";
-    output.on("data", (c: Buffer) => {
-      text += c.toString();
+  it("goes through the same flow as Telegram: idea, a question answered by number and by text, enough, both drafts", async () => {
+    const text = await chat(async function* (out) {
+      yield "Write a short note about bees";
+      await until(() => /❓ 1\./.test(out()));
+      yield "1";
+      await until(() => /❓ 2\./.test(out()));
+      yield "For my neighbours, who keep hives";
+      await until(() => /❓ 3\./.test(out()) || /Refining/.test(out()));
+      if (/❓ 3\./.test(out())) yield "e";
     });
-    const done = runChat({
-      env: parseEnv({ HERMES_DB_PATH: join(dir, "chat.db"), OLLAMA_HOST: ollama.url }),
-      input,
-      output,
-    });
-    input.write("Write a short note about bees\n");
-    input.end();
-    await done;
     expect(text).toMatch(
       /💡 [0-9a-f]{8}: “Write a short note about bees” — drafting on ollama · llama3\.1:8b/,
     );
+    expect(text).toMatch(/ {3}1\) /);
+    expect(text).toContain("🛠 Refining the draft with your answers");
     expect(text).toContain("── Draft 1");
-    expect(text).toContain("A tidy draft about bees.");
-    expect(ollama.requests).toHaveLength(1);
+    expect(text).toContain("── Draft 2");
+    // The typed answer reached the refined draft's prompt (the fake echoes it back).
+    const draft2 = text.slice(text.indexOf("── Draft 2"));
+    expect(draft2).toContain("For my neighbours, who keep hives");
+  });
+
+  it("rates the last draft and asks for a shorter one", async () => {
+    const text = await chat(async function* (out) {
+      yield "Explain compound interest";
+      await until(() => /❓ 1\./.test(out()));
+      yield "e";
+      await until(() => /── Draft 2/.test(out()));
+      yield "/rate 4";
+      await until(() => /Noted/.test(out()));
+      yield "/shorter";
+    });
+    expect(text).toMatch(/Noted/);
+    expect(text).toContain("── Draft 3");
   });
 });
