@@ -1,0 +1,97 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeOllama } from "../fakes/fake-ollama.ts";
+import { freePort } from "../fakes/telegram-emulator.ts";
+import { startTestHermes } from "../helpers/hermes-harness.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const TOKEN = "talos-e2e-token-0123456789abcdef";
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+/** The real Talos agent as its own process (`node agent/main.ts`), as pm2 or launchd runs it. */
+function startTalos(port: number, ollamaUrl: string): { child: ChildProcess; ready: Promise<void> } {
+  const child = spawn(process.execPath, [join(ROOT, "agent", "main.ts")], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      TALOS_HOST: "127.0.0.1",
+      TALOS_PORT: String(port),
+      TALOS_TOKEN: TOKEN,
+      OLLAMA_HOST: ollamaUrl,
+      TALOS_LOG_LEVEL: "info",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const ready = (async () => {
+    for (let i = 0; i < 200; i++) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/agent/health`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        if (res.ok) return;
+      } catch {
+        // not up yet
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error("Talos did not start");
+  })();
+  cleanups.push(async () => child.kill("SIGKILL"));
+  return { child, ready };
+}
+
+describe("Hermes → Talos → Ollama", () => {
+  it("a draft runs on Talos; Talos killed mid-job and restarted: the job still completes", async () => {
+    const ollama = await FakeOllama.start();
+    cleanups.push(() => ollama.stop());
+    ollama.setResponder(() => ({ chunks: Array.from({ length: 60 }, (_, i) => `t${i} `), chunkDelayMs: 25 }));
+    const port = await freePort();
+    let talos = startTalos(port, ollama.url);
+    await talos.ready;
+
+    const deadOllama = await freePort();
+    const h = await startTestHermes(
+      {
+        TALOS_URL: `http://127.0.0.1:${port}`,
+        TALOS_TOKEN: TOKEN,
+        OLLAMA_HOST: `http://127.0.0.1:${deadOllama}`,
+      },
+      { "backend.ollama.enabled": "false", "talos.execution.retry_interval": "1" },
+    );
+    cleanups.push(() => h.stop());
+    const talosStatus = h.hermes.backends.status().find((b) => b.name === "talos");
+    expect(talosStatus?.kind).toBe("talos");
+
+    const r = await h.hermes.engine.submitIdea({
+      userId: "cli",
+      text: "Outline a talk on bridges",
+      source: "cli",
+    });
+    // Wait until Talos is streaming the job from Ollama, then kill Talos like a crash.
+    for (let i = 0; i < 200 && ollama.inFlight() === 0; i++) await new Promise((res) => setTimeout(res, 25));
+    expect(ollama.inFlight()).toBe(1);
+    talos.child.kill("SIGKILL");
+    await new Promise((res) => talos.child.once("exit", res));
+    ollama.setResponder(() => ({ text: "A talk on bridges, in three parts." }));
+    talos = startTalos(port, ollama.url);
+    await talos.ready;
+
+    let job: Record<string, unknown> | undefined;
+    for (let i = 0; i < 400; i++) {
+      job = h.hermes.database.sqlite
+        .prepare("SELECT status, backend_used, full_result FROM jobs WHERE id = ?")
+        .get(r.job.id) as Record<string, unknown> | undefined;
+      if (job?.status === "completed" || job?.status === "failed") break;
+      await new Promise((res) => setTimeout(res, 25));
+    }
+    expect(job).toMatchObject({
+      status: "completed",
+      backend_used: "talos",
+      full_result: "A talk on bridges, in three parts.",
+    });
+    expect(ollama.requests.length).toBeGreaterThanOrEqual(2);
+  });
+});
