@@ -17,7 +17,7 @@ export interface CommandDeps {
   isOwner: (ctx: Context) => boolean;
   /** /new without text: the next plain message of this user is a new idea, whatever is pending. */
   expectNewIdea: (userId: string) => void;
-  submit: (ctx: Context, text: string) => Promise<void>;
+  submit: (ctx: Context, text: string, options?: { validate?: boolean }) => Promise<void>;
   log: { debug(obj: object, msg: string): void };
 }
 
@@ -48,6 +48,15 @@ export function installCommands(bot: Bot<HermesContext>, d: CommandDeps): void {
   const userOf = (ctx: Context) => String(ctx.from?.id);
 
   bot.command(["start", "help"], (ctx) => ctx.reply(helpText(d.isOwner(ctx))));
+
+  bot.command("validate", async (ctx) => {
+    const text = ctx.match.trim();
+    if (!text)
+      return void (await ctx.reply(
+        "Usage: /validate <idea> — drafts it on several backends and checks they agree.",
+      ));
+    await d.submit(ctx, text, { validate: true });
+  });
 
   bot.command("new", async (ctx) => {
     const text = ctx.match.trim();

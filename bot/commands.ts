@@ -3,6 +3,7 @@ export const COMMANDS: { command: string; description: string; ownerOnly?: boole
   { command: "start", description: "What Hermes is and how to use it" },
   { command: "help", description: "List the commands" },
   { command: "new", description: "Start a new idea (even while a question is open)" },
+  { command: "validate", description: "Draft an idea on several backends and check they agree" },
   { command: "status", description: "What is queued and running, with cancel buttons" },
   { command: "threads", description: "Your recent ideas" },
   { command: "thread", description: "One idea in full: answers, drafts, result as a file" },

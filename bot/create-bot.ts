@@ -116,7 +116,7 @@ export function createBot(options: BotOptions): HermesBot {
     config,
     isOwner,
     expectNewIdea: (userId) => awaitingNewIdea.add(userId),
-    submit: (ctx, text) => flow.submit(ctx, text),
+    submit: (ctx, text, opts) => flow.submit(ctx, text, opts),
     log,
   });
   bot.on("message:text", (ctx) => ctx.reply("I don't know that command. /help lists the ones I have."));

@@ -25,7 +25,7 @@ export interface IdeaFlowDeps {
 export function installIdeaFlow(
   bot: Bot<HermesContext>,
   d: IdeaFlowDeps,
-): { submit(ctx: Context, text: string): Promise<void> } {
+): { submit(ctx: Context, text: string, options?: { validate?: boolean }): Promise<void> } {
   const { engine, actions, log } = d;
   const userOf = (ctx: Context) => String(ctx.from?.id);
   const chatOf = (ctx: Context) => String(ctx.chat?.id);
@@ -46,13 +46,14 @@ export function installIdeaFlow(
     }
   }
 
-  async function submit(ctx: Context, text: string): Promise<void> {
+  async function submit(ctx: Context, text: string, options: { validate?: boolean } = {}): Promise<void> {
     try {
       const result = await engine.submitIdea({
         userId: userOf(ctx),
         chatId: chatOf(ctx),
         text,
         source: "telegram",
+        validate: options.validate,
         ...(d.guestLimits?.(ctx) ?? {}),
       });
       const b = result.backend;

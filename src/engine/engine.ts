@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
+import type { RunProgress } from "../backends/backend.ts";
 import type { BudgetSummary } from "../backends/budget.ts";
-import type { BackendManager } from "../backends/manager.ts";
+import type { BackendManager, ConsensusInfo, ConsensusResult } from "../backends/manager.ts";
 import type { Clock } from "../clock.ts";
 import type { SystemConfig } from "../config/system-config.ts";
 import { HermesError } from "../errors.ts";
@@ -33,6 +34,8 @@ export interface SubmitIdeaInput {
   callbackUrl?: string | null;
   /** A guest in limited mode: local backends only, and a daily quota of ideas. */
   guest?: boolean;
+  /** Validate the draft by consensus of several samples (hermes.execution.k_sample_count). */
+  validate?: boolean;
 }
 
 /** Read-outs of the learning module for transports. */
@@ -159,7 +162,11 @@ export class Engine {
       jobSubtype: "draft",
       priority,
       promptTemplate: "draft",
-      promptVariables: { idea: text, idea_type: analysis.ideaType },
+      promptVariables: {
+        idea: text,
+        idea_type: analysis.ideaType,
+        ...(input.validate ? { validate: "true" } : {}),
+      },
       userId: input.userId,
       achievedClarity: analysis.clarity,
       requestedBackend: input.guest ? LOCAL_ONLY : null,
@@ -196,24 +203,31 @@ export class Engine {
       { role: "user" as const, content: this.d.prompts.render(template, vars) },
     ];
     const started = this.d.clock.now();
-    const result = await this.d.backends.execute(
-      {
-        jobId: job.id,
-        jobType: job.job_type,
-        threadId: job.thread_id,
-        messages,
-        preferBackend:
-          job.requested_backend && job.requested_backend !== LOCAL_ONLY ? job.requested_backend : undefined,
-        localOnly: job.requested_backend === LOCAL_ONLY,
-      },
-      ctx.signal,
-      (p) => ctx.progress(p.tokens, p.textSoFar),
-    );
-    const text = result.text.trim();
+    const request = {
+      jobId: job.id,
+      jobType: job.job_type,
+      threadId: job.thread_id,
+      messages,
+      preferBackend:
+        job.requested_backend && job.requested_backend !== LOCAL_ONLY ? job.requested_backend : undefined,
+      localOnly: job.requested_backend === LOCAL_ONLY,
+    };
+    const progress = (p: RunProgress) => ctx.progress(p.tokens, p.textSoFar);
+    // A job that asked for validation runs k samples across backends and is flagged when they disagree.
+    const result =
+      vars.validate === "true"
+        ? await this.d.backends.executeWithConsensus(request, ctx.signal, progress)
+        : await this.d.backends.execute(request, ctx.signal, progress);
+    let text = result.text.trim();
     if (text === "")
       throw new HermesError("BACKEND_ERROR", `${result.backend} returned an empty answer`, {
         retryable: true,
       });
+    const consensus: ConsensusInfo | undefined =
+      "consensus" in result ? (result as ConsensusResult).consensus : undefined;
+    if (consensus?.flagged) {
+      text = `⚠ Not validated: ${consensus.succeeded} samples agreed ${Math.round(consensus.agreement * 100)}% (needed ${Math.round(consensus.threshold * 100)}%). Check this answer before relying on it.\n\n${text}`;
+    }
     return {
       text,
       summary: summarise(text),
@@ -223,6 +237,7 @@ export class Engine {
       executionMs: result.latencyMs || this.d.clock.now() - started,
       fallbackUsed: result.fallbackUsed,
       confidence: result.confidence,
+      modelConfidence: consensus?.agreement,
     };
   };
 

@@ -36,6 +36,8 @@ const priority = z.int().min(1).max(10);
 export const submitSchema = z.strictObject({
   idea: text(100_000),
   priority: priority.optional(),
+  /** Run k samples across backends and flag the draft when they disagree. */
+  validate: z.boolean().optional(),
 });
 
 export const continueSchema = z

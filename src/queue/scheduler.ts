@@ -20,6 +20,8 @@ export interface DispatchOutcome {
   costCents: number;
   executionMs: number;
   confidence?: number;
+  /** Agreement of consensus samples, 0–1 (jobs.model_confidence). */
+  modelConfidence?: number | undefined;
   fallbackUsed?: boolean;
 }
 
@@ -255,6 +257,7 @@ export class Scheduler {
         processingSeconds: (now - createdMs) / 1000,
         queueSeconds: Math.max(0, startedMs - Date.parse(job.scheduled_date)) / 1000,
         backendConfidence: outcome.confidence ?? 0,
+        modelConfidence: outcome.modelConfidence,
         fallbackUsed: outcome.fallbackUsed ?? false,
       };
       const ok = this.o.groupCommit

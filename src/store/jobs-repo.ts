@@ -74,6 +74,7 @@ export interface CompletionFields {
   processingSeconds: number;
   queueSeconds: number;
   backendConfidence?: number;
+  modelConfidence?: number | undefined;
   fallbackUsed?: boolean;
 }
 
@@ -107,7 +108,7 @@ function prepareStatements(sqlite: SqliteHandle) {
       p(`UPDATE jobs SET status = 'completed', full_result = @full_result, result_summary = @result_summary,
           backend_used = @backend_used, model_used = @model_used, cost_cents = @cost_cents,
           execution_time_seconds = @execution, processing_time_seconds = @processing, queue_time_seconds = @queue,
-          backend_confidence = @confidence, fallback_used = @fallback, final_backend = @backend_used,
+          backend_confidence = @confidence, model_confidence = @model_confidence, fallback_used = @fallback, final_backend = @backend_used,
           completed_date = @now, lease_owner = NULL, lease_expires_at = NULL, error_message = NULL
         WHERE id = @id AND attempt = @attempt AND status = 'running'`),
     retry: p(`UPDATE jobs SET status = 'retrying', retry_count = retry_count + 1, scheduled_date = @at,
@@ -261,6 +262,7 @@ export class JobsRepo {
           processing: f.processingSeconds,
           queue: f.queueSeconds,
           confidence: f.backendConfidence ?? 0,
+          model_confidence: f.modelConfidence ?? 0,
           fallback: f.fallbackUsed ? 1 : 0,
           now: iso(nowMs),
         }).changes === 1;

@@ -27,6 +27,7 @@ export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void 
       text: value.idea,
       source: "api",
       priority: value.priority,
+      validate: value.validate,
     });
     return envelopes.ok(c, await submitted(rc, result), 202);
   });

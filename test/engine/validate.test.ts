@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeOllama } from "../fakes/fake-ollama.ts";
+import { FakeOpenAI } from "../fakes/fake-openai.ts";
+import { startTestHermes } from "../helpers/hermes-harness.ts";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+async function setup(ollamaText: string, otherText: string) {
+  const ollama = await FakeOllama.start();
+  cleanups.push(() => ollama.stop());
+  ollama.setResponder(() => ({ text: ollamaText }));
+  const other = await FakeOpenAI.start({ models: ["m1"] });
+  cleanups.push(() => other.stop());
+  other.setResponder(() => ({ text: otherText }));
+  const h = await startTestHermes({ OLLAMA_HOST: ollama.url }, { "hermes.execution.k_sample_count": "2" });
+  cleanups.push(() => h.stop());
+  h.hermes.backends.upsert({
+    name: "selfhosted",
+    provider: "custom",
+    type: "server_model",
+    url: other.url,
+    free: true,
+    models: ["m1"],
+    defaultModel: "m1",
+    origin: "runtime",
+  });
+  const done = async (jobId: number) => {
+    for (let i = 0; i < 200; i++) {
+      const row = h.hermes.database.sqlite
+        .prepare("SELECT status, full_result, model_confidence FROM jobs WHERE id = ?")
+        .get(jobId) as {
+        status: string;
+        full_result: string;
+        model_confidence: number;
+      };
+      if (row.status === "completed") return row;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error("job did not complete");
+  };
+  return { h, ollama, other, done };
+}
+
+describe("validation by consensus", () => {
+  it("samples on both backends; disagreement flags the draft and records the agreement", async () => {
+    const { h, ollama, other, done } = await setup(
+      "The capital of Australia is Canberra, chosen as a compromise.",
+      "Bananas are berries while strawberries are not, botanically speaking.",
+    );
+    const r = await h.hermes.engine.submitIdea({
+      userId: "cli",
+      text: "What is the capital of Australia?",
+      source: "cli",
+      validate: true,
+    });
+    const row = await done(r.job.id);
+    expect(ollama.requests.length).toBe(1);
+    expect(other.requests.length).toBe(1);
+    expect(row.full_result).toMatch(/^⚠ Not validated: 2 samples agreed \d+% \(needed 67%\)/);
+    expect(row.model_confidence).toBeLessThan(0.67);
+  });
+
+  it("agreeing samples are not flagged", async () => {
+    const same = "Canberra is the capital of Australia.";
+    const { h, done } = await setup(same, same);
+    const r = await h.hermes.engine.submitIdea({
+      userId: "cli",
+      text: "What is the capital of Australia?",
+      source: "cli",
+      validate: true,
+    });
+    const row = await done(r.job.id);
+    expect(row.full_result).toBe(same);
+    expect(row.model_confidence).toBeGreaterThanOrEqual(0.67);
+  });
+
+  it("a normal idea runs once", async () => {
+    const { h, ollama, other, done } = await setup("one answer", "another answer");
+    const r = await h.hermes.engine.submitIdea({ userId: "cli", text: "Name a colour", source: "cli" });
+    await done(r.job.id);
+    expect(ollama.requests.length + other.requests.length).toBe(1);
+  });
+});
