@@ -144,11 +144,18 @@ export function installCommands(bot: Bot<HermesContext>, d: CommandDeps): void {
       return void (await ctx.reply("Usage: /thread <id> (the 8-character id from /threads)."));
     const details = await actions.threadDetails(userOf(ctx), ref.toLowerCase());
     if (!details) return void (await ctx.reply(`No thread ${ref} of yours.`));
-    const { thread, jobs } = details;
+    const { thread, jobs, answers } = details;
     const lines = [
       `🧵 ${thread.uuid.slice(0, 8)} · ${thread.title}`,
       `Status: ${thread.status} · type: ${thread.idea_type ?? "?"} · clarity ${Math.round(thread.initial_clarity_score * 100)}% → ${Math.round(thread.final_clarity_score * 100)}%`,
       `Idea: ${thread.original_request.slice(0, 500)}`,
+      ...(answers.length > 0
+        ? [
+            "",
+            "Questions:",
+            ...answers.map((a) => `${a.position}. ${a.question}\n   → ${a.answer ?? "(skipped)"}`),
+          ]
+        : []),
       "",
       ...jobs.map(
         (j) =>

@@ -22,6 +22,7 @@ import { AlertLogRepo } from "./store/alert-log-repo.ts";
 import { BackendsRepo } from "./store/backends-repo.ts";
 import { BudgetRepo } from "./store/budget-repo.ts";
 import { ConfigRepo } from "./store/config-repo.ts";
+import { ConversationsRepo } from "./store/conversations-repo.ts";
 import { type HermesDatabase, openDatabase } from "./store/database.ts";
 import { JobsRepo } from "./store/jobs-repo.ts";
 import { KvRepo } from "./store/kv-repo.ts";
@@ -239,6 +240,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     conversation: flow,
     messageLinks,
     userData: new UserDataRepo(database.sqlite),
+    conversationLog: new ConversationsRepo(database.db),
   });
   events.subscribe((e) => {
     const base = { jobId: e.job.id, threadId: e.job.thread_id };

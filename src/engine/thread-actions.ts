@@ -17,6 +17,13 @@ import type { MessageLinksPort, UserDataPort } from "./engine.ts";
 
 const PENDING_WINDOW_MS = 30 * 60_000;
 
+export interface ThreadDetails {
+  thread: ThreadRecord;
+  jobs: QueueJob[];
+  /** The questions asked in order, with the answers (null: not answered, or skipped). */
+  answers: { position: number; question: string; answer: string | null }[];
+}
+
 export interface ThreadActionsDeps {
   threads: ThreadsRepo;
   queue: JobQueue;
@@ -25,6 +32,13 @@ export interface ThreadActionsDeps {
   conversation?: ConversationPort | undefined;
   messageLinks?: MessageLinksPort | undefined;
   userData?: UserDataPort | undefined;
+  conversationLog?: {
+    forThread(
+      threadId: number,
+    ): Promise<
+      { conversation_position: number | null; question_asked: string; user_response: string | null }[]
+    >;
+  };
 }
 
 /**
@@ -140,13 +154,18 @@ export class ThreadActions {
   }
 
   /** A thread with its jobs (drafts) in order, for /thread and the API. */
-  async threadDetails(
-    userId: string,
-    ref: string,
-  ): Promise<{ thread: ThreadRecord; jobs: QueueJob[] } | undefined> {
+  async threadDetails(userId: string, ref: string): Promise<ThreadDetails | undefined> {
     const thread = await this.d.threads.byRef(ref, userId);
     if (!thread) return undefined;
-    return { thread, jobs: this.d.queue.jobsOfThread(thread.id) };
+    const rows = (await this.d.conversationLog?.forThread(thread.id)) ?? [];
+    const answers = rows
+      .filter((r) => r.conversation_position !== null)
+      .map((r) => ({
+        position: r.conversation_position as number,
+        question: r.question_asked,
+        answer: r.user_response,
+      }));
+    return { thread, jobs: this.d.queue.jobsOfThread(thread.id), answers };
   }
 
   exportUserData(userId: string): UserExport {

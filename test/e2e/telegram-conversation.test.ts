@@ -165,6 +165,14 @@ describe("the conversation in Telegram", () => {
     await press(q2, buttons(q2).find((b) => b.text === "Enough — go ahead")?.callback_data ?? "");
     const draft2 = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 2"), 10_000, "draft 2");
     expect(draft2.text).toContain(suggestion?.text ?? "?");
+    // /thread shows the questions with their answers, and both drafts.
+    const shortId = /thread ([0-9a-f]{8})/.exec(draft2.text)?.[1] ?? "";
+    await client.sendCommand(client.makeCommand(`/thread ${shortId}`));
+    const details = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith(`🧵 ${shortId}`), 5000, "/thread");
+    expect(details.text).toContain(`1. ${q1.text.slice(5).split("\n")[0]}`);
+    expect(details.text).toContain(`→ ${suggestion?.text}`);
+    expect(details.text).toMatch(/Draft 1 \(draft\) · completed/);
+    expect(details.text).toMatch(/Draft 2 \(refine\) · completed/);
   });
 
   it("“Shorter” under a draft queues a rewrite and learns the preference", async () => {
