@@ -45,6 +45,8 @@ export interface StartOptions {
   /** Which transports to run (the terminal chat runs neither). Default: both. */
   http?: boolean;
   telegram?: boolean;
+  /** Randomness of question exploration; a seeded generator makes tests repeatable. */
+  random?: () => number;
 }
 
 export interface HermesHandle {
@@ -212,7 +214,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     queue,
     config,
     clock,
-    random: mulberry32(clock.now() >>> 0),
+    random: options.random ?? mulberry32(clock.now() >>> 0),
     prompts,
   });
   engine = new Engine({

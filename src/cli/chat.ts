@@ -17,18 +17,20 @@ export interface ChatOptions {
   env: Env;
   input: Readable;
   output: Writable;
+  random?: () => number;
 }
 
 const HELP =
   "Type an idea. While a question is open: 1–4 picks a suggestion, s skips, e = enough, or type your answer.\n" +
   "/new <idea> starts another idea · /rate 1-5 · /shorter · /more · /threads · /cancel · /quit";
 
-export async function runChat({ env, input, output }: ChatOptions): Promise<void> {
+export async function runChat({ env, input, output, random }: ChatOptions): Promise<void> {
   const say = (text: string) => output.write(`${text}\n`);
   const hermes = await startHermes({
     env,
     http: false,
     telegram: false,
+    random,
     logger: createLogger({
       level: "error",
       secrets: [env.OPENAI_API_KEY, env.OPENROUTER_API_KEY, env.TALOS_TOKEN],

@@ -12,14 +12,7 @@ import type { DispatchContext, DispatchOutcome } from "../queue/scheduler.ts";
 import type { QueueJob } from "../store/jobs-repo.ts";
 import type { ThreadRecord, ThreadsRepo } from "../store/threads-repo.ts";
 import { resolvePromptVariables } from "./conversation-flow.ts";
-import type {
-  AnswerInput,
-  AnswerOutcome,
-  ConversationPort,
-  FeedbackInput,
-  FeedbackOutcome,
-  QuestionView,
-} from "./conversation-types.ts";
+import type { ConversationPort, QuestionView } from "./conversation-types.ts";
 import type { PromptLibrary } from "./prompts.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 

@@ -5,6 +5,7 @@ import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { runChat } from "../../src/cli/chat.ts";
 import { parseEnv } from "../../src/config/env.ts";
+import { mulberry32 } from "../../src/learning/random.ts";
 import { FakeOllama } from "../fakes/fake-ollama.ts";
 
 let ollama: FakeOllama | undefined;
@@ -28,6 +29,7 @@ async function chat(lines: (output: () => string) => AsyncGenerator<string>) {
     env: parseEnv({ HERMES_DB_PATH: join(dir, "chat.db"), OLLAMA_HOST: ollama.url }),
     input,
     output,
+    random: mulberry32(7),
   });
   for await (const line of lines(() => text)) input.write(`${line}\n`);
   input.end();
@@ -35,7 +37,7 @@ async function chat(lines: (output: () => string) => AsyncGenerator<string>) {
   return text;
 }
 
-async function until(cond: () => boolean, ms = 5000) {
+async function until(cond: () => boolean, ms = 10_000) {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error("timed out");

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnv } from "../../src/config/env.ts";
+import { mulberry32 } from "../../src/learning/random.ts";
 import { createLogger } from "../../src/log.ts";
 import { type HermesHandle, startHermes } from "../../src/main.ts";
 
@@ -23,6 +24,8 @@ export async function startTestHermes(
     const h = await startHermes({
       env: fullEnv,
       logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent", secrets: [] }),
+      // Fixed seed: the questions asked are the same on every run.
+      random: mulberry32(20260101),
       stopGraceMs: 500,
     });
     return h;

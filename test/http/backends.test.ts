@@ -4,6 +4,17 @@ import { FakeOpenAI } from "../fakes/fake-openai.ts";
 import { startTestHermes } from "../helpers/hermes-harness.ts";
 
 const TOKEN = "admin-token-for-tests-0123";
+
+interface ApiBody {
+  status?: string;
+  data?: {
+    backends?: { name: string }[];
+    backend?: Record<string, unknown>;
+    thread_id?: string;
+    completed_jobs?: unknown[];
+  };
+  error?: { code: string };
+}
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
@@ -24,7 +35,7 @@ async function setup() {
       headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
+    return { status: res.status, body: (await res.json()) as ApiBody };
   };
   return { h, vllm, call };
 }
@@ -35,7 +46,7 @@ describe("/api/backends: the registry at runtime, without a restart", () => {
     expect((await call("GET", "/api/backends", undefined, null)).status).toBe(401);
     const res = await call("GET", "/api/backends");
     expect(res.status).toBe(200);
-    expect(res.body.data.backends.map((b: { name: string }) => b.name)).toContain("ollama");
+    expect(res.body.data?.backends?.map((b: { name: string }) => b.name)).toContain("ollama");
   });
 
   it("adds a self-hosted backend, disables Ollama, and the next idea runs on the new one", async () => {
@@ -50,18 +61,18 @@ describe("/api/backends: the registry at runtime, without a restart", () => {
       default_model: "qwen2.5:72b",
     });
     expect(added.status).toBe(200);
-    expect(added.body.data.backend).toMatchObject({ name: "vllm", enabled: true });
+    expect(added.body.data?.backend).toMatchObject({ name: "vllm", enabled: true });
     const off = await call("PUT", "/api/backends/ollama", { enabled: false });
     expect(off.status).toBe(200);
-    expect(off.body.data.backend).toMatchObject({ name: "ollama", enabled: false });
+    expect(off.body.data?.backend).toMatchObject({ name: "ollama", enabled: false });
 
     const submitted = await call("POST", "/api/submit", { idea: "Summarise the history of tea" });
     expect(submitted.status).toBe(202);
-    const threadId = submitted.body.data.thread_id as string;
-    let status: Record<string, any> = {};
+    const threadId = submitted.body.data?.thread_id as string;
+    let status: ApiBody = {};
     for (let i = 0; i < 100; i++) {
       status = (await call("GET", `/api/threads/${threadId}/status`)).body;
-      if (status.data?.completed_jobs?.length > 0) break;
+      if ((status.data?.completed_jobs?.length ?? 0) > 0) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const job = h.hermes.database.sqlite
@@ -83,7 +94,7 @@ describe("/api/backends: the registry at runtime, without a restart", () => {
     const { call } = await setup();
     const bad = await call("POST", "/api/backends", { name: "x", provider: "custom", url: "ftp://host" });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.code).toBe("INVALID_INPUT");
+    expect(bad.body.error?.code).toBe("INVALID_INPUT");
     expect(JSON.stringify(bad.body.error)).toContain("url");
     const creds = await call("POST", "/api/backends", {
       name: "y",
