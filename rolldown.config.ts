@@ -6,7 +6,7 @@ import { defineConfig } from "rolldown";
  * bench/process.ts). Native better-sqlite3 stays external; the bot is a lazy chunk.
  */
 export default defineConfig({
-  input: { main: "src/main.ts", "checkpoint-worker": "src/store/checkpoint-worker.ts" },
+  input: { main: "src/main.ts" },
   platform: "node",
   external: ["better-sqlite3"],
   output: { dir: "dist", format: "esm", minify: true, sourcemap: true, cleanDir: true },

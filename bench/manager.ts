@@ -8,7 +8,7 @@ import { staticConfig } from "../src/backends/policy.ts";
 import { systemClock } from "../src/clock.ts";
 import { BackendsRepo } from "../src/store/backends-repo.ts";
 import { BudgetRepo } from "../src/store/budget-repo.ts";
-import { type HermesDatabase, openDatabase } from "../src/store/database.ts";
+import { type HermesDatabase, openDatabase, startIdleCheckpoints } from "../src/store/database.ts";
 import { SelectionHistoryRepo } from "../src/store/selection-history-repo.ts";
 import { WriteBatch } from "../src/store/write-batch.ts";
 import { median, percentile, table } from "./stats.ts";
@@ -71,6 +71,8 @@ const s = (over: Partial<BackendSettings>): BackendSettings => ({
 async function setup(mode: "none" | "sqlite") {
   const dir = mkdtempSync(join(tmpdir(), "hermes-bench-manager-"));
   const db: HermesDatabase = await openDatabase({ path: join(dir, "m.db"), synchronous: "NORMAL" });
+  // As in production; the bench treats every moment as idle (worst case: a checkpoint each second).
+  const checkpoints = startIdleCheckpoints(db, { isIdle: () => true });
   const batch = new WriteBatch(db.sqlite);
   const repo = new BackendsRepo(db.sqlite, batch);
   const iso = () => new Date().toISOString();
@@ -128,6 +130,7 @@ async function setup(mode: "none" | "sqlite") {
     threadId,
     cleanup: async () => {
       batch.flush();
+      checkpoints.stop();
       await db.close();
       rmSync(dir, { recursive: true, force: true });
     },

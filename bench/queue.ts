@@ -6,7 +6,7 @@ import { systemClock } from "../src/clock.ts";
 import { QueueEvents } from "../src/queue/events.ts";
 import { JobQueue } from "../src/queue/job-queue.ts";
 import { Scheduler } from "../src/queue/scheduler.ts";
-import { openDatabase } from "../src/store/database.ts";
+import { openDatabase, startIdleCheckpoints } from "../src/store/database.ts";
 import { JobsRepo } from "../src/store/jobs-repo.ts";
 import { median, percentile, table } from "./stats.ts";
 
@@ -32,9 +32,12 @@ const noop = async () => ({
 async function setup(capacity: number, groupCommit: boolean) {
   const dir = mkdtempSync(join(tmpdir(), "hermes-bench-"));
   const db = await openDatabase({ path: join(dir, "q.db"), synchronous: "NORMAL" });
+  let scheduler: Scheduler | undefined;
+  // As in production: checkpoint the WAL only while no job runs (or when it passes 16 MB).
+  const checkpoints = startIdleCheckpoints(db, { isIdle: () => (scheduler?.runningCount() ?? 0) === 0 });
   const repo = new JobsRepo(db.sqlite);
   const events = new QueueEvents();
-  const scheduler = new Scheduler({
+  scheduler = new Scheduler({
     repo,
     events,
     clock: systemClock,
@@ -57,7 +60,8 @@ async function setup(capacity: number, groupCommit: boolean) {
     events,
     threadId,
     async close() {
-      await scheduler.stop(0);
+      await scheduler?.stop(0);
+      checkpoints.stop();
       await db.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -23,7 +23,7 @@ import { BackendsRepo } from "./store/backends-repo.ts";
 import { BudgetRepo } from "./store/budget-repo.ts";
 import { ConfigRepo } from "./store/config-repo.ts";
 import { ConversationsRepo } from "./store/conversations-repo.ts";
-import { type HermesDatabase, openDatabase } from "./store/database.ts";
+import { type HermesDatabase, openDatabase, startIdleCheckpoints } from "./store/database.ts";
 import { JobsRepo } from "./store/jobs-repo.ts";
 import { KvRepo } from "./store/kv-repo.ts";
 import { SelectionHistoryRepo } from "./store/selection-history-repo.ts";
@@ -193,6 +193,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     },
     log,
   });
+  const checkpoints = startIdleCheckpoints(database, { isIdle: () => scheduler.runningCount() === 0 });
   queue = new JobQueue({
     repo: jobsRepo,
     scheduler,
@@ -360,6 +361,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
       await scheduler.stop(options.stopGraceMs ?? 10_000);
       await httpStack.stop();
       writes.flush();
+      checkpoints.stop();
       closing = true;
       await database.close();
       log.info({}, "stopped cleanly");
