@@ -1,0 +1,74 @@
+import { JobManager } from "../../agent/jobs.ts";
+import { OllamaGateway } from "../../agent/ollama.ts";
+import { createTalosApp, listenTalos } from "../../agent/server.ts";
+import { TalosBackend } from "../../src/backends/talos/talos-backend.ts";
+import type { ContractSetup, ContractTarget } from "../backends/contract.ts";
+import { FakeOllama } from "../fakes/fake-ollama.ts";
+
+export const TALOS_TOKEN = "talos-contract-token-0123456789";
+
+/**
+ * The talos kind for the shared backend suites: Hermes' TalosBackend → a real Talos app on
+ * loopback → the fake Ollama. `fake` is the Ollama behind Talos; stopping it stops both.
+ */
+export const talosTarget: ContractTarget = {
+  name: "talos",
+  async start(opts = {}): Promise<ContractSetup> {
+    const ollama = await FakeOllama.start();
+    const gateway = new OllamaGateway(ollama.url);
+    const jobs = new JobManager({
+      ollama: gateway,
+      maxConcurrent: 1,
+      jobTimeoutMs: 60_000,
+      resultTtlMs: 60_000,
+      maxResults: 100,
+    });
+    const app = createTalosApp({
+      token: TALOS_TOKEN,
+      jobs,
+      ollama: gateway,
+      resources: {
+        snapshot: async () => ({
+          cpu_percent: 5,
+          memory_percent: 30,
+          load_avg: [0, 0, 0],
+          disk_free_bytes: 1e11,
+          disk_percent: 20,
+        }),
+      },
+      limits: { maxCpuPercent: 90, maxMemoryPercent: 80 },
+    });
+    const server = await listenTalos(app, { host: "127.0.0.1", port: 0 });
+    const backend = new TalosBackend({
+      name: "talos",
+      url: `http://127.0.0.1:${server.port}`,
+      token: TALOS_TOKEN,
+      pollIntervalMs: 10,
+      maxPollIntervalMs: 40,
+      defaultTimeoutMs: opts.defaultTimeoutMs,
+      reconnectGraceMs: 200,
+    });
+    let stopped = false;
+    return {
+      backend,
+      model: "llama3.1:8b",
+      progress: "batched",
+      unavailableCode: "TALOS_UNAVAILABLE",
+      fake: {
+        get requests() {
+          return ollama.requests;
+        },
+        setResponder: (fn) => ollama.setResponder(fn),
+        abortedCount: () => ollama.abortedCount(),
+        inFlight: () => ollama.inFlight(),
+        async stop() {
+          if (stopped) return;
+          stopped = true;
+          await server.close();
+          await jobs.shutdown(200);
+          await ollama.stop();
+        },
+      },
+    };
+  },
+};
