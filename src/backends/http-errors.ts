@@ -11,6 +11,13 @@
  */
 import { HermesError, type HermesErrorOptions } from "../errors.ts";
 import type { BackendKind } from "./backend.ts";
+import type { CallState } from "./http-call-guard.ts";
+import { describeNetworkCause, networkCode } from "./http-network.ts";
+import { type HeaderLookup, parseRetryAfter, safeHost, scrub } from "./http-text.ts";
+
+export { CallGuard, type CallState } from "./http-call-guard.ts";
+export { networkCode } from "./http-network.ts";
+export { type HeaderLookup, parseRetryAfter, safeHost, scrub } from "./http-text.ts";
 
 export interface FailureContext {
   /** Backend name as configured ("ollama", "openrouter"). */
@@ -22,55 +29,6 @@ export interface FailureContext {
   model?: string | undefined;
   /** Strings that must never appear in a message (API keys). */
   secrets?: readonly (string | undefined)[] | undefined;
-}
-
-/** Minimal view of response headers: `Headers` and plain lookups both fit. */
-export interface HeaderLookup {
-  get(name: string): string | null;
-}
-
-/** What happened to one call besides its error: did *we* stop it, and had the answer begun? */
-export interface CallState {
-  cancelled: boolean;
-  timedOut: boolean;
-  timeoutMs: number;
-  /** Response headers arrived; a broken connection after this is a failed answer, not a dead host. */
-  responseStarted: boolean;
-}
-
-/** Host for messages: origin + path, without user:password, query or fragment. */
-export function safeHost(url: string): string {
-  try {
-    const u = new URL(url);
-    const path = u.pathname === "/" ? "" : u.pathname.replace(/\/+$/, "");
-    return `${u.protocol}//${u.host}${path}`;
-  } catch {
-    return "(invalid URL)";
-  }
-}
-
-const KEY_LIKE = /\bsk-[A-Za-z0-9_*.-]{6,}/g; // OpenAI "sk-proj-…", OpenRouter "sk-or-v1-…"
-
-/** Removes the given secrets and anything shaped like an API key (providers echo masked keys). */
-export function scrub(text: string, secrets: readonly (string | undefined)[] = []): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("[redacted]");
-  return out.replace(KEY_LIKE, "[redacted]");
-}
-
-/**
- * Retry-After (RFC 9110): delay in seconds or an HTTP date → whole seconds from `nowMs`, at least 0.
- * Also honours `retry-after-ms` (OpenAI). Undefined when absent or unreadable.
- */
-export function parseRetryAfter(headers: HeaderLookup | undefined, nowMs = Date.now()): number | undefined {
-  if (!headers) return undefined;
-  const ms = headers.get("retry-after-ms");
-  if (ms !== null && /^\s*\d+(\.\d+)?\s*$/.test(ms)) return Math.max(0, Math.ceil(Number(ms) / 1000));
-  const value = headers.get("retry-after")?.trim();
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value));
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
 
 function where(ctx: FailureContext): string {
@@ -189,55 +147,6 @@ export function httpStatusError(
 
 // ---- structural classification of anything thrown -------------------------------------------
 
-const NETWORK_CODES: Record<string, string> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  ENOTFOUND: "host not found",
-  EAI_AGAIN: "DNS lookup failed",
-  EAI_NONAME: "host not found",
-  ETIMEDOUT: "connect timed out",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  ENETDOWN: "network down",
-  EPIPE: "broken pipe",
-  ECONNABORTED: "connection aborted",
-  UND_ERR_SOCKET: "socket closed",
-  UND_ERR_CLOSED: "socket closed",
-  UND_ERR_CONNECT_TIMEOUT: "connect timed out",
-  UND_ERR_HEADERS_TIMEOUT: "no response headers",
-  UND_ERR_BODY_TIMEOUT: "response body stalled",
-};
-
-/** Walks `cause` links (bounded) and returns the first Node/undici network code found. */
-export function networkCode(err: unknown): string | undefined {
-  let cur: unknown = err;
-  for (let depth = 0; depth < 6 && typeof cur === "object" && cur !== null; depth++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === "string" && code in NETWORK_CODES) return code;
-    const msg = (cur as { message?: unknown }).message;
-    if (typeof msg === "string" && /socket hang up/i.test(msg)) return "ECONNRESET";
-    const errors = (cur as { errors?: unknown }).errors; // AggregateError (happy eyeballs)
-    if (Array.isArray(errors)) {
-      for (const e of errors) {
-        const inner = networkCode(e);
-        if (inner) return inner;
-      }
-    }
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-function describeNetworkCause(err: unknown): string {
-  const code = networkCode(err);
-  if (code) return NETWORK_CODES[code] ?? code;
-  if (err instanceof Error) {
-    const inner = err.cause instanceof Error ? `: ${err.cause.message}` : "";
-    return `${err.message}${inner}`;
-  }
-  return String(err);
-}
-
 function statusOf(err: object): number | undefined {
   for (const key of ["status", "status_code", "statusCode"]) {
     const v = (err as Record<string, unknown>)[key];
@@ -294,80 +203,4 @@ export function classifyFailure(
     details: text,
     cause: err,
   });
-}
-
-// ---- one call's abort + deadline ---------------------------------------------------------------
-
-/**
- * Joins the caller's AbortSignal and a deadline counted from the start of the call into one signal
- * for the transport, remembering which of the two fired (CANCELLED vs TIMEOUT; a caller signal that
- * aborts with a TimeoutError, like AbortSignal.timeout(), counts as TIMEOUT too). `race` settles the
- * moment either fires, so a call stops at once whatever its library is still doing.
- */
-export class CallGuard {
-  readonly state: CallState;
-  readonly signal: AbortSignal;
-  readonly #controller = new AbortController();
-  readonly #aborted: Promise<never>;
-  readonly #started = performance.now();
-  readonly #timer: ReturnType<typeof setTimeout> | undefined;
-  readonly #outer: AbortSignal | undefined;
-  readonly #onOuterAbort = () => {
-    if (!isTimeoutReason(this.#outer?.reason)) return this.#stop("cancelled");
-    this.state.timeoutMs = Math.round(performance.now() - this.#started); // the caller's deadline
-    this.#stop("timedOut");
-  };
-  #reject!: (e: unknown) => void;
-
-  constructor(outer: AbortSignal | undefined, timeoutMs: number) {
-    this.state = { cancelled: false, timedOut: false, timeoutMs, responseStarted: false };
-    this.signal = this.#controller.signal;
-    this.#aborted = new Promise<never>((_, reject) => {
-      this.#reject = reject;
-    });
-    this.#aborted.catch(() => {}); // observed through race(); never an unhandled rejection
-    this.#outer = outer;
-    if (outer?.aborted) this.#onOuterAbort();
-    else outer?.addEventListener("abort", this.#onOuterAbort, { once: true });
-    if (!this.signal.aborted && Number.isFinite(timeoutMs) && timeoutMs > 0) {
-      this.#timer = setTimeout(() => this.#stop("timedOut"), timeoutMs);
-    }
-  }
-
-  #stop(why: "cancelled" | "timedOut"): void {
-    if (this.#controller.signal.aborted) return;
-    this.state[why] = true;
-    const reason = new DOMException(why === "cancelled" ? "cancelled" : "timed out", "AbortError");
-    this.#controller.abort(reason);
-    this.#reject(reason);
-  }
-
-  /** Resolves with `work`, or rejects as soon as the call is aborted or times out. */
-  race<T>(work: Promise<T>): Promise<T> {
-    return Promise.race([work, this.#aborted]);
-  }
-
-  /**
-   * Reports progress unless the call is over. Progress is a best-effort preview: a listener that
-   * throws must neither fail the run nor be blamed on the backend, so its error is dropped here.
-   */
-  progress<P>(onProgress: ((p: P) => void) | undefined, p: P): void {
-    if (!onProgress || this.signal.aborted) return;
-    try {
-      onProgress(p);
-    } catch {
-      // the listener's owner logs its own failures
-    }
-  }
-
-  dispose(): void {
-    clearTimeout(this.#timer);
-    this.#outer?.removeEventListener("abort", this.#onOuterAbort);
-  }
-}
-
-function isTimeoutReason(reason: unknown): boolean {
-  return (
-    typeof reason === "object" && reason !== null && (reason as { name?: unknown }).name === "TimeoutError"
-  );
 }
