@@ -1,10 +1,12 @@
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import type { Clock, TimerHandle } from "../clock.ts";
 import { HermesError, toHermesError } from "../errors.ts";
-import type { CompletionFields, JobsRepo, QueueJob } from "../store/jobs-repo.ts";
+import type { JobsRepo, QueueJob } from "../store/jobs-repo.ts";
+import { CompletionBatcher } from "./completion-batch.ts";
 import type { QueueEvents } from "./events.ts";
+import { ownerProcessIsDead } from "./lease-owner.ts";
 import { decideRetry, type RetrySettings } from "./retry-policy.ts";
+
+export { ownerId, ownerProcessIsDead } from "./lease-owner.ts";
 
 export interface DispatchContext {
   job: QueueJob;
@@ -50,25 +52,6 @@ export interface SchedulerOptions {
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
-/** A lease owner id: host, pid and a random part (pids are reused). */
-export function ownerId(): string {
-  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-}
-
-/** True only when the owner ran on this host and its process no longer exists. */
-export function ownerProcessIsDead(owner: string): boolean {
-  const [host, pidText] = owner.split(":");
-  const pid = Number(pidText);
-  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
-  }
-}
-
 interface Running {
   job: QueueJob;
   controller: AbortController;
@@ -86,6 +69,7 @@ interface Running {
 export class Scheduler {
   private readonly o: Required<Omit<SchedulerOptions, "log">> & Pick<SchedulerOptions, "log">;
   private readonly running = new Map<number, Running>();
+  private readonly batcher: CompletionBatcher;
   private wakeTimer: TimerHandle | undefined;
   private wakeAt = Number.POSITIVE_INFINITY;
   private pumpQueued = false;
@@ -101,6 +85,7 @@ export class Scheduler {
       groupCommit: false,
       ...options,
     };
+    this.batcher = new CompletionBatcher(options.repo, options.clock, options.log);
   }
 
   start(): void {
@@ -261,7 +246,7 @@ export class Scheduler {
         fallbackUsed: outcome.fallbackUsed ?? false,
       };
       const ok = this.o.groupCommit
-        ? await this.completeInBatch(job.id, job.attempt, fields)
+        ? await this.batcher.complete(job.id, job.attempt, fields)
         : this.o.repo.complete(job.id, job.attempt, fields, now);
       if (!ok) {
         this.o.log?.warn({ jobId: job.id, attempt: job.attempt }, "completion under a stale lease rejected");
@@ -274,33 +259,6 @@ export class Scheduler {
         toHermesError(controller.signal.aborted ? (controller.signal.reason ?? thrown) : thrown),
       );
     }
-  }
-
-  private batch: { id: number; attempt: number; fields: CompletionFields; resolve: (ok: boolean) => void }[] =
-    [];
-
-  /** Completions of one event-loop turn share a transaction. */
-  private completeInBatch(id: number, attempt: number, fields: CompletionFields): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.batch.push({ id, attempt, fields, resolve });
-      if (this.batch.length === 1) {
-        setImmediate(() => {
-          const items = this.batch;
-          this.batch = [];
-          let results: boolean[];
-          try {
-            results = this.o.repo.completeMany(items, this.o.clock.now());
-          } catch (error) {
-            this.o.log?.error(
-              { err: error instanceof Error ? error.message : String(error) },
-              "batch completion failed",
-            );
-            results = items.map(() => false);
-          }
-          for (const [i, item] of items.entries()) item.resolve(results[i] ?? false);
-        });
-      }
-    });
   }
 
   private settleFailure(entry: Running, error: HermesError): void {

@@ -1,0 +1,43 @@
+import type { Clock } from "../clock.ts";
+import type { CompletionFields, JobsRepo } from "../store/jobs-repo.ts";
+
+/**
+ * Group commit for completions: every completion of one event-loop turn is settled in one
+ * transaction. Each caller learns whether its own completion held (false: a stale lease).
+ */
+export class CompletionBatcher {
+  private batch: { id: number; attempt: number; fields: CompletionFields; resolve: (ok: boolean) => void }[] =
+    [];
+  private readonly repo: JobsRepo;
+  private readonly clock: Clock;
+  private readonly log: { error(obj: object, msg: string): void } | undefined;
+
+  constructor(repo: JobsRepo, clock: Clock, log?: { error(obj: object, msg: string): void }) {
+    this.repo = repo;
+    this.clock = clock;
+    this.log = log;
+  }
+
+  complete(id: number, attempt: number, fields: CompletionFields): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.batch.push({ id, attempt, fields, resolve });
+      if (this.batch.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const items = this.batch;
+    this.batch = [];
+    let results: boolean[];
+    try {
+      results = this.repo.completeMany(items, this.clock.now());
+    } catch (error) {
+      this.log?.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        "batch completion failed",
+      );
+      results = items.map(() => false);
+    }
+    for (const [i, item] of items.entries()) item.resolve(results[i] ?? false);
+  }
+}
