@@ -207,29 +207,18 @@ export class ConversationsRepo {
     ideaType: string | null,
     limit: number,
   ): Promise<UserAnswerRow[]> {
-    let q = this.db
-      .selectFrom("conversations as c")
-      .innerJoin("idea_threads as t", "t.id", "c.thread_id")
-      .select([
-        "c.id",
-        "c.thread_id",
-        "c.question_type",
-        "c.user_response",
-        "c.response_type",
-        "c.response_time_seconds",
-        "t.idea_type",
-      ])
-      .where("t.user_id", "=", userId)
-      .where("c.question_type", "=", slot)
-      .where("c.conversation_position", "is not", null)
-      .where("c.responded_date", "is not", null)
-      .where("c.response_type", "in", ["direct_answer", "correction", "preference"])
-      .where("c.user_response", "!=", ENOUGH);
+    let q = this.answersOf(userId).where("c.question_type", "=", slot);
     if (ideaType !== null) q = q.where("t.idea_type", "=", ideaType);
     return q.orderBy("c.id", "desc").limit(limit).execute();
   }
+
   /** A user's latest substantive answers to any slot, newest first (one query for all slots). */
   async recentAnswers(userId: string, limit: number): Promise<UserAnswerRow[]> {
+    return this.answersOf(userId).orderBy("c.id", "desc").limit(limit).execute();
+  }
+
+  /** The user's substantive answers to asked questions (not pre-fills, not "enough"). */
+  private answersOf(userId: string) {
     return this.db
       .selectFrom("conversations as c")
       .innerJoin("idea_threads as t", "t.id", "c.thread_id")
@@ -246,10 +235,7 @@ export class ConversationsRepo {
       .where("c.conversation_position", "is not", null)
       .where("c.responded_date", "is not", null)
       .where("c.response_type", "in", ["direct_answer", "correction", "preference"])
-      .where("c.user_response", "!=", ENOUGH)
-      .orderBy("c.id", "desc")
-      .limit(limit)
-      .execute();
+      .where("c.user_response", "!=", ENOUGH);
   }
 }
 

@@ -19,6 +19,7 @@ import { createTalosApp } from "../../agent/server.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { FakeOllama } from "../fakes/fake-ollama.ts";
 import { waitUntil } from "../fakes/fake-server.ts";
+import { buildTalos } from "./agent-harness.ts";
 
 const TOKEN = "test-token-0123456789abcdef";
 const MODEL = "llama3.1:8b";
@@ -33,29 +34,7 @@ let fake: FakeOllama;
 let agents: Agent[] = [];
 
 function startAgent(opts: Partial<JobManagerOptions> & { clock?: AgentClock } = {}): Agent {
-  const ollama = new OllamaGateway(fake.url);
-  const jobs = new JobManager({
-    ollama,
-    maxConcurrent: 1,
-    jobTimeoutMs: 60_000,
-    resultTtlMs: 3_600_000,
-    maxResults: 500,
-    ...opts,
-  });
-  const resources: ResourceSnapshot = {
-    cpu_percent: 12,
-    memory_percent: 40,
-    load_avg: [0.5, 0.4, 0.3],
-    disk_free_bytes: 500e9,
-    disk_percent: 50,
-  };
-  const app = createTalosApp({
-    token: TOKEN,
-    jobs,
-    ollama,
-    resources: { snapshot: async () => ({ ...resources }) },
-    limits: { maxCpuPercent: 90, maxMemoryPercent: 80 },
-  });
+  const { app, jobs, resources } = buildTalos(fake.url, TOKEN, opts);
   const agent = { app, jobs, resources };
   agents.push(agent);
   return agent;

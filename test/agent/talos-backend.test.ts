@@ -3,15 +3,15 @@
 // in the middle of a job.
 import { Hono } from "hono";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { JobManager, type JobManagerOptions } from "../../agent/jobs.ts";
-import { OllamaGateway } from "../../agent/ollama.ts";
+import type { JobManager, JobManagerOptions } from "../../agent/jobs.ts";
 import type { ResourceSnapshot } from "../../agent/resources.ts";
-import { createTalosApp, listenTalos, type RunningServer } from "../../agent/server.ts";
+import { listenTalos, type RunningServer } from "../../agent/server.ts";
 import type { RunProgress, RunRequest } from "../../src/backends/backend.ts";
 import { TalosBackend, type TalosBackendOptions } from "../../src/backends/talos/talos-backend.ts";
 import { HermesError } from "../../src/errors.ts";
 import { FakeOllama } from "../fakes/fake-ollama.ts";
 import { waitUntil } from "../fakes/fake-server.ts";
+import { buildTalos } from "./agent-harness.ts";
 
 const TOKEN = "talos-test-token-0123456789";
 const MODEL = "llama3.1:8b";
@@ -27,30 +27,13 @@ let fake: FakeOllama;
 let agents: Agent[] = [];
 
 async function startAgent(opts: Partial<JobManagerOptions> & { port?: number } = {}): Promise<Agent> {
-  const ollama = new OllamaGateway(fake.url);
-  const jobs = new JobManager({
-    ollama,
-    maxConcurrent: 1,
-    jobTimeoutMs: 60_000,
+  const { port, ...jobOpts } = opts;
+  const { app, jobs, resources } = buildTalos(fake.url, TOKEN, {
     resultTtlMs: 60_000,
     maxResults: 100,
-    ...opts,
+    ...jobOpts,
   });
-  const resources: ResourceSnapshot = {
-    cpu_percent: 5,
-    memory_percent: 30,
-    load_avg: [0.1, 0.1, 0.1],
-    disk_free_bytes: 1e11,
-    disk_percent: 20,
-  };
-  const app = createTalosApp({
-    token: TOKEN,
-    jobs,
-    ollama,
-    resources: { snapshot: async () => ({ ...resources }) },
-    limits: { maxCpuPercent: 90, maxMemoryPercent: 80 },
-  });
-  const server = await listenTalos(app, { host: "127.0.0.1", port: opts.port ?? 0 });
+  const server = await listenTalos(app, { host: "127.0.0.1", port: port ?? 0 });
   const agent = { jobs, server, resources, url: `http://127.0.0.1:${server.port}` };
   agents.push(agent);
   return agent;

@@ -1,9 +1,8 @@
-import { JobManager } from "../../agent/jobs.ts";
-import { OllamaGateway } from "../../agent/ollama.ts";
-import { createTalosApp, listenTalos } from "../../agent/server.ts";
+import { listenTalos } from "../../agent/server.ts";
 import { TalosBackend } from "../../src/backends/talos/talos-backend.ts";
 import type { ContractSetup, ContractTarget } from "../backends/contract.ts";
 import { FakeOllama } from "../fakes/fake-ollama.ts";
+import { buildTalos } from "./agent-harness.ts";
 
 export const TALOS_TOKEN = "talos-contract-token-0123456789";
 
@@ -15,29 +14,7 @@ export const talosTarget: ContractTarget = {
   name: "talos",
   async start(opts = {}): Promise<ContractSetup> {
     const ollama = await FakeOllama.start();
-    const gateway = new OllamaGateway(ollama.url);
-    const jobs = new JobManager({
-      ollama: gateway,
-      maxConcurrent: 1,
-      jobTimeoutMs: 60_000,
-      resultTtlMs: 60_000,
-      maxResults: 100,
-    });
-    const app = createTalosApp({
-      token: TALOS_TOKEN,
-      jobs,
-      ollama: gateway,
-      resources: {
-        snapshot: async () => ({
-          cpu_percent: 5,
-          memory_percent: 30,
-          load_avg: [0, 0, 0],
-          disk_free_bytes: 1e11,
-          disk_percent: 20,
-        }),
-      },
-      limits: { maxCpuPercent: 90, maxMemoryPercent: 80 },
-    });
+    const { app, jobs } = buildTalos(ollama.url, TALOS_TOKEN, { resultTtlMs: 60_000, maxResults: 100 });
     const server = await listenTalos(app, { host: "127.0.0.1", port: 0 });
     const backend = new TalosBackend({
       name: "talos",
