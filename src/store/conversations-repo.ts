@@ -69,19 +69,7 @@ export class ConversationsRepo {
   async insert(q: NewQuestion): Promise<ConversationRow> {
     return this.db
       .insertInto("conversations")
-      .values({
-        thread_id: q.threadId,
-        job_id: q.jobId,
-        conversation_phase: q.phase,
-        question_asked: q.text,
-        question_type: q.slot,
-        question_template_id: q.templateId,
-        question_confidence: q.confidence,
-        asked_date: q.askedDate,
-        conversation_position: q.position,
-        pattern_matched: q.patternMatched ?? null,
-        optimization_suggested: JSON.stringify(q.plan),
-      })
+      .values(questionRow(q))
       .returningAll()
       .executeTakeFirstOrThrow();
   }
@@ -91,20 +79,11 @@ export class ConversationsRepo {
     return this.db
       .insertInto("conversations")
       .values({
-        thread_id: q.threadId,
-        job_id: q.jobId,
-        conversation_phase: q.phase,
-        question_asked: q.text,
-        question_type: q.slot,
-        question_template_id: q.templateId,
-        question_confidence: q.confidence,
-        asked_date: q.askedDate,
+        ...questionRow(q),
         responded_date: q.askedDate,
         conversation_position: null,
         user_response: q.value,
         response_type: "preference",
-        pattern_matched: q.patternMatched ?? null,
-        optimization_suggested: JSON.stringify(q.plan),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -242,3 +221,20 @@ export class ConversationsRepo {
 /** What user_response holds for a question closed by "enough" and by a skip. */
 export const ENOUGH = "(enough)";
 export const SKIPPED = "(skipped)";
+
+/** The columns every question row has, asked or pre-filled. */
+function questionRow(q: NewQuestion) {
+  return {
+    thread_id: q.threadId,
+    job_id: q.jobId,
+    conversation_phase: q.phase,
+    question_asked: q.text,
+    question_type: q.slot,
+    question_template_id: q.templateId,
+    question_confidence: q.confidence,
+    asked_date: q.askedDate,
+    conversation_position: q.position,
+    pattern_matched: q.patternMatched ?? null,
+    optimization_suggested: JSON.stringify(q.plan),
+  };
+}
