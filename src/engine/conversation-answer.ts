@@ -140,14 +140,13 @@ export function answerQuestion(
       slot,
       ideaType: state.ideaType,
       userId: owner,
-      answered: kind !== "unknown",
+      mode: kind === "suggestion" ? "tap" : kind === "text" ? "type" : "unknown",
       seconds,
       expectedSeconds: template?.expectedSeconds ?? 8,
-      assisted: plan.assisted === true,
     });
     if (row.question_template_id !== null)
       await ctx.templatesRepo.refreshStats(row.question_template_id, now, row.question_type);
-    if (kind !== "unknown") ctx.suggestionLearner.observe(state.ideaType, slot, text, owner);
+    if (kind !== "unknown") ctx.answerPredictor.observe(state.ideaType, slot, text, owner);
     if (learning && kind !== "unknown") {
       for (const signal of inferFromAnswer(slot, text))
         await ctx.preferences.observe(owner, { ...signal, learnedFrom: row.id }, now);

@@ -2,11 +2,12 @@ import type { Kysely } from "kysely";
 import type { Clock } from "../clock.ts";
 import type { SystemConfig } from "../config/system-config.ts";
 import { HermesError } from "../errors.ts";
+import { AnswerPredictor } from "../learning/answer-predictor.ts";
+import { sameAnswer } from "../learning/effectiveness.ts";
 import { PatternLearner } from "../learning/patterns.ts";
 import { PreferenceLearner } from "../learning/preferences.ts";
-import { QuestionModel } from "../learning/question-model.ts";
+import { type AnswerMode, QuestionModel } from "../learning/question-model.ts";
 import { type QuestionPolicy, SmartQuestionGenerator } from "../learning/question-selector.ts";
-import { SuggestionLearner } from "../learning/suggestions.ts";
 import type { JobQueue } from "../queue/job-queue.ts";
 import { ConversationsRepo } from "../store/conversations-repo.ts";
 import { PatternsRepo } from "../store/patterns-repo.ts";
@@ -14,7 +15,7 @@ import { PreferencesRepo } from "../store/preferences-repo.ts";
 import type { ConversationRow, Database } from "../store/schema.ts";
 import { type QuestionTemplate, TemplatesRepo } from "../store/templates-repo.ts";
 import { type DraftJob, type LearningThread, ThreadLearningRepo } from "../store/thread-learning-repo.ts";
-import { isSlot, parsePlan, parseState, toView } from "./conversation-records.ts";
+import { isSlot, parsePlan, parseState, type QuestionPlan, toView } from "./conversation-records.ts";
 import type { QuestionView } from "./conversation-types.ts";
 import type { PromptLibrary } from "./prompts.ts";
 
@@ -62,7 +63,7 @@ export class ConversationContext {
   templates: QuestionTemplate[] = [];
   /** Threads whose rated outcome the model has already learned from. */
   readonly observedOutcomes = new Set<number>();
-  readonly suggestionLearner = new SuggestionLearner();
+  readonly answerPredictor = new AnswerPredictor();
   private readonly locks = new Map<number, Promise<unknown>>();
   private loaded: Promise<void> | undefined;
 
@@ -135,13 +136,12 @@ export class ConversationContext {
           slot: o.question_type,
           ideaType: o.idea_type ?? "mixed",
           userId: o.user_id,
-          answered: o.response_type !== "clarification",
+          mode: answerMode(o.response_type, o.user_response, parsePlan(o.optimization_suggested)),
           seconds: o.response_time_seconds,
           expectedSeconds: template?.expectedSeconds ?? 8,
-          assisted: parsePlan(o.optimization_suggested).assisted === true,
         });
         if (o.response_type !== "clarification" && o.user_response !== null)
-          this.suggestionLearner.observe(o.idea_type ?? "mixed", o.question_type, o.user_response, o.user_id);
+          this.answerPredictor.observe(o.idea_type ?? "mixed", o.question_type, o.user_response, o.user_id);
       }
       for (const r of await this.threads.ratedOutcomes()) {
         const state = parseState(r.claritySlots);
@@ -160,4 +160,10 @@ export class ConversationContext {
     });
     return this.loaded;
   }
+}
+
+/** How a stored answer was given: an offered answer counts as a tap (the row keeps no button id). */
+function answerMode(responseType: string | null, response: string | null, plan: QuestionPlan): AnswerMode {
+  if (responseType === "clarification" || response === null) return "unknown";
+  return plan.suggestions.some((s) => sameAnswer(s, response)) ? "tap" : "type";
 }

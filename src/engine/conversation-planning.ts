@@ -1,6 +1,7 @@
 import { clarityScore } from "../learning/clarity.ts";
 import { decideNext } from "../learning/conversation-state.ts";
-import { SLOTS, type Slot } from "../learning/quick-analysis.ts";
+import type { Slot } from "../learning/quick-analysis.ts";
+import type { QuestionTemplate } from "../store/templates-repo.ts";
 import type { DraftJob, LearningThread } from "../store/thread-learning-repo.ts";
 import type { ConversationContext } from "./conversation-context.ts";
 import { stopAndRefine } from "./conversation-drafts.ts";
@@ -9,7 +10,7 @@ import type { QuestionView } from "./conversation-types.ts";
 
 /**
  * The next step of a conversation: pick the question worth the user's time (the question model,
- * through SmartQuestionGenerator) with the user's likely answers offered first, or stop.
+ * through SmartQuestionGenerator) with the user's likely answers offered as buttons, or stop.
  */
 
 /** Asks the next question, or stops and queues the refined draft. Saves the state either way. */
@@ -22,19 +23,6 @@ export async function planNext(
   now: string,
 ): Promise<{ question?: QuestionView; refinedJobId?: number; stopReason?: string }> {
   const clarity = clarityScore(state.slots);
-  // What the user is likely to answer, per slot: an assumption from a pattern, or their own
-  // frequent answers. Offered first as suggestions (one tap instead of typing it again).
-  const personal =
-    !userSaidEnough && state.policy === "learning" && (ctx.d.perUser ?? true) && state.userId !== null
-      ? await ctx.patternLearner.habitualAnswers(state.userId, state.ideaType)
-      : new Map<Slot, string[]>();
-  const likely = new Map<Slot, string[]>();
-  for (const slot of SLOTS) {
-    const s = state.slots[slot];
-    const assumed = s.source === "pattern" && s.value !== null ? [s.value] : [];
-    const values = dedupe([...assumed, ...(personal.get(slot) ?? [])]);
-    if (values.length > 0) likely.set(slot, values);
-  }
   const selection = userSaidEnough
     ? { best: undefined, floor: undefined, stop: undefined }
     : ctx.generator.select(
@@ -45,7 +33,7 @@ export async function planNext(
           idea: thread.original_request,
           asked: state.asked,
           templates: ctx.templates,
-          assisted: new Set(likely.keys()),
+          hitChance: (slot, template) => offer(ctx, state, slot, template, assumed(state, slot)).hit,
         },
         state.policy,
       );
@@ -63,14 +51,12 @@ export async function planNext(
     state.asked += 1;
     const patternId = state.validating[best.slot] ?? state.slots[best.slot].patternId;
     const pattern = patternId === undefined ? undefined : await ctx.patternsRepo.byId(patternId);
-    const offered = dedupe([...(pattern ? [pattern.value] : []), ...(likely.get(best.slot) ?? [])]);
-    const popular =
-      state.policy === "learning" ? ctx.suggestionLearner.popular(state.ideaType, best.slot) : [];
-    const suggestions = dedupe([...offered, ...popular, ...best.template.suggestions]).slice(0, 4);
+    const lead = dedupe([...(pattern ? [pattern.value] : []), ...assumed(state, best.slot)]);
+    const { suggestions, hit } = offer(ctx, state, best.slot, best.template, lead);
     const plan: QuestionPlan = {
       suggestions,
       policy: state.policy,
-      ...(offered.length > 0 ? { assisted: true } : {}),
+      ...(state.policy === "learning" ? { predicted_hit: round3(hit) } : {}),
       ...(Number.isFinite(best.value)
         ? {
             predicted_improvement: round3(best.improvement),
@@ -101,6 +87,43 @@ export async function planNext(
     return { question: toView(row, suggestions, thread.id) };
   }
   return stopAndRefine(ctx, thread, state, draft1, decision.reason, userSaidEnough, now);
+}
+
+/** The value a pattern assumed for the slot, if any: offered first so one tap confirms it. */
+function assumed(state: ConversationState, slot: Slot): string[] {
+  const s = state.slots[slot];
+  return s.source === "pattern" && s.value !== null ? [s.value] : [];
+}
+
+/**
+ * The answers a question offers as buttons (at most 4) and the chance they hold the user's answer.
+ * Learning: `lead` (an assumption to confirm), then the likeliest answers of the answer predictor
+ * (the user's own habits, then what most people answer); otherwise the template's suggestions.
+ */
+function offer(
+  ctx: ConversationContext,
+  state: ConversationState,
+  slot: Slot,
+  template: QuestionTemplate,
+  lead: readonly string[],
+): { suggestions: string[]; hit: number } {
+  if (state.policy !== "learning")
+    return { suggestions: dedupe([...lead, ...template.suggestions]).slice(0, 4), hit: 0 };
+  const perUser = ctx.d.perUser ?? true;
+  const prediction = ctx.answerPredictor.predict(
+    state.ideaType,
+    slot,
+    perUser ? state.userId : null,
+    template.suggestions,
+  );
+  const suggestions = dedupe([...lead, ...prediction.ranked.map((a) => a.value)]).slice(0, 4);
+  return {
+    suggestions,
+    hit: Math.min(
+      1,
+      suggestions.reduce((sum, v) => sum + prediction.p(v), 0),
+    ),
+  };
 }
 
 function dedupe(xs: string[]): string[] {

@@ -43,8 +43,8 @@ export interface ConversationState {
 /** The plan stored with each question (conversations.optimization_suggested). */
 export interface QuestionPlan {
   suggestions: string[];
-  /** The suggestions began with the user's likely answer (assumed or habitual). */
-  assisted?: boolean;
+  /** Predicted chance that the suggestions hold the user's answer (learning policy). */
+  predicted_hit?: number;
   predicted_improvement?: number;
   predicted_seconds?: number;
   value?: number;

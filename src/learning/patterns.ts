@@ -192,27 +192,6 @@ export class PatternLearner {
     return found;
   }
 
-  /**
-   * The user's own frequent answers per slot (at least twice among their last WINDOW answers to
-   * the slot, this idea type first, then any), most frequent first: offered as suggested answers.
-   */
-  async habitualAnswers(userId: string, ideaType: string, limit = 2): Promise<Map<Slot, string[]>> {
-    const rows = await this.conversations.recentAnswers(userId, WINDOW * 6);
-    const out = new Map<Slot, string[]>();
-    for (const slot of ["intent", "constraints", "success", "context", "scope"] as const) {
-      const mine = rows.filter((r) => r.question_type === slot).slice(0, WINDOW);
-      const values: string[] = [];
-      for (const scoped of [mine.filter((r) => r.idea_type === ideaType), mine]) {
-        for (const g of groupAnswers(scoped)) {
-          if (g.count < 2 || values.some((v) => sameAnswer(v, g.value))) continue;
-          if (values.length < limit) values.push(g.value);
-        }
-      }
-      if (values.length > 0) out.set(slot, values);
-    }
-    return out;
-  }
-
   async markApplied(p: PatternRecord, threadId: number, nowIso: string): Promise<void> {
     await this.patterns.update(p.id, p.slot, {
       lastApplied: nowIso,

@@ -1,16 +1,20 @@
+import { type AnswerMode, AnswerTimeModel } from "./answer-time.ts";
 import { BayesLinear } from "./bayes-linear.ts";
 import { SLOT_WEIGHTS, SLOTS, type Slot } from "./quick-analysis.ts";
 import { betaSample, normal, type Random } from "./random.ts";
 
+export type { AnswerMode } from "./answer-time.ts";
 export { BayesLinear } from "./bayes-linear.ts";
 
 /**
  * What Hermes has learned about questions, as posteriors that Thompson sampling draws from:
  *
  * - answer rate, per template × idea type (Beta; the template's rate over all types is the prior,
- *   itself with a Beta(3.2, 0.8) prior), and per user × slot once the user has ≥ N answers;
- * - seconds to answer, per template × idea type (shrunk means; the seeded expected_seconds is the
- *   prior), scaled by the user's own speed on that slot once the user has ≥ N answers;
+ *   itself with a Beta(3.2, 0.8) prior), its miss rate scaled by the user's own "don't know"
+ *   factor on the slot once the user has ≥ N answers;
+ * - seconds to answer (answer-time.ts): typing time per template × idea type, the learned share of
+ *   it a tap on an offered answer or a "don't know" takes, and the user's own speed on the slot
+ *   once they have ≥ N answers;
  * - gain: how much the refined draft improved (rating of draft 2 minus draft 1, over 4) per unit
  *   of each slot's clarity progress — a Bayesian linear regression per idea type with the clarity
  *   weights as prior means, plus a per-user deviation (regression on the residuals) once the user
@@ -23,15 +27,11 @@ export interface QuestionObservation {
   slot: Slot;
   ideaType: string;
   userId: string | null;
-  answered: boolean;
+  /** Tapped an offered answer, typed one, or could not say ("don't know", skip). */
+  mode: AnswerMode;
   seconds: number;
   /** The template's seeded expected seconds (the prior). */
   expectedSeconds: number;
-  /**
-   * The question offered the user's likely answer (an assumption from a pattern, or their own
-   * frequent answer) as a suggestion: answered faster, so timed apart from the template.
-   */
-  assisted?: boolean | undefined;
 }
 
 export interface OutcomeObservation {
@@ -53,27 +53,20 @@ export interface QuestionModelOptions {
 interface Counter {
   n: number;
   answered: number;
-  /** Observations behind `seconds` (assisted questions are timed apart). */
-  timed: number;
-  seconds: number;
 }
 
-interface UserSlotCounter {
+/** A user's "don't know"s on a slot against what the population rates predicted for them. */
+interface UserMisses {
   n: number;
-  answered: number;
-  ratio: number;
+  missed: number;
+  expected: number;
 }
 
 const PRIOR_ANSWER_RATE = 0.8;
 const PRIOR_ANSWER_STRENGTH = 4;
 const TYPE_ANSWER_STRENGTH = 4;
-const USER_ANSWER_STRENGTH = 4;
-const PRIOR_SECONDS_STRENGTH = 2;
-const TYPE_SECONDS_STRENGTH = 3;
-const USER_SPEED_STRENGTH = 3;
-const ASSISTED_STRENGTH = 3;
-/** Prior: a question offering the likely answer takes this share of the template's time. */
-const ASSISTED_PRIOR_SHARE = 0.6;
+/** Pseudo-count (in expected misses) behind a user's "don't know" factor of 1. */
+const USER_MISS_STRENGTH = 2;
 const GAIN_PRIOR_SD = 0.15;
 const USER_GAIN_PRIOR_SD = 0.12;
 const GAIN_NOISE_SD = 0.15;
@@ -85,8 +78,8 @@ export class QuestionModel {
   readonly perUser: boolean;
   private readonly byTemplate = new Map<number, Counter>();
   private readonly byTemplateType = new Map<string, Counter>();
-  private readonly assistedBySlot = new Map<string, Counter>();
-  private readonly byUserSlot = new Map<string, UserSlotCounter>();
+  private readonly byUserSlot = new Map<string, UserMisses>();
+  private readonly time: AnswerTimeModel;
   private readonly gainByType = new Map<string, BayesLinear>();
   private readonly gainByUser = new Map<string, BayesLinear>();
   private observedQuestions = 0;
@@ -95,6 +88,7 @@ export class QuestionModel {
   constructor(options: QuestionModelOptions = {}) {
     this.minUserObservations = options.minUserObservations ?? 3;
     this.perUser = options.perUser ?? true;
+    this.time = new AnswerTimeModel(this.minUserObservations, this.perUser);
   }
 
   get size(): { questions: number; outcomes: number } {
@@ -103,22 +97,21 @@ export class QuestionModel {
 
   observeQuestion(o: QuestionObservation): void {
     this.observedQuestions++;
-    const assisted = o.assisted ?? false;
-    const predicted = this.populationSeconds(o.templateId, o.slot, o.ideaType, o.expectedSeconds, assisted);
-    const seconds = Math.max(0.5, Math.min(600, o.seconds));
-    if (o.templateId !== null) {
-      bump(this.byTemplate, o.templateId, o.answered, assisted ? undefined : seconds);
-      bump(this.byTemplateType, `${o.templateId}|${o.ideaType}`, o.answered, assisted ? undefined : seconds);
-    }
-    if (assisted) bump(this.assistedBySlot, o.slot, o.answered, seconds);
+    const answered = o.mode !== "unknown";
     if (o.userId !== null) {
+      const [a, b] = this.populationBeta(o.templateId, o.ideaType);
       const key = `${o.userId}|${o.slot}`;
-      const c = this.byUserSlot.get(key) ?? { n: 0, answered: 0, ratio: 0 };
-      c.n++;
-      if (o.answered) c.answered++;
-      c.ratio += Math.min(5, seconds / predicted);
-      this.byUserSlot.set(key, c);
+      const u = this.byUserSlot.get(key) ?? { n: 0, missed: 0, expected: 0 };
+      u.n++;
+      if (!answered) u.missed++;
+      u.expected += b / (a + b);
+      this.byUserSlot.set(key, u);
     }
+    if (o.templateId !== null) {
+      bump(this.byTemplate, o.templateId, answered);
+      bump(this.byTemplateType, `${o.templateId}|${o.ideaType}`, answered);
+    }
+    this.time.observe(o);
   }
 
   observeOutcome(o: OutcomeObservation): void {
@@ -131,42 +124,59 @@ export class QuestionModel {
     if (o.userId !== null) this.userGain(o.userId).observe(x, residual);
   }
 
-  /** Beta parameters of the chance that asking this template gets a usable answer. */
+  /**
+   * Beta parameters of the chance that asking this template gets a usable answer. A user's own
+   * tendency to say "don't know" about the slot scales the template's miss rate (so what is learned
+   * about the template still tells its good phrasings from its bad ones for that user).
+   */
   answerBeta(
     templateId: number | null,
     slot: Slot,
     ideaType: string,
     userId: string | null,
   ): [number, number] {
+    const [alpha, beta] = this.populationBeta(templateId, ideaType);
+    const u = this.userSlot(userId, slot);
+    if (!u) return [alpha, beta];
+    const factor = (USER_MISS_STRENGTH + u.missed) / (USER_MISS_STRENGTH + u.expected);
+    const rate = Math.max(0.02, Math.min(0.98, 1 - (beta / (alpha + beta)) * factor));
+    return [(alpha + beta) * rate, (alpha + beta) * (1 - rate)];
+  }
+
+  private populationBeta(templateId: number | null, ideaType: string): [number, number] {
     const t = templateId === null ? undefined : this.byTemplate.get(templateId);
     const templateRate =
       (PRIOR_ANSWER_STRENGTH * PRIOR_ANSWER_RATE + (t?.answered ?? 0)) /
       (PRIOR_ANSWER_STRENGTH + (t?.n ?? 0));
     const tk = templateId === null ? undefined : this.byTemplateType.get(`${templateId}|${ideaType}`);
-    let alpha = TYPE_ANSWER_STRENGTH * templateRate + (tk?.answered ?? 0);
-    let beta = TYPE_ANSWER_STRENGTH * (1 - templateRate) + ((tk?.n ?? 0) - (tk?.answered ?? 0));
-    const u = this.userSlot(userId, slot);
-    if (u) {
-      const rate = alpha / (alpha + beta);
-      alpha = USER_ANSWER_STRENGTH * rate + u.answered;
-      beta = USER_ANSWER_STRENGTH * (1 - rate) + (u.n - u.answered);
-    }
-    return [alpha, beta];
+    return [
+      TYPE_ANSWER_STRENGTH * templateRate + (tk?.answered ?? 0),
+      TYPE_ANSWER_STRENGTH * (1 - templateRate) + ((tk?.n ?? 0) - (tk?.answered ?? 0)),
+    ];
   }
 
-  /** Expected seconds this user takes to answer this template for this idea type. */
+  /**
+   * Expected seconds this user spends on this template for this idea type, when the offered
+   * answers hold theirs with chance `hitChance` (a tap instead of typing).
+   */
   seconds(
     templateId: number | null,
     slot: Slot,
     ideaType: string,
     userId: string | null,
     expectedSeconds: number,
-    assisted = false,
+    hitChance = 0,
   ): number {
-    const pop = this.populationSeconds(templateId, slot, ideaType, expectedSeconds, assisted);
-    const u = this.userSlot(userId, slot);
-    if (!u) return pop;
-    return pop * ((USER_SPEED_STRENGTH + u.ratio) / (USER_SPEED_STRENGTH + u.n));
+    const [a, b] = this.answerBeta(templateId, slot, ideaType, userId);
+    return this.time.expected({
+      templateId,
+      slot,
+      ideaType,
+      userId,
+      expectedSeconds,
+      answerRate: a / (a + b),
+      hitChance,
+    });
   }
 
   /** Gain per slot for this idea type (and user): the posterior mean, or a Thompson draw with `random`. */
@@ -202,30 +212,7 @@ export class QuestionModel {
     return betaSample(random, beta[0], beta[1]);
   }
 
-  private populationSeconds(
-    templateId: number | null,
-    slot: Slot,
-    ideaType: string,
-    expectedSeconds: number,
-    assisted: boolean,
-  ): number {
-    const t = templateId === null ? undefined : this.byTemplate.get(templateId);
-    const templateMean =
-      (PRIOR_SECONDS_STRENGTH * expectedSeconds + (t?.seconds ?? 0)) /
-      (PRIOR_SECONDS_STRENGTH + (t?.timed ?? 0));
-    const tk = templateId === null ? undefined : this.byTemplateType.get(`${templateId}|${ideaType}`);
-    const typed =
-      (TYPE_SECONDS_STRENGTH * templateMean + (tk?.seconds ?? 0)) /
-      (TYPE_SECONDS_STRENGTH + (tk?.timed ?? 0));
-    if (!assisted) return typed;
-    const a = this.assistedBySlot.get(slot);
-    return (
-      (ASSISTED_STRENGTH * ASSISTED_PRIOR_SHARE * typed + (a?.seconds ?? 0)) /
-      (ASSISTED_STRENGTH + (a?.timed ?? 0))
-    );
-  }
-
-  private userSlot(userId: string | null, slot: Slot): UserSlotCounter | undefined {
+  private userSlot(userId: string | null, slot: Slot): UserMisses | undefined {
     if (!this.perUser || userId === null) return undefined;
     const u = this.byUserSlot.get(`${userId}|${slot}`);
     return u && u.n >= this.minUserObservations ? u : undefined;
@@ -260,14 +247,10 @@ export class QuestionModel {
   }
 }
 
-function bump<K>(map: Map<K, Counter>, key: K, answered: boolean, seconds: number | undefined): void {
-  const c = map.get(key) ?? { n: 0, answered: 0, timed: 0, seconds: 0 };
+function bump<K>(map: Map<K, Counter>, key: K, answered: boolean): void {
+  const c = map.get(key) ?? { n: 0, answered: 0 };
   c.n++;
   if (answered) c.answered++;
-  if (seconds !== undefined) {
-    c.timed++;
-    c.seconds += seconds;
-  }
   map.set(key, c);
 }
 

@@ -9,7 +9,8 @@ import type { Random } from "./random.ts";
  *
  * value = estimated improvement ÷ time cost, where
  *   improvement = P(usable answer) × gain(slot) × openness(slot)
- *   time cost   = expected seconds to answer (template × idea type, scaled to the user's speed)
+ *   time cost   = expected seconds to answer (template × idea type, scaled to the user's speed,
+ *                 less when the offered answers likely hold theirs: a tap instead of typing)
  * and openness is how much of the slot is still unknown (1 for nothing known, 0 when clear).
  * Only slots that are not clear and not asked yet are candidates. The learning policy draws every
  * uncertain quantity from its posterior (Thompson sampling, seeded random), so a question that might
@@ -55,8 +56,11 @@ export interface SelectionContext {
   /** Questions already asked in this thread. */
   asked: number;
   templates: readonly QuestionTemplate[];
-  /** Slots whose question would offer the user's likely answer (assumed or habitual) as a suggestion. */
-  assisted?: ReadonlySet<Slot> | undefined;
+  /**
+   * Chance that the answers this template's question would offer hold the user's answer (a tap
+   * instead of typing); 0 when unknown.
+   */
+  hitChance?: ((slot: Slot, template: QuestionTemplate) => number) | undefined;
 }
 
 export interface Selection {
@@ -119,7 +123,7 @@ export class SmartQuestionGenerator {
             ctx.ideaType,
             ctx.userId,
             template.expectedSeconds,
-            ctx.assisted?.has(slot) ?? false,
+            ctx.hitChance?.(slot, template) ?? 0,
           );
           meanImprovement = (beta[0] / (beta[0] + beta[1])) * Math.max(0, meanGains[slot]) * openness;
         }

@@ -12,8 +12,11 @@ afterEach(async () => {
   h = undefined;
 });
 
-/** One conversation where the user answers `context` with `value` and taps the first suggestion otherwise. */
-async function converse(harness: Harness, text: string, value: string, userId = "u1") {
+/**
+ * One conversation where the user answers `context` with `value` and otherwise taps the first
+ * suggestion (or skips, which keeps clarity low so every slot gets asked).
+ */
+async function converse(harness: Harness, text: string, value: string, userId = "u1", others = "tap") {
   const { threadId } = await harness.submit(text, userId);
   const asked: string[] = [];
   let q = await harness.flow.start(threadId, userId);
@@ -22,7 +25,9 @@ async function converse(harness: Harness, text: string, value: string, userId = 
     const input =
       q.slot === "context"
         ? ({ kind: "text", text: value } as const)
-        : ({ kind: "suggestion", index: 0 } as const);
+        : others === "skip"
+          ? ({ kind: "skip" } as const)
+          : ({ kind: "suggestion", index: 0 } as const);
     q = (await harness.flow.answer(threadId, q.id, input, userId)).next;
   }
   return { threadId, asked };
@@ -99,7 +104,7 @@ describe("learned patterns", () => {
     h = await flowHarness({ seed: 21, flow: { policy: "learning", valueFloor: 0 } });
     for (let i = 0; i < 3; i++) await converse(h, `Write a poem number ${i}`, "for my book club");
     // The pre-filled context is asked anyway when it is worth it (floor 0 here): the user corrects it.
-    const first = await converse(h, "Write a toast", "for my colleagues");
+    const first = await converse(h, "Write a toast", "for my colleagues", "u1", "skip");
     expect(first.asked).toContain("context");
     const corrected = h.sqlite
       .prepare(

@@ -124,7 +124,7 @@ describe("SmartQuestionGenerator", () => {
         slot: "success",
         ideaType: "creation",
         userId: `u${i}`,
-        answered: i % 4 === 0,
+        mode: i % 4 === 0 ? "type" : "unknown",
         seconds: 20,
         expectedSeconds: t.expectedSeconds,
       });
@@ -141,7 +141,7 @@ describe("SmartQuestionGenerator", () => {
           slot: "success",
           ideaType: "creation",
           userId: "fast",
-          answered: true,
+          mode: "type",
           seconds: 4,
           expectedSeconds: t.expectedSeconds,
         });
@@ -153,6 +153,37 @@ describe("SmartQuestionGenerator", () => {
     expect(after).toBeLessThan(before * 0.8);
     const [ua, ub] = model.answerBeta(t.id, "success", "creation", "fast");
     expect(ua / (ua + ub)).toBeGreaterThan(a / (a + b));
+  });
+
+  it("a user's own don't-know rate scales the templates' miss rates without hiding which phrasing works", () => {
+    const model = new QuestionModel({ minUserObservations: 3 });
+    const [good, bad] = templates.filter((t) => t.category === "success") as [
+      QuestionTemplate,
+      QuestionTemplate,
+    ];
+    const observe = (t: QuestionTemplate, userId: string, answered: boolean) =>
+      model.observeQuestion({
+        templateId: t.id,
+        slot: "success",
+        ideaType: "research",
+        userId,
+        mode: answered ? "type" : "unknown",
+        seconds: 8,
+        expectedSeconds: t.expectedSeconds,
+      });
+    for (let i = 0; i < 40; i++) {
+      observe(good, `p${i}`, i % 10 !== 0);
+      observe(bad, `p${i}`, i % 10 < 4);
+    }
+    for (let i = 0; i < 12; i++) observe(bad, "vague", false);
+    const rate = (t: QuestionTemplate, userId: string | null) => {
+      const [a, b] = model.answerBeta(t.id, "success", "research", userId);
+      return a / (a + b);
+    };
+    expect(rate(good, "vague")).toBeLessThan(rate(good, null) - 0.03);
+    expect(rate(bad, "vague")).toBeLessThan(rate(bad, null));
+    expect(rate(good, "vague") - rate(bad, "vague")).toBeGreaterThan(0.35);
+    expect(rate(good, "someone-new")).toBeCloseTo(rate(good, null), 10);
   });
 
   it("a user's own gains take over once they have enough rated outcomes", () => {

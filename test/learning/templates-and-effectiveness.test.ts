@@ -8,7 +8,6 @@ import {
 } from "../../src/learning/effectiveness.ts";
 import { SLOTS } from "../../src/learning/quick-analysis.ts";
 import { betaSample, mulberry32, normal, seedOf } from "../../src/learning/random.ts";
-import { SuggestionLearner } from "../../src/learning/suggestions.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
 import { TemplatesRepo, trendOf } from "../../src/store/templates-repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
@@ -143,17 +142,6 @@ describe("effectiveness", () => {
     expect(credit.get(1)).toBeCloseTo(0.3 * (0.45 / 0.45), 3);
     expect(credit.get(2)).toBeCloseTo(0.15, 3);
     expect(credit.get(3)).toBe(0);
-  });
-});
-
-describe("learned suggestions", () => {
-  it("offers answers given by at least three people, most frequent first", () => {
-    const s = new SuggestionLearner();
-    for (const u of ["a", "b", "c", "d"]) s.observe("creation", "context", "My team", u);
-    for (let i = 0; i < 6; i++) s.observe("creation", "context", "for my secret project", "a");
-    for (const u of ["a", "b", "c"]) s.observe("creation", "context", "Just me", u);
-    expect(s.popular("creation", "context")).toEqual(["My team", "Just me"]);
-    expect(s.popular("research", "context")).toEqual([]);
   });
 });
 
