@@ -57,19 +57,33 @@ export class OllamaGateway implements ChatPort, OllamaInfoPort {
   async *chat(request: ChatStreamRequest, signal: AbortSignal): AsyncIterable<ChatPart> {
     // The package only creates its own AbortController once response headers arrive; a fetch that
     // carries the job's signal also stops a request Ollama never answers (model still loading).
+    // The package's errors carry no headers: keep a busy Ollama's Retry-After for the job's error.
+    let retryAfter: number | undefined;
     const client = new Ollama({
       host: this.url,
-      fetch: (input, init) =>
-        fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+      fetch: async (input, init) => {
+        const res = await fetch(input, {
+          ...init,
+          signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal,
+        });
+        if (res.status === 429 || res.status === 503) retryAfter = retryAfterSeconds(res.headers);
+        return res;
+      },
     });
     signal.throwIfAborted();
-    const stream = await client.chat({
-      model: request.model,
-      messages: request.messages,
-      stream: true,
-      ...(request.options ? { options: request.options } : {}),
-      ...(request.keepAlive === undefined ? {} : { keep_alive: request.keepAlive }),
-    });
+    const stream = await client
+      .chat({
+        model: request.model,
+        messages: request.messages,
+        stream: true,
+        ...(request.options ? { options: request.options } : {}),
+        ...(request.keepAlive === undefined ? {} : { keep_alive: request.keepAlive }),
+      })
+      .catch((err: unknown) => {
+        if (retryAfter !== undefined && typeof err === "object" && err !== null)
+          Object.assign(err, { retry_after: retryAfter });
+        throw err;
+      });
     let finished = false;
     try {
       for await (const part of stream) {
@@ -230,16 +244,32 @@ function describeOllamaError(err: unknown): string {
   return String(err);
 }
 
+/** Retry-After in seconds (delta-seconds or an HTTP date), or undefined. */
+function retryAfterSeconds(headers: Headers): number | undefined {
+  const raw = headers.get("retry-after")?.trim();
+  if (!raw) return undefined;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
 /** Anything the Ollama call threw → the job's error. */
 export function classifyOllamaError(err: unknown): JobError {
-  const status =
-    typeof err === "object" && err !== null ? (err as { status_code?: unknown }).status_code : undefined;
+  const { status_code: status, retry_after: retryAfter } =
+    typeof err === "object" && err !== null
+      ? (err as { status_code?: unknown; retry_after?: unknown })
+      : { status_code: undefined, retry_after: undefined };
   const message = describeOllamaError(err).slice(0, 500);
   if (typeof status === "number") {
     if (status === 404 || (status === 400 && /model .*not found/i.test(message))) {
       return { code: "MODEL_NOT_FOUND", message };
     }
-    if (status === 429 || status === 503) return { code: "OLLAMA_BUSY", message };
+    if (status === 429 || status === 503)
+      return {
+        code: "OLLAMA_BUSY",
+        message,
+        ...(typeof retryAfter === "number" ? { retry_after: retryAfter } : {}),
+      };
     return { code: "OLLAMA_ERROR", message: `Ollama answered HTTP ${status}: ${message}` };
   }
   if (networkCode(err) !== undefined) return { code: "OLLAMA_UNAVAILABLE", message };

@@ -124,7 +124,12 @@ export const ExecuteResponseSchema = z.object({
 });
 export type ExecuteResponse = z.infer<typeof ExecuteResponseSchema>;
 
-export const JobErrorSchema = z.object({ code: z.string(), message: z.string() });
+export const JobErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  /** Seconds Ollama asked callers to wait (its Retry-After on 429/503), passed on to Hermes. */
+  retry_after: z.number().nonnegative().optional(),
+});
 export type JobError = z.infer<typeof JobErrorSchema>;
 
 export const UsageSchema = z.object({

@@ -8,7 +8,13 @@ import { talosTarget } from "./talos-target.ts";
 // ends in a clear error with the retryable flag the queue needs (or success) — never a hang.
 const TEXT = "Once upon a time there was a bakery that sold the best bread in town.";
 
-const cases: { name: string; reply: FakeReply | "talos down"; code?: ErrorCode; says: RegExp }[] = [
+const cases: {
+  name: string;
+  reply: FakeReply | "talos down";
+  code?: ErrorCode;
+  says: RegExp;
+  retryAfter?: number;
+}[] = [
   {
     name: "Talos down (connection refused)",
     reply: "talos down",
@@ -27,6 +33,8 @@ const cases: { name: string; reply: FakeReply | "talos down"; code?: ErrorCode; 
     reply: { fault: "http429", retryAfterSeconds: 7 },
     code: "BACKEND_ERROR",
     says: /busy/,
+    // Ollama's Retry-After reaches Hermes' queue through the agent.
+    retryAfter: 7,
   },
   {
     name: "Ollama sends malformed JSON",
@@ -62,6 +70,7 @@ describe("fault matrix: talos", () => {
         expect(error.code).toBe(c.code);
         expect(error.retryable).toBe(true);
         expect(error.message).toMatch(c.says);
+        expect(error.retryAfter).toBe(c.retryAfter);
         // Never stuck: even the hanging cases end within the (second-rounded) job deadline.
         expect(Date.now() - started).toBeLessThan(3_000);
       } finally {

@@ -131,6 +131,12 @@ export class TalosErrors {
           details: e.code,
           userAction: "start Ollama on the Talos machine (`ollama serve` or the Ollama app)",
         });
+      case "OLLAMA_BUSY":
+        return this.error("BACKEND_ERROR", `has a busy Ollama (${what})`, {
+          retryable: true,
+          details: e.code,
+          ...(e.retry_after === undefined ? {} : { retryAfter: Math.ceil(e.retry_after) }),
+        });
       case "SHUTDOWN":
         return this.error("TALOS_UNAVAILABLE", `is shutting down (${what})`, {
           retryable: true,
