@@ -1,0 +1,196 @@
+import { ManualClock } from "../src/clock.ts";
+import { SystemConfig } from "../src/config/system-config.ts";
+import { ConversationFlow } from "../src/engine/conversation-flow.ts";
+import type { QuestionView } from "../src/engine/conversation-types.ts";
+import { PromptLibrary } from "../src/engine/prompts.ts";
+import { type QuestionPolicy, VALUE_FLOOR } from "../src/learning/question-selector.ts";
+import { quickAnalyze } from "../src/learning/quick-analysis.ts";
+import { mulberry32 } from "../src/learning/random.ts";
+import { QueueEvents } from "../src/queue/events.ts";
+import { JobQueue } from "../src/queue/job-queue.ts";
+import { Scheduler } from "../src/queue/scheduler.ts";
+import { ConfigRepo } from "../src/store/config-repo.ts";
+import { openDatabase } from "../src/store/database.ts";
+import { JobsRepo } from "../src/store/jobs-repo.ts";
+import { type QuestionTemplate, TemplatesRepo } from "../src/store/templates-repo.ts";
+import { ThreadsRepo } from "../src/store/threads-repo.ts";
+import { coverageOf, type Episode, rating, respond, type World } from "./questions-world.ts";
+import { median } from "./stats.ts";
+
+/**
+ * One question policy over a list of simulated conversations: the production ConversationFlow on
+ * an in-memory database, through a real JobQueue whose scheduler runs a fake backend that echoes
+ * the prompt. Also the per-conversation score and its summary.
+ */
+
+export const FLOW_SEED = 7;
+/** The exchange rate of the production value floor: seconds of the user's time worth full coverage. */
+export const SECONDS_PER_POINT = 1 / VALUE_FLOOR;
+
+export interface Result {
+  coverage: number;
+  coverage1: number;
+  questions: number;
+  seconds: number;
+  /** Questions answered by tapping an offered answer (instead of typing it). */
+  taps: number;
+}
+
+export async function loadTemplates(): Promise<QuestionTemplate[]> {
+  const db = await openDatabase({ path: ":memory:" });
+  const templates = await new TemplatesRepo(db.db).active();
+  await db.close();
+  return templates;
+}
+
+export interface Setup {
+  policy?: QuestionPolicy;
+  learningEnabled?: boolean;
+  perUser?: boolean;
+  /** Only for the optional frontier sweep (QUESTIONS_FLOORS); production uses VALUE_FLOOR. */
+  valueFloor?: number;
+}
+
+export async function runPolicy(episodes: readonly Episode[], world: World, setup: Setup): Promise<Result[]> {
+  const database = await openDatabase({ path: ":memory:" });
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const config = await SystemConfig.load(new ConfigRepo(database.db), () => clock.now());
+  if (setup.learningEnabled === false)
+    await config.set("hermes.learning.enabled", "false", "bench", { force: true });
+  const prompts = new PromptLibrary();
+  const repo = new JobsRepo(database.sqlite);
+  const events = new QueueEvents();
+  const scheduler = new Scheduler({
+    repo,
+    events,
+    clock,
+    owner: "bench",
+    capacity: () => 8,
+    retrySettings: () => ({ baseDelayMs: 1000, maxDelayMs: 60_000, maxRetryDurationMs: 3_600_000 }),
+    // The fake backend: echoes the rendered prompt.
+    dispatch: async (ctx) => {
+      const vars = JSON.parse(ctx.job.prompt_variables ?? "{}") as Record<string, string>;
+      const text = prompts.render(ctx.job.prompt_template_used ?? "draft", vars);
+      return {
+        text,
+        summary: text.slice(0, 80),
+        backend: "echo",
+        model: "echo",
+        costCents: 0,
+        executionMs: 1,
+      };
+    },
+    random: () => 0.5,
+  });
+  const queue = new JobQueue({ repo, scheduler, events, clock, maxQueuedJobs: () => 1_000_000 });
+  scheduler.start();
+  const threads = new ThreadsRepo(database.db);
+  const flow = new ConversationFlow({
+    db: database.db,
+    queue,
+    config,
+    clock,
+    random: mulberry32(FLOW_SEED),
+    prompts,
+    ...(setup.policy ? { policy: setup.policy } : {}),
+    ...(setup.perUser === false ? { perUser: false } : {}),
+    ...(setup.valueFloor !== undefined ? { valueFloor: setup.valueFloor } : {}),
+  });
+  const results: Result[] = [];
+  for (const e of episodes) {
+    clock.advance(60_000);
+    const analysis = quickAnalyze(e.text);
+    const thread = await threads.create({
+      uuid: `bench-${e.index}`,
+      title: analysis.title,
+      originalRequest: e.text,
+      ideaType: analysis.ideaType,
+      complexity: analysis.complexity,
+      priority: 5,
+      initialClarity: analysis.clarity,
+      userId: e.user.id,
+      chatId: null,
+      source: "cli",
+      now: new Date(clock.now()).toISOString(),
+    });
+    const draft1 = queue.enqueue({
+      threadId: thread.id,
+      jobSequence: 1,
+      jobType: analysis.ideaType,
+      jobSubtype: "draft",
+      priority: 5,
+      promptTemplate: "draft",
+      promptVariables: { idea: e.text, idea_type: analysis.ideaType },
+      userId: e.user.id,
+    });
+    let question: QuestionView | undefined = await flow.start(thread.id, e.user.id);
+    let refinedJobId: number | undefined;
+    let questions = 0;
+    let seconds = 0;
+    let taps = 0;
+    while (question) {
+      questions++;
+      const { input, spent } = respond(e, question, world);
+      seconds += spent;
+      if (input.kind === "suggestion") taps++;
+      clock.advance(Math.round(spent * 1000));
+      const out = await flow.answer(thread.id, question.id, input, e.user.id);
+      question = out.next;
+      refinedJobId = out.refinedJobId ?? refinedJobId;
+    }
+    // A refined draft may also come from pre-filled slots alone (no question asked).
+    refinedJobId ??= (
+      database.sqlite
+        .prepare("SELECT id FROM jobs WHERE thread_id = ? AND job_subtype = 'refine'")
+        .get(thread.id) as { id: number } | undefined
+    )?.id;
+    const final = refinedJobId !== undefined ? repo.get(refinedJobId) : undefined;
+    const coverage1 = coverageOf(e, draft1.prompt_variables);
+    const coverage = final ? coverageOf(e, final.prompt_variables) : coverage1;
+    await flow.feedback(thread.id, draft1.id, { rating: rating(coverage1, e.noise[0]) }, e.user.id);
+    if (final) {
+      await flow.feedback(thread.id, final.id, { rating: rating(coverage, e.noise[1]) }, e.user.id);
+      if (e.user.length && e.adjust < 0.1)
+        await flow.feedback(
+          thread.id,
+          final.id,
+          { adjust: e.user.length === "concise" ? "shorter" : "more_detail" },
+          e.user.id,
+        );
+    }
+    results.push({ coverage, coverage1, questions, seconds, taps });
+  }
+  await scheduler.stop(0);
+  await database.close();
+  return results;
+}
+
+export interface Summary {
+  coverage: number;
+  gain: number;
+  questions: number;
+  medianQuestions: number;
+  seconds: number;
+  taps: number;
+  utility: number;
+}
+
+export function summarise(rs: readonly Result[], baseline?: readonly Result[]): Summary {
+  const mean = (f: (r: Result) => number) => rs.reduce((s, r) => s + f(r), 0) / Math.max(1, rs.length);
+  const coverage = mean((r) => r.coverage);
+  const base = baseline
+    ? baseline.reduce((s, r) => s + r.coverage, 0) / Math.max(1, baseline.length)
+    : coverage;
+  const seconds = mean((r) => r.seconds);
+  return {
+    coverage,
+    gain: coverage - base,
+    questions: mean((r) => r.questions),
+    medianQuestions: median(rs.map((r) => r.questions)),
+    seconds,
+    taps: mean((r) => r.taps),
+    utility: coverage - seconds / SECONDS_PER_POINT,
+  };
+}
+
+export const pct = (x: number) => `${(x * 100).toFixed(1)}`;
