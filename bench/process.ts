@@ -15,11 +15,16 @@ import { median, table } from "./stats.ts";
 const RUNS = 5;
 const ROOT = join(import.meta.dirname, "..");
 
+/** Node's flags in `npm start`, read from package.json so the measurement cannot drift from it. */
+function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } };
+  return pkg.scripts.start.split(/\s+/).filter((a) => a.startsWith("--"));
+}
+
 /** The production entry (`npm start` runs the bundle) unless told to run the sources. */
 function spawnHermes(env: Record<string, string>, entry = join(ROOT, "dist", "main.js")) {
   let out = "";
-  // The same flags as `npm start`.
-  const flags = entry.endsWith(".js") ? ["--max-semi-space-size=1"] : [];
+  const flags = entry.endsWith(".js") ? startFlags() : [];
   const child = spawn(process.execPath, [...flags, entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", HERMES_LOG_LEVEL: "info", ...env },
