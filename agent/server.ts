@@ -8,33 +8,27 @@
  *   POST /agent/cancel/:job_id   200 · 404
  *   GET  /agent/health           200, status "degraded" when Ollama is unreachable or limits exceeded
  *   GET  /agent/models           200 · 502 when Ollama is unreachable
+ *
+ * This file builds the app (errors, authentication, body limit) and listens; the routes are in
+ * server-routes.ts and the error body and input checks in server-replies.ts.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { ZodError, ZodType } from "zod";
 import type { JobManager } from "./jobs.ts";
 import type { OllamaInfoPort } from "./ollama.ts";
-import {
-  type CancelResponse,
-  type ErrorBody,
-  ExecuteRequestSchema,
-  type HealthResponse,
-  JobIdSchema,
-  MAX_BODY_BYTES,
-  type ModelsResponse,
-  TALOS_VERSION,
-  type TalosErrorCode,
-} from "./protocol.ts";
+import { MAX_BODY_BYTES } from "./protocol.ts";
 import {
   createResourceGuard,
   type ResourceGuard,
   type ResourceLimits,
   type ResourceProbe,
 } from "./resources.ts";
+import { fail } from "./server-replies.ts";
+import { installTalosRoutes } from "./server-routes.ts";
 
 /** The slice of a pino logger the server uses. */
 export interface AgentLogger {
@@ -62,27 +56,6 @@ const silentLog: AgentLogger = { info() {}, warn() {}, error() {} };
 
 const digest = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();
 
-function errorBody(
-  code: TalosErrorCode,
-  message: string,
-  extra: { field?: string; retry_after?: number } = {},
-): ErrorBody {
-  return { error: { code, message, ...extra } };
-}
-
-/** The first zod issue as a dotted field path ("options.temperature", "messages.0.role"). */
-function fieldOf(error: ZodError): { field: string; message: string } {
-  const issue = error.issues[0];
-  if (!issue) return { field: "body", message: "invalid body" };
-  const path = issue.path.map(String);
-  if (issue.code === "unrecognized_keys" && issue.keys.length > 0) {
-    const field = [...path, issue.keys[0]].join(".");
-    return { field, message: `unknown field "${field}"` };
-  }
-  const field = path.length > 0 ? path.join(".") : "body";
-  return { field, message: `${field}: ${issue.message}` };
-}
-
 export function createTalosApp(deps: TalosAppDeps): Hono {
   const app = new Hono();
   const log = deps.log ?? silentLog;
@@ -90,50 +63,6 @@ export function createTalosApp(deps: TalosAppDeps): Hono {
   const startedAt = now();
   const guard = deps.guard ?? createResourceGuard(deps.resources, deps.limits);
   const expected = deps.token === undefined ? undefined : digest(deps.token);
-
-  const fail = (
-    c: Context,
-    status: 400 | 401 | 404 | 409 | 413 | 500 | 502 | 503,
-    code: TalosErrorCode,
-    message: string,
-    extra: { field?: string; retry_after?: number } = {},
-  ) => {
-    if (extra.retry_after !== undefined) c.header("Retry-After", String(Math.ceil(extra.retry_after)));
-    return c.json(errorBody(code, message, extra), status);
-  };
-
-  async function readJson<T>(
-    c: Context,
-    schema: ZodType<T>,
-  ): Promise<{ ok: true; value: T } | { ok: false; res: Response }> {
-    let raw: unknown;
-    try {
-      const text = await c.req.text();
-      raw = JSON.parse(text);
-    } catch {
-      return {
-        ok: false,
-        res: fail(c, 400, "INVALID_INPUT", "the body is not valid JSON", { field: "body" }),
-      };
-    }
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      const { field, message } = fieldOf(parsed.error);
-      return { ok: false, res: fail(c, 400, "INVALID_INPUT", message, { field }) };
-    }
-    return { ok: true, value: parsed.data };
-  }
-
-  function jobIdParam(c: Context): { ok: true; id: string } | { ok: false; res: Response } {
-    const parsed = JobIdSchema.safeParse(c.req.param("job_id"));
-    if (parsed.success) return { ok: true, id: parsed.data };
-    return {
-      ok: false,
-      res: fail(c, 400, "INVALID_INPUT", `job_id: ${parsed.error.issues[0]?.message ?? "invalid"}`, {
-        field: "job_id",
-      }),
-    };
-  }
 
   app.onError((err, c) => {
     log.error({ err: err instanceof Error ? err.message : String(err), path: c.req.path }, "request failed");
@@ -168,106 +97,7 @@ export function createTalosApp(deps: TalosAppDeps): Hono {
     }),
   );
 
-  app.post("/agent/execute", async (c) => {
-    const body = await readJson(c, ExecuteRequestSchema);
-    if (!body.ok) return body.res;
-    const req = body.value;
-
-    // The same job again needs no slot and no resources: answer it before any guard.
-    let outcome = deps.jobs.existing(req);
-    if (!outcome) {
-      const verdict = await guard.check();
-      if (!verdict.ok) {
-        log.warn({ job_id: req.job_id, reason: verdict.reason }, "refused: machine above its limits");
-        return fail(c, 503, "OVERLOADED", verdict.reason, { retry_after: verdict.retryAfter });
-      }
-      outcome = deps.jobs.submit(req);
-    }
-    switch (outcome.kind) {
-      case "accepted":
-        log.info({ job_id: req.job_id, model: req.model }, "job accepted");
-        return c.json(outcome.response, 202);
-      case "existing":
-        return c.json(outcome.response, 200);
-      case "busy":
-        return fail(c, 503, "BUSY", outcome.message, { retry_after: outcome.retryAfter });
-      case "closing":
-        return fail(c, 503, "SHUTDOWN", outcome.message, { retry_after: outcome.retryAfter });
-      case "conflict":
-        return fail(c, 409, "CONFLICT", outcome.message, { field: "job_id" });
-    }
-  });
-
-  app.get("/agent/status/:job_id", (c) => {
-    const id = jobIdParam(c);
-    if (!id.ok) return id.res;
-    const from = c.req.query("text_from");
-    let textFrom: number | undefined;
-    if (from !== undefined) {
-      textFrom = Number(from);
-      if (!/^\d+$/.test(from) || !Number.isSafeInteger(textFrom)) {
-        return fail(c, 400, "INVALID_INPUT", "text_from must be a whole number ≥ 0", { field: "text_from" });
-      }
-    }
-    const status = deps.jobs.status(id.id, textFrom);
-    if (!status) return fail(c, 404, "NOT_FOUND", `no job ${id.id} (unknown, or its result expired)`);
-    return c.json(status, 200);
-  });
-
-  app.post("/agent/cancel/:job_id", (c) => {
-    const id = jobIdParam(c);
-    if (!id.ok) return id.res;
-    const result: CancelResponse | undefined = deps.jobs.cancel(id.id);
-    if (!result) return fail(c, 404, "NOT_FOUND", `no job ${id.id}`);
-    if (result.cancelled) log.info({ job_id: id.id }, "job cancelled");
-    return c.json(result, 200);
-  });
-
-  app.get("/agent/health", async (c) => {
-    const [probe, resources] = await Promise.all([deps.ollama.probe(), deps.resources.snapshot()]);
-    const reasons: string[] = [];
-    if (!probe.reachable) {
-      reasons.push(`Ollama is not reachable at ${deps.ollama.url}${probe.error ? ` (${probe.error})` : ""}`);
-    }
-    if (resources.memory_percent > deps.limits.maxMemoryPercent) {
-      reasons.push(`memory use ${resources.memory_percent}% is above ${deps.limits.maxMemoryPercent}%`);
-    }
-    if (resources.cpu_percent > deps.limits.maxCpuPercent) {
-      reasons.push(`CPU use ${resources.cpu_percent}% is above ${deps.limits.maxCpuPercent}%`);
-    }
-    const body: HealthResponse = {
-      status: reasons.length === 0 ? "ok" : "degraded",
-      version: TALOS_VERSION,
-      uptime_s: Math.max(0, Math.round((now() - startedAt) / 1000)),
-      ...(reasons.length > 0 ? { reasons } : {}),
-      resources,
-      ollama: {
-        reachable: probe.reachable,
-        url: deps.ollama.url,
-        latency_ms: probe.latency_ms,
-        ...(probe.version ? { version: probe.version } : {}),
-        ...(probe.loaded_models ? { loaded_models: probe.loaded_models } : {}),
-      },
-      jobs: deps.jobs.counts(),
-    };
-    return c.json(body, 200);
-  });
-
-  app.get("/agent/models", async (c) => {
-    try {
-      const body: ModelsResponse = { models: await deps.ollama.models() };
-      return c.json(body, 200);
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      return fail(
-        c,
-        502,
-        "OLLAMA_UNAVAILABLE",
-        `cannot list Ollama's models at ${deps.ollama.url}: ${reason}`,
-      );
-    }
-  });
-
+  installTalosRoutes(app, { deps, log, guard, now, startedAt });
   return app;
 }
 
