@@ -3,7 +3,7 @@ import { analyzeEffectiveness } from "../learning/effectiveness.ts";
 import { preferenceList } from "../learning/preferences.ts";
 import { templatesFor } from "../learning/question-selector.ts";
 import { SLOTS } from "../learning/quick-analysis.ts";
-import { ENOUGH, SKIPPED } from "../store/conversations-repo.ts";
+import { ENOUGH, INFORMATION, SKIPPED } from "../store/conversations-repo.ts";
 import type { QueueJob } from "../store/jobs-repo.ts";
 import type { DraftJob, LearningThread } from "../store/thread-learning-repo.ts";
 import type { ConversationContext } from "./conversation-context.ts";
@@ -107,6 +107,10 @@ async function answerList(
   const lines: string[] = [];
   for (const r of rows) {
     if (r.responded_date === null || r.user_response === null) continue;
+    if (r.question_asked === INFORMATION) {
+      lines.push(`- Additional information from the user: ${r.user_response}`);
+      continue;
+    }
     if (r.user_response === ENOUGH || r.user_response === SKIPPED || r.response_type === "clarification")
       continue;
     const slot = isSlot(r.question_type) ? r.question_type : undefined;

@@ -10,8 +10,8 @@ import {
 } from "./thread-records.ts";
 
 /**
- * A thread's jobs for the HTTP API: read them, queue a refined draft or a rewrite, record a
- * rating, cancel what is unfinished, store a result sent back by an external service.
+ * A thread's jobs for the HTTP API: read them, queue a refined draft with volunteered
+ * information, cancel what is unfinished, store a result sent back by an external service.
  */
 
 const nextSequence = (jobs: JobRecord[]) => jobs.reduce((m, j) => Math.max(m, j.job_sequence), 0) + 1;
@@ -68,49 +68,6 @@ export async function queueRefine(
     userId: userId ?? thread.user_id,
     achievedClarity: thread.final_clarity_score,
   });
-}
-
-/** Queues a rewrite of a finished draft (prompts/rewrite.md): shorter, more detail. */
-export async function queueRewrite(
-  d: ThreadQueriesDeps,
-  thread: ThreadRecord,
-  job: JobRecord,
-  instruction: string,
-  userId?: string | null,
-): Promise<QueueJob> {
-  const jobs = await threadJobs(d, thread.id);
-  return d.queue.enqueue({
-    threadId: thread.id,
-    parentJobId: job.id,
-    jobSequence: nextSequence(jobs),
-    jobType: job.job_type,
-    jobSubtype: "rewrite",
-    priority: thread.priority,
-    promptTemplate: "rewrite",
-    promptVariables: { draft: job.full_result ?? "", instruction, draft_job_id: job.id },
-    userId: userId ?? thread.user_id,
-  });
-}
-
-/** A 1–5 rating of a job: kept on the job and as the thread's satisfaction. */
-export async function recordRating(
-  d: ThreadQueriesDeps,
-  threadId: number,
-  jobId: number,
-  rating: number,
-): Promise<void> {
-  const now = nowIso(d);
-  await d.db
-    .updateTable("jobs")
-    .set({ user_feedback: rating })
-    .where("id", "=", jobId)
-    .where("thread_id", "=", threadId)
-    .execute();
-  await d.db
-    .updateTable("idea_threads")
-    .set({ user_satisfaction: rating, last_active: now })
-    .where("id", "=", threadId)
-    .execute();
 }
 
 /** Cancels every unfinished job of the thread (and their dependents). Returns the ids cancelled. */

@@ -47,16 +47,6 @@ export interface JobRecord {
   execution_time_seconds: number;
 }
 
-export interface QuestionRecord {
-  id: number;
-  thread_id: number;
-  question_asked: string;
-  question_type: string;
-  conversation_position: number | null;
-  asked_date: string;
-  user_response: string | null;
-}
-
 export type ThreadStage =
   | "queued"
   | "drafting"

@@ -53,9 +53,8 @@ export interface ApiDeps {
   log: ApiLog;
   ideas: IdeasPort;
   threads: ThreadQueries;
-  /** The conversation flow (questions, answers, feedback). Optional: without it the API stores
-   * answers and information itself and queues a refined draft. */
-  conversation?: ConversationPort | undefined;
+  /** The conversation flow (questions, answers, feedback): the API never records answers itself. */
+  conversation: ConversationPort;
   learning?: LearningPort | undefined;
   /** How many jobs can run at once (BackendManager.totalSlots), for time estimates. */
   slots?: () => number;

@@ -43,7 +43,8 @@ export interface HttpStackInput {
   backends: { status(): BackendHealthLike[]; totalSlots(): number } & Partial<BackendAdminPort>;
   bot: () => "running" | "off" | "stopped";
   startedAt: number;
-  conversation?: ConversationPort | undefined;
+  /** The ConversationFlow: answers, questions and feedback through the API go through it. */
+  conversation: ConversationPort;
   learning?: LearningPort | undefined;
   /** For alerts when the database passes hermes.db.max_size_mb (it is logged either way). */
   onDatabaseOversize?: (size: SizeCheck) => void;

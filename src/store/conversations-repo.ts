@@ -172,6 +172,7 @@ export class ConversationsRepo {
       .where("c.conversation_position", "is not", null)
       .where("c.responded_date", "is not", null)
       .where("c.user_response", "!=", ENOUGH)
+      .where("c.question_asked", "!=", INFORMATION)
       .orderBy("c.id")
       .execute();
   }
@@ -220,6 +221,8 @@ export class ConversationsRepo {
 
 /** What user_response holds for a question closed by "enough" and by a skip. */
 export const ENOUGH = "(enough)";
+/** question_asked of an entry holding information the user volunteered (no question was asked). */
+export const INFORMATION = "(additional information)";
 export const SKIPPED = "(skipped)";
 
 /** The columns every question row has, asked or pre-filled. */

@@ -1,6 +1,7 @@
 import { BackendManager } from "../../src/backends/manager.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { SystemConfig } from "../../src/config/system-config.ts";
+import { ConversationFlow } from "../../src/engine/conversation-flow.ts";
 import type { ConversationPort } from "../../src/engine/conversation-types.ts";
 import { Engine } from "../../src/engine/engine.ts";
 import { PromptLibrary } from "../../src/engine/prompts.ts";
@@ -9,7 +10,9 @@ import { ThreadQueries } from "../../src/engine/thread-queries.ts";
 import { createHttpApp } from "../../src/http/app.ts";
 import type { ApiDeps, LearningPort } from "../../src/http/deps.ts";
 import { CallbackDispatcher } from "../../src/http/external-callbacks.ts";
+import type { questionFromPort } from "../../src/http/routes/views.ts";
 import { callbackSecret } from "../../src/http/signature.ts";
+import { mulberry32 } from "../../src/learning/random.ts";
 import { renderMetrics } from "../../src/ops/metrics.ts";
 import { collectSystemHealth } from "../../src/ops/system-health.ts";
 import { QueueEvents } from "../../src/queue/events.ts";
@@ -26,6 +29,8 @@ import { memoryDb } from "../helpers/memory-db.ts";
 
 export const TOKEN = "test-admin-token-0123456789";
 
+type ApiQuestion = ReturnType<typeof questionFromPort>;
+
 export interface LogLine {
   level: "info" | "warn" | "error";
   obj: object;
@@ -34,6 +39,7 @@ export interface LogLine {
 
 export interface HarnessOptions {
   adminToken?: string | null;
+  /** Replaces the real ConversationFlow (for tests about the port itself). */
   conversation?: ConversationPort;
   learning?: LearningPort;
   rateLimiting?: boolean;
@@ -42,9 +48,10 @@ export interface HarnessOptions {
 }
 
 /**
- * The HTTP API over real parts: an in-memory migrated database, the real Engine, JobQueue and
- * Scheduler (with a scripted dispatcher and a manual clock), SystemConfig, ThreadQueries, the
- * callback dispatcher and the metrics/health collectors — the same wiring main.ts does.
+ * The HTTP API over real parts: an in-memory migrated database, the real Engine, ConversationFlow,
+ * JobQueue and Scheduler (with a scripted dispatcher and a manual clock), SystemConfig,
+ * ThreadQueries, the callback dispatcher and the metrics/health collectors — the same wiring
+ * main.ts does.
  */
 export async function apiHarness(opts: HarnessOptions = {}) {
   const database = await memoryDb();
@@ -91,13 +98,24 @@ export async function apiHarness(opts: HarnessOptions = {}) {
   });
   const backends = new BackendManager({ clock, healthIntervalMs: () => 60_000, localFirst: () => true });
   const threads = new ThreadsRepo(database.db);
+  const prompts = new PromptLibrary();
+  // As in main.ts; a fixed seed keeps the questions asked the same from run to run.
+  const flow = new ConversationFlow({
+    db: database.db,
+    queue,
+    config,
+    clock,
+    random: mulberry32(1),
+    prompts,
+  });
+  const conversation = opts.conversation ?? flow;
   const engine = new Engine({
     threads,
     queue,
     queueEvents: events,
     backends,
     config,
-    prompts: new PromptLibrary(),
+    prompts,
     clock,
     rateLimiter: new RateLimiter(
       () => 1000,
@@ -105,7 +123,8 @@ export async function apiHarness(opts: HarnessOptions = {}) {
       () => clock.now(),
     ),
     log,
-    conversation: opts.conversation,
+    conversation,
+    insights: flow,
   });
   const threadQueries = new ThreadQueries({ db: database.db, threads, queue, clock });
   const adminToken = opts.adminToken === null ? undefined : (opts.adminToken ?? TOKEN);
@@ -159,7 +178,7 @@ export async function apiHarness(opts: HarnessOptions = {}) {
     log,
     ideas: engine,
     threads: threadQueries,
-    conversation: opts.conversation,
+    conversation,
     learning: opts.learning,
     slots: () => 1,
     callbackSecret: secret,
@@ -228,7 +247,8 @@ export async function apiHarness(opts: HarnessOptions = {}) {
   async function submit(idea = "Write a short blog post about keeping bees in a city garden") {
     const res = await call("POST", "/api/submit", { json: { idea } });
     if (res.status !== 202) throw new Error(`submit failed: ${res.status} ${res.text}`);
-    return res.json.data as { thread_id: string; short_id: string; job_id: number };
+    // questions: the flow's first question (at most one), in the API's shape.
+    return res.json.data as { thread_id: string; short_id: string; job_id: number; questions: ApiQuestion[] };
   }
 
   /** Runs queued jobs to completion (the scheduler runs on the manual clock). */

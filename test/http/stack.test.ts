@@ -7,10 +7,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BackendManager } from "../../src/backends/manager.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { SystemConfig } from "../../src/config/system-config.ts";
+import { ConversationFlow } from "../../src/engine/conversation-flow.ts";
 import { Engine } from "../../src/engine/engine.ts";
 import { PromptLibrary } from "../../src/engine/prompts.ts";
 import { RateLimiter } from "../../src/engine/rate-limiter.ts";
 import { createHttpStack, type HttpStack } from "../../src/http/stack.ts";
+import { mulberry32 } from "../../src/learning/random.ts";
 import { pidFilePath } from "../../src/ops/pid-file.ts";
 import { QueueEvents } from "../../src/queue/events.ts";
 import { JobQueue } from "../../src/queue/job-queue.ts";
@@ -55,13 +57,24 @@ async function startStack() {
   const queue = new JobQueue({ repo: jobs, scheduler, events, clock, maxQueuedJobs: () => 100 });
   const backends = new BackendManager({ clock, healthIntervalMs: () => 60_000, localFirst: () => true });
   const threads = new ThreadsRepo(database.db);
+  const prompts = new PromptLibrary();
+  const flow = new ConversationFlow({
+    db: database.db,
+    queue,
+    config,
+    clock,
+    random: mulberry32(1),
+    prompts,
+  });
   const engine = new Engine({
     threads,
     queue,
     queueEvents: events,
     backends,
     config,
-    prompts: new PromptLibrary(),
+    prompts,
+    conversation: flow,
+    insights: flow,
     clock,
     rateLimiter: new RateLimiter(
       () => 100,
@@ -83,6 +96,8 @@ async function startStack() {
     backends,
     bot: () => "off",
     startedAt: clock.now(),
+    conversation: flow,
+    learning: flow,
     healthIntervalMs: 1000,
   });
   stack.start();

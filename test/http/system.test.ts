@@ -63,13 +63,14 @@ describe("GET /metrics", () => {
     await h.runJobs();
     await h.scheduler.stop(0);
     h.queue.enqueue({ threadId: 1, jobType: "creation", priority: 5 });
+    // Each submit asked one question today (the conversation flow); this one was asked yesterday.
     await h.database.db
       .insertInto("conversations")
       .values({
         thread_id: 1,
         question_asked: "Who?",
         question_type: "context",
-        asked_date: "2026-01-15T11:00:00.000Z",
+        asked_date: "2026-01-14T11:00:00.000Z",
       })
       .execute();
     await h.database.db
@@ -110,8 +111,8 @@ describe("GET /metrics", () => {
     expect(value('hermes_backend_errors_total{backend="fake"}')).toBe(1);
     expect(value("hermes_spend_cents_today")).toBe(6); // 2 jobs × 3 cents
     expect(value("hermes_budget_daily_cents")).toBe(500);
-    expect(value("hermes_questions_asked_total")).toBe(1);
-    expect(value("hermes_questions_asked_today")).toBe(1);
+    expect(value("hermes_questions_asked_total")).toBe(3);
+    expect(value("hermes_questions_asked_today")).toBe(2);
     expect(value("process_resident_memory_bytes")).toBeGreaterThan(0);
     expect(res.text).toContain("# TYPE hermes_backend_errors_total counter");
     expect(b.thread_id).toBeTruthy();

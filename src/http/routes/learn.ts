@@ -83,38 +83,16 @@ export function registerLearnRoutes(api: Hono<ApiEnv>, rc: RouteContext): void {
         },
       );
     const userId = actingUser(c, thread);
-    if (deps.conversation) {
-      const input: FeedbackInput =
-        value.rating !== undefined
-          ? { rating: value.rating as 1 | 2 | 3 | 4 | 5 }
-          : { adjust: value.adjust ?? "shorter" };
-      const out = await deps.conversation.feedback(thread.id, job.id, input, userId);
-      return envelopes.ok(c, {
-        feedback_recorded: out.recorded,
-        learning_updated: out.learned !== undefined,
-        learned: out.learned ?? null,
-        follow_up_job_id: out.followUpJobId ?? null,
-      });
-    }
-    if (value.rating !== undefined) {
-      await deps.threads.recordRating(thread.id, job.id, value.rating);
-      return envelopes.ok(c, {
-        feedback_recorded: true,
-        learning_updated: false,
-        learned: null,
-        follow_up_job_id: null,
-      });
-    }
-    const instruction =
-      value.adjust === "shorter"
-        ? "Make it much shorter: keep only what matters most."
-        : "Go into more detail: expand each part with specifics and examples.";
-    const follow = await deps.threads.queueRewrite(thread, job, instruction, userId);
+    const input: FeedbackInput =
+      value.rating !== undefined
+        ? { rating: value.rating as 1 | 2 | 3 | 4 | 5 }
+        : { adjust: value.adjust ?? "shorter" };
+    const out = await deps.conversation.feedback(thread.id, job.id, input, userId);
     return envelopes.ok(c, {
-      feedback_recorded: true,
-      learning_updated: false,
-      learned: null,
-      follow_up_job_id: follow.id,
+      feedback_recorded: out.recorded,
+      learning_updated: out.learned !== undefined,
+      learned: out.learned ?? null,
+      follow_up_job_id: out.followUpJobId ?? null,
     });
   });
 }

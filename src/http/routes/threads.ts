@@ -14,7 +14,7 @@ import {
   resultPath,
   statusPath,
 } from "./context.ts";
-import { jobView, questionFromPort, questionFromRow, threadView } from "./views.ts";
+import { jobView, questionFromPort, threadView } from "./views.ts";
 
 /** Submitting ideas and following threads: /api/submit and /api/threads/:id/… */
 export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void {
@@ -173,11 +173,8 @@ export async function submitted(rc: RouteContext, r: SubmitIdeaResult) {
 }
 
 async function pendingOf(rc: RouteContext, threadId: number) {
-  if (rc.deps.conversation) {
-    const q = await rc.deps.conversation.pending(threadId);
-    return q ? [questionFromPort(q)] : [];
-  }
-  return (await rc.deps.threads.pendingQuestions(threadId)).map(questionFromRow);
+  const q = await rc.deps.conversation.pending(threadId);
+  return q ? [questionFromPort(q)] : [];
 }
 
 async function statusOf(rc: RouteContext, thread: ThreadRecord) {
@@ -222,71 +219,46 @@ async function continueThread(c: ApiContext, rc: RouteContext, thread: ThreadRec
     answer: string | null;
     action: string | null;
   }[] = [];
-  const additions: string[] = [];
   let clarity = thread.final_clarity_score;
   let refinedJobId: number | undefined;
   let stopReason: string | undefined;
   let next: QuestionView | undefined;
 
+  // Volunteered information is kept first, so a refined draft the answers below queue includes it.
+  if (body.information !== undefined) await deps.threads.addInformation(thread.id, body.information);
+  // The conversation flow records each answer and decides when the questions stop (and queues
+  // the refined draft then).
+  let open = await deps.conversation.pending(thread.id);
   for (const a of body.answers ?? []) {
-    if (deps.conversation) {
-      const input: AnswerInput =
-        a.action === "skip"
-          ? { kind: "skip" }
-          : a.action === "enough"
-            ? { kind: "enough" }
-            : { kind: "text", text: a.answer ?? "" };
-      const out = await deps.conversation.answer(thread.id, a.question_id, input, userId);
-      clarity = out.clarity;
-      refinedJobId ??= out.refinedJobId;
-      stopReason = out.stopReason ?? stopReason;
-      next = out.next;
-      answered.push({
-        question_id: a.question_id,
-        question: null,
-        answer: a.answer ?? null,
-        action: a.action ?? null,
-      });
-    } else if (a.action) {
-      await deps.threads.skipQuestions(thread.id, a.action === "enough" ? "all" : [a.question_id]);
-      answered.push({ question_id: a.question_id, question: null, answer: null, action: a.action });
-      if (a.action === "enough") stopReason = "you said that is enough";
-    } else {
-      const q = await deps.threads.answerQuestion(thread.id, a.question_id, a.answer ?? "");
-      additions.push(`${q.question_asked} — ${a.answer}`);
-      answered.push({
-        question_id: a.question_id,
-        question: q.question_asked,
-        answer: a.answer ?? null,
-        action: null,
-      });
-    }
+    const input: AnswerInput =
+      a.action === "skip"
+        ? { kind: "skip" }
+        : a.action === "enough"
+          ? { kind: "enough" }
+          : { kind: "text", text: a.answer ?? "" };
+    const out = await deps.conversation.answer(thread.id, a.question_id, input, userId);
+    clarity = out.clarity;
+    refinedJobId ??= out.refinedJobId;
+    stopReason = out.stopReason ?? stopReason;
+    next = out.next;
+    answered.push({
+      question_id: a.question_id,
+      question: open?.id === a.question_id ? open.text : null,
+      answer: a.answer ?? null,
+      action: a.action ?? null,
+    });
+    open = out.next;
   }
-  if (body.information !== undefined) {
-    await deps.threads.addInformation(thread.id, body.information);
-    additions.push(body.information);
-  }
+  // While questions are still open, the information waits for the flow's refined draft; once the
+  // questions are over, it gets a refined draft of its own.
+  if (body.information !== undefined && refinedJobId === undefined && open === undefined)
+    refinedJobId = (await deps.threads.queueRefine(thread, [body.information], userId)).id;
 
-  const pending = deps.conversation
-    ? next
-      ? [questionFromPort(next)]
-      : []
-    : (await deps.threads.pendingQuestions(thread.id)).map(questionFromRow);
-  // Without the conversation flow, refine once the open questions are dealt with (or when the
-  // user volunteered information); with it, the flow decides, and information alone refines here.
-  const shouldRefine = deps.conversation
-    ? refinedJobId === undefined && body.information !== undefined
-    : additions.length > 0 && (pending.length === 0 || body.information !== undefined);
-  if (shouldRefine) {
-    const job = await deps.threads.queueRefine(thread, additions, userId);
-    refinedJobId = job.id;
-  } else if (!deps.conversation && additions.length === 0 && stopReason && pending.length === 0) {
-    const job = await deps.threads.queueRefine(thread, [], userId);
-    refinedJobId = job.id;
-  }
-
+  const pending = next ? [questionFromPort(next)] : [];
   const steps: string[] = [];
   if (refinedJobId !== undefined) steps.push(`A refined draft (job ${refinedJobId}) is queued.`);
+  else if (body.information !== undefined)
+    steps.push("Your information goes into the refined draft once the questions are done.");
   if (pending.length > 0) steps.push(`Answer the next question (${pending.length} open).`);
   steps.push(`Follow progress with GET ${statusPath(thread.uuid)}.`);
   return {

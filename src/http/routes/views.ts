@@ -1,5 +1,5 @@
 import type { QuestionView } from "../../engine/conversation-types.ts";
-import type { JobRecord, QuestionRecord } from "../../engine/thread-queries.ts";
+import type { JobRecord } from "../../engine/thread-queries.ts";
 import type { ThreadRecord } from "../../store/threads-repo.ts";
 import { downloadPath, resultPath } from "./context.ts";
 
@@ -48,15 +48,5 @@ export function questionFromPort(q: QuestionView) {
     slot: q.slot,
     text: q.text,
     suggestions: q.suggestions,
-  };
-}
-
-export function questionFromRow(q: QuestionRecord) {
-  return {
-    question_id: q.id,
-    position: q.conversation_position,
-    slot: q.question_type,
-    text: q.question_asked,
-    suggestions: [] as string[],
   };
 }
