@@ -124,7 +124,7 @@ export function installThreadCommands(bot: Bot<HermesContext>, d: CommandDeps): 
     const result = await actions.cancel(userOf(ctx), ref);
     await ctx.reply(
       result
-        ? `Cancelled ${result.cancelled.length} job(s) of thread ${result.thread.uuid.slice(0, 8)} (${result.thread.title}).`
+        ? `Cancelled ${result.cancelled.length} job(s) of thread ${result.thread.uuid.slice(0, 8)} (${result.thread.title})${result.questionsClosed ? " and stopped its questions" : ""}.`
         : "Nothing is running that I could cancel.",
     );
   });

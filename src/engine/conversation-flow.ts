@@ -13,7 +13,7 @@ import {
   patternsSummary,
   preferencesFor,
 } from "./conversation-insights.ts";
-import { pendingQuestion, startConversation } from "./conversation-start.ts";
+import { closeConversation, pendingQuestion, startConversation } from "./conversation-start.ts";
 import type {
   AnswerInput,
   AnswerOutcome,
@@ -70,6 +70,10 @@ export class ConversationFlow implements ConversationPort {
 
   feedback(threadId: number, jobId: number, input: FeedbackInput, userId: string): Promise<FeedbackOutcome> {
     return feedback(this.ctx, threadId, jobId, input, userId);
+  }
+
+  close(threadId: number, reason: string): Promise<boolean> {
+    return closeConversation(this.ctx, threadId, reason);
   }
 
   // Meta-learning API ----------------------------------------------------------------------------

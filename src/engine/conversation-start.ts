@@ -1,12 +1,16 @@
-import { clarityScore } from "../learning/clarity.ts";
+import { clarityScore, slotProgress } from "../learning/clarity.ts";
 import { quickAnalyze } from "../learning/quick-analysis.ts";
+import { ENOUGH } from "../store/conversations-repo.ts";
 import type { ConversationContext } from "./conversation-context.ts";
 import { planNext } from "./conversation-planning.ts";
 import { applyLearning } from "./conversation-prefill.ts";
 import { freshState, parseState } from "./conversation-records.ts";
 import type { QuestionView } from "./conversation-types.ts";
 
-/** ConversationPort.start and .pending: open a thread's conversation, and show what is waiting. */
+/**
+ * ConversationPort.start, .pending and .close: open a thread's conversation, show what is
+ * waiting, and end it when the idea is cancelled.
+ */
 
 /** Called right after draft 1 is queued; returns the first question (or none). */
 export function startConversation(
@@ -53,4 +57,40 @@ export async function pendingQuestion(
   const state = parseState(thread.clarity_slots);
   if (!state || state.stop) return undefined;
   return ctx.view(await ctx.conversations.pending(threadId), thread);
+}
+
+/**
+ * Ends the questions of a cancelled idea: the open question is closed (like "enough", so the
+ * question model does not read it as "don't know") and no refined draft is queued. False when
+ * there was no conversation still asking.
+ */
+export function closeConversation(
+  ctx: ConversationContext,
+  threadId: number,
+  reason: string,
+): Promise<boolean> {
+  return ctx.locked(threadId, async () => {
+    const thread = await ctx.threads.thread(threadId);
+    const state = thread ? parseState(thread.clarity_slots) : undefined;
+    if (!state || state.stop) return false;
+    const now = ctx.iso();
+    const open = await ctx.conversations.pending(threadId);
+    if (open)
+      await ctx.conversations.respond(open.id, {
+        response: ENOUGH,
+        responseType: "preference",
+        respondedDate: now,
+        seconds: 0,
+        clarityImprovement: 0,
+        efficiency: 0,
+        predictionAccuracy: 0,
+      });
+    state.stop = { reason, at: now, refinedJobId: null, progress: slotProgress(state.initial, state.slots) };
+    await ctx.threads.update(threadId, {
+      claritySlots: JSON.stringify(state),
+      finalClarity: clarityScore(state.slots),
+      now,
+    });
+    return true;
+  });
 }

@@ -53,4 +53,6 @@ export interface ConversationPort {
   pending(threadId: number): Promise<QuestionView | undefined>;
   answer(threadId: number, questionId: number, input: AnswerInput, userId: string): Promise<AnswerOutcome>;
   feedback(threadId: number, jobId: number, input: FeedbackInput, userId: string): Promise<FeedbackOutcome>;
+  /** The idea was cancelled: stop asking, close the open question, queue no refined draft. */
+  close(threadId: number, reason: string): Promise<boolean>;
 }

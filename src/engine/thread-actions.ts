@@ -186,15 +186,18 @@ export class ThreadActions {
   async cancel(
     userId: string,
     threadRef?: string,
-  ): Promise<{ thread: ThreadRecord; cancelled: number[] } | undefined> {
+  ): Promise<{ thread: ThreadRecord; cancelled: number[]; questionsClosed: boolean } | undefined> {
     const candidates = threadRef
       ? [await this.d.threads.byRef(threadRef, userId)].filter((t): t is ThreadRecord => t !== undefined)
       : await this.d.threads.recentForUser(userId, 20);
     for (const thread of candidates) {
       const active = this.d.queue.activeForThread(thread.id);
-      if (active.length === 0) continue;
+      const asking = (await this.d.conversation?.pending(thread.id)) !== undefined;
+      if (active.length === 0 && !asking) continue;
       const cancelled = active.flatMap((j) => this.d.queue.cancel(j.id, "cancelled by the user"));
-      return { thread, cancelled };
+      // Cancelling the idea also ends its questions: an answer must not bring it back.
+      const questionsClosed = (await this.d.conversation?.close(thread.id, "cancelled")) ?? false;
+      return { thread, cancelled, questionsClosed };
     }
     return undefined;
   }

@@ -72,9 +72,21 @@ describe("status line and cancellation in Telegram", () => {
     const line = await tg.waitFor(OWNER_ID, (m) => /draft 1 · running/.test(m.text), 5000, "status line");
     expect((line.reply_markup as Markup).inline_keyboard[0]?.[0]?.callback_data).toMatch(/^cancel:\d+$/);
     await client.sendCommand(client.makeCommand("/cancel"));
-    await tg.waitFor(OWNER_ID, (m) => /Cancelled 1 job/.test(m.text), 5000, "cancel confirmation");
+    await tg.waitFor(
+      OWNER_ID,
+      (m) => /Cancelled 1 job.* and stopped its questions\.$/.test(m.text),
+      5000,
+      "cancel confirmation",
+    );
     const job = h.hermes.database.sqlite.prepare("SELECT status FROM jobs").get() as { status: string };
     expect(job.status).toBe("cancelled");
+    // The idea's open question is closed with it: nothing waits for an answer any more.
+    const open = h.hermes.database.sqlite
+      .prepare(
+        "SELECT count(*) AS n FROM conversations WHERE conversation_position IS NOT NULL AND responded_date IS NULL",
+      )
+      .get() as { n: number };
+    expect(open.n).toBe(0);
   });
 
   it("someone else cannot cancel the owner's job by forging a callback", async () => {

@@ -160,6 +160,7 @@ describe("POST /api/threads/:id/continue", () => {
         return { clarity: 0.8, next, refinedJobId: undefined, stopReason: undefined };
       },
       feedback: async () => ({ recorded: true, followUpJobId: undefined, learned: undefined }),
+      close: async () => false,
     };
     h = await apiHarness({ conversation: port });
     const { thread_id } = await h.submit();
@@ -296,6 +297,7 @@ describe("POST /api/learn/feedback", () => {
           seen.push(input);
           return { recorded: true, followUpJobId: undefined, learned: "I'll keep answers shorter." };
         },
+        close: async () => false,
       },
     });
     const { thread_id, job_id } = await h.submit();

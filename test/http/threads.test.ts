@@ -228,33 +228,29 @@ describe("optimize, patterns, cancel", () => {
     expect(p.json.data).toEqual({ patterns: [{ name: "from-port" }], count: 1 });
   });
 
-  it("cancel stops the thread's unfinished jobs and says when there is nothing left", async () => {
+  it("cancel stops the thread's unfinished jobs and its questions, and says when there is nothing left", async () => {
     h = await apiHarness();
     const { thread_id, job_id, questions } = await h.submit();
     const res = await h.call("POST", `/api/threads/${thread_id}/cancel`, {
       json: { reason: "changed my mind" },
     });
     expect(res.status).toBe(200);
-    expect(res.json.data.cancelled_job_ids).toEqual([job_id]);
+    expect(res.json.data).toMatchObject({ cancelled_job_ids: [job_id], questions_closed: true });
+    expect(res.json.data.message).toBe("Cancelled 1 unfinished job(s). Closed the open questions.");
     expect(h.jobsRepo.get(job_id)).toMatchObject({ status: "cancelled", error_message: "changed my mind" });
-    // Cancelling stops jobs, not the conversation: the open question still waits.
-    let status = await h.call("GET", `/api/threads/${thread_id}/status`);
-    expect(status.json.data.progress.stage).toBe("waiting_for_answers");
-    expect(status.json.data.pending_questions).toEqual(questions);
-    // "Enough" ends the questions and queues draft 2, which a second cancel stops too.
-    const enough = await h.call("POST", `/api/threads/${thread_id}/continue`, {
-      json: { answers: [{ question_id: questions[0]!.question_id, action: "enough" }] },
-    });
-    const refined = enough.json.data.refined_job_id as number;
-    expect(refined).toEqual(expect.any(Number));
-    const second = await h.call("POST", `/api/threads/${thread_id}/cancel`);
-    expect(second.json.data.cancelled_job_ids).toEqual([refined]);
-    const again = await h.call("POST", `/api/threads/${thread_id}/cancel`);
-    expect(again.json.data.cancelled_job_ids).toEqual([]);
-    expect(again.json.data.message).toContain("Nothing to cancel");
-    status = await h.call("GET", `/api/threads/${thread_id}/status`);
+    const status = await h.call("GET", `/api/threads/${thread_id}/status`);
     expect(status.json.data.progress.stage).toBe("cancelled");
     expect(status.json.data.pending_questions).toEqual([]);
+    // A late answer to the closed question does not bring the idea back.
+    const late = await h.call("POST", `/api/threads/${thread_id}/continue`, {
+      json: { answers: [{ question_id: questions[0]!.question_id, answer: "For beginners" }] },
+    });
+    expect(late.json.data).toMatchObject({ refined_job_id: null, pending_questions: [] });
+    expect(late.json.data.updated_understanding.stop_reason).toBe("already finished");
+    expect((await h.threadQueries.jobs((await h.threadQueries.byRef(thread_id))!.id)).length).toBe(1);
+    const again = await h.call("POST", `/api/threads/${thread_id}/cancel`);
+    expect(again.json.data).toMatchObject({ cancelled_job_ids: [], questions_closed: false });
+    expect(again.json.data.message).toContain("Nothing to cancel");
     expect((await h.call("POST", "/api/threads/deadbeef/cancel")).status).toBe(404);
   });
 });

@@ -116,17 +116,22 @@ export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void 
     const thread = await resolveThread(rc, c.req.param("id"));
     const { value } = await jsonBody(c, cancelSchema, rc.bodyLimit(), { optional: true });
     const cancelled = deps.threads.cancelThread(thread.id, value.reason ?? "cancelled through the API");
+    // The idea's open questions end with it, so an answer cannot queue a refined draft later.
+    const questionsClosed = await deps.conversation.close(thread.id, "cancelled");
     deps.log.info(
-      { threadId: thread.id, jobs: cancelled, client: c.get("client") },
+      { threadId: thread.id, jobs: cancelled, questionsClosed, client: c.get("client") },
       "thread cancelled via API",
     );
+    const parts = [
+      ...(cancelled.length > 0 ? [`Cancelled ${cancelled.length} unfinished job(s).`] : []),
+      ...(questionsClosed ? ["Closed the open questions."] : []),
+    ];
     return envelopes.ok(c, {
       thread_id: thread.uuid,
       cancelled_job_ids: cancelled,
+      questions_closed: questionsClosed,
       message:
-        cancelled.length > 0
-          ? `Cancelled ${cancelled.length} unfinished job(s).`
-          : "Nothing to cancel: every job of this thread has finished.",
+        parts.length > 0 ? parts.join(" ") : "Nothing to cancel: every job of this thread has finished.",
     });
   });
 }
