@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "rolldown";
 
 /**
@@ -13,10 +14,12 @@ export default defineConfig({
   input: { main: "src/main.ts" },
   platform: "node",
   external: ["better-sqlite3"],
+  // node-fetch (grammY's default HTTP client) is replaced by Node's own fetch: see that file.
+  resolve: { alias: { "node-fetch": fileURLToPath(new URL("./bot/node-fetch-native.ts", import.meta.url)) } },
   output: {
     dir: "dist",
     format: "esm",
-    minify: { mangle: false, compress: true, removeWhitespace: true },
+    minify: { mangle: false, compress: true },
     sourcemap: "hidden",
     cleanDir: true,
   },

@@ -51,7 +51,13 @@ function rssMb(pid: number): number {
   return kb / 1024;
 }
 
+/**
+ * Spawn → /health answers, then RSS once idle. Ollama is reachable (the fake), as in production:
+ * the backend's health probes load Node's fetch (undici), ~15 MB that an unreachable backend
+ * would leave out of the figure.
+ */
 async function startupAndRss(
+  ollamaUrl: string,
   port: number,
   extraEnv: Record<string, string> = {},
   entry?: string,
@@ -62,7 +68,7 @@ async function startupAndRss(
     {
       HERMES_DB_PATH: join(dir, "h.db"),
       HERMES_HTTP_PORT: String(port),
-      OLLAMA_HOST: "http://127.0.0.1:9",
+      OLLAMA_HOST: ollamaUrl,
       ...extraEnv,
     },
     entry,
@@ -117,13 +123,13 @@ export async function run(): Promise<void> {
   const ollama = await FakeOllama.start();
   const tg = await TelegramEmulator.start();
   for (let i = 0; i < RUNS; i++) {
-    const r = await startupAndRss(47_000 + i);
+    const r = await startupAndRss(ollama.url, 47_000 + i);
     ready.push(r.readyMs);
     rss.push(r.rss);
-    const s = await startupAndRss(47_100 + i, {}, join(ROOT, "src", "main.ts"));
+    const s = await startupAndRss(ollama.url, 47_100 + i, {}, join(ROOT, "src", "main.ts"));
     readySrc.push(s.readyMs);
     rssSrc.push(s.rss);
-    const b = await startupAndRss(47_200 + i, {
+    const b = await startupAndRss(ollama.url, 47_200 + i, {
       TELEGRAM_BOT_TOKEN: tg.token,
       TELEGRAM_API_ROOT: tg.apiRoot,
       HERMES_OWNER_IDS: "1",

@@ -14,6 +14,7 @@ import {
 import { createDelivery, type DeliveryLog } from "./delivery.ts";
 import { installIdeaFlow } from "./idea-flow.ts";
 import { StatusLines } from "./status-line.ts";
+import { telegramFetch } from "./telegram-fetch.ts";
 import { optional } from "./telegram-safe.ts";
 
 export interface BotOptions {
@@ -56,10 +57,9 @@ const GUEST_COMMANDS = new Set([
 export function createBot(options: BotOptions): HermesBot {
   const { engine, actions, config, log } = options;
   const owners = new Set(options.ownerIds);
-  const bot = new Bot<HermesContext>(
-    options.token,
-    options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {},
-  );
+  const bot = new Bot<HermesContext>(options.token, {
+    client: { fetch: telegramFetch, ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}) },
+  });
   // Telegram 429 (after retry_after) and 5xx are retried by grammY's plugin, bounded so a message
   // never waits for minutes; the throttler keeps outgoing messages under Telegram's rate limits.
   // Global 30 msg/s as Telegram documents; per private chat a short gap instead of the plugin's
