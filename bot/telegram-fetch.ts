@@ -24,13 +24,24 @@ export const telegramFetch = ((url: string | URL | Request, init?: RequestInit) 
   } = (init ?? {}) as RequestInit & { agent?: unknown; compress?: unknown };
   const h = new Headers(headers);
   h.delete("connection");
-  const stream = body instanceof Readable ? (Readable.toWeb(body) as ReadableStream<Uint8Array>) : undefined;
-  return fetch(url, {
+  const source = body instanceof Readable ? body : undefined;
+  const stream = source ? (Readable.toWeb(source) as ReadableStream<Uint8Array>) : undefined;
+  const native = signal ? nativeSignal(signal) : undefined;
+  // node-fetch destroyed an upload's source when the request ended early; Node's fetch does not,
+  // and a file or download behind it would go on being read.
+  if (source) native?.addEventListener("abort", () => source.destroy(), { once: true });
+  const pending = fetch(url, {
     ...rest,
     headers: h,
     ...(stream ? { body: stream, duplex: "half" } : body === undefined ? {} : { body }),
-    ...(signal ? { signal: nativeSignal(signal) } : {}),
+    ...(native ? { signal: native } : {}),
   } as RequestInit);
+  return source
+    ? pending.catch((err: unknown) => {
+        source.destroy();
+        throw err;
+      })
+    : pending;
 }) as typeof fetch;
 
 interface SignalLike {

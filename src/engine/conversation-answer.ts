@@ -8,6 +8,7 @@ import {
   sameAnswer,
 } from "../learning/effectiveness.ts";
 import { inferFromAnswer } from "../learning/preferences.ts";
+import type { AnswerMode } from "../learning/question-model.ts";
 import { ENOUGH, type ResponseType, SKIPPED } from "../store/conversations-repo.ts";
 import type { ConversationContext } from "./conversation-context.ts";
 import { planNext } from "./conversation-planning.ts";
@@ -116,6 +117,7 @@ export function answerQuestion(
       }
     }
     const eff = analyzeEffectiveness({ clarity: before }, { clarity: after }, seconds);
+    const mode: AnswerMode = kind === "suggestion" ? "tap" : kind === "text" ? "type" : "unknown";
     const recorded = await ctx.conversations.respond(row.id, {
       response: kind === "unknown" && text === "" ? SKIPPED : text,
       responseType,
@@ -124,6 +126,8 @@ export function answerQuestion(
       clarityImprovement: eff.clarity_improvement,
       efficiency: eff.efficiency_score,
       predictionAccuracy: predictionAccuracy(kind, text, plan.suggestions, patternValue),
+      // How it was answered, for the time model when it is rebuilt after a restart.
+      plan: { ...plan, answered_by: mode },
     });
     if (!recorded) {
       return {
@@ -140,13 +144,14 @@ export function answerQuestion(
       slot,
       ideaType: state.ideaType,
       userId: owner,
-      mode: kind === "suggestion" ? "tap" : kind === "text" ? "type" : "unknown",
+      mode,
       seconds,
       expectedSeconds: template?.expectedSeconds ?? 8,
     });
     if (row.question_template_id !== null)
       await ctx.templatesRepo.refreshStats(row.question_template_id, now, row.question_type);
-    if (kind !== "unknown") ctx.answerPredictor.observe(state.ideaType, slot, text, owner);
+    if (kind !== "unknown")
+      ctx.answerPredictor.observe(state.ideaType, slot, text, owner, template?.suggestions ?? []);
     if (learning && kind !== "unknown") {
       for (const signal of inferFromAnswer(slot, text))
         await ctx.preferences.observe(owner, { ...signal, learnedFrom: row.id }, now);

@@ -141,7 +141,13 @@ export class ConversationContext {
           expectedSeconds: template?.expectedSeconds ?? 8,
         });
         if (o.response_type !== "clarification" && o.user_response !== null)
-          this.answerPredictor.observe(o.idea_type ?? "mixed", o.question_type, o.user_response, o.user_id);
+          this.answerPredictor.observe(
+            o.idea_type ?? "mixed",
+            o.question_type,
+            o.user_response,
+            o.user_id,
+            template?.suggestions ?? [],
+          );
       }
       for (const r of await this.threads.ratedOutcomes()) {
         const state = parseState(r.claritySlots);
@@ -162,8 +168,13 @@ export class ConversationContext {
   }
 }
 
-/** How a stored answer was given: an offered answer counts as a tap (the row keeps no button id). */
+/**
+ * How a stored answer was given, as recorded with it; rows from before that was recorded count an
+ * answer equal to an offered one as a tap.
+ */
 function answerMode(responseType: string | null, response: string | null, plan: QuestionPlan): AnswerMode {
+  if (plan.answered_by === "tap" || plan.answered_by === "type" || plan.answered_by === "unknown")
+    return plan.answered_by;
   if (responseType === "clarification" || response === null) return "unknown";
   return plan.suggestions.some((s) => sameAnswer(s, response)) ? "tap" : "type";
 }

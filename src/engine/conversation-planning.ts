@@ -1,5 +1,6 @@
 import { clarityScore } from "../learning/clarity.ts";
 import { decideNext } from "../learning/conversation-state.ts";
+import { normaliseAnswer } from "../learning/effectiveness.ts";
 import type { Slot } from "../learning/quick-analysis.ts";
 import type { QuestionTemplate } from "../store/templates-repo.ts";
 import type { DraftJob, LearningThread } from "../store/thread-learning-repo.ts";
@@ -126,11 +127,12 @@ function offer(
   };
 }
 
+/** Drops answers that are the same once normalised ("For my kids." = "for my kids"). */
 function dedupe(xs: string[]): string[] {
   const seen = new Set<string>();
   return xs.filter((x) => {
-    const k = x.trim().toLowerCase();
-    if (seen.has(k)) return false;
+    const k = normaliseAnswer(x);
+    if (k === "" || seen.has(k)) return false;
     seen.add(k);
     return true;
   });

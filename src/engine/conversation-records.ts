@@ -1,4 +1,5 @@
 import { type ClaritySlots, initialSlots } from "../learning/clarity.ts";
+import type { AnswerMode } from "../learning/question-model.ts";
 import type { QuestionPolicy } from "../learning/question-selector.ts";
 import { SLOTS, type Slot } from "../learning/quick-analysis.ts";
 import { extractTopic } from "../learning/topic.ts";
@@ -45,6 +46,8 @@ export interface QuestionPlan {
   suggestions: string[];
   /** Predicted chance that the suggestions hold the user's answer (learning policy). */
   predicted_hit?: number;
+  /** How the question was answered: a tap on a suggestion, typed, or "don't know" / skip. */
+  answered_by?: AnswerMode;
   predicted_improvement?: number;
   predicted_seconds?: number;
   value?: number;

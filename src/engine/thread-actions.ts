@@ -191,12 +191,14 @@ export class ThreadActions {
       ? [await this.d.threads.byRef(threadRef, userId)].filter((t): t is ThreadRecord => t !== undefined)
       : await this.d.threads.recentForUser(userId, 20);
     for (const thread of candidates) {
-      const active = this.d.queue.activeForThread(thread.id);
       const asking = (await this.d.conversation?.pending(thread.id)) !== undefined;
-      if (active.length === 0 && !asking) continue;
-      const cancelled = active.flatMap((j) => this.d.queue.cancel(j.id, "cancelled by the user"));
-      // Cancelling the idea also ends its questions: an answer must not bring it back.
+      if (this.d.queue.activeForThread(thread.id).length === 0 && !asking) continue;
+      // Cancelling the idea also ends its questions, first: an answer being recorded right now
+      // finishes (and may queue draft 2) before close returns, and is then cancelled below.
       const questionsClosed = (await this.d.conversation?.close(thread.id, "cancelled")) ?? false;
+      const cancelled = this.d.queue
+        .activeForThread(thread.id)
+        .flatMap((j) => this.d.queue.cancel(j.id, "cancelled by the user"));
       return { thread, cancelled, questionsClosed };
     }
     return undefined;

@@ -7,6 +7,15 @@ import { nowIso, type ThreadQueriesDeps, touchThread } from "./thread-records.ts
  * flow's refined draft includes (and the question model does not learn from).
  */
 export async function addInformation(d: ThreadQueriesDeps, threadId: number, text: string): Promise<number> {
+  // A client retrying a request that failed after storing it must not store it twice.
+  const same = await d.db
+    .selectFrom("conversations")
+    .select("id")
+    .where("thread_id", "=", threadId)
+    .where("question_asked", "=", INFORMATION)
+    .where("user_response", "=", text)
+    .executeTakeFirst();
+  if (same) return same.id;
   const now = nowIso(d);
   const last = await d.db
     .selectFrom("conversations")

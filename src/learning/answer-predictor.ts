@@ -1,3 +1,4 @@
+import { type AnswerEntry, Counts, CountWindow, SlotAggregate } from "./answer-counts.ts";
 import { normaliseAnswer } from "./effectiveness.ts";
 import { SLOTS, type Slot } from "./quick-analysis.ts";
 
@@ -15,8 +16,10 @@ import { SLOTS, type Slot } from "./quick-analysis.ts";
  * so the mixture weights are learned per slot, by online EM on every answer before it is counted.
  *
  * Privacy: an answer given by fewer than MIN_USERS people is offered only to the people who gave it,
- * so one person's words are never shown to someone else. Counts cover the latest WINDOW answers per
- * (idea type, slot) and the latest USER_WINDOW per (user, slot).
+ * so one person's words are never shown to someone else; a shared answer is labelled as most
+ * people spelled it. Counts cover the latest WINDOW answers per (idea type, slot) and the latest
+ * USER_WINDOW per (user, slot), kept as running counts (answer-counts.ts), so a prediction costs
+ * O(candidate answers) and learning from an answer O(1).
  */
 export const MIN_USERS = 3;
 const WINDOW = 300;
@@ -26,13 +29,6 @@ const TYPE_STRENGTH = 2;
 const USER_STRENGTH = 1;
 /** Prior of the mixture weights (population, habit, personal), in answers. */
 const PRIOR_WEIGHTS = [2, 1, 1] as const;
-
-interface Entry {
-  key: string;
-  value: string;
-  user: string;
-  ideaType: string;
-}
 
 export interface LikelyAnswer {
   value: string;
@@ -48,22 +44,32 @@ export interface Prediction {
 }
 
 type Dist = Map<string, number>;
+const NONE = new Counts();
 
 export class AnswerPredictor {
-  private readonly byType = new Map<string, Entry[]>();
-  private readonly byUser = new Map<string, Entry[]>();
+  private readonly slots = new Map<Slot, SlotAggregate>(SLOTS.map((s) => [s, new SlotAggregate()]));
+  private readonly byType = new Map<string, CountWindow>();
+  private readonly byUser = new Map<string, CountWindow>();
+  private readonly byUserType = new Map<string, Counts>();
   /** Per slot: summed responsibilities of the three estimates (EM sufficient statistics). */
   private readonly responsibility = new Map<Slot, number[]>(
     SLOTS.map((s) => [s, [...PRIOR_WEIGHTS]] as [Slot, number[]]),
   );
 
-  observe(ideaType: string, slot: Slot, answer: string, userId: string | null): void {
+  /** Learns from an answer; `templateSuggestions` are the asked template's (the prediction's prior). */
+  observe(
+    ideaType: string,
+    slot: Slot,
+    answer: string,
+    userId: string | null,
+    templateSuggestions: readonly string[] = [],
+  ): void {
     const key = normaliseAnswer(answer);
     if (key === "" || userId === null) return;
-    this.learnWeights(ideaType, slot, key, userId);
-    const entry: Entry = { key, value: answer.trim(), user: userId, ideaType };
-    push(this.byType, `${ideaType}|${slot}`, entry, WINDOW);
-    push(this.byUser, `${userId}|${slot}`, entry, USER_WINDOW);
+    this.learnWeights(ideaType, slot, key, userId, priorOf(templateSuggestions).prior);
+    const entry: AnswerEntry = { key, value: answer.trim(), user: userId, ideaType };
+    this.typeWindow(ideaType, slot).add(entry);
+    this.userWindow(userId, slot).add(entry);
   }
 
   /** The learned trust in the population, habit and personal estimates for a slot (sums to 1). */
@@ -83,33 +89,32 @@ export class AnswerPredictor {
     userId: string | null,
     templateSuggestions: readonly string[],
   ): Prediction {
-    const spelling = new Map<string, string>();
-    const prior: Dist = new Map();
-    for (const s of templateSuggestions) {
-      const key = normaliseAnswer(s);
-      if (key === "" || prior.has(key)) continue;
-      spelling.set(key, s);
-      prior.set(key, 1 / templateSuggestions.length);
-    }
-    const { slotEntries, mine, estimates } = this.estimates(ideaType, slot, userId, prior);
-    const shared = sharedKeys(slotEntries);
-    const ownKeys = new Set(mine.map((e) => e.key));
-    // Newest spelling wins (entries are oldest first); another person's spelling only once shared.
-    for (const e of [...slotEntries, ...mine])
-      if (shared.has(e.key) || ownKeys.has(e.key)) spelling.set(e.key, e.value);
-    const mixed = mix(estimates, this.weights(slot));
-    const ranked = [...mixed]
-      .filter(([key]) => prior.has(key) || shared.has(key) || ownKeys.has(key))
-      .sort((a, b) => b[1] - a[1] || (spelling.get(a[0]) ?? "").localeCompare(spelling.get(b[0]) ?? ""))
-      .map(([key, p]) => ({ value: spelling.get(key) ?? key, p }));
-    return { ranked, p: (answer) => mixed.get(normaliseAnswer(answer)) ?? 0 };
+    const { prior, spelling } = priorOf(templateSuggestions);
+    const agg = this.slots.get(slot) as SlotAggregate;
+    const mine = userId === null ? undefined : this.byUser.get(`${userId}|${slot}`);
+    const shared = new Set(agg.sharedKeys(MIN_USERS));
+    const own = new Map<string, string>();
+    for (const e of mine?.entries ?? []) own.set(e.key, e.value); // oldest first: the newest spelling stays
+    const w = this.weights(slot);
+    const p = (key: string) => {
+      const [population, habit, personal] = this.estimates(ideaType, slot, userId, prior, key);
+      return w[0] * population + w[1] * habit + w[2] * personal;
+    };
+    const label = (key: string) =>
+      (shared.has(key) ? agg.spelling(key) : undefined) ?? spelling.get(key) ?? own.get(key) ?? key;
+    const candidates = new Set([...prior.keys(), ...shared, ...own.keys()]);
+    const ranked = [...candidates]
+      .map((key) => ({ value: label(key), p: p(key) }))
+      .sort((a, b) => b.p - a.p || a.value.localeCompare(b.value));
+    return { ranked, p: (answer) => p(normaliseAnswer(answer)) };
   }
 
   /** One EM step: how well each estimate predicted this answer before it was counted. */
-  private learnWeights(ideaType: string, slot: Slot, key: string, userId: string): void {
-    const { estimates } = this.estimates(ideaType, slot, userId, new Map());
+  private learnWeights(ideaType: string, slot: Slot, key: string, userId: string, prior: Dist): void {
+    // Without any history of this user the three estimates agree: nothing to tell them apart.
+    if ((this.byUser.get(`${userId}|${slot}`)?.counts.total ?? 0) === 0) return;
     const w = this.weights(slot);
-    const likelihood = estimates.map((d, i) => (w[i] ?? 0) * (d.get(key) ?? 0));
+    const likelihood = this.estimates(ideaType, slot, userId, prior, key).map((x, i) => (w[i] ?? 0) * x);
     const total = likelihood.reduce((s, x) => s + x, 0);
     if (total <= 0) return;
     const r = this.responsibility.get(slot) ?? [...PRIOR_WEIGHTS];
@@ -119,62 +124,67 @@ export class AnswerPredictor {
     this.responsibility.set(slot, r);
   }
 
+  /** P(key) under the population, habit and personal estimates (Dirichlet posterior means). */
   private estimates(
     ideaType: string,
     slot: Slot,
     userId: string | null,
     prior: Dist,
-  ): { slotEntries: Entry[]; mine: Entry[]; estimates: [Dist, Dist, Dist] } {
-    const slotEntries = [...this.byType]
-      .filter(([bucket]) => bucket.endsWith(`|${slot}`))
-      .flatMap(([, entries]) => entries);
-    const mine = userId === null ? [] : (this.byUser.get(`${userId}|${slot}`) ?? []);
-    const population = backOff(
-      this.byType.get(`${ideaType}|${slot}`) ?? [],
-      backOff(slotEntries, prior, SLOT_STRENGTH),
-      TYPE_STRENGTH,
-    );
-    const habit = backOff(
-      mine.filter((e) => e.ideaType === ideaType),
+    key: string,
+  ): [number, number, number] {
+    const agg = (this.slots.get(slot) as SlotAggregate).counts;
+    const type = this.byType.get(`${ideaType}|${slot}`)?.counts ?? NONE;
+    const mine = userId === null ? NONE : (this.byUser.get(`${userId}|${slot}`)?.counts ?? NONE);
+    const mineType = userId === null ? NONE : (this.byUserType.get(`${userId}|${slot}|${ideaType}`) ?? NONE);
+    const pSlot = backOff(agg, key, prior.get(key) ?? 0, SLOT_STRENGTH);
+    const population = backOff(type, key, pSlot, TYPE_STRENGTH);
+    return [
       population,
-      USER_STRENGTH,
-    );
-    const personal = backOff(mine, population, USER_STRENGTH);
-    return { slotEntries, mine, estimates: [population, habit, personal] };
+      backOff(mineType, key, population, USER_STRENGTH),
+      backOff(mine, key, population, USER_STRENGTH),
+    ];
+  }
+
+  private typeWindow(ideaType: string, slot: Slot): CountWindow {
+    const k = `${ideaType}|${slot}`;
+    let w = this.byType.get(k);
+    if (!w) {
+      const agg = this.slots.get(slot) as SlotAggregate;
+      w = new CountWindow(WINDOW, (e, delta) => agg.change(e, delta));
+      this.byType.set(k, w);
+    }
+    return w;
+  }
+
+  private userWindow(userId: string, slot: Slot): CountWindow {
+    const k = `${userId}|${slot}`;
+    let w = this.byUser.get(k);
+    if (!w) {
+      w = new CountWindow(USER_WINDOW, (e, delta) => {
+        const tk = `${userId}|${slot}|${e.ideaType}`;
+        const c = this.byUserType.get(tk) ?? new Counts();
+        c.change(e.key, delta);
+        if (c.total === 0) this.byUserType.delete(tk);
+        else this.byUserType.set(tk, c);
+      });
+      this.byUser.set(k, w);
+    }
+    return w;
   }
 }
 
-/** (counts + strength · prior) / (n + strength): the posterior mean of a Dirichlet. */
-function backOff(entries: readonly Entry[], prior: Dist, strength: number): Dist {
-  const out: Dist = new Map();
-  const n = entries.length;
-  for (const [key, p] of prior) out.set(key, (strength * p) / (n + strength));
-  for (const e of entries) out.set(e.key, (out.get(e.key) ?? 0) + 1 / (n + strength));
-  return out;
+/** (count + strength · prior) / (n + strength): the posterior mean of a Dirichlet, for one answer. */
+function backOff(counts: Counts, key: string, prior: number, strength: number): number {
+  return (counts.of(key) + strength * prior) / (counts.total + strength);
 }
 
-function mix(estimates: readonly Dist[], weights: readonly number[]): Dist {
-  const out: Dist = new Map();
-  estimates.forEach((d, i) => {
-    for (const [key, p] of d) out.set(key, (out.get(key) ?? 0) + (weights[i] ?? 0) * p);
-  });
-  return out;
-}
-
-/** Answers given by at least MIN_USERS different people. */
-function sharedKeys(entries: readonly Entry[]): Set<string> {
-  const users = new Map<string, Set<string>>();
-  for (const e of entries) {
-    const set = users.get(e.key) ?? new Set<string>();
-    set.add(e.user);
-    users.set(e.key, set);
+/** The template's suggestions as a uniform prior over their distinct answers, with their spelling. */
+function priorOf(suggestions: readonly string[]): { prior: Dist; spelling: Map<string, string> } {
+  const spelling = new Map<string, string>();
+  for (const s of suggestions) {
+    const key = normaliseAnswer(s);
+    if (key !== "" && !spelling.has(key)) spelling.set(key, s);
   }
-  return new Set([...users].filter(([, set]) => set.size >= MIN_USERS).map(([key]) => key));
-}
-
-function push(map: Map<string, Entry[]>, key: string, entry: Entry, window: number): void {
-  const list = map.get(key) ?? [];
-  list.push(entry);
-  if (list.length > window) list.splice(0, list.length - window);
-  map.set(key, list);
+  const prior: Dist = new Map([...spelling.keys()].map((k) => [k, 1 / spelling.size]));
+  return { prior, spelling };
 }

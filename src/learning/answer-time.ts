@@ -20,8 +20,13 @@ const RATIO_STRENGTH = 3;
 const PRIOR_SECONDS_STRENGTH = 2;
 const TYPE_SECONDS_STRENGTH = 3;
 const USER_SPEED_STRENGTH = 3;
-/** Longest ratio of one observation to its prediction that is believed (a user who walked away). */
-const MAX_RATIO = 5;
+/**
+ * Longest ratio of one observation to its prediction that is believed: Telegram times a question
+ * from asking to answering, and a user who walked away for an hour did not take an hour to answer.
+ */
+const MAX_RATIO = 3;
+/** Neither a tap nor a "don't know" is believed to take longer than typing the answer. */
+const MAX_MODE_RATIO = 1;
 
 export interface TimeObservation {
   templateId: number | null;
@@ -65,18 +70,18 @@ export class AnswerTimeModel {
   }
 
   observe(o: TimeObservation): void {
-    const seconds = Math.max(0.5, Math.min(600, o.seconds));
     const typed = this.typed(o.templateId, o.ideaType, o.expectedSeconds);
     const ratio = this.ratio(o.slot, o.mode);
     const predicted = typed * ratio;
-    if (o.mode !== "type") add(this.ratios, `${o.slot}|${o.mode}`, Math.min(MAX_RATIO, seconds / typed));
+    // Every use below is bounded by the prediction, so one outlier cannot swamp what was learned.
+    const seconds = Math.max(0.5, Math.min(MAX_RATIO * predicted, o.seconds));
+    if (o.mode !== "type") add(this.ratios, `${o.slot}|${o.mode}`, Math.min(MAX_MODE_RATIO, seconds / typed));
     const asTyped = seconds / ratio;
     if (o.templateId !== null) {
       add(this.byTemplate, o.templateId, asTyped);
       add(this.byTemplateType, `${o.templateId}|${o.ideaType}`, asTyped);
     }
-    if (o.userId !== null)
-      add(this.byUserSlot, `${o.userId}|${o.slot}`, Math.min(MAX_RATIO, seconds / predicted));
+    if (o.userId !== null) add(this.byUserSlot, `${o.userId}|${o.slot}`, seconds / predicted);
   }
 
   /** Expected seconds this user spends on this question. */

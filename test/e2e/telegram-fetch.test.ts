@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
 import { AbortController as PolyfillAbortController } from "abort-controller";
 import { Api, InputFile } from "grammy";
 import { afterEach, describe, expect, it } from "vitest";
@@ -86,6 +87,21 @@ describe("telegramFetch", () => {
     await requested;
     controller.abort();
     await expect(pending).rejects.toThrow(/abort/i);
+    // An upload's source is destroyed when the request is aborted, as node-fetch did.
+    const source = Readable.from(
+      (function* () {
+        for (;;) yield Buffer.alloc(16_384);
+      })(),
+    );
+    const upload = new PolyfillAbortController();
+    const uploading = telegramFetch(`${apiRoot}/bot1:x/sendDocument`, {
+      method: "POST",
+      body: source as unknown as RequestInit["body"],
+      signal: upload.signal as unknown as AbortSignal,
+    });
+    upload.abort();
+    await expect(uploading).rejects.toThrow(/abort/i);
+    expect(source.destroyed).toBe(true);
     const already = new PolyfillAbortController();
     already.abort();
     await expect(

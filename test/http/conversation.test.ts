@@ -69,9 +69,25 @@ describe("POST /api/threads/:id/continue", () => {
     expect(await conversationRows(h, thread_id)).toEqual(rows);
     const thread = await h.threadQueries.byRef(thread_id);
     expect(thread?.final_clarity_score).toBe(d.updated_understanding.clarity);
+    // How it was answered is kept with the answer, for the time model after a restart.
+    const row = await h.database.db
+      .selectFrom("conversations")
+      .select("optimization_suggested")
+      .where("id", "=", q1.question_id)
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(row.optimization_suggested ?? "{}")).toMatchObject({ answered_by: "type" });
     // No question was asked for it: the question model does not learn from it.
     const observed = await new ConversationsRepo(h.database.db).observations();
     expect(observed.map((o) => o.user_response)).toEqual(["Beginners in flats"]);
+
+    // Information alone while a question is open: the question is still shown, and a client
+    // retrying the same information does not store it twice.
+    for (let i = 0; i < 2; i++) {
+      const info = await h.call("POST", `/api/threads/${thread_id}/continue`, {
+        json: { information: "Keep it under 800 words." },
+      });
+      expect(info.json.data).toMatchObject({ refined_job_id: null, pending_questions: [q2] });
+    }
 
     // Answering the same question again (a double submit) records nothing and refines nothing.
     const again = await h.call("POST", `/api/threads/${thread_id}/continue`, {

@@ -253,4 +253,21 @@ describe("optimize, patterns, cancel", () => {
     expect(again.json.data.message).toContain("Nothing to cancel");
     expect((await h.call("POST", "/api/threads/deadbeef/cancel")).status).toBe(404);
   });
+
+  it("an answer that ends the questions and a cancel sent together leave nothing running", async () => {
+    h = await apiHarness();
+    const { thread_id, questions } = await h.submit();
+    const [answered, cancelled] = await Promise.all([
+      h.call("POST", `/api/threads/${thread_id}/continue`, {
+        json: { answers: [{ question_id: questions[0]!.question_id, action: "enough" }] },
+      }),
+      h.call("POST", `/api/threads/${thread_id}/cancel`),
+    ]);
+    expect(answered.status).toBe(200);
+    expect(cancelled.status).toBe(200);
+    const thread = (await h.threadQueries.byRef(thread_id))!;
+    const jobs = await h.threadQueries.jobs(thread.id);
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(jobs.filter((j) => j.status !== "cancelled")).toEqual([]);
+  });
 });

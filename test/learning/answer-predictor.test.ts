@@ -28,6 +28,16 @@ describe("AnswerPredictor", () => {
     expect(values(p, "a")[0]).toBe("for my secret project");
   });
 
+  it("labels a shared answer as most people spelled it, never one person's variant", () => {
+    const p = new AnswerPredictor();
+    p.observe("creation", "context", "my boss", "a");
+    p.observe("creation", "context", "My boss", "b");
+    p.observe("creation", "context", "my boss", "c");
+    p.observe("research", "context", "MY BOSS 🤬", "d");
+    expect(values(p, "e")[0]).toBe("my boss");
+    expect(values(p, "e")).not.toContain("MY BOSS 🤬");
+  });
+
   it("learns per slot how far a person's own answers predict them", () => {
     const p = new AnswerPredictor();
     const random = mulberry32(3);
@@ -104,6 +114,40 @@ describe("AnswerTimeModel", () => {
     expect(typed).toBeLessThan(17);
     expect(tapped).toBeLessThan(typed * 0.4);
     expect(m.expected({ ...q, hitChance: 0.5 })).toBeCloseTo((typed + tapped) / 2, 5);
+  });
+
+  it("does not believe a user who walked away: one hour-long answer moves little", () => {
+    const m = new AnswerTimeModel(3, true);
+    const q = {
+      templateId: 2,
+      slot: "intent" as const,
+      ideaType: "creation",
+      userId: null,
+      expectedSeconds: 10,
+      answerRate: 1,
+    };
+    const typedBefore = m.expected({ ...q, hitChance: 0 });
+    m.observe({
+      templateId: 1,
+      slot: "intent",
+      ideaType: "creation",
+      userId: "away",
+      mode: "tap",
+      seconds: 3600,
+      expectedSeconds: 10,
+    });
+    m.observe({
+      templateId: 2,
+      slot: "intent",
+      ideaType: "creation",
+      userId: "away",
+      mode: "unknown",
+      seconds: 3600,
+      expectedSeconds: 10,
+    });
+    expect(m.ratio("intent", "tap")).toBeLessThanOrEqual(1);
+    expect(m.expected({ ...q, hitChance: 1 })).toBeLessThanOrEqual(m.expected({ ...q, hitChance: 0 }));
+    expect(m.expected({ ...q, hitChance: 0 })).toBeLessThan(typedBefore * 2.1);
   });
 
   it("scales to a user's own speed once they have enough answers", () => {

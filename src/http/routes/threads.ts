@@ -115,9 +115,10 @@ export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void 
   api.post("/api/threads/:id/cancel", async (c) => {
     const thread = await resolveThread(rc, c.req.param("id"));
     const { value } = await jsonBody(c, cancelSchema, rc.bodyLimit(), { optional: true });
-    const cancelled = deps.threads.cancelThread(thread.id, value.reason ?? "cancelled through the API");
-    // The idea's open questions end with it, so an answer cannot queue a refined draft later.
+    // The idea's open questions end with it, first, so an answer cannot queue a refined draft
+    // later: one being recorded right now finishes before close returns and is cancelled next.
     const questionsClosed = await deps.conversation.close(thread.id, "cancelled");
+    const cancelled = deps.threads.cancelThread(thread.id, value.reason ?? "cancelled through the API");
     deps.log.info(
       { threadId: thread.id, jobs: cancelled, questionsClosed, client: c.get("client") },
       "thread cancelled via API",
@@ -227,7 +228,6 @@ async function continueThread(c: ApiContext, rc: RouteContext, thread: ThreadRec
   let clarity = thread.final_clarity_score;
   let refinedJobId: number | undefined;
   let stopReason: string | undefined;
-  let next: QuestionView | undefined;
 
   // Volunteered information is kept first, so a refined draft the answers below queue includes it.
   if (body.information !== undefined) await deps.threads.addInformation(thread.id, body.information);
@@ -245,7 +245,6 @@ async function continueThread(c: ApiContext, rc: RouteContext, thread: ThreadRec
     clarity = out.clarity;
     refinedJobId ??= out.refinedJobId;
     stopReason = out.stopReason ?? stopReason;
-    next = out.next;
     answered.push({
       question_id: a.question_id,
       question: open?.id === a.question_id ? open.text : null,
@@ -259,7 +258,7 @@ async function continueThread(c: ApiContext, rc: RouteContext, thread: ThreadRec
   if (body.information !== undefined && refinedJobId === undefined && open === undefined)
     refinedJobId = (await deps.threads.queueRefine(thread, [body.information], userId)).id;
 
-  const pending = next ? [questionFromPort(next)] : [];
+  const pending = open ? [questionFromPort(open)] : [];
   const steps: string[] = [];
   if (refinedJobId !== undefined) steps.push(`A refined draft (job ${refinedJobId}) is queued.`);
   else if (body.information !== undefined)
