@@ -15,7 +15,9 @@ export default defineConfig({
   platform: "node",
   external: ["better-sqlite3"],
   // node-fetch (grammY's default HTTP client) is replaced by Node's own fetch: see that file.
-  resolve: { alias: { "node-fetch": fileURLToPath(new URL("./bot/node-fetch-native.ts", import.meta.url)) } },
+  resolve: {
+    alias: { "node-fetch": fileURLToPath(new URL("./bot/telegram/node-fetch-native.ts", import.meta.url)) },
+  },
   output: {
     dir: "dist",
     format: "esm",

@@ -7,11 +7,11 @@
 import { homedir } from "node:os";
 import { pino } from "pino";
 import { ConfigError, loadConfig, type TalosConfig } from "./config.ts";
-import { createResultLog, JobManager } from "./jobs.ts";
+import { createResultLog, JobManager } from "./jobs/jobs.ts";
 import { OllamaGateway } from "./ollama.ts";
 import { TALOS_VERSION } from "./protocol.ts";
 import { SystemResources } from "./resources.ts";
-import { createTalosApp, listenTalos } from "./server.ts";
+import { createTalosApp, listenTalos } from "./server/server.ts";
 
 const log = pino({ name: "talos", level: process.env.TALOS_LOG_LEVEL ?? "info" });
 

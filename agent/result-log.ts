@@ -1,6 +1,6 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { FinishedJob } from "./job-types.ts";
+import type { FinishedJob } from "./jobs/types.ts";
 
 /**
  * TALOS_LOG_DIR: every finished job as one JSON line in `<dir>/talos-results.jsonl` (the text only

@@ -3,13 +3,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Backend, RunRequest, RunResult } from "../src/backends/backend.ts";
-import { BackendManager, type BackendSettings, type ManagerOptions } from "../src/backends/manager.ts";
-import { staticConfig } from "../src/backends/policy.ts";
+import {
+  BackendManager,
+  type BackendSettings,
+  type ManagerOptions,
+} from "../src/backends/manager/manager.ts";
+import { staticConfig } from "../src/backends/manager/policy.ts";
 import { systemClock } from "../src/clock.ts";
-import { BackendsRepo } from "../src/store/backends-repo.ts";
-import { BudgetRepo } from "../src/store/budget-repo.ts";
+import { BudgetRepo } from "../src/store/backends/budget-repo.ts";
+import { BackendsRepo } from "../src/store/backends/repo.ts";
+import { SelectionHistoryRepo } from "../src/store/backends/selection-history-repo.ts";
 import { type HermesDatabase, openDatabase, startIdleCheckpoints } from "../src/store/database.ts";
-import { SelectionHistoryRepo } from "../src/store/selection-history-repo.ts";
 import { WriteBatch } from "../src/store/write-batch.ts";
 import { median, percentile, table } from "./stats.ts";
 

@@ -1,19 +1,19 @@
 import { ManualClock } from "../src/clock.ts";
 import { SystemConfig } from "../src/config/system-config.ts";
-import { ConversationFlow } from "../src/engine/conversation-flow.ts";
-import type { QuestionView } from "../src/engine/conversation-types.ts";
+import { ConversationFlow } from "../src/engine/conversation/flow.ts";
+import type { QuestionView } from "../src/engine/conversation/types.ts";
 import { PromptLibrary } from "../src/engine/prompts.ts";
 import { type QuestionPolicy, VALUE_FLOOR } from "../src/learning/question-selector.ts";
 import { quickAnalyze } from "../src/learning/quick-analysis.ts";
 import { mulberry32 } from "../src/learning/random.ts";
 import { QueueEvents } from "../src/queue/events.ts";
 import { JobQueue } from "../src/queue/job-queue.ts";
-import { Scheduler } from "../src/queue/scheduler.ts";
-import { ConfigRepo } from "../src/store/config-repo.ts";
+import { Scheduler } from "../src/queue/scheduler/scheduler.ts";
 import { openDatabase } from "../src/store/database.ts";
-import { JobsRepo } from "../src/store/jobs-repo.ts";
-import { type QuestionTemplate, TemplatesRepo } from "../src/store/templates-repo.ts";
-import { ThreadsRepo } from "../src/store/threads-repo.ts";
+import { JobsRepo } from "../src/store/jobs/repo.ts";
+import { type QuestionTemplate, TemplatesRepo } from "../src/store/learning/templates-repo.ts";
+import { ConfigRepo } from "../src/store/system/config-repo.ts";
+import { ThreadsRepo } from "../src/store/threads/repo.ts";
 import { coverageOf, type Episode, rating, respond, type World } from "./questions-world.ts";
 import { median } from "./stats.ts";
 

@@ -1,5 +1,5 @@
 import { mulberry32 } from "../src/learning/random.ts";
-import type { QuestionTemplate } from "../src/store/templates-repo.ts";
+import type { QuestionTemplate } from "../src/store/learning/templates-repo.ts";
 import { pct, type Result, runPolicy, type Summary, summarise } from "./questions-run.ts";
 import {
   buildWorld,

@@ -1,7 +1,7 @@
-import type { AnswerInput, QuestionView } from "../src/engine/conversation-types.ts";
+import type { AnswerInput, QuestionView } from "../src/engine/conversation/types.ts";
 import { type IdeaType, SLOTS, type Slot } from "../src/learning/quick-analysis.ts";
 import { gamma, mulberry32, normal, pickWeighted, type Random, seedOf } from "../src/learning/random.ts";
-import type { QuestionTemplate } from "../src/store/templates-repo.ts";
+import type { QuestionTemplate } from "../src/store/learning/templates-repo.ts";
 
 /**
  * The simulated world of the question benchmark: what people with each kind of idea care about,

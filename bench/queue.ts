@@ -5,9 +5,9 @@ import { performance } from "node:perf_hooks";
 import { systemClock } from "../src/clock.ts";
 import { QueueEvents } from "../src/queue/events.ts";
 import { JobQueue } from "../src/queue/job-queue.ts";
-import { Scheduler } from "../src/queue/scheduler.ts";
+import { Scheduler } from "../src/queue/scheduler/scheduler.ts";
 import { openDatabase, startIdleCheckpoints } from "../src/store/database.ts";
-import { JobsRepo } from "../src/store/jobs-repo.ts";
+import { JobsRepo } from "../src/store/jobs/repo.ts";
 import { median, percentile, table } from "./stats.ts";
 
 /**

@@ -16,7 +16,7 @@ import { sql } from "kysely";
  * - applicable_input_types (JSON): the idea types it is asked for.
  * - optimal_timing: beginning, middle or end of the conversation (a hint; the learner decides).
  * The statistics columns (usage_count, success_rate, …) start at their defaults and are kept
- * current by src/store/templates-repo.ts.
+ * current by src/store/learning/templates-repo.ts.
  *
  * user_preferences gets a `user_id` column (the Telegram user id, 'cli' or 'api'): the spec's table
  * has no owner, and preferences are per person.

@@ -1,7 +1,7 @@
 /**
  * One error type for all of Hermes. It carries what a caller needs to decide what to do next:
  * a stable code, whether trying again can help, and when. HTTP status and Telegram wording are
- * mapped from the code in one place each (src/http/error-status.ts, bot/error-text.ts).
+ * mapped from the code in one place each (src/http/error-status.ts, bot/telegram/error-text.ts).
  */
 export const ERROR_CODES = [
   "INVALID_INPUT",

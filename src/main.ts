@@ -1,15 +1,15 @@
 import { type ServerType, serve } from "@hono/node-server";
-import type { HermesBot } from "../bot/create-bot.ts";
-import { BackendManager } from "./backends/manager.ts";
-import { buildBackends, createBackend, secretFor } from "./backends/registry.ts";
+import type { HermesBot } from "../bot/bot.ts";
+import { BackendManager } from "./backends/manager/manager.ts";
+import { buildBackends, createBackend, secretFor } from "./backends/registry/registry.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { type Env, EnvError, parseEnv } from "./config/env.ts";
 import { SystemConfig } from "./config/system-config.ts";
-import { ConversationFlow } from "./engine/conversation-flow.ts";
+import { ConversationFlow } from "./engine/conversation/flow.ts";
 import { Engine } from "./engine/engine.ts";
 import { PromptLibrary } from "./engine/prompts.ts";
 import { RateLimiter } from "./engine/rate-limiter.ts";
-import { ThreadActions } from "./engine/thread-actions.ts";
+import { ThreadActions } from "./engine/threads/actions.ts";
 import { createHttpStack } from "./http/stack.ts";
 import { mulberry32 } from "./learning/random.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -17,19 +17,19 @@ import { Notifier } from "./notify/notifier.ts";
 import { createLogFileDestination } from "./ops/log-files.ts";
 import { QueueEvents } from "./queue/events.ts";
 import { JobQueue } from "./queue/job-queue.ts";
-import { ownerId, Scheduler } from "./queue/scheduler.ts";
-import { AlertLogRepo } from "./store/alert-log-repo.ts";
-import { BackendsRepo } from "./store/backends-repo.ts";
-import { BudgetRepo } from "./store/budget-repo.ts";
-import { ConfigRepo } from "./store/config-repo.ts";
-import { ConversationsRepo } from "./store/conversations-repo.ts";
+import { ownerId, Scheduler } from "./queue/scheduler/scheduler.ts";
+import { BudgetRepo } from "./store/backends/budget-repo.ts";
+import { BackendsRepo } from "./store/backends/repo.ts";
+import { SelectionHistoryRepo } from "./store/backends/selection-history-repo.ts";
 import { type HermesDatabase, openDatabase, startIdleCheckpoints } from "./store/database.ts";
-import { JobsRepo } from "./store/jobs-repo.ts";
-import { KvRepo } from "./store/kv-repo.ts";
-import { SelectionHistoryRepo } from "./store/selection-history-repo.ts";
-import { TelegramMessagesRepo } from "./store/telegram-messages-repo.ts";
-import { ThreadsRepo } from "./store/threads-repo.ts";
-import { UserDataRepo } from "./store/user-data-repo.ts";
+import { JobsRepo } from "./store/jobs/repo.ts";
+import { AlertLogRepo } from "./store/system/alert-log-repo.ts";
+import { ConfigRepo } from "./store/system/config-repo.ts";
+import { KvRepo } from "./store/system/kv-repo.ts";
+import { ConversationsRepo } from "./store/threads/conversations-repo.ts";
+import { ThreadsRepo } from "./store/threads/repo.ts";
+import { TelegramMessagesRepo } from "./store/threads/telegram-messages-repo.ts";
+import { UserDataRepo } from "./store/threads/user-data-repo.ts";
 import { WriteBatch } from "./store/write-batch.ts";
 
 /**
@@ -268,7 +268,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     // The caller drives the engine itself (terminal chat).
   } else if (env.TELEGRAM_BOT_TOKEN) {
     // Loaded only when there is a bot to run: grammY is the largest dependency at idle.
-    const { createBot } = await import("../bot/create-bot.ts");
+    const { createBot } = await import("../bot/bot.ts");
     bot = createBot({
       token: env.TELEGRAM_BOT_TOKEN,
       apiRoot: env.TELEGRAM_API_ROOT,

@@ -1,10 +1,10 @@
 /**
  * What the backend manager needs from persistence, as small synchronous ports. `backends/` never
- * imports `store/`: the store implements these (src/store/backends-repo.ts, budget-repo.ts,
+ * imports `store/`: the store implements these (src/store/backends/repo.ts, budget-repo.ts,
  * selection-history-repo.ts) and main.ts wires them in. Every port is optional for the manager,
  * so tests and benchmarks run it fully in memory.
  */
-import type { HealthTrack } from "./health-state.ts";
+import type { HealthTrack } from "./manager/health-state.ts";
 
 /** One backend call, successful or not: a backend_performance row plus the backends counters. */
 export interface CallRecord {

@@ -1,7 +1,7 @@
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { type Env, EnvError, parseEnv } from "../config/env.ts";
-import type { AnswerInput, AnswerOutcome, QuestionView } from "../engine/conversation-types.ts";
+import type { AnswerInput, AnswerOutcome, QuestionView } from "../engine/conversation/types.ts";
 import type { EngineEvent } from "../engine/engine.ts";
 import { isHermesError } from "../errors.ts";
 import { createLogger } from "../log.ts";

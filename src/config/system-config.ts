@@ -1,5 +1,5 @@
 import { HermesError } from "../errors.ts";
-import type { ConfigRepo, ConfigRow } from "../store/config-repo.ts";
+import type { ConfigRepo, ConfigRow } from "../store/system/config-repo.ts";
 
 /**
  * Typed, validated access to the system_config table. Rows are cached in memory (read on every

@@ -1,19 +1,19 @@
-import type { BudgetSummary } from "../backends/budget.ts";
+import type { BudgetSummary } from "../backends/manager/budget.ts";
 import { HermesError } from "../errors.ts";
 import type { QueueEvent } from "../queue/events.ts";
-import type { DispatchContext, DispatchOutcome } from "../queue/scheduler.ts";
-import type { ThreadRecord } from "../store/threads-repo.ts";
-import { dispatchJob } from "./engine-dispatch.ts";
-import { submitIdea } from "./engine-submit.ts";
+import type { DispatchContext, DispatchOutcome } from "../queue/scheduler/scheduler.ts";
+import type { ThreadRecord } from "../store/threads/repo.ts";
+import { dispatchJob } from "./dispatch.ts";
 import {
   type EngineDeps,
   type EngineEvent,
   type SubmitIdeaInput,
   type SubmitIdeaResult,
   shortIdOf,
-} from "./engine-types.ts";
+} from "./ports.ts";
+import { submitIdea } from "./threads/submit.ts";
 
-export { summarise } from "./engine-dispatch.ts";
+export { summarise } from "./dispatch.ts";
 export type {
   EngineDeps,
   EngineEvent,
@@ -23,13 +23,13 @@ export type {
   SubmitIdeaInput,
   SubmitIdeaResult,
   UserDataPort,
-} from "./engine-types.ts";
-export { LOCAL_ONLY, shortIdOf } from "./engine-types.ts";
+} from "./ports.ts";
+export { LOCAL_ONLY, shortIdOf } from "./ports.ts";
 
 /**
  * The always-keep-moving flow, free of any transport: Telegram, HTTP and the terminal chat call
- * the same methods and receive the same events. The submit path is in engine-submit.ts and the
- * scheduler's dispatcher in engine-dispatch.ts; this class is the public face, relays queue
+ * the same methods and receive the same events. The submit path is in threads/submit.ts and the
+ * scheduler's dispatcher in dispatch.ts; this class is the public face, relays queue
  * events to transports, and answers their read-outs.
  */
 export class Engine {

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { HermesError, toHermesError } from "../errors.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../ops/metrics.ts";
-import { checkBearer } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
 import { type ApiContext, type ApiEnv, Envelopes, newRequestId } from "./envelope.ts";
-import { ClientRateLimiter } from "./rate-limit.ts";
+import { checkBearer } from "./middleware/auth.ts";
+import { ClientRateLimiter } from "./middleware/rate-limit.ts";
 import { registerBackendRoutes } from "./routes/backends.ts";
 import type { RouteContext } from "./routes/context.ts";
 import { registerExternalRoutes } from "./routes/external.ts";

@@ -1,10 +1,10 @@
 import type { ConfigChange } from "../config/system-config.ts";
-import type { ConversationPort } from "../engine/conversation-types.ts";
+import type { ConversationPort } from "../engine/conversation/types.ts";
 import type { SubmitIdeaInput, SubmitIdeaResult } from "../engine/engine.ts";
-import type { ThreadQueries } from "../engine/thread-queries.ts";
+import type { ThreadQueries } from "../engine/threads/queries.ts";
 import type { SystemHealthReport } from "../ops/system-health.ts";
-import type { ConfigAuditRepo } from "../store/config-audit-repo.ts";
-import type { ConfigRow } from "../store/config-repo.ts";
+import type { ConfigAuditRepo } from "../store/system/config-audit-repo.ts";
+import type { ConfigRow } from "../store/system/config-repo.ts";
 
 /**
  * What the HTTP API needs from the rest of Hermes, as small ports. main.ts builds them from the

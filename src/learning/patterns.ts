@@ -1,5 +1,5 @@
-import type { ConversationsRepo, UserAnswerRow } from "../store/conversations-repo.ts";
-import type { PatternRecord, PatternsRepo } from "../store/patterns-repo.ts";
+import type { PatternRecord, PatternsRepo } from "../store/learning/patterns-repo.ts";
+import type { ConversationsRepo, UserAnswerRow } from "../store/threads/conversations-repo.ts";
 import { normaliseAnswer, sameAnswer } from "./effectiveness.ts";
 import type { Slot } from "./quick-analysis.ts";
 

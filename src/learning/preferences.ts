@@ -1,4 +1,8 @@
-import type { PreferenceRecord, PreferenceSource, PreferencesRepo } from "../store/preferences-repo.ts";
+import type {
+  PreferenceRecord,
+  PreferenceSource,
+  PreferencesRepo,
+} from "../store/learning/preferences-repo.ts";
 import type { Slot } from "./quick-analysis.ts";
 
 /**

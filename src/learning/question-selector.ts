@@ -1,4 +1,4 @@
-import type { QuestionTemplate } from "../store/templates-repo.ts";
+import type { QuestionTemplate } from "../store/learning/templates-repo.ts";
 import { type ClaritySlots, openSlots } from "./clarity.ts";
 import type { QuestionModel } from "./question-model.ts";
 import { ANSWER_CONFIDENCE, BASE_CONFIDENCE, SLOT_WEIGHTS, SLOTS, type Slot } from "./quick-analysis.ts";

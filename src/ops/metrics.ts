@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { Clock, TimerHandle } from "../clock.ts";
-import type { MetricsSnapshot } from "../store/metrics-repo.ts";
-import type { SystemHealthRepo } from "../store/system-health-repo.ts";
+import type { SystemHealthRepo } from "../store/system/health-repo.ts";
+import type { MetricsSnapshot } from "../store/system/metrics-repo.ts";
 import type { BackendHealthLike, SystemHealthReport } from "./system-health.ts";
 
 /**

@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.ts";
-import type { CompletionFields, JobsRepo } from "../store/jobs-repo.ts";
+import type { CompletionFields, JobsRepo } from "../store/jobs/repo.ts";
 
 /**
  * Group commit for completions: every completion of one event-loop turn is settled in one

@@ -1,4 +1,4 @@
-import type { QueueJob } from "../store/jobs-repo.ts";
+import type { QueueJob } from "../store/jobs/repo.ts";
 
 /** The typed progress stream that the bot, the HTTP layer and the terminal chat subscribe to. */
 export interface JobErrorInfo {

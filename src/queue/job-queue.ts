@@ -1,8 +1,8 @@
 import type { Clock } from "../clock.ts";
 import { HermesError } from "../errors.ts";
-import type { JobsRepo, NewJob, QueueJob } from "../store/jobs-repo.ts";
+import type { JobsRepo, NewJob, QueueJob } from "../store/jobs/repo.ts";
 import type { QueueEvents } from "./events.ts";
-import type { Scheduler } from "./scheduler.ts";
+import type { Scheduler } from "./scheduler/scheduler.ts";
 
 export interface JobQueueOptions {
   repo: JobsRepo;

@@ -1,7 +1,7 @@
-import { JobManager, type JobManagerOptions } from "../../agent/jobs.ts";
+import { JobManager, type JobManagerOptions } from "../../agent/jobs/jobs.ts";
 import { OllamaGateway } from "../../agent/ollama.ts";
 import type { ResourceSnapshot } from "../../agent/resources.ts";
-import { createTalosApp } from "../../agent/server.ts";
+import { createTalosApp } from "../../agent/server/server.ts";
 
 /**
  * A Talos app in front of an Ollama URL, for tests: the real job manager and routes, with a

@@ -3,7 +3,7 @@
 // a manual clock, so nothing here sleeps for real time beyond a few short streams.
 import type { Hono } from "hono";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type AgentClock, JobManager, type JobManagerOptions } from "../../agent/jobs.ts";
+import { type AgentClock, JobManager, type JobManagerOptions } from "../../agent/jobs/jobs.ts";
 import { OllamaGateway } from "../../agent/ollama.ts";
 import {
   CancelResponseSchema,
@@ -15,7 +15,7 @@ import {
   StatusResponseSchema,
 } from "../../agent/protocol.ts";
 import type { ResourceSnapshot } from "../../agent/resources.ts";
-import { createTalosApp } from "../../agent/server.ts";
+import { createTalosApp } from "../../agent/server/server.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { FakeOllama } from "../fakes/fake-ollama.ts";
 import { waitUntil } from "../fakes/fake-server.ts";

@@ -1,7 +1,7 @@
 // Talos' environment: defaults, the token rule, and errors that name the variable.
 import { describe, expect, it } from "vitest";
 import { ConfigError, isLoopbackHost, loadConfig } from "../../agent/config.ts";
-import { JobManager } from "../../agent/jobs.ts";
+import { JobManager } from "../../agent/jobs/jobs.ts";
 import type { ChatPort } from "../../agent/ollama.ts";
 import { createResourceGuard, parseVmStat, SystemResources } from "../../agent/resources.ts";
 

@@ -3,11 +3,11 @@
 // in the middle of a job.
 import { Hono } from "hono";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { JobManager, JobManagerOptions } from "../../agent/jobs.ts";
+import type { JobManager, JobManagerOptions } from "../../agent/jobs/jobs.ts";
 import type { ResourceSnapshot } from "../../agent/resources.ts";
-import { listenTalos, type RunningServer } from "../../agent/server.ts";
+import { listenTalos, type RunningServer } from "../../agent/server/server.ts";
 import type { RunProgress, RunRequest } from "../../src/backends/backend.ts";
-import { TalosBackend, type TalosBackendOptions } from "../../src/backends/talos/talos-backend.ts";
+import { TalosBackend, type TalosBackendOptions } from "../../src/backends/talos/backend.ts";
 import { HermesError } from "../../src/errors.ts";
 import { FakeOllama } from "../fakes/fake-ollama.ts";
 import { waitUntil } from "../fakes/fake-server.ts";

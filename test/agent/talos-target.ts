@@ -1,5 +1,5 @@
-import { listenTalos } from "../../agent/server.ts";
-import { TalosBackend } from "../../src/backends/talos/talos-backend.ts";
+import { listenTalos } from "../../agent/server/server.ts";
+import { TalosBackend } from "../../src/backends/talos/backend.ts";
 import type { ContractSetup, ContractTarget } from "../backends/contract.ts";
 import { FakeOllama } from "../fakes/fake-ollama.ts";
 import { buildTalos } from "./agent-harness.ts";

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { OllamaBackend } from "../../src/backends/ollama/ollama-backend.ts";
-import { generationParams, OpenAIBackend } from "../../src/backends/openai/openai-backend.ts";
+import { OllamaBackend } from "../../src/backends/ollama/backend.ts";
+import { generationParams, OpenAIBackend } from "../../src/backends/openai/backend.ts";
 import { FakeOllama } from "../fakes/fake-ollama.ts";
 import { FakeOpenAI } from "../fakes/fake-openai.ts";
 import { backendContract, builtinTargets, request } from "./contract.ts";

@@ -3,8 +3,8 @@
 // A target starts its own loopback fake and builds a backend pointed at it.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Backend, RunProgress, RunRequest, RunResult } from "../../src/backends/backend.ts";
-import { OllamaBackend } from "../../src/backends/ollama/ollama-backend.ts";
-import { OpenAIBackend, type OpenAIProvider } from "../../src/backends/openai/openai-backend.ts";
+import { OllamaBackend } from "../../src/backends/ollama/backend.ts";
+import { OpenAIBackend, type OpenAIProvider } from "../../src/backends/openai/backend.ts";
 import { type ErrorCode, HermesError } from "../../src/errors.ts";
 import { FakeOllama } from "../fakes/fake-ollama.ts";
 import { FakeOpenAI } from "../fakes/fake-openai.ts";

@@ -3,9 +3,9 @@
 // that still finishes in time. Plus the HTTP statuses the fakes give for a bad key / unknown model.
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunProgress } from "../../src/backends/backend.ts";
-import { classifyFailure, httpStatusError, parseRetryAfter, scrub } from "../../src/backends/http-errors.ts";
-import { OllamaBackend } from "../../src/backends/ollama/ollama-backend.ts";
-import { OpenAIBackend } from "../../src/backends/openai/openai-backend.ts";
+import { classifyFailure, httpStatusError, parseRetryAfter, scrub } from "../../src/backends/http/errors.ts";
+import { OllamaBackend } from "../../src/backends/ollama/backend.ts";
+import { OpenAIBackend } from "../../src/backends/openai/backend.ts";
 import type { ErrorCode } from "../../src/errors.ts";
 import { FakeOllama } from "../fakes/fake-ollama.ts";
 import { FakeOpenAI } from "../fakes/fake-openai.ts";

@@ -5,9 +5,9 @@ import { Readable } from "node:stream";
 import { AbortController as PolyfillAbortController } from "abort-controller";
 import { Api, InputFile } from "grammy";
 import { afterEach, describe, expect, it } from "vitest";
-import { telegramFetch } from "../../bot/telegram-fetch.ts";
+import { telegramFetch } from "../../bot/telegram/fetch.ts";
 
-// grammY's requests through Node's fetch (bot/telegram-fetch.ts): the e2e suites cover JSON calls
+// grammY's requests through Node's fetch (bot/telegram/fetch.ts): the e2e suites cover JSON calls
 // and long polling; these cover what they cannot — file uploads and aborts.
 
 let server: Server | undefined;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { resolvePromptVariables } from "../../src/engine/conversation-flow.ts";
+import { resolvePromptVariables } from "../../src/engine/conversation/flow.ts";
 import { flowHarness } from "../learning/flow-harness.ts";
 
 type Harness = Awaited<ReturnType<typeof flowHarness>>;

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { openDatabase } from "../../src/store/database.ts";
-import { JobsRepo } from "../../src/store/jobs-repo.ts";
+import { JobsRepo } from "../../src/store/jobs/repo.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 

@@ -3,9 +3,13 @@ import { HermesError } from "../../src/errors.ts";
 import { type QueueEvent, QueueEvents } from "../../src/queue/events.ts";
 import { JobQueue } from "../../src/queue/job-queue.ts";
 import type { RetrySettings } from "../../src/queue/retry-policy.ts";
-import { type DispatchContext, type DispatchOutcome, Scheduler } from "../../src/queue/scheduler.ts";
+import {
+  type DispatchContext,
+  type DispatchOutcome,
+  Scheduler,
+} from "../../src/queue/scheduler/scheduler.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
-import { JobsRepo } from "../../src/store/jobs-repo.ts";
+import { JobsRepo } from "../../src/store/jobs/repo.ts";
 import { memoryDb } from "./memory-db.ts";
 
 export type Behaviour = (ctx: DispatchContext) => Promise<DispatchOutcome>;

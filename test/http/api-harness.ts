@@ -1,30 +1,34 @@
-import { BackendManager } from "../../src/backends/manager.ts";
+import { BackendManager } from "../../src/backends/manager/manager.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { SystemConfig } from "../../src/config/system-config.ts";
-import { ConversationFlow } from "../../src/engine/conversation-flow.ts";
-import type { ConversationPort } from "../../src/engine/conversation-types.ts";
+import { ConversationFlow } from "../../src/engine/conversation/flow.ts";
+import type { ConversationPort } from "../../src/engine/conversation/types.ts";
 import { Engine } from "../../src/engine/engine.ts";
 import { PromptLibrary } from "../../src/engine/prompts.ts";
 import { RateLimiter } from "../../src/engine/rate-limiter.ts";
-import { ThreadQueries } from "../../src/engine/thread-queries.ts";
+import { ThreadQueries } from "../../src/engine/threads/queries.ts";
 import { createHttpApp } from "../../src/http/app.ts";
 import type { ApiDeps, LearningPort } from "../../src/http/deps.ts";
-import { CallbackDispatcher } from "../../src/http/external-callbacks.ts";
 import type { questionFromPort } from "../../src/http/routes/views.ts";
 import { callbackSecret } from "../../src/http/signature.ts";
 import { mulberry32 } from "../../src/learning/random.ts";
 import { renderMetrics } from "../../src/ops/metrics.ts";
 import { collectSystemHealth } from "../../src/ops/system-health.ts";
+import { CallbackDispatcher } from "../../src/outbox/external-callbacks.ts";
 import { QueueEvents } from "../../src/queue/events.ts";
 import { JobQueue } from "../../src/queue/job-queue.ts";
-import { type DispatchContext, type DispatchOutcome, Scheduler } from "../../src/queue/scheduler.ts";
-import { ConfigAuditRepo } from "../../src/store/config-audit-repo.ts";
-import { ConfigRepo } from "../../src/store/config-repo.ts";
+import {
+  type DispatchContext,
+  type DispatchOutcome,
+  Scheduler,
+} from "../../src/queue/scheduler/scheduler.ts";
 import { databaseIsUsable } from "../../src/store/database.ts";
-import { ExternalCallbacksRepo } from "../../src/store/external-callbacks-repo.ts";
-import { JobsRepo } from "../../src/store/jobs-repo.ts";
-import { MetricsRepo } from "../../src/store/metrics-repo.ts";
-import { ThreadsRepo } from "../../src/store/threads-repo.ts";
+import { JobsRepo } from "../../src/store/jobs/repo.ts";
+import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
+import { ConfigRepo } from "../../src/store/system/config-repo.ts";
+import { ExternalCallbacksRepo } from "../../src/store/system/external-callbacks-repo.ts";
+import { MetricsRepo } from "../../src/store/system/metrics-repo.ts";
+import { ThreadsRepo } from "../../src/store/threads/repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
 
 export const TOKEN = "test-admin-token-0123456789";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ConfigAuditRepo } from "../../src/store/config-audit-repo.ts";
+import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
 import { type ApiHarness, apiHarness } from "./api-harness.ts";
 
 let h: ApiHarness | undefined;

@@ -4,8 +4,8 @@ import type {
   ConversationPort,
   FeedbackInput,
   QuestionView,
-} from "../../src/engine/conversation-types.ts";
-import { ConversationsRepo } from "../../src/store/conversations-repo.ts";
+} from "../../src/engine/conversation/types.ts";
+import { ConversationsRepo } from "../../src/store/threads/conversations-repo.ts";
 import { type ApiHarness, apiHarness } from "./api-harness.ts";
 
 /** POST /api/threads/:id/continue and /api/learn/feedback, through the real ConversationFlow. */

@@ -3,8 +3,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { HermesError } from "../../src/errors.ts";
-import { CallbackDispatcher } from "../../src/http/external-callbacks.ts";
 import { deriveCallbackSecret, sign, verifySignature } from "../../src/http/signature.ts";
+import { CallbackDispatcher } from "../../src/outbox/external-callbacks.ts";
 import { type ApiHarness, apiHarness, TOKEN } from "./api-harness.ts";
 
 let h: ApiHarness | undefined;

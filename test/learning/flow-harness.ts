@@ -1,17 +1,21 @@
 import { randomUUID } from "node:crypto";
 import { ManualClock } from "../../src/clock.ts";
 import { SystemConfig } from "../../src/config/system-config.ts";
-import { ConversationFlow, type ConversationFlowDeps } from "../../src/engine/conversation-flow.ts";
+import { ConversationFlow, type ConversationFlowDeps } from "../../src/engine/conversation/flow.ts";
 import { PromptLibrary } from "../../src/engine/prompts.ts";
 import { quickAnalyze } from "../../src/learning/quick-analysis.ts";
 import { mulberry32 } from "../../src/learning/random.ts";
 import { QueueEvents } from "../../src/queue/events.ts";
 import { JobQueue } from "../../src/queue/job-queue.ts";
-import { type DispatchContext, type DispatchOutcome, Scheduler } from "../../src/queue/scheduler.ts";
-import { ConfigRepo } from "../../src/store/config-repo.ts";
+import {
+  type DispatchContext,
+  type DispatchOutcome,
+  Scheduler,
+} from "../../src/queue/scheduler/scheduler.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
-import { JobsRepo, type QueueJob } from "../../src/store/jobs-repo.ts";
-import { ThreadsRepo } from "../../src/store/threads-repo.ts";
+import { JobsRepo, type QueueJob } from "../../src/store/jobs/repo.ts";
+import { ConfigRepo } from "../../src/store/system/config-repo.ts";
+import { ThreadsRepo } from "../../src/store/threads/repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { confidenceOf, PatternLearner } from "../../src/learning/patterns.ts";
-import { ConversationsRepo } from "../../src/store/conversations-repo.ts";
-import { PatternsRepo } from "../../src/store/patterns-repo.ts";
+import { PatternsRepo } from "../../src/store/learning/patterns-repo.ts";
+import { ConversationsRepo } from "../../src/store/threads/conversations-repo.ts";
 import { flowHarness } from "./flow-harness.ts";
 
 type Harness = Awaited<ReturnType<typeof flowHarness>>;

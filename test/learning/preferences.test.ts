@@ -7,7 +7,7 @@ import {
   threadStyle,
 } from "../../src/learning/preferences.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
-import { PreferencesRepo } from "../../src/store/preferences-repo.ts";
+import { PreferencesRepo } from "../../src/store/learning/preferences-repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
 
 let db: HermesDatabase;

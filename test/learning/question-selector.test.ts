@@ -11,7 +11,7 @@ import {
 } from "../../src/learning/question-selector.ts";
 import { SLOTS, type Slot } from "../../src/learning/quick-analysis.ts";
 import { mulberry32 } from "../../src/learning/random.ts";
-import { type QuestionTemplate, TemplatesRepo } from "../../src/store/templates-repo.ts";
+import { type QuestionTemplate, TemplatesRepo } from "../../src/store/learning/templates-repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
 
 let templates: QuestionTemplate[];

@@ -9,7 +9,7 @@ import {
 import { SLOTS } from "../../src/learning/quick-analysis.ts";
 import { betaSample, mulberry32, normal, seedOf } from "../../src/learning/random.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
-import { TemplatesRepo, trendOf } from "../../src/store/templates-repo.ts";
+import { TemplatesRepo, trendOf } from "../../src/store/learning/templates-repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
 
 let db: HermesDatabase;

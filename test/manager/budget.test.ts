@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { HermesError } from "../../src/errors.ts";
-import { BudgetRepo } from "../../src/store/budget-repo.ts";
+import { BudgetRepo } from "../../src/store/backends/budget-repo.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
 import { config, errors, FakeBackend, fileDb, manager, messages, settings, signal } from "./helpers.ts";
 

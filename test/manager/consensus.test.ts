@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { jaccard, measureAgreement, structuredForm, tokenSet } from "../../src/backends/consensus.ts";
+import { jaccard, measureAgreement, structuredForm, tokenSet } from "../../src/backends/manager/consensus.ts";
 import { config, FakeBackend, manager, messages, settings, signal } from "./helpers.ts";
 
 describe("agreement", () => {

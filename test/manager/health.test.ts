@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { HermesError } from "../../src/errors.ts";
-import { BackendsRepo } from "../../src/store/backends-repo.ts";
+import { BackendsRepo } from "../../src/store/backends/repo.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
 import { config, errors, FakeBackend, flush, manager, messages, settings, signal } from "./helpers.ts";

@@ -13,9 +13,13 @@ import type {
   RunRequest,
   RunResult,
 } from "../../src/backends/backend.ts";
-import { connectionError, httpStatusError, timeoutError } from "../../src/backends/http-errors.ts";
-import { BackendManager, type BackendSettings, type ManagerOptions } from "../../src/backends/manager.ts";
-import { staticConfig } from "../../src/backends/policy.ts";
+import { connectionError, httpStatusError, timeoutError } from "../../src/backends/http/errors.ts";
+import {
+  BackendManager,
+  type BackendSettings,
+  type ManagerOptions,
+} from "../../src/backends/manager/manager.ts";
+import { staticConfig } from "../../src/backends/manager/policy.ts";
 import type { BackendScore } from "../../src/backends/ports.ts";
 import { ManualClock } from "../../src/clock.ts";
 import type { HermesError } from "../../src/errors.ts";

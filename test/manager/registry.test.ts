@@ -1,12 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { BackendManager } from "../../src/backends/manager.ts";
+import { BackendManager } from "../../src/backends/manager/manager.ts";
 import type { BackendDefinition } from "../../src/backends/ports.ts";
-import { buildBackends, configuredDefinitions, definitionConfig } from "../../src/backends/registry.ts";
+import {
+  buildBackends,
+  configuredDefinitions,
+  definitionConfig,
+} from "../../src/backends/registry/registry.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { SystemConfig } from "../../src/config/system-config.ts";
-import { BackendsRepo } from "../../src/store/backends-repo.ts";
-import { ConfigRepo } from "../../src/store/config-repo.ts";
+import { BackendsRepo } from "../../src/store/backends/repo.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
+import { ConfigRepo } from "../../src/store/system/config-repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
 import { FakeBackend } from "./helpers.ts";
 

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { BackendManager } from "../../src/backends/manager.ts";
+import type { BackendManager } from "../../src/backends/manager/manager.ts";
 import { HermesError } from "../../src/errors.ts";
-import { BackendsRepo } from "../../src/store/backends-repo.ts";
-import { BudgetRepo } from "../../src/store/budget-repo.ts";
+import { BudgetRepo } from "../../src/store/backends/budget-repo.ts";
+import { BackendsRepo } from "../../src/store/backends/repo.ts";
+import { SelectionHistoryRepo } from "../../src/store/backends/selection-history-repo.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
-import { SelectionHistoryRepo } from "../../src/store/selection-history-repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
 import { config, FakeBackend, manager, messages, scores, seedJobs, settings, signal } from "./helpers.ts";
 

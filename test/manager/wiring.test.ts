@@ -2,21 +2,21 @@
 // system_config + env, every store port, a job through execute(), and a restart.
 import { afterEach, describe, expect, it } from "vitest";
 import type { Backend } from "../../src/backends/backend.ts";
-import { BackendManager } from "../../src/backends/manager.ts";
+import { BackendManager } from "../../src/backends/manager/manager.ts";
 import type { BackendDefinition } from "../../src/backends/ports.ts";
 import {
   type BackendFactories,
   buildBackends,
   createBackend,
   secretFor,
-} from "../../src/backends/registry.ts";
+} from "../../src/backends/registry/registry.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { SystemConfig } from "../../src/config/system-config.ts";
-import { BackendsRepo } from "../../src/store/backends-repo.ts";
-import { BudgetRepo } from "../../src/store/budget-repo.ts";
-import { ConfigRepo } from "../../src/store/config-repo.ts";
+import { BudgetRepo } from "../../src/store/backends/budget-repo.ts";
+import { BackendsRepo } from "../../src/store/backends/repo.ts";
+import { SelectionHistoryRepo } from "../../src/store/backends/selection-history-repo.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
-import { SelectionHistoryRepo } from "../../src/store/selection-history-repo.ts";
+import { ConfigRepo } from "../../src/store/system/config-repo.ts";
 import { WriteBatch } from "../../src/store/write-batch.ts";
 import { FakeBackend, fileDb, flush, messages, seedJobs, signal } from "./helpers.ts";
 

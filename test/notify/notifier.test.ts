@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock.ts";
 import { Notifier } from "../../src/notify/notifier.ts";
-import { AlertLogRepo } from "../../src/store/alert-log-repo.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
+import { AlertLogRepo } from "../../src/store/system/alert-log-repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
 
 let db: HermesDatabase | undefined;

@@ -19,10 +19,10 @@ import { runRestore } from "../../src/cli/restore.ts";
 import { BackupScheduler, backupDirFor, listBackups, pruneBackups } from "../../src/ops/backup.ts";
 import { pidFilePath, removePidFile, runningHermes, writePidFile } from "../../src/ops/pid-file.ts";
 import { verifyHermesDatabase } from "../../src/ops/restore.ts";
-import { ConfigAuditRepo } from "../../src/store/config-audit-repo.ts";
 import { type HermesDatabase, openDatabase } from "../../src/store/database.ts";
-import { ExternalCallbacksRepo } from "../../src/store/external-callbacks-repo.ts";
-import { JobsRepo } from "../../src/store/jobs-repo.ts";
+import { JobsRepo } from "../../src/store/jobs/repo.ts";
+import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
+import { ExternalCallbacksRepo } from "../../src/store/system/external-callbacks-repo.ts";
 
 let dir: string;
 let dbPath: string;

@@ -3,7 +3,7 @@ import { ManualClock } from "../../src/clock.ts";
 import { HealthRecorder } from "../../src/ops/metrics.ts";
 import { collectSystemHealth, type SystemHealthSources } from "../../src/ops/system-health.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
-import { SystemHealthRepo } from "../../src/store/system-health-repo.ts";
+import { SystemHealthRepo } from "../../src/store/system/health-repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
 
 let database: HermesDatabase | undefined;

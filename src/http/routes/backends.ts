@@ -1,8 +1,8 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { HermesError } from "../../errors.ts";
-import { jsonBody } from "../body.ts";
 import type { ApiEnv } from "../envelope.ts";
+import { jsonBody } from "../middleware/body.ts";
 import type { RouteContext } from "./context.ts";
 
 /** Runtime changes to the backend registry: list, add, change, enable and disable, no restart. */

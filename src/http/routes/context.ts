@@ -1,5 +1,5 @@
 import { HermesError } from "../../errors.ts";
-import type { ThreadRecord } from "../../store/threads-repo.ts";
+import type { ThreadRecord } from "../../store/threads/repo.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiContext, Envelopes } from "../envelope.ts";
 import { threadRef } from "../schemas.ts";

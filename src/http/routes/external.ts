@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import { HermesError } from "../../errors.ts";
-import { parseJson, readRawBody, validate } from "../body.ts";
 import { type ApiEnv, HttpStatusError } from "../envelope.ts";
+import { parseJson, readRawBody, validate } from "../middleware/body.ts";
 import { externalCallbackSchema, externalSubmitSchema, threadRef } from "../schemas.ts";
 import { SIGNATURE_HEADER, verifySignature } from "../signature.ts";
 import { type RouteContext, resolveThread, statusPath } from "./context.ts";

@@ -1,9 +1,9 @@
 import type { Hono } from "hono";
 import { z } from "zod";
-import type { FeedbackInput } from "../../engine/conversation-types.ts";
+import type { FeedbackInput } from "../../engine/conversation/types.ts";
 import { HermesError } from "../../errors.ts";
-import { jsonBody, validate } from "../body.ts";
 import type { ApiEnv } from "../envelope.ts";
+import { jsonBody, validate } from "../middleware/body.ts";
 import { feedbackSchema } from "../schemas.ts";
 import { actingUser, type RouteContext, resolveThread } from "./context.ts";
 

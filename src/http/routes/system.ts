@@ -5,9 +5,9 @@ import { HTTP_API_CONFIG } from "../../../migrations/006_http_api.ts";
 import { SEED_CONFIG } from "../../../migrations/seed-config.ts";
 import { isSecretKey, maskSecret, normalise } from "../../config/system-config.ts";
 import { HermesError } from "../../errors.ts";
-import type { ConfigRow } from "../../store/config-repo.ts";
-import { jsonBody, validate } from "../body.ts";
+import type { ConfigRow } from "../../store/system/config-repo.ts";
 import type { ApiEnv } from "../envelope.ts";
+import { jsonBody, validate } from "../middleware/body.ts";
 import { configPutSchema } from "../schemas.ts";
 import type { RouteContext } from "./context.ts";
 

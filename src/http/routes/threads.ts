@@ -1,10 +1,10 @@
 import type { Hono } from "hono";
-import type { AnswerInput, QuestionView } from "../../engine/conversation-types.ts";
+import type { AnswerInput, QuestionView } from "../../engine/conversation/types.ts";
 import type { SubmitIdeaResult } from "../../engine/engine.ts";
 import { HermesError } from "../../errors.ts";
-import type { ThreadRecord } from "../../store/threads-repo.ts";
-import { jsonBody } from "../body.ts";
+import type { ThreadRecord } from "../../store/threads/repo.ts";
 import type { ApiContext, ApiEnv } from "../envelope.ts";
+import { jsonBody } from "../middleware/body.ts";
 import { cancelSchema, continueSchema, jobIdParam, optimizeSchema, submitSchema } from "../schemas.ts";
 import {
   actingUser,

@@ -1,6 +1,6 @@
-import type { QuestionView } from "../../engine/conversation-types.ts";
-import type { JobRecord } from "../../engine/thread-queries.ts";
-import type { ThreadRecord } from "../../store/threads-repo.ts";
+import type { QuestionView } from "../../engine/conversation/types.ts";
+import type { JobRecord } from "../../engine/threads/queries.ts";
+import type { ThreadRecord } from "../../store/threads/repo.ts";
 import { downloadPath, resultPath } from "./context.ts";
 
 /** How threads, jobs and questions look in API responses (snake_case, stable). */

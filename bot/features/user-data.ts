@@ -1,0 +1,46 @@
+import { type Bot, InlineKeyboard } from "grammy";
+import { optional } from "../telegram/safe.ts";
+import type { HermesContext } from "./config.ts";
+import { type CommandDeps, sendFileOrText, userOf } from "./deps.ts";
+
+/** A user's own data: /export sends all of it as a file; /forget deletes it after a confirmation. */
+export function installUserDataCommands(bot: Bot<HermesContext>, d: CommandDeps): void {
+  const { actions, log } = d;
+
+  bot.command("export", async (ctx) => {
+    const data = actions.exportUserData(userOf(ctx));
+    const json = JSON.stringify(data, null, 2);
+    await sendFileOrText(
+      ctx,
+      `hermes-export-${new Date().toISOString().slice(0, 10)}.json`,
+      json,
+      `Your data: ${data.threads.length} thread(s), ${data.jobs.length} job(s), ${data.conversations.length} answer(s).`,
+      log,
+    );
+  });
+
+  bot.command("forget", async (ctx) => {
+    await ctx.reply(
+      "This deletes every idea, draft, answer and preference Hermes has stored for you. It cannot be undone. Are you sure?",
+      {
+        reply_markup: new InlineKeyboard()
+          .text("Yes, delete everything", "forget:yes")
+          .text("No, keep it", "forget:no"),
+      },
+    );
+  });
+  bot.callbackQuery(/^forget:(yes|no)$/, async (ctx) => {
+    await optional(() => ctx.answerCallbackQuery(), log, "answerCallbackQuery");
+    if (ctx.match[1] !== "yes") {
+      await optional(() => ctx.editMessageText("Kept everything."), log, "editMessageText");
+      return;
+    }
+    const counts = await actions.forgetUser(userOf(ctx), String(ctx.chat?.id));
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    await optional(
+      () => ctx.editMessageText(`Deleted ${total} record(s). Hermes no longer has any of your data.`),
+      log,
+      "edit",
+    );
+  });
+}

@@ -1,0 +1,57 @@
+import { InlineKeyboard } from "grammy";
+import type { AnswerInput, FeedbackInput, QuestionView } from "../../src/engine/conversation/types.ts";
+
+/**
+ * Inline keyboards and their callback data (Telegram allows 64 bytes):
+ *   q:<thread>:<question>:<n|s|e>   suggested answer n, skip, enough
+ *   r:<job>:<1-5|short|more>        rating or adjustment of a draft
+ *   cancel:<job>                    (status-line.ts)
+ *   forget:<yes|no>
+ */
+const LABEL_MAX = 60;
+
+export function questionKeyboard(q: QuestionView): InlineKeyboard {
+  const kb = new InlineKeyboard();
+  q.suggestions.slice(0, 4).forEach((s, i) => {
+    kb.text(s.length > LABEL_MAX ? `${s.slice(0, LABEL_MAX - 1)}…` : s, `q:${q.threadId}:${q.id}:${i}`).row();
+  });
+  return kb.text("Skip", `q:${q.threadId}:${q.id}:s`).text("Enough — go ahead", `q:${q.threadId}:${q.id}:e`);
+}
+
+export function parseAnswerData(
+  data: string,
+): { threadId: number; questionId: number; input: AnswerInput } | undefined {
+  const m = /^q:(\d+):(\d+):(\d|s|e)$/.exec(data);
+  if (!m) return undefined;
+  const code = m[3] as string;
+  const input: AnswerInput =
+    code === "s"
+      ? { kind: "skip" }
+      : code === "e"
+        ? { kind: "enough" }
+        : { kind: "suggestion", index: Number(code) };
+  return { threadId: Number(m[1]), questionId: Number(m[2]), input };
+}
+
+export function ratingKeyboard(jobId: number): InlineKeyboard {
+  const kb = new InlineKeyboard();
+  for (let i = 1; i <= 5; i++) kb.text("★".repeat(i), `r:${jobId}:${i}`);
+  return kb.row().text("✂ Shorter", `r:${jobId}:short`).text("➕ More detail", `r:${jobId}:more`);
+}
+
+export function parseRatingData(data: string): { jobId: number; input: FeedbackInput } | undefined {
+  const m = /^r:(\d+):([1-5]|short|more)$/.exec(data);
+  if (!m) return undefined;
+  const v = m[2] as string;
+  const input: FeedbackInput =
+    v === "short"
+      ? { adjust: "shorter" }
+      : v === "more"
+        ? { adjust: "more_detail" }
+        : { rating: Number(v) as 1 | 2 | 3 | 4 | 5 };
+  return { jobId: Number(m[1]), input };
+}
+
+export function questionText(q: QuestionView): string {
+  return `❓ ${q.position}. ${q.text}\n\nTap an answer or type your own. (/new starts a different idea.)`;
+}

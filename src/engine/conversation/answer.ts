@@ -1,0 +1,188 @@
+import { HermesError } from "../../errors.ts";
+import { applyAnswer, clarityScore, isDontKnow, type SlotAnswer } from "../../learning/clarity.ts";
+import { STOP_REASONS } from "../../learning/conversation-state.ts";
+import {
+  type AnswerKind,
+  analyzeEffectiveness,
+  predictionAccuracy,
+  sameAnswer,
+} from "../../learning/effectiveness.ts";
+import { inferFromAnswer } from "../../learning/preferences.ts";
+import type { AnswerMode } from "../../learning/question-model.ts";
+import { ENOUGH, type ResponseType, SKIPPED } from "../../store/threads/conversations-repo.ts";
+import type { ConversationContext } from "./context.ts";
+import { planNext } from "./planning.ts";
+import { asSlot, parsePlan, parseState, type QuestionPlan } from "./records.ts";
+import type { AnswerInput, AnswerOutcome } from "./types.ts";
+
+/**
+ * ConversationPort.answer: records an answer (or "don't know", a skip, "enough"), moves clarity,
+ * teaches the question model, patterns, suggestions and preferences, then asks the next question
+ * or stops and queues the refined draft.
+ */
+
+const PREFERENCE_TEXT =
+  /\b(i prefer|i'd rather|i would rather|rather than|please keep|keep it|shorter|longer|more detail|less detail)\b/i;
+
+export function answerQuestion(
+  ctx: ConversationContext,
+  threadId: number,
+  questionId: number,
+  input: AnswerInput,
+  userId: string,
+): Promise<AnswerOutcome> {
+  return ctx.locked(threadId, async () => {
+    await ctx.ensureLoaded();
+    const thread = await ctx.requireThread(threadId);
+    const state = parseState(thread.clarity_slots);
+    if (!state)
+      throw new HermesError("INVALID_INPUT", "No question is waiting for this idea.", {
+        userAction: "Send the idea again to start over.",
+      });
+    if (state.stop) {
+      return {
+        clarity: clarityScore(state.slots),
+        next: undefined,
+        refinedJobId: undefined,
+        stopReason: STOP_REASONS.alreadyStopped,
+      };
+    }
+    const row = await ctx.conversations.byId(questionId);
+    if (!row || row.thread_id !== threadId || row.conversation_position === null)
+      throw new HermesError("NOT_FOUND", "That question is not part of this idea.");
+    if (row.responded_date !== null) {
+      // Answered already (a double tap): nothing to record; show what is waiting now.
+      return {
+        clarity: clarityScore(state.slots),
+        next: await ctx.view(await ctx.conversations.pending(threadId), thread),
+        refinedJobId: undefined,
+        stopReason: undefined,
+      };
+    }
+    const now = ctx.iso();
+    const plan = parsePlan(row.optimization_suggested);
+    const slot = asSlot(row.question_type);
+    const seconds = Math.max(0, (ctx.d.clock.now() - Date.parse(row.asked_date)) / 1000);
+    const draft1 = await ctx.draftOne(threadId);
+    state.seconds += seconds;
+
+    if (input.kind === "enough") {
+      await ctx.conversations.respond(row.id, {
+        response: ENOUGH,
+        responseType: "preference",
+        respondedDate: now,
+        seconds,
+        clarityImprovement: 0,
+        efficiency: 0,
+        predictionAccuracy: 0,
+      });
+      const next = await planNext(ctx, thread, state, draft1, true, now);
+      return {
+        clarity: clarityScore(state.slots),
+        next: undefined,
+        refinedJobId: next.refinedJobId,
+        stopReason: next.stopReason,
+      };
+    }
+
+    const { answer, text, kind } = readAnswer(input, plan);
+    const before = clarityScore(state.slots);
+    const effect = applyAnswer(state.slots, slot, answer);
+    state.slots = effect.slots;
+    const after = clarityScore(state.slots);
+    const owner = state.userId ?? userId;
+    const learning = state.policy === "learning";
+
+    // Patterns: every substantive answer validates (or corrects) what we would have assumed.
+    let responseType: ResponseType =
+      kind === "unknown"
+        ? "clarification"
+        : kind === "text" && PREFERENCE_TEXT.test(text)
+          ? "preference"
+          : "direct_answer";
+    let patternValue: string | null = null;
+    if (learning && kind !== "unknown" && (ctx.d.perUser ?? true)) {
+      const check = await ctx.patternLearner.observeAnswer(
+        owner,
+        state.ideaType,
+        slot,
+        text,
+        ctx.d.config.number("hermes.learning.confidence_threshold"),
+        now,
+      );
+      const asked = row.pattern_matched === null ? undefined : Number.parseInt(row.pattern_matched, 10);
+      if (check.pattern && (check.correction || asked === check.pattern.id)) {
+        patternValue = check.pattern.value;
+        if (!sameAnswer(text, check.pattern.value)) responseType = "correction";
+      }
+    }
+    const eff = analyzeEffectiveness({ clarity: before }, { clarity: after }, seconds);
+    const mode: AnswerMode = kind === "suggestion" ? "tap" : kind === "text" ? "type" : "unknown";
+    const recorded = await ctx.conversations.respond(row.id, {
+      response: kind === "unknown" && text === "" ? SKIPPED : text,
+      responseType,
+      respondedDate: now,
+      seconds,
+      clarityImprovement: eff.clarity_improvement,
+      efficiency: eff.efficiency_score,
+      predictionAccuracy: predictionAccuracy(kind, text, plan.suggestions, patternValue),
+      // How it was answered, for the time model when it is rebuilt after a restart.
+      plan: { ...plan, answered_by: mode },
+    });
+    if (!recorded) {
+      return {
+        clarity: before,
+        next: await ctx.view(await ctx.conversations.pending(threadId), thread),
+        refinedJobId: undefined,
+        stopReason: undefined,
+      };
+    }
+    const template =
+      row.question_template_id === null ? undefined : ctx.templateById(row.question_template_id);
+    ctx.model.observeQuestion({
+      templateId: row.question_template_id,
+      slot,
+      ideaType: state.ideaType,
+      userId: owner,
+      mode,
+      seconds,
+      expectedSeconds: template?.expectedSeconds ?? 8,
+    });
+    if (row.question_template_id !== null)
+      await ctx.templatesRepo.refreshStats(row.question_template_id, now, row.question_type);
+    if (kind !== "unknown")
+      ctx.answerPredictor.observe(state.ideaType, slot, text, owner, template?.suggestions ?? []);
+    if (learning && kind !== "unknown") {
+      for (const signal of inferFromAnswer(slot, text))
+        await ctx.preferences.observe(owner, { ...signal, learnedFrom: row.id }, now);
+    }
+    // The answer is in: keep the state with it even if planning the next step fails.
+    await ctx.threads.update(threadId, { claritySlots: JSON.stringify(state), finalClarity: after, now });
+    const next = await planNext(ctx, thread, state, draft1, false, now);
+    return {
+      clarity: after,
+      next: next.question,
+      refinedJobId: next.refinedJobId,
+      stopReason: next.stopReason,
+    };
+  });
+}
+
+/** The answer as clarity sees it: a chosen suggestion, typed text, or "don't know". */
+function readAnswer(
+  input: Exclude<AnswerInput, { kind: "enough" }>,
+  plan: QuestionPlan,
+): { answer: SlotAnswer; text: string; kind: AnswerKind } {
+  if (input.kind === "suggestion") {
+    const text = plan.suggestions[input.index];
+    if (text === undefined || !Number.isInteger(input.index))
+      throw new HermesError("INVALID_INPUT", "That answer is not one of the choices.");
+    return { answer: { kind: "suggestion", text }, text, kind: "suggestion" };
+  }
+  if (input.kind === "text") {
+    const text = input.text.trim().slice(0, 1000);
+    if (isDontKnow(text)) return { answer: { kind: "unknown" }, text, kind: "unknown" };
+    return { answer: { kind: "text", text }, text, kind: "text" };
+  }
+  return { answer: { kind: "unknown" }, text: "", kind: "unknown" };
+}

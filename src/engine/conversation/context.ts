@@ -1,0 +1,180 @@
+import type { Kysely } from "kysely";
+import type { Clock } from "../../clock.ts";
+import type { SystemConfig } from "../../config/system-config.ts";
+import { HermesError } from "../../errors.ts";
+import { AnswerPredictor } from "../../learning/answer-predictor.ts";
+import { sameAnswer } from "../../learning/effectiveness.ts";
+import { PatternLearner } from "../../learning/patterns.ts";
+import { PreferenceLearner } from "../../learning/preferences.ts";
+import { type AnswerMode, QuestionModel } from "../../learning/question-model.ts";
+import { type QuestionPolicy, SmartQuestionGenerator } from "../../learning/question-selector.ts";
+import type { JobQueue } from "../../queue/job-queue.ts";
+import { PatternsRepo } from "../../store/learning/patterns-repo.ts";
+import { PreferencesRepo } from "../../store/learning/preferences-repo.ts";
+import { type QuestionTemplate, TemplatesRepo } from "../../store/learning/templates-repo.ts";
+import type { ConversationRow, Database } from "../../store/schema.ts";
+import { ConversationsRepo } from "../../store/threads/conversations-repo.ts";
+import { type DraftJob, type LearningThread, ThreadLearningRepo } from "../../store/threads/learning-repo.ts";
+import type { PromptLibrary } from "../prompts.ts";
+import { isSlot, parsePlan, parseState, type QuestionPlan, toView } from "./records.ts";
+import type { QuestionView } from "./types.ts";
+
+export interface ConversationFlowDeps {
+  db: Kysely<Database>;
+  queue: JobQueue;
+  config: SystemConfig;
+  clock: Clock;
+  random: () => number;
+  prompts: PromptLibrary;
+  /**
+   * Forces a question policy (benchmarks, experiments). Production leaves it unset: "learning",
+   * or "fixed" when hermes.learning.enabled is false.
+   */
+  policy?: QuestionPolicy;
+  /**
+   * Per-user learning: the user's own answer rate, speed and gain once they have enough
+   * observations, and their patterns (pre-filled slots). Default true; false = population only.
+   */
+  perUser?: boolean;
+  /** Observations a user needs before their own estimates are used. Default 3. */
+  minUserObservations?: number;
+  /** Improvement per second below which no question is asked (default VALUE_FLOOR). */
+  valueFloor?: number;
+  /** Called after a rating changed backend scores (e.g. BackendScoresCache.refresh). */
+  onBackendScores?: () => void | Promise<void>;
+}
+
+/**
+ * What the parts of the conversation flow share: the deps, the repositories and learners over the
+ * database, the in-memory question model (rebuilt from the database on first use), the per-thread
+ * lock, and a few small look-ups. One per ConversationFlow.
+ */
+export class ConversationContext {
+  readonly d: ConversationFlowDeps;
+  readonly conversations: ConversationsRepo;
+  readonly templatesRepo: TemplatesRepo;
+  readonly threads: ThreadLearningRepo;
+  readonly patternLearner: PatternLearner;
+  readonly patternsRepo: PatternsRepo;
+  readonly preferences: PreferenceLearner;
+  readonly model: QuestionModel;
+  readonly generator: SmartQuestionGenerator;
+  /** Active question templates, loaded by ensureLoaded. */
+  templates: QuestionTemplate[] = [];
+  /** Threads whose rated outcome the model has already learned from. */
+  readonly observedOutcomes = new Set<number>();
+  readonly answerPredictor = new AnswerPredictor();
+  private readonly locks = new Map<number, Promise<unknown>>();
+  private loaded: Promise<void> | undefined;
+
+  constructor(deps: ConversationFlowDeps) {
+    this.d = deps;
+    this.conversations = new ConversationsRepo(deps.db);
+    this.templatesRepo = new TemplatesRepo(deps.db);
+    this.threads = new ThreadLearningRepo(deps.db);
+    this.patternsRepo = new PatternsRepo(deps.db);
+    this.patternLearner = new PatternLearner(this.patternsRepo, this.conversations);
+    this.preferences = new PreferenceLearner(new PreferencesRepo(deps.db));
+    this.model = new QuestionModel({
+      perUser: deps.perUser ?? true,
+      minUserObservations: deps.minUserObservations ?? 3,
+    });
+    this.generator = new SmartQuestionGenerator(this.model, deps.random, deps.valueFloor);
+  }
+
+  policy(): QuestionPolicy {
+    return this.d.policy ?? (this.d.config.bool("hermes.learning.enabled") ? "learning" : "fixed");
+  }
+
+  iso(): string {
+    return new Date(this.d.clock.now()).toISOString();
+  }
+
+  async requireThread(threadId: number): Promise<LearningThread> {
+    const thread = await this.threads.thread(threadId);
+    if (!thread) throw new HermesError("NOT_FOUND", `There is no idea ${threadId}.`);
+    return thread;
+  }
+
+  async draftOne(threadId: number): Promise<DraftJob | undefined> {
+    const jobs = await this.threads.jobs(threadId);
+    return jobs.find((j) => j.job_sequence === 1) ?? jobs[0];
+  }
+
+  templateById(id: number): QuestionTemplate | undefined {
+    return this.templates.find((t) => t.id === id);
+  }
+
+  async view(row: ConversationRow | undefined, thread: LearningThread): Promise<QuestionView | undefined> {
+    if (!row) return undefined;
+    return toView(row, parsePlan(row.optimization_suggested).suggestions, thread.id);
+  }
+
+  /** Serialises the work on one thread (two taps at once must not ask two questions). */
+  async locked<T>(threadId: number, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(threadId) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const tail = run.catch(() => {});
+    this.locks.set(threadId, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(threadId) === tail) this.locks.delete(threadId);
+    }
+  }
+
+  /** Loads templates and rebuilds the question model from the database, once. */
+  ensureLoaded(): Promise<void> {
+    this.loaded ??= (async () => {
+      this.templates = await this.templatesRepo.active();
+      for (const o of await this.conversations.observations()) {
+        if (!isSlot(o.question_type)) continue;
+        const template =
+          o.question_template_id === null ? undefined : this.templateById(o.question_template_id);
+        this.model.observeQuestion({
+          templateId: o.question_template_id,
+          slot: o.question_type,
+          ideaType: o.idea_type ?? "mixed",
+          userId: o.user_id,
+          mode: answerMode(o.response_type, o.user_response, parsePlan(o.optimization_suggested)),
+          seconds: o.response_time_seconds,
+          expectedSeconds: template?.expectedSeconds ?? 8,
+        });
+        if (o.response_type !== "clarification" && o.user_response !== null)
+          this.answerPredictor.observe(
+            o.idea_type ?? "mixed",
+            o.question_type,
+            o.user_response,
+            o.user_id,
+            template?.suggestions ?? [],
+          );
+      }
+      for (const r of await this.threads.ratedOutcomes()) {
+        const state = parseState(r.claritySlots);
+        if (!state?.stop || this.observedOutcomes.has(r.threadId)) continue;
+        this.observedOutcomes.add(r.threadId);
+        this.model.observeOutcome({
+          ideaType: state.ideaType,
+          userId: state.userId,
+          progress: state.stop.progress,
+          gain: (r.refinedRating - r.draftRating) / 4,
+        });
+      }
+    })().catch((error) => {
+      this.loaded = undefined;
+      throw error;
+    });
+    return this.loaded;
+  }
+}
+
+/**
+ * How a stored answer was given, as recorded with it; rows from before that was recorded count an
+ * answer equal to an offered one as a tap.
+ */
+function answerMode(responseType: string | null, response: string | null, plan: QuestionPlan): AnswerMode {
+  if (plan.answered_by === "tap" || plan.answered_by === "type" || plan.answered_by === "unknown")
+    return plan.answered_by;
+  if (responseType === "clarification" || response === null) return "unknown";
+  return plan.suggestions.some((s) => sameAnswer(s, response)) ? "tap" : "type";
+}

@@ -1,0 +1,155 @@
+import { HermesError } from "../../errors.ts";
+import { rateBackendOutcome } from "../../learning/backend-scores.ts";
+import { clarityScore } from "../../learning/clarity.ts";
+import { analyzeEffectiveness, creditOutcome } from "../../learning/effectiveness.ts";
+import type { Slot } from "../../learning/quick-analysis.ts";
+import { ENOUGH } from "../../store/threads/conversations-repo.ts";
+import type { LearningThread } from "../../store/threads/learning-repo.ts";
+import type { ConversationContext } from "./context.ts";
+import { queueRewrite } from "./drafts.ts";
+import { type ConversationState, isSlot, parsePlan, parseState } from "./records.ts";
+import type { FeedbackInput, FeedbackOutcome } from "./types.ts";
+
+/**
+ * ConversationPort.feedback: a 1–5 rating (kept on the draft and the thread, credited to the
+ * backend, the preferences and — once both drafts are rated — the questions), or "shorter" /
+ * "more detail" (a preference, and a rewrite of the draft).
+ */
+
+export function feedback(
+  ctx: ConversationContext,
+  threadId: number,
+  jobId: number,
+  input: FeedbackInput,
+  userId: string,
+): Promise<FeedbackOutcome> {
+  return ctx.locked(threadId, async () => {
+    await ctx.ensureLoaded();
+    const thread = await ctx.requireThread(threadId);
+    const job = await ctx.threads.job(jobId);
+    if (!job || job.thread_id !== threadId)
+      throw new HermesError("NOT_FOUND", "That draft is not part of this idea.");
+    const state = parseState(thread.clarity_slots);
+    const owner = thread.user_id ?? userId;
+    const learning = (state?.policy ?? ctx.policy()) === "learning";
+    const now = ctx.iso();
+
+    if ("rating" in input) {
+      const rating = input.rating;
+      if (!Number.isInteger(rating) || rating < 1 || rating > 5)
+        throw new HermesError("INVALID_INPUT", "A rating is a whole number from 1 to 5.");
+      await ctx.threads.setJobFeedback(jobId, rating);
+      // The thread's satisfaction is the rating of its latest rated draft.
+      const latest = (await ctx.threads.jobs(threadId))
+        .filter((j) => j.user_feedback !== null)
+        .sort((x, y) => y.job_sequence - x.job_sequence || y.id - x.id)[0];
+      await ctx.threads.update(threadId, { userSatisfaction: latest?.user_feedback ?? rating, now });
+      if (job.job_sequence >= 2) await ctx.conversations.setThreadSatisfaction(threadId, rating);
+      if (job.backend_used) {
+        await rateBackendOutcome(ctx.d.db, { jobId, rating, nowIso: now });
+        await ctx.d.onBackendScores?.();
+      }
+      if (learning && job.job_subtype !== "draft") {
+        const applied = (state?.applied ?? []).filter((a) => a.kind === "preference").map((a) => a.id);
+        await ctx.preferences.fromRating(owner, applied, rating, now);
+      }
+      const gain = state ? await learnOutcome(ctx, thread, state, now) : undefined;
+      let learned = "Thanks — noted.";
+      if (gain !== undefined) {
+        learned =
+          gain > 0
+            ? "Noted: your answers made the refined draft better — I'll keep asking questions like these."
+            : gain < 0
+              ? "Noted: the questions did not help this time — I'll ask fewer like them."
+              : "Noted: the refined draft was no better than the first — I'll weigh those questions less.";
+      }
+      return { recorded: true, followUpJobId: undefined, learned };
+    }
+
+    const adjust = input.adjust;
+    if (adjust !== "shorter" && adjust !== "more_detail")
+      throw new HermesError("INVALID_INPUT", "Feedback is a rating from 1 to 5, or shorter / more detail.");
+    if (learning) {
+      await ctx.preferences.observe(
+        owner,
+        {
+          category: "depth",
+          key: "length",
+          value: adjust === "shorter" ? "concise" : "detailed",
+          source: "explicit_user_feedback",
+          learnedFrom: null,
+        },
+        now,
+      );
+    }
+    const learned = adjust === "shorter" ? "I'll keep answers shorter." : "I'll go into more detail.";
+    if (job.status === "failed" || job.status === "cancelled") {
+      return {
+        recorded: true,
+        followUpJobId: undefined,
+        learned: `${learned} (That draft did not finish, so there is nothing to rewrite.)`,
+      };
+    }
+    const rewriteId = await queueRewrite(ctx, thread, job, adjust, owner);
+    return { recorded: true, followUpJobId: rewriteId, learned };
+  });
+}
+
+/** Once both drafts are rated: the outcome teaches the question model and is credited to the questions. */
+async function learnOutcome(
+  ctx: ConversationContext,
+  thread: LearningThread,
+  state: ConversationState,
+  now: string,
+): Promise<number | undefined> {
+  if (!state.stop || state.stop.refinedJobId === null) return undefined;
+  const jobs = await ctx.threads.jobs(thread.id);
+  const draft = jobs.find((j) => j.job_sequence === 1);
+  const refined = jobs.find((j) => j.id === state.stop?.refinedJobId);
+  if (draft?.user_feedback == null || refined?.user_feedback == null) return undefined;
+  const gain = (refined.user_feedback - draft.user_feedback) / 4;
+  if (ctx.observedOutcomes.has(thread.id)) return gain;
+  ctx.observedOutcomes.add(thread.id);
+  ctx.model.observeOutcome({
+    ideaType: state.ideaType,
+    userId: state.userId,
+    progress: state.stop.progress,
+    gain,
+  });
+  const rows = (await ctx.conversations.forThread(thread.id)).filter(
+    (r) => r.conversation_position !== null && r.responded_date !== null && r.user_response !== ENOUGH,
+  );
+  const gains = ctx.model.gains(state.ideaType, state.userId);
+  const credit = creditOutcome(
+    rows
+      .filter((r) => isSlot(r.question_type))
+      .map((r) => ({
+        id: r.id,
+        slot: r.question_type as Slot,
+        progress: r.clarity_improvement > 0 ? (state.stop?.progress[r.question_type as Slot] ?? 0) : 0,
+      })),
+    gains,
+    gain,
+  );
+  const templateIds = new Set<number>();
+  for (const r of rows) {
+    const q = credit.get(r.id) ?? 0;
+    const plan = {
+      ...parsePlan(r.optimization_suggested),
+      quality_improvement: q,
+      satisfaction_improvement: q,
+    };
+    await ctx.conversations.setPlan(r.id, plan);
+    if (r.question_template_id !== null) templateIds.add(r.question_template_id);
+  }
+  for (const id of templateIds) await ctx.templatesRepo.refreshStats(id, now, ctx.templateById(id)?.category);
+  await ctx.threads.update(thread.id, {
+    conversationEffectiveness: analyzeEffectiveness(
+      { clarity: clarityScore(state.initial), quality: (draft.user_feedback - 1) / 4 },
+      { clarity: clarityScore(state.slots), quality: (refined.user_feedback - 1) / 4 },
+      state.seconds,
+    ).efficiency_score,
+    now,
+  });
+  return gain;
+}

@@ -1,0 +1,139 @@
+import { clarityScore } from "../../learning/clarity.ts";
+import { decideNext } from "../../learning/conversation-state.ts";
+import { normaliseAnswer } from "../../learning/effectiveness.ts";
+import type { Slot } from "../../learning/quick-analysis.ts";
+import type { QuestionTemplate } from "../../store/learning/templates-repo.ts";
+import type { DraftJob, LearningThread } from "../../store/threads/learning-repo.ts";
+import type { ConversationContext } from "./context.ts";
+import { stopAndRefine } from "./drafts.ts";
+import { type ConversationState, type QuestionPlan, round3, toView } from "./records.ts";
+import type { QuestionView } from "./types.ts";
+
+/**
+ * The next step of a conversation: pick the question worth the user's time (the question model,
+ * through SmartQuestionGenerator) with the user's likely answers offered as buttons, or stop.
+ */
+
+/** Asks the next question, or stops and queues the refined draft. Saves the state either way. */
+export async function planNext(
+  ctx: ConversationContext,
+  thread: LearningThread,
+  state: ConversationState,
+  draft1: DraftJob | undefined,
+  userSaidEnough: boolean,
+  now: string,
+): Promise<{ question?: QuestionView; refinedJobId?: number; stopReason?: string }> {
+  const clarity = clarityScore(state.slots);
+  const selection = userSaidEnough
+    ? { best: undefined, floor: undefined, stop: undefined }
+    : ctx.generator.select(
+        {
+          slots: state.slots,
+          ideaType: state.ideaType,
+          userId: state.userId,
+          idea: thread.original_request,
+          asked: state.asked,
+          templates: ctx.templates,
+          hitChance: (slot, template) => offer(ctx, state, slot, template, assumed(state, slot)).hit,
+        },
+        state.policy,
+      );
+  const decision = decideNext({
+    clarity,
+    asked: state.asked,
+    maxQuestions: ctx.d.config.number("hermes.learning.max_questions_per_conversation"),
+    userSaidEnough,
+    bestValue: selection.best?.value,
+    floor: selection.floor,
+    policyStop: selection.stop,
+  });
+  const best = selection.best;
+  if (decision.ask && best) {
+    state.asked += 1;
+    const patternId = state.validating[best.slot] ?? state.slots[best.slot].patternId;
+    const pattern = patternId === undefined ? undefined : await ctx.patternsRepo.byId(patternId);
+    const lead = dedupe([...(pattern ? [pattern.value] : []), ...assumed(state, best.slot)]);
+    const { suggestions, hit } = offer(ctx, state, best.slot, best.template, lead);
+    const plan: QuestionPlan = {
+      suggestions,
+      policy: state.policy,
+      ...(state.policy === "learning" ? { predicted_hit: round3(hit) } : {}),
+      ...(Number.isFinite(best.value)
+        ? {
+            predicted_improvement: round3(best.improvement),
+            predicted_seconds: round3(best.seconds),
+            value: Math.round(best.value * 1e5) / 1e5,
+          }
+        : {}),
+    };
+    const row = await ctx.conversations.insert({
+      threadId: thread.id,
+      jobId: draft1?.id ?? null,
+      phase: state.asked === 1 ? "initial" : "clarification",
+      text: best.template.text.replaceAll("{{topic}}", state.topic),
+      slot: best.slot,
+      templateId: best.template.id,
+      confidence: best.confidence,
+      position: state.asked,
+      askedDate: now,
+      patternMatched: pattern ? `${pattern.id}:${pattern.name}` : null,
+      plan,
+    });
+    await ctx.templatesRepo.recordUse(best.template.id, now);
+    await ctx.threads.update(thread.id, {
+      claritySlots: JSON.stringify(state),
+      finalClarity: clarity,
+      now,
+    });
+    return { question: toView(row, suggestions, thread.id) };
+  }
+  return stopAndRefine(ctx, thread, state, draft1, decision.reason, userSaidEnough, now);
+}
+
+/** The value a pattern assumed for the slot, if any: offered first so one tap confirms it. */
+function assumed(state: ConversationState, slot: Slot): string[] {
+  const s = state.slots[slot];
+  return s.source === "pattern" && s.value !== null ? [s.value] : [];
+}
+
+/**
+ * The answers a question offers as buttons (at most 4) and the chance they hold the user's answer.
+ * Learning: `lead` (an assumption to confirm), then the likeliest answers of the answer predictor
+ * (the user's own habits, then what most people answer); otherwise the template's suggestions.
+ */
+function offer(
+  ctx: ConversationContext,
+  state: ConversationState,
+  slot: Slot,
+  template: QuestionTemplate,
+  lead: readonly string[],
+): { suggestions: string[]; hit: number } {
+  if (state.policy !== "learning")
+    return { suggestions: dedupe([...lead, ...template.suggestions]).slice(0, 4), hit: 0 };
+  const perUser = ctx.d.perUser ?? true;
+  const prediction = ctx.answerPredictor.predict(
+    state.ideaType,
+    slot,
+    perUser ? state.userId : null,
+    template.suggestions,
+  );
+  const suggestions = dedupe([...lead, ...prediction.ranked.map((a) => a.value)]).slice(0, 4);
+  return {
+    suggestions,
+    hit: Math.min(
+      1,
+      suggestions.reduce((sum, v) => sum + prediction.p(v), 0),
+    ),
+  };
+}
+
+/** Drops answers that are the same once normalised ("For my kids." = "for my kids"). */
+function dedupe(xs: string[]): string[] {
+  const seen = new Set<string>();
+  return xs.filter((x) => {
+    const k = normaliseAnswer(x);
+    if (k === "" || seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,103 @@
+import { applyPattern } from "../../learning/clarity.ts";
+import { threadStyle } from "../../learning/preferences.ts";
+import type { Slot } from "../../learning/quick-analysis.ts";
+import type { DraftJob, LearningThread } from "../../store/threads/learning-repo.ts";
+import type { ConversationContext } from "./context.ts";
+import { type ConversationState, SLOT_LABELS } from "./records.ts";
+
+/**
+ * What is already known about the user, applied before any question: slots pre-filled from
+ * learned patterns (recorded as pre-fill rows, so the refine prompt shows them as assumptions),
+ * and the user's preferences attached to the conversation.
+ */
+
+/** Pre-fills slots from patterns and attaches preferences (learning policy only). */
+export async function applyLearning(
+  ctx: ConversationContext,
+  thread: LearningThread,
+  state: ConversationState,
+  draft1: DraftJob | undefined,
+  now: string,
+  allowValidation = true,
+): Promise<void> {
+  const owner = state.userId;
+  if (owner === null) return;
+  const perUser = ctx.d.perUser ?? true;
+  const prefs = await ctx.preferences.applicable(owner);
+  const known = new Set(state.applied.map((a) => `${a.kind}:${a.id}`));
+  const fresh = prefs.filter((p) => !known.has(`preference:${p.id}`));
+  for (const p of fresh) {
+    state.applied.push({
+      kind: "preference",
+      id: p.id,
+      name: `${p.category}.${p.key}`,
+      value: p.value,
+      confidence: p.confidence,
+      at: now,
+    });
+  }
+  if (fresh.length > 0) await ctx.preferences.markApplied(fresh, now);
+  const style = threadStyle(prefs);
+  await ctx.threads.update(thread.id, {
+    communicationStyle: style.communicationStyle,
+    depthPreference: style.depthPreference,
+    now,
+  });
+
+  const threshold = ctx.d.config.number("hermes.learning.confidence_threshold");
+  const applicable = perUser
+    ? await ctx.patternLearner.applicable(
+        owner,
+        state.ideaType,
+        threshold,
+        ctx.d.config.number("hermes.learning.pattern_validation_threshold"),
+      )
+    : new Map<Slot, never>();
+  for (const [slot, p] of applicable) {
+    const s = state.slots[slot];
+    if (s.source === "answer" || s.source === "pattern" || s.asked > 0) continue;
+    // Now and then ask anyway, to validate the pattern (less often as it grows surer).
+    if (allowValidation && ctx.d.random() < (1 - p.confidence) / 2) {
+      state.validating[slot] = p.id;
+      continue;
+    }
+    state.slots = applyPattern(state.slots, slot, p.value, p.confidence, p.id);
+    state.applied.push({
+      kind: "pattern",
+      id: p.id,
+      name: p.name,
+      slot,
+      value: p.value,
+      confidence: p.confidence,
+      at: now,
+      secondsSaved: p.timeSavedEstimate,
+    });
+    await ctx.conversations.insertPrefill({
+      threadId: thread.id,
+      jobId: draft1?.id ?? null,
+      phase: "initial",
+      text: `(assumed from earlier conversations) ${SLOT_LABELS[slot]}`,
+      slot,
+      templateId: null,
+      confidence: p.confidence,
+      position: null,
+      askedDate: now,
+      patternMatched: `${p.id}:${p.name}`,
+      plan: { suggestions: [], policy: "pattern" },
+      value: p.value,
+    });
+    await ctx.patternLearner.markApplied(p, thread.id, now);
+  }
+  const patternsApplied = state.applied.filter((a) => a.kind === "pattern");
+  await ctx.threads.update(thread.id, {
+    learnedPatterns: JSON.stringify(patternsApplied.map((a) => ({ id: a.id, slot: a.slot, value: a.value }))),
+    optimizationApplied: JSON.stringify(state.applied),
+    patternConfidence:
+      patternsApplied.length === 0
+        ? 0
+        : Math.round(
+            (patternsApplied.reduce((s, a) => s + a.confidence, 0) / patternsApplied.length) * 1000,
+          ) / 1000,
+    now,
+  });
+}

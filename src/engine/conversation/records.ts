@@ -1,0 +1,134 @@
+import { type ClaritySlots, initialSlots } from "../../learning/clarity.ts";
+import type { AnswerMode } from "../../learning/question-model.ts";
+import type { QuestionPolicy } from "../../learning/question-selector.ts";
+import { SLOTS, type Slot } from "../../learning/quick-analysis.ts";
+import { extractTopic } from "../../learning/topic.ts";
+import type { ConversationRow } from "../../store/schema.ts";
+import type { QuestionView } from "./types.ts";
+
+/**
+ * What the conversation flow stores and reads back: the conversation state of a thread
+ * (idea_threads.clarity_slots JSON), the plan stored with each question
+ * (conversations.optimization_suggested JSON), and the small conversions between rows and views.
+ */
+
+export interface AppliedOptimization {
+  kind: "pattern" | "preference";
+  id: number;
+  name: string;
+  slot?: Slot | undefined;
+  value: string;
+  confidence: number;
+  at: string;
+  /** Patterns: the seconds of the user's time the skipped question would have taken. */
+  secondsSaved?: number | undefined;
+}
+
+/** Everything the flow keeps about one thread's conversation (idea_threads.clarity_slots JSON). */
+export interface ConversationState {
+  v: 1;
+  topic: string;
+  ideaType: string;
+  userId: string | null;
+  policy: QuestionPolicy;
+  initial: ClaritySlots;
+  slots: ClaritySlots;
+  asked: number;
+  seconds: number;
+  /** Slots whose pattern is being validated by asking (pattern id). */
+  validating: Partial<Record<Slot, number>>;
+  applied: AppliedOptimization[];
+  stop?: { reason: string; at: string; refinedJobId: number | null; progress: Record<Slot, number> };
+}
+
+/** The plan stored with each question (conversations.optimization_suggested). */
+export interface QuestionPlan {
+  suggestions: string[];
+  /** Predicted chance that the suggestions hold the user's answer (learning policy). */
+  predicted_hit?: number;
+  /** How the question was answered: a tap on a suggestion, typed, or "don't know" / skip. */
+  answered_by?: AnswerMode;
+  predicted_improvement?: number;
+  predicted_seconds?: number;
+  value?: number;
+  policy?: string;
+  quality_improvement?: number;
+  satisfaction_improvement?: number;
+}
+
+export const SLOT_LABELS: Record<Slot, string> = {
+  intent: "Goal",
+  constraints: "Constraints",
+  success: "Success looks like",
+  context: "Context",
+  scope: "Scope",
+};
+
+/** The state of a conversation that has not asked or assumed anything yet. */
+export function freshState(
+  idea: string,
+  ideaType: string,
+  userId: string | null,
+  policy: QuestionPolicy,
+): ConversationState {
+  const slots = initialSlots(idea);
+  return {
+    v: 1,
+    topic: extractTopic(idea),
+    ideaType,
+    userId,
+    policy,
+    initial: slots,
+    slots,
+    asked: 0,
+    seconds: 0,
+    validating: {},
+    applied: [],
+  };
+}
+
+export function toView(row: ConversationRow, suggestions: string[], threadId: number): QuestionView {
+  return {
+    id: row.id,
+    threadId,
+    position: row.conversation_position ?? 0,
+    slot: asSlot(row.question_type),
+    text: row.question_asked,
+    suggestions,
+    templateId: row.question_template_id,
+  };
+}
+
+export function parseState(raw: string | null): ConversationState | undefined {
+  if (!raw) return undefined;
+  try {
+    const s = JSON.parse(raw) as Partial<ConversationState>;
+    if (s.v !== 1 || !s.slots || !s.initial) return undefined;
+    return s as ConversationState;
+  } catch {
+    return undefined;
+  }
+}
+
+export function parsePlan(raw: string | null): QuestionPlan {
+  if (!raw) return { suggestions: [] };
+  try {
+    const p = JSON.parse(raw) as Partial<QuestionPlan>;
+    return {
+      ...p,
+      suggestions: Array.isArray(p.suggestions) ? p.suggestions.filter((s) => typeof s === "string") : [],
+    };
+  } catch {
+    return { suggestions: [] };
+  }
+}
+
+export function isSlot(s: string): s is Slot {
+  return (SLOTS as readonly string[]).includes(s);
+}
+
+export function asSlot(s: string): Slot {
+  return isSlot(s) ? s : s === "constraint" ? "constraints" : "intent";
+}
+
+export const round3 = (n: number) => Math.round(n * 1000) / 1000;

@@ -1,0 +1,96 @@
+import { clarityScore, slotProgress } from "../../learning/clarity.ts";
+import { quickAnalyze } from "../../learning/quick-analysis.ts";
+import { ENOUGH } from "../../store/threads/conversations-repo.ts";
+import type { ConversationContext } from "./context.ts";
+import { planNext } from "./planning.ts";
+import { applyLearning } from "./prefill.ts";
+import { freshState, parseState } from "./records.ts";
+import type { QuestionView } from "./types.ts";
+
+/**
+ * ConversationPort.start, .pending and .close: open a thread's conversation, show what is
+ * waiting, and end it when the idea is cancelled.
+ */
+
+/** Called right after draft 1 is queued; returns the first question (or none). */
+export function startConversation(
+  ctx: ConversationContext,
+  threadId: number,
+  userId: string,
+): Promise<QuestionView | undefined> {
+  return ctx.locked(threadId, async () => {
+    await ctx.ensureLoaded();
+    const thread = await ctx.requireThread(threadId);
+    const existing = parseState(thread.clarity_slots);
+    if (existing) {
+      const waiting = await ctx.conversations.pending(threadId);
+      if (waiting || existing.stop) return ctx.view(waiting, thread);
+      // Stopped between saving the state and asking (a crash, a full queue): plan again.
+      return (await planNext(ctx, thread, existing, await ctx.draftOne(threadId), false, ctx.iso())).question;
+    }
+    const now = ctx.iso();
+    const policy = ctx.policy();
+    const idea = thread.original_request;
+    const ideaType = thread.idea_type ?? quickAnalyze(idea).ideaType;
+    const owner = thread.user_id ?? userId;
+    const state = freshState(idea, ideaType, owner, policy);
+    const draft1 = await ctx.draftOne(threadId);
+    if (policy === "learning") await applyLearning(ctx, thread, state, draft1, now);
+    await ctx.threads.update(threadId, {
+      claritySlots: JSON.stringify(state),
+      initialClarity: clarityScore(state.initial),
+      finalClarity: clarityScore(state.slots),
+      now,
+    });
+    const next = await planNext(ctx, thread, state, draft1, false, now);
+    return next.question;
+  });
+}
+
+/** The pending (asked, unanswered) question of a thread, if any. */
+export async function pendingQuestion(
+  ctx: ConversationContext,
+  threadId: number,
+): Promise<QuestionView | undefined> {
+  const thread = await ctx.threads.thread(threadId);
+  if (!thread) return undefined;
+  const state = parseState(thread.clarity_slots);
+  if (!state || state.stop) return undefined;
+  return ctx.view(await ctx.conversations.pending(threadId), thread);
+}
+
+/**
+ * Ends the questions of a cancelled idea: the open question is closed (like "enough", so the
+ * question model does not read it as "don't know") and no refined draft is queued. False when
+ * there was no conversation still asking.
+ */
+export function closeConversation(
+  ctx: ConversationContext,
+  threadId: number,
+  reason: string,
+): Promise<boolean> {
+  return ctx.locked(threadId, async () => {
+    const thread = await ctx.threads.thread(threadId);
+    const state = thread ? parseState(thread.clarity_slots) : undefined;
+    if (!state || state.stop) return false;
+    const now = ctx.iso();
+    const open = await ctx.conversations.pending(threadId);
+    if (open)
+      await ctx.conversations.respond(open.id, {
+        response: ENOUGH,
+        responseType: "preference",
+        respondedDate: now,
+        seconds: 0,
+        clarityImprovement: 0,
+        efficiency: 0,
+        predictionAccuracy: 0,
+      });
+    state.stop = { reason, at: now, refinedJobId: null, progress: slotProgress(state.initial, state.slots) };
+    await ctx.threads.update(threadId, {
+      claritySlots: JSON.stringify(state),
+      finalClarity: clarityScore(state.slots),
+      now,
+    });
+    return true;
+  });
+}

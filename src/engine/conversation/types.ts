@@ -1,0 +1,58 @@
+import type { Slot } from "../../learning/quick-analysis.ts";
+
+/**
+ * The contract between the conversation flow (questions, answers, draft 2, feedback — built in
+ * src/engine/conversation/flow.ts over src/learning/) and its transports (bot/, src/http/, the
+ * terminal chat, the simulated users of bench/questions.ts). Transports only see these shapes.
+ */
+export interface QuestionView {
+  /** conversations.id */
+  id: number;
+  threadId: number;
+  /** 1-based position in this thread's conversation. */
+  position: number;
+  slot: Slot;
+  text: string;
+  /** 2–4 suggested answers, shown as buttons. */
+  suggestions: string[];
+  templateId: number | null;
+}
+
+export type AnswerInput =
+  | { kind: "suggestion"; index: number }
+  | { kind: "text"; text: string }
+  | { kind: "skip" }
+  | { kind: "enough" };
+
+export interface AnswerOutcome {
+  /** Clarity after this answer, 0–1. */
+  clarity: number;
+  /** The next question to ask now, if any. */
+  next: QuestionView | undefined;
+  /** Set when the questions are over and the refined draft was queued. */
+  refinedJobId: number | undefined;
+  /** Why questions stopped (clarity reached, max questions, user said enough, nothing worth asking). */
+  stopReason: string | undefined;
+}
+
+export type FeedbackInput = { rating: 1 | 2 | 3 | 4 | 5 } | { adjust: "shorter" | "more_detail" };
+
+export interface FeedbackOutcome {
+  recorded: boolean;
+  /** For "shorter"/"more detail": the job queued to rewrite the draft, if any. */
+  followUpJobId: number | undefined;
+  /** What Hermes learned from it, in one sentence (e.g. "I'll keep answers shorter."). */
+  learned: string | undefined;
+}
+
+/** Implemented by the conversation flow; the Engine delegates to it. */
+export interface ConversationPort {
+  /** Called right after draft 1 is queued; returns the first question (or none). Never waits on a model. */
+  start(threadId: number, userId: string): Promise<QuestionView | undefined>;
+  /** The pending (asked, unanswered) question of a thread, if any. */
+  pending(threadId: number): Promise<QuestionView | undefined>;
+  answer(threadId: number, questionId: number, input: AnswerInput, userId: string): Promise<AnswerOutcome>;
+  feedback(threadId: number, jobId: number, input: FeedbackInput, userId: string): Promise<FeedbackOutcome>;
+  /** The idea was cancelled: stop asking, close the open question, queue no refined draft. */
+  close(threadId: number, reason: string): Promise<boolean>;
+}

@@ -1,0 +1,80 @@
+import type { RunProgress } from "../backends/backend.ts";
+import type { ConsensusInfo, ConsensusResult } from "../backends/manager/manager.ts";
+import { HermesError } from "../errors.ts";
+import type { DispatchContext, DispatchOutcome } from "../queue/scheduler/scheduler.ts";
+import { resolvePromptVariables } from "./conversation/flow.ts";
+import { type EngineDeps, LOCAL_ONLY } from "./ports.ts";
+
+/**
+ * The scheduler's dispatcher: renders the job's prompt and runs it through the backend manager
+ * (by consensus when the job asked for validation); an empty answer is a retryable backend error.
+ */
+export async function dispatchJob(d: EngineDeps, ctx: DispatchContext): Promise<DispatchOutcome> {
+  const { job } = ctx;
+  const vars = resolvePromptVariables(job, parseVars(job.prompt_variables), (id) => d.queue.get(id));
+  const template = job.prompt_template_used ?? "draft";
+  const messages = [
+    { role: "system" as const, content: d.prompts.template("system") },
+    { role: "user" as const, content: d.prompts.render(template, vars) },
+  ];
+  const started = d.clock.now();
+  const request = {
+    jobId: job.id,
+    jobType: job.job_type,
+    threadId: job.thread_id,
+    messages,
+    preferBackend:
+      job.requested_backend && job.requested_backend !== LOCAL_ONLY ? job.requested_backend : undefined,
+    localOnly: job.requested_backend === LOCAL_ONLY,
+  };
+  const progress = (p: RunProgress) => ctx.progress(p.tokens, p.textSoFar);
+  // A job that asked for validation runs k samples across backends and is flagged when they disagree.
+  const result =
+    vars.validate === "true"
+      ? await d.backends.executeWithConsensus(request, ctx.signal, progress)
+      : await d.backends.execute(request, ctx.signal, progress);
+  let text = result.text.trim();
+  if (text === "")
+    throw new HermesError("BACKEND_ERROR", `${result.backend} returned an empty answer`, {
+      retryable: true,
+    });
+  const consensus: ConsensusInfo | undefined =
+    "consensus" in result ? (result as ConsensusResult).consensus : undefined;
+  if (consensus?.flagged) {
+    text = `⚠ Not validated: ${consensus.succeeded} samples agreed ${Math.round(consensus.agreement * 100)}% (needed ${Math.round(consensus.threshold * 100)}%). Check this answer before relying on it.\n\n${text}`;
+  }
+  return {
+    text,
+    summary: summarise(text),
+    backend: result.backend,
+    model: result.model,
+    costCents: result.costCents ?? 0,
+    executionMs: result.latencyMs || d.clock.now() - started,
+    fallbackUsed: result.fallbackUsed,
+    confidence: result.confidence,
+    modelConfidence: consensus?.agreement,
+  };
+}
+
+function parseVars(raw: string | null): Record<string, string> {
+  if (!raw) return {};
+  try {
+    const parsed = JSON.parse(raw) as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.entries(parsed).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    );
+  } catch {
+    return {};
+  }
+}
+
+/** The first paragraph, cut at a word boundary: what lists and notifications show. */
+export function summarise(text: string, max = 280): string {
+  const para =
+    text
+      .split(/\n\s*\n/)
+      .find((p) => p.trim() !== "")
+      ?.trim() ?? text.trim();
+  const flat = para.replace(/\s+/g, " ").replace(/^#+\s*/, "");
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1).replace(/\s+\S*$/, "")}…`;
+}

@@ -1,0 +1,81 @@
+import type { BackendManager } from "../backends/manager/manager.ts";
+import type { Clock } from "../clock.ts";
+import type { SystemConfig } from "../config/system-config.ts";
+import type { QuickAnalysis } from "../learning/quick-analysis.ts";
+import type { QueueEvent, QueueEvents } from "../queue/events.ts";
+import type { JobQueue } from "../queue/job-queue.ts";
+import type { QueueJob } from "../store/jobs/repo.ts";
+import type { ThreadRecord, ThreadsRepo } from "../store/threads/repo.ts";
+import type { ConversationPort, QuestionView } from "./conversation/types.ts";
+import type { PromptLibrary } from "./prompts.ts";
+import type { RateLimiter } from "./rate-limiter.ts";
+
+/** The engine's inputs, outputs, ports and collaborators; engine.ts re-exports them for transports. */
+export type IdeaSource = "telegram" | "api" | "cli" | "external";
+
+export interface SubmitIdeaInput {
+  userId: string;
+  chatId?: string | null;
+  text: string;
+  source: IdeaSource;
+  priority?: number;
+  callbackUrl?: string | null;
+  /** A guest in limited mode: local backends only, and a daily quota of ideas. */
+  guest?: boolean;
+  /** Validate the draft by consensus of several samples (hermes.execution.k_sample_count). */
+  validate?: boolean;
+}
+
+/** Read-outs of the learning module for transports. */
+export interface InsightsPort {
+  patternsSummary?: () => Promise<string | undefined>;
+}
+
+/** Links between transport messages and threads (so a reply to any thread message continues it). */
+export interface MessageLinksPort {
+  record(chatId: string, messageId: number, threadId: number, kind: string): void;
+  threadOf(chatId: string, messageId: number): { threadId: number; kind: string } | undefined;
+}
+
+export interface UserDataPort {
+  export(userId: string, nowIso: string): import("../store/threads/user-data-repo.ts").UserExport;
+  forget(userId: string, chatId: string | undefined): Record<string, number>;
+}
+
+export interface SubmitIdeaResult {
+  thread: ThreadRecord;
+  shortId: string;
+  job: QueueJob;
+  analysis: QuickAnalysis;
+  /** The backend and model the draft is expected to run on, and whether it looks reachable. */
+  backend: { name: string; model: string; health: string; location: string } | undefined;
+  /** The first front-loaded question, asked while draft 1 runs (none when nothing is worth asking). */
+  question: QuestionView | undefined;
+}
+
+/** A queue event with the thread it belongs to: what transports turn into messages. */
+export interface EngineEvent {
+  event: QueueEvent;
+  thread: ThreadRecord;
+  shortId: string;
+}
+
+export interface EngineDeps {
+  threads: ThreadsRepo;
+  queue: JobQueue;
+  queueEvents: QueueEvents;
+  backends: BackendManager;
+  config: SystemConfig;
+  prompts: PromptLibrary;
+  clock: Clock;
+  rateLimiter: RateLimiter;
+  log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** The question/answer flow; without it Hermes drafts without asking. */
+  conversation?: ConversationPort | undefined;
+  insights?: InsightsPort | undefined;
+}
+
+export const shortIdOf = (uuid: string): string => uuid.slice(0, 8);
+
+/** requested_backend of a job that may only run on a local (free) backend: guests' jobs. */
+export const LOCAL_ONLY = "@local";

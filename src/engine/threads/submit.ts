@@ -1,0 +1,105 @@
+import { randomUUID } from "node:crypto";
+import { HermesError } from "../../errors.ts";
+import { quickAnalyze } from "../../learning/quick-analysis.ts";
+import type { QuestionView } from "../conversation/types.ts";
+import {
+  type EngineDeps,
+  LOCAL_ONLY,
+  type SubmitIdeaInput,
+  type SubmitIdeaResult,
+  shortIdOf,
+} from "../ports.ts";
+
+/**
+ * The engine's submit path: checks the idea (length, rate, a guest's quota), saves the thread,
+ * queues draft 1 at once and starts the questions beside it. Returns within milliseconds.
+ */
+export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise<SubmitIdeaResult> {
+  const text = input.text.trim();
+  if (text === "")
+    throw new HermesError("INVALID_INPUT", "The idea is empty.", {
+      userAction: "Send a few words about what you want.",
+    });
+  const max = d.config.number("hermes.web.max_input_length");
+  if (text.length > max) {
+    throw new HermesError(
+      "INVALID_INPUT",
+      `The idea is ${text.length} characters long; the limit is ${max}.`,
+      {
+        details: "text",
+        userAction: `Shorten it to ${max} characters or fewer (or split it into several ideas).`,
+      },
+    );
+  }
+  const wait = d.rateLimiter.take(input.userId);
+  if (wait > 0) {
+    throw new HermesError("RATE_LIMITED", "You are sending ideas faster than Hermes takes them.", {
+      retryAfter: wait,
+      userAction: `Wait ${wait} s and send it again.`,
+    });
+  }
+  if (input.guest) await checkGuestQuota(d, input.userId);
+  const analysis = quickAnalyze(text);
+  const now = new Date(d.clock.now()).toISOString();
+  const priority = input.priority ?? 5;
+  const thread = await d.threads.create({
+    uuid: randomUUID(),
+    title: analysis.title,
+    originalRequest: text,
+    ideaType: analysis.ideaType,
+    complexity: analysis.complexity,
+    priority,
+    initialClarity: analysis.clarity,
+    userId: input.userId,
+    chatId: input.chatId ?? null,
+    source: input.source,
+    callbackUrl: input.callbackUrl ?? null,
+    now,
+  });
+  const job = d.queue.enqueue({
+    threadId: thread.id,
+    jobSequence: 1,
+    jobType: analysis.ideaType,
+    jobSubtype: "draft",
+    priority,
+    promptTemplate: "draft",
+    promptVariables: {
+      idea: text,
+      idea_type: analysis.ideaType,
+      ...(input.validate ? { validate: "true" } : {}),
+    },
+    userId: input.userId,
+    achievedClarity: analysis.clarity,
+    requestedBackend: input.guest ? LOCAL_ONLY : null,
+  });
+  // Questions start at the same moment as the draft; a failure here never costs the draft.
+  let question: QuestionView | undefined;
+  if (d.conversation) {
+    try {
+      question = await d.conversation.start(thread.id, input.userId);
+    } catch (error) {
+      d.log.warn({ err: String(error), threadId: thread.id }, "could not plan questions; drafting without");
+    }
+  }
+  return {
+    thread,
+    shortId: shortIdOf(thread.uuid),
+    job,
+    analysis,
+    backend: d.backends.preview(),
+    question,
+  };
+}
+
+async function checkGuestQuota(d: EngineDeps, userId: string): Promise<void> {
+  const quota = d.config.number("hermes.guests.daily_quota");
+  const dayStart = new Date(d.clock.now());
+  dayStart.setUTCHours(0, 0, 0, 0);
+  const used = await d.threads.countForUserSince(userId, dayStart.toISOString());
+  if (used >= quota) {
+    throw new HermesError("RATE_LIMITED", `Guests may send ${quota} idea(s) a day, and today's are used.`, {
+      retryAfter: Math.ceil((dayStart.getTime() + 86_400_000 - d.clock.now()) / 1000),
+      userAction: "Try again tomorrow.",
+    });
+  }
+}

@@ -1,0 +1,159 @@
+import type { TimerHandle } from "../../clock.ts";
+import { HermesError } from "../../errors.ts";
+import type { QueueJob } from "../../store/jobs/repo.ts";
+import { CompletionBatcher } from "../completion-batch.ts";
+import { executeJob, keepLeaseAlive } from "./execute.ts";
+import { ownerProcessIsDead } from "./lease-owner.ts";
+import type { ResolvedSchedulerOptions, Running, SchedulerOptions } from "./types.ts";
+
+export { ownerId, ownerProcessIsDead } from "./lease-owner.ts";
+export type { DispatchContext, Dispatcher, DispatchOutcome, SchedulerOptions } from "./types.ts";
+
+/**
+ * Moves jobs from the queue to the dispatcher. Enqueueing wakes it at once; one timer waits for
+ * the next scheduled retry; leases are renewed while a job runs so that a crashed process's jobs
+ * can be told from live ones. This file is the dispatch loop (claim, launch, cancel, stop); a
+ * launched job's lease, completion and retry/failure handling are in execute.ts.
+ */
+export class Scheduler {
+  private readonly o: ResolvedSchedulerOptions;
+  private readonly running = new Map<number, Running>();
+  private readonly batcher: CompletionBatcher;
+  private wakeTimer: TimerHandle | undefined;
+  private wakeAt = Number.POSITIVE_INFINITY;
+  private pumpQueued = false;
+  private started = false;
+  private stopping = false;
+
+  constructor(options: SchedulerOptions) {
+    // A short lease (renewed every third of it) bounds how long a crashed process's job waits: ≤ 1.5 × lease.
+    this.o = {
+      leaseMs: 6_000,
+      random: Math.random,
+      ownerIsDead: ownerProcessIsDead,
+      groupCommit: false,
+      ...options,
+    };
+    this.batcher = new CompletionBatcher(options.repo, options.clock, options.log);
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    // Jobs of a crashed process on this host come back at once; others when their (short) lease runs out.
+    this.o.repo.recoverOrphans(
+      this.o.clock.now(),
+      (owner) => owner !== this.o.owner && this.o.ownerIsDead(owner),
+    );
+    this.o.repo.recoverExpired(this.o.clock.now());
+    this.wake();
+  }
+
+  /** Schedules a pump on the microtask queue (coalescing bursts of enqueues). */
+  wake(): void {
+    if (!this.started || this.stopping || this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
+  runningCount(): number {
+    return this.running.size;
+  }
+
+  isRunning(jobId: number): boolean {
+    return this.running.has(jobId);
+  }
+
+  /** Cancels a job (and its dependents) in any unfinished state; a running one is aborted at once. */
+  cancel(jobId: number, reason: string): number[] {
+    const ids = this.o.repo.cancel(jobId, reason, this.o.clock.now());
+    for (const id of ids) {
+      const r = this.running.get(id);
+      if (r) {
+        r.abortReason = "cancel";
+        r.controller.abort(new HermesError("CANCELLED", reason));
+      }
+      const job = this.o.repo.get(id);
+      if (job)
+        this.o.events.emit({
+          type: "cancelled",
+          job,
+          reason: id === jobId ? reason : (job.error_message ?? reason),
+        });
+    }
+    return ids;
+  }
+
+  /**
+   * Stops taking work; waits up to graceMs for running jobs, then aborts the rest and puts them
+   * back in the queue so the next start runs them again.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    if (this.wakeTimer) this.o.clock.clearTimeout(this.wakeTimer);
+    const all = [...this.running.values()];
+    if (all.length === 0) return;
+    let graceTimer: TimerHandle | undefined;
+    const grace = new Promise<void>((resolve) => {
+      graceTimer = this.o.clock.setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.all(all.map((r) => r.done)), grace]);
+    if (graceTimer) this.o.clock.clearTimeout(graceTimer);
+    for (const r of this.running.values()) {
+      r.abortReason = "shutdown";
+      r.controller.abort(new HermesError("CANCELLED", "Hermes is shutting down"));
+    }
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private pump(): void {
+    if (this.stopping) return;
+    const now = this.o.clock.now();
+    if (this.o.groupCommit) {
+      const free = this.o.capacity() - this.running.size;
+      for (const job of this.o.repo.claimMany(now, this.o.owner, this.o.leaseMs, free)) this.launch(job);
+    } else {
+      while (this.running.size < this.o.capacity()) {
+        const job = this.o.repo.claimNext(now, this.o.owner, this.o.leaseMs);
+        if (!job) break;
+        this.launch(job);
+      }
+    }
+    this.armTimer();
+  }
+
+  /** One timer for the earliest future scheduled job (retries), or a lease sweep. */
+  private armTimer(): void {
+    const now = this.o.clock.now();
+    const due = this.o.repo.nextDueAt();
+    // Also sweep for expired leases (a crashed process's jobs) twice per lease period.
+    let at = now + this.o.leaseMs / 2;
+    if (due !== undefined && this.running.size < this.o.capacity()) at = Math.min(at, Math.max(due, now + 1));
+    if (this.wakeTimer && at >= this.wakeAt) return;
+    if (this.wakeTimer) this.o.clock.clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = this.o.clock.setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeAt = Number.POSITIVE_INFINITY;
+      if (this.stopping) return;
+      this.o.repo.recoverExpired(this.o.clock.now());
+      this.pump();
+    }, at - now);
+  }
+
+  private launch(job: QueueJob): void {
+    const controller = new AbortController();
+    const entry: Running = { job, controller, renewTimer: undefined, done: Promise.resolve() };
+    this.running.set(job.id, entry);
+    this.o.events.emit({ type: "started", job });
+    keepLeaseAlive(this.o, entry);
+    entry.done = executeJob(this.o, this.batcher, entry).finally(() => {
+      if (entry.renewTimer) this.o.clock.clearTimeout(entry.renewTimer);
+      this.running.delete(job.id);
+      this.wake();
+    });
+  }
+}

@@ -1,0 +1,263 @@
+import type { SqliteHandle } from "../database.ts";
+import { prepareStatements } from "./statements.ts";
+import type { CompletionFields, JobStatus, NewJob, QueueJob, RetryFields } from "./types.ts";
+
+export type { CompletionFields, JobStatus, NewJob, QueueJob, RetryFields } from "./types.ts";
+export { FINAL_STATUSES } from "./types.ts";
+
+/**
+ * The jobs table is the queue. This repository holds its SQL and nothing else. It runs on the
+ * synchronous better-sqlite3 handle: each transition is one statement or one transaction, and a
+ * synchronous transaction cannot interleave with another in this process, so claim and settle are
+ * atomic without locks. (Kysely's async API would cost ~10× per job on this hot path.)
+ *
+ * Priority: 1–10, higher runs first; FIFO (by id) within a priority.
+ * States: pending (waiting on dependencies) → queued → running → completed | failed | cancelled,
+ * with retrying (waiting for scheduled_date) → running.
+ */
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export class JobsRepo {
+  private readonly sqlite: SqliteHandle;
+  private readonly s: ReturnType<typeof prepareStatements>;
+
+  constructor(sqlite: SqliteHandle) {
+    this.sqlite = sqlite;
+    this.s = prepareStatements(sqlite);
+  }
+
+  /** Inserts a job; it is 'queued' unless a dependency is unfinished ('pending'). Fails at once if a dependency already failed. */
+  enqueue(job: NewJob, nowMs: number): QueueJob {
+    return this.sqlite.transaction(() => this.insertOne(job, nowMs))();
+  }
+
+  /** Group commit: many jobs in one transaction (one WAL commit instead of one per job). */
+  enqueueMany(jobs: NewJob[], nowMs: number): QueueJob[] {
+    return this.sqlite.transaction(() => jobs.map((job) => this.insertOne(job, nowMs)))();
+  }
+
+  private insertOne(job: NewJob, nowMs: number): QueueJob {
+    const deps = job.dependencies ?? [];
+    {
+      let status: JobStatus = "queued";
+      let failure: string | undefined;
+      for (const depId of deps) {
+        const dep = this.s.depStatus.get(depId) as
+          | { id: number; status: JobStatus; error_message: string | null }
+          | undefined;
+        if (!dep) throw new Error(`dependency job ${depId} does not exist`);
+        if (dep.status === "failed" || dep.status === "cancelled") {
+          failure = `dependency job ${depId} ${dep.status}${dep.error_message ? `: ${dep.error_message}` : ""}`;
+        } else if (dep.status !== "completed") status = "pending";
+      }
+      const info = this.s.insert.run({
+        thread_id: job.threadId,
+        parent_job_id: job.parentJobId ?? null,
+        job_sequence: job.jobSequence ?? 1,
+        job_type: job.jobType,
+        job_subtype: job.jobSubtype ?? null,
+        status,
+        priority: job.priority,
+        prompt_template_used: job.promptTemplate ?? null,
+        prompt_variables: job.promptVariables === undefined ? null : JSON.stringify(job.promptVariables),
+        requested_backend: job.requestedBackend ?? null,
+        max_retries: job.maxRetries ?? 999999,
+        dependencies: deps.length > 0 ? JSON.stringify(deps) : null,
+        user_id: job.userId ?? null,
+        required_clarity_level: job.requiredClarity ?? 0.5,
+        achieved_clarity_level: job.achievedClarity ?? 0,
+        now: iso(nowMs),
+      });
+      const id = Number(info.lastInsertRowid);
+      if (failure !== undefined) this.s.failAny.run(failure, iso(nowMs), id);
+      return this.s.get.get(id) as QueueJob;
+    }
+  }
+
+  /** Atomically takes the most urgent ready job and leases it to `owner`. */
+  claimNext(nowMs: number, owner: string, leaseMs: number): QueueJob | undefined {
+    const now = iso(nowMs);
+    for (;;) {
+      const row = this.s.nextReady.get(now) as { id: number } | undefined;
+      if (!row) return undefined;
+      const job = this.s.claim.get(owner, iso(nowMs + leaseMs), now, row.id) as QueueJob | undefined;
+      if (job) return job;
+    }
+  }
+
+  /** Group commit: claims up to `max` ready jobs in one transaction. */
+  claimMany(nowMs: number, owner: string, leaseMs: number, max: number): QueueJob[] {
+    if (max <= 0) return [];
+    return this.sqlite.transaction(() => {
+      const out: QueueJob[] = [];
+      while (out.length < max) {
+        const job = this.claimNext(nowMs, owner, leaseMs);
+        if (!job) break;
+        out.push(job);
+      }
+      return out;
+    })();
+  }
+
+  renewLease(id: number, attempt: number, untilMs: number): boolean {
+    return this.s.renew.run(iso(untilMs), id, attempt).changes === 1;
+  }
+
+  /** Settles a running job; false when the lease is stale (a newer attempt owns the job). */
+  complete(id: number, attempt: number, f: CompletionFields, nowMs: number): boolean {
+    return this.sqlite.transaction(() => this.completeOne(id, attempt, f, nowMs))();
+  }
+
+  /** Group commit: settles many completions in one transaction; one boolean per item (false = stale lease). */
+  completeMany(items: { id: number; attempt: number; fields: CompletionFields }[], nowMs: number): boolean[] {
+    return this.sqlite.transaction(() =>
+      items.map((i) => this.completeOne(i.id, i.attempt, i.fields, nowMs)),
+    )();
+  }
+
+  private completeOne(id: number, attempt: number, f: CompletionFields, nowMs: number): boolean {
+    {
+      const ok =
+        this.s.complete.run({
+          id,
+          attempt,
+          full_result: f.fullResult,
+          result_summary: f.resultSummary,
+          backend_used: f.backendUsed,
+          model_used: f.modelUsed,
+          cost_cents: Math.round(f.costCents),
+          execution: f.executionSeconds,
+          processing: f.processingSeconds,
+          queue: f.queueSeconds,
+          confidence: f.backendConfidence ?? 0,
+          model_confidence: f.modelConfidence ?? 0,
+          fallback: f.fallbackUsed ? 1 : 0,
+          now: iso(nowMs),
+        }).changes === 1;
+      if (ok) this.promoteDependents(id, nowMs);
+      return ok;
+    }
+  }
+
+  scheduleRetry(id: number, attempt: number, r: RetryFields): boolean {
+    return (
+      this.s.retry.run({
+        id,
+        attempt,
+        at: r.at,
+        reason: r.reason,
+        message: r.errorMessage,
+        strategy: r.strategy,
+      }).changes === 1
+    );
+  }
+
+  /** Fails a running job and, transitively, everything that depends on it. Returns the ids failed. */
+  fail(id: number, attempt: number, message: string, nowMs: number): number[] {
+    return this.sqlite.transaction(() => {
+      if (this.s.fail.run(message, iso(nowMs), id, attempt).changes !== 1) return [];
+      return [id, ...this.settleDependents(id, "failed", message, nowMs)];
+    })();
+  }
+
+  /** Cancels a job in any unfinished state and its dependents. Returns the ids cancelled. */
+  cancel(id: number, reason: string, nowMs: number): number[] {
+    return this.sqlite.transaction(() => {
+      if (this.s.cancel.run(reason, iso(nowMs), id).changes !== 1) return [];
+      return [id, ...this.settleDependents(id, "cancelled", reason, nowMs)];
+    })();
+  }
+
+  /** Puts a running job back in the queue (shutdown before it finished). */
+  requeue(id: number, attempt: number, nowMs: number): boolean {
+    return this.s.requeue.run(iso(nowMs), id, attempt).changes === 1;
+  }
+
+  /** Running jobs whose lease expired (their process died or hung) go back to the queue. Returns how many. */
+  recoverExpired(nowMs: number): number {
+    return this.sqlite.transaction(() => {
+      const rows = this.s.expired.all(iso(nowMs)) as { id: number; attempt: number }[];
+      let n = 0;
+      for (const r of rows) n += this.s.requeue.run(iso(nowMs), r.id, r.attempt).changes;
+      return n;
+    })();
+  }
+
+  /**
+   * Running jobs whose owner is known to be dead (a process on this host that no longer exists) go
+   * back to the queue at once, without waiting for their lease to run out.
+   */
+  recoverOrphans(nowMs: number, isDead: (owner: string) => boolean): number {
+    return this.sqlite.transaction(() => {
+      const rows = this.s.leases.all() as { id: number; attempt: number; lease_owner: string | null }[];
+      let n = 0;
+      for (const r of rows) {
+        if (r.lease_owner !== null && isDead(r.lease_owner))
+          n += this.s.requeue.run(iso(nowMs), r.id, r.attempt).changes;
+      }
+      return n;
+    })();
+  }
+
+  /** Retrying jobs wait no longer: a backend came back. */
+  pullRetriesForward(nowMs: number): number {
+    const now = iso(nowMs);
+    return this.s.pullForward.run(now, now).changes;
+  }
+
+  get(id: number): QueueJob | undefined {
+    return this.s.get.get(id) as QueueJob | undefined;
+  }
+
+  nextDueAt(): number | undefined {
+    const row = this.s.nextDue.get() as { at: string | null };
+    return row.at === null ? undefined : Date.parse(row.at);
+  }
+
+  countActive(): number {
+    return (this.s.countActive.get() as { n: number }).n;
+  }
+
+  countByStatus(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.s.countByStatus.all() as { status: string; n: number }[]) out[r.status] = r.n;
+    return out;
+  }
+
+  activeForThread(threadId: number): QueueJob[] {
+    return this.s.activeForThread.all(threadId) as QueueJob[];
+  }
+
+  jobsOfThread(threadId: number): QueueJob[] {
+    return this.s.ofThread.all(threadId) as QueueJob[];
+  }
+
+  running(): QueueJob[] {
+    return this.s.running.all() as QueueJob[];
+  }
+
+  private promoteDependents(id: number, nowMs: number): void {
+    for (const { id: depId } of this.s.dependents.all(id) as { id: number }[]) {
+      const job = this.s.get.get(depId) as QueueJob;
+      const deps = JSON.parse(job.dependencies ?? "[]") as number[];
+      const allDone = deps.every(
+        (d) => (this.s.depStatus.get(d) as { status: string } | undefined)?.status === "completed",
+      );
+      if (allDone) this.s.promote.run(iso(nowMs), depId);
+    }
+  }
+
+  private settleDependents(id: number, how: "failed" | "cancelled", why: string, nowMs: number): number[] {
+    const out: number[] = [];
+    for (const { id: depId } of this.s.dependents.all(id) as { id: number }[]) {
+      const reason = `dependency job ${id} ${how}: ${why}`;
+      const changed =
+        how === "failed"
+          ? this.s.failAny.run(reason, iso(nowMs), depId).changes
+          : this.s.cancel.run(reason, iso(nowMs), depId).changes;
+      if (changed === 1) out.push(depId, ...this.settleDependents(depId, how, why, nowMs));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,64 @@
+import type { SqliteHandle } from "../database.ts";
+
+/** Every SQL statement of the queue, prepared once per connection (the only SQL for jobs). */
+export function prepareStatements(sqlite: SqliteHandle) {
+  const p = (sql: string) => sqlite.prepare(sql);
+  return {
+    insert:
+      p(`INSERT INTO jobs (thread_id, parent_job_id, job_sequence, job_type, job_subtype, status, priority,
+          prompt_template_used, prompt_variables, requested_backend, max_retries, dependencies, user_id,
+          required_clarity_level, achieved_clarity_level, scheduled_date, created_date)
+        VALUES (@thread_id, @parent_job_id, @job_sequence, @job_type, @job_subtype, @status, @priority,
+          @prompt_template_used, @prompt_variables, @requested_backend, @max_retries, @dependencies, @user_id,
+          @required_clarity_level, @achieved_clarity_level, @now, @now)`),
+    depStatus: p("SELECT id, status, error_message FROM jobs WHERE id = ?"),
+    nextReady: p(`SELECT id FROM jobs INDEXED BY idx_jobs_ready WHERE status IN ('queued','retrying')
+          AND scheduled_date <= ? AND cancel_requested = 0 ORDER BY priority DESC, id ASC LIMIT 1`),
+    claim:
+      p(`UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_owner = ?, lease_expires_at = ?,
+          started_date = ? WHERE id = ? AND status IN ('queued','retrying') RETURNING *`),
+    renew: p(`UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND attempt = ? AND status = 'running'`),
+    complete:
+      p(`UPDATE jobs SET status = 'completed', full_result = @full_result, result_summary = @result_summary,
+          backend_used = @backend_used, model_used = @model_used, cost_cents = @cost_cents,
+          execution_time_seconds = @execution, processing_time_seconds = @processing, queue_time_seconds = @queue,
+          backend_confidence = @confidence, model_confidence = @model_confidence, fallback_used = @fallback, final_backend = @backend_used,
+          completed_date = @now, lease_owner = NULL, lease_expires_at = NULL, error_message = NULL
+        WHERE id = @id AND attempt = @attempt AND status = 'running'`),
+    retry: p(`UPDATE jobs SET status = 'retrying', retry_count = retry_count + 1, scheduled_date = @at,
+          retry_reasons = json_insert(coalesce(retry_reasons, '[]'), '$[#]', @reason), error_message = @message,
+          recovery_strategy = @strategy, lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = @id AND attempt = @attempt AND status = 'running'`),
+    fail: p(`UPDATE jobs SET status = 'failed', error_message = ?, completed_date = ?, lease_owner = NULL,
+          lease_expires_at = NULL WHERE id = ? AND attempt = ? AND status = 'running'`),
+    failAny: p(`UPDATE jobs SET status = 'failed', error_message = ?, completed_date = ?, lease_owner = NULL,
+          lease_expires_at = NULL WHERE id = ? AND status NOT IN ('completed','failed','cancelled')`),
+    cancel:
+      p(`UPDATE jobs SET status = 'cancelled', cancel_requested = 1, error_message = ?, completed_date = ?,
+          lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND status NOT IN ('completed','failed','cancelled')`),
+    requeue:
+      p(`UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, scheduled_date = ?
+          WHERE id = ? AND attempt = ? AND status = 'running'`),
+    expired: p(
+      `SELECT id, attempt FROM jobs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?)`,
+    ),
+    dependents: p(`SELECT DISTINCT j.id FROM jobs j, json_each(j.dependencies) d
+          WHERE j.status = 'pending' AND d.value = ?`),
+    promote: p(`UPDATE jobs SET status = 'queued', scheduled_date = ? WHERE id = ? AND status = 'pending'`),
+    get: p("SELECT * FROM jobs WHERE id = ?"),
+    nextDue: p(
+      `SELECT min(scheduled_date) AS at FROM jobs WHERE status IN ('queued','retrying') AND cancel_requested = 0`,
+    ),
+    countActive: p(
+      `SELECT count(*) AS n FROM jobs WHERE status IN ('pending','queued','retrying','running')`,
+    ),
+    countByStatus: p("SELECT status, count(*) AS n FROM jobs GROUP BY status"),
+    pullForward: p(`UPDATE jobs SET scheduled_date = ? WHERE status = 'retrying' AND scheduled_date > ?`),
+    activeForThread: p(
+      `SELECT * FROM jobs WHERE thread_id = ? AND status IN ('pending','queued','retrying','running')`,
+    ),
+    running: p(`SELECT * FROM jobs WHERE status = 'running'`),
+    leases: p(`SELECT id, attempt, lease_owner FROM jobs WHERE status = 'running'`),
+    ofThread: p("SELECT * FROM jobs WHERE thread_id = ? ORDER BY id"),
+  };
+}

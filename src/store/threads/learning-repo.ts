@@ -1,0 +1,179 @@
+import type { Kysely } from "kysely";
+import type { Database, IdeaThreadUpdate } from "../schema.ts";
+
+/**
+ * Learning's view of threads and their jobs: the conversation state (clarity slots JSON), clarity
+ * scores, applied optimizations and satisfaction on idea_threads; drafts and ratings on jobs.
+ * Reads jobs freely; writes only jobs.user_feedback (the queue owns every other job column).
+ */
+export interface LearningThread {
+  id: number;
+  uuid: string;
+  original_request: string;
+  idea_type: string | null;
+  user_id: string | null;
+  priority: number;
+  status: string;
+  clarity_slots: string | null;
+  initial_clarity_score: number;
+  final_clarity_score: number;
+  user_satisfaction: number | null;
+}
+
+export interface DraftJob {
+  id: number;
+  thread_id: number;
+  parent_job_id: number | null;
+  job_sequence: number;
+  job_type: string;
+  job_subtype: string | null;
+  status: string;
+  user_feedback: number | null;
+  full_result: string | null;
+  backend_used: string | null;
+  prompt_template_used: string | null;
+  prompt_variables: string | null;
+}
+
+export interface RatedOutcome {
+  threadId: number;
+  ideaType: string | null;
+  userId: string | null;
+  claritySlots: string | null;
+  draftRating: number;
+  refinedRating: number;
+}
+
+export interface ThreadLearningUpdate {
+  claritySlots?: string;
+  initialClarity?: number;
+  finalClarity?: number;
+  communicationStyle?: string | null;
+  depthPreference?: string | null;
+  learnedPatterns?: string | null;
+  optimizationApplied?: string | null;
+  patternConfidence?: number;
+  conversationEffectiveness?: number;
+  conversationMinutes?: number;
+  optimizationSavings?: number;
+  userSatisfaction?: number;
+  now: string;
+}
+
+const THREAD_COLUMNS = [
+  "id",
+  "uuid",
+  "original_request",
+  "idea_type",
+  "user_id",
+  "priority",
+  "status",
+  "clarity_slots",
+  "initial_clarity_score",
+  "final_clarity_score",
+  "user_satisfaction",
+] as const;
+
+const JOB_COLUMNS = [
+  "id",
+  "thread_id",
+  "parent_job_id",
+  "job_sequence",
+  "job_type",
+  "job_subtype",
+  "status",
+  "user_feedback",
+  "full_result",
+  "backend_used",
+  "prompt_template_used",
+  "prompt_variables",
+] as const;
+
+export class ThreadLearningRepo {
+  private readonly db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db;
+  }
+
+  async thread(id: number): Promise<LearningThread | undefined> {
+    return (await this.db
+      .selectFrom("idea_threads")
+      .select(THREAD_COLUMNS)
+      .where("id", "=", id)
+      .executeTakeFirst()) as LearningThread | undefined;
+  }
+
+  async update(id: number, u: ThreadLearningUpdate): Promise<void> {
+    const set: IdeaThreadUpdate = { last_active: u.now };
+    if (u.claritySlots !== undefined) set.clarity_slots = u.claritySlots;
+    if (u.initialClarity !== undefined) set.initial_clarity_score = u.initialClarity;
+    if (u.finalClarity !== undefined) set.final_clarity_score = u.finalClarity;
+    if (u.communicationStyle !== undefined) set.communication_style = u.communicationStyle;
+    if (u.depthPreference !== undefined) set.depth_preference = u.depthPreference;
+    if (u.learnedPatterns !== undefined) set.learned_patterns = u.learnedPatterns;
+    if (u.optimizationApplied !== undefined) set.optimization_applied = u.optimizationApplied;
+    if (u.patternConfidence !== undefined) set.pattern_confidence = u.patternConfidence;
+    if (u.conversationEffectiveness !== undefined)
+      set.conversation_effectiveness = u.conversationEffectiveness;
+    if (u.conversationMinutes !== undefined) set.total_conversation_time_minutes = u.conversationMinutes;
+    if (u.optimizationSavings !== undefined) set.optimization_savings = u.optimizationSavings;
+    if (u.userSatisfaction !== undefined) set.user_satisfaction = u.userSatisfaction;
+    await this.db.updateTable("idea_threads").set(set).where("id", "=", id).execute();
+  }
+
+  /** Every job of a thread, oldest first. */
+  async jobs(threadId: number): Promise<DraftJob[]> {
+    return (await this.db
+      .selectFrom("jobs")
+      .select(JOB_COLUMNS)
+      .where("thread_id", "=", threadId)
+      .orderBy("id")
+      .execute()) as DraftJob[];
+  }
+
+  async job(jobId: number): Promise<DraftJob | undefined> {
+    return (await this.db
+      .selectFrom("jobs")
+      .select(JOB_COLUMNS)
+      .where("id", "=", jobId)
+      .executeTakeFirst()) as DraftJob | undefined;
+  }
+
+  async setJobFeedback(jobId: number, rating: number): Promise<void> {
+    await this.db.updateTable("jobs").set({ user_feedback: rating }).where("id", "=", jobId).execute();
+  }
+
+  /** Threads whose first draft and refined draft were both rated: the outcomes questions learn from. */
+  async ratedOutcomes(): Promise<RatedOutcome[]> {
+    const rows = await this.db
+      .selectFrom("idea_threads as t")
+      .innerJoin("jobs as d", (j) =>
+        j
+          .onRef("d.thread_id", "=", "t.id")
+          .on("d.job_sequence", "=", 1)
+          .on("d.user_feedback", "is not", null),
+      )
+      .innerJoin("jobs as r", (j) =>
+        j
+          .onRef("r.thread_id", "=", "t.id")
+          .on("r.job_subtype", "=", "refine")
+          .on("r.user_feedback", "is not", null),
+      )
+      .select([
+        "t.id as threadId",
+        "t.idea_type as ideaType",
+        "t.user_id as userId",
+        "t.clarity_slots as claritySlots",
+        "d.user_feedback as draftRating",
+        "r.user_feedback as refinedRating",
+      ])
+      .orderBy("t.id")
+      .execute();
+    return rows.map((r) => ({
+      ...r,
+      draftRating: Number(r.draftRating),
+      refinedRating: Number(r.refinedRating),
+    }));
+  }
+}
