@@ -135,6 +135,43 @@ export class ConversationsRepo {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * Information the user volunteered (no question was asked): its own entry, next in the
+   * conversation, which the refined draft includes and the question model does not learn from.
+   * The same text twice (a client retrying) is stored once. Returns the entry's id.
+   */
+  async addInformation(threadId: number, text: string, now: string): Promise<number> {
+    const same = await this.db
+      .selectFrom("conversations")
+      .select("id")
+      .where("thread_id", "=", threadId)
+      .where("question_asked", "=", INFORMATION)
+      .where("user_response", "=", text)
+      .executeTakeFirst();
+    if (same) return same.id;
+    const last = await this.db
+      .selectFrom("conversations")
+      .select((eb) => eb.fn.max("conversation_position").as("p"))
+      .where("thread_id", "=", threadId)
+      .executeTakeFirst();
+    const row = await this.db
+      .insertInto("conversations")
+      .values({
+        thread_id: threadId,
+        conversation_phase: "refinement",
+        question_asked: INFORMATION,
+        question_type: "context",
+        user_response: text,
+        response_type: "clarification",
+        asked_date: now,
+        responded_date: now,
+        conversation_position: Number(last?.p ?? 0) + 1,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
   async setPlan(id: number, plan: object): Promise<void> {
     await this.db
       .updateTable("conversations")

@@ -132,6 +132,11 @@ export class ThreadsRepo {
       .execute();
   }
 
+  /** Marks the thread active now. */
+  async touch(id: number, now: string): Promise<void> {
+    await this.db.updateTable("idea_threads").set({ last_active: now }).where("id", "=", id).execute();
+  }
+
   async setStatus(id: number, status: string, now: string): Promise<void> {
     await this.db
       .updateTable("idea_threads")

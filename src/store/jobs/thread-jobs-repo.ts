@@ -1,0 +1,138 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../schema.ts";
+
+/**
+ * A thread's jobs as the transports show them (status, results, progress), and the one job not run
+ * by the queue: a result an external service sends back. The queue (repo.ts) owns every other write.
+ */
+export interface JobRecord {
+  id: number;
+  thread_id: number;
+  parent_job_id: number | null;
+  job_sequence: number;
+  job_type: string;
+  job_subtype: string | null;
+  status: string;
+  backend_used: string | null;
+  model_used: string | null;
+  result_summary: string | null;
+  full_result: string | null;
+  error_message: string | null;
+  retry_count: number;
+  cost_cents: number;
+  user_feedback: number | null;
+  scheduled_date: string;
+  created_date: string | null;
+  started_date: string | null;
+  completed_date: string | null;
+  execution_time_seconds: number;
+}
+
+/** A finished job stored as it arrived (no queue run): see ThreadJobsRepo.insertFinished. */
+export interface FinishedJob {
+  threadId: number;
+  sequence: number;
+  jobType: string;
+  subtype: string;
+  status: "completed" | "failed";
+  priority: number;
+  promptVariables: string | null;
+  backendUsed: string;
+  fullResult: string | null;
+  resultSummary: string | null;
+  errorMessage: string | null;
+  userId: string | null;
+  now: string;
+}
+
+const JOB_COLUMNS = [
+  "id",
+  "thread_id",
+  "parent_job_id",
+  "job_sequence",
+  "job_type",
+  "job_subtype",
+  "status",
+  "backend_used",
+  "model_used",
+  "result_summary",
+  "full_result",
+  "error_message",
+  "retry_count",
+  "cost_cents",
+  "user_feedback",
+  "scheduled_date",
+  "created_date",
+  "started_date",
+  "completed_date",
+  "execution_time_seconds",
+] as const;
+
+export class ThreadJobsRepo {
+  private readonly db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db;
+  }
+
+  /** The thread's jobs, oldest first. */
+  async ofThread(threadId: number): Promise<JobRecord[]> {
+    return (await this.db
+      .selectFrom("jobs")
+      .select(JOB_COLUMNS)
+      .where("thread_id", "=", threadId)
+      .orderBy("id")
+      .execute()) as JobRecord[];
+  }
+
+  /** One job, only if it belongs to the thread. */
+  async inThread(threadId: number, jobId: number): Promise<JobRecord | undefined> {
+    return (await this.db
+      .selectFrom("jobs")
+      .select(JOB_COLUMNS)
+      .where("thread_id", "=", threadId)
+      .where("id", "=", jobId)
+      .executeTakeFirst()) as JobRecord | undefined;
+  }
+
+  /** Run times (seconds, > 0) of the latest completed jobs, newest first: for time estimates. */
+  async recentRunSeconds(limit: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom("jobs")
+      .select("execution_time_seconds")
+      .where("status", "=", "completed")
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.execution_time_seconds).filter((s) => s > 0);
+  }
+
+  /** Stores a job that finished elsewhere (an external service's result). Returns its id. */
+  async insertFinished(j: FinishedJob): Promise<number> {
+    const row = await this.db
+      .insertInto("jobs")
+      .values({
+        thread_id: j.threadId,
+        job_sequence: j.sequence,
+        job_type: j.jobType,
+        job_subtype: j.subtype,
+        status: j.status,
+        priority: j.priority,
+        prompt_variables: j.promptVariables,
+        backend_used: j.backendUsed,
+        model_used: null,
+        full_result: j.fullResult,
+        result_summary: j.resultSummary,
+        error_message: j.errorMessage,
+        max_retries: 0,
+        scheduled_date: j.now,
+        created_date: j.now,
+        started_date: j.now,
+        completed_date: j.now,
+        user_id: j.userId,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+}
