@@ -3,7 +3,7 @@ import { apiThrottler } from "@grammyjs/transformer-throttler";
 import { Bot, type Context } from "grammy";
 import type { SystemConfig } from "../src/config/system-config.ts";
 import type { Engine } from "../src/engine/engine.ts";
-import type { ThreadActions } from "../src/engine/threads/actions.ts";
+import type { ThreadService } from "../src/engine/threads/service.ts";
 import { COMMANDS } from "./features/commands.ts";
 import {
   type ConversationStateStore,
@@ -22,7 +22,7 @@ export interface BotOptions {
   apiRoot?: string | undefined;
   ownerIds: readonly string[];
   engine: Engine;
-  actions: ThreadActions;
+  threads: ThreadService;
   config: SystemConfig;
   log: DeliveryLog & { info(obj: object, msg: string): void };
   /** Persists in-progress conversations (the conversations plugin); in-memory when absent. */
@@ -55,7 +55,7 @@ const GUEST_COMMANDS = new Set([
 ]);
 
 export function createBot(options: BotOptions): HermesBot {
-  const { engine, actions, config, log } = options;
+  const { engine, threads, config, log } = options;
   const owners = new Set(options.ownerIds);
   const bot = new Bot<HermesContext>(options.token, {
     client: { fetch: telegramFetch, ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}) },
@@ -104,15 +104,14 @@ export function createBot(options: BotOptions): HermesBot {
     await flow.submit(ctx, ctx.message.text);
   });
   const flow = installIdeaFlow(bot, {
-    engine,
-    actions,
+    threads,
     statusLines,
     log,
     guestLimits: (ctx) => (isOwner(ctx) ? undefined : { guest: true as const }),
   });
   installCommands(bot, {
     engine,
-    actions,
+    threads,
     config,
     isOwner,
     expectNewIdea: (userId) => awaitingNewIdea.add(userId),
@@ -133,7 +132,7 @@ export function createBot(options: BotOptions): HermesBot {
   });
 
   const deliver = createDelivery(bot.api, log, (chatId, messageId, threadId, kind) =>
-    actions.rememberMessage(chatId, messageId, threadId, kind),
+    threads.rememberMessage(chatId, messageId, threadId, kind),
   );
   const unsubscribe = engine.onEvent(async (e) => {
     statusLines.onEvent(e);

@@ -9,7 +9,7 @@ import { ConversationFlow } from "./engine/conversation/flow.ts";
 import { Engine } from "./engine/engine.ts";
 import { PromptLibrary } from "./engine/prompts.ts";
 import { RateLimiter } from "./engine/rate-limiter.ts";
-import { ThreadActions } from "./engine/threads/actions.ts";
+import { ThreadService } from "./engine/threads/service.ts";
 import { createHttpStack } from "./http/stack.ts";
 import { mulberry32 } from "./learning/random.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -26,7 +26,6 @@ import { JobsRepo } from "./store/jobs/repo.ts";
 import { AlertLogRepo } from "./store/system/alert-log-repo.ts";
 import { ConfigRepo } from "./store/system/config-repo.ts";
 import { KvRepo } from "./store/system/kv-repo.ts";
-import { ConversationsRepo } from "./store/threads/conversations-repo.ts";
 import { ThreadsRepo } from "./store/threads/repo.ts";
 import { TelegramMessagesRepo } from "./store/threads/telegram-messages-repo.ts";
 import { UserDataRepo } from "./store/threads/user-data-repo.ts";
@@ -51,7 +50,7 @@ export interface StartOptions {
 
 export interface HermesHandle {
   engine: Engine;
-  actions: ThreadActions;
+  threadService: ThreadService;
   database: HermesDatabase;
   config: SystemConfig;
   backends: BackendManager;
@@ -235,15 +234,16 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     ),
     log,
   });
-  const actions = new ThreadActions({
+  const threadService = new ThreadService({
+    db: database.db,
     threads,
     queue,
     config,
     clock,
+    ideas: engine,
     conversation: flow,
     messageLinks,
     userData: new UserDataRepo(database.sqlite),
-    conversationLog: new ConversationsRepo(database.db),
   });
   events.subscribe((e) => {
     const base = { jobId: e.job.id, threadId: e.job.thread_id };
@@ -274,7 +274,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
       apiRoot: env.TELEGRAM_API_ROOT,
       ownerIds: env.HERMES_OWNER_IDS,
       engine,
-      actions,
+      threads: threadService,
       config,
       log,
       conversationStore: new KvRepo(database.sqlite),
@@ -370,7 +370,7 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
     return stopping;
   };
 
-  return { engine, actions, database, config, backends, queue, bot, httpPort, log, notifier, stop };
+  return { engine, threadService, database, config, backends, queue, bot, httpPort, log, notifier, stop };
 }
 
 function listen(

@@ -1,7 +1,7 @@
 import { type Context, InputFile } from "grammy";
 import type { SystemConfig } from "../../src/config/system-config.ts";
 import type { Engine } from "../../src/engine/engine.ts";
-import type { ThreadActions } from "../../src/engine/threads/actions.ts";
+import type { Actor, ThreadService } from "../../src/engine/threads/service.ts";
 import { optionalCallSignal } from "../telegram/delivery.ts";
 import { optional } from "../telegram/safe.ts";
 import { splitMessage } from "../telegram/split.ts";
@@ -9,7 +9,7 @@ import { splitMessage } from "../telegram/split.ts";
 /** What every family of command handlers gets, and the small helpers they share. */
 export interface CommandDeps {
   engine: Engine;
-  actions: ThreadActions;
+  threads: ThreadService;
   config: SystemConfig;
   isOwner: (ctx: Context) => boolean;
   /** /new without text: the next plain message of this user is a new idea, whatever is pending. */
@@ -19,6 +19,11 @@ export interface CommandDeps {
 }
 
 export const userOf = (ctx: Context) => String(ctx.from?.id);
+/** The Telegram user as the thread service's actor: an owner, or a guest (limited mode). */
+export const actorOf = (ctx: Context, isOwner: (ctx: Context) => boolean): Actor => ({
+  userId: userOf(ctx),
+  role: isOwner(ctx) ? "owner" : "guest",
+});
 
 /** Sends text as messages, or as a file when long (falling back to messages if files are refused). */
 export async function sendFileOrText(

@@ -1,7 +1,6 @@
 import type { Api, Bot, Context } from "grammy";
 import type { AnswerOutcome, QuestionView } from "../../src/engine/conversation/types.ts";
-import type { Engine } from "../../src/engine/engine.ts";
-import type { ThreadActions } from "../../src/engine/threads/actions.ts";
+import type { Actor, ThreadService } from "../../src/engine/threads/service.ts";
 import { errorText } from "../telegram/error-text.ts";
 import { parseAnswerData, parseRatingData, questionKeyboard, questionText } from "../telegram/keyboards.ts";
 import { optional } from "../telegram/safe.ts";
@@ -9,8 +8,7 @@ import { cancelButton, type StatusLines } from "../telegram/status-line.ts";
 import type { HermesContext } from "./config.ts";
 
 export interface IdeaFlowDeps {
-  engine: Engine;
-  actions: ThreadActions;
+  threads: ThreadService;
   statusLines: StatusLines;
   log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
   /** Guests in limited mode: local backends only, a daily quota. Undefined = owner. */
@@ -26,13 +24,17 @@ export function installIdeaFlow(
   bot: Bot<HermesContext>,
   d: IdeaFlowDeps,
 ): { submit(ctx: Context, text: string, options?: { validate?: boolean }): Promise<void> } {
-  const { engine, actions, log } = d;
+  const { threads, log } = d;
   const userOf = (ctx: Context) => String(ctx.from?.id);
+  const actorOf = (ctx: Context): Actor => ({
+    userId: userOf(ctx),
+    role: d.guestLimits?.(ctx) ? "guest" : "owner",
+  });
   const chatOf = (ctx: Context) => String(ctx.chat?.id);
 
   async function ask(api: Api, chatId: string, q: QuestionView): Promise<void> {
     const sent = await api.sendMessage(chatId, questionText(q), { reply_markup: questionKeyboard(q) });
-    actions.rememberMessage(chatId, sent.message_id, q.threadId, "question");
+    threads.rememberMessage(chatId, sent.message_id, q.threadId, "question");
   }
 
   /** After an answer: the next question, or the news that the refined draft is on its way. */
@@ -48,13 +50,11 @@ export function installIdeaFlow(
 
   async function submit(ctx: Context, text: string, options: { validate?: boolean } = {}): Promise<void> {
     try {
-      const result = await engine.submitIdea({
-        userId: userOf(ctx),
+      const result = await threads.submit(actorOf(ctx), {
         chatId: chatOf(ctx),
         text,
         source: "telegram",
         validate: options.validate,
-        ...(d.guestLimits?.(ctx) ?? {}),
       });
       const b = result.backend;
       const lines = [`💡 Got it — thread ${result.shortId}: “${result.thread.title}”.`];
@@ -71,7 +71,7 @@ export function installIdeaFlow(
       } else lines.push(`Drafting now on ${b.name} · ${b.model}. I'll send it here when it's ready.`);
       const base = lines.join("\n");
       const ack = await ctx.reply(base, { reply_markup: cancelButton(result.job.id) });
-      actions.rememberMessage(chatOf(ctx), ack.message_id, result.thread.id, "ack");
+      threads.rememberMessage(chatOf(ctx), ack.message_id, result.thread.id, "ack");
       d.statusLines.register(result.job.id, chatOf(ctx), ack.message_id, base);
       if (result.question) await ask(ctx.api, chatOf(ctx), result.question);
     } catch (error) {
@@ -85,8 +85,8 @@ export function installIdeaFlow(
     if (!parsed) return void (await optional(() => ctx.answerCallbackQuery(), log, "answerCallbackQuery"));
     try {
       // The question as Hermes asked it (not as the callback echoes it): for the answered-question line.
-      const asked = await actions.pendingQuestionOf(userOf(ctx), parsed.threadId);
-      const outcome = await actions.answer(userOf(ctx), parsed.threadId, parsed.questionId, parsed.input);
+      const asked = await threads.pendingQuestionOf(actorOf(ctx), parsed.threadId);
+      const outcome = await threads.answer(actorOf(ctx), parsed.threadId, parsed.questionId, parsed.input);
       await optional(() => ctx.answerCallbackQuery({ text: "Noted." }), log, "answerCallbackQuery");
       if (asked?.id === parsed.questionId) {
         const chosen =
@@ -115,7 +115,7 @@ export function installIdeaFlow(
     const parsed = parseRatingData(ctx.callbackQuery.data);
     if (!parsed) return void (await optional(() => ctx.answerCallbackQuery(), log, "answerCallbackQuery"));
     try {
-      const outcome = await actions.feedback(userOf(ctx), parsed.jobId, parsed.input);
+      const outcome = await threads.feedback(actorOf(ctx), parsed.jobId, parsed.input);
       const thanks = "rating" in parsed.input ? `Thanks for the ${parsed.input.rating}/5.` : "On it.";
       await optional(
         () =>
@@ -145,21 +145,21 @@ export function installIdeaFlow(
   bot.on("message:text", async (ctx, next) => {
     const text = ctx.message.text;
     if (text.startsWith("/")) return next();
-    const userId = userOf(ctx);
+    const actor = actorOf(ctx);
     try {
       const replyTo = ctx.message.reply_to_message?.message_id;
-      const link = replyTo === undefined ? undefined : actions.threadOfMessage(chatOf(ctx), replyTo);
+      const link = replyTo === undefined ? undefined : threads.threadOfMessage(chatOf(ctx), replyTo);
       if (link) {
-        const r = await actions.continueThread(userId, link.threadId, text);
+        const r = await threads.reply(actor, link.threadId, text);
         if ("answered" in r) return void (await followUp(ctx, r.answered));
         const base = "🛠 Adding that and refining the draft…";
         const sent = await ctx.reply(base, { reply_markup: cancelButton(r.refinedJobId) });
         d.statusLines.register(r.refinedJobId, chatOf(ctx), sent.message_id, base);
         return;
       }
-      const pending = await actions.pendingQuestion(userId);
+      const pending = await threads.pendingQuestion(actor);
       if (pending) {
-        const outcome = await actions.answer(userId, pending.threadId, pending.id, { kind: "text", text });
+        const outcome = await threads.answer(actor, pending.threadId, pending.id, { kind: "text", text });
         return void (await followUp(ctx, outcome));
       }
     } catch (error) {

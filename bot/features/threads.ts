@@ -4,7 +4,7 @@ import { optional } from "../telegram/safe.ts";
 import { cancelButton } from "../telegram/status-line.ts";
 import { helpText } from "./commands.ts";
 import type { HermesContext } from "./config.ts";
-import { type CommandDeps, sendFileOrText, userOf } from "./deps.ts";
+import { actorOf, type CommandDeps, sendFileOrText, userOf } from "./deps.ts";
 
 /**
  * Commands about a user's ideas: help, starting one (/new, /validate), what is in progress
@@ -12,7 +12,7 @@ import { type CommandDeps, sendFileOrText, userOf } from "./deps.ts";
  * the cancel button of a status line).
  */
 export function installThreadCommands(bot: Bot<HermesContext>, d: CommandDeps): void {
-  const { engine, actions, log } = d;
+  const { engine, threads, log } = d;
 
   bot.command(["start", "help"], (ctx) => ctx.reply(helpText(d.isOwner(ctx))));
 
@@ -33,7 +33,7 @@ export function installThreadCommands(bot: Bot<HermesContext>, d: CommandDeps): 
   });
 
   bot.command("status", async (ctx) => {
-    const active = await actions.activeThreads(userOf(ctx));
+    const active = await threads.activeThreads(actorOf(ctx, d.isOwner));
     const q = engine.queueCounts();
     const head = `Queue: ${q.queued ?? 0} queued, ${q.running ?? 0} running, ${q.retrying ?? 0} waiting to retry.`;
     if (active.length === 0) return void (await ctx.reply(`${head}\nNothing of yours is in progress.`));
@@ -67,7 +67,7 @@ export function installThreadCommands(bot: Bot<HermesContext>, d: CommandDeps): 
   const showThread = async (ctx: Context, ref: string) => {
     if (!/^[0-9a-f-]{4,36}$/i.test(ref))
       return void (await ctx.reply("Usage: /thread <id> (the 8-character id from /threads)."));
-    const details = await actions.threadDetails(userOf(ctx), ref.toLowerCase());
+    const details = await threads.threadDetails(actorOf(ctx, d.isOwner), ref.toLowerCase());
     if (!details) return void (await ctx.reply(`No thread ${ref} of yours.`));
     const { thread, jobs, answers } = details;
     const lines = [
@@ -107,7 +107,7 @@ export function installThreadCommands(bot: Bot<HermesContext>, d: CommandDeps): 
 
   bot.callbackQuery(/^cancel:(\d+)$/, async (ctx) => {
     try {
-      const ids = await actions.cancelJob(userOf(ctx), Number(ctx.match[1]));
+      const ids = await threads.cancelJob(actorOf(ctx, d.isOwner), Number(ctx.match[1]));
       const text = ids.length > 0 ? "Cancelled." : "It had already finished.";
       await optional(() => ctx.answerCallbackQuery({ text }), log, "answerCallbackQuery");
     } catch (error) {
@@ -121,7 +121,7 @@ export function installThreadCommands(bot: Bot<HermesContext>, d: CommandDeps): 
 
   bot.command("cancel", async (ctx) => {
     const ref = ctx.match.trim() || undefined;
-    const result = await actions.cancel(userOf(ctx), ref);
+    const result = await threads.cancel(actorOf(ctx, d.isOwner), { ref });
     await ctx.reply(
       result
         ? `Cancelled ${result.cancelled.length} job(s) of thread ${result.thread.uuid.slice(0, 8)} (${result.thread.title})${result.questionsClosed ? " and stopped its questions" : ""}.`

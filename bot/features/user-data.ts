@@ -1,14 +1,14 @@
 import { type Bot, InlineKeyboard } from "grammy";
 import { optional } from "../telegram/safe.ts";
 import type { HermesContext } from "./config.ts";
-import { type CommandDeps, sendFileOrText, userOf } from "./deps.ts";
+import { actorOf, type CommandDeps, sendFileOrText } from "./deps.ts";
 
 /** A user's own data: /export sends all of it as a file; /forget deletes it after a confirmation. */
 export function installUserDataCommands(bot: Bot<HermesContext>, d: CommandDeps): void {
-  const { actions, log } = d;
+  const { threads, log } = d;
 
   bot.command("export", async (ctx) => {
-    const data = actions.exportUserData(userOf(ctx));
+    const data = threads.exportUserData(actorOf(ctx, d.isOwner));
     const json = JSON.stringify(data, null, 2);
     await sendFileOrText(
       ctx,
@@ -35,7 +35,7 @@ export function installUserDataCommands(bot: Bot<HermesContext>, d: CommandDeps)
       await optional(() => ctx.editMessageText("Kept everything."), log, "editMessageText");
       return;
     }
-    const counts = await actions.forgetUser(userOf(ctx), String(ctx.chat?.id));
+    const counts = await threads.forget(actorOf(ctx, d.isOwner), String(ctx.chat?.id));
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     await optional(
       () => ctx.editMessageText(`Deleted ${total} record(s). Hermes no longer has any of your data.`),

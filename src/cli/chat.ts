@@ -36,8 +36,9 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
       secrets: [env.OPENAI_API_KEY, env.OPENROUTER_API_KEY, env.TALOS_TOKEN],
     }),
   });
-  const { engine, actions } = hermes;
+  const { engine, threadService: threads } = hermes;
   const userId = "cli";
+  const actor = { userId, role: "owner" } as const;
   const waiting = new Set<number>();
   let question: QuestionView | undefined;
   let lastDraftJob: number | undefined;
@@ -92,7 +93,7 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
   });
 
   const submit = async (text: string) => {
-    const r = await engine.submitIdea({ userId, text, source: "cli" });
+    const r = await threads.submit(actor, { text, source: "cli" });
     waiting.add(r.job.id);
     say(
       `💡 ${r.shortId}: “${r.thread.title}” — drafting on ${r.backend ? `${r.backend.name} · ${r.backend.model}` : "(no backend)"}…`,
@@ -116,7 +117,7 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
             : "No ideas yet.",
         );
       } else if (line === "/cancel") {
-        const r = await actions.cancel(userId);
+        const r = await threads.cancel(actor);
         say(
           r
             ? `Cancelled ${r.cancelled.length} job(s) of ${r.thread.uuid.slice(0, 8)}.`
@@ -130,7 +131,7 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
           const fb = line.startsWith("/rate")
             ? { rating: Number(line.slice(6)) as 1 | 2 | 3 | 4 | 5 }
             : { adjust: line === "/shorter" ? ("shorter" as const) : ("more_detail" as const) };
-          const o = await actions.feedback(userId, lastDraftJob, fb);
+          const o = await threads.feedback(actor, lastDraftJob, fb);
           if (o.followUpJobId !== undefined) waiting.add(o.followUpJobId);
           say(o.learned ? `Noted. ${o.learned}` : "Noted.");
         }
@@ -144,7 +145,7 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
               ? { kind: "enough" }
               : { kind: "text", text: line };
         question = undefined;
-        afterAnswer(await actions.answer(userId, q.threadId, q.id, pick));
+        afterAnswer(await threads.answer(actor, q.threadId, q.id, pick));
       } else await submit(line);
     } catch (error) {
       fail(error);

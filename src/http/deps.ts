@@ -1,7 +1,6 @@
 import type { ConfigChange } from "../config/system-config.ts";
-import type { ConversationPort } from "../engine/conversation/types.ts";
 import type { SubmitIdeaInput, SubmitIdeaResult } from "../engine/engine.ts";
-import type { ThreadQueries } from "../engine/threads/queries.ts";
+import type { ThreadService } from "../engine/threads/service.ts";
 import type { SystemHealthReport } from "../ops/system-health.ts";
 import type { ConfigAuditRepo } from "../store/system/config-audit-repo.ts";
 import type { ConfigRow } from "../store/system/config-repo.ts";
@@ -39,10 +38,9 @@ export interface OptimizeOutcome {
   message?: string | undefined;
 }
 
-/** The learning module, when wired; without it the API answers from the learned_patterns table. */
+/** The learning module, when wired; without it optimize lists the matching learned patterns. */
 export interface LearningPort {
   optimize?(threadId: number, userId: string): Promise<OptimizeOutcome>;
-  patterns?(): Promise<unknown[]>;
 }
 
 export interface ApiDeps {
@@ -51,10 +49,8 @@ export interface ApiDeps {
   config: ConfigPort;
   now: () => number;
   log: ApiLog;
-  ideas: IdeasPort;
-  threads: ThreadQueries;
-  /** The conversation flow (questions, answers, feedback): the API never records answers itself. */
-  conversation: ConversationPort;
+  /** The thread service: submit, answers, information, cancel, feedback and the reads (one path with Telegram and the chat). */
+  threads: ThreadService;
   learning?: LearningPort | undefined;
   /** How many jobs can run at once (BackendManager.totalSlots), for time estimates. */
   slots?: () => number;

@@ -4,7 +4,7 @@ import type { Clock } from "../clock.ts";
 import type { SystemConfig } from "../config/system-config.ts";
 import type { ConversationPort } from "../engine/conversation/types.ts";
 import type { EngineEvent } from "../engine/engine.ts";
-import { ThreadQueries, type ThreadQueuePort } from "../engine/threads/queries.ts";
+import { type ThreadQueuePort, ThreadService } from "../engine/threads/service.ts";
 import { BackupScheduler, type SizeCheck } from "../ops/backup.ts";
 import { HealthRecorder, renderMetrics } from "../ops/metrics.ts";
 import { removePidFile, writePidFile } from "../ops/pid-file.ts";
@@ -69,11 +69,14 @@ export function createHttpStack(input: HttpStackInput): HttpStack {
   const dbPath = database.path;
   const now = () => clock.now();
 
-  const threadQueries = new ThreadQueries({
+  const threadService = new ThreadService({
     db: database.db,
     threads: input.threads,
     queue: input.queue,
+    config,
     clock,
+    ideas: input.engine,
+    conversation: input.conversation,
   });
   const secret = () =>
     callbackSecret(
@@ -128,9 +131,7 @@ export function createHttpStack(input: HttpStackInput): HttpStack {
     config,
     now,
     log,
-    ideas: input.engine,
-    threads: threadQueries,
-    conversation: input.conversation,
+    threads: threadService,
     learning: input.learning,
     slots: () => input.backends.totalSlots(),
     backendAdmin:

@@ -175,6 +175,44 @@ describe("the conversation in Telegram", () => {
     expect(details.text).toMatch(/Draft 2 \(refine\) · completed/);
   });
 
+  it("a reply to the idea after its questions adds information the same way the API does", async () => {
+    const { tg, h, client, press } = await setup();
+    await client.sendMessage(client.makeMessage("Write a short speech for a retirement party"));
+    const ack = await tg.waitFor(OWNER_ID, (m) => m.text.includes("Got it"), 5000, "ack");
+    const q1 = await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
+    await press(q1, buttons(q1).find((b) => b.text === "Enough — go ahead")?.callback_data ?? "");
+    await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 2"), 10_000, "draft 2");
+    await client.sendMessage(
+      client.makeMessage("Mention his thirty years at the station.", {
+        reply_to_message: { message_id: ack.message_id, chat: { id: OWNER_ID }, text: ack.text } as never,
+      }),
+    );
+    await tg.waitFor(OWNER_ID, (m) => m.text.includes("Adding that and refining"), 5000, "refining notice");
+    const db = h.hermes.database.sqlite;
+    const jobs = db
+      .prepare("SELECT id, job_sequence, parent_job_id, prompt_variables FROM jobs ORDER BY id")
+      .all() as {
+      id: number;
+      job_sequence: number;
+      parent_job_id: number | null;
+      prompt_variables: string;
+    }[];
+    const refined = jobs.at(-1);
+    // Parent: the latest completed draft; next sequence; the API's prompt format.
+    expect(refined).toMatchObject({ job_sequence: 3, parent_job_id: jobs[1]?.id });
+    expect(JSON.parse(refined?.prompt_variables ?? "{}").answers).toBe(
+      "- Additional information from the user: Mention his thirty years at the station.",
+    );
+    // Recorded in the conversation, so the history and later drafts see it.
+    const entry = db
+      .prepare("SELECT question_asked, user_response FROM conversations ORDER BY id DESC LIMIT 1")
+      .get();
+    expect(entry).toEqual({
+      question_asked: "(additional information)",
+      user_response: "Mention his thirty years at the station.",
+    });
+  });
+
   it("“Shorter” under a draft queues a rewrite and learns the preference", async () => {
     const { tg, h, client, press } = await setup();
     await client.sendMessage(client.makeMessage("Explain how tides work"));

@@ -60,6 +60,15 @@ describe("status line and cancellation in Telegram", () => {
     const job = h.hermes.database.sqlite.prepare("SELECT status FROM jobs").get() as { status: string };
     expect(job.status).toBe("cancelled");
     expect(tg.botMessages(OWNER_ID).some((m) => m.text.startsWith("📝 Draft"))).toBe(false);
+    // Cancelling the idea closed its question: a message typed now is a new idea, not an answer.
+    const open = h.hermes.database.sqlite
+      .prepare(
+        "SELECT count(*) AS n FROM conversations WHERE conversation_position IS NOT NULL AND responded_date IS NULL",
+      )
+      .get() as { n: number };
+    expect(open.n).toBe(0);
+    await client.sendMessage(client.makeMessage("Plan a picnic by the river"));
+    await tg.waitFor(OWNER_ID, (m) => m.text.includes("Plan a picnic by the river"), 5000, "a new idea");
   });
 
   it("/status lists work in progress with cancel buttons; /cancel cancels the latest", async () => {

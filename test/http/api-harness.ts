@@ -6,7 +6,7 @@ import type { ConversationPort } from "../../src/engine/conversation/types.ts";
 import { Engine } from "../../src/engine/engine.ts";
 import { PromptLibrary } from "../../src/engine/prompts.ts";
 import { RateLimiter } from "../../src/engine/rate-limiter.ts";
-import { ThreadQueries } from "../../src/engine/threads/queries.ts";
+import { type IdeasPort, ThreadService } from "../../src/engine/threads/service.ts";
 import { createHttpApp } from "../../src/http/app.ts";
 import type { ApiDeps, LearningPort } from "../../src/http/deps.ts";
 import type { questionFromPort } from "../../src/http/routes/views.ts";
@@ -46,6 +46,8 @@ export interface HarnessOptions {
   /** Replaces the real ConversationFlow (for tests about the port itself). */
   conversation?: ConversationPort;
   learning?: LearningPort;
+  /** Replaces the Engine's submit path behind the thread service. */
+  ideas?: IdeasPort;
   rateLimiting?: boolean;
   fetch?: typeof fetch;
   overrides?: Partial<ApiDeps>;
@@ -54,7 +56,7 @@ export interface HarnessOptions {
 /**
  * The HTTP API over real parts: an in-memory migrated database, the real Engine, ConversationFlow,
  * JobQueue and Scheduler (with a scripted dispatcher and a manual clock), SystemConfig,
- * ThreadQueries, the callback dispatcher and the metrics/health collectors — the same wiring
+ * ThreadService, the callback dispatcher and the metrics/health collectors — the same wiring
  * main.ts does.
  */
 export async function apiHarness(opts: HarnessOptions = {}) {
@@ -130,7 +132,15 @@ export async function apiHarness(opts: HarnessOptions = {}) {
     conversation,
     insights: flow,
   });
-  const threadQueries = new ThreadQueries({ db: database.db, threads, queue, clock });
+  const threadService = new ThreadService({
+    db: database.db,
+    threads,
+    queue,
+    config,
+    clock,
+    ideas: opts.ideas ?? engine,
+    conversation,
+  });
   const adminToken = opts.adminToken === null ? undefined : (opts.adminToken ?? TOKEN);
   const secret = () => callbackSecret(config.string("hermes.api.callback_secret"), adminToken);
   const callbacksRepo = new ExternalCallbacksRepo(database.sqlite);
@@ -180,9 +190,7 @@ export async function apiHarness(opts: HarnessOptions = {}) {
     config,
     now: () => clock.now(),
     log,
-    ideas: engine,
-    threads: threadQueries,
-    conversation,
+    threads: threadService,
     learning: opts.learning,
     slots: () => 1,
     callbackSecret: secret,
@@ -273,7 +281,9 @@ export async function apiHarness(opts: HarnessOptions = {}) {
     scheduler,
     jobsRepo,
     threads,
-    threadQueries,
+    threadService,
+    /** The thread by uuid or prefix, as the API's admin sees it. */
+    threadByRef: (ref: string) => threadService.find({ userId: "api:test", role: "admin" }, ref),
     dispatcher,
     callbacksRepo,
     logs,

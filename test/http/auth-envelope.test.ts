@@ -65,11 +65,9 @@ describe("envelopes", () => {
 
   it("never leaks an internal error's message, stack or secrets; logs it with the request id", async () => {
     h = await apiHarness({
-      overrides: {
-        ideas: {
-          submitIdea: async () => {
-            throw new Error(`SQLITE_CORRUPT at /srv/hermes/data.db token=${TOKEN}`);
-          },
+      ideas: {
+        submitIdea: async () => {
+          throw new Error(`SQLITE_CORRUPT at /srv/hermes/data.db token=${TOKEN}`);
         },
       },
     });
@@ -85,11 +83,9 @@ describe("envelopes", () => {
 
   it("scrubs configured secrets from the messages of non-internal errors", async () => {
     h = await apiHarness({
-      overrides: {
-        ideas: {
-          submitIdea: async () => {
-            throw new HermesError("BACKEND_ERROR", `upstream said: bad key ${TOKEN}`, { retryable: true });
-          },
+      ideas: {
+        submitIdea: async () => {
+          throw new HermesError("BACKEND_ERROR", `upstream said: bad key ${TOKEN}`, { retryable: true });
         },
       },
     });

@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 async function conversationRows(h: ApiHarness, threadUuid: string) {
-  const thread = await h.threadQueries.byRef(threadUuid);
+  const thread = await h.threadByRef(threadUuid);
   const rows = await h.database.db
     .selectFrom("conversations")
     .select(["question_asked", "user_response"])
@@ -67,7 +67,7 @@ describe("POST /api/threads/:id/continue", () => {
       [q2.text, null],
     ];
     expect(await conversationRows(h, thread_id)).toEqual(rows);
-    const thread = await h.threadQueries.byRef(thread_id);
+    const thread = await h.threadByRef(thread_id);
     expect(thread?.final_clarity_score).toBe(d.updated_understanding.clarity);
     // How it was answered is kept with the answer, for the time model after a restart.
     const row = await h.database.db
@@ -115,8 +115,16 @@ describe("POST /api/threads/:id/continue", () => {
       json: { information: "Mention the neighbours." },
     });
     const own = h.jobsRepo.get(later.json.data.refined_job_id);
-    expect(own).toMatchObject({ job_sequence: 3, job_subtype: "refine" });
-    expect(JSON.parse(own!.prompt_variables!).answers).toBe("- Mention the neighbours.");
+    // Its parent is the latest completed draft; one prompt format for information, whichever
+    // transport brought it.
+    expect(own).toMatchObject({
+      job_sequence: 3,
+      job_subtype: "refine",
+      parent_job_id: done.json.data.refined_job_id,
+    });
+    expect(JSON.parse(own!.prompt_variables!).answers).toBe(
+      "- Additional information from the user: Mention the neighbours.",
+    );
   });
 
   it("refines on answers only once the questions stop: 'enough' queues draft 2 with the answers", async () => {
@@ -252,8 +260,8 @@ describe("POST /api/learn/feedback", () => {
       learned: expect.any(String),
       follow_up_job_id: null,
     });
-    const thread = await h.threadQueries.byRef(thread_id);
-    const job = await h.threadQueries.job(thread!.id, job_id);
+    const thread = await h.threadByRef(thread_id);
+    const job = await h.threadService.job(thread!, job_id);
     expect(job?.user_feedback).toBe(4);
     const satisfaction = await h.database.db
       .selectFrom("idea_threads")

@@ -66,7 +66,7 @@ describe("POST /api/external/submit", () => {
     h = await apiHarness();
     const d = await submitExternal(h, "https://example.com/hermes-hook?x=1");
     expect(d.status_url).toBe(`http://localhost/api/threads/${d.thread_id}/status`);
-    const thread = await h.threadQueries.byRef(d.thread_id);
+    const thread = await h.threadByRef(d.thread_id);
     expect(thread).toMatchObject({
       source: "external",
       user_id: "external:notes-app",

@@ -159,6 +159,24 @@ describe("createHttpStack (what main.ts wires)", () => {
     expect(existsSync(pidPath)).toBe(false);
   });
 
+  it("GET /api/learn/patterns applies category, min_confidence and limit with main.ts's wiring (the learning module wired)", async () => {
+    const s = await startStack();
+    const insert = s.database.sqlite.prepare(
+      "INSERT INTO learned_patterns (pattern_name, pattern_category, trigger_conditions, confidence_level) VALUES (?, ?, '{}', ?)",
+    );
+    insert.run("tone", "conversation", 0.95);
+    insert.run("sources", "conversation", 0.9);
+    insert.run("weak", "conversation", 0.3);
+    insert.run("retries", "execution", 0.99);
+    const res = await s.call("GET", "/api/learn/patterns?category=conversation&min_confidence=0.5&limit=1");
+    expect(res.status).toBe(200);
+    const data = JSON.parse(res.text).data as { count: number; patterns: { name: string }[] };
+    expect(data.patterns.map((p) => p.name)).toEqual(["tone"]);
+    expect(data.count).toBe(1);
+    const all = JSON.parse((await s.call("GET", "/api/learn/patterns?min_confidence=0.5")).text).data;
+    expect(all.patterns.map((p: { name: string }) => p.name)).toEqual(["retries", "tone", "sources"]);
+  });
+
   it("rate-limits by the real remote address", async () => {
     const s = await startStack();
     await s.config.set("hermes.api.rate_limit_per_minute", "2", "test");

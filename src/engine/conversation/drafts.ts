@@ -91,6 +91,9 @@ export async function stopAndRefine(
   return { ...(refinedJobId !== undefined ? { refinedJobId } : {}), stopReason: reason };
 }
 
+/** How information the user volunteered reads in a refine prompt's `answers` (every path writes it so). */
+export const informationLine = (text: string) => `- Additional information from the user: ${text}`;
+
 /** The `answers` prompt variable: one readable line per thing the user told us (or we assumed). */
 async function answerList(
   ctx: ConversationContext,
@@ -102,7 +105,7 @@ async function answerList(
   for (const r of rows) {
     if (r.responded_date === null || r.user_response === null) continue;
     if (r.question_asked === INFORMATION) {
-      lines.push(`- Additional information from the user: ${r.user_response}`);
+      lines.push(informationLine(r.user_response));
       continue;
     }
     if (r.user_response === ENOUGH || r.user_response === SKIPPED || r.response_type === "clarification")

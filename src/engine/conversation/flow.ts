@@ -96,11 +96,6 @@ export class ConversationFlow implements ConversationPort {
     return optimizeReport(this.ctx, threadId);
   }
 
-  /** listPatterns for the HTTP API's LearningPort. */
-  patterns(): Promise<PatternListing[]> {
-    return this.listPatterns();
-  }
-
   /** A few readable lines about the strongest patterns (the engine's InsightsPort, for /patterns). */
   patternsSummary(): Promise<string | undefined> {
     return patternsSummary(this.ctx);

@@ -1,5 +1,5 @@
 import type { ThreadRecord } from "../../store/threads/repo.ts";
-import type { JobRecord, ThreadProgress, ThreadQueriesDeps, ThreadStage } from "./records.ts";
+import type { JobRecord, ThreadContext, ThreadProgress, ThreadStage } from "./records.ts";
 
 /** Where a thread stands (stage, percent done) and how long new work is likely to take. */
 
@@ -45,15 +45,8 @@ export function threadProgress(
 }
 
 /** Minutes until a job queued now is likely done: recent average run time × work ahead ÷ slots. */
-export async function estimateMinutes(d: ThreadQueriesDeps, slots = 1): Promise<number> {
-  const recent = await d.db
-    .selectFrom("jobs")
-    .select("execution_time_seconds")
-    .where("status", "=", "completed")
-    .orderBy("id", "desc")
-    .limit(20)
-    .execute();
-  const times = recent.map((r) => r.execution_time_seconds).filter((s) => s > 0);
+export async function estimateMinutes(d: ThreadContext, slots = 1): Promise<number> {
+  const times = await d.jobs.recentRunSeconds(20);
   const avg = times.length > 0 ? times.reduce((a, b) => a + b, 0) / times.length : 90;
   const ahead = Math.max(1, d.queue.depth());
   return Math.max(1, Math.ceil((ahead * avg) / Math.max(1, slots) / 60));

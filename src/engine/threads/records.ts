@@ -1,50 +1,52 @@
 import type { Kysely } from "kysely";
 import type { Clock } from "../../clock.ts";
 import type { NewJob, QueueJob } from "../../store/jobs/repo.ts";
+import type { JobRecord, ThreadJobsRepo } from "../../store/jobs/thread-jobs-repo.ts";
+import type { LearningListingRepo } from "../../store/learning/listing-repo.ts";
 import type { Database } from "../../store/schema.ts";
+import type { ConversationsRepo } from "../../store/threads/conversations-repo.ts";
 import type { ThreadsRepo } from "../../store/threads/repo.ts";
+import type { ConversationPort } from "../conversation/types.ts";
+import type { MessageLinksPort, SubmitIdeaInput, SubmitIdeaResult, UserDataPort } from "../ports.ts";
 
-/**
- * The shapes of the thread read model (ThreadQueries, queries.ts) and the bits its parts
- * share: what they need (ThreadQueriesDeps), the job columns they read, the clock as ISO text.
- */
+/** The shapes of the thread service (service.ts) and what its parts share. */
+
+export type { JobRecord } from "../../store/jobs/thread-jobs-repo.ts";
 
 /** The part of JobQueue used here (JobQueue satisfies it). */
 export interface ThreadQueuePort {
   enqueue(job: NewJob): QueueJob;
   cancel(jobId: number, reason?: string): number[];
+  get(jobId: number): QueueJob | undefined;
   activeForThread(threadId: number): QueueJob[];
+  jobsOfThread(threadId: number): QueueJob[];
   depth(): number;
 }
 
-export interface ThreadQueriesDeps {
+/** The Engine satisfies this: the submit path (checks, thread, draft 1, first question). */
+export interface IdeasPort {
+  submitIdea(input: SubmitIdeaInput): Promise<SubmitIdeaResult>;
+}
+
+export interface ThreadServiceDeps {
   db: Kysely<Database>;
   threads: ThreadsRepo;
   queue: ThreadQueuePort;
+  config: { number(key: string): number };
   clock: Pick<Clock, "now">;
+  ideas: IdeasPort;
+  /** The question/answer flow; without it threads get no questions and no feedback. */
+  conversation?: ConversationPort | undefined;
+  messageLinks?: MessageLinksPort | undefined;
+  userData?: UserDataPort | undefined;
 }
 
-export interface JobRecord {
-  id: number;
-  thread_id: number;
-  parent_job_id: number | null;
-  job_sequence: number;
-  job_type: string;
-  job_subtype: string | null;
-  status: string;
-  backend_used: string | null;
-  model_used: string | null;
-  result_summary: string | null;
-  full_result: string | null;
-  error_message: string | null;
-  retry_count: number;
-  cost_cents: number;
-  user_feedback: number | null;
-  scheduled_date: string;
-  created_date: string | null;
-  started_date: string | null;
-  completed_date: string | null;
-  execution_time_seconds: number;
+/** What the service's parts work with: the deps plus the repositories built over `db`. */
+export interface ThreadContext extends Omit<ThreadServiceDeps, "db"> {
+  jobs: ThreadJobsRepo;
+  conversations: ConversationsRepo;
+  listing: LearningListingRepo;
+  iso(): string;
 }
 
 export type ThreadStage =
@@ -69,34 +71,10 @@ export interface ThreadProgress {
   drafts: number;
 }
 
-export const JOB_COLUMNS = [
-  "id",
-  "thread_id",
-  "parent_job_id",
-  "job_sequence",
-  "job_type",
-  "job_subtype",
-  "status",
-  "backend_used",
-  "model_used",
-  "result_summary",
-  "full_result",
-  "error_message",
-  "retry_count",
-  "cost_cents",
-  "user_feedback",
-  "scheduled_date",
-  "created_date",
-  "started_date",
-  "completed_date",
-  "execution_time_seconds",
-] as const;
-
-export function nowIso(d: ThreadQueriesDeps): string {
-  return new Date(d.clock.now()).toISOString();
-}
-
-/** Marks the thread active now. */
-export async function touchThread(d: ThreadQueriesDeps, threadId: number, now: string): Promise<void> {
-  await d.db.updateTable("idea_threads").set({ last_active: now }).where("id", "=", threadId).execute();
+/** A thread with its jobs (drafts) in order and the questions asked, for /thread. */
+export interface ThreadDetails {
+  thread: import("../../store/threads/repo.ts").ThreadRecord;
+  jobs: JobRecord[];
+  /** The questions asked in order, with the answers (null: not answered, or skipped). */
+  answers: { position: number; question: string; answer: string | null }[];
 }

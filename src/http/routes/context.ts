@@ -1,3 +1,4 @@
+import { type Actor, actingUserId } from "../../engine/threads/actor.ts";
 import { HermesError } from "../../errors.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -12,13 +13,19 @@ export interface RouteContext {
   bodyLimit: () => number;
 }
 
+/** The API's caller: the admin token holder, who reaches every thread and acts as its owner. */
+export function apiActor(c: ApiContext): Actor {
+  return { userId: `api:${c.get("client")}`, role: "admin" };
+}
+
 export async function resolveThread(
   rc: RouteContext,
+  c: ApiContext,
   raw: string,
   field = "thread_id",
 ): Promise<ThreadRecord> {
   const ref = threadRef(raw, field);
-  const thread = await rc.deps.threads.byRef(ref);
+  const thread = await rc.deps.threads.find(apiActor(c), ref);
   if (!thread)
     throw new HermesError("NOT_FOUND", `There is no thread ${ref}.`, {
       details: field,
@@ -30,7 +37,7 @@ export async function resolveThread(
 
 /** The user a thread belongs to (the API acts for the owner), else the API client. */
 export function actingUser(c: ApiContext, thread: ThreadRecord): string {
-  return thread.user_id ?? `api:${c.get("client")}`;
+  return actingUserId(apiActor(c), thread);
 }
 
 export const statusPath = (uuid: string) => `/api/threads/${uuid}/status`;

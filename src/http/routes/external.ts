@@ -23,8 +23,8 @@ export function registerExternalRoutes(api: Hono<ApiEnv>, rc: RouteContext): voi
           userAction: "Set HERMES_ADMIN_TOKEN or hermes.api.callback_secret.",
         },
       );
-    const result = await deps.ideas.submitIdea({
-      userId: `external:${body.source_app}`,
+    const actor = { userId: `external:${body.source_app}`, role: "admin" } as const;
+    const result = await deps.threads.submit(actor, {
       text: body.idea,
       source: "external",
       priority: body.priority,
@@ -57,7 +57,7 @@ export function registerExternalRoutes(api: Hono<ApiEnv>, rc: RouteContext): voi
         userAction: `Sign the exact raw body: ${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256(body, shared secret)>.`,
       });
     const body = validate(externalCallbackSchema, parseJson(raw, false));
-    const thread = await resolveThread(rc, ref);
+    const thread = await resolveThread(rc, c, ref);
     const text = typeof body.results === "string" ? body.results : JSON.stringify(body.results, null, 2);
     if (text.trim() === "")
       throw new HermesError("INVALID_INPUT", "Invalid results: must not be empty.", { details: "results" });

@@ -5,7 +5,7 @@ import { HermesError } from "../../errors.ts";
 import type { ApiEnv } from "../envelope.ts";
 import { jsonBody, validate } from "../middleware/body.ts";
 import { feedbackSchema } from "../schemas.ts";
-import { actingUser, type RouteContext, resolveThread } from "./context.ts";
+import { apiActor, type RouteContext, resolveThread } from "./context.ts";
 
 const patternsQuery = z.strictObject({
   category: z
@@ -22,10 +22,7 @@ export function registerLearnRoutes(api: Hono<ApiEnv>, rc: RouteContext): void {
 
   api.get("/api/learn/patterns", async (c) => {
     const query = validate(patternsQuery, c.req.query(), "query");
-    if (deps.learning?.patterns) {
-      const patterns = await deps.learning.patterns();
-      return envelopes.ok(c, { patterns, count: patterns.length });
-    }
+    // One path, whatever is wired: the learned_patterns table, filtered as asked.
     const rows = await deps.threads.patterns({
       category: query.category,
       minConfidence: query.min_confidence,
@@ -68,26 +65,17 @@ export function registerLearnRoutes(api: Hono<ApiEnv>, rc: RouteContext): void {
 
   api.post("/api/learn/feedback", async (c) => {
     const { value } = await jsonBody(c, feedbackSchema, rc.bodyLimit());
-    const thread = await resolveThread(rc, value.thread_id);
-    const job = await deps.threads.job(thread.id, value.job_id);
+    const thread = await resolveThread(rc, c, value.thread_id);
+    const job = await deps.threads.job(thread, value.job_id);
     if (!job)
       throw new HermesError("NOT_FOUND", `Thread ${thread.uuid.slice(0, 8)} has no job ${value.job_id}.`, {
         details: "job_id",
       });
-    if (job.status !== "completed")
-      throw new HermesError(
-        "INVALID_INPUT",
-        `Job ${job.id} has no result to give feedback on (it is ${job.status}).`,
-        {
-          details: "job_id",
-        },
-      );
-    const userId = actingUser(c, thread);
     const input: FeedbackInput =
       value.rating !== undefined
         ? { rating: value.rating as 1 | 2 | 3 | 4 | 5 }
         : { adjust: value.adjust ?? "shorter" };
-    const out = await deps.conversation.feedback(thread.id, job.id, input, userId);
+    const out = await deps.threads.feedback(apiActor(c), job.id, input);
     return envelopes.ok(c, {
       feedback_recorded: out.recorded,
       learning_updated: out.learned !== undefined,

@@ -1,13 +1,15 @@
 import type { Hono } from "hono";
 import type { AnswerInput, QuestionView } from "../../engine/conversation/types.ts";
 import type { SubmitIdeaResult } from "../../engine/engine.ts";
+import type { ContinueOutcome } from "../../engine/threads/service.ts";
 import { HermesError } from "../../errors.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
-import type { ApiContext, ApiEnv } from "../envelope.ts";
+import type { ApiEnv } from "../envelope.ts";
 import { jsonBody } from "../middleware/body.ts";
 import { cancelSchema, continueSchema, jobIdParam, optimizeSchema, submitSchema } from "../schemas.ts";
 import {
   actingUser,
+  apiActor,
   downloadPath,
   type RouteContext,
   resolveThread,
@@ -22,8 +24,7 @@ export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void 
 
   api.post("/api/submit", async (c) => {
     const { value } = await jsonBody(c, submitSchema, rc.bodyLimit());
-    const result = await deps.ideas.submitIdea({
-      userId: `api:${c.get("client")}`,
+    const result = await deps.threads.submit(apiActor(c), {
       text: value.idea,
       source: "api",
       priority: value.priority,
@@ -33,12 +34,12 @@ export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void 
   });
 
   api.get("/api/threads/:id/status", async (c) => {
-    const thread = await resolveThread(rc, c.req.param("id"));
+    const thread = await resolveThread(rc, c, c.req.param("id"));
     return envelopes.ok(c, await statusOf(rc, thread));
   });
 
   api.get("/api/threads/:id/jobs/:job/result", async (c) => {
-    const thread = await resolveThread(rc, c.req.param("id"));
+    const thread = await resolveThread(rc, c, c.req.param("id"));
     const job = await jobOf(rc, thread, c.req.param("job"));
     const done = job.status === "completed";
     return envelopes.ok(c, {
@@ -53,7 +54,7 @@ export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void 
   });
 
   api.get("/api/threads/:id/jobs/:job/result.md", async (c) => {
-    const thread = await resolveThread(rc, c.req.param("id"));
+    const thread = await resolveThread(rc, c, c.req.param("id"));
     const job = await jobOf(rc, thread, c.req.param("job"));
     if (job.status !== "completed" || job.full_result === null)
       throw new HermesError("NOT_FOUND", `Job ${job.id} has no result yet (it is ${job.status}).`, {
@@ -70,13 +71,17 @@ export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void 
   });
 
   api.post("/api/threads/:id/continue", async (c) => {
-    const thread = await resolveThread(rc, c.req.param("id"));
+    const thread = await resolveThread(rc, c, c.req.param("id"));
     const { value } = await jsonBody(c, continueSchema, rc.bodyLimit());
-    return envelopes.ok(c, await continueThread(c, rc, thread, value));
+    const out = await deps.threads.continue(apiActor(c), thread.id, {
+      information: value.information,
+      answers: value.answers?.map((a) => ({ questionId: a.question_id, input: answerInput(a) })),
+    });
+    return envelopes.ok(c, continued(thread, out));
   });
 
   api.post("/api/threads/:id/optimize", async (c) => {
-    const thread = await resolveThread(rc, c.req.param("id"));
+    const thread = await resolveThread(rc, c, c.req.param("id"));
     await jsonBody(c, optimizeSchema, rc.bodyLimit(), { optional: true });
     if (deps.learning?.optimize) {
       const out = await deps.learning.optimize(thread.id, actingUser(c, thread));
@@ -113,12 +118,14 @@ export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void 
   });
 
   api.post("/api/threads/:id/cancel", async (c) => {
-    const thread = await resolveThread(rc, c.req.param("id"));
+    const thread = await resolveThread(rc, c, c.req.param("id"));
     const { value } = await jsonBody(c, cancelSchema, rc.bodyLimit(), { optional: true });
-    // The idea's open questions end with it, first, so an answer cannot queue a refined draft
-    // later: one being recorded right now finishes before close returns and is cancelled next.
-    const questionsClosed = await deps.conversation.close(thread.id, "cancelled");
-    const cancelled = deps.threads.cancelThread(thread.id, value.reason ?? "cancelled through the API");
+    const out = await deps.threads.cancel(apiActor(c), {
+      ref: thread.uuid,
+      reason: value.reason ?? "cancelled through the API",
+    });
+    const cancelled = out?.cancelled ?? [];
+    const questionsClosed = out?.questionsClosed ?? false;
     deps.log.info(
       { threadId: thread.id, jobs: cancelled, questionsClosed, client: c.get("client") },
       "thread cancelled via API",
@@ -139,7 +146,7 @@ export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void 
 
 async function jobOf(rc: RouteContext, thread: ThreadRecord, raw: string) {
   const id = jobIdParam(raw);
-  const job = await rc.deps.threads.job(thread.id, id);
+  const job = await rc.deps.threads.job(thread, id);
   if (!job)
     throw new HermesError("NOT_FOUND", `Thread ${thread.uuid.slice(0, 8)} has no job ${id}.`, {
       details: "job_id",
@@ -178,14 +185,10 @@ export async function submitted(rc: RouteContext, r: SubmitIdeaResult) {
   };
 }
 
-async function pendingOf(rc: RouteContext, threadId: number) {
-  const q = await rc.deps.conversation.pending(threadId);
-  return q ? [questionFromPort(q)] : [];
-}
-
 async function statusOf(rc: RouteContext, thread: ThreadRecord) {
-  const jobs = await rc.deps.threads.jobs(thread.id);
-  const pending = await pendingOf(rc, thread.id);
+  const jobs = await rc.deps.threads.jobs(thread);
+  const open = await rc.deps.threads.openQuestion(thread);
+  const pending = open ? [questionFromPort(open)] : [];
   const progress = rc.deps.threads.progress(thread, jobs, pending.length);
   const active = jobs.filter((j) => ["running", "retrying", "queued", "pending"].includes(j.status));
   const current = active.find((j) => j.status === "running") ?? active[0];
@@ -209,72 +212,39 @@ async function statusOf(rc: RouteContext, thread: ThreadRecord) {
   };
 }
 
-type ContinueBody = {
-  answers?:
-    | { question_id: number; answer?: string | undefined; action?: "skip" | "enough" | undefined }[]
-    | undefined;
-  information?: string | undefined;
-};
+type AnswerBody = { answer?: string | undefined; action?: "skip" | "enough" | undefined };
 
-async function continueThread(c: ApiContext, rc: RouteContext, thread: ThreadRecord, body: ContinueBody) {
-  const { deps } = rc;
-  const userId = actingUser(c, thread);
-  const answered: {
-    question_id: number;
-    question: string | null;
-    answer: string | null;
-    action: string | null;
-  }[] = [];
-  let clarity = thread.final_clarity_score;
-  let refinedJobId: number | undefined;
-  let stopReason: string | undefined;
+const answerInput = (a: AnswerBody): AnswerInput =>
+  a.action === "skip"
+    ? { kind: "skip" }
+    : a.action === "enough"
+      ? { kind: "enough" }
+      : { kind: "text", text: a.answer ?? "" };
 
-  // Volunteered information is kept first, so a refined draft the answers below queue includes it.
-  if (body.information !== undefined) await deps.threads.addInformation(thread.id, body.information);
-  // The conversation flow records each answer and decides when the questions stop (and queues
-  // the refined draft then).
-  let open = await deps.conversation.pending(thread.id);
-  for (const a of body.answers ?? []) {
-    const input: AnswerInput =
-      a.action === "skip"
-        ? { kind: "skip" }
-        : a.action === "enough"
-          ? { kind: "enough" }
-          : { kind: "text", text: a.answer ?? "" };
-    const out = await deps.conversation.answer(thread.id, a.question_id, input, userId);
-    clarity = out.clarity;
-    refinedJobId ??= out.refinedJobId;
-    stopReason = out.stopReason ?? stopReason;
-    answered.push({
-      question_id: a.question_id,
-      question: open?.id === a.question_id ? open.text : null,
-      answer: a.answer ?? null,
-      action: a.action ?? null,
-    });
-    open = out.next;
-  }
-  // While questions are still open, the information waits for the flow's refined draft; once the
-  // questions are over, it gets a refined draft of its own.
-  if (body.information !== undefined && refinedJobId === undefined && open === undefined)
-    refinedJobId = (await deps.threads.queueRefine(thread, [body.information], userId)).id;
-
-  const pending = open ? [questionFromPort(open)] : [];
+/** The response of /continue: what the thread service did, in the API's shape. */
+function continued(thread: ThreadRecord, out: ContinueOutcome) {
+  const pending = out.open ? [questionFromPort(out.open)] : [];
   const steps: string[] = [];
-  if (refinedJobId !== undefined) steps.push(`A refined draft (job ${refinedJobId}) is queued.`);
-  else if (body.information !== undefined)
+  if (out.refinedJobId !== undefined) steps.push(`A refined draft (job ${out.refinedJobId}) is queued.`);
+  else if (out.informationAdded)
     steps.push("Your information goes into the refined draft once the questions are done.");
   if (pending.length > 0) steps.push(`Answer the next question (${pending.length} open).`);
   steps.push(`Follow progress with GET ${statusPath(thread.uuid)}.`);
   return {
     thread_id: thread.uuid,
     updated_understanding: {
-      clarity,
-      answered,
-      information_added: body.information !== undefined,
-      stop_reason: stopReason ?? null,
+      clarity: out.clarity,
+      answered: out.answered.map((a) => ({
+        question_id: a.questionId,
+        question: a.question,
+        answer: a.input.kind === "text" ? a.input.text : null,
+        action: a.input.kind === "skip" || a.input.kind === "enough" ? a.input.kind : null,
+      })),
+      information_added: out.informationAdded,
+      stop_reason: out.stopReason ?? null,
     },
     pending_questions: pending,
-    refined_job_id: refinedJobId ?? null,
+    refined_job_id: out.refinedJobId ?? null,
     next_steps: steps,
   };
 }

@@ -1,5 +1,5 @@
 import type { QuestionView } from "../../engine/conversation/types.ts";
-import type { JobRecord } from "../../engine/threads/queries.ts";
+import type { JobRecord } from "../../engine/threads/service.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
 import { downloadPath, resultPath } from "./context.ts";
 

@@ -1,0 +1,54 @@
+import { HermesError } from "../../errors.ts";
+import { FINAL_STATUSES } from "../../store/jobs/repo.ts";
+import type { ThreadRecord } from "../../store/threads/repo.ts";
+import type { ThreadContext } from "./records.ts";
+
+/**
+ * Cancelling, once for every transport: the idea's open questions end first — an answer being
+ * recorded right now finishes (and may queue a refined draft) before close returns, and that
+ * draft is then cancelled with the rest — so no later message can answer a cancelled idea.
+ */
+
+export interface CancelOutcome {
+  thread: ThreadRecord;
+  cancelled: number[];
+  questionsClosed: boolean;
+}
+
+/** Closes the thread's questions and cancels every unfinished job (and its dependents). */
+export async function cancelThread(
+  d: ThreadContext,
+  thread: ThreadRecord,
+  reason: string,
+): Promise<CancelOutcome> {
+  const questionsClosed = (await d.conversation?.close(thread.id, "cancelled")) ?? false;
+  const ids = new Set<number>();
+  for (const job of d.queue.activeForThread(thread.id)) {
+    if (ids.has(job.id)) continue;
+    for (const id of d.queue.cancel(job.id, reason)) ids.add(id);
+  }
+  return { thread, cancelled: [...ids], questionsClosed };
+}
+
+/** Whether the thread has anything to cancel: unfinished jobs or a question waiting for an answer. */
+export async function hasWorkToCancel(d: ThreadContext, thread: ThreadRecord): Promise<boolean> {
+  if (d.queue.activeForThread(thread.id).length > 0) return true;
+  return (await d.conversation?.pending(thread.id)) !== undefined;
+}
+
+/**
+ * Cancels one job (and its dependents). Cancelling the idea's unfinished first draft (the button
+ * under its acknowledgement) cancels the idea: its open questions close too.
+ */
+export async function cancelOneJob(
+  d: ThreadContext,
+  thread: ThreadRecord,
+  jobId: number,
+  reason: string,
+): Promise<number[]> {
+  const job = d.queue.get(jobId);
+  if (!job || job.thread_id !== thread.id) throw new HermesError("NOT_FOUND", "There is no such job.");
+  const ideaDraft = job.job_subtype === "draft" && job.job_sequence === 1;
+  if (ideaDraft && !FINAL_STATUSES.has(job.status)) await d.conversation?.close(thread.id, "cancelled");
+  return d.queue.cancel(jobId, reason);
+}

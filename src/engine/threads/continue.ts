@@ -1,0 +1,142 @@
+import { HermesError } from "../../errors.ts";
+import type { QueueJob } from "../../store/jobs/repo.ts";
+import type { ThreadRecord } from "../../store/threads/repo.ts";
+import { informationLine } from "../conversation/drafts.ts";
+import type { AnswerInput, AnswerOutcome, ConversationPort, QuestionView } from "../conversation/types.ts";
+import type { ThreadContext } from "./records.ts";
+
+/**
+ * Adding to a thread that exists: answers to its questions and information the user volunteers.
+ * One path for every transport: the information is kept as its own conversation entry (so the
+ * flow's refined draft and the history see it), and once the questions are over it gets a refined
+ * draft of its own — parent: the latest completed draft; sequence: after the highest.
+ */
+
+export interface ContinueInput {
+  answers?: { questionId: number; input: AnswerInput }[] | undefined;
+  information?: string | undefined;
+}
+
+export interface ContinueOutcome {
+  /** Clarity after the answers, 0–1. */
+  clarity: number;
+  /** The answers in order, with the question's text when it was the one open. */
+  answered: { questionId: number; question: string | null; input: AnswerInput }[];
+  informationAdded: boolean;
+  /** The question to ask now, if any. */
+  open: QuestionView | undefined;
+  refinedJobId: number | undefined;
+  stopReason: string | undefined;
+}
+
+export function requireConversation(d: ThreadContext): ConversationPort {
+  if (!d.conversation) throw new HermesError("NOT_FOUND", "Questions are not enabled.");
+  return d.conversation;
+}
+
+/** Records the information first, then the answers; refines with the information once nothing is open. */
+export async function continueThread(
+  d: ThreadContext,
+  thread: ThreadRecord,
+  userId: string,
+  body: ContinueInput,
+): Promise<ContinueOutcome> {
+  const info = body.information === undefined ? undefined : checkedInformation(d, body.information);
+  // Kept first, so a refined draft the answers below queue includes it.
+  if (info !== undefined) {
+    const now = d.iso();
+    await d.conversations.addInformation(thread.id, info, now);
+    await d.threads.touch(thread.id, now);
+  }
+  const out: ContinueOutcome = {
+    clarity: thread.final_clarity_score,
+    answered: [],
+    informationAdded: info !== undefined,
+    open: await d.conversation?.pending(thread.id),
+    refinedJobId: undefined,
+    stopReason: undefined,
+  };
+  // The conversation flow records each answer and decides when the questions stop (and queues
+  // the refined draft then).
+  for (const a of body.answers ?? []) {
+    const r = await requireConversation(d).answer(thread.id, a.questionId, a.input, userId);
+    out.answered.push({
+      questionId: a.questionId,
+      question: out.open?.id === a.questionId ? out.open.text : null,
+      input: a.input,
+    });
+    out.clarity = r.clarity;
+    out.refinedJobId ??= r.refinedJobId;
+    out.stopReason = r.stopReason ?? out.stopReason;
+    out.open = r.next;
+  }
+  // While questions are still open, the information waits for the flow's refined draft.
+  if (info !== undefined && out.refinedJobId === undefined && out.open === undefined)
+    out.refinedJobId = (await queueRefine(d, thread, [info], userId)).id;
+  return out;
+}
+
+/**
+ * A message sent in reply to one of the thread's messages: it answers the open question if there
+ * is one, otherwise it is information for a refined draft.
+ */
+export async function replyToThread(
+  d: ThreadContext,
+  thread: ThreadRecord,
+  userId: string,
+  text: string,
+): Promise<{ answered: AnswerOutcome } | { refinedJobId: number }> {
+  const info = checkedInformation(d, text);
+  const pending = await d.conversation?.pending(thread.id);
+  if (pending && d.conversation)
+    return {
+      answered: await d.conversation.answer(thread.id, pending.id, { kind: "text", text: info }, userId),
+    };
+  const out = await continueThread(d, thread, userId, { information: info });
+  if (out.refinedJobId !== undefined) return { refinedJobId: out.refinedJobId };
+  // A question opened meanwhile: the information waits for the flow's draft; ask the question.
+  return {
+    answered: { clarity: out.clarity, next: out.open, refinedJobId: undefined, stopReason: undefined },
+  };
+}
+
+function checkedInformation(d: ThreadContext, text: string): string {
+  const info = text.trim();
+  if (info === "")
+    throw new HermesError("INVALID_INPUT", "The message is empty.", { details: "information" });
+  const max = d.config.number("hermes.web.max_input_length");
+  if (info.length > max)
+    throw new HermesError("INVALID_INPUT", `That is ${info.length} characters; the limit is ${max}.`, {
+      details: "information",
+    });
+  return info;
+}
+
+/** Queues a refined draft (prompts/refine.md) from the original idea and the new information. */
+async function queueRefine(
+  d: ThreadContext,
+  thread: ThreadRecord,
+  additions: string[],
+  userId: string,
+): Promise<QueueJob> {
+  const jobs = await d.jobs.ofThread(thread.id);
+  const latest = [...jobs].reverse().find((j) => j.status === "completed");
+  const ideaType = thread.idea_type ?? "mixed";
+  return d.queue.enqueue({
+    threadId: thread.id,
+    parentJobId: latest?.id ?? jobs.at(-1)?.id ?? null,
+    jobSequence: jobs.reduce((m, j) => Math.max(m, j.job_sequence), 0) + 1,
+    jobType: ideaType,
+    jobSubtype: "refine",
+    priority: thread.priority,
+    promptTemplate: "refine",
+    promptVariables: {
+      idea: thread.original_request,
+      idea_type: ideaType,
+      answers: additions.map(informationLine).join("\n"),
+      preferences: "",
+    },
+    userId,
+    achievedClarity: thread.final_clarity_score,
+  });
+}

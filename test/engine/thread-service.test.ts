@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Actor } from "../../src/engine/threads/service.ts";
+import { HermesError } from "../../src/errors.ts";
+import { type ApiHarness, apiHarness } from "../http/api-harness.ts";
+
+/**
+ * The thread service is the one path every transport takes. These tests drive the same behaviour
+ * through the HTTP API and through the service calls the Telegram bot and the terminal chat make,
+ * and compare what is stored.
+ */
+
+let h: ApiHarness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const OWNER: Actor = { userId: "4242", role: "owner" };
+const IDEA = "Write a short blog post about keeping bees in a city garden";
+
+/** Draft 1 completes; draft 2 (after "enough") fails, so the latest job is not the latest completed one. */
+async function harnessWithFailingDraft2() {
+  const harness = await apiHarness();
+  harness.setBehaviour(async (ctx) => {
+    if (ctx.job.job_sequence === 2) throw new HermesError("BACKEND_ERROR", "boom", { retryable: false });
+    return {
+      text: `# Draft ${ctx.job.id}`,
+      summary: "draft",
+      backend: "fake",
+      model: "m",
+      costCents: 0,
+      executionMs: 5,
+    };
+  });
+  return harness;
+}
+
+/** What a thread's newest job and conversation entry hold, with the parent as a position among its jobs. */
+async function storedAfterInformation(harness: ApiHarness, threadId: number) {
+  const jobs = harness.queue.jobsOfThread(threadId);
+  const last = jobs.at(-1);
+  const rows = await harness.database.db
+    .selectFrom("conversations")
+    .select(["question_asked", "user_response", "conversation_position"])
+    .where("thread_id", "=", threadId)
+    .orderBy("id")
+    .execute();
+  return {
+    /** Draft 1 and draft 2 (the refined job after them may have run by now). */
+    statuses: jobs.slice(0, 2).map((j) => j.status),
+    sequence: last?.job_sequence,
+    subtype: last?.job_subtype,
+    parent: jobs.findIndex((j) => j.id === last?.parent_job_id),
+    variables: JSON.parse(last?.prompt_variables ?? "{}"),
+    lastEntry: rows.at(-1),
+  };
+}
+
+describe("ThreadService: adding information", () => {
+  it("stores the same through the HTTP API and through a Telegram reply: entry, parent, sequence, prompt", async () => {
+    h = await harnessWithFailingDraft2();
+    // Through the HTTP API.
+    const api = await h.submit(IDEA);
+    await h.runJobs();
+    await h.call("POST", `/api/threads/${api.thread_id}/continue`, {
+      json: { answers: [{ question_id: api.questions[0]!.question_id, action: "enough" }] },
+    });
+    await h.runJobs();
+    const viaApi = await h.call("POST", `/api/threads/${api.thread_id}/continue`, {
+      json: { information: "Mention the neighbours." },
+    });
+    expect(viaApi.status).toBe(200);
+
+    // Through the calls the bot makes: submit, the "Enough" button, then a reply to the thread.
+    const tg = await h.threadService.submit(OWNER, { text: IDEA, source: "telegram", chatId: "4242" });
+    await h.runJobs();
+    await h.threadService.answer(OWNER, tg.thread.id, tg.question!.id, { kind: "enough" });
+    await h.runJobs();
+    const viaBot = await h.threadService.reply(OWNER, tg.thread.id, "  Mention the neighbours.  ");
+    expect(viaBot).toEqual({ refinedJobId: expect.any(Number) });
+
+    const apiThread = (await h.threadByRef(api.thread_id))!;
+    const fromApi = await storedAfterInformation(h, apiThread.id);
+    const fromBot = await storedAfterInformation(h, tg.thread.id);
+    expect(fromApi).toEqual({
+      statuses: ["completed", "failed"],
+      sequence: 3,
+      subtype: "refine",
+      // The latest completed draft (draft 1), not the latest job (the failed draft 2).
+      parent: 0,
+      variables: {
+        idea: IDEA,
+        idea_type: expect.any(String),
+        answers: "- Additional information from the user: Mention the neighbours.",
+        preferences: "",
+      },
+      lastEntry: {
+        question_asked: "(additional information)",
+        user_response: "Mention the neighbours.",
+        conversation_position: 2,
+      },
+    });
+    expect(fromBot).toEqual(fromApi);
+    // The refined job belongs to the thread's owner either way.
+    const refinedJobId = "refinedJobId" in viaBot ? viaBot.refinedJobId : -1;
+    expect(h.queue.get(refinedJobId)?.user_id).toBe("4242");
+  });
+
+  it("a reply while a question is open answers it; someone else's thread is not found", async () => {
+    h = await apiHarness();
+    const tg = await h.threadService.submit(OWNER, { text: IDEA, source: "telegram", chatId: "4242" });
+    const out = await h.threadService.reply(OWNER, tg.thread.id, "For beginners in flats");
+    expect(out).toMatchObject({ answered: { clarity: expect.any(Number) } });
+    const stranger: Actor = { userId: "777", role: "guest" };
+    await expect(h.threadService.reply(stranger, tg.thread.id, "x")).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+  });
+});
+
+describe("ThreadService: cancel", () => {
+  it("cancelling the idea's draft by its button also closes the open question: a later message is a new idea", async () => {
+    h = await apiHarness();
+    const tg = await h.threadService.submit(OWNER, { text: IDEA, source: "telegram", chatId: "4242" });
+    expect(tg.question).toBeDefined();
+    expect(await h.threadService.cancelJob(OWNER, tg.job.id)).toEqual([tg.job.id]);
+    // Nothing of the cancelled idea waits for an answer, so a typed message cannot answer it.
+    expect(await h.threadService.pendingQuestion(OWNER)).toBeUndefined();
+    expect(await h.threadService.openQuestion(tg.thread)).toBeUndefined();
+    expect(h.queue.activeForThread(tg.thread.id)).toEqual([]);
+  });
+
+  it("/cancel and the API cancel the same way: questions closed, unfinished jobs cancelled", async () => {
+    h = await apiHarness();
+    const tg = await h.threadService.submit(OWNER, { text: IDEA, source: "telegram", chatId: "4242" });
+    const out = await h.threadService.cancel(OWNER);
+    expect(out).toMatchObject({ cancelled: [tg.job.id], questionsClosed: true });
+    expect(h.queue.get(tg.job.id)).toMatchObject({
+      status: "cancelled",
+      error_message: "cancelled by the user",
+    });
+    expect(await h.threadService.cancel(OWNER)).toBeUndefined();
+  });
+});
