@@ -13,7 +13,7 @@ import { chatOf, type FeatureDeps, sendFileOrText, userOf } from "./deps.ts";
  * messages. Its plain-text handlers go before questions and ideas (see bot/bot.ts).
  */
 export function threadsFeature(d: FeatureDeps): Composer<HermesContext> {
-  return new Composer<HermesContext>(startingIdeas(d), threadViews(d), workInProgress(d), threadReplies(d));
+  return new Composer<HermesContext>(startingIdeas(d), threadViews(d), cancelling(d), threadReplies(d));
 }
 
 /** Help and starting an idea: /validate, /new with the idea, or /new and then the idea. */
@@ -51,10 +51,28 @@ function startingIdeas(d: FeatureDeps): Composer<HermesContext> {
   return composer;
 }
 
-/** Past threads: the list with "open" buttons, and one thread in full. */
+/** What is in progress, with cancel buttons; past threads as a list with "open" buttons, or in full. */
 function threadViews(d: FeatureDeps): Composer<HermesContext> {
-  const { engine, log } = d;
+  const { engine, actions, log } = d;
   const composer = new Composer<HermesContext>();
+
+  composer.command("status", async (ctx) => {
+    const active = await actions.activeThreads(userOf(ctx));
+    const q = engine.queueCounts();
+    const head = `Queue: ${q.queued ?? 0} queued, ${q.running ?? 0} running, ${q.retrying ?? 0} waiting to retry.`;
+    if (active.length === 0) return void (await ctx.reply(`${head}\nNothing of yours is in progress.`));
+    await ctx.reply(head);
+    for (const { thread, jobs } of active.slice(0, 10)) {
+      for (const job of jobs) {
+        await ctx.reply(
+          `${thread.uuid.slice(0, 8)} · draft ${job.job_sequence} · ${job.status} · ${thread.title}`,
+          {
+            reply_markup: cancelButton(job.id),
+          },
+        );
+      }
+    }
+  });
 
   composer.command("threads", async (ctx) => {
     const threads = await engine.recentThreads(userOf(ctx), 10);
@@ -119,28 +137,10 @@ function threadDetails({ actions, log }: FeatureDeps): (ctx: Context, ref: strin
   };
 }
 
-/** What is queued and running, with cancel buttons, and cancelling. */
-function workInProgress(d: FeatureDeps): Composer<HermesContext> {
-  const { engine, actions, log } = d;
+/** Cancelling: /cancel, and the cancel button of a status line or of /status. */
+function cancelling(d: FeatureDeps): Composer<HermesContext> {
+  const { actions, log } = d;
   const composer = new Composer<HermesContext>();
-
-  composer.command("status", async (ctx) => {
-    const active = await actions.activeThreads(userOf(ctx));
-    const q = engine.queueCounts();
-    const head = `Queue: ${q.queued ?? 0} queued, ${q.running ?? 0} running, ${q.retrying ?? 0} waiting to retry.`;
-    if (active.length === 0) return void (await ctx.reply(`${head}\nNothing of yours is in progress.`));
-    await ctx.reply(head);
-    for (const { thread, jobs } of active.slice(0, 10)) {
-      for (const job of jobs) {
-        await ctx.reply(
-          `${thread.uuid.slice(0, 8)} · draft ${job.job_sequence} · ${job.status} · ${thread.title}`,
-          {
-            reply_markup: cancelButton(job.id),
-          },
-        );
-      }
-    }
-  });
 
   composer.callbackQuery(/^cancel:(\d+)$/, async (ctx) => {
     try {
