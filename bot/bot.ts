@@ -1,17 +1,18 @@
 import { autoRetry } from "@grammyjs/auto-retry";
 import { apiThrottler } from "@grammyjs/transformer-throttler";
-import { Bot, type Context } from "grammy";
+import { Bot, type Context, type MiddlewareFn } from "grammy";
 import type { SystemConfig } from "../src/config/system-config.ts";
 import type { Engine } from "../src/engine/engine.ts";
 import type { ThreadService } from "../src/engine/threads/service.ts";
 import { COMMANDS } from "./features/commands.ts";
-import {
-  type ConversationStateStore,
-  type HermesContext,
-  installConfigConversation,
-} from "./features/config.ts";
-import { installCommands } from "./features/handlers.ts";
-import { installIdeaFlow } from "./features/ideas.ts";
+import { type ConversationStateStore, configFeature, type HermesContext } from "./features/config.ts";
+import type { FeatureDeps } from "./features/deps.ts";
+import { createIdeaFlow, ideasFeature } from "./features/ideas.ts";
+import { questionsFeature } from "./features/questions.ts";
+import { ratingsFeature } from "./features/ratings.ts";
+import { systemFeature } from "./features/system.ts";
+import { threadsFeature } from "./features/threads.ts";
+import { userDataFeature } from "./features/user-data.ts";
 import { createDelivery, type DeliveryLog } from "./telegram/delivery.ts";
 import { telegramFetch } from "./telegram/fetch.ts";
 import { optional } from "./telegram/safe.ts";
@@ -69,58 +70,15 @@ export function createBot(options: BotOptions): HermesBot {
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
 
   const isOwner = (ctx: Context) => ctx.from !== undefined && owners.has(String(ctx.from.id));
-  const guestMode = () => config.string("hermes.guests.mode");
-
-  // Access: owners have everything; guests are refused (nothing stored) or, in limited mode, get
-  // ideas on local backends with a daily quota and never config or alerts.
-  bot.use(async (ctx, next) => {
-    if (isOwner(ctx)) return next();
-    if (ctx.chat?.type !== "private" && !ctx.callbackQuery) return;
-    if (guestMode() === "limited" && ctx.from) {
-      const command = /^\/(\w+)/.exec(ctx.message?.text ?? "")?.[1];
-      if (command === undefined || GUEST_COMMANDS.has(command)) return next();
-      await ctx.reply("Guests can't use that command.");
-      return;
-    }
-    if (ctx.callbackQuery) {
-      await optional(
-        () => ctx.answerCallbackQuery({ text: "Private assistant." }),
-        log,
-        "answerCallbackQuery",
-      );
-      return;
-    }
-    if (ctx.message) await ctx.reply(REFUSAL);
-  });
-
-  installConfigConversation(bot, config, options.conversationStore ?? memoryStore());
   const statusLines = new StatusLines(bot.api, log);
-  const awaitingNewIdea = new Set<string>();
-  // /new without text: the next plain message is a new idea, even with a question pending.
-  bot.on("message:text", async (ctx, next) => {
-    const id = String(ctx.from.id);
-    if (ctx.message.text.startsWith("/") || !awaitingNewIdea.has(id)) return next();
-    awaitingNewIdea.delete(id);
-    await flow.submit(ctx, ctx.message.text);
-  });
-  const flow = installIdeaFlow(bot, {
+  const flow = createIdeaFlow({
     threads,
     statusLines,
     log,
     guestLimits: (ctx) => (isOwner(ctx) ? undefined : { guest: true as const }),
   });
-  installCommands(bot, {
-    engine,
-    threads,
-    config,
-    isOwner,
-    expectNewIdea: (userId) => awaitingNewIdea.add(userId),
-    submit: (ctx, text, opts) => flow.submit(ctx, text, opts),
-    log,
-  });
-  bot.on("message:text", (ctx) => ctx.reply("I don't know that command. /help lists the ones I have."));
-  bot.on("message", (ctx) => ctx.reply("For now I understand text only — describe your idea in words."));
-
+  const deps: FeatureDeps = { engine, threads, config, statusLines, isOwner, ...flow, log };
+  useFeatures(bot, deps, options.conversationStore ?? memoryStore());
   bot.catch((err) => {
     log.error(
       {
@@ -138,6 +96,70 @@ export function createBot(options: BotOptions): HermesBot {
     statusLines.onEvent(e);
     await deliver(e);
   });
+  return controls(bot, owners, log, unsubscribe);
+}
+
+/**
+ * The middleware in the order it runs. Each command and each button belongs to exactly one
+ * feature, and every plain-text handler passes on text starting with "/", so commands work wherever
+ * their feature sits and an unknown one falls through to the reply at the end. What does depend
+ * on order, and why:
+ * - access first: a refused guest reaches no feature;
+ * - config next: its conversations plugin must see every update, so the value typed during a
+ *   /config edit goes to the conversation rather than becoming an idea;
+ * - plain text goes to the first feature that claims it: threads (after a bare /new it is the new
+ *   idea; a reply to a thread's message continues that thread), then questions (it answers the
+ *   pending question), then ideas (anything else is a new idea);
+ * - last, the replies for what no feature handled.
+ */
+function useFeatures(
+  bot: Bot<HermesContext>,
+  deps: FeatureDeps,
+  conversationStore: ConversationStateStore,
+): void {
+  bot.use(accessGate(deps));
+  bot.use(configFeature(deps, conversationStore));
+  bot.use(systemFeature(deps), userDataFeature(deps), ratingsFeature(deps));
+  // Plain text: in this order (see above).
+  bot.use(threadsFeature(deps), questionsFeature(deps), ideasFeature(deps));
+  bot.on("message:text", (ctx) => ctx.reply("I don't know that command. /help lists the ones I have."));
+  bot.on("message", (ctx) => ctx.reply("For now I understand text only — describe your idea in words."));
+}
+
+/**
+ * Access: owners have everything; guests are refused (nothing stored) or, in limited mode, get
+ * ideas on local backends with a daily quota and never config or alerts.
+ */
+function accessGate({ isOwner, config, log }: FeatureDeps): MiddlewareFn<HermesContext> {
+  const guestMode = () => config.string("hermes.guests.mode");
+  return async (ctx, next) => {
+    if (isOwner(ctx)) return next();
+    if (ctx.chat?.type !== "private" && !ctx.callbackQuery) return;
+    if (guestMode() === "limited" && ctx.from) {
+      const command = /^\/(\w+)/.exec(ctx.message?.text ?? "")?.[1];
+      if (command === undefined || GUEST_COMMANDS.has(command)) return next();
+      await ctx.reply("Guests can't use that command.");
+      return;
+    }
+    if (ctx.callbackQuery) {
+      await optional(
+        () => ctx.answerCallbackQuery({ text: "Private assistant." }),
+        log,
+        "answerCallbackQuery",
+      );
+      return;
+    }
+    if (ctx.message) await ctx.reply(REFUSAL);
+  };
+}
+
+/** Starting and stopping the polling, and alerts to the owners. */
+function controls(
+  bot: Bot<HermesContext>,
+  owners: ReadonlySet<string>,
+  log: BotOptions["log"],
+  unsubscribe: () => void,
+): HermesBot {
   let running = false;
   let polling: Promise<void> | undefined;
 

@@ -4,9 +4,11 @@ import {
   conversations,
   createConversation,
 } from "@grammyjs/conversations";
-import type { Bot, Context } from "grammy";
+import { Composer, type Context } from "grammy";
 import { isSecretKey, maskSecret, type SystemConfig } from "../../src/config/system-config.ts";
 import { errorText } from "../telegram/error-text.ts";
+import { splitMessage } from "../telegram/split.ts";
+import { type FeatureDeps, userOf } from "./deps.ts";
 
 export type HermesContext = ConversationFlavor<Context>;
 
@@ -20,16 +22,22 @@ export interface ConversationStateStore {
 const MAX_TRIES = 3;
 
 /**
+ * Config: /config lists the settings, `/config <key> <value>` changes one, and `/config <key>`
+ * edits it in a conversation (owner only). The conversations plugin comes first so that, while an
+ * edit waits for its value, the typed value goes to the conversation and not to other features.
+ */
+export function configFeature(d: FeatureDeps, store: ConversationStateStore): Composer<HermesContext> {
+  return new Composer<HermesContext>(configConversation(d.config, store), configCommand(d));
+}
+
+/**
  * `/config <key>` without a value: an interactive edit with the conversations plugin. Hermes shows
  * the setting and waits for the new value; an invalid one is explained and asked again (three
  * tries); /cancel leaves. The conversation's state is persisted, so a restart in between is harmless.
  */
-export function installConfigConversation(
-  bot: Bot<HermesContext>,
-  config: SystemConfig,
-  store: ConversationStateStore,
-): void {
-  bot.use(
+function configConversation(config: SystemConfig, store: ConversationStateStore): Composer<HermesContext> {
+  const composer = new Composer<HermesContext>();
+  composer.use(
     conversations({
       storage: {
         type: "key",
@@ -77,5 +85,53 @@ export function installConfigConversation(
     }
   }
 
-  bot.use(createConversation(editConfig, "config-edit"));
+  composer.use(createConversation(editConfig, "config-edit"));
+  return composer;
+}
+
+/** The /config command: list, set in one go, or enter the edit conversation above. */
+function configCommand(d: FeatureDeps): Composer<HermesContext> {
+  const composer = new Composer<HermesContext>();
+
+  composer.command("config", async (ctx) => {
+    if (!d.isOwner(ctx)) return void (await ctx.reply("Only the owner can see or change settings."));
+    const [key, ...rest] = ctx.match.trim().split(/\s+/).filter(Boolean);
+    const show = (k: string) => {
+      const row = d.config.row(k);
+      if (!row) return undefined;
+      const value = isSecretKey(k) ? maskSecret(row.config_value) : row.config_value;
+      const range = [row.min_value && `min ${row.min_value}`, row.max_value && `max ${row.max_value}`]
+        .filter(Boolean)
+        .join(", ");
+      return `${k} = ${value || "(empty)"}${row.is_user_editable ? "" : " (fixed)"}${range ? ` [${range}]` : ""}\n  ${row.description ?? ""}`;
+    };
+    try {
+      if (!key) {
+        const text = d.config
+          .list()
+          .filter((r) => r.is_user_editable)
+          .map(
+            (r) =>
+              `${r.config_key} = ${isSecretKey(r.config_key) ? maskSecret(r.config_value) : r.config_value}`,
+          )
+          .join("\n");
+        for (const part of splitMessage(`Editable settings (/config <key> <value> to change):\n${text}`))
+          await ctx.reply(part);
+        return;
+      }
+      if (rest.length === 0) {
+        if (!d.config.has(key)) return void (await ctx.reply(`There is no setting called ${key}.`));
+        await ctx.conversation.enter("config-edit", key);
+        return;
+      }
+      const change = await d.config.set(key, rest.join(" "), `telegram:${userOf(ctx)}`);
+      await ctx.reply(
+        `✅ ${show(key)}${change.requiresRestart ? "\nRestart Hermes for this to take effect." : ""}`,
+      );
+    } catch (error) {
+      await ctx.reply(errorText(error));
+    }
+  });
+
+  return composer;
 }

@@ -1,24 +1,32 @@
 import { type Context, InputFile } from "grammy";
 import type { SystemConfig } from "../../src/config/system-config.ts";
+import type { AnswerOutcome } from "../../src/engine/conversation/types.ts";
 import type { Engine } from "../../src/engine/engine.ts";
 import type { Actor, ThreadService } from "../../src/engine/threads/service.ts";
 import { optionalCallSignal } from "../telegram/delivery.ts";
 import { optional } from "../telegram/safe.ts";
 import { splitMessage } from "../telegram/split.ts";
+import type { StatusLines } from "../telegram/status-line.ts";
 
-/** What every family of command handlers gets, and the small helpers they share. */
-export interface CommandDeps {
+/**
+ * What every feature Composer gets (bot/bot.ts builds it once), and the small helpers they share.
+ * `submit` and `followUp` are the idea flow of ./ideas.ts, shared because /new, /validate, typed
+ * answers and thread replies all end in it.
+ */
+export interface FeatureDeps {
   engine: Engine;
   threads: ThreadService;
   config: SystemConfig;
+  statusLines: StatusLines;
   isOwner: (ctx: Context) => boolean;
-  /** /new without text: the next plain message of this user is a new idea, whatever is pending. */
-  expectNewIdea: (userId: string) => void;
   submit: (ctx: Context, text: string, options?: { validate?: boolean }) => Promise<void>;
+  /** After an answer: the next question, or the news that the refined draft is on its way. */
+  followUp: (ctx: Context, outcome: AnswerOutcome) => Promise<void>;
   log: { debug(obj: object, msg: string): void };
 }
 
 export const userOf = (ctx: Context) => String(ctx.from?.id);
+export const chatOf = (ctx: Context) => String(ctx.chat?.id);
 /** The Telegram user as the thread service's actor: an owner, or a guest (limited mode). */
 export const actorOf = (ctx: Context, isOwner: (ctx: Context) => boolean): Actor => ({
   userId: userOf(ctx),
@@ -31,7 +39,7 @@ export async function sendFileOrText(
   fileName: string,
   text: string,
   caption: string,
-  log: CommandDeps["log"],
+  log: FeatureDeps["log"],
 ) {
   const sent = await optional(
     () =>

@@ -1,19 +1,23 @@
-import type { Bot } from "grammy";
-import { isSecretKey, maskSecret } from "../../src/config/system-config.ts";
+import { Composer } from "grammy";
 import { errorText } from "../telegram/error-text.ts";
-import { splitMessage } from "../telegram/split.ts";
 import type { HermesContext } from "./config.ts";
-import { type CommandDeps, userOf } from "./deps.ts";
+import type { FeatureDeps } from "./deps.ts";
 
 /**
- * Commands about Hermes itself rather than one idea: backend health and the queue (/health),
- * managing backends (/backends, owner only), spend (/budget), what was learned (/patterns) and
- * settings (/config, owner only).
+ * System: commands about Hermes itself rather than one idea: backend health and the queue
+ * (/health), managing backends (/backends, owner only), spend (/budget) and what was learned
+ * (/patterns). Settings (/config) are ./config.ts.
  */
-export function installSystemCommands(bot: Bot<HermesContext>, d: CommandDeps): void {
-  const { engine } = d;
+export function systemFeature(d: FeatureDeps): Composer<HermesContext> {
+  return new Composer<HermesContext>(backendCommands(d), usageCommands(d));
+}
 
-  bot.command("health", async (ctx) => {
+/** Backend health and the queue, and enabling or disabling a backend. */
+function backendCommands(d: FeatureDeps): Composer<HermesContext> {
+  const { engine } = d;
+  const composer = new Composer<HermesContext>();
+
+  composer.command("health", async (ctx) => {
     const lines = engine.backendStatus().map((b) => {
       const icon =
         b.health === "healthy" ? "🟢" : b.health === "degraded" ? "🟡" : b.health === "unknown" ? "⚪" : "🔴";
@@ -28,7 +32,7 @@ export function installSystemCommands(bot: Bot<HermesContext>, d: CommandDeps): 
     await ctx.reply(lines.join("\n"));
   });
 
-  bot.command("backends", async (ctx) => {
+  composer.command("backends", async (ctx) => {
     if (!d.isOwner(ctx)) return void (await ctx.reply("Only the owner can manage backends."));
     const [verb, name] = ctx.match.trim().split(/\s+/).filter(Boolean);
     try {
@@ -55,7 +59,15 @@ export function installSystemCommands(bot: Bot<HermesContext>, d: CommandDeps): 
     }
   });
 
-  bot.command("budget", async (ctx) => {
+  return composer;
+}
+
+/** What Hermes costs today and what it has learned. */
+function usageCommands(d: FeatureDeps): Composer<HermesContext> {
+  const { engine } = d;
+  const composer = new Composer<HermesContext>();
+
+  composer.command("budget", async (ctx) => {
     const b = engine.budgetSummary();
     const paid = engine.backendStatus().filter((s) => !s.free && s.enabled);
 
@@ -73,48 +85,10 @@ export function installSystemCommands(bot: Bot<HermesContext>, d: CommandDeps): 
     );
   });
 
-  bot.command("patterns", async (ctx) => {
+  composer.command("patterns", async (ctx) => {
     const text = await engine.patternsSummary();
     await ctx.reply(text ?? "Nothing learned yet — rate a few drafts and answer some questions first.");
   });
 
-  bot.command("config", async (ctx) => {
-    if (!d.isOwner(ctx)) return void (await ctx.reply("Only the owner can see or change settings."));
-    const [key, ...rest] = ctx.match.trim().split(/\s+/).filter(Boolean);
-    const show = (k: string) => {
-      const row = d.config.row(k);
-      if (!row) return undefined;
-      const value = isSecretKey(k) ? maskSecret(row.config_value) : row.config_value;
-      const range = [row.min_value && `min ${row.min_value}`, row.max_value && `max ${row.max_value}`]
-        .filter(Boolean)
-        .join(", ");
-      return `${k} = ${value || "(empty)"}${row.is_user_editable ? "" : " (fixed)"}${range ? ` [${range}]` : ""}\n  ${row.description ?? ""}`;
-    };
-    try {
-      if (!key) {
-        const text = d.config
-          .list()
-          .filter((r) => r.is_user_editable)
-          .map(
-            (r) =>
-              `${r.config_key} = ${isSecretKey(r.config_key) ? maskSecret(r.config_value) : r.config_value}`,
-          )
-          .join("\n");
-        for (const part of splitMessage(`Editable settings (/config <key> <value> to change):\n${text}`))
-          await ctx.reply(part);
-        return;
-      }
-      if (rest.length === 0) {
-        if (!d.config.has(key)) return void (await ctx.reply(`There is no setting called ${key}.`));
-        await ctx.conversation.enter("config-edit", key);
-        return;
-      }
-      const change = await d.config.set(key, rest.join(" "), `telegram:${userOf(ctx)}`);
-      await ctx.reply(
-        `✅ ${show(key)}${change.requiresRestart ? "\nRestart Hermes for this to take effect." : ""}`,
-      );
-    } catch (error) {
-      await ctx.reply(errorText(error));
-    }
-  });
+  return composer;
 }

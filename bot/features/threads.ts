@@ -1,22 +1,30 @@
-import { type Bot, type Context, InlineKeyboard } from "grammy";
+import { Composer, type Context, InlineKeyboard } from "grammy";
 import { errorText } from "../telegram/error-text.ts";
 import { optional } from "../telegram/safe.ts";
 import { cancelButton } from "../telegram/status-line.ts";
 import { helpText } from "./commands.ts";
 import type { HermesContext } from "./config.ts";
-import { actorOf, type CommandDeps, sendFileOrText, userOf } from "./deps.ts";
+import { actorOf, chatOf, type FeatureDeps, sendFileOrText, userOf } from "./deps.ts";
 
 /**
- * Commands about a user's ideas: help, starting one (/new, /validate), what is in progress
- * (/status), past threads (/threads, /thread and its "open" button) and cancelling (/cancel and
- * the cancel button of a status line).
+ * Threads, a user's ideas as conversations: help, starting one (/new, /validate), past threads
+ * (/threads, /thread and its "open" button), what is in progress (/status) and cancelling it
+ * (/cancel and the cancel button of a status line), and continuing one by replying to any of its
+ * messages. Its plain-text handlers go before questions and ideas (see bot/bot.ts).
  */
-export function installThreadCommands(bot: Bot<HermesContext>, d: CommandDeps): void {
-  const { engine, threads, log } = d;
+export function threadsFeature(d: FeatureDeps): Composer<HermesContext> {
+  return new Composer<HermesContext>(startingIdeas(d), threadViews(d), cancelling(d), threadReplies(d));
+}
 
-  bot.command(["start", "help"], (ctx) => ctx.reply(helpText(d.isOwner(ctx))));
+/** Help and starting an idea: /validate, /new with the idea, or /new and then the idea. */
+function startingIdeas(d: FeatureDeps): Composer<HermesContext> {
+  const composer = new Composer<HermesContext>();
+  /** Users who sent /new without text: their next plain message is a new idea, whatever is pending. */
+  const awaitingNewIdea = new Set<string>();
 
-  bot.command("validate", async (ctx) => {
+  composer.command(["start", "help"], (ctx) => ctx.reply(helpText(d.isOwner(ctx))));
+
+  composer.command("validate", async (ctx) => {
     const text = ctx.match.trim();
     if (!text)
       return void (await ctx.reply(
@@ -25,15 +33,31 @@ export function installThreadCommands(bot: Bot<HermesContext>, d: CommandDeps): 
     await d.submit(ctx, text, { validate: true });
   });
 
-  bot.command("new", async (ctx) => {
+  composer.command("new", async (ctx) => {
     const text = ctx.match.trim();
     if (text) return d.submit(ctx, text);
-    d.expectNewIdea(userOf(ctx));
+    awaitingNewIdea.add(userOf(ctx));
     await ctx.reply("Send me the new idea.");
   });
 
-  bot.command("status", async (ctx) => {
-    const active = await threads.activeThreads(actorOf(ctx, d.isOwner));
+  // /new without text: the next plain message is a new idea, even with a question pending.
+  composer.on("message:text", async (ctx, next) => {
+    const id = String(ctx.from.id);
+    if (ctx.message.text.startsWith("/") || !awaitingNewIdea.has(id)) return next();
+    awaitingNewIdea.delete(id);
+    await d.submit(ctx, ctx.message.text);
+  });
+
+  return composer;
+}
+
+/** What is in progress, with cancel buttons; past threads as a list with "open" buttons, or in full. */
+function threadViews(d: FeatureDeps): Composer<HermesContext> {
+  const { engine, log } = d;
+  const composer = new Composer<HermesContext>();
+
+  composer.command("status", async (ctx) => {
+    const active = await d.threads.activeThreads(actorOf(ctx, d.isOwner));
     const q = engine.queueCounts();
     const head = `Queue: ${q.queued ?? 0} queued, ${q.running ?? 0} running, ${q.retrying ?? 0} waiting to retry.`;
     if (active.length === 0) return void (await ctx.reply(`${head}\nNothing of yours is in progress.`));
@@ -50,7 +74,7 @@ export function installThreadCommands(bot: Bot<HermesContext>, d: CommandDeps): 
     }
   });
 
-  bot.command("threads", async (ctx) => {
+  composer.command("threads", async (ctx) => {
     const threads = await engine.recentThreads(userOf(ctx), 10);
     if (threads.length === 0) return void (await ctx.reply("No ideas yet. Send me one!"));
     const kb = new InlineKeyboard();
@@ -64,10 +88,22 @@ export function installThreadCommands(bot: Bot<HermesContext>, d: CommandDeps): 
     );
   });
 
-  const showThread = async (ctx: Context, ref: string) => {
+  const showThread = threadDetails(d);
+  composer.command("thread", (ctx) => showThread(ctx, ctx.match.trim()));
+  composer.callbackQuery(/^open:([0-9a-f]{8})$/, async (ctx) => {
+    await optional(() => ctx.answerCallbackQuery(), log, "answerCallbackQuery");
+    await showThread(ctx, ctx.match[1] as string);
+  });
+
+  return composer;
+}
+
+/** One thread in full: its answers and drafts, and the latest draft as a file. */
+function threadDetails({ threads, isOwner, log }: FeatureDeps): (ctx: Context, ref: string) => Promise<void> {
+  return async (ctx: Context, ref: string) => {
     if (!/^[0-9a-f-]{4,36}$/i.test(ref))
       return void (await ctx.reply("Usage: /thread <id> (the 8-character id from /threads)."));
-    const details = await threads.threadDetails(actorOf(ctx, d.isOwner), ref.toLowerCase());
+    const details = await threads.threadDetails(actorOf(ctx, isOwner), ref.toLowerCase());
     if (!details) return void (await ctx.reply(`No thread ${ref} of yours.`));
     const { thread, jobs, answers } = details;
     const lines = [
@@ -99,13 +135,14 @@ export function installThreadCommands(bot: Bot<HermesContext>, d: CommandDeps): 
       );
     }
   };
-  bot.command("thread", (ctx) => showThread(ctx, ctx.match.trim()));
-  bot.callbackQuery(/^open:([0-9a-f]{8})$/, async (ctx) => {
-    await optional(() => ctx.answerCallbackQuery(), log, "answerCallbackQuery");
-    await showThread(ctx, ctx.match[1] as string);
-  });
+}
 
-  bot.callbackQuery(/^cancel:(\d+)$/, async (ctx) => {
+/** Cancelling: /cancel, and the cancel button of a status line or of /status. */
+function cancelling(d: FeatureDeps): Composer<HermesContext> {
+  const { threads, log } = d;
+  const composer = new Composer<HermesContext>();
+
+  composer.callbackQuery(/^cancel:(\d+)$/, async (ctx) => {
     try {
       const ids = await threads.cancelJob(actorOf(ctx, d.isOwner), Number(ctx.match[1]));
       const text = ids.length > 0 ? "Cancelled." : "It had already finished.";
@@ -119,7 +156,7 @@ export function installThreadCommands(bot: Bot<HermesContext>, d: CommandDeps): 
     }
   });
 
-  bot.command("cancel", async (ctx) => {
+  composer.command("cancel", async (ctx) => {
     const ref = ctx.match.trim() || undefined;
     const result = await threads.cancel(actorOf(ctx, d.isOwner), { ref });
     await ctx.reply(
@@ -128,4 +165,35 @@ export function installThreadCommands(bot: Bot<HermesContext>, d: CommandDeps): 
         : "Nothing is running that I could cancel.",
     );
   });
+
+  return composer;
+}
+
+/** A plain text replying to any message of a thread continues that thread. */
+function threadReplies(d: FeatureDeps): Composer<HermesContext> {
+  const { threads, followUp } = d;
+  const composer = new Composer<HermesContext>();
+
+  composer.on("message:text", async (ctx, next) => {
+    const text = ctx.message.text;
+    if (text.startsWith("/")) return next();
+    const actor = actorOf(ctx, d.isOwner);
+    try {
+      const replyTo = ctx.message.reply_to_message?.message_id;
+      const link = replyTo === undefined ? undefined : threads.threadOfMessage(chatOf(ctx), replyTo);
+      if (link) {
+        const r = await threads.reply(actor, link.threadId, text);
+        if ("answered" in r) return void (await followUp(ctx, r.answered));
+        const base = "🛠 Adding that and refining the draft…";
+        const sent = await ctx.reply(base, { reply_markup: cancelButton(r.refinedJobId) });
+        d.statusLines.register(r.refinedJobId, chatOf(ctx), sent.message_id, base);
+        return;
+      }
+    } catch (error) {
+      return void (await ctx.reply(errorText(error)));
+    }
+    await next();
+  });
+
+  return composer;
 }

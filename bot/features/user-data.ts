@@ -1,13 +1,14 @@
-import { type Bot, InlineKeyboard } from "grammy";
+import { Composer, InlineKeyboard } from "grammy";
 import { optional } from "../telegram/safe.ts";
 import type { HermesContext } from "./config.ts";
-import { actorOf, type CommandDeps, sendFileOrText } from "./deps.ts";
+import { actorOf, type FeatureDeps, sendFileOrText } from "./deps.ts";
 
-/** A user's own data: /export sends all of it as a file; /forget deletes it after a confirmation. */
-export function installUserDataCommands(bot: Bot<HermesContext>, d: CommandDeps): void {
+/** User data, a user's own: /export sends all of it as a file; /forget deletes it after a confirmation. */
+export function userDataFeature(d: FeatureDeps): Composer<HermesContext> {
   const { threads, log } = d;
+  const composer = new Composer<HermesContext>();
 
-  bot.command("export", async (ctx) => {
+  composer.command("export", async (ctx) => {
     const data = threads.exportUserData(actorOf(ctx, d.isOwner));
     const json = JSON.stringify(data, null, 2);
     await sendFileOrText(
@@ -19,7 +20,7 @@ export function installUserDataCommands(bot: Bot<HermesContext>, d: CommandDeps)
     );
   });
 
-  bot.command("forget", async (ctx) => {
+  composer.command("forget", async (ctx) => {
     await ctx.reply(
       "This deletes every idea, draft, answer and preference Hermes has stored for you. It cannot be undone. Are you sure?",
       {
@@ -29,7 +30,7 @@ export function installUserDataCommands(bot: Bot<HermesContext>, d: CommandDeps)
       },
     );
   });
-  bot.callbackQuery(/^forget:(yes|no)$/, async (ctx) => {
+  composer.callbackQuery(/^forget:(yes|no)$/, async (ctx) => {
     await optional(() => ctx.answerCallbackQuery(), log, "answerCallbackQuery");
     if (ctx.match[1] !== "yes") {
       await optional(() => ctx.editMessageText("Kept everything."), log, "editMessageText");
@@ -43,4 +44,6 @@ export function installUserDataCommands(bot: Bot<HermesContext>, d: CommandDeps)
       "edit",
     );
   });
+
+  return composer;
 }
