@@ -45,8 +45,3 @@ export function recordFailure(h: HealthTrack, nowMs: number, error: string): Hea
     latencyMs: h.latencyMs,
   };
 }
-
-/** Whether the circuit lets real work through. */
-export function acceptsWork(h: HealthTrack): boolean {
-  return h.status !== "unhealthy";
-}
