@@ -16,7 +16,7 @@ import type { Slot } from "./quick-analysis.ts";
  * question is asked anyway to validate it. An answer that contradicts it is a correction: the
  * pattern weakens and stops being applied once it falls below the threshold.
  */
-export const MIN_OBSERVATIONS = 3;
+const MIN_OBSERVATIONS = 3;
 export const WINDOW = 8;
 
 export interface PatternSettings {
@@ -24,7 +24,7 @@ export interface PatternSettings {
   validationThreshold: number;
 }
 
-export const patternName = (userId: string, ideaType: string | null, slot: string) =>
+const patternName = (userId: string, ideaType: string | null, slot: string) =>
   `prefill ${slot} · ${ideaType ?? "any type"} · user ${userId}`;
 
 export const confidenceOf = (success: number, validations: number) =>

@@ -43,7 +43,7 @@ const DESCRIPTIONS: Record<string, string> = {
 };
 
 /** A readable sentence for a preference, as it goes into prompts. */
-export function describePreference(p: { category: string; key: string; value: string }): string {
+function describePreference(p: { category: string; key: string; value: string }): string {
   return DESCRIPTIONS[`${p.category}.${p.key}=${p.value}`] ?? `${p.category} ${p.key}: ${p.value}`;
 }
 

@@ -7,7 +7,7 @@ import { type ManagerPolicy, num, readPolicy } from "./policy.ts";
 import { PriceTable } from "./pricing.ts";
 import type { Entry, ManagerOptions } from "./types.ts";
 
-export const EMPTY_SCORES = new Map<string, BackendScore>();
+const EMPTY_SCORES = new Map<string, BackendScore>();
 export const NONE: readonly string[] = [];
 
 /**

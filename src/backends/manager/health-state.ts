@@ -4,7 +4,7 @@ import type { HealthState } from "../backend.ts";
  * Consecutive failures move a backend healthy → degraded → unhealthy. Unhealthy is an open circuit:
  * no work is sent until a probe (the periodic health check) succeeds — the half-open step.
  */
-export const DEGRADED_AFTER = 1;
+const DEGRADED_AFTER = 1;
 export const UNHEALTHY_AFTER = 3;
 
 export interface HealthTrack {

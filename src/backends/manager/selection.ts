@@ -67,9 +67,9 @@ const WEIGHTS: Record<
 /** Pseudo-observations of the prior: learned numbers take over as samples accumulate. */
 const PRIOR_WEIGHT = 3;
 /** Below this many rated calls the quality gate does not judge. */
-export const MIN_QUALITY_SAMPLES = 3;
+const MIN_QUALITY_SAMPLES = 3;
 /** Below this many calls force_remote_threshold does not judge a local backend. */
-export const MIN_RELIABILITY_SAMPLES = 5;
+const MIN_RELIABILITY_SAMPLES = 5;
 
 const HEALTH_FACTOR: Record<HealthState, number> = {
   healthy: 1,
