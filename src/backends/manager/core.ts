@@ -13,7 +13,7 @@ export const NONE: readonly string[] = [];
 /**
  * The manager's private state (entries, options, budget guard, lifecycle) behind narrow methods,
  * and the small cached lookups every part of it needs: policy, price table, learned scores,
- * selection history. The manager-*.ts functions beside it act through these methods only, so
+ * selection history. The functions in the files beside it act through these methods only, so
  * the options (ports, callbacks) stay in one place and none of them is read from outside.
  */
 export class ManagerCore {

@@ -35,7 +35,8 @@ export type {
  * All judgement about backends lives here: which are healthy (circuit breakers, periodic checks),
  * which to use for a job (policy, learned scores, load), moving a job to the next one when the first
  * fails, and money (reserve before a paid call, settle after). Backends themselves stay dumb pipes.
- * The work is done in the manager-*.ts files beside this one; this class is the public face.
+ * The work is done in the files beside this one (attempt, execute, decide, health, …) over a
+ * ManagerCore; this class is the public face.
  */
 export class BackendManager {
   private readonly core: ManagerCore;
