@@ -14,7 +14,7 @@ export const TALOS_VERSION = "0.1.0";
 /** Largest request body the agent reads; a bigger one is answered 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export const JOB_STATUSES = ["queued", "running", "completed", "failed", "cancelled", "timeout"] as const;
+const JOB_STATUSES = ["queued", "running", "completed", "failed", "cancelled", "timeout"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export const FINAL_STATUSES: ReadonlySet<JobStatus> = new Set([
   "completed",
@@ -28,7 +28,7 @@ export const isFinalStatus = (s: JobStatus): boolean => FINAL_STATUSES.has(s);
  * Codes in `error.code` of a failed/timed-out/cancelled job and of error bodies. Responses accept any
  * string (forward compatibility); these are the ones this version produces.
  */
-export const TALOS_ERROR_CODES = [
+const TALOS_ERROR_CODES = [
   // request-level (error bodies)
   "UNAUTHORIZED",
   "INVALID_INPUT",
@@ -61,17 +61,17 @@ export const JobIdSchema = z
   .max(128)
   .regex(/^[A-Za-z0-9._:-]+$/, "job_id may contain letters, digits and . _ : - only");
 
-export const MessageSchema = z.strictObject({
+const MessageSchema = z.strictObject({
   role: z.enum(["system", "user", "assistant"]),
   content: z.string(),
 });
 export type TalosMessage = z.infer<typeof MessageSchema>;
 
 /** Ollama keep_alive: seconds, or a duration like "10m"; negative = keep loaded forever. */
-export const KeepAliveSchema = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?(ms|s|m|h)?$/)]);
+const KeepAliveSchema = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?(ms|s|m|h)?$/)]);
 
 /** Ollama generation options (the common ones) plus keep_alive, which the agent passes on top-level. */
-export const ExecuteOptionsSchema = z.strictObject({
+const ExecuteOptionsSchema = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
   num_predict: z.number().int().min(-2).max(1_000_000).optional(),
   num_ctx: z.number().int().positive().max(10_000_000).optional(),
@@ -124,7 +124,7 @@ export const ExecuteResponseSchema = z.object({
 });
 export type ExecuteResponse = z.infer<typeof ExecuteResponseSchema>;
 
-export const JobErrorSchema = z.object({
+const JobErrorSchema = z.object({
   code: z.string(),
   message: z.string(),
   /** Seconds Ollama asked callers to wait (its Retry-After on 429/503), passed on to Hermes. */
@@ -132,12 +132,12 @@ export const JobErrorSchema = z.object({
 });
 export type JobError = z.infer<typeof JobErrorSchema>;
 
-export const UsageSchema = z.object({
+const UsageSchema = z.object({
   input_tokens: z.number().int().nonnegative(),
   output_tokens: z.number().int().nonnegative(),
 });
 
-export const JobResultSchema = z.object({
+const JobResultSchema = z.object({
   text: z.string(),
   model: z.string(),
   usage: UsageSchema,
@@ -206,7 +206,7 @@ export const HealthResponseSchema = z.object({
 });
 export type HealthResponse = z.infer<typeof HealthResponseSchema>;
 
-export const ModelEntrySchema = z.object({
+const ModelEntrySchema = z.object({
   name: z.string(),
   size_bytes: z.number().nonnegative(),
   family: z.string(),

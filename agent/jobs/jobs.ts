@@ -66,7 +66,7 @@ export class JobManager {
    */
   existing(req: ExecuteRequest): SubmitOutcome | undefined {
     this.#table.sweep();
-    const job = this.#table.jobs.get(req.job_id);
+    const job = this.#table.get(req.job_id);
     if (!job || this.#replaceable(job)) return undefined;
     if (job.fingerprint !== fingerprint(req)) {
       return {
@@ -83,44 +83,18 @@ export class JobManager {
     if (this.#closing) {
       return { kind: "closing", retryAfter: DEFAULT_RETRY_AFTER_S, message: "Talos is shutting down" };
     }
-    if (this.#table.active.size >= this.maxConcurrent) {
+    if (this.#table.runningCount() >= this.maxConcurrent) {
       return {
         kind: "busy",
         retryAfter: this.retryAfterSeconds(),
         message: `all ${this.maxConcurrent} job slot(s) are busy`,
       };
     }
-    const previous = this.#table.jobs.get(req.job_id);
+    const previous = this.#table.get(req.job_id);
     if (previous) this.#table.forget(previous);
 
-    const now = this.#clock.now();
-    const { options, keepAlive } = splitOptions(req.options);
-    const requested = req.timeout_seconds === undefined ? Infinity : req.timeout_seconds * 1000;
-    const job: Job = {
-      id: req.job_id,
-      fingerprint: fingerprint(req),
-      model: req.model,
-      messages: messagesOf(req),
-      options,
-      keepAlive,
-      numPredict: req.options?.num_predict,
-      timeoutMs: Math.min(requested, this.#o.jobTimeoutMs),
-      status: "running",
-      createdAt: now,
-      startedAt: now,
-      firstTokenAt: undefined,
-      finishedAt: undefined,
-      fetchedAt: undefined,
-      tokens: 0,
-      text: "",
-      error: undefined,
-      result: undefined,
-      controller: new AbortController(),
-      timer: undefined,
-      done: Promise.resolve(),
-    };
-    this.#table.jobs.set(job.id, job);
-    this.#table.active.add(job);
+    const job = this.#newJob(req);
+    this.#table.add(job);
     job.timer = this.#clock.setTimeout(() => this.#table.abort(job, "timeout"), job.timeoutMs);
     job.done = runJob(
       { ollama: this.#o.ollama, clock: this.#clock, table: this.#table, estimates: this.#estimates },
@@ -132,7 +106,7 @@ export class JobManager {
   /** The job's status; a finished job counts as fetched from here on (it expires after the grace). */
   status(jobId: string, textFrom?: number): StatusResponse | undefined {
     this.#table.sweep();
-    const job = this.#table.jobs.get(jobId);
+    const job = this.#table.get(jobId);
     if (!job) return undefined;
     const now = this.#clock.now();
     if (isFinalStatus(job.status)) job.fetchedAt ??= now;
@@ -155,7 +129,7 @@ export class JobManager {
 
   cancel(jobId: string): CancelResponse | undefined {
     this.#table.sweep();
-    const job = this.#table.jobs.get(jobId);
+    const job = this.#table.get(jobId);
     if (!job) return undefined;
     const actions = this.#table.abort(job, "cancel");
     return {
@@ -169,21 +143,22 @@ export class JobManager {
   counts(): { running: number; queued: number; max_concurrent: number } {
     this.#table.sweep();
     let queued = 0;
-    for (const j of this.#table.active) if (j.status === "queued") queued++;
-    return { running: this.#table.active.size - queued, queued, max_concurrent: this.maxConcurrent };
+    const running = this.#table.running();
+    for (const j of running) if (j.status === "queued") queued++;
+    return { running: running.length - queued, queued, max_concurrent: this.maxConcurrent };
   }
 
   /** Jobs held in memory (running and finished). */
   size(): number {
     this.#table.sweep();
-    return this.#table.jobs.size;
+    return this.#table.size();
   }
 
   /** Seconds until a slot is likely free: the soonest estimate among running jobs. */
   retryAfterSeconds(): number {
     const now = this.#clock.now();
     let best: number | undefined;
-    for (const job of this.#table.active) {
+    for (const job of this.#table.running()) {
       const eta = this.#estimates.eta(job, now);
       if (eta !== null && (best === undefined || eta < best)) best = eta;
     }
@@ -193,13 +168,13 @@ export class JobManager {
 
   /** Settles once the job's Ollama call is over (tests, shutdown). */
   async settled(jobId: string): Promise<void> {
-    await this.#table.jobs.get(jobId)?.done;
+    await this.#table.get(jobId)?.done;
   }
 
   /** Refuses new work, cancels every running job (error SHUTDOWN) and waits for their streams to close. */
   async shutdown(waitMs = 3_000): Promise<number> {
     this.#closing = true;
-    const running = [...this.#table.active];
+    const running = this.#table.running();
     for (const job of running) this.#table.abort(job, "shutdown");
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -210,6 +185,36 @@ export class JobManager {
     ]);
     clearTimeout(timer);
     return running.length;
+  }
+
+  /** A running job for the request, its deadline the shorter of the request's and Talos' own. */
+  #newJob(req: ExecuteRequest): Job {
+    const now = this.#clock.now();
+    const { options, keepAlive } = splitOptions(req.options);
+    const requested = req.timeout_seconds === undefined ? Infinity : req.timeout_seconds * 1000;
+    return {
+      id: req.job_id,
+      fingerprint: fingerprint(req),
+      model: req.model,
+      messages: messagesOf(req),
+      options,
+      keepAlive,
+      numPredict: req.options?.num_predict,
+      timeoutMs: Math.min(requested, this.#o.jobTimeoutMs),
+      status: "running",
+      createdAt: now,
+      startedAt: now,
+      firstTokenAt: undefined,
+      finishedAt: undefined,
+      fetchedAt: undefined,
+      tokens: 0,
+      text: "",
+      error: undefined,
+      result: undefined,
+      controller: new AbortController(),
+      timer: undefined,
+      done: Promise.resolve(),
+    };
   }
 
   #replaceable(job: Job): boolean {

@@ -8,9 +8,9 @@ import type { Job, JobManagerOptions } from "./types.ts";
  */
 export class JobTable {
   /** Every job held, running or finished. */
-  readonly jobs = new Map<string, Job>();
+  readonly #jobs = new Map<string, Job>();
   /** Running jobs (they hold a slot). */
-  readonly active = new Set<Job>();
+  readonly #active = new Set<Job>();
   /** Finished jobs, oldest first (insertion = finish order), for the size bound. */
   readonly #finished = new Map<string, Job>();
   readonly #o: JobManagerOptions;
@@ -23,9 +23,28 @@ export class JobTable {
     this.#graceMs = graceMs;
   }
 
+  get(id: string): Job | undefined {
+    return this.#jobs.get(id);
+  }
+
+  /** Jobs held in memory, running and finished. */
+  size(): number {
+    return this.#jobs.size;
+  }
+
+  /** The running jobs (a copy: aborting one while iterating is safe). */
+  running(): Job[] {
+    return [...this.#active];
+  }
+
+  runningCount(): number {
+    return this.#active.size;
+  }
+
+  /** Holds a new running job (it takes a slot until it finishes). */
   add(job: Job): void {
-    this.jobs.set(job.id, job);
-    this.active.add(job);
+    this.#jobs.set(job.id, job);
+    this.#active.add(job);
   }
 
   /** Stops a running job; undefined when it had already finished. Returns what was cleaned up. */
@@ -57,7 +76,7 @@ export class JobTable {
     job.result = fields.result;
     if (job.timer) this.#clock.clearTimeout(job.timer);
     job.timer = undefined;
-    this.active.delete(job);
+    this.#active.delete(job);
     this.#finished.set(job.id, job);
     this.sweep();
     try {
@@ -77,9 +96,9 @@ export class JobTable {
   }
 
   forget(job: Job): void {
-    this.jobs.delete(job.id);
+    this.#jobs.delete(job.id);
     this.#finished.delete(job.id);
-    this.active.delete(job);
+    this.#active.delete(job);
   }
 
   /** Drops expired finished jobs and the oldest ones beyond `maxResults`. */

@@ -18,39 +18,13 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { JobManager } from "../jobs/jobs.ts";
-import type { OllamaInfoPort } from "../ollama.ts";
 import { MAX_BODY_BYTES } from "../protocol.ts";
-import {
-  createResourceGuard,
-  type ResourceGuard,
-  type ResourceLimits,
-  type ResourceProbe,
-} from "../resources.ts";
+import { createResourceGuard } from "../resources.ts";
 import { fail } from "./replies.ts";
 import { installTalosRoutes } from "./routes.ts";
+import type { AgentLogger, TalosAppDeps } from "./types.ts";
 
-/** The slice of a pino logger the server uses. */
-export interface AgentLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-export interface TalosAppDeps {
-  /** The shared secret; undefined only when the config allowed no token (loopback + explicit opt-in). */
-  token: string | undefined;
-  jobs: JobManager;
-  ollama: OllamaInfoPort;
-  resources: ResourceProbe;
-  limits: ResourceLimits;
-  /** Defaults to a guard over `resources` and `limits`. */
-  guard?: ResourceGuard;
-  log?: AgentLogger;
-  /** For uptime; defaults to Date.now. */
-  now?: () => number;
-  maxBodyBytes?: number;
-}
+export type { AgentLogger, TalosAppDeps } from "./types.ts";
 
 const silentLog: AgentLogger = { info() {}, warn() {}, error() {} };
 

@@ -21,7 +21,7 @@ import { SLOTS, type Slot } from "./quick-analysis.ts";
  * USER_WINDOW per (user, slot), kept as running counts (answer-counts.ts), so a prediction costs
  * O(candidate answers) and learning from an answer O(1).
  */
-export const MIN_USERS = 3;
+const MIN_USERS = 3;
 const WINDOW = 300;
 const USER_WINDOW = 60;
 const SLOT_STRENGTH = 2;

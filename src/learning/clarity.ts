@@ -30,7 +30,7 @@ export interface SlotState {
 export type ClaritySlots = Record<Slot, SlotState>;
 
 /** A slot at or above this confidence (a cue in the idea's text, an answer) is clear: not asked about. */
-export const CLEAR_AT = TEXT_CUE_CONFIDENCE;
+const CLEAR_AT = TEXT_CUE_CONFIDENCE;
 
 const DONT_KNOW =
   /^\s*(i\s+)?(don'?t\s+know|do\s+not\s+know|dunno|no\s+idea|not\s+sure|unsure|idk|no\s+clue|whatever|skip|pass|n\/?a|no\s+preference|doesn'?t\s+matter|don'?t\s+care|anything|nothing\s+in\s+particular|\?+|-+|\.+)\s*[.!?]*\s*$/i;
@@ -54,7 +54,7 @@ export function clarityScore(slots: ClaritySlots): number {
   return Math.round(Math.min(1, Math.max(0, raw)) * 1000) / 1000;
 }
 
-export function isClear(state: SlotState): boolean {
+function isClear(state: SlotState): boolean {
   return state.confidence >= CLEAR_AT;
 }
 
@@ -151,7 +151,7 @@ export function openSlots(slots: ClaritySlots): Slot[] {
   return SLOTS.filter((s) => slots[s].asked === 0 && (!isClear(slots[s]) || slots[s].source === "pattern"));
 }
 
-export function cloneSlots(slots: ClaritySlots): ClaritySlots {
+function cloneSlots(slots: ClaritySlots): ClaritySlots {
   const out = {} as ClaritySlots;
   for (const s of SLOTS) out[s] = { ...slots[s] };
   return out;

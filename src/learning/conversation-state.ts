@@ -10,9 +10,9 @@
  *   otherwise                       → stop (adequate clarity)
  * Policies that do not value questions (fixed order, random) have no floor.
  */
-export const HIGH_CLARITY = 0.9;
-export const LOW_CLARITY = 0.7;
-export const ADEQUATE_CLARITY = 0.85;
+const HIGH_CLARITY = 0.9;
+const LOW_CLARITY = 0.7;
+const ADEQUATE_CLARITY = 0.85;
 
 export const STOP_REASONS = {
   enough: "you said enough",

@@ -16,7 +16,7 @@ import type { Slot } from "./quick-analysis.ts";
  * question is asked anyway to validate it. An answer that contradicts it is a correction: the
  * pattern weakens and stops being applied once it falls below the threshold.
  */
-export const MIN_OBSERVATIONS = 3;
+const MIN_OBSERVATIONS = 3;
 export const WINDOW = 8;
 
 export interface PatternSettings {
@@ -24,7 +24,7 @@ export interface PatternSettings {
   validationThreshold: number;
 }
 
-export const patternName = (userId: string, ideaType: string | null, slot: string) =>
+const patternName = (userId: string, ideaType: string | null, slot: string) =>
   `prefill ${slot} · ${ideaType ?? "any type"} · user ${userId}`;
 
 export const confidenceOf = (success: number, validations: number) =>
@@ -140,56 +140,63 @@ export class PatternLearner {
     const found: PatternRecord[] = [];
     for (const slot of slots) {
       for (const scope of [ideaType, null]) {
-        const rows = await this.conversations.userAnswers(userId, slot, scope, WINDOW);
-        const mode = modeOf(rows);
-        if (!mode || mode.count < MIN_OBSERVATIONS || mode.count / rows.length < settings.validationThreshold)
-          continue;
-        const name = patternName(userId, scope, slot);
-        const existing = await this.patterns.byName(name);
-        const timeSaved = round1(mean(rows.map((r) => r.response_time_seconds)));
-        const description = `${userId} answers ${slot} with "${mode.value}" for ${scope ?? "any"} ideas`;
-        if (!existing) {
-          found.push(
-            await this.patterns.insert({
-              name,
-              description,
-              impact: `skips the ${slot} question (about ${timeSaved} s of the user's time)`,
-              userId,
-              ideaType: scope,
-              slot,
-              value: mode.value,
-              confidence: confidenceOf(mode.count, rows.length),
-              validationCount: rows.length,
-              successCount: mode.count,
-              timeSavedEstimate: timeSaved,
-              templateIds: templateIds(slot),
-              now: nowIso,
-            }),
-          );
-        } else if (normaliseAnswer(existing.value) !== normaliseAnswer(mode.value)) {
-          // The habit changed: the new answer replaces the old one, with the window's evidence.
-          await this.patterns.update(existing.id, slot, {
-            value: mode.value,
-            description,
-            validationCount: rows.length,
-            successCount: mode.count,
-            confidence: confidenceOf(mode.count, rows.length),
-            timeSavedEstimate: timeSaved,
-            lastValidated: nowIso,
-            evolution: {
-              ...existing.evolution,
-              history: [
-                ...existing.evolution.history,
-                { at: nowIso, event: "value changed", detail: `${existing.value} → ${mode.value}` },
-              ],
-            },
-          });
-          const updated = await this.patterns.byId(existing.id);
-          if (updated) found.push(updated);
-        }
+        const pattern = await this.discoverOne(userId, scope, slot, settings, templateIds, nowIso);
+        if (pattern) found.push(pattern);
       }
     }
     return found;
+  }
+
+  /**
+   * One (user, idea type or any, slot): a new pattern when the window's most common answer is
+   * frequent enough, the changed pattern when that answer differs from the stored one, else nothing.
+   */
+  private async discoverOne(
+    userId: string,
+    scope: string | null,
+    slot: Slot,
+    settings: PatternSettings,
+    templateIds: (slot: Slot) => number[],
+    nowIso: string,
+  ): Promise<PatternRecord | undefined> {
+    const rows = await this.conversations.userAnswers(userId, slot, scope, WINDOW);
+    const mode = modeOf(rows);
+    if (!mode || mode.count < MIN_OBSERVATIONS || mode.count / rows.length < settings.validationThreshold)
+      return undefined;
+    const name = patternName(userId, scope, slot);
+    const existing = await this.patterns.byName(name);
+    const evidence: Evidence = {
+      value: mode.value,
+      description: `${userId} answers ${slot} with "${mode.value}" for ${scope ?? "any"} ideas`,
+      validationCount: rows.length,
+      successCount: mode.count,
+      confidence: confidenceOf(mode.count, rows.length),
+      timeSavedEstimate: round1(mean(rows.map((r) => r.response_time_seconds))),
+    };
+    if (!existing) {
+      return this.patterns.insert({
+        ...evidence,
+        name,
+        impact: `skips the ${slot} question (about ${evidence.timeSavedEstimate} s of the user's time)`,
+        userId,
+        ideaType: scope,
+        slot,
+        templateIds: templateIds(slot),
+        now: nowIso,
+      });
+    }
+    if (normaliseAnswer(existing.value) === normaliseAnswer(mode.value)) return undefined;
+    // The habit changed: the new answer replaces the old one, with the window's evidence.
+    const detail = `${existing.value} → ${mode.value}`;
+    await this.patterns.update(existing.id, slot, {
+      ...evidence,
+      lastValidated: nowIso,
+      evolution: {
+        ...existing.evolution,
+        history: [...existing.evolution.history, { at: nowIso, event: "value changed", detail }],
+      },
+    });
+    return this.patterns.byId(existing.id);
   }
 
   async markApplied(p: PatternRecord, threadId: number, nowIso: string): Promise<void> {
@@ -217,6 +224,16 @@ function groupAnswers(rows: readonly UserAnswerRow[]): { value: string; count: n
     groups.set(key, g);
   }
   return [...groups.values()].sort((a, b) => b.count - a.count);
+}
+
+/** What a window of answers says about a pattern: its value and how well the answers back it. */
+interface Evidence {
+  value: string;
+  description: string;
+  validationCount: number;
+  successCount: number;
+  confidence: number;
+  timeSavedEstimate: number;
 }
 
 function modeOf(rows: readonly UserAnswerRow[]): { value: string; count: number } | undefined {

@@ -43,7 +43,7 @@ const DESCRIPTIONS: Record<string, string> = {
 };
 
 /** A readable sentence for a preference, as it goes into prompts. */
-export function describePreference(p: { category: string; key: string; value: string }): string {
+function describePreference(p: { category: string; key: string; value: string }): string {
   return DESCRIPTIONS[`${p.category}.${p.key}=${p.value}`] ?? `${p.category} ${p.key}: ${p.value}`;
 }
 
@@ -101,6 +101,7 @@ export class PreferenceLearner {
     return (await this.repo.forUser(userId)).filter((p) => p.confidence >= APPLY_AT);
   }
 
+  /** A new signal about one preference: adds it, confirms it, weakens it, or (once weak) replaces it. */
   async observe(
     userId: string,
     signal: PreferenceSignal,
@@ -124,23 +125,40 @@ export class PreferenceLearner {
       });
       return { kind: "new", confidence: rules.initial };
     }
+    if (existing.value === signal.value) return this.confirm(existing, signal, nowIso);
+    return this.contradict(existing, signal, nowIso);
+  }
+
+  private async confirm(
+    existing: PreferenceRecord,
+    signal: PreferenceSignal,
+    nowIso: string,
+  ): Promise<{ kind: PreferenceChangeKind; confidence: number }> {
+    const rules = SOURCE_STEP[signal.source];
     // Explicit feedback outranks what was inferred.
     const source = rank(signal.source) > rank(existing.source) ? signal.source : existing.source;
-    if (existing.value === signal.value) {
-      // A confirmation never leaves a preference less sure than a first statement from that source.
-      const confidence = round3(
-        Math.max(rules.initial, existing.confidence + (1 - existing.confidence) * rules.step),
-      );
-      await this.repo.update(existing.id, {
-        confidence,
-        stability: round3(existing.stability + (1 - existing.stability) * 0.2),
-        validationCount: existing.validationCount + 1,
-        source,
-        learnedFrom: signal.learnedFrom ?? null,
-        now: nowIso,
-      });
-      return { kind: "confirmed", confidence };
-    }
+    // A confirmation never leaves a preference less sure than a first statement from that source.
+    const confidence = round3(
+      Math.max(rules.initial, existing.confidence + (1 - existing.confidence) * rules.step),
+    );
+    await this.repo.update(existing.id, {
+      confidence,
+      stability: round3(existing.stability + (1 - existing.stability) * 0.2),
+      validationCount: existing.validationCount + 1,
+      source,
+      learnedFrom: signal.learnedFrom ?? null,
+      now: nowIso,
+    });
+    return { kind: "confirmed", confidence };
+  }
+
+  /** Another value: the preference loses confidence, and below FLIP_BELOW the new value takes over. */
+  private async contradict(
+    existing: PreferenceRecord,
+    signal: PreferenceSignal,
+    nowIso: string,
+  ): Promise<{ kind: PreferenceChangeKind; confidence: number }> {
+    const rules = SOURCE_STEP[signal.source];
     const lowered = round3(existing.confidence - rules.drop);
     if (lowered < FLIP_BELOW) {
       await this.repo.update(existing.id, {

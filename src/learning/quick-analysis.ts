@@ -83,7 +83,7 @@ export function quickAnalyze(text: string): QuickAnalysis {
   };
 }
 
-export function makeTitle(text: string): string {
+function makeTitle(text: string): string {
   const firstLine =
     text
       .split(/\r?\n/)

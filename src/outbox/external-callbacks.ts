@@ -48,7 +48,7 @@ export interface CallbackPayload {
   status_url: string;
 }
 
-export function callbackPayload(e: EngineEvent): CallbackPayload | undefined {
+function callbackPayload(e: EngineEvent): CallbackPayload | undefined {
   const { event, thread } = e;
   if (event.type !== "completed" && event.type !== "failed") return undefined;
   const job = event.job;

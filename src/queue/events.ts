@@ -16,7 +16,6 @@ export type QueueEvent =
   | { type: "failed"; job: QueueJob; error: JobErrorInfo }
   | { type: "cancelled"; job: QueueJob; reason: string };
 
-export type QueueEventType = QueueEvent["type"];
 type Listener = (event: QueueEvent) => void;
 
 export class QueueEvents {

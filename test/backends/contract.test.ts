@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { OllamaBackend } from "../../src/backends/ollama/backend.ts";
-import { generationParams, OpenAIBackend } from "../../src/backends/openai/backend.ts";
+import { OpenAIBackend } from "../../src/backends/openai/backend.ts";
+import { generationParams } from "../../src/backends/openai/stream.ts";
 import { FakeOllama } from "../fakes/fake-ollama.ts";
 import { FakeOpenAI } from "../fakes/fake-openai.ts";
 import { backendContract, builtinTargets, request } from "./contract.ts";

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { backendScores, rateBackendOutcome } from "../../src/learning/backend-scores.ts";
+import { rateBackendOutcome } from "../../src/learning/backend-scores.ts";
 import {
   analyzeEffectiveness,
   creditOutcome,
@@ -8,6 +8,7 @@ import {
 } from "../../src/learning/effectiveness.ts";
 import { SLOTS } from "../../src/learning/quick-analysis.ts";
 import { betaSample, mulberry32, normal, seedOf } from "../../src/learning/random.ts";
+import { BackendsRepo } from "../../src/store/backends/repo.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
 import { TemplatesRepo, trendOf } from "../../src/store/learning/templates-repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
@@ -170,27 +171,34 @@ describe("backend scores", () => {
         "INSERT INTO backend_performance (backend_id, job_id, response_time_ms, job_type, success) VALUES (1, ?, 10000, 'creation', 1)",
       )
       .run(j1);
-    const first = await rateBackendOutcome(db.db, { jobId: j1, rating: 5, nowIso: "2026-01-01T00:00:00Z" });
-    expect(first).toEqual({
-      key: "ollama|creation",
-      score: { quality: 1, speed: 0.5, reliability: 1, samples: 1, qualitySamples: 1 },
+    const scores = () => new BackendsRepo(db.sqlite).scores();
+    expect(await rateBackendOutcome(db.db, { jobId: j1, rating: 5, nowIso: "2026-01-01T00:00:00Z" })).toBe(
+      true,
+    );
+    // The manager's learned scores (BackendsRepo.scores, its ScoresPort) see the rating.
+    expect(scores().get("ollama|creation")).toMatchObject({
+      quality: 1,
+      reliability: 1,
+      samples: 1,
+      qualitySamples: 1,
     });
     // A job whose call was never recorded gets a row.
     const j2 = job("openrouter", "research");
-    const second = await rateBackendOutcome(db.db, { jobId: j2, rating: 2, nowIso: "2026-01-01T00:00:00Z" });
-    expect(second?.score.quality).toBe(0.25);
+    expect(await rateBackendOutcome(db.db, { jobId: j2, rating: 2, nowIso: "2026-01-01T00:00:00Z" })).toBe(
+      true,
+    );
+    expect(scores().get("openrouter|research")?.quality).toBe(0.25);
     const perf = db.sqlite
       .prepare("SELECT user_satisfaction, quality_score FROM backend_performance WHERE job_id = ?")
       .get(j2);
     expect(perf).toEqual({ user_satisfaction: 2, quality_score: 0.25 });
-    const all = await backendScores(db.db);
-    expect([...all.keys()].sort()).toEqual([
+    expect([...scores().keys()].sort()).toEqual([
       "ollama|*",
       "ollama|creation",
       "openrouter|*",
       "openrouter|research",
     ]);
-    expect(await rateBackendOutcome(db.db, { jobId: j1, rating: 7, nowIso: "x" })).toBeUndefined();
+    expect(await rateBackendOutcome(db.db, { jobId: j1, rating: 7, nowIso: "x" })).toBe(false);
   });
 });
 

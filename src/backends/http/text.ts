@@ -39,3 +39,6 @@ export function parseRetryAfter(headers: HeaderLookup | undefined, nowMs = Date.
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
+
+/** ~4 characters a token; only used when a server does not report counts. */
+export const estimateTokens = (text: string): number => Math.ceil(text.length / 4);

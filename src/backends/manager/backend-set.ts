@@ -4,7 +4,7 @@ import type { Backend } from "../backend.ts";
 import type { BackendDefinition } from "../ports.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
 import type { ManagerCore } from "./core.ts";
-import { checkOne, intervalOf, scheduleHealth } from "./health.ts";
+import { checkOne, scheduleHealth } from "./health.ts";
 import type { HealthTrack } from "./health-state.ts";
 import type { BackendSettings, BackendStatus, Entry } from "./types.ts";
 
@@ -16,8 +16,8 @@ export function register(
   settings: BackendSettings,
   definition?: BackendDefinition,
 ): void {
-  const previous = core.entries.get(backend.name);
-  if (previous?.timer) core.o.clock.clearTimeout(previous.timer);
+  const previous = core.entry(backend.name);
+  if (previous?.timer) core.clearTimer(previous.timer);
   const def = definition ?? definitionOf(backend, settings);
   const entry: Entry = {
     backend,
@@ -28,11 +28,11 @@ export function register(
     models: settings.models ?? [],
     warmModels: [],
     coolUntilMs: 0,
-    order: previous?.order ?? core.order++,
+    order: previous?.order ?? core.nextOrder(),
     timer: undefined,
   };
-  core.entries.set(backend.name, entry);
-  if (core.started && !core.stopped) scheduleHealth(core, entry, 0);
+  core.setEntry(entry);
+  if (core.running()) scheduleHealth(core, entry, 0);
 }
 
 /**
@@ -44,84 +44,85 @@ export function upsert(
   core: ManagerCore,
   change: Partial<BackendDefinition> & { name: string },
 ): BackendStatus {
-  const existing = core.entries.get(change.name);
-  let def: BackendDefinition;
-  if (existing) {
-    def = {
-      ...existing.definition,
-      ...stripUndefined(change),
-      name: change.name,
-      origin: existing.definition.origin,
-    };
-  } else {
-    if (!change.url || !change.provider) {
-      throw new HermesError(
-        "INVALID_INPUT",
-        `A new backend needs at least a url and a provider (${change.name}).`,
-      );
-    }
-    def = {
-      type: "custom",
-      enabled: true,
-      primary: false,
-      free: false,
-      models: [],
-      defaultModel: change.models?.[0] ?? "",
-      concurrency: 1,
-      timeoutMs: 300_000,
-      healthIntervalMs: undefined,
-      ratePerMinute: undefined,
-      preferredFor: [],
-      fallbacks: [],
-      secretEnv: undefined,
-      ...stripUndefined(change),
-      name: change.name,
-      url: change.url,
-      provider: change.provider,
-      origin: "runtime",
-    };
-  }
-  const rebuild =
-    !existing ||
-    existing.definition.url !== def.url ||
-    existing.definition.provider !== def.provider ||
-    existing.definition.secretEnv !== def.secretEnv ||
-    existing.definition.timeoutMs !== def.timeoutMs ||
-    existing.definition.free !== def.free;
-  let backend = existing?.backend;
-  if (rebuild) {
-    if (!core.o.factory) {
-      throw new HermesError("INVALID_INPUT", "Backends cannot be built at runtime here (no factory).");
-    }
-    backend = core.o.factory(def);
-  }
-  if (!backend) throw new HermesError("INTERNAL", `no backend for ${def.name}`);
-  if (existing && !rebuild) {
+  const existing = core.entry(change.name);
+  const def = existing ? changedDefinition(existing.definition, change) : newDefinition(change);
+  if (existing && !needsRebuild(existing.definition, def)) {
     existing.definition = def;
     existing.settings = settingsOf(def);
     existing.slots.concurrency = Math.max(1, def.concurrency);
     if (def.models.length > 0) existing.models = def.models;
   } else {
+    const backend = core.buildBackend(def);
+    if (!backend) {
+      throw new HermesError("INVALID_INPUT", "Backends cannot be built at runtime here (no factory).");
+    }
     register(core, backend, settingsOf(def), def);
   }
-  core.o.registry?.saveDefinition(def);
-  if (change.enabled !== undefined) core.o.registry?.saveEnabled(def.name, def.enabled);
-  const status = statusOf(core, core.entries.get(def.name) as Entry);
-  return status;
+  core.saveDefinition(def);
+  if (change.enabled !== undefined) core.saveEnabled(def.name, def.enabled);
+  return statusOf(core, core.entry(def.name) as Entry);
+}
+
+function changedDefinition(
+  current: BackendDefinition,
+  change: Partial<BackendDefinition> & { name: string },
+): BackendDefinition {
+  return { ...current, ...stripUndefined(change), name: change.name, origin: current.origin };
+}
+
+/** A backend added at runtime: defaults for everything the change does not say. */
+function newDefinition(change: Partial<BackendDefinition> & { name: string }): BackendDefinition {
+  if (!change.url || !change.provider) {
+    throw new HermesError(
+      "INVALID_INPUT",
+      `A new backend needs at least a url and a provider (${change.name}).`,
+    );
+  }
+  return {
+    type: "custom",
+    enabled: true,
+    primary: false,
+    free: false,
+    models: [],
+    defaultModel: change.models?.[0] ?? "",
+    concurrency: 1,
+    timeoutMs: 300_000,
+    healthIntervalMs: undefined,
+    ratePerMinute: undefined,
+    preferredFor: [],
+    fallbacks: [],
+    secretEnv: undefined,
+    ...stripUndefined(change),
+    name: change.name,
+    url: change.url,
+    provider: change.provider,
+    origin: "runtime",
+  };
+}
+
+/** Changes to where or how the backend is called need a new Backend object; the rest is settings. */
+function needsRebuild(before: BackendDefinition, after: BackendDefinition): boolean {
+  return (
+    before.url !== after.url ||
+    before.provider !== after.provider ||
+    before.secretEnv !== after.secretEnv ||
+    before.timeoutMs !== after.timeoutMs ||
+    before.free !== after.free
+  );
 }
 
 /** Turns a backend on or off at runtime; persisted, and survives a restart. */
 export function setEnabled(core: ManagerCore, name: string, enabled: boolean): BackendStatus {
-  const entry = core.entries.get(name);
+  const entry = core.entry(name);
   if (!entry) {
     throw new HermesError("NOT_FOUND", `There is no backend called ${name}.`, {
-      userAction: `Known backends: ${[...core.entries.keys()].join(", ") || "none"}.`,
+      userAction: `Known backends: ${core.names().join(", ") || "none"}.`,
     });
   }
   entry.settings = { ...entry.settings, enabled };
   entry.definition = { ...entry.definition, enabled };
-  core.o.registry?.saveEnabled(name, enabled);
-  if (enabled && core.started && !core.stopped) void checkOne(core, entry);
+  core.saveEnabled(name, enabled);
+  if (enabled && core.running()) void checkOne(core, entry);
   return statusOf(core, entry);
 }
 
@@ -138,7 +139,7 @@ export function statusOf(core: ManagerCore, e: Entry): BackendStatus {
     location: e.settings.location,
     defaultModel: e.settings.defaultModel,
     health: h.status,
-    circuit: e.breaker.stateAt(core.o.clock.now(), intervalOf(core, e)),
+    circuit: e.breaker.stateAt(core.now(), core.healthIntervalOf(e)),
     consecutiveFailures: h.consecutiveFailures,
     lastCheck: h.lastCheckMs === undefined ? undefined : new Date(h.lastCheckMs).toISOString(),
     lastError: h.lastError,

@@ -26,7 +26,7 @@ export interface BudgetSummary {
   tracking: boolean;
 }
 
-export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 export class BudgetGuard {
   readonly #ledger: BudgetLedgerPort | undefined;

@@ -18,10 +18,15 @@ export type CircuitState = "closed" | "open" | "half_open";
 export type Admission = "pass" | "probe" | "refuse";
 
 export class CircuitBreaker {
-  health: HealthTrack = initialHealth();
+  #health: HealthTrack = initialHealth();
   #state: CircuitState = "closed";
   #openedAtMs = 0;
   #probing = false;
+
+  /** The health track: status, consecutive failures, last check, error and latency. */
+  get health(): HealthTrack {
+    return this.#health;
+  }
 
   get state(): CircuitState {
     return this.#state;
@@ -52,7 +57,7 @@ export class CircuitBreaker {
   /** A call or health check succeeded. Returns true when the backend was down (degraded/unhealthy) before. */
   success(nowMs: number, latencyMs: number, status: HealthState = "healthy"): boolean {
     const wasDown = this.health.status === "unhealthy" || this.health.status === "degraded";
-    this.health = recordSuccess(nowMs, latencyMs, status);
+    this.#health = recordSuccess(nowMs, latencyMs, status);
     this.#state = "closed";
     this.#probing = false;
     return wasDown;
@@ -62,7 +67,7 @@ export class CircuitBreaker {
   failure(nowMs: number, error: string): boolean {
     const wasOpen = this.#state === "open";
     const wasProbe = this.#state === "half_open";
-    this.health = recordFailure(this.health, nowMs, error);
+    this.#health = recordFailure(this.#health, nowMs, error);
     this.#probing = false;
     if (wasProbe || this.health.status === "unhealthy") {
       this.#state = "open";

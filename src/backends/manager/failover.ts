@@ -74,7 +74,7 @@ export function finalError(
 
 /** Every enabled backend is unreachable: say where each is and what to do, per kind. */
 function noneAvailable(core: ManagerCore, lastError?: HermesError): HermesError {
-  const enabled = [...core.entries.values()].filter((e) => e.settings.enabled);
+  const enabled = [...core.allEntries()].filter((e) => e.settings.enabled);
   if (enabled.length === 0) {
     return new HermesError("BACKEND_UNAVAILABLE", "No backend is enabled.", {
       retryable: false,

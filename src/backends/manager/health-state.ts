@@ -4,7 +4,7 @@ import type { HealthState } from "../backend.ts";
  * Consecutive failures move a backend healthy → degraded → unhealthy. Unhealthy is an open circuit:
  * no work is sent until a probe (the periodic health check) succeeds — the half-open step.
  */
-export const DEGRADED_AFTER = 1;
+const DEGRADED_AFTER = 1;
 export const UNHEALTHY_AFTER = 3;
 
 export interface HealthTrack {
@@ -44,9 +44,4 @@ export function recordFailure(h: HealthTrack, nowMs: number, error: string): Hea
     lastError: error,
     latencyMs: h.latencyMs,
   };
-}
-
-/** Whether the circuit lets real work through. */
-export function acceptsWork(h: HealthTrack): boolean {
-  return h.status !== "unhealthy";
 }

@@ -6,7 +6,7 @@ import { executeWithConsensus } from "./consensus-run.ts";
 import { ManagerCore } from "./core.ts";
 import { decide } from "./decide.ts";
 import { execute } from "./execute.ts";
-import { checkAll, intervalOf, scheduleHealth } from "./health.ts";
+import { checkAll, scheduleHealth } from "./health.ts";
 import type { SelectionDecision } from "./selection.ts";
 import type {
   BackendSettings,
@@ -35,7 +35,8 @@ export type {
  * All judgement about backends lives here: which are healthy (circuit breakers, periodic checks),
  * which to use for a job (policy, learned scores, load), moving a job to the next one when the first
  * fails, and money (reserve before a paid call, settle after). Backends themselves stay dumb pipes.
- * The work is done in the manager-*.ts files beside this one; this class is the public face.
+ * The work is done in the files beside this one (attempt, execute, decide, health, …) over a
+ * ManagerCore; this class is the public face.
  */
 export class BackendManager {
   private readonly core: ManagerCore;
@@ -70,15 +71,15 @@ export class BackendManager {
   }
 
   names(): string[] {
-    return [...this.core.entries.keys()];
+    return this.core.names();
   }
 
   definitions(): BackendDefinition[] {
-    return [...this.core.entries.values()].map((e) => e.definition);
+    return [...this.core.allEntries()].map((e) => e.definition);
   }
 
   status(): BackendStatus[] {
-    return [...this.core.entries.values()].map((e) => statusOf(this.core, e));
+    return [...this.core.allEntries()].map((e) => statusOf(this.core, e));
   }
 
   /**
@@ -88,11 +89,11 @@ export class BackendManager {
   totalSlots(): number {
     let slots = 0;
     let enabled = 0;
-    const now = this.core.o.clock.now();
-    for (const e of this.core.entries.values()) {
+    const now = this.core.now();
+    for (const e of this.core.allEntries()) {
       if (!e.settings.enabled) continue;
       enabled++;
-      if (e.breaker.admission(now, intervalOf(this.core, e)) === "pass") slots += e.slots.concurrency;
+      if (e.breaker.admission(now, this.core.healthIntervalOf(e)) === "pass") slots += e.slots.concurrency;
     }
     if (enabled === 0) return 0;
     return Math.max(1, slots);
@@ -113,7 +114,7 @@ export class BackendManager {
   preview(preferBackend?: string): PreviewResult | undefined {
     const decision = decide(this.core, { jobType: "*", messages: [], preferBackend }, this.core.policy());
     const name = decision.ranked[0]?.name;
-    const first = name === undefined ? undefined : this.core.entries.get(name);
+    const first = name === undefined ? undefined : this.core.entry(name);
     if (!first) return undefined;
     return {
       name: first.backend.name,
@@ -150,16 +151,11 @@ export class BackendManager {
 
   /** Checks every backend now, then each at its own interval (backend.<name>.health_interval). */
   startHealthChecks(): void {
-    if (this.core.started) return;
-    this.core.started = true;
-    for (const entry of this.core.entries.values()) scheduleHealth(this.core, entry, 0);
+    if (!this.core.start()) return;
+    for (const entry of this.core.allEntries()) scheduleHealth(this.core, entry, 0);
   }
 
   stop(): void {
-    this.core.stopped = true;
-    for (const e of this.core.entries.values()) {
-      if (e.timer) this.core.o.clock.clearTimeout(e.timer);
-      e.timer = undefined;
-    }
+    this.core.stop();
   }
 }

@@ -18,7 +18,7 @@ export interface Price {
 const p = (input: number, output: number): Price => ({ inputCentsPerM: input, outputCentsPerM: output });
 
 /** Cents per million tokens (USD list prices × 100). */
-export const DEFAULT_PRICES: Readonly<Record<string, Price>> = {
+const DEFAULT_PRICES: Readonly<Record<string, Price>> = {
   "anthropic/claude-3-sonnet": p(300, 1500),
   "anthropic/claude-3.5-sonnet": p(300, 1500),
   "anthropic/claude-3.7-sonnet": p(300, 1500),

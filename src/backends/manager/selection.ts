@@ -67,9 +67,9 @@ const WEIGHTS: Record<
 /** Pseudo-observations of the prior: learned numbers take over as samples accumulate. */
 const PRIOR_WEIGHT = 3;
 /** Below this many rated calls the quality gate does not judge. */
-export const MIN_QUALITY_SAMPLES = 3;
+const MIN_QUALITY_SAMPLES = 3;
 /** Below this many calls force_remote_threshold does not judge a local backend. */
-export const MIN_RELIABILITY_SAMPLES = 5;
+const MIN_RELIABILITY_SAMPLES = 5;
 
 const HEALTH_FACTOR: Record<HealthState, number> = {
   healthy: 1,
@@ -94,7 +94,6 @@ export function rankBackends(
   jobType: string,
   preferBackend: string | undefined,
 ): SelectionDecision {
-  const w = WEIGHTS[policy.criteria];
   const ranked: RankedBackend[] = [];
   const rejected: RejectedBackend[] = [];
   const loads = new Map<string, number>();
@@ -104,54 +103,89 @@ export function rankBackends(
       rejected.push({ name: c.name, reason: c.blocked });
       continue;
     }
-    const notes: string[] = [];
-    const s = pick(c);
-    const n = s?.samples ?? 0;
-    const qn = s?.qualitySamples ?? n;
-    const quality = smooth(c.free ? 0.7 : 0.85, s?.quality, qn);
-    const speed = smooth(0.5, s?.speed, n);
-    const reliability = smooth(0.9, s?.reliability, n);
-    const cost = c.free ? 1 : 0.8 * Math.max(0, 1 - c.maxCostCents / Math.max(1, policy.maxCostPerJobCents));
-
-    const asked = preferBackend !== undefined && c.name === preferBackend ? 0 : 1;
-    if (asked === 0) notes.push("requested by the job");
-    const preferred = c.preferredFor.includes(jobType) ? 0 : 1;
-    if (preferred === 0) notes.push(`preferred for ${jobType}`);
-    let qualityTier = 0;
-    if (s?.quality !== undefined && qn >= MIN_QUALITY_SAMPLES && s.quality < policy.qualityThreshold) {
-      qualityTier = 1;
-      notes.push(`quality ${s.quality.toFixed(2)} < threshold ${policy.qualityThreshold}`);
-    }
-    let localTier = 1;
-    if (policy.localFirst && c.local) {
-      const r = s?.reliability;
-      if (r !== undefined && n >= MIN_RELIABILITY_SAMPLES && r < policy.forceRemoteThreshold) {
-        localTier = 2;
-        notes.push(`success rate ${r.toFixed(2)} < force_remote_threshold ${policy.forceRemoteThreshold}`);
-      } else {
-        localTier = 0;
-        notes.push("local-first");
-      }
-    }
-    const freeTier = policy.preferFree && !c.free ? 1 : 0;
-    if (c.free) notes.push("free");
-    else notes.push(`≤ ${c.maxCostCents.toFixed(2)}¢`);
-    if (c.health !== "healthy") notes.push(c.health);
-    const score =
-      HEALTH_FACTOR[c.health] *
-      (w.cost * cost + w.quality * quality + w.speed * speed + w.reliability * reliability);
-    ranked.push({
-      name: c.name,
-      score: Math.round(score * 1000) / 1000,
-      tiers: [asked, preferred, qualityTier, localTier, freeTier],
-      notes,
-      samples: n,
-    });
+    ranked.push(rankOne(c, policy, jobType, preferBackend));
     loads.set(c.name, c.load);
     orders.set(c.name, c.order);
   }
   const lb = policy.loadBalancing;
-  ranked.sort((a, b) => {
+  ranked.sort(byTiersThenScore(lb, loads, orders));
+  return {
+    criteria: policy.criteria,
+    ranked,
+    rejected,
+    reasoning: explain(policy, ranked, rejected, lb ? loads : undefined),
+    confidence: confidenceOf(ranked),
+  };
+}
+
+/** One candidate's tiers, weighted score and the notes that explain them. */
+function rankOne(
+  c: Candidate,
+  policy: ManagerPolicy,
+  jobType: string,
+  preferBackend: string | undefined,
+): RankedBackend {
+  const w = WEIGHTS[policy.criteria];
+  const notes: string[] = [];
+  const s = pick(c);
+  const n = s?.samples ?? 0;
+  const qn = s?.qualitySamples ?? n;
+  const quality = smooth(c.free ? 0.7 : 0.85, s?.quality, qn);
+  const speed = smooth(0.5, s?.speed, n);
+  const reliability = smooth(0.9, s?.reliability, n);
+  const cost = c.free ? 1 : 0.8 * Math.max(0, 1 - c.maxCostCents / Math.max(1, policy.maxCostPerJobCents));
+
+  const asked = preferBackend !== undefined && c.name === preferBackend ? 0 : 1;
+  if (asked === 0) notes.push("requested by the job");
+  const preferred = c.preferredFor.includes(jobType) ? 0 : 1;
+  if (preferred === 0) notes.push(`preferred for ${jobType}`);
+  let qualityTier = 0;
+  if (s?.quality !== undefined && qn >= MIN_QUALITY_SAMPLES && s.quality < policy.qualityThreshold) {
+    qualityTier = 1;
+    notes.push(`quality ${s.quality.toFixed(2)} < threshold ${policy.qualityThreshold}`);
+  }
+  const localTier = localTierOf(c, s, n, policy, notes);
+  const freeTier = policy.preferFree && !c.free ? 1 : 0;
+  if (c.free) notes.push("free");
+  else notes.push(`≤ ${c.maxCostCents.toFixed(2)}¢`);
+  if (c.health !== "healthy") notes.push(c.health);
+  const score =
+    HEALTH_FACTOR[c.health] *
+    (w.cost * cost + w.quality * quality + w.speed * speed + w.reliability * reliability);
+  return {
+    name: c.name,
+    score: Math.round(score * 1000) / 1000,
+    tiers: [asked, preferred, qualityTier, localTier, freeTier],
+    notes,
+    samples: n,
+  };
+}
+
+/** Local-first: 0 for a local backend that works, 2 for one below force_remote_threshold, else 1. */
+function localTierOf(
+  c: Candidate,
+  s: BackendScore | undefined,
+  n: number,
+  policy: ManagerPolicy,
+  notes: string[],
+): number {
+  if (!policy.localFirst || !c.local) return 1;
+  const r = s?.reliability;
+  if (r !== undefined && n >= MIN_RELIABILITY_SAMPLES && r < policy.forceRemoteThreshold) {
+    notes.push(`success rate ${r.toFixed(2)} < force_remote_threshold ${policy.forceRemoteThreshold}`);
+    return 2;
+  }
+  notes.push("local-first");
+  return 0;
+}
+
+/** Tiers in turn; with load balancing, 5 % score buckets then the least busy; score; config order. */
+function byTiersThenScore(
+  lb: boolean,
+  loads: Map<string, number>,
+  orders: Map<string, number>,
+): (a: RankedBackend, b: RankedBackend) => number {
+  return (a, b) => {
     for (let i = 0; i < 5; i++) {
       const d = (a.tiers[i] as number) - (b.tiers[i] as number);
       if (d !== 0) return d;
@@ -164,13 +198,6 @@ export function rankBackends(
     }
     if (a.score !== b.score) return b.score - a.score;
     return (orders.get(a.name) ?? 0) - (orders.get(b.name) ?? 0);
-  });
-  return {
-    criteria: policy.criteria,
-    ranked,
-    rejected,
-    reasoning: explain(policy, ranked, rejected, lb ? loads : undefined),
-    confidence: confidenceOf(ranked),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * A local Ollama server through the `ollama` package: streaming /api/chat, /api/version + /api/ps
- * for health, /api/tags for models. Failures become HermesError in ../http-errors.ts.
+ * for health, /api/tags for models. Failures become HermesError in ../http/errors.ts;
+ * the streamed answer is read in stream.ts.
  *
  * Each call gets its own (cheap) client whose `fetch` carries the call's abort signal: the package
  * only creates its stream's AbortController after the response headers arrive, so without this a
@@ -18,6 +19,7 @@ import {
   type HeaderLookup,
   protocolError,
 } from "../http/errors.ts";
+import { chatOptions, checkNdjson, readChatStream } from "./stream.ts";
 
 export interface OllamaBackendOptions {
   name: string;
@@ -32,9 +34,6 @@ export interface OllamaBackendOptions {
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 /** Health and model-list calls: a reachability probe, not work. */
 const PROBE_TIMEOUT_MS = 5_000;
-
-/** ~4 characters a token; only used when the server does not report counts. */
-const estimateTokens = (text: string): number => Math.ceil(text.length / 4);
 
 interface Transport {
   client: Ollama;
@@ -71,45 +70,16 @@ export class OllamaBackend implements Backend {
     guard.signal.addEventListener("abort", stopStream, { once: true });
 
     const work = async (): Promise<RunResult> => {
-      const options: { num_predict?: number; temperature?: number } = {};
-      if (request.maxTokens !== undefined) options.num_predict = request.maxTokens;
-      if (request.temperature !== undefined) options.temperature = request.temperature;
       stream = await transport.client.chat({
         model: request.model,
         messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
         stream: true,
-        options,
+        options: chatOptions(request),
         ...(this.#keepAlive === undefined ? {} : { keep_alive: this.#keepAlive }),
       });
       guard.state.responseStarted = true;
       if (guard.signal.aborted) stream.abort();
-
-      let text = "";
-      let chunks = 0;
-      let firstTokenMs: number | undefined;
-      let final: ChatResponse | undefined;
-      for await (const part of stream) {
-        const piece = part.message?.content ?? "";
-        if (piece) {
-          firstTokenMs ??= performance.now() - started;
-          text += piece;
-          chunks++;
-          guard.progress(onProgress, { tokens: chunks, textSoFar: text });
-        }
-        if (part.done) final = part;
-      }
-      if (!final) throw protocolError(ctx, "stream ended early");
-      return {
-        text,
-        model: final.model || request.model,
-        usage: {
-          inputTokens:
-            final.prompt_eval_count ?? estimateTokens(request.messages.map((m) => m.content).join("\n")),
-          outputTokens: final.eval_count ?? chunks,
-        },
-        latencyMs: performance.now() - started,
-        firstTokenMs,
-      };
+      return readChatStream(stream, request, ctx, guard, started, onProgress);
     };
 
     try {
@@ -209,34 +179,4 @@ export class OllamaBackend implements Backend {
       errorHeaders: () => errorHeaders,
     };
   }
-}
-
-/** Passes the bytes through unchanged, erroring the stream at the first line that is not JSON. */
-function checkNdjson(body: ReadableStream<Uint8Array>, bad: () => Error): ReadableStream<Uint8Array> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  const valid = (line: string): boolean => {
-    if (line.trim() === "") return true;
-    try {
-      JSON.parse(line);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        pending += decoder.decode(chunk, { stream: true });
-        const lines = pending.split("\n");
-        pending = lines.pop() ?? "";
-        if (!lines.every(valid)) return controller.error(bad());
-        controller.enqueue(chunk);
-      },
-      flush(controller) {
-        pending += decoder.decode();
-        if (!valid(pending)) controller.error(bad());
-      },
-    }),
-  );
 }

@@ -1,7 +1,8 @@
 /**
  * Any OpenAI-compatible chat API through the `openai` package: OpenRouter, OpenAI itself, and
  * self-hosted servers (vLLM, llama.cpp server, LM Studio). Streaming chat completions with usage,
- * GET /models for health and the model list. Failures become HermesError in ../http-errors.ts.
+ * GET /models for health and the model list. Failures become HermesError in ../http/errors.ts;
+ * the request body and the streamed answer are stream.ts.
  *
  * The package is configured so that Hermes owns every decision: no retries (`maxRetries: 0`), no
  * settings read from the environment (it would pick up OPENAI_API_KEY / OPENAI_ORG_ID and send them
@@ -13,7 +14,6 @@ import type { ClientOptions } from "openai";
 /** The SDK is loaded on first use: a Hermes without an OpenAI-compatible backend never pays its memory. */
 type OpenAIModule = typeof import("openai");
 
-import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import type { Backend, HealthReport, ModelInfo, RunProgress, RunRequest, RunResult } from "../backend.ts";
 import {
   CallGuard,
@@ -23,11 +23,11 @@ import {
   connectionError,
   type FailureContext,
   httpStatusError,
-  protocolError,
   timeoutError,
 } from "../http/errors.ts";
+import { completionBody, type OpenAIProvider, readCompletionStream } from "./stream.ts";
 
-export type OpenAIProvider = "openrouter" | "openai" | "custom";
+export type { OpenAIProvider } from "./stream.ts";
 
 export interface OpenAIBackendOptions {
   name: string;
@@ -50,37 +50,6 @@ export interface OpenAIBackendOptions {
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 const PROBE_TIMEOUT_MS = 5_000;
-
-/** ~4 characters a token; only used when the server does not report usage. */
-const estimateTokens = (text: string): number => Math.ceil(text.length / 4);
-
-/**
- * Token limit and temperature as the provider wants them. OpenAI's reasoning-era models (o1, o3,
- * o4-mini, gpt-5…) take `max_completion_tokens` instead of `max_tokens` and reject any temperature
- * but the default 1, so it is left out for them. OpenRouter and self-hosted servers take `max_tokens`.
- */
-export function generationParams(
-  provider: OpenAIProvider,
-  model: string,
-  maxTokens: number | undefined,
-  temperature: number | undefined,
-): { max_tokens?: number; max_completion_tokens?: number; temperature?: number } {
-  const reasoning = provider === "openai" && /^(?:openai\/)?(?:o\d|gpt-5)/i.test(model);
-  const out: { max_tokens?: number; max_completion_tokens?: number; temperature?: number } = {};
-  if (maxTokens !== undefined) {
-    if (reasoning) out.max_completion_tokens = maxTokens;
-    else out.max_tokens = maxTokens;
-  }
-  if (temperature !== undefined && (!reasoning || temperature === 1)) out.temperature = temperature;
-  return out;
-}
-
-/** Usage as streamed in the final chunk; OpenRouter adds `cost` (USD) when asked with usage.include. */
-interface StreamUsage {
-  prompt_tokens?: number;
-  completion_tokens?: number;
-  cost?: number;
-}
 
 export class OpenAIBackend implements Backend {
   readonly name: string;
@@ -140,56 +109,14 @@ export class OpenAIBackend implements Backend {
     const ctx = this.#ctx(request.model);
     const timeoutMs = request.timeoutMs ?? this.#defaultTimeoutMs;
     const guard = new CallGuard(signal, timeoutMs);
-    const body: ChatCompletionCreateParamsStreaming & { usage?: { include: boolean } } = {
-      model: request.model,
-      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-      stream: true,
-      stream_options: { include_usage: true },
-      ...generationParams(this.provider, request.model, request.maxTokens, request.temperature),
-      ...(this.provider === "openrouter" ? { usage: { include: true } } : {}),
-    };
-
+    const body = completionBody(this.provider, request);
     const work = async (): Promise<RunResult> => {
       const stream = await (await this.#load()).client.chat.completions.create(body, {
         signal: guard.signal,
         timeout: timeoutMs,
       });
       guard.state.responseStarted = true;
-      let text = "";
-      let chunks = 0;
-      let firstTokenMs: number | undefined;
-      let finished = false;
-      let usage: StreamUsage | undefined;
-      let model = request.model;
-      for await (const chunk of stream) {
-        if (chunk.model) model = chunk.model;
-        if (chunk.usage) usage = chunk.usage as StreamUsage;
-        const choice = chunk.choices[0]; // the usage chunk has none
-        const piece = choice?.delta?.content ?? "";
-        if (piece) {
-          firstTokenMs ??= performance.now() - started;
-          text += piece;
-          chunks++;
-          guard.progress(onProgress, { tokens: chunks, textSoFar: text });
-        }
-        if (choice?.finish_reason) finished = true;
-      }
-      // The package ends a stream quietly when it is aborted; the guard knows whether it was.
-      if (guard.signal.aborted) throw guard.signal.reason;
-      if (!finished && !usage) throw protocolError(ctx, "stream ended early");
-      const cost = typeof usage?.cost === "number" && Number.isFinite(usage.cost) ? usage.cost : undefined;
-      return {
-        text,
-        model,
-        usage: {
-          inputTokens:
-            usage?.prompt_tokens ?? estimateTokens(request.messages.map((m) => m.content).join("\n")),
-          outputTokens: usage?.completion_tokens ?? estimateTokens(text),
-        },
-        latencyMs: performance.now() - started,
-        firstTokenMs,
-        costCents: cost === undefined ? undefined : cost * 100,
-      };
+      return readCompletionStream(stream, request, ctx, guard, started, onProgress);
     };
 
     try {

@@ -53,148 +53,167 @@ function base(
 
 const PLACEHOLDER_HOST = /x/i;
 
+/** A definition with its secret (kept out of the definition), or why the backend is not configured. */
+type Configured = { definition: BackendDefinition; secret: string | undefined };
+type Skipped = RegistryResult["skipped"][number];
+type Outcome = Configured | Skipped;
+
+/** What every builder below reads: config, environment, and the shared local defaults. */
+interface Source {
+  config: ConfigLike | undefined;
+  env: RegistryEnv;
+  defaultLocal: string;
+  jobTimeoutS: number;
+}
+
 /** The backends that config + env describe, with their secrets (kept out of the definitions). */
 export function configuredDefinitions(
   config: ConfigLike | undefined,
   env: RegistryEnv,
 ): {
-  definitions: { definition: BackendDefinition; secret: string | undefined }[];
+  definitions: Configured[];
   skipped: RegistryResult["skipped"];
 } {
-  const out: { definition: BackendDefinition; secret: string | undefined }[] = [];
-  const skipped: RegistryResult["skipped"] = [];
-  const defaultLocal = str(config, "talos.models.default_model", "llama3.1:8b");
-  const jobTimeoutS = num(config, "talos.execution.job_timeout_seconds", 3600);
+  const source: Source = {
+    config,
+    env,
+    defaultLocal: str(config, "talos.models.default_model", "llama3.1:8b"),
+    jobTimeoutS: num(config, "talos.execution.job_timeout_seconds", 3600),
+  };
+  const outcomes = [ollama, talos, remoteApi, gpt5, serverModels].map((build) => build(source));
+  return {
+    definitions: outcomes.filter((o): o is Configured => "definition" in o),
+    skipped: outcomes.filter((o): o is Skipped => !("definition" in o)),
+  };
+}
 
-  // Ollama on this machine: always configured (OLLAMA_HOST has a default).
-  const ollamaModels = models(config, "backend.ollama.models");
-  out.push({
-    definition: base(
-      config,
-      "ollama",
-      {
-        type: "local",
-        provider: "ollama",
-        url: env.OLLAMA_HOST ?? "http://127.0.0.1:11434",
-        free: true,
-        models: ollamaModels,
-        defaultModel: str(config, "backend.ollama.default_model", "") || defaultLocal,
-      },
-      { concurrency: 1, timeoutS: jobTimeoutS },
-    ),
-    secret: undefined,
-  });
+/** Ollama on this machine: always configured (OLLAMA_HOST has a default). */
+function ollama({ config, env, defaultLocal, jobTimeoutS }: Source): Outcome {
+  const definition = base(
+    config,
+    "ollama",
+    {
+      type: "local",
+      provider: "ollama",
+      url: env.OLLAMA_HOST ?? "http://127.0.0.1:11434",
+      free: true,
+      models: models(config, "backend.ollama.models"),
+      defaultModel: str(config, "backend.ollama.default_model", "") || defaultLocal,
+    },
+    { concurrency: 1, timeoutS: jobTimeoutS },
+  );
+  return { definition, secret: undefined };
+}
 
-  // Talos: TALOS_URL, else backend.talos.host:port when it is a real address (not the seed's 100.x.x.x).
+/** TALOS_URL, else backend.talos.host:port when it is a real address (not the seed's 100.x.x.x). */
+function talosUrl(config: ConfigLike | undefined, env: RegistryEnv): string | undefined {
+  if (env.TALOS_URL !== undefined) return env.TALOS_URL;
   const host = str(config, "backend.talos.host", "");
-  const talosUrl =
-    env.TALOS_URL ??
-    (host !== "" && !PLACEHOLDER_HOST.test(host.replace(/^https?:\/\//, ""))
-      ? `${host.includes("://") ? host : `http://${host}`}:${num(config, "backend.talos.port", 8001)}`
-      : undefined);
-  if (talosUrl) {
-    const talosModels = models(config, "backend.talos.models");
-    out.push({
-      definition: base(
-        config,
-        "talos",
-        {
-          type: (str(config, "backend.talos.type", "local") as BackendType) || "local",
-          provider: "talos",
-          url: talosUrl,
-          free: true,
-          models: talosModels,
-          defaultModel: talosModels.includes(defaultLocal) ? defaultLocal : (talosModels[0] ?? defaultLocal),
-          secretEnv: "TALOS_TOKEN",
-        },
-        { concurrency: num(config, "talos.execution.max_concurrent_jobs", 1), timeoutS: 300 },
-      ),
-      secret: env.TALOS_TOKEN,
-    });
-  } else skipped.push({ name: "talos", reason: "TALOS_URL is not set" });
+  if (host === "" || PLACEHOLDER_HOST.test(host.replace(/^https?:\/\//, ""))) return undefined;
+  return `${host.includes("://") ? host : `http://${host}`}:${num(config, "backend.talos.port", 8001)}`;
+}
 
-  // Remote API (OpenRouter by default).
-  const remoteProvider = str(config, "backend.remote_api.type", "openrouter");
-  const remoteKey =
-    remoteProvider === "openai"
-      ? (env.OPENAI_API_KEY ?? (str(config, "backend.remote_api.key", "") || undefined))
-      : (env.OPENROUTER_API_KEY ??
-        (str(config, "backend.remote_api.key", "") ||
-          str(config, "hermes.budget.openrouter_api_key", "") ||
-          undefined));
-  if (remoteProvider !== "openrouter" && remoteProvider !== "openai") {
-    skipped.push({
+function talos({ config, env, defaultLocal }: Source): Outcome {
+  const url = talosUrl(config, env);
+  if (!url) return { name: "talos", reason: "TALOS_URL is not set" };
+  const talosModels = models(config, "backend.talos.models");
+  const definition = base(
+    config,
+    "talos",
+    {
+      type: (str(config, "backend.talos.type", "local") as BackendType) || "local",
+      provider: "talos",
+      url,
+      free: true,
+      models: talosModels,
+      defaultModel: talosModels.includes(defaultLocal) ? defaultLocal : (talosModels[0] ?? defaultLocal),
+      secretEnv: "TALOS_TOKEN",
+    },
+    { concurrency: num(config, "talos.execution.max_concurrent_jobs", 1), timeoutS: 300 },
+  );
+  return { definition, secret: env.TALOS_TOKEN };
+}
+
+/** The remote API's key: from the environment, else the config rows (OpenRouter has two). */
+function remoteKey(config: ConfigLike | undefined, env: RegistryEnv, provider: string): string | undefined {
+  const configured = str(config, "backend.remote_api.key", "");
+  if (provider === "openai") return env.OPENAI_API_KEY ?? (configured || undefined);
+  return (
+    env.OPENROUTER_API_KEY ?? (configured || str(config, "hermes.budget.openrouter_api_key", "") || undefined)
+  );
+}
+
+/** Remote API (OpenRouter by default). */
+function remoteApi({ config, env }: Source): Outcome {
+  const provider = str(config, "backend.remote_api.type", "openrouter");
+  const key = remoteKey(config, env, provider);
+  if (provider !== "openrouter" && provider !== "openai") {
+    return {
       name: "remote_api",
-      reason: `backend.remote_api.type ${remoteProvider} needs a URL: add it as server_models or through /backends`,
-    });
-  } else if (remoteKey) {
-    const remoteModels = models(config, "backend.remote_api.models");
-    out.push({
-      definition: base(
-        config,
-        "remote_api",
-        {
-          type: "remote_api",
-          provider: remoteProvider,
-          url: remoteProvider === "openai" ? (env.OPENAI_BASE_URL ?? OPENAI_URL) : OPENROUTER_URL,
-          free: false,
-          models: remoteModels,
-          defaultModel: remoteModels[0] ?? "openai/gpt-4o-mini",
-          secretEnv: remoteProvider === "openai" ? "OPENAI_API_KEY" : "OPENROUTER_API_KEY",
-        },
-        { concurrency: 4, timeoutS: 120 },
-      ),
-      secret: remoteKey,
-    });
-  } else skipped.push({ name: "remote_api", reason: "OPENROUTER_API_KEY is not set" });
+      reason: `backend.remote_api.type ${provider} needs a URL: add it as server_models or through /backends`,
+    };
+  }
+  if (!key) return { name: "remote_api", reason: "OPENROUTER_API_KEY is not set" };
+  const remoteModels = models(config, "backend.remote_api.models");
+  const definition = base(
+    config,
+    "remote_api",
+    {
+      type: "remote_api",
+      provider,
+      url: provider === "openai" ? (env.OPENAI_BASE_URL ?? OPENAI_URL) : OPENROUTER_URL,
+      free: false,
+      models: remoteModels,
+      defaultModel: remoteModels[0] ?? "openai/gpt-4o-mini",
+      secretEnv: provider === "openai" ? "OPENAI_API_KEY" : "OPENROUTER_API_KEY",
+    },
+    { concurrency: 4, timeoutS: 120 },
+  );
+  return { definition, secret: key };
+}
 
-  // GPT-5 (OpenAI, or whatever OPENAI_BASE_URL points at).
-  const openaiKey = env.OPENAI_API_KEY ?? (str(config, "backend.gpt5.key", "") || undefined);
-  if (openaiKey) {
-    const model = str(config, "backend.gpt5.model", "gpt-5");
-    out.push({
-      definition: base(
-        config,
-        "gpt5",
-        {
-          type: "remote_api",
-          provider: "openai",
-          url: env.OPENAI_BASE_URL ?? OPENAI_URL,
-          free: false,
-          models: [model],
-          defaultModel: model,
-          secretEnv: "OPENAI_API_KEY",
-        },
-        { concurrency: 4, timeoutS: 90 },
-      ),
-      secret: openaiKey,
-    });
-  } else skipped.push({ name: "gpt5", reason: "OPENAI_API_KEY is not set" });
+/** GPT-5 (OpenAI, or whatever OPENAI_BASE_URL points at). */
+function gpt5({ config, env }: Source): Outcome {
+  const key = env.OPENAI_API_KEY ?? (str(config, "backend.gpt5.key", "") || undefined);
+  if (!key) return { name: "gpt5", reason: "OPENAI_API_KEY is not set" };
+  const model = str(config, "backend.gpt5.model", "gpt-5");
+  const definition = base(
+    config,
+    "gpt5",
+    {
+      type: "remote_api",
+      provider: "openai",
+      url: env.OPENAI_BASE_URL ?? OPENAI_URL,
+      free: false,
+      models: [model],
+      defaultModel: model,
+      secretEnv: "OPENAI_API_KEY",
+    },
+    { concurrency: 4, timeoutS: 90 },
+  );
+  return { definition, secret: key };
+}
 
-  // Self-hosted OpenAI-compatible server (vLLM, llama.cpp server…).
-  const serverHost = str(config, "backend.server_models.host", "").trim();
-  if (serverHost !== "") {
-    const url = serverHost.includes("://")
-      ? serverHost
-      : `http://${serverHost}:${num(config, "backend.server_models.port", 8080)}/v1`;
-    const serverModels = models(config, "backend.server_models.models");
-    out.push({
-      definition: base(
-        config,
-        "server_models",
-        {
-          type: "server_model",
-          provider: "custom",
-          url,
-          free: true,
-          models: serverModels,
-          defaultModel: serverModels[0] ?? defaultLocal,
-        },
-        { concurrency: 2, timeoutS: 300 },
-      ),
-      secret: str(config, "backend.server_models.key", "") || undefined,
-    });
-  } else skipped.push({ name: "server_models", reason: "backend.server_models.host is empty" });
-
-  return { definitions: out, skipped };
+/** Self-hosted OpenAI-compatible server (vLLM, llama.cpp server…). */
+function serverModels({ config, defaultLocal }: Source): Outcome {
+  const host = str(config, "backend.server_models.host", "").trim();
+  if (host === "") return { name: "server_models", reason: "backend.server_models.host is empty" };
+  const url = host.includes("://")
+    ? host
+    : `http://${host}:${num(config, "backend.server_models.port", 8080)}/v1`;
+  const listed = models(config, "backend.server_models.models");
+  const definition = base(
+    config,
+    "server_models",
+    {
+      type: "server_model",
+      provider: "custom",
+      url,
+      free: true,
+      models: listed,
+      defaultModel: listed[0] ?? defaultLocal,
+    },
+    { concurrency: 2, timeoutS: 300 },
+  );
+  return { definition, secret: str(config, "backend.server_models.key", "") || undefined };
 }

@@ -4,7 +4,7 @@
  * (250 ms, backing off ×1.5 to 2 s) until it is final, reporting progress on the way. The wire
  * format is agent/protocol.ts; every answer is checked against it.
  *
- * Failure rules (HermesError, see ../http-errors.ts for the shared helpers):
+ * Failure rules (HermesError, see ../http/errors.ts for the shared helpers):
  * - cannot connect (refused, reset, DNS) or 503 busy/overloaded → TALOS_UNAVAILABLE, retryable
  *   (503: retryAfter from Retry-After / the body);
  * - 401 → BACKEND_ERROR, not retryable, "check TALOS_TOKEN" (the token is in no message);
@@ -22,7 +22,7 @@ import { HermesError } from "../../errors.ts";
 import type { Backend, HealthReport, ModelInfo, RunProgress, RunRequest, RunResult } from "../backend.ts";
 import { TalosClient } from "./client.ts";
 import { describe, TalosErrors } from "./errors.ts";
-import { runTalosJob, type TalosRunContext } from "./run.ts";
+import { runTalosJob, type TalosRunContext } from "./stream.ts";
 
 export interface TalosBackendOptions {
   name: string;
@@ -49,7 +49,10 @@ const DEFAULT_TIMEOUT_MS = 60 * 60_000;
 const DEFAULT_RECONNECT_GRACE_MS = 30_000;
 const PROBE_TIMEOUT_MS = 5_000;
 
-/** The Backend face of Talos; the run loop is run.ts, HTTP client.ts, errors errors.ts. */
+/**
+ * The Backend face of Talos; the submit-and-poll loop (its streamed answer) is stream.ts, HTTP
+ * client.ts, errors errors.ts.
+ */
 export class TalosBackend implements Backend {
   readonly name: string;
   readonly kind = "talos" as const;

@@ -111,28 +111,34 @@ export class TalosClient {
       throw errors.unreachable(`cannot be reached (${code ?? describe(err)})`, err);
     }
 
-    if (res.ok) {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch (err) {
-        throw errors.malformed(`${method} ${stripQuery(path)} answered with invalid JSON`, err);
-      }
-      const parsed = schema.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = issue ? `${issue.path.join(".") || "body"}: ${issue.message}` : "invalid body";
-        throw errors.malformed(
-          `${method} ${stripQuery(path)} answered out of protocol (${where})`,
-          parsed.error,
-        );
-      }
-      return { status: res.status, data: parsed.data as z.infer<S>, headers: res.headers };
-    }
+    if (res.ok)
+      return {
+        status: res.status,
+        data: this.#parse(schema, text, `${method} ${stripQuery(path)}`),
+        headers: res.headers,
+      };
 
     if (res.status === 404 && opts.allow404) {
       return { status: 404, data: undefined as z.infer<S>, headers: res.headers };
     }
     throw errors.http(res, text, `${method} ${stripQuery(path)}`);
+  }
+
+  /** A 2xx body checked against the protocol: invalid JSON or a wrong shape is a malformed answer. */
+  #parse<S extends z.ZodType>(schema: S, text: string, what: string): z.infer<S> {
+    const errors = this.#o.errors;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw errors.malformed(`${what} answered with invalid JSON`, err);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue ? `${issue.path.join(".") || "body"}: ${issue.message}` : "invalid body";
+      throw errors.malformed(`${what} answered out of protocol (${where})`, parsed.error);
+    }
+    return parsed.data as z.infer<S>;
   }
 }
