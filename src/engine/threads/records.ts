@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Clock } from "../../clock.ts";
-import type { NewJob, QueueJob } from "../../store/jobs/repo.ts";
+import type { Job, NewJob, QueueJob } from "../../store/jobs/repo.ts";
 import type { Database } from "../../store/schema.ts";
 import type { ThreadsRepo } from "../../store/threads/repo.ts";
 
@@ -24,28 +24,8 @@ export interface ThreadQueriesDeps {
   clock: Pick<Clock, "now">;
 }
 
-export interface JobRecord {
-  id: number;
-  thread_id: number;
-  parent_job_id: number | null;
-  job_sequence: number;
-  job_type: string;
-  job_subtype: string | null;
-  status: string;
-  backend_used: string | null;
-  model_used: string | null;
-  result_summary: string | null;
-  full_result: string | null;
-  error_message: string | null;
-  retry_count: number;
-  cost_cents: number;
-  user_feedback: number | null;
-  scheduled_date: string;
-  created_date: string | null;
-  started_date: string | null;
-  completed_date: string | null;
-  execution_time_seconds: number;
-}
+/** The job columns the thread read model shows: a view of the one Job type, not a second one. */
+export type JobRecord = Pick<Job, (typeof JOB_COLUMNS)[number]>;
 
 export type ThreadStage =
   | "queued"
