@@ -12,9 +12,10 @@ export class UnreadableRowError extends HermesError {
   readonly column: string;
   readonly rowId: number | string | undefined;
 
-  constructor(where: ColumnRef, reason: string, cause?: unknown) {
+  // No `cause`: JSON.parse's and zod's messages may quote the stored text, which can be a user's.
+  constructor(where: ColumnRef, reason: string) {
     const row = where.rowId === undefined ? "" : ` of row ${where.rowId}`;
-    super("INTERNAL", `Stored ${where.table}.${where.column}${row} is unreadable: ${reason}`, { cause });
+    super("INTERNAL", `Stored ${where.table}.${where.column}${row} is unreadable: ${reason}`);
     this.name = "UnreadableRowError";
     this.table = where.table;
     this.column = where.column;
@@ -33,14 +34,14 @@ export function parseJsonColumn<S extends z.ZodType>(schema: S, raw: string, whe
   let value: unknown;
   try {
     value = JSON.parse(raw);
-  } catch (error) {
-    throw new UnreadableRowError(where, "not valid JSON", error);
+  } catch {
+    throw new UnreadableRowError(where, "not valid JSON");
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue && issue.path.length > 0 ? ` at ${issue.path.join(".")}` : "";
-    throw new UnreadableRowError(where, `unexpected shape${path}`, parsed.error);
+    throw new UnreadableRowError(where, `unexpected shape${path}`);
   }
   return parsed.data;
 }

@@ -58,8 +58,9 @@ describe("JobsRepo returns jobs with their JSON columns parsed", () => {
     }
     expect(thrown).toBeInstanceOf(UnreadableRowError);
     expect(thrown).toMatchObject({ code: "INTERNAL", table: "jobs", column, rowId: job.id });
-    // The message names the place, never the stored value.
+    // The error names the place, never the stored value (not even through its cause).
     expect((thrown as Error).message).not.toContain(value);
+    expect((thrown as Error).cause).toBeUndefined();
     expect(() => repo.jobsOfThread(threadId)).toThrow(UnreadableRowError);
   });
 
