@@ -69,7 +69,7 @@ export async function runPolicy(episodes: readonly Episode[], world: World, setu
     retrySettings: () => ({ baseDelayMs: 1000, maxDelayMs: 60_000, maxRetryDurationMs: 3_600_000 }),
     // The fake backend: echoes the rendered prompt.
     dispatch: async (ctx) => {
-      const vars = JSON.parse(ctx.job.prompt_variables ?? "{}") as Record<string, string>;
+      const vars = (ctx.job.prompt_variables ?? {}) as Record<string, string>;
       const text = prompts.render(ctx.job.prompt_template_used ?? "draft", vars);
       return {
         text,

@@ -228,16 +228,11 @@ export function makeEpisode(
   };
 }
 
-export function coverageOf(e: Episode, variables: string | null): number {
-  let text = "";
-  try {
-    text = Object.values(JSON.parse(variables ?? "{}") as Record<string, unknown>)
-      .map(String)
-      .join("\n")
-      .toLowerCase();
-  } catch {
-    text = "";
-  }
+export function coverageOf(e: Episode, variables: Record<string, unknown> | null): number {
+  const text = Object.values(variables ?? {})
+    .map(String)
+    .join("\n")
+    .toLowerCase();
   let got = 0;
   let all = 0;
   for (const slot of SLOTS) {

@@ -1,6 +1,5 @@
 import { type Api, InputFile } from "grammy";
 import type { EngineEvent } from "../../src/engine/engine.ts";
-import type { QueueJob } from "../../src/store/jobs/repo.ts";
 import { errorCodeText } from "./error-text.ts";
 import { ratingKeyboard } from "./keyboards.ts";
 import { optional } from "./safe.ts";
@@ -29,7 +28,7 @@ export const optionalCallSignal = () => AbortSignal.timeout(5000) as never;
  * Model output is sent as plain text (no parse mode), so no output can break a message.
  */
 export function createDelivery(api: Api, log: DeliveryLog, remember: RememberMessage) {
-  return async ({ event, thread, shortId }: EngineEvent): Promise<void> => {
+  return async ({ event, thread, shortId, draft }: EngineEvent): Promise<void> => {
     if (thread.source !== "telegram" || !thread.chat_id) return;
     const chatId = thread.chat_id;
     switch (event.type) {
@@ -37,10 +36,10 @@ export function createDelivery(api: Api, log: DeliveryLog, remember: RememberMes
         await optional(() => api.sendChatAction(chatId, "typing"), log, "sendChatAction");
         return;
       case "completed": {
-        const job = event.job;
+        if (!draft) return;
         const header = [
-          `📝 Draft ${job.job_sequence} · thread ${shortId} · ${job.backend_used ?? "?"}/${job.model_used ?? "?"}`,
-          whatChanged(job),
+          `📝 Draft ${draft.draftNumber} · thread ${shortId} · ${draft.backend ?? "?"}/${draft.model ?? "?"}`,
+          draft.whatChanged,
         ]
           .filter(Boolean)
           .join("\n");
@@ -48,13 +47,13 @@ export function createDelivery(api: Api, log: DeliveryLog, remember: RememberMes
           api,
           chatId,
           header,
-          job.full_result ?? "",
-          `hermes-${shortId}-draft${job.job_sequence}.md`,
+          draft.text,
+          `hermes-${shortId}-draft${draft.draftNumber}.md`,
           log,
         );
         for (const id of ids) remember(chatId, id, thread.id, "draft");
         const rate = await api.sendMessage(chatId, "How is this draft?", {
-          reply_markup: ratingKeyboard(job.id),
+          reply_markup: ratingKeyboard(draft.jobId),
         });
         remember(chatId, rate.message_id, thread.id, "rating");
         return;
@@ -83,27 +82,6 @@ export function createDelivery(api: Api, log: DeliveryLog, remember: RememberMes
         return;
     }
   };
-}
-
-/** One line on what a later draft changed, from the job's own prompt variables. */
-export function whatChanged(job: QueueJob): string | undefined {
-  if (job.job_sequence < 2 || !job.prompt_variables) return undefined;
-  let vars: Record<string, unknown>;
-  try {
-    vars = JSON.parse(job.prompt_variables) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  const oneLine = (v: unknown) =>
-    String(v ?? "")
-      .replace(/\s+/g, " ")
-      .trim();
-  if (job.job_subtype === "rewrite" && vars.instruction)
-    return `What changed: ${oneLine(vars.instruction).slice(0, 200)}`;
-  const answers = oneLine(vars.answers);
-  if (answers)
-    return `What changed: built on your answers — ${answers.length > 200 ? `${answers.slice(0, 199)}…` : answers}`;
-  return "What changed: refined from the first draft.";
 }
 
 /** Sends a long text as messages split on paragraph boundaries, or as a document when very long. Returns message ids. */

@@ -1,5 +1,4 @@
 import { resolve } from "node:path";
-import BetterSqlite3 from "better-sqlite3";
 import { EnvError, parseEnv } from "../config/env.ts";
 import {
   backupDatabase,
@@ -8,6 +7,9 @@ import {
   databaseFileBytes,
   pruneBackups,
 } from "../ops/backup.ts";
+import type { SqliteHandle } from "../store/database.ts";
+import { openExistingFile } from "../store/files.ts";
+import { readConfigValue } from "../store/system/config-repo.ts";
 
 /**
  * `npm run backup [-- --dir <dir>] [--keep <n>]`: an online backup of HERMES_DB_PATH (safe while
@@ -24,12 +26,10 @@ function option(argv: string[], name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
-function configValue(db: BetterSqlite3.Database, key: string): string | undefined {
+/** A system_config value, or undefined when the key (or the table) is not there. */
+function configValue(db: SqliteHandle, key: string): string | undefined {
   try {
-    const row = db.prepare("SELECT config_value FROM system_config WHERE config_key = ?").get(key) as
-      | { config_value: string }
-      | undefined;
-    return row?.config_value;
+    return readConfigValue(db, key);
   } catch {
     return undefined;
   }
@@ -48,10 +48,9 @@ export async function runBackup(
     io.err(error instanceof EnvError ? error.message : String(error));
     return 1;
   }
-  let db: BetterSqlite3.Database;
+  let db: SqliteHandle;
   try {
-    db = new BetterSqlite3(dbPath, { fileMustExist: true });
-    db.pragma("busy_timeout = 5000");
+    db = openExistingFile(dbPath, { busyTimeoutMs: 5000 });
   } catch (error) {
     io.err(`Cannot open ${resolve(dbPath)}: ${error instanceof Error ? error.message : String(error)}`);
     return 1;

@@ -2,6 +2,7 @@ import type { RunProgress } from "../backends/backend.ts";
 import type { ConsensusInfo, ConsensusResult } from "../backends/manager/manager.ts";
 import { HermesError } from "../errors.ts";
 import type { DispatchContext, DispatchOutcome } from "../queue/scheduler/scheduler.ts";
+import type { PromptVariables } from "../store/jobs/types.ts";
 import { resolvePromptVariables } from "./conversation/flow.ts";
 import { type EngineDeps, LOCAL_ONLY } from "./ports.ts";
 
@@ -11,7 +12,7 @@ import { type EngineDeps, LOCAL_ONLY } from "./ports.ts";
  */
 export async function dispatchJob(d: EngineDeps, ctx: DispatchContext): Promise<DispatchOutcome> {
   const { job } = ctx;
-  const vars = resolvePromptVariables(job, parseVars(job.prompt_variables), (id) => d.queue.get(id));
+  const vars = resolvePromptVariables(job, textVars(job.prompt_variables), (id) => d.queue.get(id));
   const template = job.prompt_template_used ?? "draft";
   const messages = [
     { role: "system" as const, content: d.prompts.template("system") },
@@ -56,16 +57,12 @@ export async function dispatchJob(d: EngineDeps, ctx: DispatchContext): Promise<
   };
 }
 
-function parseVars(raw: string | null): Record<string, string> {
-  if (!raw) return {};
-  try {
-    const parsed = JSON.parse(raw) as Record<string, unknown>;
-    return Object.fromEntries(
-      Object.entries(parsed).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-    );
-  } catch {
-    return {};
-  }
+/** Template variables as text: strings as they are, anything else as JSON. */
+function textVars(vars: PromptVariables | null): Record<string, string> {
+  if (!vars) return {};
+  return Object.fromEntries(
+    Object.entries(vars).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
 }
 
 /** The first paragraph, cut at a word boundary: what lists and notifications show. */

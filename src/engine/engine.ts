@@ -4,6 +4,7 @@ import type { QueueEvent } from "../queue/events.ts";
 import type { DispatchContext, DispatchOutcome } from "../queue/scheduler/scheduler.ts";
 import type { ThreadRecord } from "../store/threads/repo.ts";
 import { dispatchJob } from "./dispatch.ts";
+import { draftReady } from "./draft-ready.ts";
 import {
   type EngineDeps,
   type EngineEvent,
@@ -15,6 +16,7 @@ import { submitIdea } from "./threads/submit.ts";
 
 export { summarise } from "./dispatch.ts";
 export type {
+  DraftReady,
   EngineDeps,
   EngineEvent,
   IdeaSource,
@@ -98,7 +100,12 @@ export class Engine {
         thread = (await this.d.threads.byId(thread.id)) ?? thread;
       }
       if (this.listeners.size === 0) return;
-      const enriched: EngineEvent = { event, thread, shortId: shortIdOf(thread.uuid) };
+      const enriched: EngineEvent = {
+        event,
+        thread,
+        shortId: shortIdOf(thread.uuid),
+        draft: event.type === "completed" ? draftReady(event.job) : undefined,
+      };
       await Promise.all([...this.listeners].map(async (l) => l(enriched)));
     } catch (error) {
       this.d.log.error({ err: error, jobId: event.job.id, event: event.type }, "event listener failed");

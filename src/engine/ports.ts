@@ -4,7 +4,7 @@ import type { SystemConfig } from "../config/system-config.ts";
 import type { QuickAnalysis } from "../learning/quick-analysis.ts";
 import type { QueueEvent, QueueEvents } from "../queue/events.ts";
 import type { JobQueue } from "../queue/job-queue.ts";
-import type { QueueJob } from "../store/jobs/repo.ts";
+import type { Job } from "../store/jobs/types.ts";
 import type { ThreadRecord, ThreadsRepo } from "../store/threads/repo.ts";
 import type { ConversationPort, QuestionView } from "./conversation/types.ts";
 import type { PromptLibrary } from "./prompts.ts";
@@ -45,7 +45,7 @@ export interface UserDataPort {
 export interface SubmitIdeaResult {
   thread: ThreadRecord;
   shortId: string;
-  job: QueueJob;
+  job: Job;
   analysis: QuickAnalysis;
   /** The backend and model the draft is expected to run on, and whether it looks reachable. */
   backend: { name: string; model: string; health: string; location: string } | undefined;
@@ -53,11 +53,26 @@ export interface SubmitIdeaResult {
   question: QuestionView | undefined;
 }
 
+/** The domain event "a draft is ready" (see draft-ready.ts): what transports show for a finished job. */
+export interface DraftReady {
+  threadId: number;
+  jobId: number;
+  /** 1 for the first draft; refinements and rewrites count on (the job's sequence in its thread). */
+  draftNumber: number;
+  text: string;
+  backend: string | undefined;
+  model: string | undefined;
+  /** One line on what this draft changed from the ones before; none for a first draft. */
+  whatChanged: string | undefined;
+}
+
 /** A queue event with the thread it belongs to: what transports turn into messages. */
 export interface EngineEvent {
   event: QueueEvent;
   thread: ThreadRecord;
   shortId: string;
+  /** Set when the event completed a job: the draft to show. */
+  draft?: DraftReady | undefined;
 }
 
 export interface EngineDeps {

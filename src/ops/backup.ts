@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import BetterSqlite3 from "better-sqlite3";
 import { Cron } from "croner";
 import type { SqliteHandle } from "../store/database.ts";
+import { makeSelfContained } from "../store/files.ts";
 
 /**
  * Online backups of the SQLite database with better-sqlite3's backup API (consistent while Hermes
@@ -55,12 +55,7 @@ export async function backupDatabase(
   try {
     await sqlite.backup(partial);
     // A backup is one self-contained file: rollback journal, not WAL (no -wal/-shm beside it).
-    const copy = new BetterSqlite3(partial);
-    try {
-      copy.pragma("journal_mode = DELETE");
-    } finally {
-      copy.close();
-    }
+    makeSelfContained(partial);
     renameSync(partial, path);
   } catch (error) {
     for (const suffix of ["", "-journal", "-wal", "-shm"]) rmSync(`${partial}${suffix}`, { force: true });

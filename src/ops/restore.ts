@@ -1,5 +1,6 @@
 import { copyFileSync, existsSync, renameSync, rmSync, statSync } from "node:fs";
-import BetterSqlite3 from "better-sqlite3";
+import type { SqliteHandle } from "../store/database.ts";
+import { foldWal, inspectFile, openExistingFile } from "../store/files.ts";
 
 /**
  * Restoring a backup over the database: only a file that passes `PRAGMA integrity_check` and has
@@ -24,28 +25,19 @@ export function verifyHermesDatabase(file: string): VerifyResult {
   }
   // A read-only look at a WAL-mode file creates empty -wal/-shm beside it; remove what we created.
   const sideFiles = [`${file}-wal`, `${file}-shm`].filter((f) => !existsSync(f));
-  let db: BetterSqlite3.Database | undefined;
+  let db: SqliteHandle | undefined;
   try {
-    db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
-    const integrity = (db.pragma("integrity_check") as { integrity_check: string }[]).map(
-      (r) => r.integrity_check,
-    );
+    db = openExistingFile(file, { readonly: true });
+    const { integrity, tables, counts } = inspectFile(db, REQUIRED_TABLES);
     if (integrity.length !== 1 || integrity[0] !== "ok")
       out.problems.push(`integrity check failed: ${integrity.slice(0, 3).join("; ")}`);
-    const tables = new Set(
-      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map(
-        (r) => r.name,
-      ),
-    );
     const missing = REQUIRED_TABLES.filter((t) => !tables.has(t));
     if (missing.length > 0)
       out.problems.push(`not a Hermes database (missing tables: ${missing.join(", ")})`);
-    else {
-      out.threads = (db.prepare("SELECT count(*) AS n FROM idea_threads").get() as { n: number }).n;
-      out.jobs = (db.prepare("SELECT count(*) AS n FROM jobs").get() as { n: number }).n;
-      out.migrations = (
-        db.prepare("SELECT name FROM kysely_migration ORDER BY name").all() as { name: string }[]
-      ).map((r) => r.name);
+    else if (counts) {
+      out.threads = counts.threads;
+      out.jobs = counts.jobs;
+      out.migrations = counts.migrations;
     }
   } catch (error) {
     out.problems.push(`cannot read it as SQLite: ${error instanceof Error ? error.message : String(error)}`);
@@ -77,8 +69,8 @@ export function restoreDatabase(from: string, to: string): RestoreResult {
   if (existsSync(to)) {
     // Fold the WAL into the file first so the kept copy is complete on its own.
     try {
-      const db = new BetterSqlite3(to, { fileMustExist: true });
-      db.pragma("wal_checkpoint(TRUNCATE)");
+      const db = openExistingFile(to);
+      foldWal(db);
       db.close();
     } catch {
       // a damaged current database is kept as it is

@@ -1,4 +1,4 @@
-import type { QueueJob } from "../store/jobs/repo.ts";
+import type { Job } from "../store/jobs/repo.ts";
 
 /** The typed progress stream that the bot, the HTTP layer and the terminal chat subscribe to. */
 export interface JobErrorInfo {
@@ -8,13 +8,13 @@ export interface JobErrorInfo {
 }
 
 export type QueueEvent =
-  | { type: "queued"; job: QueueJob }
-  | { type: "started"; job: QueueJob }
-  | { type: "progress"; job: QueueJob; tokens: number; textSoFar: string }
-  | { type: "retrying"; job: QueueJob; retryCount: number; nextAttemptAt: number; error: JobErrorInfo }
-  | { type: "completed"; job: QueueJob }
-  | { type: "failed"; job: QueueJob; error: JobErrorInfo }
-  | { type: "cancelled"; job: QueueJob; reason: string };
+  | { type: "queued"; job: Job }
+  | { type: "started"; job: Job }
+  | { type: "progress"; job: Job; tokens: number; textSoFar: string }
+  | { type: "retrying"; job: Job; retryCount: number; nextAttemptAt: number; error: JobErrorInfo }
+  | { type: "completed"; job: Job }
+  | { type: "failed"; job: Job; error: JobErrorInfo }
+  | { type: "cancelled"; job: Job; reason: string };
 
 type Listener = (event: QueueEvent) => void;
 

@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.ts";
 import { HermesError } from "../errors.ts";
-import type { JobsRepo, NewJob, QueueJob } from "../store/jobs/repo.ts";
+import type { Job, JobsRepo, NewJob } from "../store/jobs/repo.ts";
 import type { QueueEvents } from "./events.ts";
 import type { Scheduler } from "./scheduler/scheduler.ts";
 
@@ -27,7 +27,7 @@ export class JobQueue {
     this.o = options;
   }
 
-  enqueue(job: NewJob): QueueJob {
+  enqueue(job: NewJob): Job {
     const limit = this.o.maxQueuedJobs();
     if (this.activeUpperBound >= limit) this.activeUpperBound = this.o.repo.countActive();
     const active = this.activeUpperBound;
@@ -60,7 +60,7 @@ export class JobQueue {
   }
 
   /** Many jobs in one transaction (bulk submissions): all or none are accepted. */
-  enqueueMany(jobs: NewJob[]): QueueJob[] {
+  enqueueMany(jobs: NewJob[]): Job[] {
     const limit = this.o.maxQueuedJobs();
     const active = this.o.repo.countActive();
     if (active + jobs.length > limit) {
@@ -89,15 +89,15 @@ export class JobQueue {
     return this.o.scheduler.cancel(jobId, reason);
   }
 
-  get(jobId: number): QueueJob | undefined {
+  get(jobId: number): Job | undefined {
     return this.o.repo.get(jobId);
   }
 
-  activeForThread(threadId: number): QueueJob[] {
+  activeForThread(threadId: number): Job[] {
     return this.o.repo.activeForThread(threadId);
   }
 
-  jobsOfThread(threadId: number): QueueJob[] {
+  jobsOfThread(threadId: number): Job[] {
     return this.o.repo.jobsOfThread(threadId);
   }
 

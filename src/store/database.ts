@@ -57,9 +57,11 @@ export function startIdleCheckpoints(
   };
 }
 
+/** The open database: both query idioms over one connection (see README.md, rule 3). */
 export interface HermesDatabase {
-  /** The raw handle, for the synchronous hot paths of the queue repository. */
+  /** The raw handle, for prepared statements: synchronous and hot paths (the queue, stats, kv). */
   sqlite: SqliteHandle;
+  /** Kysely over the same handle, for type-checked queries off the hot paths. */
   db: Kysely<Database>;
   path: string;
   close(): Promise<void>;

@@ -457,7 +457,6 @@ export type NewIdeaThread = Insertable<IdeaThreadsTable>;
 export type IdeaThreadUpdate = Updateable<IdeaThreadsTable>;
 
 export type JobRow = Selectable<JobsTable>;
-export type NewJob = Insertable<JobsTable>;
 export type JobUpdate = Updateable<JobsTable>;
 
 export type ConversationRow = Selectable<ConversationsTable>;

@@ -128,12 +128,12 @@ describe("ConversationFlow", () => {
       job_sequence: 2,
       job_subtype: "refine",
       prompt_template_used: "refine",
-      dependencies: null,
+      dependencies: [],
       status: "queued",
     });
     // Draft 1 has not run at all (the scheduler is not started): draft 2 does not wait for it.
     expect(h.job(draft1.id).status).toBe("queued");
-    const vars = JSON.parse(draft2.prompt_variables ?? "{}") as Record<string, string>;
+    const vars = (draft2.prompt_variables ?? {}) as Record<string, string>;
     expect(Object.keys(vars).sort()).toEqual(["answers", "idea", "idea_type", "preferences"]);
     expect(vars.idea).toBe(IDEA);
     expect(vars.answers).toContain(q1.suggestions[1]);
@@ -322,9 +322,9 @@ describe("ConversationFlow", () => {
       job_subtype: "rewrite",
       prompt_template_used: "rewrite",
       status: "pending",
-      dependencies: JSON.stringify([draft1.id]),
+      dependencies: [draft1.id],
     });
-    const vars = JSON.parse(rewrite.prompt_variables ?? "{}") as Record<string, string>;
+    const vars = (rewrite.prompt_variables ?? {}) as Record<string, string>;
     expect(vars.draft).toBe("");
     expect(vars.instruction).toMatch(/shorter/);
     const filled = resolvePromptVariables(rewrite, vars, () => ({ full_result: "the long draft" }));
@@ -341,8 +341,8 @@ describe("ConversationFlow", () => {
     await h.settle();
     const g = await h.flow.feedback(threadId, draft1.id, { adjust: "more_detail" }, "u1");
     const second = h.job(g.followUpJobId ?? -1);
-    expect(second.dependencies).toBeNull();
-    expect(JSON.parse(second.prompt_variables ?? "{}").draft).toBe(h.job(draft1.id).full_result);
+    expect(second.dependencies).toEqual([]);
+    expect(second.prompt_variables?.draft).toBe(h.job(draft1.id).full_result);
     expect(g.learned).toBe("I'll go into more detail.");
   });
 
@@ -355,7 +355,7 @@ describe("ConversationFlow", () => {
     const q = await h.flow.start(second.threadId, "u1");
     if (!q) throw new Error("no question");
     const out = await h.flow.answer(second.threadId, q.id, { kind: "enough" }, "u1");
-    const vars = JSON.parse(h.job(out.refinedJobId ?? -1).prompt_variables ?? "{}") as Record<string, string>;
+    const vars = (h.job(out.refinedJobId ?? -1).prompt_variables ?? {}) as Record<string, string>;
     expect(vars.preferences).toContain("Keep it short");
     expect(
       row(h, "SELECT depth_preference FROM idea_threads WHERE id = ?", second.threadId).depth_preference,

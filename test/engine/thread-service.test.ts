@@ -51,7 +51,7 @@ async function storedAfterInformation(harness: ApiHarness, threadId: number) {
     sequence: last?.job_sequence,
     subtype: last?.job_subtype,
     parent: jobs.findIndex((j) => j.id === last?.parent_job_id),
-    variables: JSON.parse(last?.prompt_variables ?? "{}"),
+    variables: last?.prompt_variables ?? {},
     lastEntry: rows.at(-1),
   };
 }

@@ -103,7 +103,7 @@ describe("POST /api/threads/:id/continue", () => {
     });
     const refine = h.jobsRepo.get(done.json.data.refined_job_id);
     expect(refine).toMatchObject({ job_sequence: 2, job_subtype: "refine", parent_job_id: job_id });
-    const vars = JSON.parse(refine!.prompt_variables!) as { idea: string; answers: string };
+    const vars = refine!.prompt_variables as { idea: string; answers: string };
     expect(vars.idea).toBe("Write a short blog post about keeping bees in a city garden");
     expect(vars.answers.split("\n")).toEqual([
       expect.stringContaining(`"${q1.text}" → Beginners in flats`),
@@ -122,7 +122,7 @@ describe("POST /api/threads/:id/continue", () => {
       job_subtype: "refine",
       parent_job_id: done.json.data.refined_job_id,
     });
-    expect(JSON.parse(own!.prompt_variables!).answers).toBe(
+    expect(own!.prompt_variables?.answers).toBe(
       "- Additional information from the user: Mention the neighbours.",
     );
   });
@@ -158,7 +158,7 @@ describe("POST /api/threads/:id/continue", () => {
     const refine = h.jobsRepo.get(third.json.data.refined_job_id);
     expect(refine).toMatchObject({ job_sequence: 2, job_subtype: "refine", parent_job_id: job_id });
     // Only the real answer goes into the prompt: not the skip, not "enough".
-    const answers = (JSON.parse(refine!.prompt_variables!) as { answers: string }).answers.split("\n");
+    const answers = (refine!.prompt_variables as { answers: string }).answers.split("\n");
     expect(answers).toHaveLength(1);
     expect(answers[0]).toContain(`"${q1.text}" → For beginners in flats`);
     const after = await h.call("GET", `/api/threads/${thread_id}/status`);
@@ -282,7 +282,7 @@ describe("POST /api/learn/feedback", () => {
       parent_job_id: job_id,
       prompt_template_used: "rewrite",
     });
-    expect(JSON.parse(rewrite!.prompt_variables!)).toMatchObject({
+    expect(rewrite!.prompt_variables).toMatchObject({
       draft: expect.stringContaining("With a second paragraph."),
       instruction: expect.stringContaining("shorter"),
     });

@@ -13,7 +13,7 @@ import {
   Scheduler,
 } from "../../src/queue/scheduler/scheduler.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
-import { JobsRepo, type QueueJob } from "../../src/store/jobs/repo.ts";
+import { type Job, JobsRepo } from "../../src/store/jobs/repo.ts";
 import { ConfigRepo } from "../../src/store/system/config-repo.ts";
 import { ThreadsRepo } from "../../src/store/threads/repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
@@ -67,7 +67,7 @@ export async function flowHarness(
   const flow = makeFlow();
 
   /** What Engine.submitIdea does: a thread and draft 1, queued. */
-  async function submit(text: string, userId = "u1"): Promise<{ threadId: number; draft1: QueueJob }> {
+  async function submit(text: string, userId = "u1"): Promise<{ threadId: number; draft1: Job }> {
     const analysis = quickAnalyze(text);
     const now = new Date(clock.now()).toISOString();
     const thread = await threads.create({
@@ -111,7 +111,7 @@ export async function flowHarness(
     setDispatch(d: (ctx: DispatchContext) => Promise<DispatchOutcome>) {
       dispatch = d;
     },
-    job(id: number): QueueJob {
+    job(id: number): Job {
       const j = repo.get(id);
       if (!j) throw new Error(`no job ${id}`);
       return j;

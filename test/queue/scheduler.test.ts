@@ -129,7 +129,7 @@ describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({
     const row = h.repo.get(j.id);
     expect(row?.status).toBe("completed");
     expect(row?.retry_count).toBe(4);
-    expect(JSON.parse(row?.retry_reasons ?? "[]")).toHaveLength(4);
+    expect(row?.retry_reasons).toHaveLength(4);
     expect(row?.recovery_strategy).toMatch(/backoff/);
     // The user hears of retrying once per attempt in events; the bot only speaks on retryCount 1.
     expect(

@@ -9,12 +9,13 @@ import { PreferenceLearner } from "../../learning/preferences.ts";
 import { type AnswerMode, QuestionModel } from "../../learning/question-model.ts";
 import { type QuestionPolicy, SmartQuestionGenerator } from "../../learning/question-selector.ts";
 import type { JobQueue } from "../../queue/job-queue.ts";
+import type { Job } from "../../store/jobs/types.ts";
 import { PatternsRepo } from "../../store/learning/patterns-repo.ts";
 import { PreferencesRepo } from "../../store/learning/preferences-repo.ts";
 import { type QuestionTemplate, TemplatesRepo } from "../../store/learning/templates-repo.ts";
 import type { ConversationRow, Database } from "../../store/schema.ts";
 import { ConversationsRepo } from "../../store/threads/conversations-repo.ts";
-import { type DraftJob, type LearningThread, ThreadLearningRepo } from "../../store/threads/learning-repo.ts";
+import { type LearningThread, ThreadLearningRepo } from "../../store/threads/learning-repo.ts";
 import type { PromptLibrary } from "../prompts.ts";
 import { isSlot, parsePlan, parseState, type QuestionPlan, toView } from "./records.ts";
 import type { QuestionView } from "./types.ts";
@@ -96,7 +97,7 @@ export class ConversationContext {
     return thread;
   }
 
-  async draftOne(threadId: number): Promise<DraftJob | undefined> {
+  async draftOne(threadId: number): Promise<Job | undefined> {
     const jobs = await this.threads.jobs(threadId);
     return jobs.find((j) => j.job_sequence === 1) ?? jobs[0];
   }

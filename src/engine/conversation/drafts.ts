@@ -3,9 +3,9 @@ import { analyzeEffectiveness } from "../../learning/effectiveness.ts";
 import { preferenceList } from "../../learning/preferences.ts";
 import { templatesFor } from "../../learning/question-selector.ts";
 import { SLOTS } from "../../learning/quick-analysis.ts";
-import type { QueueJob } from "../../store/jobs/repo.ts";
+import type { Job } from "../../store/jobs/types.ts";
 import { ENOUGH, INFORMATION, SKIPPED } from "../../store/threads/conversations-repo.ts";
-import type { DraftJob, LearningThread } from "../../store/threads/learning-repo.ts";
+import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
 import { type AppliedOptimization, type ConversationState, isSlot, round3, SLOT_LABELS } from "./records.ts";
 
@@ -30,7 +30,7 @@ export async function stopAndRefine(
   ctx: ConversationContext,
   thread: LearningThread,
   state: ConversationState,
-  draft1: DraftJob | undefined,
+  draft1: Job | undefined,
   reason: string,
   userSaidEnough: boolean,
   now: string,
@@ -127,7 +127,7 @@ async function answerList(
 export async function queueRewrite(
   ctx: ConversationContext,
   thread: LearningThread,
-  job: DraftJob,
+  job: Job,
   adjust: keyof typeof ADJUST_INSTRUCTIONS,
   owner: string,
 ): Promise<number> {
@@ -159,9 +159,9 @@ export async function queueRewrite(
  * and an empty `draft`; fill it from the finished draft when the rewrite runs.
  */
 export function resolvePromptVariables(
-  job: Pick<QueueJob, "prompt_template_used">,
+  job: Pick<Job, "prompt_template_used">,
   vars: Record<string, string>,
-  getJob: (id: number) => Pick<QueueJob, "full_result"> | undefined,
+  getJob: (id: number) => Pick<Job, "full_result"> | undefined,
 ): Record<string, string> {
   if (job.prompt_template_used !== "rewrite" || (vars.draft ?? "") !== "") return vars;
   const id = Number(vars.draft_job_id);

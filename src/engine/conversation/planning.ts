@@ -2,8 +2,9 @@ import { clarityScore } from "../../learning/clarity.ts";
 import { decideNext } from "../../learning/conversation-state.ts";
 import { normaliseAnswer } from "../../learning/effectiveness.ts";
 import type { Slot } from "../../learning/quick-analysis.ts";
+import type { Job } from "../../store/jobs/types.ts";
 import type { QuestionTemplate } from "../../store/learning/templates-repo.ts";
-import type { DraftJob, LearningThread } from "../../store/threads/learning-repo.ts";
+import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
 import { stopAndRefine } from "./drafts.ts";
 import { type ConversationState, type QuestionPlan, round3, toView } from "./records.ts";
@@ -19,7 +20,7 @@ export async function planNext(
   ctx: ConversationContext,
   thread: LearningThread,
   state: ConversationState,
-  draft1: DraftJob | undefined,
+  draft1: Job | undefined,
   userSaidEnough: boolean,
   now: string,
 ): Promise<{ question?: QuestionView; refinedJobId?: number; stopReason?: string }> {

@@ -1,7 +1,8 @@
 import { applyPattern } from "../../learning/clarity.ts";
 import { threadStyle } from "../../learning/preferences.ts";
 import type { Slot } from "../../learning/quick-analysis.ts";
-import type { DraftJob, LearningThread } from "../../store/threads/learning-repo.ts";
+import type { Job } from "../../store/jobs/types.ts";
+import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
 import { type ConversationState, SLOT_LABELS } from "./records.ts";
 
@@ -16,7 +17,7 @@ export async function applyLearning(
   ctx: ConversationContext,
   thread: LearningThread,
   state: ConversationState,
-  draft1: DraftJob | undefined,
+  draft1: Job | undefined,
   now: string,
   allowValidation = true,
 ): Promise<void> {

@@ -1,8 +1,10 @@
+import { z } from "zod";
 import { type ClaritySlots, initialSlots } from "../../learning/clarity.ts";
 import type { AnswerMode } from "../../learning/question-model.ts";
 import type { QuestionPolicy } from "../../learning/question-selector.ts";
 import { SLOTS, type Slot } from "../../learning/quick-analysis.ts";
 import { extractTopic } from "../../learning/topic.ts";
+import { parseOptionalJsonColumn } from "../../store/json-column.ts";
 import type { ConversationRow } from "../../store/schema.ts";
 import type { QuestionView } from "./types.ts";
 
@@ -99,28 +101,26 @@ export function toView(row: ConversationRow, suggestions: string[], threadId: nu
   };
 }
 
+// Both columns hold JSON objects written by this flow; anything else there is corrupt (an error).
+const StoredObject = z.record(z.string(), z.unknown());
+
+/** A thread's conversation state; undefined when none was stored yet or it predates this version. */
 export function parseState(raw: string | null): ConversationState | undefined {
-  if (!raw) return undefined;
-  try {
-    const s = JSON.parse(raw) as Partial<ConversationState>;
-    if (s.v !== 1 || !s.slots || !s.initial) return undefined;
-    return s as ConversationState;
-  } catch {
-    return undefined;
-  }
+  const s = parseOptionalJsonColumn(StoredObject, raw, { table: "idea_threads", column: "clarity_slots" });
+  if (s?.v !== 1 || !s.slots || !s.initial) return undefined;
+  return s as unknown as ConversationState;
 }
 
 export function parsePlan(raw: string | null): QuestionPlan {
-  if (!raw) return { suggestions: [] };
-  try {
-    const p = JSON.parse(raw) as Partial<QuestionPlan>;
-    return {
-      ...p,
-      suggestions: Array.isArray(p.suggestions) ? p.suggestions.filter((s) => typeof s === "string") : [],
-    };
-  } catch {
-    return { suggestions: [] };
-  }
+  const p = parseOptionalJsonColumn(StoredObject, raw, {
+    table: "conversations",
+    column: "optimization_suggested",
+  });
+  if (!p) return { suggestions: [] };
+  return {
+    ...(p as Partial<QuestionPlan>),
+    suggestions: Array.isArray(p.suggestions) ? p.suggestions.filter((s) => typeof s === "string") : [],
+  };
 }
 
 export function isSlot(s: string): s is Slot {

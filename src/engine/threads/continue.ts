@@ -1,5 +1,5 @@
 import { HermesError } from "../../errors.ts";
-import type { QueueJob } from "../../store/jobs/repo.ts";
+import type { Job } from "../../store/jobs/repo.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
 import { informationLine } from "../conversation/drafts.ts";
 import type { AnswerInput, AnswerOutcome, ConversationPort, QuestionView } from "../conversation/types.ts";
@@ -118,7 +118,7 @@ async function queueRefine(
   thread: ThreadRecord,
   additions: string[],
   userId: string,
-): Promise<QueueJob> {
+): Promise<Job> {
   const jobs = await d.jobs.ofThread(thread.id);
   const latest = [...jobs].reverse().find((j) => j.status === "completed");
   const ideaType = thread.idea_type ?? "mixed";

@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { parseJsonColumn } from "../../store/json-column.ts";
 import type { PatternFilter, PatternRow } from "../../store/learning/listing-repo.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
 import type { ThreadContext } from "./records.ts";
@@ -18,11 +20,8 @@ export async function applicablePatterns(
   const all = await d.listing.patterns({ minConfidence, limit: 500 });
   const type = thread.idea_type ?? "mixed";
   return all.filter((p) => {
-    try {
-      const cond = JSON.parse(p.trigger_conditions) as unknown;
-      return JSON.stringify(cond).includes(`"${type}"`);
-    } catch {
-      return false;
-    }
+    const at = { table: "learned_patterns", column: "trigger_conditions", rowId: p.id };
+    const cond = parseJsonColumn(z.unknown(), p.trigger_conditions, at);
+    return JSON.stringify(cond).includes(`"${type}"`);
   });
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Clock } from "../../clock.ts";
-import type { NewJob, QueueJob } from "../../store/jobs/repo.ts";
+import type { Job, NewJob } from "../../store/jobs/repo.ts";
 import type { JobRecord, ThreadJobsRepo } from "../../store/jobs/thread-jobs-repo.ts";
 import type { LearningListingRepo } from "../../store/learning/listing-repo.ts";
 import type { Database } from "../../store/schema.ts";
@@ -15,11 +15,11 @@ export type { JobRecord } from "../../store/jobs/thread-jobs-repo.ts";
 
 /** The part of JobQueue used here (JobQueue satisfies it). */
 export interface ThreadQueuePort {
-  enqueue(job: NewJob): QueueJob;
+  enqueue(job: NewJob): Job;
   cancel(jobId: number, reason?: string): number[];
-  get(jobId: number): QueueJob | undefined;
-  activeForThread(threadId: number): QueueJob[];
-  jobsOfThread(threadId: number): QueueJob[];
+  get(jobId: number): Job | undefined;
+  activeForThread(threadId: number): Job[];
+  jobsOfThread(threadId: number): Job[];
   depth(): number;
 }
 

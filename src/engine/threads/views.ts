@@ -1,4 +1,4 @@
-import type { QueueJob } from "../../store/jobs/repo.ts";
+import type { Job } from "../../store/jobs/repo.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
 import type { QuestionView } from "../conversation/types.ts";
 import type { ThreadContext, ThreadDetails } from "./records.ts";
@@ -30,7 +30,7 @@ export async function activeThreads(
   d: ThreadContext,
   userId: string,
   limit: number,
-): Promise<{ thread: ThreadRecord; jobs: QueueJob[] }[]> {
+): Promise<{ thread: ThreadRecord; jobs: Job[] }[]> {
   const recent = await d.threads.recentForUser(userId, limit);
   return recent
     .map((thread) => ({ thread, jobs: d.queue.activeForThread(thread.id) }))

@@ -1,6 +1,6 @@
 import type { TimerHandle } from "../../clock.ts";
 import { HermesError } from "../../errors.ts";
-import type { QueueJob } from "../../store/jobs/repo.ts";
+import type { Job } from "../../store/jobs/repo.ts";
 import { CompletionBatcher } from "../completion-batch.ts";
 import { executeJob, keepLeaseAlive } from "./execute.ts";
 import { ownerProcessIsDead } from "./lease-owner.ts";
@@ -35,6 +35,13 @@ export class Scheduler {
       ...options,
     };
     this.batcher = new CompletionBatcher(options.repo, options.clock, options.log);
+    // A corrupt job row is failed by the repo when claimed; say so, with ids, never the value.
+    options.repo.onUnreadable((error) =>
+      this.o.log?.error(
+        { err: error, jobId: error.rowId, column: error.column },
+        "a queued job could not be read; it was failed",
+      ),
+    );
   }
 
   start(): void {
@@ -144,7 +151,7 @@ export class Scheduler {
     }, at - now);
   }
 
-  private launch(job: QueueJob): void {
+  private launch(job: Job): void {
     const controller = new AbortController();
     const entry: Running = { job, controller, renewTimer: undefined, done: Promise.resolve() };
     this.running.set(job.id, entry);

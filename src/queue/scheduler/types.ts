@@ -1,11 +1,11 @@
 import type { Clock, TimerHandle } from "../../clock.ts";
-import type { JobsRepo, QueueJob } from "../../store/jobs/repo.ts";
+import type { Job, JobsRepo } from "../../store/jobs/repo.ts";
 import type { QueueEvents } from "../events.ts";
 import type { RetrySettings } from "../retry-policy.ts";
 
 /** The scheduler's contract with its dispatcher, its options, and its record of a running job. */
 export interface DispatchContext {
-  job: QueueJob;
+  job: Job;
   signal: AbortSignal;
   progress(tokens: number, textSoFar: string): void;
 }
@@ -53,7 +53,7 @@ export type ResolvedSchedulerOptions = Required<Omit<SchedulerOptions, "log">> &
   Pick<SchedulerOptions, "log">;
 
 export interface Running {
-  job: QueueJob;
+  job: Job;
   controller: AbortController;
   renewTimer: TimerHandle | undefined;
   done: Promise<void>;

@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { type ColumnRef, parseJsonColumn } from "../json-column.ts";
 import type { RawBackendRow, ScoreAggregate } from "./statements.ts";
 
 /**
@@ -60,27 +62,22 @@ export function configOf(def: DefinitionRecord): Record<string, unknown> {
   return config;
 }
 
-function jsonList(text: string | null): string[] | undefined {
-  if (text === null || text === "") return undefined;
-  try {
-    const v = JSON.parse(text) as unknown;
-    return Array.isArray(v) ? v.filter((s): s is string => typeof s === "string") : undefined;
-  } catch {
-    return text
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s !== "");
-  }
+const NameList = z.array(z.string());
+const Config = z.record(z.string(), z.unknown());
+
+/** A JSON array of names, or (hand-edited rows) a comma-separated list; a broken JSON array is an error. */
+function nameList(text: string | null, where: ColumnRef): string[] | undefined {
+  if (text === null || text.trim() === "") return undefined;
+  if (text.trim().startsWith("[")) return parseJsonColumn(NameList, text, where);
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 }
 
 export function toRowView(r: RawBackendRow): BackendRowView {
-  let config: Record<string, unknown> = {};
-  try {
-    const parsed = JSON.parse(r.config) as unknown;
-    if (typeof parsed === "object" && parsed !== null) config = parsed as Record<string, unknown>;
-  } catch {
-    // a hand-edited row; treat as empty
-  }
+  const at = (column: string) => ({ table: "backends", column, rowId: r.name });
+  const config = r.config.trim() === "" ? {} : parseJsonColumn(Config, r.config, at("config"));
   return {
     name: r.name,
     type: r.backend_type,
@@ -89,8 +86,8 @@ export function toRowView(r: RawBackendRow): BackendRowView {
     origin: r.origin === "runtime" ? "runtime" : "config",
     primary: r.is_primary === 1,
     config,
-    preferredFor: jsonList(r.preferred_for_job_types),
-    fallbacks: jsonList(r.fallback_backends),
+    preferredFor: nameList(r.preferred_for_job_types, at("preferred_for_job_types")),
+    fallbacks: nameList(r.fallback_backends, at("fallback_backends")),
   };
 }
 

@@ -1,8 +1,10 @@
 import type { SqliteHandle } from "../database.ts";
+import { UnreadableRowError } from "../json-column.ts";
+import { type JobRowFields, promptVariablesColumn, toJob } from "./rows.ts";
 import { prepareStatements } from "./statements.ts";
-import type { CompletionFields, JobStatus, NewJob, QueueJob, RetryFields } from "./types.ts";
+import type { CompletionFields, Job, JobStatus, NewJob, RetryFields } from "./types.ts";
 
-export type { CompletionFields, JobStatus, NewJob, QueueJob, RetryFields } from "./types.ts";
+export type { CompletionFields, Job, JobStatus, NewJob, PromptVariables, RetryFields } from "./types.ts";
 export { FINAL_STATUSES } from "./types.ts";
 
 /**
@@ -10,6 +12,10 @@ export { FINAL_STATUSES } from "./types.ts";
  * synchronous better-sqlite3 handle: each transition is one statement or one transaction, and a
  * synchronous transaction cannot interleave with another in this process, so claim and settle are
  * atomic without locks. (Kysely's async API would cost ~10× per job on this hot path.)
+ *
+ * Every read returns Job (rows.ts parses the JSON columns); an unreadable row throws
+ * UnreadableRowError, except when claimed: then that job is failed in place and reported to
+ * onUnreadable listeners, so one corrupt row cannot wedge the queue.
  *
  * Priority: 1–10, higher runs first; FIFO (by id) within a priority.
  * States: pending (waiting on dependencies) → queued → running → completed | failed | cancelled,
@@ -21,23 +27,30 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 export class JobsRepo {
   private readonly sqlite: SqliteHandle;
   private readonly s: ReturnType<typeof prepareStatements>;
+  private readonly unreadableListeners = new Set<(error: UnreadableRowError) => void>();
 
   constructor(sqlite: SqliteHandle) {
     this.sqlite = sqlite;
     this.s = prepareStatements(sqlite);
   }
 
+  /** Called with each claimed job that could not be read (it has been failed). */
+  onUnreadable(listener: (error: UnreadableRowError) => void): () => void {
+    this.unreadableListeners.add(listener);
+    return () => this.unreadableListeners.delete(listener);
+  }
+
   /** Inserts a job; it is 'queued' unless a dependency is unfinished ('pending'). Fails at once if a dependency already failed. */
-  enqueue(job: NewJob, nowMs: number): QueueJob {
+  enqueue(job: NewJob, nowMs: number): Job {
     return this.sqlite.transaction(() => this.insertOne(job, nowMs))();
   }
 
   /** Group commit: many jobs in one transaction (one WAL commit instead of one per job). */
-  enqueueMany(jobs: NewJob[], nowMs: number): QueueJob[] {
+  enqueueMany(jobs: NewJob[], nowMs: number): Job[] {
     return this.sqlite.transaction(() => jobs.map((job) => this.insertOne(job, nowMs)))();
   }
 
-  private insertOne(job: NewJob, nowMs: number): QueueJob {
+  private insertOne(job: NewJob, nowMs: number): Job {
     const deps = job.dependencies ?? [];
     {
       let status: JobStatus = "queued";
@@ -60,7 +73,7 @@ export class JobsRepo {
         status,
         priority: job.priority,
         prompt_template_used: job.promptTemplate ?? null,
-        prompt_variables: job.promptVariables === undefined ? null : JSON.stringify(job.promptVariables),
+        prompt_variables: promptVariablesColumn(job.promptVariables),
         requested_backend: job.requestedBackend ?? null,
         max_retries: job.maxRetries ?? 999999,
         dependencies: deps.length > 0 ? JSON.stringify(deps) : null,
@@ -71,26 +84,41 @@ export class JobsRepo {
       });
       const id = Number(info.lastInsertRowid);
       if (failure !== undefined) this.s.failAny.run(failure, iso(nowMs), id);
-      return this.s.get.get(id) as QueueJob;
+      return this.read(id) as Job;
     }
   }
 
   /** Atomically takes the most urgent ready job and leases it to `owner`. */
-  claimNext(nowMs: number, owner: string, leaseMs: number): QueueJob | undefined {
+  claimNext(nowMs: number, owner: string, leaseMs: number): Job | undefined {
     const now = iso(nowMs);
     for (;;) {
       const row = this.s.nextReady.get(now) as { id: number } | undefined;
       if (!row) return undefined;
-      const job = this.s.claim.get(owner, iso(nowMs + leaseMs), now, row.id) as QueueJob | undefined;
-      if (job) return job;
+      const claimed = this.s.claim.get(owner, iso(nowMs + leaseMs), now, row.id) as JobRowFields | undefined;
+      if (!claimed) continue;
+      try {
+        return toJob(claimed);
+      } catch (error) {
+        if (!(error instanceof UnreadableRowError)) throw error;
+        this.failUnreadable(claimed.id, error, nowMs);
+      }
     }
   }
 
+  /** A claimed row that cannot be read fails (with its dependents) instead of being claimed again. */
+  private failUnreadable(id: number, error: UnreadableRowError, nowMs: number): void {
+    this.sqlite.transaction(() => {
+      this.s.failAny.run(error.message, iso(nowMs), id);
+      this.settleDependents(id, "failed", error.message, nowMs);
+    })();
+    for (const listener of this.unreadableListeners) listener(error);
+  }
+
   /** Group commit: claims up to `max` ready jobs in one transaction. */
-  claimMany(nowMs: number, owner: string, leaseMs: number, max: number): QueueJob[] {
+  claimMany(nowMs: number, owner: string, leaseMs: number, max: number): Job[] {
     if (max <= 0) return [];
     return this.sqlite.transaction(() => {
-      const out: QueueJob[] = [];
+      const out: Job[] = [];
       while (out.length < max) {
         const job = this.claimNext(nowMs, owner, leaseMs);
         if (!job) break;
@@ -206,8 +234,13 @@ export class JobsRepo {
     return this.s.pullForward.run(now, now).changes;
   }
 
-  get(id: number): QueueJob | undefined {
-    return this.s.get.get(id) as QueueJob | undefined;
+  get(id: number): Job | undefined {
+    return this.read(id);
+  }
+
+  private read(id: number): Job | undefined {
+    const row = this.s.get.get(id) as JobRowFields | undefined;
+    return row === undefined ? undefined : toJob(row);
   }
 
   nextDueAt(): number | undefined {
@@ -225,22 +258,21 @@ export class JobsRepo {
     return out;
   }
 
-  activeForThread(threadId: number): QueueJob[] {
-    return this.s.activeForThread.all(threadId) as QueueJob[];
+  activeForThread(threadId: number): Job[] {
+    return (this.s.activeForThread.all(threadId) as JobRowFields[]).map(toJob);
   }
 
-  jobsOfThread(threadId: number): QueueJob[] {
-    return this.s.ofThread.all(threadId) as QueueJob[];
+  jobsOfThread(threadId: number): Job[] {
+    return (this.s.ofThread.all(threadId) as JobRowFields[]).map(toJob);
   }
 
-  running(): QueueJob[] {
-    return this.s.running.all() as QueueJob[];
+  running(): Job[] {
+    return (this.s.running.all() as JobRowFields[]).map(toJob);
   }
 
   private promoteDependents(id: number, nowMs: number): void {
     for (const { id: depId } of this.s.dependents.all(id) as { id: number }[]) {
-      const job = this.s.get.get(depId) as QueueJob;
-      const deps = JSON.parse(job.dependencies ?? "[]") as number[];
+      const deps = this.read(depId)?.dependencies ?? [];
       const allDone = deps.every(
         (d) => (this.s.depStatus.get(d) as { status: string } | undefined)?.status === "completed",
       );

@@ -1,32 +1,13 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../schema.ts";
+import type { Job } from "./types.ts";
 
 /**
  * A thread's jobs as the transports show them (status, results, progress), and the one job not run
  * by the queue: a result an external service sends back. The queue (repo.ts) owns every other write.
  */
-export interface JobRecord {
-  id: number;
-  thread_id: number;
-  parent_job_id: number | null;
-  job_sequence: number;
-  job_type: string;
-  job_subtype: string | null;
-  status: string;
-  backend_used: string | null;
-  model_used: string | null;
-  result_summary: string | null;
-  full_result: string | null;
-  error_message: string | null;
-  retry_count: number;
-  cost_cents: number;
-  user_feedback: number | null;
-  scheduled_date: string;
-  created_date: string | null;
-  started_date: string | null;
-  completed_date: string | null;
-  execution_time_seconds: number;
-}
+/** The job columns the thread views show: a view of the one Job type, not a second one. */
+export type JobRecord = Pick<Job, (typeof JOB_COLUMNS)[number]>;
 
 /** A finished job stored as it arrived (no queue run): see ThreadJobsRepo.insertFinished. */
 export interface FinishedJob {

@@ -1,8 +1,13 @@
-/** The queue's row and input shapes (the jobs table is the queue; see repo.ts). */
+/** The job domain type, its input and the queue's transition fields (the jobs table is the queue; see repo.ts). */
 export type JobStatus = "pending" | "queued" | "running" | "completed" | "failed" | "retrying" | "cancelled";
 export const FINAL_STATUSES: ReadonlySet<JobStatus> = new Set(["completed", "failed", "cancelled"]);
 
-export interface QueueJob {
+/**
+ * A job as the rest of Hermes sees it: the one job type (queue, engine, bot and HTTP all use it).
+ * Field names follow the columns; JSON columns arrive parsed and checked (rows.ts), so nobody
+ * outside the store parses a job's JSON.
+ */
+export interface Job {
   id: number;
   thread_id: number;
   parent_job_id: number | null;
@@ -12,16 +17,19 @@ export interface QueueJob {
   status: JobStatus;
   priority: number;
   prompt_template_used: string | null;
-  prompt_variables: string | null;
+  /** The template's variables as queued (values may be strings, numbers, objects). */
+  prompt_variables: PromptVariables | null;
   requested_backend: string | null;
   backend_used: string | null;
   model_used: string | null;
   retry_count: number;
   max_retries: number;
-  retry_reasons: string | null;
+  /** One reason per retry so far, oldest first. */
+  retry_reasons: string[];
   recovery_strategy: string | null;
   error_message: string | null;
-  dependencies: string | null;
+  /** Ids of the jobs this one waits for. */
+  dependencies: number[];
   scheduled_date: string;
   started_date: string | null;
   completed_date: string | null;
@@ -33,8 +41,15 @@ export interface QueueJob {
   user_id: string | null;
   full_result: string | null;
   result_summary: string | null;
+  cost_cents: number;
+  execution_time_seconds: number;
+  /** The user's rating 1–5, when rated. */
+  user_feedback: number | null;
 }
 
+export type PromptVariables = Record<string, unknown>;
+
+/** What it takes to queue a job (JobsRepo.enqueue). */
 export interface NewJob {
   threadId: number;
   parentJobId?: number | null;
@@ -43,7 +58,7 @@ export interface NewJob {
   jobSubtype?: string | null;
   priority: number;
   promptTemplate?: string | null;
-  promptVariables?: unknown;
+  promptVariables?: PromptVariables;
   requestedBackend?: string | null;
   maxRetries?: number;
   dependencies?: number[];

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import { z } from "zod";
+import { parseOptionalJsonColumn } from "../json-column.ts";
 import type { Database, LearnedPatternRow, LearnedPatternUpdate } from "../schema.ts";
 
 /**
@@ -41,28 +42,24 @@ const Trigger = z.object({
   idea_type: z.string().nullable().default(null),
   slot: z.string(),
 });
-const Action = z.object({ value: z.string() }).catch({ value: "" });
-const Evolution = z
-  .object({
-    applied: z.number().default(0),
-    corrections: z.number().default(0),
-    history: z
-      .array(z.object({ at: z.string(), event: z.string(), detail: z.string().optional() }))
-      .default([]),
-  })
-  .catch({ applied: 0, corrections: 0, history: [] });
+const Action = z.object({ value: z.string() });
+const Evolution = z.object({
+  applied: z.number().default(0),
+  corrections: z.number().default(0),
+  history: z
+    .array(z.object({ at: z.string(), event: z.string(), detail: z.string().optional() }))
+    .default([]),
+});
 
-function json(raw: string | null): unknown {
-  if (!raw) return undefined;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-}
-
+/**
+ * A row whose JSON is not JSON (or not of its shape) is an error; a row whose trigger is valid JSON
+ * of another kind is not one of these prefill patterns and is left out.
+ */
 export function toPattern(row: LearnedPatternRow): PatternRecord | undefined {
-  const trigger = Trigger.safeParse(json(row.trigger_conditions));
+  const at = (column: string) => ({ table: "learned_patterns", column, rowId: row.id });
+  const trigger = Trigger.safeParse(
+    parseOptionalJsonColumn(z.unknown(), row.trigger_conditions, at("trigger_conditions")),
+  );
   if (!trigger.success) return undefined;
   return {
     id: row.id,
@@ -72,7 +69,7 @@ export function toPattern(row: LearnedPatternRow): PatternRecord | undefined {
     userId: trigger.data.user_id,
     ideaType: trigger.data.idea_type,
     slot: trigger.data.slot,
-    value: Action.parse(json(row.recommended_actions) ?? {}).value,
+    value: parseOptionalJsonColumn(Action, row.recommended_actions, at("recommended_actions"))?.value ?? "",
     confidence: row.confidence_level,
     validationCount: row.validation_count,
     successCount: row.success_count,
@@ -80,7 +77,11 @@ export function toPattern(row: LearnedPatternRow): PatternRecord | undefined {
     qualityImprovementEstimate: row.quality_improvement_estimate,
     lastApplied: row.last_applied,
     lastValidated: row.last_validated,
-    evolution: Evolution.parse(json(row.pattern_evolution) ?? {}),
+    evolution: parseOptionalJsonColumn(Evolution, row.pattern_evolution, at("pattern_evolution")) ?? {
+      applied: 0,
+      corrections: 0,
+      history: [],
+    },
   };
 }
 

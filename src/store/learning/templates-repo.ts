@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import { z } from "zod";
+import { parseOptionalJsonColumn } from "../json-column.ts";
 import type { Database, QuestionTemplateRow } from "../schema.ts";
 
 /**
@@ -43,26 +44,20 @@ export interface TemplateStats {
   lastUsed: string | null;
 }
 
-const StyleVariations = z
-  .object({
-    suggestions: z.array(z.string()).default([]),
-    expected_seconds: z.number().positive().default(8),
-  })
-  .catch({ suggestions: [], expected_seconds: 8 });
-const Triggers = z.object({ keywords: z.array(z.string()).default([]) }).catch({ keywords: [] });
-const Types = z.array(z.string()).catch([]);
-
-function parseJson(raw: string | null): unknown {
-  if (raw === null || raw === "") return undefined;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-}
+// Missing keys (and NULL columns) take defaults; JSON that is not of these shapes is an error.
+const StyleVariations = z.object({
+  suggestions: z.array(z.string()).default([]),
+  expected_seconds: z.number().positive().default(8),
+});
+const Triggers = z.object({ keywords: z.array(z.string()).default([]) });
+const Types = z.array(z.string());
 
 export function toTemplate(row: QuestionTemplateRow): QuestionTemplate {
-  const style = StyleVariations.parse(parseJson(row.style_variations) ?? {});
+  const at = (column: string) => ({ table: "question_templates", column, rowId: row.id });
+  const style = parseOptionalJsonColumn(StyleVariations, row.style_variations, at("style_variations")) ?? {
+    suggestions: [],
+    expected_seconds: 8,
+  };
   return {
     id: row.id,
     name: row.template_name,
@@ -70,8 +65,8 @@ export function toTemplate(row: QuestionTemplateRow): QuestionTemplate {
     text: row.question_template,
     suggestions: style.suggestions.slice(0, 4),
     expectedSeconds: style.expected_seconds,
-    types: Types.parse(parseJson(row.applicable_input_types) ?? []),
-    keywords: Triggers.parse(parseJson(row.trigger_patterns) ?? {}).keywords,
+    types: parseOptionalJsonColumn(Types, row.applicable_input_types, at("applicable_input_types")) ?? [],
+    keywords: parseOptionalJsonColumn(Triggers, row.trigger_patterns, at("trigger_patterns"))?.keywords ?? [],
     timing: row.optimal_timing,
     active: row.is_active === 1,
     stats: {

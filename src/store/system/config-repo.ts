@@ -1,5 +1,14 @@
 import type { Kysely } from "kysely";
+import type { SqliteHandle } from "../database.ts";
 import type { Database } from "../schema.ts";
+
+/** One value of system_config on a plain handle (the backup CLI reads it without opening Hermes). */
+export function readConfigValue(sqlite: SqliteHandle, key: string): string | undefined {
+  const row = sqlite.prepare("SELECT config_value FROM system_config WHERE config_key = ?").get(key) as
+    | { config_value: string }
+    | undefined;
+  return row?.config_value;
+}
 
 export interface ConfigRow {
   config_key: string;

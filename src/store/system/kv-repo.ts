@@ -1,4 +1,6 @@
+import { z } from "zod";
 import type { SqliteHandle } from "../database.ts";
+import { parseJsonColumn } from "../json-column.ts";
 
 /**
  * A small key→JSON store (kv_store table): the storage adapter of grammY's conversations plugin,
@@ -22,11 +24,8 @@ export class KvRepo<T = unknown> {
   read(key: string): T | undefined {
     const row = this.get.get(this.prefix + key);
     if (!row) return undefined;
-    try {
-      return JSON.parse(row.value) as T;
-    } catch {
-      return undefined;
-    }
+    // The value is whatever its writer stored (T is the caller's word); only JSON syntax is checked.
+    return parseJsonColumn(z.unknown(), row.value, { table: "kv_store", column: "value", rowId: key }) as T;
   }
 
   write(key: string, value: T): void {

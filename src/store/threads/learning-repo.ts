@@ -1,4 +1,6 @@
 import type { Kysely } from "kysely";
+import { toJob } from "../jobs/rows.ts";
+import type { Job } from "../jobs/types.ts";
 import type { Database, IdeaThreadUpdate } from "../schema.ts";
 
 /**
@@ -18,21 +20,6 @@ export interface LearningThread {
   initial_clarity_score: number;
   final_clarity_score: number;
   user_satisfaction: number | null;
-}
-
-export interface DraftJob {
-  id: number;
-  thread_id: number;
-  parent_job_id: number | null;
-  job_sequence: number;
-  job_type: string;
-  job_subtype: string | null;
-  status: string;
-  user_feedback: number | null;
-  full_result: string | null;
-  backend_used: string | null;
-  prompt_template_used: string | null;
-  prompt_variables: string | null;
 }
 
 export interface RatedOutcome {
@@ -74,21 +61,6 @@ const THREAD_COLUMNS = [
   "user_satisfaction",
 ] as const;
 
-const JOB_COLUMNS = [
-  "id",
-  "thread_id",
-  "parent_job_id",
-  "job_sequence",
-  "job_type",
-  "job_subtype",
-  "status",
-  "user_feedback",
-  "full_result",
-  "backend_used",
-  "prompt_template_used",
-  "prompt_variables",
-] as const;
-
 export class ThreadLearningRepo {
   private readonly db: Kysely<Database>;
 
@@ -123,21 +95,19 @@ export class ThreadLearningRepo {
   }
 
   /** Every job of a thread, oldest first. */
-  async jobs(threadId: number): Promise<DraftJob[]> {
-    return (await this.db
+  async jobs(threadId: number): Promise<Job[]> {
+    const rows = await this.db
       .selectFrom("jobs")
-      .select(JOB_COLUMNS)
+      .selectAll()
       .where("thread_id", "=", threadId)
       .orderBy("id")
-      .execute()) as DraftJob[];
+      .execute();
+    return rows.map(toJob);
   }
 
-  async job(jobId: number): Promise<DraftJob | undefined> {
-    return (await this.db
-      .selectFrom("jobs")
-      .select(JOB_COLUMNS)
-      .where("id", "=", jobId)
-      .executeTakeFirst()) as DraftJob | undefined;
+  async job(jobId: number): Promise<Job | undefined> {
+    const row = await this.db.selectFrom("jobs").selectAll().where("id", "=", jobId).executeTakeFirst();
+    return row === undefined ? undefined : toJob(row);
   }
 
   async setJobFeedback(jobId: number, rating: number): Promise<void> {
