@@ -38,6 +38,11 @@ function startTalos(port: number, ollamaUrl: string): { child: ChildProcess; rea
       TALOS_TOKEN: TOKEN,
       OLLAMA_HOST: ollamaUrl,
       TALOS_LOG_LEVEL: "info",
+      // The resource guard reads this machine's real CPU and memory: on a busy machine it would
+      // refuse the job (503 OVERLOADED) for as long as the load lasts. The guard has its own tests
+      // (test/agent/agent.test.ts); this one is about the crash and the retry.
+      TALOS_MAX_CPU_PERCENT: "100",
+      TALOS_MAX_MEMORY_PERCENT: "100",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -62,10 +67,8 @@ describe("Hermes → Talos → Ollama", () => {
     async () => {
       const ollama = await FakeOllama.start();
       cleanups.push(() => ollama.stop());
-      ollama.setResponder(() => ({
-        chunks: Array.from({ length: 60 }, (_, i) => `t${i} `),
-        chunkDelayMs: 25,
-      }));
+      // The first answer stalls after one chunk until Talos dies: still streaming whenever we look.
+      ollama.setResponder(() => ({ chunks: ["t0 ", "t1 "], chunkDelayMs: 3_600_000 }));
       const port = await freePort();
       let talos = startTalos(port, ollama.url);
       await talos.ready;
@@ -77,7 +80,13 @@ describe("Hermes → Talos → Ollama", () => {
           TALOS_TOKEN: TOKEN,
           OLLAMA_HOST: `http://127.0.0.1:${deadOllama}`,
         },
-        { "backend.ollama.enabled": "false", "talos.execution.retry_interval": "1" },
+        // Short retry and health intervals: once Talos is back, the job is retried within seconds
+        // (Talos' circuit re-opens to a probe after one health interval, 10 s by default).
+        {
+          "backend.ollama.enabled": "false",
+          "talos.execution.retry_interval": "1",
+          "hermes.talos.health_check_interval": "1",
+        },
       );
       cleanups.push(() => h.stop());
       const talosStatus = h.hermes.backends.status().find((b) => b.name === "talos");
