@@ -34,11 +34,9 @@ describe("Hermes as a process", () => {
     "SIGTERM stops cleanly: no new work, the running job goes back to the queue, the next start finishes it",
     async () => {
       ollama = await FakeOllama.start();
-      // A slow stream: the job is mid-answer when SIGTERM arrives and cannot finish within the grace.
-      ollama.setResponder(() => ({
-        chunks: Array.from({ length: 400 }, (_, i) => `w${i} `),
-        chunkDelayMs: 50,
-      }));
+      // A stream that stalls for an hour: the job is mid-answer when SIGTERM arrives and cannot
+      // finish within the grace, however slow the machine.
+      ollama.setResponder(() => ({ chunks: ["w0 ", "w1 "], chunkDelayMs: 3_600_000 }));
       dir = mkdtempSync(join(tmpdir(), "hermes-proc-"));
       const db = join(dir, "hermes.db");
       await seedJobs(db, 2);
