@@ -71,9 +71,12 @@ async function errorOf(res: Response) {
   return ErrorBodySchema.parse(await res.json()).error;
 }
 
-/** A stream that takes a while: `n` chunks, `delay` ms apart. */
+/**
+ * A stream that takes a while: `n` chunks, `delay` ms apart. The default outlasts every test (60 s),
+ * so a job is still running whenever a test looks, however slow the machine.
+ */
 const slow =
-  (n = 100, delay = 20) =>
+  (n = 3_000, delay = 20) =>
   () => ({
     chunks: Array.from({ length: n }, (_, i) => `w${i} `),
     chunkDelayMs: delay,
@@ -132,7 +135,7 @@ describe("execute → status → result", () => {
 
   it("accepts a bare prompt as one user message, and reports progress while streaming", async () => {
     const { app, jobs } = startAgent();
-    fake.setResponder(slow(40, 10));
+    fake.setResponder(slow(3_000, 10));
     expect((await execute(app, "p1", { messages: undefined, prompt: "haiku" })).status).toBe(202);
     await waitUntil(() => (jobs.status("p1")?.progress.tokens ?? 0) >= 3);
     const mid = await status(app, "p1", "?text_from=0");

@@ -86,6 +86,9 @@ async function deadPort(): Promise<number> {
   return s.port;
 }
 
+/** A stream that stalls longer than any test: only the agent's end can end it. */
+const STALL_MS = 3_600_000;
+
 const stream = (n: number, delay: number) => () => ({
   chunks: Array.from({ length: n }, (_, i) => `w${i} `),
   chunkDelayMs: delay,
@@ -137,7 +140,7 @@ describe("TalosBackend", () => {
 
   it("abort: the cancel reaches the agent, the Ollama stream is closed, CANCELLED", async () => {
     const agent = await startAgent();
-    fake.setResponder(stream(200, 10));
+    fake.setResponder(stream(2, STALL_MS)); // still running when we act, however slow the machine
     const controller = new AbortController();
     let streaming!: () => void;
     const started = new Promise<void>((r) => {
@@ -175,7 +178,7 @@ describe("TalosBackend", () => {
     fake.setResponder(() => {
       calls++;
       return calls === 1
-        ? { chunks: Array.from({ length: 200 }, (_, i) => `old${i} `), chunkDelayMs: 10 }
+        ? { chunks: ["old0 ", "old1 "], chunkDelayMs: STALL_MS } // still streaming when the agent dies
         : { chunks: ["fresh ", "answer"], promptTokens: 5, evalTokens: 2 };
     });
     const progress: RunProgress[] = [];
@@ -201,7 +204,8 @@ describe("TalosBackend", () => {
     let calls = 0;
     fake.setResponder(() => {
       calls++;
-      return calls === 1 ? stream(200, 10)() : { text: "after the restart" };
+      // Still streaming when the agent shuts down, however slow the machine.
+      return calls === 1 ? stream(2, STALL_MS)() : { text: "after the restart" };
     });
     const progress: RunProgress[] = [];
     const run = backend(first.url).run(request({ jobId: 78 }), new AbortController().signal, (p) =>
@@ -247,7 +251,7 @@ describe("TalosBackend", () => {
 
   it("busy agent (503) → TALOS_UNAVAILABLE, retryable, with retryAfter", async () => {
     const agent = await startAgent();
-    fake.setResponder(stream(200, 10));
+    fake.setResponder(stream(2, STALL_MS)); // still running when we act, however slow the machine
     const busy = backend(agent.url).run(request({ jobId: 1 }), new AbortController().signal);
     busy.catch(() => {});
     await waitUntil(() => agent.jobs.counts().running === 1);

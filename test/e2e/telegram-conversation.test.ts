@@ -16,12 +16,19 @@ async function setup(opts: { slowDraft1?: boolean } = {}) {
   cleanups.push(() => tg.stop());
   const ollama = await FakeOllama.start();
   cleanups.push(() => ollama.stop());
-  ollama.setResponder((req) => {
+  // Draft 1 is held when asked until the test releases it, so questions and answers happen while it
+  // runs, however fast or slow the machine.
+  let releaseDraft1!: () => void;
+  const draft1Released = new Promise<void>((r) => {
+    releaseDraft1 = r;
+  });
+  ollama.setResponder(async (req) => {
     const prompt = req.messages.at(-1)?.content ?? "";
     const refined = /answers/i.test(prompt) && !/Kind of idea/.test(prompt.slice(0, 0));
-    // Draft 1 streams slowly when asked, so questions and answers happen while it runs.
-    if (!refined && opts.slowDraft1)
-      return { chunks: Array.from({ length: 40 }, (_, i) => `d1-${i} `), chunkDelayMs: 25 };
+    if (!refined && opts.slowDraft1) {
+      await draft1Released;
+      return { chunks: Array.from({ length: 40 }, (_, i) => `d1-${i} `) };
+    }
     return { text: `DRAFT for prompt:\n${prompt}` };
   });
   const h = await startTestHermes({
@@ -37,14 +44,14 @@ async function setup(opts: { slowDraft1?: boolean } = {}) {
         message: { message_id: m.message_id, chat: { id: OWNER_ID } } as never,
       }),
     );
-  return { tg, h, client, ollama, press };
+  return { tg, h, client, ollama, press, releaseDraft1 };
 }
 
 const isQuestion = (n: number) => (m: BotMessage) => m.text.startsWith(`❓ ${n}.`);
 
 describe("the conversation in Telegram", () => {
   it("idea → ack → questions answered by button and by text → draft 1 and draft 2 → rating", async () => {
-    const { tg, h, client, press } = await setup({ slowDraft1: true });
+    const { tg, h, client, press, releaseDraft1 } = await setup({ slowDraft1: true });
     await client.sendMessage(client.makeMessage("Plan a small birthday party for my daughter"));
     await tg.waitFor(OWNER_ID, (m) => m.text.includes("Got it"), 5000, "ack");
     const q1 = await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
@@ -54,6 +61,7 @@ describe("the conversation in Telegram", () => {
       .pluck()
       .get();
     expect(["queued", "running"]).toContain(draft1Status);
+    releaseDraft1();
     const b1 = buttons(q1);
     expect(b1.map((b) => b.text)).toEqual(expect.arrayContaining(["Skip", "Enough — go ahead"]));
     const suggestions = b1.filter((b) => /^q:\d+:\d+:\d$/.test(b.callback_data));
@@ -74,14 +82,16 @@ describe("the conversation in Telegram", () => {
     await client.sendMessage(client.makeMessage("Twelve kids, in our garden, on a budget of 100 euros"));
 
     // Keep answering (by Skip) until the questions stop and draft 2 is queued.
+    // Whichever comes first, with no time limit of its own deciding which branch is taken.
+    const refining = (m: BotMessage) => m.text.includes("refining the draft");
     for (let n = 3; n <= 6; n++) {
-      const next = await Promise.race([
-        tg.waitFor(OWNER_ID, isQuestion(n), 4000, `question ${n}`).catch(() => undefined),
-        tg
-          .waitFor(OWNER_ID, (m) => m.text.includes("refining the draft"), 4000, "refining")
-          .then(() => undefined),
-      ]);
-      if (!next) break;
+      const next = await tg.waitFor(
+        OWNER_ID,
+        (m) => isQuestion(n)(m) || refining(m),
+        10_000,
+        `question ${n} or the refining notice`,
+      );
+      if (refining(next)) break;
       await press(next, buttons(next).find((b) => b.text === "Skip")?.callback_data ?? "");
     }
     await tg.waitFor(

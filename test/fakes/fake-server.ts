@@ -79,8 +79,11 @@ const DEFAULT_CHUNK_SIZE = 8;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `cond` every 5 ms until it holds; rejects after `timeoutMs`. Handy for server-side counters. */
-export async function waitUntil(cond: () => boolean, timeoutMs = 2000): Promise<void> {
+/**
+ * Polls `cond` every 5 ms until it holds; rejects after `timeoutMs`. Handy for server-side counters.
+ * The default limit is generous: on a busy machine a slow condition must not look like a broken one.
+ */
+export async function waitUntil(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`waitUntil: condition not met within ${timeoutMs} ms`);

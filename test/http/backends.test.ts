@@ -69,12 +69,14 @@ describe("/api/backends: the registry at runtime, without a restart", () => {
     const submitted = await call("POST", "/api/submit", { idea: "Summarise the history of tea" });
     expect(submitted.status).toBe(202);
     const threadId = submitted.body.data?.thread_id as string;
-    let status: ApiBody = {};
-    for (let i = 0; i < 100; i++) {
-      status = (await call("GET", `/api/threads/${threadId}/status`)).body;
-      if ((status.data?.completed_jobs?.length ?? 0) > 0) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // Until the job completes, however long a busy machine takes (the limit only names a hang).
+    await expect
+      .poll(
+        async () =>
+          (await call("GET", `/api/threads/${threadId}/status`)).body.data?.completed_jobs?.length ?? 0,
+        { timeout: 15_000, interval: 50 },
+      )
+      .toBeGreaterThan(0);
     const job = h.hermes.database.sqlite
       .prepare("SELECT backend_used, model_used, full_result FROM jobs")
       .get();

@@ -271,8 +271,10 @@ describe("selection history", () => {
   });
 });
 
-describe("selection speed", () => {
-  it("decides in well under a millisecond (p99 over 2,000 decisions, 5 backends)", () => {
+// How fast a decision is (p99 ≤ 1 ms over five backends) is measured by `npm run bench`
+// (bench/manager.ts, "selection decision"); here only what a run of decisions must do.
+describe("many decisions in a row", () => {
+  it("five backends, 2,000 decisions: each one the same as the first for its job type", () => {
     const m = trio({}, { "ollama|research": { quality: 0.7 }, "remote|*": { quality: 0.9 } });
     m.register(
       new FakeBackend("talos", { kind: "talos" }),
@@ -282,13 +284,13 @@ describe("selection speed", () => {
       new FakeBackend("gpt5", { local: false }),
       settings({ type: "remote_api", defaultModel: "gpt-5" }),
     );
-    const times: number[] = [];
+    const first = { code: order(m, "code"), research: order(m, "research") };
+    expect(first.code[0]).toBe("talos");
+    for (const list of Object.values(first))
+      expect([...list].sort()).toEqual(["gpt5", "ollama", "remote", "server", "talos"].sort());
     for (let i = 0; i < 2000; i++) {
-      const t = performance.now();
-      m.select({ jobType: i % 2 ? "code" : "research", messages });
-      times.push(performance.now() - t);
+      const jobType = i % 2 ? "code" : "research";
+      expect(order(m, jobType)).toEqual(first[jobType]);
     }
-    times.sort((a, b) => a - b);
-    expect(times[Math.floor(times.length * 0.99)]).toBeLessThan(1);
   });
 });

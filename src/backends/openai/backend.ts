@@ -105,13 +105,15 @@ export class OpenAIBackend implements Backend {
     signal: AbortSignal,
     onProgress?: (p: RunProgress) => void,
   ): Promise<RunResult> {
+    // Loaded before the deadline starts: a cold import (~400 ms) is start-up, not the server's time.
+    const { client } = await this.#load();
     const started = performance.now();
     const ctx = this.#ctx(request.model);
     const timeoutMs = request.timeoutMs ?? this.#defaultTimeoutMs;
     const guard = new CallGuard(signal, timeoutMs);
     const body = completionBody(this.provider, request);
     const work = async (): Promise<RunResult> => {
-      const stream = await (await this.#load()).client.chat.completions.create(body, {
+      const stream = await client.chat.completions.create(body, {
         signal: guard.signal,
         timeout: timeoutMs,
       });
@@ -129,12 +131,11 @@ export class OpenAIBackend implements Backend {
   }
 
   async health(signal?: AbortSignal): Promise<HealthReport> {
+    const { client } = await this.#load();
     const started = performance.now();
     const guard = new CallGuard(signal, PROBE_TIMEOUT_MS);
     try {
-      await guard.race(
-        (await this.#load()).client.models.list({ signal: guard.signal, timeout: PROBE_TIMEOUT_MS }),
-      );
+      await guard.race(client.models.list({ signal: guard.signal, timeout: PROBE_TIMEOUT_MS }));
       return { status: "healthy", latencyMs: performance.now() - started };
     } catch (err) {
       const error = this.#fail(this.#ctx(), err, guard.state);
@@ -145,11 +146,10 @@ export class OpenAIBackend implements Backend {
   }
 
   async models(signal?: AbortSignal): Promise<ModelInfo[]> {
+    const { client } = await this.#load();
     const guard = new CallGuard(signal, PROBE_TIMEOUT_MS);
     try {
-      const page = await guard.race(
-        (await this.#load()).client.models.list({ signal: guard.signal, timeout: PROBE_TIMEOUT_MS }),
-      );
+      const page = await guard.race(client.models.list({ signal: guard.signal, timeout: PROBE_TIMEOUT_MS }));
       return page.data.map((m) => ({ name: m.id, capabilities: capabilitiesOf(m) }));
     } catch (err) {
       throw this.#fail(this.#ctx(), err, guard.state);
