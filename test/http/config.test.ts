@@ -94,7 +94,7 @@ describe("PUT /api/system/config", () => {
       new_value: "250",
       changed_by: "api:ops-laptop",
     });
-    expect(h.configChanged).toEqual([["hermes.web.max_queued_jobs"]]);
+    expect(h.configChanged).toEqual(["hermes.web.max_queued_jobs"]);
 
     const restart = await h.call("PUT", "/api/system/config", {
       json: { key: "hermes.notifications.telegram_bot_token", value: "" },
@@ -171,6 +171,6 @@ describe("PUT /api/system/config", () => {
     expect(dup.status).toBe(400);
     const malformed = await h.call("PUT", "/api/system/config", { raw: "{key:" });
     expect(malformed.status).toBe(400);
-    expect(h.configChanged).toEqual([["hermes.db.backup_schedule"]]);
+    expect(h.configChanged).toEqual(["hermes.db.backup_schedule"]);
   });
 });

@@ -19,6 +19,7 @@ import { JobQueue } from "../../src/queue/job-queue.ts";
 import { Scheduler } from "../../src/queue/scheduler/scheduler.ts";
 import { type HermesDatabase, openDatabase } from "../../src/store/database.ts";
 import { JobsRepo } from "../../src/store/jobs/repo.ts";
+import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
 import { ConfigRepo } from "../../src/store/system/config-repo.ts";
 import { ThreadsRepo } from "../../src/store/threads/repo.ts";
 
@@ -34,7 +35,11 @@ async function startStack() {
   const dir = mkdtempSync(join(tmpdir(), "hermes-stack-"));
   const database: HermesDatabase = await openDatabase({ path: join(dir, "hermes.db") });
   const clock = new ManualClock(Date.UTC(2026, 2, 1, 10, 0, 0));
-  const config = await SystemConfig.load(new ConfigRepo(database.db), () => clock.now());
+  const config = await SystemConfig.load(
+    new ConfigRepo(database.db),
+    new ConfigAuditRepo(database.sqlite),
+    () => clock.now(),
+  );
   const log = { info: () => {}, warn: () => {}, error: () => {} };
   const events = new QueueEvents();
   const jobs = new JobsRepo(database.sqlite);
