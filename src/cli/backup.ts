@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { EnvError, parseEnv } from "../config/env.ts";
+import { type ConfigKey, defaultText } from "../config/keys.ts";
 import {
   backupDatabase,
   backupDirFor,
@@ -24,7 +25,7 @@ function option(argv: string[], name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
-function configValue(db: BetterSqlite3.Database, key: string): string | undefined {
+function configValue(db: BetterSqlite3.Database, key: ConfigKey): string | undefined {
   try {
     const row = db.prepare("SELECT config_value FROM system_config WHERE config_key = ?").get(key) as
       | { config_value: string }
@@ -58,7 +59,10 @@ export async function runBackup(
   }
   try {
     const dir = option(argv, "--dir") ?? backupDirFor(dbPath);
-    const keepRaw = option(argv, "--keep") ?? configValue(db, "hermes.db.backup_retention_count") ?? "7";
+    const keepRaw =
+      option(argv, "--keep") ??
+      configValue(db, "hermes.db.backup_retention_count") ??
+      defaultText("hermes.db.backup_retention_count");
     const keep = Number(keepRaw);
     if (!Number.isInteger(keep) || keep < 1) {
       io.err(`--keep must be a whole number of at least 1 (got ${keepRaw}).`);
@@ -68,7 +72,7 @@ export async function runBackup(
     const pruned = pruneBackups(dir, keep);
     io.out(`Backed up ${resolve(dbPath)} → ${result.path} (${result.bytes} bytes).`);
     if (pruned.length > 0) io.out(`Deleted ${pruned.length} old backup(s); keeping the newest ${keep}.`);
-    const maxMb = Number(configValue(db, "hermes.db.max_size_mb") ?? "0");
+    const maxMb = Number(configValue(db, "hermes.db.max_size_mb") ?? defaultText("hermes.db.max_size_mb"));
     const size = checkDatabaseSize(databaseFileBytes(dbPath), Number.isFinite(maxMb) ? maxMb : 0);
     if (size.over)
       io.err(

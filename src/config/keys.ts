@@ -870,6 +870,13 @@ export function configDefault<K extends ConfigKey>(key: K): ConfigValue<K> {
   return def.default as ConfigValue<K>;
 }
 
+/** The registry's default of a key as stored text (`"500"`, `"true"`, `"a,b"`). */
+export function defaultText(key: ConfigKey): string {
+  const def = keyDef(key);
+  if (!def) throw new Error(`Unknown config key ${key}`);
+  return def.format(def.default);
+}
+
 /** The one secret rule: the registry's flag (API, /config, audit alike). */
 export function isSecretKey(key: string): boolean {
   return keyDef(key)?.secret === true;

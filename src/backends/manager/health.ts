@@ -53,7 +53,7 @@ export function intervalOf(core: ManagerCore, entry: Entry): number {
   if (Number.isFinite(configured) && configured > 0) return configured * 1000;
   if (entry.settings.healthIntervalMs !== undefined) return entry.settings.healthIntervalMs;
   if (core.o.healthIntervalMs) return core.o.healthIntervalMs();
-  return Math.max(1, num(core.o.config, "hermes.talos.health_check_interval", 10)) * 1000;
+  return Math.max(1, num(core.o.config, "hermes.talos.health_check_interval")) * 1000;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ConfigKey } from "../../config/keys.ts";
 import { bool, type ConfigLike, list, num, str } from "../manager/policy.ts";
 import type { BackendDefinition, BackendType } from "../ports.ts";
 import type { RegistryEnv, RegistryResult } from "./types.ts";
@@ -7,7 +8,7 @@ import type { RegistryEnv, RegistryResult } from "./types.ts";
 const OPENROUTER_URL = "https://openrouter.ai/api/v1";
 const OPENAI_URL = "https://api.openai.com/v1";
 
-const secs = (config: ConfigLike | undefined, key: string, fallback: number) =>
+const secs = (config: ConfigLike | undefined, key: ConfigKey, fallback?: number) =>
   num(config, key, fallback) * 1000;
 
 /**
@@ -15,13 +16,13 @@ const secs = (config: ConfigLike | undefined, key: string, fallback: number) =>
  * Ollama); a name without one is enabled when `hermes.backends.enabled` lists it.
  */
 function configEnabled(config: ConfigLike | undefined, name: string): boolean {
-  const key = `backend.${name}.enabled`;
-  if (config?.has(key)) return bool(config, key, true);
+  const key = `backend.${name}.enabled` as const;
+  if (config?.has(key)) return bool(config, key);
   return list(config, "hermes.backends.enabled", [name]).includes(name);
 }
 
-function models(config: ConfigLike | undefined, key: string): string[] {
-  return list(config, key, []);
+function models(config: ConfigLike | undefined, key: ConfigKey): string[] {
+  return list(config, key);
 }
 
 function base(
@@ -34,14 +35,14 @@ function base(
   return {
     name,
     enabled: configEnabled(config, name),
-    primary: str(config, "hermes.backends.primary", "") === name,
+    primary: str(config, "hermes.backends.primary") === name,
     concurrency: Math.max(1, Math.trunc(num(config, `backend.${name}.concurrency`, defaults.concurrency))),
     timeoutMs: secs(config, `backend.${name}.timeout`, defaults.timeoutS),
     healthIntervalMs: config?.has(`backend.${name}.health_interval`)
-      ? secs(config, `backend.${name}.health_interval`, 30)
+      ? secs(config, `backend.${name}.health_interval`)
       : undefined,
     ratePerMinute: config?.has(`backend.${name}.rate_limit`)
-      ? num(config, `backend.${name}.rate_limit`, 60)
+      ? num(config, `backend.${name}.rate_limit`)
       : undefined,
     preferredFor: [],
     fallbacks: [],
@@ -63,8 +64,8 @@ export function configuredDefinitions(
 } {
   const out: { definition: BackendDefinition; secret: string | undefined }[] = [];
   const skipped: RegistryResult["skipped"] = [];
-  const defaultLocal = str(config, "talos.models.default_model", "llama3.1:8b");
-  const jobTimeoutS = num(config, "talos.execution.job_timeout_seconds", 3600);
+  const defaultLocal = str(config, "talos.models.default_model");
+  const jobTimeoutS = num(config, "talos.execution.job_timeout_seconds");
 
   // Ollama on this machine: always configured (OLLAMA_HOST has a default).
   const ollamaModels = models(config, "backend.ollama.models");
@@ -78,7 +79,7 @@ export function configuredDefinitions(
         url: env.OLLAMA_HOST ?? "http://127.0.0.1:11434",
         free: true,
         models: ollamaModels,
-        defaultModel: str(config, "backend.ollama.default_model", "") || defaultLocal,
+        defaultModel: str(config, "backend.ollama.default_model") || defaultLocal,
       },
       { concurrency: 1, timeoutS: jobTimeoutS },
     ),
@@ -86,11 +87,11 @@ export function configuredDefinitions(
   });
 
   // Talos: TALOS_URL, else backend.talos.host:port when it is a real address (not the seed's 100.x.x.x).
-  const host = str(config, "backend.talos.host", "");
+  const host = str(config, "backend.talos.host");
   const talosUrl =
     env.TALOS_URL ??
     (host !== "" && !PLACEHOLDER_HOST.test(host.replace(/^https?:\/\//, ""))
-      ? `${host.includes("://") ? host : `http://${host}`}:${num(config, "backend.talos.port", 8001)}`
+      ? `${host.includes("://") ? host : `http://${host}`}:${num(config, "backend.talos.port")}`
       : undefined);
   if (talosUrl) {
     const talosModels = models(config, "backend.talos.models");
@@ -99,7 +100,7 @@ export function configuredDefinitions(
         config,
         "talos",
         {
-          type: (str(config, "backend.talos.type", "local") as BackendType) || "local",
+          type: (str(config, "backend.talos.type") as BackendType) || "local",
           provider: "talos",
           url: talosUrl,
           free: true,
@@ -107,20 +108,20 @@ export function configuredDefinitions(
           defaultModel: talosModels.includes(defaultLocal) ? defaultLocal : (talosModels[0] ?? defaultLocal),
           secretEnv: "TALOS_TOKEN",
         },
-        { concurrency: num(config, "talos.execution.max_concurrent_jobs", 1), timeoutS: 300 },
+        { concurrency: num(config, "talos.execution.max_concurrent_jobs"), timeoutS: 300 },
       ),
       secret: env.TALOS_TOKEN,
     });
   } else skipped.push({ name: "talos", reason: "TALOS_URL is not set" });
 
   // Remote API (OpenRouter by default).
-  const remoteProvider = str(config, "backend.remote_api.type", "openrouter");
+  const remoteProvider = str(config, "backend.remote_api.type");
   const remoteKey =
     remoteProvider === "openai"
-      ? (env.OPENAI_API_KEY ?? (str(config, "backend.remote_api.key", "") || undefined))
+      ? (env.OPENAI_API_KEY ?? (str(config, "backend.remote_api.key") || undefined))
       : (env.OPENROUTER_API_KEY ??
-        (str(config, "backend.remote_api.key", "") ||
-          str(config, "hermes.budget.openrouter_api_key", "") ||
+        (str(config, "backend.remote_api.key") ||
+          str(config, "hermes.budget.openrouter_api_key") ||
           undefined));
   if (remoteProvider !== "openrouter" && remoteProvider !== "openai") {
     skipped.push({
@@ -149,9 +150,9 @@ export function configuredDefinitions(
   } else skipped.push({ name: "remote_api", reason: "OPENROUTER_API_KEY is not set" });
 
   // GPT-5 (OpenAI, or whatever OPENAI_BASE_URL points at).
-  const openaiKey = env.OPENAI_API_KEY ?? (str(config, "backend.gpt5.key", "") || undefined);
+  const openaiKey = env.OPENAI_API_KEY ?? (str(config, "backend.gpt5.key") || undefined);
   if (openaiKey) {
-    const model = str(config, "backend.gpt5.model", "gpt-5");
+    const model = str(config, "backend.gpt5.model");
     out.push({
       definition: base(
         config,
@@ -172,11 +173,11 @@ export function configuredDefinitions(
   } else skipped.push({ name: "gpt5", reason: "OPENAI_API_KEY is not set" });
 
   // Self-hosted OpenAI-compatible server (vLLM, llama.cpp server…).
-  const serverHost = str(config, "backend.server_models.host", "").trim();
+  const serverHost = str(config, "backend.server_models.host").trim();
   if (serverHost !== "") {
     const url = serverHost.includes("://")
       ? serverHost
-      : `http://${serverHost}:${num(config, "backend.server_models.port", 8080)}/v1`;
+      : `http://${serverHost}:${num(config, "backend.server_models.port")}/v1`;
     const serverModels = models(config, "backend.server_models.models");
     out.push({
       definition: base(
@@ -192,7 +193,7 @@ export function configuredDefinitions(
         },
         { concurrency: 2, timeoutS: 300 },
       ),
-      secret: str(config, "backend.server_models.key", "") || undefined,
+      secret: str(config, "backend.server_models.key") || undefined,
     });
   } else skipped.push({ name: "server_models", reason: "backend.server_models.host is empty" });
 
