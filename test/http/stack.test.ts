@@ -164,6 +164,18 @@ describe("createHttpStack (what main.ts wires)", () => {
     expect(existsSync(pidPath)).toBe(false);
   });
 
+  it("reschedules backups when the schedule changes through any transport, without a restart", async () => {
+    const s = await startStack();
+    // Not through the API: SystemConfig.set is what /config in Telegram and the CLI call.
+    await s.config.set("hermes.db.backup_schedule", "45 5 * * *", "telegram:1001");
+    const next = s.stack.backups.nextRunAt();
+    expect(next && [next.getHours(), next.getMinutes()]).toEqual([5, 45]);
+    await expect(s.config.set("hermes.db.backup_schedule", "99 99 * * *", "telegram:1001")).rejects.toThrow(
+      /not a valid cron expression/,
+    );
+    expect(s.stack.backups.nextRunAt()?.getMinutes()).toBe(45);
+  });
+
   it("rate-limits by the real remote address", async () => {
     const s = await startStack();
     await s.config.set("hermes.api.rate_limit_per_minute", "2", "test");
