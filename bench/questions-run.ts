@@ -12,6 +12,7 @@ import { Scheduler } from "../src/queue/scheduler/scheduler.ts";
 import { openDatabase } from "../src/store/database.ts";
 import { JobsRepo } from "../src/store/jobs/repo.ts";
 import { type QuestionTemplate, TemplatesRepo } from "../src/store/learning/templates-repo.ts";
+import { ConfigAuditRepo } from "../src/store/system/config-audit-repo.ts";
 import { ConfigRepo } from "../src/store/system/config-repo.ts";
 import { ThreadsRepo } from "../src/store/threads/repo.ts";
 import { coverageOf, type Episode, rating, respond, type World } from "./questions-world.ts";
@@ -54,7 +55,11 @@ export interface Setup {
 export async function runPolicy(episodes: readonly Episode[], world: World, setup: Setup): Promise<Result[]> {
   const database = await openDatabase({ path: ":memory:" });
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
-  const config = await SystemConfig.load(new ConfigRepo(database.db), () => clock.now());
+  const config = await SystemConfig.load(
+    new ConfigRepo(database.db),
+    new ConfigAuditRepo(database.sqlite),
+    () => clock.now(),
+  );
   if (setup.learningEnabled === false)
     await config.set("hermes.learning.enabled", "false", "bench", { force: true });
   const prompts = new PromptLibrary();

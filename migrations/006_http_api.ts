@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import type { SeedConfigEntry } from "./seed-config.ts";
+import { type SeedConfigEntry, seedEntries } from "./seed-config.ts";
 
 /**
  * 006 — what the HTTP API and operations need:
@@ -11,64 +11,8 @@ import type { SeedConfigEntry } from "./seed-config.ts";
  * - system_config rows for backups, API limits and the callback signing secret.
  */
 
-export const HTTP_API_CONFIG: readonly SeedConfigEntry[] = [
-  {
-    config_key: "hermes.db.backup_retention_count",
-    config_value: "7",
-    config_type: "system_setting",
-    config_category: "hermes",
-    description: "How many database backups to keep in <db dir>/backups (oldest deleted first)",
-    is_user_editable: true,
-    value_type: "int",
-    min_value: "1",
-    max_value: "365",
-  },
-  {
-    config_key: "hermes.api.rate_limit_per_minute",
-    config_value: "120",
-    config_type: "constraint",
-    config_category: "hermes",
-    description: "Requests per minute per API client (when hermes.debug.api_rate_limiting is true)",
-    is_user_editable: true,
-    value_type: "int",
-    min_value: "1",
-    max_value: "100000",
-  },
-  {
-    config_key: "hermes.api.max_body_kb",
-    config_value: "64",
-    config_type: "constraint",
-    config_category: "hermes",
-    description: "Largest accepted API request body, in KiB",
-    is_user_editable: true,
-    value_type: "int",
-    min_value: "1",
-    max_value: "10240",
-  },
-  {
-    config_key: "hermes.api.callback_max_attempts",
-    config_value: "8",
-    config_type: "constraint",
-    config_category: "hermes",
-    description: "Delivery attempts of an external callback before giving up",
-    is_user_editable: true,
-    value_type: "int",
-    min_value: "1",
-    max_value: "50",
-  },
-  {
-    config_key: "hermes.api.callback_secret",
-    config_value: "",
-    config_type: "system_setting",
-    config_category: "hermes",
-    description:
-      "HMAC-SHA256 key of X-Hermes-Signature on external callbacks (empty: derived from HERMES_ADMIN_TOKEN)",
-    is_user_editable: true,
-    value_type: "string",
-    validation_regex: "^(.{16,})?$",
-    secret: true,
-  },
-];
+/** Its rows come from the key registry (src/config/keys.ts, `since: "006"`). */
+export const HTTP_API_CONFIG: readonly SeedConfigEntry[] = seedEntries("006");
 
 const TABLES: readonly string[] = [
   `CREATE TABLE external_callbacks (

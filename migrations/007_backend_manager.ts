@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
+import { seedEntries } from "./seed-config.ts";
 
 /**
  * 007 — what the backend manager adds:
@@ -13,70 +14,8 @@ import { sql } from "kysely";
  *   call reserves against, the local Ollama backend's rows, per-backend concurrency.
  */
 
-interface Row {
-  key: string;
-  value: string;
-  type: "constraint" | "preference" | "system_setting" | "budget";
-  description: string;
-  valueType: "int" | "bool" | "string" | "list";
-  min?: string;
-  max?: string;
-  regex?: string;
-}
-
-const CONCURRENCY = { valueType: "int", min: "1", max: "64", type: "constraint" } as const;
-
-const ROWS: readonly Row[] = [
-  {
-    key: "hermes.budget.price_table",
-    value: "{}",
-    type: "budget",
-    description:
-      'Model prices in cents per million tokens, overriding the built-in table: {"model": [input, output]} or {"backend:model": …}',
-    valueType: "string",
-    regex: "^\\{[\\s\\S]*\\}$",
-  },
-  {
-    key: "hermes.budget.default_max_output_tokens",
-    value: "4096",
-    type: "budget",
-    description: "Output cap of a paid call that sets none; its budget reservation is computed against it",
-    valueType: "int",
-    min: "1",
-    max: "200000",
-  },
-  {
-    key: "backend.ollama.enabled",
-    value: "true",
-    type: "system_setting",
-    description: "Enable the local Ollama backend (OLLAMA_HOST)",
-    valueType: "bool",
-    regex: "^(true|false)$",
-  },
-  {
-    key: "backend.ollama.models",
-    value: "",
-    type: "system_setting",
-    description: "Local Ollama models (empty: discovered by the health check)",
-    valueType: "list",
-    regex: "^([^,\\s]+(,[^,\\s]+)*)?$",
-  },
-  { key: "backend.ollama.concurrency", value: "1", description: "Ollama: jobs at once", ...CONCURRENCY },
-  { key: "backend.talos.concurrency", value: "1", description: "Talos: jobs at once", ...CONCURRENCY },
-  {
-    key: "backend.remote_api.concurrency",
-    value: "4",
-    description: "Remote API: jobs at once",
-    ...CONCURRENCY,
-  },
-  {
-    key: "backend.server_models.concurrency",
-    value: "2",
-    description: "Server models: jobs at once",
-    ...CONCURRENCY,
-  },
-  { key: "backend.gpt5.concurrency", value: "4", description: "GPT-5: jobs at once", ...CONCURRENCY },
-];
+/** The config rows come from the key registry (src/config/keys.ts, `since: "007"`). */
+const ROWS = seedEntries("007");
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against whatever schema exists at that point
 export async function up(db: Kysely<any>): Promise<void> {
@@ -109,14 +48,17 @@ export async function up(db: Kysely<any>): Promise<void> {
     await sql`INSERT OR IGNORE INTO system_config (config_key, config_value, config_type, config_category,
         description, is_user_editable, requires_restart, validation_regex, created_date, last_updated, updated_by,
         default_value, min_value, max_value, value_type)
-      VALUES (${r.key}, ${r.value}, ${r.type}, 'hermes', ${r.description}, 1, 0, ${r.regex ?? null}, ${now}, ${now},
-        'deployment', ${r.value}, ${r.min ?? null}, ${r.max ?? null}, ${r.valueType})`.execute(db);
+      VALUES (${r.config_key}, ${r.config_value}, ${r.config_type}, ${r.config_category}, ${r.description},
+        ${r.is_user_editable ? 1 : 0}, ${r.requires_restart ? 1 : 0}, ${r.validation_regex ?? null}, ${now}, ${now},
+        'deployment', ${r.config_value}, ${r.min_value ?? null}, ${r.max_value ?? null}, ${r.value_type})`.execute(
+      db,
+    );
   }
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: see up()
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const r of ROWS) await sql`DELETE FROM system_config WHERE config_key = ${r.key}`.execute(db);
+  for (const r of ROWS) await sql`DELETE FROM system_config WHERE config_key = ${r.config_key}`.execute(db);
   await sql`DROP TABLE IF EXISTS budget_totals`.execute(db);
   await sql`DROP INDEX IF EXISTS idx_selection_history_job`.execute(db);
   await sql`DROP INDEX IF EXISTS idx_budget_ledger_thread`.execute(db);

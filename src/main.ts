@@ -24,6 +24,7 @@ import { SelectionHistoryRepo } from "./store/backends/selection-history-repo.ts
 import { type HermesDatabase, openDatabase, startIdleCheckpoints } from "./store/database.ts";
 import { JobsRepo } from "./store/jobs/repo.ts";
 import { AlertLogRepo } from "./store/system/alert-log-repo.ts";
+import { ConfigAuditRepo } from "./store/system/config-audit-repo.ts";
 import { ConfigRepo } from "./store/system/config-repo.ts";
 import { KvRepo } from "./store/system/kv-repo.ts";
 import { ThreadsRepo } from "./store/threads/repo.ts";
@@ -90,7 +91,11 @@ export async function startHermes(options: StartOptions): Promise<HermesHandle> 
 
   const database = await openDatabase({ path: env.HERMES_DB_PATH, synchronous: env.HERMES_DB_SYNCHRONOUS });
   log.info({ path: env.HERMES_DB_PATH, synchronous: env.HERMES_DB_SYNCHRONOUS }, "database ready");
-  const config = await SystemConfig.load(new ConfigRepo(database.db), () => clock.now());
+  const config = await SystemConfig.load(
+    new ConfigRepo(database.db),
+    new ConfigAuditRepo(database.sqlite),
+    () => clock.now(),
+  );
   logRetentionDays = () => config.number("hermes.logs.cloud_retention_days");
 
   const notifier = new Notifier({

@@ -20,6 +20,11 @@ export interface ConversationStateStore {
 }
 
 const MAX_TRIES = 3;
+const CANCEL = "config:cancel";
+const CANCEL_BUTTON = { reply_markup: { inline_keyboard: [[{ text: "Cancel", callback_data: CANCEL }]] } };
+
+/** `/cancel` or `/cancel@HermesBot`. */
+const isCancel = (text: string) => /^\/cancel(@\w+)?$/i.test(text.trim());
 
 /**
  * Config: /config lists the settings, `/config <key> <value>` changes one, and `/config <key>`
@@ -33,7 +38,10 @@ export function configFeature(d: FeatureDeps, store: ConversationStateStore): Co
 /**
  * `/config <key>` without a value: an interactive edit with the conversations plugin. Hermes shows
  * the setting and waits for the new value; an invalid one is explained and asked again (three
- * tries); /cancel leaves. The conversation's state is persisted, so a restart in between is harmless.
+ * tries). The Cancel button or /cancel leaves. Any other command is never taken as the value: it
+ * ends the edit (nothing saved) and runs as usual. The change goes through SystemConfig.set, so it
+ * is validated, audited with the acting user and announced like one from the API. The
+ * conversation's state is persisted, so a restart in between is harmless.
  */
 function configConversation(config: SystemConfig, store: ConversationStateStore): Composer<HermesContext> {
   const composer = new Composer<HermesContext>();
@@ -60,15 +68,34 @@ function configConversation(config: SystemConfig, store: ConversationStateStore)
     const current = isSecretKey(key) ? maskSecret(row.config_value) : row.config_value;
     await ctx.reply(
       `${key} = ${current || "(empty)"}\n${row.description ?? ""}\n\nSend the new value, or /cancel.`,
+      CANCEL_BUTTON,
     );
-    for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
-      const answer = await conversation.waitFor("message:text");
-      const value = answer.message.text.trim();
-      if (value === "/cancel") return void (await answer.reply("Left unchanged."));
-      const by = `telegram:${answer.from.id}`;
+    const editor = ctx.from?.id;
+    for (let attempt = 1; attempt <= MAX_TRIES; ) {
+      const answer = await conversation.wait();
+      // Someone else in the chat, or a button of another message: not for this edit.
+      if (answer.from?.id !== editor || (answer.callbackQuery && answer.callbackQuery.data !== CANCEL)) {
+        await conversation.skip({ next: true });
+      }
+      if (answer.callbackQuery) {
+        await answer.answerCallbackQuery();
+        return void (await answer.reply(`${key}: left unchanged.`));
+      }
+      const text = answer.message?.text;
+      if (text === undefined) {
+        await answer.reply(`Send the new value of ${key} as text, or /cancel.`, CANCEL_BUTTON);
+        continue;
+      }
+      if (isCancel(text)) return void (await answer.reply(`${key}: left unchanged.`));
+      if (text.trim().startsWith("/")) {
+        // A command is never a value: the edit ends unsaved and the command runs as usual.
+        await answer.reply(`${key}: left unchanged (a command is not a value).`);
+        await conversation.halt({ next: true });
+      }
+      const by = `telegram:${answer.from?.id}`;
       const result = await conversation.external(async () => {
         try {
-          const change = await config.set(key, value, by);
+          const change = await config.set(key, text, by);
           return { ok: true as const, restart: change.requiresRestart };
         } catch (error) {
           return { ok: false as const, message: errorText(error) };
@@ -81,7 +108,9 @@ function configConversation(config: SystemConfig, store: ConversationStateStore)
       }
       await answer.reply(
         `${result.message}\n${attempt < MAX_TRIES ? "Try again, or /cancel." : "Left unchanged."}`,
+        attempt < MAX_TRIES ? CANCEL_BUTTON : {},
       );
+      attempt++;
     }
   }
 

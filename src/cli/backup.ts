@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { EnvError, parseEnv } from "../config/env.ts";
+import { type ConfigKey, defaultText } from "../config/keys.ts";
 import {
   backupDatabase,
   backupDirFor,
@@ -27,7 +28,7 @@ function option(argv: string[], name: string): string | undefined {
 }
 
 /** A system_config value, or undefined when the key (or the table) is not there. */
-function configValue(db: SqliteHandle, key: string): string | undefined {
+function configValue(db: SqliteHandle, key: ConfigKey): string | undefined {
   try {
     return readConfigValue(db, key);
   } catch {
@@ -57,7 +58,10 @@ export async function runBackup(
   }
   try {
     const dir = option(argv, "--dir") ?? backupDirFor(dbPath);
-    const keepRaw = option(argv, "--keep") ?? configValue(db, "hermes.db.backup_retention_count") ?? "7";
+    const keepRaw =
+      option(argv, "--keep") ??
+      configValue(db, "hermes.db.backup_retention_count") ??
+      defaultText("hermes.db.backup_retention_count");
     const keep = Number(keepRaw);
     if (!Number.isInteger(keep) || keep < 1) {
       io.err(`--keep must be a whole number of at least 1 (got ${keepRaw}).`);
@@ -67,7 +71,7 @@ export async function runBackup(
     const pruned = pruneBackups(dir, keep);
     io.out(`Backed up ${resolve(dbPath)} → ${result.path} (${result.bytes} bytes).`);
     if (pruned.length > 0) io.out(`Deleted ${pruned.length} old backup(s); keeping the newest ${keep}.`);
-    const maxMb = Number(configValue(db, "hermes.db.max_size_mb") ?? "0");
+    const maxMb = Number(configValue(db, "hermes.db.max_size_mb") ?? defaultText("hermes.db.max_size_mb"));
     const size = checkDatabaseSize(databaseFileBytes(dbPath), Number.isFinite(maxMb) ? maxMb : 0);
     if (size.over)
       io.err(

@@ -34,8 +34,6 @@ export interface HttpAppDeps extends HealthSources {
   api?: ApiDeps | undefined;
 }
 
-const DEFAULT_BODY_LIMIT = 64 * 1024;
-const DEFAULT_RATE_PER_MINUTE = 120;
 const CLIENT_NAME = /^[A-Za-z0-9._-]{1,40}$/;
 
 function remoteAddress(c: ApiContext): string | undefined {
@@ -54,13 +52,6 @@ export function createHttpApp(sources: HttpAppDeps): Hono<ApiEnv> {
   const api = sources.api;
   const envelopes = new Envelopes(api?.now ?? sources.now, [api?.adminToken, ...(api?.secrets ?? [])]);
   const limiter = new ClientRateLimiter(api?.now ?? sources.now);
-  const configNumber = (key: string, fallback: number) => {
-    try {
-      return api?.config.has(key) ? api.config.number(key) : fallback;
-    } catch {
-      return fallback;
-    }
-  };
 
   app.use("*", async (c, next) => {
     c.set("requestId", newRequestId(c.req.header("x-request-id")));
@@ -98,18 +89,10 @@ export function createHttpApp(sources: HttpAppDeps): Hono<ApiEnv> {
   // Rate limiting (by remote address, before the token check so guessing is throttled too), then auth.
   const guard = async (c: ApiContext, next: () => Promise<void>) => {
     if (api) {
-      let limited = false;
-      try {
-        limited =
-          api.config.has("hermes.debug.api_rate_limiting") &&
-          api.config.bool("hermes.debug.api_rate_limiting");
-      } catch {
-        limited = false;
-      }
-      if (limited) {
+      if (api.config.get("hermes.debug.api_rate_limiting")) {
         const wait = limiter.take(
           remoteAddress(c) ?? "local",
-          configNumber("hermes.api.rate_limit_per_minute", DEFAULT_RATE_PER_MINUTE),
+          api.config.get("hermes.api.rate_limit_per_minute"),
         );
         if (wait > 0)
           throw new HermesError("RATE_LIMITED", "Too many requests from this client.", {
@@ -128,7 +111,7 @@ export function createHttpApp(sources: HttpAppDeps): Hono<ApiEnv> {
     const rc: RouteContext = {
       deps: api,
       envelopes,
-      bodyLimit: () => Math.round(configNumber("hermes.api.max_body_kb", DEFAULT_BODY_LIMIT / 1024) * 1024),
+      bodyLimit: () => Math.round(api.config.get("hermes.api.max_body_kb") * 1024),
     };
     app.get("/metrics", (c) => {
       c.header("Content-Type", PROMETHEUS_CONTENT_TYPE);

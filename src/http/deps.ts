@@ -1,8 +1,8 @@
+import type { ConfigKey, ConfigValue } from "../config/keys.ts";
 import type { ConfigChange } from "../config/system-config.ts";
 import type { SubmitIdeaInput, SubmitIdeaResult } from "../engine/engine.ts";
 import type { ThreadService } from "../engine/threads/service.ts";
 import type { SystemHealthReport } from "../ops/system-health.ts";
-import type { ConfigAuditRepo } from "../store/system/config-audit-repo.ts";
 import type { ConfigRow } from "../store/system/config-repo.ts";
 
 /**
@@ -20,9 +20,13 @@ export interface ConfigPort {
   list(): ConfigRow[];
   row(key: string): ConfigRow | undefined;
   has(key: string): boolean;
+  get<K extends ConfigKey>(key: K): ConfigValue<K>;
   string(key: string): string;
   number(key: string): number;
   bool(key: string): boolean;
+  /** Validates without storing (a batch checks all its changes first). */
+  check(key: string, value: string): string;
+  /** Validates, stores, audits and announces a change (SystemConfig.set). */
   set(key: string, value: string, by: string, options?: { force?: boolean }): Promise<ConfigChange>;
 }
 
@@ -59,9 +63,6 @@ export interface ApiDeps {
   system: () => SystemHealthReport;
   /** Prometheus text for GET /metrics. */
   metrics: () => string;
-  configAudit: ConfigAuditRepo;
-  /** Told after settings changed through the API (e.g. to reschedule backups). */
-  onConfigChanged?: (keys: string[]) => void;
   /** Values scrubbed from any error text sent to a client (API keys, tokens). */
   secrets?: (string | undefined)[];
   /** The backend registry at runtime (the BackendManager). */

@@ -11,7 +11,6 @@ import { removePidFile, writePidFile } from "../ops/pid-file.ts";
 import { type ActiveJobLike, type BackendHealthLike, collectSystemHealth } from "../ops/system-health.ts";
 import { CallbackDispatcher } from "../outbox/external-callbacks.ts";
 import { databaseIsUsable, type HermesDatabase } from "../store/database.ts";
-import { ConfigAuditRepo } from "../store/system/config-audit-repo.ts";
 import { ExternalCallbacksRepo } from "../store/system/external-callbacks-repo.ts";
 import { SystemHealthRepo } from "../store/system/health-repo.ts";
 import { MetricsRepo } from "../store/system/metrics-repo.ts";
@@ -65,7 +64,6 @@ export interface HttpStack {
 
 export function createHttpStack(input: HttpStackInput): HttpStack {
   const { database, config, clock, log } = input;
-  const num = (key: string, fallback: number) => (config.has(key) ? config.number(key) : fallback);
   const dbPath = database.path;
   const now = () => clock.now();
 
@@ -78,25 +76,21 @@ export function createHttpStack(input: HttpStackInput): HttpStack {
     ideas: input.engine,
     conversation: input.conversation,
   });
-  const secret = () =>
-    callbackSecret(
-      config.has("hermes.api.callback_secret") ? config.string("hermes.api.callback_secret") : undefined,
-      input.adminToken,
-    );
+  const secret = () => callbackSecret(config.get("hermes.api.callback_secret"), input.adminToken);
   const callbacks = new CallbackDispatcher({
     repo: new ExternalCallbacksRepo(database.sqlite),
     clock,
     secret,
-    maxAttempts: () => num("hermes.api.callback_max_attempts", 8),
+    maxAttempts: () => config.get("hermes.api.callback_max_attempts"),
     log,
     fetch: input.fetch,
   });
   const backups = new BackupScheduler({
     sqlite: database.sqlite,
     dbPath,
-    schedule: () => config.string("hermes.db.backup_schedule"),
-    keep: () => num("hermes.db.backup_retention_count", 7),
-    maxSizeMb: () => num("hermes.db.max_size_mb", 1000),
+    schedule: () => config.get("hermes.db.backup_schedule"),
+    keep: () => config.get("hermes.db.backup_retention_count"),
+    maxSizeMb: () => config.get("hermes.db.max_size_mb"),
     now,
     log,
     onOversize: input.onDatabaseOversize,
@@ -109,10 +103,10 @@ export function createHttpStack(input: HttpStackInput): HttpStack {
       bot: input.bot,
       backends: () => input.backends.status(),
       queue: () => input.jobs.countByStatus(),
-      queueLimit: () => num("hermes.web.max_queued_jobs", 100),
+      queueLimit: () => config.get("hermes.web.max_queued_jobs"),
       activeJobs: () => input.jobs.running(),
       databaseBytes: () => metricsRepo.databaseBytes(),
-      databaseMaxMb: () => num("hermes.db.max_size_mb", 1000),
+      databaseMaxMb: () => config.get("hermes.db.max_size_mb"),
       dataDir: dbPath === ":memory:" ? process.cwd() : dirname(resolve(dbPath)),
       startedAt: input.startedAt,
       now,
@@ -122,7 +116,7 @@ export function createHttpStack(input: HttpStackInput): HttpStack {
     collect: system,
     clock,
     intervalMs: input.healthIntervalMs,
-    retentionDays: () => num("hermes.logs.cloud_retention_days", 30),
+    retentionDays: () => config.get("hermes.logs.cloud_retention_days"),
     log,
   });
 
@@ -145,12 +139,8 @@ export function createHttpStack(input: HttpStackInput): HttpStack {
         snapshot: () => metricsRepo.snapshot(clock.now()),
         backends: () => input.backends.status(),
         health: system,
-        dailyBudgetCents: () => num("hermes.budget.daily_budget_cents", 0),
+        dailyBudgetCents: () => config.get("hermes.budget.daily_budget_cents"),
       }),
-    configAudit: new ConfigAuditRepo(database.sqlite),
-    onConfigChanged: (keys) => {
-      if (keys.includes("hermes.db.backup_schedule")) backups.reschedule();
-    },
     secrets: [input.adminToken, ...(input.secrets ?? [])],
   };
   const app = createHttpApp({
@@ -165,6 +155,10 @@ export function createHttpStack(input: HttpStackInput): HttpStack {
 
   // Subscribed at once, so no completion is missed before start(); deliveries begin at start().
   const unsubscribe = input.engine.onEvent(callbacks.onThreadEvent);
+  // A new backup schedule applies at once, whichever transport changed it (API, /config, CLI).
+  const unsubscribeConfig = config.onChange((change) => {
+    if (change.key === "hermes.db.backup_schedule") backups.reschedule();
+  });
   let started = false;
   return {
     app,
@@ -187,6 +181,7 @@ export function createHttpStack(input: HttpStackInput): HttpStack {
     },
     async stop() {
       unsubscribe();
+      unsubscribeConfig();
       healthRecorder.stop();
       await callbacks.stop();
       await backups.stop();

@@ -63,7 +63,11 @@ export async function apiHarness(opts: HarnessOptions = {}) {
   const database = await memoryDb();
   const clock = new ManualClock(Date.UTC(2026, 0, 15, 12, 0, 0));
   const startedAt = clock.now();
-  const config = await SystemConfig.load(new ConfigRepo(database.db), () => clock.now());
+  const config = await SystemConfig.load(
+    new ConfigRepo(database.db),
+    new ConfigAuditRepo(database.sqlite),
+    () => clock.now(),
+  );
   await config.set("hermes.debug.api_rate_limiting", opts.rateLimiting ? "true" : "false", "test", {
     force: true,
   });
@@ -184,7 +188,9 @@ export async function apiHarness(opts: HarnessOptions = {}) {
       startedAt,
       now: () => clock.now(),
     });
-  const configChanged: string[][] = [];
+  /** Keys announced by SystemConfig.onChange, in order. */
+  const configChanged: string[] = [];
+  config.onChange((change) => configChanged.push(change.key));
   const api: ApiDeps = {
     adminToken,
     config,
@@ -202,8 +208,6 @@ export async function apiHarness(opts: HarnessOptions = {}) {
         health: system,
         dailyBudgetCents: () => config.number("hermes.budget.daily_budget_cents"),
       }),
-    configAudit: new ConfigAuditRepo(database.sqlite),
-    onConfigChanged: (keys) => configChanged.push(keys),
     secrets: [adminToken],
     ...opts.overrides,
   };

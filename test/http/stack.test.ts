@@ -19,6 +19,7 @@ import { JobQueue } from "../../src/queue/job-queue.ts";
 import { Scheduler } from "../../src/queue/scheduler/scheduler.ts";
 import { type HermesDatabase, openDatabase } from "../../src/store/database.ts";
 import { JobsRepo } from "../../src/store/jobs/repo.ts";
+import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
 import { ConfigRepo } from "../../src/store/system/config-repo.ts";
 import { ThreadsRepo } from "../../src/store/threads/repo.ts";
 
@@ -34,7 +35,11 @@ async function startStack() {
   const dir = mkdtempSync(join(tmpdir(), "hermes-stack-"));
   const database: HermesDatabase = await openDatabase({ path: join(dir, "hermes.db") });
   const clock = new ManualClock(Date.UTC(2026, 2, 1, 10, 0, 0));
-  const config = await SystemConfig.load(new ConfigRepo(database.db), () => clock.now());
+  const config = await SystemConfig.load(
+    new ConfigRepo(database.db),
+    new ConfigAuditRepo(database.sqlite),
+    () => clock.now(),
+  );
   const log = { info: () => {}, warn: () => {}, error: () => {} };
   const events = new QueueEvents();
   const jobs = new JobsRepo(database.sqlite);
@@ -175,6 +180,18 @@ describe("createHttpStack (what main.ts wires)", () => {
     expect(data.count).toBe(1);
     const all = JSON.parse((await s.call("GET", "/api/learn/patterns?min_confidence=0.5")).text).data;
     expect(all.patterns.map((p: { name: string }) => p.name)).toEqual(["retries", "tone", "sources"]);
+  });
+
+  it("reschedules backups when the schedule changes through any transport, without a restart", async () => {
+    const s = await startStack();
+    // Not through the API: SystemConfig.set is what /config in Telegram and the CLI call.
+    await s.config.set("hermes.db.backup_schedule", "45 5 * * *", "telegram:1001");
+    const next = s.stack.backups.nextRunAt();
+    expect(next && [next.getHours(), next.getMinutes()]).toEqual([5, 45]);
+    await expect(s.config.set("hermes.db.backup_schedule", "99 99 * * *", "telegram:1001")).rejects.toThrow(
+      /not a valid cron expression/,
+    );
+    expect(s.stack.backups.nextRunAt()?.getMinutes()).toBe(45);
   });
 
   it("rate-limits by the real remote address", async () => {

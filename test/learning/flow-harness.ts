@@ -14,6 +14,7 @@ import {
 } from "../../src/queue/scheduler/scheduler.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
 import { type Job, JobsRepo } from "../../src/store/jobs/repo.ts";
+import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
 import { ConfigRepo } from "../../src/store/system/config-repo.ts";
 import { ThreadsRepo } from "../../src/store/threads/repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
@@ -27,7 +28,11 @@ export async function flowHarness(
 ) {
   const database: HermesDatabase = await memoryDb();
   const clock = new ManualClock();
-  const config = await SystemConfig.load(new ConfigRepo(database.db), () => clock.now());
+  const config = await SystemConfig.load(
+    new ConfigRepo(database.db),
+    new ConfigAuditRepo(database.sqlite),
+    () => clock.now(),
+  );
   for (const [k, v] of Object.entries(opts.config ?? {})) await config.set(k, v, "test", { force: true });
   const repo = new JobsRepo(database.sqlite);
   const events = new QueueEvents((e) => {

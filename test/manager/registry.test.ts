@@ -10,6 +10,7 @@ import { ManualClock } from "../../src/clock.ts";
 import { SystemConfig } from "../../src/config/system-config.ts";
 import { BackendsRepo } from "../../src/store/backends/repo.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
+import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
 import { ConfigRepo } from "../../src/store/system/config-repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
 import { FakeBackend } from "./helpers.ts";
@@ -30,7 +31,7 @@ describe("registry", () => {
 
   it("builds the spec's backends from config rows + env, secrets only in env", async () => {
     db = await memoryDb();
-    const config = await SystemConfig.load(new ConfigRepo(db.db));
+    const config = await SystemConfig.load(new ConfigRepo(db.db), new ConfigAuditRepo(db.sqlite));
     const { definitions, skipped } = configuredDefinitions(config, ENV);
     const byName = new Map(definitions.map((d) => [d.definition.name, d]));
     expect([...byName.keys()]).toEqual(["ollama", "talos", "remote_api", "gpt5"]);
@@ -83,7 +84,7 @@ describe("registry", () => {
 
   it("creates real backend instances (Ollama, Talos, OpenAI-compatible)", async () => {
     db = await memoryDb();
-    const config = await SystemConfig.load(new ConfigRepo(db.db));
+    const config = await SystemConfig.load(new ConfigRepo(db.db), new ConfigAuditRepo(db.sqlite));
     const { backends } = buildBackends({ config, env: ENV });
     expect(backends.map((b) => [b.backend.name, b.backend.kind, b.backend.local])).toEqual([
       ["ollama", "ollama", true],
@@ -95,7 +96,7 @@ describe("registry", () => {
 
   it("runtime enable/disable and added backends are persisted and survive a restart", async () => {
     db = await memoryDb();
-    const config = await SystemConfig.load(new ConfigRepo(db.db));
+    const config = await SystemConfig.load(new ConfigRepo(db.db), new ConfigAuditRepo(db.sqlite));
     const repo = new BackendsRepo(db.sqlite);
     const iso = () => "2026-01-01T00:00:00.000Z";
     const fake = (def: BackendDefinition) => new FakeBackend(def.name, { local: def.free });

@@ -16,6 +16,7 @@ import { BudgetRepo } from "../../src/store/backends/budget-repo.ts";
 import { BackendsRepo } from "../../src/store/backends/repo.ts";
 import { SelectionHistoryRepo } from "../../src/store/backends/selection-history-repo.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
+import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
 import { ConfigRepo } from "../../src/store/system/config-repo.ts";
 import { WriteBatch } from "../../src/store/write-batch.ts";
 import { FakeBackend, fileDb, flush, messages, seedJobs, signal } from "./helpers.ts";
@@ -33,7 +34,9 @@ describe("main.ts wiring", () => {
     ({ db, cleanup } = await fileDb());
     const clock = new ManualClock();
     const iso = () => new Date(clock.now()).toISOString();
-    const config = await SystemConfig.load(new ConfigRepo(db.db), () => clock.now());
+    const config = await SystemConfig.load(new ConfigRepo(db.db), new ConfigAuditRepo(db.sqlite), () =>
+      clock.now(),
+    );
     const fakes = new Map<string, FakeBackend>();
     const fake = (def: BackendDefinition): Backend => {
       const f = new FakeBackend(def.name, {

@@ -118,7 +118,7 @@ export class ManagerCore {
     if (Number.isFinite(configured) && configured > 0) return configured * 1000;
     if (entry.settings.healthIntervalMs !== undefined) return entry.settings.healthIntervalMs;
     if (this.options.healthIntervalMs) return this.options.healthIntervalMs();
-    return Math.max(1, num(config, "hermes.talos.health_check_interval", 10)) * 1000;
+    return Math.max(1, num(config, "hermes.talos.health_check_interval")) * 1000;
   }
 
   /** Deadline of one health check. */

@@ -1,8 +1,10 @@
 /**
  * The manager's policy, read from system_config once per decision into a plain object (so one
  * decision sees one consistent set of values, and the hot path does ~20 map lookups, no parsing of
- * anything bigger than a number). Missing keys fall back to the spec's seed values.
+ * anything bigger than a number). A missing or unreadable key falls back to its default in the key
+ * registry (src/config/keys.ts), the only place defaults are written.
  */
+import { type ConfigKey, configDefault } from "../../config/keys.ts";
 
 /** What the manager reads config through; SystemConfig (src/config/system-config.ts) fits. */
 export interface ConfigLike {
@@ -36,12 +38,20 @@ export interface ManagerPolicy {
   defaultHealthIntervalMs: number;
 }
 
-export function str(config: ConfigLike | undefined, key: string, fallback: string): string {
+export function str(
+  config: ConfigLike | undefined,
+  key: ConfigKey,
+  fallback = configDefault(key) as string,
+): string {
   if (!config?.has(key)) return fallback;
   return config.string(key);
 }
 
-export function num(config: ConfigLike | undefined, key: string, fallback: number): number {
+export function num(
+  config: ConfigLike | undefined,
+  key: ConfigKey,
+  fallback = configDefault(key) as number,
+): number {
   if (!config?.has(key)) return fallback;
   const raw = config.string(key).trim();
   if (raw === "") return fallback;
@@ -49,7 +59,11 @@ export function num(config: ConfigLike | undefined, key: string, fallback: numbe
   return Number.isFinite(n) ? n : fallback;
 }
 
-export function bool(config: ConfigLike | undefined, key: string, fallback: boolean): boolean {
+export function bool(
+  config: ConfigLike | undefined,
+  key: ConfigKey,
+  fallback = configDefault(key) as boolean,
+): boolean {
   if (!config?.has(key)) return fallback;
   const v = config.string(key).trim();
   if (/^(true|1|yes|on)$/i.test(v)) return true;
@@ -57,8 +71,12 @@ export function bool(config: ConfigLike | undefined, key: string, fallback: bool
   return fallback;
 }
 
-export function list(config: ConfigLike | undefined, key: string, fallback: string[]): string[] {
-  if (!config?.has(key)) return fallback;
+export function list(
+  config: ConfigLike | undefined,
+  key: ConfigKey,
+  fallback: readonly string[] = configDefault(key) as readonly string[],
+): string[] {
+  if (!config?.has(key)) return [...fallback];
   return config
     .string(key)
     .split(",")
@@ -69,27 +87,29 @@ export function list(config: ConfigLike | undefined, key: string, fallback: stri
 const CRITERIA: ReadonlySet<string> = new Set(["cost_first", "quality_first", "speed_first", "balanced"]);
 
 export function readPolicy(config: ConfigLike | undefined): ManagerPolicy {
-  const criteria = str(config, "hermes.selection.criteria", "cost_first");
+  const criteria = str(config, "hermes.selection.criteria");
   return {
-    criteria: (CRITERIA.has(criteria) ? criteria : "cost_first") as SelectionCriteria,
-    localFirst: bool(config, "hermes.execution.local_first_enabled", true),
-    preferFree: bool(config, "hermes.selection.prefer_free", true),
-    qualityThreshold: num(config, "hermes.selection.quality_threshold", 0.8),
-    forceRemoteThreshold: num(config, "hermes.execution.force_remote_threshold", 0.8),
-    maxCostPerJobCents: num(config, "hermes.selection.max_cost_per_job", 100),
-    loadBalancing: bool(config, "hermes.backends.load_balancing", false),
-    autoFailover: bool(config, "hermes.backends.auto_failover", true),
-    primary: str(config, "hermes.backends.primary", ""),
-    globalFallback: str(config, "hermes.backends.fallback", ""),
-    dailyBudgetCents: num(config, "hermes.budget.daily_budget_cents", 500),
-    projectBudgetCents: num(config, "hermes.budget.project_budget_cents", 2000),
-    minRemoteBudgetCents: num(config, "hermes.projects.min_remote_budget_cents", 50),
-    budgetAlerts: bool(config, "hermes.budget.budget_alerts", true),
-    priceTable: str(config, "hermes.budget.price_table", ""),
-    defaultMaxTokens: Math.max(1, Math.trunc(num(config, "hermes.budget.default_max_output_tokens", 4096))),
-    kSamples: Math.max(1, Math.trunc(num(config, "hermes.execution.k_sample_count", 3))),
-    consensusThreshold: num(config, "hermes.execution.consensus_threshold", 0.67),
-    defaultHealthIntervalMs: Math.max(1, num(config, "hermes.talos.health_check_interval", 10)) * 1000,
+    criteria: (CRITERIA.has(criteria)
+      ? criteria
+      : configDefault("hermes.selection.criteria")) as SelectionCriteria,
+    localFirst: bool(config, "hermes.execution.local_first_enabled"),
+    preferFree: bool(config, "hermes.selection.prefer_free"),
+    qualityThreshold: num(config, "hermes.selection.quality_threshold"),
+    forceRemoteThreshold: num(config, "hermes.execution.force_remote_threshold"),
+    maxCostPerJobCents: num(config, "hermes.selection.max_cost_per_job"),
+    loadBalancing: bool(config, "hermes.backends.load_balancing"),
+    autoFailover: bool(config, "hermes.backends.auto_failover"),
+    primary: str(config, "hermes.backends.primary"),
+    globalFallback: str(config, "hermes.backends.fallback"),
+    dailyBudgetCents: num(config, "hermes.budget.daily_budget_cents"),
+    projectBudgetCents: num(config, "hermes.budget.project_budget_cents"),
+    minRemoteBudgetCents: num(config, "hermes.projects.min_remote_budget_cents"),
+    budgetAlerts: bool(config, "hermes.budget.budget_alerts"),
+    priceTable: str(config, "hermes.budget.price_table"),
+    defaultMaxTokens: Math.max(1, Math.trunc(num(config, "hermes.budget.default_max_output_tokens"))),
+    kSamples: Math.max(1, Math.trunc(num(config, "hermes.execution.k_sample_count"))),
+    consensusThreshold: num(config, "hermes.execution.consensus_threshold"),
+    defaultHealthIntervalMs: Math.max(1, num(config, "hermes.talos.health_check_interval")) * 1000,
   };
 }
 

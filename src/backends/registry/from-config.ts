@@ -1,3 +1,4 @@
+import type { ConfigKey } from "../../config/keys.ts";
 import { bool, type ConfigLike, list, num, str } from "../manager/policy.ts";
 import type { BackendDefinition, BackendType } from "../ports.ts";
 import type { RegistryEnv, RegistryResult } from "./types.ts";
@@ -7,7 +8,7 @@ import type { RegistryEnv, RegistryResult } from "./types.ts";
 const OPENROUTER_URL = "https://openrouter.ai/api/v1";
 const OPENAI_URL = "https://api.openai.com/v1";
 
-const secs = (config: ConfigLike | undefined, key: string, fallback: number) =>
+const secs = (config: ConfigLike | undefined, key: ConfigKey, fallback?: number) =>
   num(config, key, fallback) * 1000;
 
 /**
@@ -15,13 +16,13 @@ const secs = (config: ConfigLike | undefined, key: string, fallback: number) =>
  * Ollama); a name without one is enabled when `hermes.backends.enabled` lists it.
  */
 function configEnabled(config: ConfigLike | undefined, name: string): boolean {
-  const key = `backend.${name}.enabled`;
-  if (config?.has(key)) return bool(config, key, true);
+  const key = `backend.${name}.enabled` as const;
+  if (config?.has(key)) return bool(config, key);
   return list(config, "hermes.backends.enabled", [name]).includes(name);
 }
 
-function models(config: ConfigLike | undefined, key: string): string[] {
-  return list(config, key, []);
+function models(config: ConfigLike | undefined, key: ConfigKey): string[] {
+  return list(config, key);
 }
 
 function base(
@@ -34,14 +35,14 @@ function base(
   return {
     name,
     enabled: configEnabled(config, name),
-    primary: str(config, "hermes.backends.primary", "") === name,
+    primary: str(config, "hermes.backends.primary") === name,
     concurrency: Math.max(1, Math.trunc(num(config, `backend.${name}.concurrency`, defaults.concurrency))),
     timeoutMs: secs(config, `backend.${name}.timeout`, defaults.timeoutS),
     healthIntervalMs: config?.has(`backend.${name}.health_interval`)
-      ? secs(config, `backend.${name}.health_interval`, 30)
+      ? secs(config, `backend.${name}.health_interval`)
       : undefined,
     ratePerMinute: config?.has(`backend.${name}.rate_limit`)
-      ? num(config, `backend.${name}.rate_limit`, 60)
+      ? num(config, `backend.${name}.rate_limit`)
       : undefined,
     preferredFor: [],
     fallbacks: [],
@@ -77,8 +78,8 @@ export function configuredDefinitions(
   const source: Source = {
     config,
     env,
-    defaultLocal: str(config, "talos.models.default_model", "llama3.1:8b"),
-    jobTimeoutS: num(config, "talos.execution.job_timeout_seconds", 3600),
+    defaultLocal: str(config, "talos.models.default_model"),
+    jobTimeoutS: num(config, "talos.execution.job_timeout_seconds"),
   };
   const outcomes = [ollama, talos, remoteApi, gpt5, serverModels].map((build) => build(source));
   return {
@@ -98,7 +99,7 @@ function ollama({ config, env, defaultLocal, jobTimeoutS }: Source): Outcome {
       url: env.OLLAMA_HOST ?? "http://127.0.0.1:11434",
       free: true,
       models: models(config, "backend.ollama.models"),
-      defaultModel: str(config, "backend.ollama.default_model", "") || defaultLocal,
+      defaultModel: str(config, "backend.ollama.default_model") || defaultLocal,
     },
     { concurrency: 1, timeoutS: jobTimeoutS },
   );
@@ -108,9 +109,9 @@ function ollama({ config, env, defaultLocal, jobTimeoutS }: Source): Outcome {
 /** TALOS_URL, else backend.talos.host:port when it is a real address (not the seed's 100.x.x.x). */
 function talosUrl(config: ConfigLike | undefined, env: RegistryEnv): string | undefined {
   if (env.TALOS_URL !== undefined) return env.TALOS_URL;
-  const host = str(config, "backend.talos.host", "");
+  const host = str(config, "backend.talos.host");
   if (host === "" || PLACEHOLDER_HOST.test(host.replace(/^https?:\/\//, ""))) return undefined;
-  return `${host.includes("://") ? host : `http://${host}`}:${num(config, "backend.talos.port", 8001)}`;
+  return `${host.includes("://") ? host : `http://${host}`}:${num(config, "backend.talos.port")}`;
 }
 
 function talos({ config, env, defaultLocal }: Source): Outcome {
@@ -121,7 +122,7 @@ function talos({ config, env, defaultLocal }: Source): Outcome {
     config,
     "talos",
     {
-      type: (str(config, "backend.talos.type", "local") as BackendType) || "local",
+      type: (str(config, "backend.talos.type") as BackendType) || "local",
       provider: "talos",
       url,
       free: true,
@@ -129,23 +130,23 @@ function talos({ config, env, defaultLocal }: Source): Outcome {
       defaultModel: talosModels.includes(defaultLocal) ? defaultLocal : (talosModels[0] ?? defaultLocal),
       secretEnv: "TALOS_TOKEN",
     },
-    { concurrency: num(config, "talos.execution.max_concurrent_jobs", 1), timeoutS: 300 },
+    { concurrency: num(config, "talos.execution.max_concurrent_jobs"), timeoutS: 300 },
   );
   return { definition, secret: env.TALOS_TOKEN };
 }
 
 /** The remote API's key: from the environment, else the config rows (OpenRouter has two). */
 function remoteKey(config: ConfigLike | undefined, env: RegistryEnv, provider: string): string | undefined {
-  const configured = str(config, "backend.remote_api.key", "");
+  const configured = str(config, "backend.remote_api.key");
   if (provider === "openai") return env.OPENAI_API_KEY ?? (configured || undefined);
   return (
-    env.OPENROUTER_API_KEY ?? (configured || str(config, "hermes.budget.openrouter_api_key", "") || undefined)
+    env.OPENROUTER_API_KEY ?? (configured || str(config, "hermes.budget.openrouter_api_key") || undefined)
   );
 }
 
 /** Remote API (OpenRouter by default). */
 function remoteApi({ config, env }: Source): Outcome {
-  const provider = str(config, "backend.remote_api.type", "openrouter");
+  const provider = str(config, "backend.remote_api.type");
   const key = remoteKey(config, env, provider);
   if (provider !== "openrouter" && provider !== "openai") {
     return {
@@ -174,9 +175,9 @@ function remoteApi({ config, env }: Source): Outcome {
 
 /** GPT-5 (OpenAI, or whatever OPENAI_BASE_URL points at). */
 function gpt5({ config, env }: Source): Outcome {
-  const key = env.OPENAI_API_KEY ?? (str(config, "backend.gpt5.key", "") || undefined);
+  const key = env.OPENAI_API_KEY ?? (str(config, "backend.gpt5.key") || undefined);
   if (!key) return { name: "gpt5", reason: "OPENAI_API_KEY is not set" };
-  const model = str(config, "backend.gpt5.model", "gpt-5");
+  const model = str(config, "backend.gpt5.model");
   const definition = base(
     config,
     "gpt5",
@@ -196,11 +197,9 @@ function gpt5({ config, env }: Source): Outcome {
 
 /** Self-hosted OpenAI-compatible server (vLLM, llama.cpp server…). */
 function serverModels({ config, defaultLocal }: Source): Outcome {
-  const host = str(config, "backend.server_models.host", "").trim();
+  const host = str(config, "backend.server_models.host").trim();
   if (host === "") return { name: "server_models", reason: "backend.server_models.host is empty" };
-  const url = host.includes("://")
-    ? host
-    : `http://${host}:${num(config, "backend.server_models.port", 8080)}/v1`;
+  const url = host.includes("://") ? host : `http://${host}:${num(config, "backend.server_models.port")}/v1`;
   const listed = models(config, "backend.server_models.models");
   const definition = base(
     config,
@@ -215,5 +214,5 @@ function serverModels({ config, defaultLocal }: Source): Outcome {
     },
     { concurrency: 2, timeoutS: 300 },
   );
-  return { definition, secret: str(config, "backend.server_models.key", "") || undefined };
+  return { definition, secret: str(config, "backend.server_models.key") || undefined };
 }

@@ -94,9 +94,7 @@ export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void 
         message: out.message ?? null,
       });
     }
-    const threshold = deps.config.has("hermes.learning.confidence_threshold")
-      ? deps.config.number("hermes.learning.confidence_threshold")
-      : 0.7;
+    const threshold = deps.config.get("hermes.learning.confidence_threshold");
     const candidates = await deps.threads.applicablePatterns(thread, threshold);
     return envelopes.ok(c, {
       thread_id: thread.uuid,
