@@ -25,7 +25,7 @@ export interface ConversationPart {
 /** The Engine, the question flow (questions, answers, draft 2, feedback, learning) and the thread services. */
 export function createConversation(
   f: Foundation,
-  options: Pick<HermesOptions, "random">,
+  options: Pick<HermesOptions, "random" | "questions">,
   { queue, events }: JobsPart,
   backends: BackendManager,
 ): ConversationPart {
@@ -39,6 +39,7 @@ export function createConversation(
     clock,
     random: options.random ?? mulberry32(clock.now() >>> 0),
     prompts,
+    ...options.questions,
   });
   const engine = new Engine({
     threads,

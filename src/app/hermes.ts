@@ -39,18 +39,22 @@ export async function createHermes(options: HermesOptions): Promise<Hermes> {
   const botState = (): "running" | "off" | "stopped" =>
     !bot ? "off" : bot.isRunning() ? "running" : "stopped";
   const { system, ops, metrics } = createOps(f, options, { jobs: jobs.jobs, backends, bot: botState });
-  const http = createHttp(f, {
-    conversation,
-    jobs,
-    backends,
-    delivery,
-    metrics,
-    system,
-    bot: botState,
-    onConfigChanged: (keys) => {
-      if (keys.includes("hermes.db.backup_schedule")) ops.backups.reschedule();
+  const http = createHttp(
+    f,
+    {
+      conversation,
+      jobs,
+      backends,
+      delivery,
+      metrics,
+      system,
+      bot: botState,
+      onConfigChanged: (keys) => {
+        if (keys.includes("hermes.db.backup_schedule")) ops.backups.reschedule();
+      },
     },
-  });
+    options.api,
+  );
   const parts = { f, options, backendsPart, jobs, delivery, ops, app: http.app, bot };
   const lifecycle = createLifecycle(parts);
   return {

@@ -32,11 +32,11 @@ export interface HttpInput {
 }
 
 /** The HTTP app (health, admin and external API, metrics) over Hermes' parts. */
-export function createHttp(f: Foundation, input: HttpInput): HttpPart {
+export function createHttp(f: Foundation, input: HttpInput, decorate?: (deps: ApiDeps) => ApiDeps): HttpPart {
   const { database, config, clock, log, env } = f;
   const { conversation, backends } = input;
   const now = () => clock.now();
-  const api: ApiDeps = {
+  const production: ApiDeps = {
     adminToken: env.HERMES_ADMIN_TOKEN,
     config,
     now,
@@ -66,6 +66,7 @@ export function createHttp(f: Foundation, input: HttpInput): HttpPart {
       env.OPENAI_API_KEY,
     ],
   };
+  const api = decorate ? decorate(production) : production;
   const app = createHttpApp({
     databaseUsable: () => databaseIsUsable(database),
     bot: input.bot,

@@ -5,7 +5,7 @@ import type { BackendFactories } from "../backends/registry/registry.ts";
 import type { Clock } from "../clock.ts";
 import type { Env } from "../config/env.ts";
 import type { SystemConfig } from "../config/system-config.ts";
-import type { ConversationFlow } from "../engine/conversation/flow.ts";
+import type { ConversationFlow, ConversationFlowDeps } from "../engine/conversation/flow.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { ThreadActions } from "../engine/threads/actions.ts";
 import type { ThreadQueries } from "../engine/threads/queries.ts";
@@ -35,6 +35,8 @@ export interface HermesOptions {
   logger?: Logger;
   /** Randomness of question exploration; a seeded generator makes tests repeatable. */
   random?: () => number;
+  /** Question-policy experiments (benchmarks, tests); production leaves them unset. */
+  questions?: Pick<ConversationFlowDeps, "policy" | "perUser" | "valueFloor">;
   /** Randomness of retry jitter (default Math.random). */
   jitter?: () => number;
   /** Settings applied (forced, as by an operator) right after the config loads, before anything reads them. */
@@ -49,6 +51,8 @@ export interface HermesOptions {
   backendFactories?: BackendFactories;
   /** A scripted executor instead of the Engine's (tests of the queue and API, the benchmarks). */
   dispatch?: Dispatcher;
+  /** Decorates the HTTP API's ports (fault injection in tests: a failing port, a spy). */
+  api?: (deps: ApiDeps) => ApiDeps;
   /** fetch of the external result callbacks. */
   fetch?: typeof fetch;
   /** Interval of the system_health row (default 60 s). */
