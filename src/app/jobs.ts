@@ -19,7 +19,7 @@ export interface JobsPart {
  */
 export function createJobs(
   f: Foundation,
-  options: Pick<HermesOptions, "jitter">,
+  options: Pick<HermesOptions, "jitter" | "groupCommit">,
   backends: BackendManager,
   dispatch: Dispatcher,
 ): JobsPart {
@@ -37,7 +37,7 @@ export function createJobs(
     clock,
     owner: ownerId(),
     capacity: () => backends.totalSlots(),
-    groupCommit: true,
+    groupCommit: options.groupCommit ?? true,
     retrySettings: () => ({
       baseDelayMs: 1000,
       maxDelayMs: config.number("talos.execution.retry_interval") * 1000,

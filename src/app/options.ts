@@ -37,6 +37,11 @@ export interface HermesOptions {
   random?: () => number;
   /** Question-policy experiments (benchmarks, tests); production leaves them unset. */
   questions?: Pick<ConversationFlowDeps, "policy" | "perUser" | "valueFloor">;
+  /**
+   * Commit a burst of job claims and completions together, once per event-loop turn (default
+   * true); false commits each on its own. The scheduler's tests run both.
+   */
+  groupCommit?: boolean;
   /** Randomness of retry jitter (default Math.random). */
   jitter?: () => number;
   /** Settings applied (forced, as by an operator) right after the config loads, before anything reads them. */
