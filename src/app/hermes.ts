@@ -2,16 +2,16 @@ import { type ServerType, serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { HermesBot } from "../../bot/bot.ts";
 import type { ApiEnv } from "../http/envelope.ts";
-import type { createOperations } from "../ops/operations.ts";
+import type { Operations } from "../ops/operations.ts";
 import type { Dispatcher } from "../queue/scheduler/scheduler.ts";
 import { startIdleCheckpoints } from "../store/database.ts";
 import { backRef } from "./back-ref.ts";
-import { createBackends } from "./backends.ts";
+import { type BackendsPart, createBackends } from "./backends.ts";
 import { createConversation } from "./conversation.ts";
-import { createDelivery } from "./delivery.ts";
+import { createDelivery, type DeliveryPart } from "./delivery.ts";
 import { type Foundation, openFoundation } from "./foundation.ts";
 import { createHttp } from "./http.ts";
-import { createJobs } from "./jobs.ts";
+import { createJobs, type JobsPart } from "./jobs.ts";
 import { createOps } from "./ops.ts";
 import type { Hermes, HermesOptions } from "./options.ts";
 import { createTelegram, startTelegram } from "./telegram.ts";
@@ -82,10 +82,10 @@ export async function createHermes(options: HermesOptions): Promise<Hermes> {
 interface Parts {
   f: Foundation;
   options: HermesOptions;
-  backendsPart: ReturnType<typeof createBackends>;
-  jobs: ReturnType<typeof createJobs>;
-  delivery: ReturnType<typeof createDelivery>;
-  ops: ReturnType<typeof createOperations>;
+  backendsPart: BackendsPart;
+  jobs: JobsPart;
+  delivery: DeliveryPart;
+  ops: Operations;
   app: Hono<ApiEnv>;
   bot: HermesBot | undefined;
 }
