@@ -1,6 +1,7 @@
 import { type ServerType, serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { HermesBot } from "../../bot/bot.ts";
+import type { Engine } from "../engine/engine.ts";
 import type { ApiEnv } from "../http/envelope.ts";
 import type { Operations } from "../ops/operations.ts";
 import type { Dispatcher } from "../queue/scheduler/scheduler.ts";
@@ -55,7 +56,17 @@ export async function createHermes(options: HermesOptions): Promise<Hermes> {
     },
     options.api,
   );
-  const parts = { f, options, backendsPart, jobs, delivery, ops, app: http.app, bot };
+  const parts = {
+    f,
+    options,
+    backendsPart,
+    jobs,
+    engine: conversation.engine,
+    delivery,
+    ops,
+    app: http.app,
+    bot,
+  };
   const lifecycle = createLifecycle(parts);
   return {
     env: f.env,
@@ -84,6 +95,7 @@ interface Parts {
   options: HermesOptions;
   backendsPart: BackendsPart;
   jobs: JobsPart;
+  engine: Engine;
   delivery: DeliveryPart;
   ops: Operations;
   app: Hono<ApiEnv>;
@@ -123,6 +135,8 @@ function createLifecycle(p: Parts) {
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
     backendsPart.backends.stop();
     await jobs.scheduler.stop(options.stopGraceMs ?? 10_000);
+    // Jobs that ended during the grace period: their drafts are recorded and relayed before delivery stops.
+    await p.engine.settled();
     delivery.unsubscribe();
     await delivery.callbacks.stop();
     await ops.stop();
