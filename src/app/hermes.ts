@@ -56,32 +56,25 @@ export async function createHermes(options: HermesOptions): Promise<Hermes> {
     },
     options.api,
   );
-  const parts = {
+  const engine = conversation.engine;
+  const lifecycle = createLifecycle({
     f,
     options,
     backendsPart,
     jobs,
-    engine: conversation.engine,
+    engine,
     delivery,
     ops,
     app: http.app,
     bot,
-  };
-  const lifecycle = createLifecycle(parts);
+  });
+  const { env, clock, log, database, config, notifier } = f;
   return {
-    env: f.env,
-    clock: f.clock,
-    log: f.log,
-    database: f.database,
-    config: f.config,
-    notifier: f.notifier,
-    backends,
+    ...{ env, clock, log, database, config, notifier, backends, ops, bot },
     ...jobs,
     ...conversation,
-    callbacks: delivery.callbacks,
-    ops,
     ...http,
-    bot,
+    callbacks: delivery.callbacks,
     get httpPort() {
       return lifecycle.httpPort();
     },
