@@ -1,27 +1,23 @@
+import { createHermes } from "../src/app/hermes.ts";
+import type { Backend } from "../src/backends/backend.ts";
 import { ManualClock } from "../src/clock.ts";
-import { SystemConfig } from "../src/config/system-config.ts";
-import { ConversationFlow } from "../src/engine/conversation/flow.ts";
+import { parseEnv } from "../src/config/env.ts";
 import type { QuestionView } from "../src/engine/conversation/types.ts";
 import { PromptLibrary } from "../src/engine/prompts.ts";
 import { type QuestionPolicy, VALUE_FLOOR } from "../src/learning/question-selector.ts";
 import { quickAnalyze } from "../src/learning/quick-analysis.ts";
 import { mulberry32 } from "../src/learning/random.ts";
-import { QueueEvents } from "../src/queue/events.ts";
-import { JobQueue } from "../src/queue/job-queue.ts";
-import { Scheduler } from "../src/queue/scheduler/scheduler.ts";
+import { createLogger } from "../src/log.ts";
+import type { Dispatcher } from "../src/queue/scheduler/scheduler.ts";
 import { openDatabase } from "../src/store/database.ts";
-import { JobsRepo } from "../src/store/jobs/repo.ts";
 import { type QuestionTemplate, TemplatesRepo } from "../src/store/learning/templates-repo.ts";
-import { ConfigAuditRepo } from "../src/store/system/config-audit-repo.ts";
-import { ConfigRepo } from "../src/store/system/config-repo.ts";
-import { ThreadsRepo } from "../src/store/threads/repo.ts";
 import { coverageOf, type Episode, rating, respond, type World } from "./questions-world.ts";
 import { median } from "./stats.ts";
 
 /**
- * One question policy over a list of simulated conversations: the production ConversationFlow on
- * an in-memory database, through a real JobQueue whose scheduler runs a fake backend that echoes
- * the prompt. Also the per-conversation score and its summary.
+ * One question policy over a list of simulated conversations: Hermes as createHermes builds it
+ * (the production ConversationFlow and JobQueue) on an in-memory database, whose jobs run on a fake
+ * backend that echoes the prompt. Also the per-conversation score and its summary.
  */
 
 export const FLOW_SEED = 7;
@@ -52,55 +48,55 @@ export interface Setup {
   valueFloor?: number;
 }
 
-export async function runPolicy(episodes: readonly Episode[], world: World, setup: Setup): Promise<Result[]> {
-  const database = await openDatabase({ path: ":memory:" });
-  const clock = new ManualClock(Date.UTC(2026, 0, 1));
-  const config = await SystemConfig.load(
-    new ConfigRepo(database.db),
-    new ConfigAuditRepo(database.sqlite),
-    () => clock.now(),
-  );
-  if (setup.learningEnabled === false)
-    await config.set("hermes.learning.enabled", "false", "bench", { force: true });
-  const prompts = new PromptLibrary();
-  const repo = new JobsRepo(database.sqlite);
-  const events = new QueueEvents();
-  const scheduler = new Scheduler({
-    repo,
-    events,
-    clock,
-    owner: "bench",
-    capacity: () => 8,
-    retrySettings: () => ({ baseDelayMs: 1000, maxDelayMs: 60_000, maxRetryDurationMs: 3_600_000 }),
-    // The fake backend: echoes the rendered prompt.
-    dispatch: async (ctx) => {
-      const vars = (ctx.job.prompt_variables ?? {}) as Record<string, string>;
-      const text = prompts.render(ctx.job.prompt_template_used ?? "draft", vars);
-      return {
-        text,
-        summary: text.slice(0, 80),
-        backend: "echo",
-        model: "echo",
-        costCents: 0,
-        executionMs: 1,
-      };
-    },
-    random: () => 0.5,
-  });
-  const queue = new JobQueue({ repo, scheduler, events, clock, maxQueuedJobs: () => 1_000_000 });
-  scheduler.start();
-  const threads = new ThreadsRepo(database.db);
-  const flow = new ConversationFlow({
-    db: database.db,
-    queue,
-    config,
-    clock,
+/** The fake backend: echoes the rendered prompt (no model, no network). */
+function echoDispatcher(prompts: PromptLibrary): Dispatcher {
+  return async (ctx) => {
+    const vars = (ctx.job.prompt_variables ?? {}) as Record<string, string>;
+    const text = prompts.render(ctx.job.prompt_template_used ?? "draft", vars);
+    return { text, summary: text.slice(0, 80), backend: "echo", model: "echo", costCents: 0, executionMs: 1 };
+  };
+}
+
+/** Ollama's place in the registry, always healthy; jobs go to the echo dispatcher instead. */
+const idleOllama = (name: string): Backend => ({
+  name,
+  kind: "ollama",
+  local: true,
+  run: async () => ({ text: "", model: "echo", usage: { inputTokens: 0, outputTokens: 0 }, latencyMs: 0 }),
+  health: async () => ({ status: "healthy", latencyMs: 0 }),
+  models: async () => [],
+});
+
+async function benchHermes(setup: Setup) {
+  return createHermes({
+    env: parseEnv({ HERMES_DB_PATH: ":memory:" }),
+    clock: new ManualClock(Date.UTC(2026, 0, 1)),
+    logger: createLogger({ level: "silent", secrets: [] }),
+    http: false,
+    telegram: false,
     random: mulberry32(FLOW_SEED),
-    prompts,
-    ...(setup.policy ? { policy: setup.policy } : {}),
-    ...(setup.perUser === false ? { perUser: false } : {}),
-    ...(setup.valueFloor !== undefined ? { valueFloor: setup.valueFloor } : {}),
+    jitter: () => 0.5,
+    stopGraceMs: 0,
+    config: {
+      "backend.ollama.concurrency": "8",
+      "hermes.web.max_queued_jobs": "1000000",
+      ...(setup.learningEnabled === false ? { "hermes.learning.enabled": "false" } : {}),
+    },
+    questions: {
+      ...(setup.policy ? { policy: setup.policy } : {}),
+      ...(setup.perUser === false ? { perUser: false } : {}),
+      ...(setup.valueFloor !== undefined ? { valueFloor: setup.valueFloor } : {}),
+    },
+    backendFactories: { ollama: (def) => idleOllama(def.name) },
+    dispatch: echoDispatcher(new PromptLibrary()),
   });
+}
+
+export async function runPolicy(episodes: readonly Episode[], world: World, setup: Setup): Promise<Result[]> {
+  const hermes = await benchHermes(setup);
+  await hermes.start();
+  const { database, queue, threads, flow, jobs: repo } = hermes;
+  const clock = hermes.clock as ManualClock;
   const results: Result[] = [];
   for (const e of episodes) {
     clock.advance(60_000);
@@ -165,8 +161,7 @@ export async function runPolicy(episodes: readonly Episode[], world: World, setu
     }
     results.push({ coverage, coverage1, questions, seconds, taps });
   }
-  await scheduler.stop(0);
-  await database.close();
+  await hermes.stop();
   return results;
 }
 

@@ -1,11 +1,11 @@
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
+import { createHermes } from "../app/hermes.ts";
 import { type Env, EnvError, parseEnv } from "../config/env.ts";
 import type { AnswerInput, AnswerOutcome, QuestionView } from "../engine/conversation/types.ts";
 import type { EngineEvent } from "../engine/engine.ts";
 import { isHermesError } from "../errors.ts";
 import { createLogger } from "../log.ts";
-import { startHermes } from "../main.ts";
 
 /**
  * `npm run chat`: a terminal conversation on the same engine and question flow as Telegram — idea
@@ -26,7 +26,7 @@ const HELP =
 
 export async function runChat({ env, input, output, random }: ChatOptions): Promise<void> {
   const say = (text: string) => output.write(`${text}\n`);
-  const hermes = await startHermes({
+  const hermes = await createHermes({
     env,
     http: false,
     telegram: false,
@@ -36,9 +36,10 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
       secrets: [env.OPENAI_API_KEY, env.OPENROUTER_API_KEY, env.TALOS_TOKEN],
     }),
   });
+  await hermes.start();
   const { engine, threadService: threads } = hermes;
+  const actor = { userId: "cli", role: "owner" } as const;
   const userId = "cli";
-  const actor = { userId, role: "owner" } as const;
   const waiting = new Set<number>();
   let question: QuestionView | undefined;
   let lastDraftJob: number | undefined;

@@ -37,12 +37,23 @@ export { LOCAL_ONLY, shortIdOf } from "./ports.ts";
 export class Engine {
   private readonly d: EngineDeps;
   private readonly listeners = new Set<(e: EngineEvent) => void | Promise<void>>();
+  private readonly relaying = new Set<Promise<void>>();
 
   constructor(deps: EngineDeps) {
     this.d = deps;
     deps.queueEvents.subscribe((event) => {
-      void this.relay(event);
+      const relayed = this.relay(event);
+      this.relaying.add(relayed);
+      void relayed.finally(() => this.relaying.delete(relayed));
     });
+  }
+
+  /**
+   * Resolves once every queue event emitted so far has been relayed (the draft recorded, the
+   * listeners told). Shutdown waits for it after the last job ends and before the database closes.
+   */
+  async settled(): Promise<void> {
+    while (this.relaying.size > 0) await Promise.all([...this.relaying]);
   }
 
   onEvent(listener: (e: EngineEvent) => void | Promise<void>): () => void {

@@ -71,6 +71,23 @@ export interface ApiDeps {
 
 export interface BackendAdminPort {
   status(): { name: string }[];
-  upsert(change: import("./routes/backends.ts").BackendChange): unknown;
+  upsert(change: BackendChange): unknown;
   setEnabled(name: string, enabled: boolean): unknown;
 }
+
+/** A runtime change to the backend registry (PUT /api/backends/:name), in the manager's terms. */
+export type BackendChange = { name: string } & Partial<{
+  enabled: boolean;
+  url: string;
+  provider: "ollama" | "talos" | "openrouter" | "openai" | "custom";
+  type: "local" | "remote_api" | "server_model" | "custom";
+  free: boolean;
+  models: string[];
+  defaultModel: string;
+  concurrency: number;
+  timeoutMs: number;
+  preferredFor: string[];
+  fallbacks: string[];
+  secretEnv: string;
+  origin: "runtime";
+}>;

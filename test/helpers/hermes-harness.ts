@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createHermes, type Hermes } from "../../src/app/hermes.ts";
 import { parseEnv } from "../../src/config/env.ts";
 import { mulberry32 } from "../../src/learning/random.ts";
 import { createLogger } from "../../src/log.ts";
-import { type HermesHandle, startHermes } from "../../src/main.ts";
 
 export const OWNER_ID = 1001;
 
@@ -20,26 +20,26 @@ export async function startTestHermes(
     HERMES_OWNER_IDS: String(OWNER_ID),
     ...env,
   });
-  const boot = async () => {
-    const h = await startHermes({
+  const boot = async (config: Record<string, string>) => {
+    const h = await createHermes({
       env: fullEnv,
       logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent", secrets: [] }),
       // Fixed seed: the questions asked are the same on every run.
       random: mulberry32(20260101),
       stopGraceMs: 500,
+      config,
     });
+    await h.start();
     return h;
   };
-  let hermes: HermesHandle = await boot();
-  for (const [key, value] of Object.entries(configOverrides))
-    await hermes.config.set(key, value, "test", { force: true });
+  let hermes: Hermes = await boot(configOverrides);
   const handle = {
     hermes,
     dir,
     /** Stops Hermes and starts a new one on the same database, as a restart would. */
     async restart() {
       await handle.hermes.stop();
-      hermes = await boot();
+      hermes = await boot({});
       handle.hermes = hermes;
     },
     async stop() {

@@ -1,16 +1,9 @@
-import { ManualClock } from "../../src/clock.ts";
+import type { ManualClock } from "../../src/clock.ts";
 import { HermesError } from "../../src/errors.ts";
-import { type QueueEvent, QueueEvents } from "../../src/queue/events.ts";
-import { JobQueue } from "../../src/queue/job-queue.ts";
+import type { QueueEvent } from "../../src/queue/events.ts";
 import type { RetrySettings } from "../../src/queue/retry-policy.ts";
-import {
-  type DispatchContext,
-  type DispatchOutcome,
-  Scheduler,
-} from "../../src/queue/scheduler/scheduler.ts";
-import type { HermesDatabase } from "../../src/store/database.ts";
-import { JobsRepo } from "../../src/store/jobs/repo.ts";
-import { memoryDb } from "./memory-db.ts";
+import type { DispatchContext, DispatchOutcome } from "../../src/queue/scheduler/scheduler.ts";
+import { testHermes } from "./test-hermes.ts";
 
 export type Behaviour = (ctx: DispatchContext) => Promise<DispatchOutcome>;
 
@@ -23,40 +16,35 @@ export const ok = (text = "done"): DispatchOutcome => ({
   executionMs: 1,
 });
 
-/** A queue over an in-memory database with a manual clock and a scriptable dispatcher. */
+/**
+ * The queue of a Hermes built by createHermes: an in-memory database, a manual clock and a
+ * scriptable dispatcher. Capacity, retry limits and the queue limit are set through the settings
+ * production reads (backend.ollama.concurrency, talos.execution.retry_interval,
+ * hermes.talos.max_retry_duration, hermes.web.max_queued_jobs); the retry base is production's 1 s.
+ */
 export async function queueHarness(
   opts: { capacity?: number; retry?: Partial<RetrySettings>; maxQueued?: number; groupCommit?: boolean } = {},
 ) {
-  const db: HermesDatabase = await memoryDb();
-  const clock = new ManualClock();
-  const repo = new JobsRepo(db.sqlite);
-  const events = new QueueEvents((e) => {
-    throw e;
-  });
-  const seen: QueueEvent[] = [];
-  events.subscribe((e) => seen.push(e));
+  if (opts.retry?.baseDelayMs !== undefined && opts.retry.baseDelayMs !== 1000)
+    throw new Error("the retry base is fixed at 1000 ms in production");
   let behaviour: Behaviour = async () => ok();
   const calls: number[] = [];
-  const scheduler = new Scheduler({
-    repo,
-    events,
-    clock,
-    owner: "test",
-    capacity: () => opts.capacity ?? 1,
-    retrySettings: () => ({
-      baseDelayMs: 1000,
-      maxDelayMs: 60_000,
-      maxRetryDurationMs: 3_600_000,
-      ...opts.retry,
-    }),
+  const { hermes, clock } = await testHermes({
+    config: {
+      "backend.ollama.concurrency": String(opts.capacity ?? 1),
+      "talos.execution.retry_interval": String((opts.retry?.maxDelayMs ?? 60_000) / 1000),
+      "hermes.talos.max_retry_duration": String((opts.retry?.maxRetryDurationMs ?? 3_600_000) / 1000),
+      "hermes.web.max_queued_jobs": String(opts.maxQueued ?? 100),
+    },
+    ...(opts.groupCommit !== undefined ? { groupCommit: opts.groupCommit } : {}),
     dispatch: (ctx) => {
       calls.push(ctx.job.id);
       return behaviour(ctx);
     },
-    random: () => 0.5,
-    groupCommit: opts.groupCommit ?? false,
   });
-  const queue = new JobQueue({ repo, scheduler, events, clock, maxQueuedJobs: () => opts.maxQueued ?? 100 });
+  const { database: db, jobs: repo, events, scheduler, queue } = hermes;
+  const seen: QueueEvent[] = [];
+  events.subscribe((e) => seen.push(e));
   const threadId = Number(
     db.sqlite
       .prepare(
@@ -66,8 +54,9 @@ export async function queueHarness(
       .get(),
   );
   return {
+    hermes,
     db,
-    clock,
+    clock: clock as ManualClock,
     repo,
     events,
     seen,

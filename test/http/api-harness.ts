@@ -1,49 +1,22 @@
-import { BackendManager } from "../../src/backends/manager/manager.ts";
+import type { Hermes } from "../../src/app/hermes.ts";
 import { ManualClock } from "../../src/clock.ts";
-import { SystemConfig } from "../../src/config/system-config.ts";
-import { ConversationFlow } from "../../src/engine/conversation/flow.ts";
 import type { ConversationPort } from "../../src/engine/conversation/types.ts";
-import { Engine } from "../../src/engine/engine.ts";
-import { PromptLibrary } from "../../src/engine/prompts.ts";
-import { RateLimiter } from "../../src/engine/rate-limiter.ts";
-import { type IdeasPort, ThreadService } from "../../src/engine/threads/service.ts";
-import { createHttpApp } from "../../src/http/app.ts";
+import type { IdeasPort } from "../../src/engine/threads/records.ts";
 import type { ApiDeps, LearningPort } from "../../src/http/deps.ts";
 import type { questionFromPort } from "../../src/http/routes/views.ts";
-import { callbackSecret } from "../../src/http/signature.ts";
-import { mulberry32 } from "../../src/learning/random.ts";
-import { renderMetrics } from "../../src/ops/metrics.ts";
-import { collectSystemHealth } from "../../src/ops/system-health.ts";
-import { CallbackDispatcher } from "../../src/outbox/external-callbacks.ts";
-import { QueueEvents } from "../../src/queue/events.ts";
-import { JobQueue } from "../../src/queue/job-queue.ts";
-import {
-  type DispatchContext,
-  type DispatchOutcome,
-  Scheduler,
-} from "../../src/queue/scheduler/scheduler.ts";
-import { databaseIsUsable } from "../../src/store/database.ts";
-import { JobsRepo } from "../../src/store/jobs/repo.ts";
-import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
-import { ConfigRepo } from "../../src/store/system/config-repo.ts";
+import type { DispatchContext, DispatchOutcome } from "../../src/queue/scheduler/scheduler.ts";
 import { ExternalCallbacksRepo } from "../../src/store/system/external-callbacks-repo.ts";
-import { MetricsRepo } from "../../src/store/system/metrics-repo.ts";
-import { ThreadsRepo } from "../../src/store/threads/repo.ts";
-import { memoryDb } from "../helpers/memory-db.ts";
+import { type LogLine, recordingLogger, testHermes } from "../helpers/test-hermes.ts";
+
+export type { LogLine } from "../helpers/test-hermes.ts";
 
 export const TOKEN = "test-admin-token-0123456789";
 
 type ApiQuestion = ReturnType<typeof questionFromPort>;
 
-export interface LogLine {
-  level: "info" | "warn" | "error";
-  obj: object;
-  msg: string;
-}
-
 export interface HarnessOptions {
   adminToken?: string | null;
-  /** Replaces the real ConversationFlow (for tests about the port itself). */
+  /** Replaces the real ConversationFlow behind the API (for tests about the port itself). */
   conversation?: ConversationPort;
   learning?: LearningPort;
   /** Replaces the Engine's submit path behind the thread service. */
@@ -54,33 +27,12 @@ export interface HarnessOptions {
 }
 
 /**
- * The HTTP API over real parts: an in-memory migrated database, the real Engine, ConversationFlow,
- * JobQueue and Scheduler (with a scripted dispatcher and a manual clock), SystemConfig,
- * ThreadService, the callback dispatcher and the metrics/health collectors — the same wiring
- * main.ts does.
+ * The HTTP API of a Hermes built by createHermes, as production builds it: an in-memory database,
+ * a manual clock, a fake (healthy) Ollama, and jobs run by a scripted dispatcher; requests go
+ * straight to the Hono app (no listener). The options decorate the API's ports for fault injection.
  */
 export async function apiHarness(opts: HarnessOptions = {}) {
-  const database = await memoryDb();
-  const clock = new ManualClock(Date.UTC(2026, 0, 15, 12, 0, 0));
-  const startedAt = clock.now();
-  const config = await SystemConfig.load(
-    new ConfigRepo(database.db),
-    new ConfigAuditRepo(database.sqlite),
-    () => clock.now(),
-  );
-  await config.set("hermes.debug.api_rate_limiting", opts.rateLimiting ? "true" : "false", "test", {
-    force: true,
-  });
   const logs: LogLine[] = [];
-  const log = {
-    info: (obj: object, msg: string) => logs.push({ level: "info", obj, msg }),
-    warn: (obj: object, msg: string) => logs.push({ level: "warn", obj, msg }),
-    error: (obj: object, msg: string) => logs.push({ level: "error", obj, msg }),
-  };
-  const events = new QueueEvents((e) => {
-    throw e;
-  });
-  const jobsRepo = new JobsRepo(database.sqlite);
   let behaviour = async (ctx: DispatchContext): Promise<DispatchOutcome> => ({
     text: `# Draft for job ${ctx.job.id}\n\nHere is a useful first draft.\n\nWith a second paragraph.`,
     summary: `Here is a useful first draft (job ${ctx.job.id}).`,
@@ -89,137 +41,33 @@ export async function apiHarness(opts: HarnessOptions = {}) {
     costCents: 3,
     executionMs: 1200,
   });
-  const scheduler = new Scheduler({
-    repo: jobsRepo,
-    events,
-    clock,
-    owner: "test",
-    capacity: () => 1,
-    retrySettings: () => ({ baseDelayMs: 1000, maxDelayMs: 60_000, maxRetryDurationMs: 3_600_000 }),
-    dispatch: (ctx) => behaviour(ctx),
-    random: () => 0.5,
-  });
-  const queue = new JobQueue({
-    repo: jobsRepo,
-    scheduler,
-    events,
-    clock,
-    maxQueuedJobs: () => config.number("hermes.web.max_queued_jobs"),
-  });
-  const backends = new BackendManager({ clock, healthIntervalMs: () => 60_000, localFirst: () => true });
-  const threads = new ThreadsRepo(database.db);
-  const prompts = new PromptLibrary();
-  // As in main.ts; a fixed seed keeps the questions asked the same from run to run.
-  const flow = new ConversationFlow({
-    db: database.db,
-    queue,
-    config,
-    clock,
-    random: mulberry32(1),
-    prompts,
-  });
-  const conversation = opts.conversation ?? flow;
-  const engine = new Engine({
-    threads,
-    queue,
-    queueEvents: events,
-    backends,
-    config,
-    prompts,
-    clock,
-    rateLimiter: new RateLimiter(
-      () => 1000,
-      60_000,
-      () => clock.now(),
-    ),
-    log,
-    conversation,
-    insights: flow,
-  });
-  const threadService = new ThreadService({
-    db: database.db,
-    threads,
-    queue,
-    config,
-    clock,
-    ideas: opts.ideas ?? engine,
-    conversation,
-  });
-  const adminToken = opts.adminToken === null ? undefined : (opts.adminToken ?? TOKEN);
-  const secret = () => callbackSecret(config.string("hermes.api.callback_secret"), adminToken);
-  const callbacksRepo = new ExternalCallbacksRepo(database.sqlite);
-  const dispatcher = new CallbackDispatcher({
-    repo: callbacksRepo,
-    clock,
-    secret,
-    maxAttempts: () => config.number("hermes.api.callback_max_attempts"),
-    log,
-    baseDelayMs: 1000,
-    maxDelayMs: 60_000,
-    timeoutMs: 2000,
-    fetch: opts.fetch,
-  });
-  engine.onEvent(dispatcher.onThreadEvent);
-  const metricsRepo = new MetricsRepo(database.sqlite);
-  let dbUsable = true;
-  const backendStatus = () =>
-    [
-      {
-        name: "fake",
-        kind: "ollama",
-        health: "healthy",
-        location: "http://127.0.0.1:11434",
-        latencyMs: 12,
-        running: 0,
-        concurrency: 1,
-      },
-    ] as const;
-  const system = () =>
-    collectSystemHealth({
-      databaseUsable: () => dbUsable && databaseIsUsable(database),
-      bot: () => "off",
-      backends: () => [...backendStatus()],
-      queue: () => jobsRepo.countByStatus(),
-      queueLimit: () => config.number("hermes.web.max_queued_jobs"),
-      activeJobs: () => jobsRepo.running(),
-      databaseBytes: () => metricsRepo.databaseBytes(),
-      databaseMaxMb: () => config.number("hermes.db.max_size_mb"),
-      dataDir: process.cwd(),
-      startedAt,
-      now: () => clock.now(),
-    });
-  /** Keys announced by SystemConfig.onChange, in order. */
   const configChanged: string[] = [];
-  config.onChange((change) => configChanged.push(change.key));
-  const api: ApiDeps = {
-    adminToken,
-    config,
-    now: () => clock.now(),
-    log,
-    threads: threadService,
-    learning: opts.learning,
-    slots: () => 1,
-    callbackSecret: secret,
-    system,
-    metrics: () =>
-      renderMetrics({
-        snapshot: () => metricsRepo.snapshot(clock.now()),
-        backends: () => [...backendStatus()],
-        health: system,
-        dailyBudgetCents: () => config.number("hermes.budget.daily_budget_cents"),
-      }),
-    secrets: [adminToken],
-    ...opts.overrides,
-  };
-  const app = createHttpApp({
-    databaseUsable: () => dbUsable && databaseIsUsable(database),
-    bot: () => "off",
-    backends: () => [...backendStatus()],
-    queue: () => jobsRepo.countByStatus(),
-    startedAt,
-    now: () => clock.now(),
-    api,
+  const adminToken = opts.adminToken === null ? undefined : (opts.adminToken ?? TOKEN);
+  const { hermes } = await testHermes({
+    clock: new ManualClock(Date.UTC(2026, 0, 15, 12, 0, 0)),
+    env: adminToken ? { HERMES_ADMIN_TOKEN: adminToken } : {},
+    logger: recordingLogger(logs),
+    config: {
+      "hermes.debug.api_rate_limiting": opts.rateLimiting ? "true" : "false",
+      "hermes.web.ideas_per_minute": "1000",
+    },
+    dispatch: (ctx) => behaviour(ctx),
+    fetch: opts.fetch,
+    threadPorts: {
+      ...(opts.ideas ? { ideas: opts.ideas } : {}),
+      ...(opts.conversation ? { conversation: opts.conversation } : {}),
+    },
+    api: (deps) => ({
+      ...deps,
+      ...(opts.learning ? { learning: opts.learning } : {}),
+      ...opts.overrides,
+    }),
   });
+  // The fake Ollama answers its health check: the backend is "healthy", as a running Hermes sees it.
+  await hermes.backends.checkHealth();
+  const { app, database, clock } = hermes;
+  hermes.config.onChange((change) => configChanged.push(change.key));
+  const unusable = unusableDatabase(hermes);
 
   const settle = async (rounds = 30) => {
     for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
@@ -269,27 +117,28 @@ export async function apiHarness(opts: HarnessOptions = {}) {
 
   /** Runs queued jobs to completion (the scheduler runs on the manual clock). */
   async function runJobs() {
-    scheduler.start();
-    scheduler.wake();
+    hermes.scheduler.start();
+    hermes.scheduler.wake();
     await settle();
   }
 
   return {
+    hermes,
     app,
-    api,
+    api: hermes.api,
     database,
-    clock,
-    config,
-    engine,
-    queue,
-    scheduler,
-    jobsRepo,
-    threads,
-    threadService,
+    clock: clock as ManualClock,
+    config: hermes.config,
+    engine: hermes.engine,
+    queue: hermes.queue,
+    scheduler: hermes.scheduler,
+    jobsRepo: hermes.jobs,
+    threads: hermes.threads,
+    threadService: hermes.threadService,
     /** The thread by uuid or prefix, as the API's admin sees it. */
-    threadByRef: (ref: string) => threadService.find({ userId: "api:test", role: "admin" }, ref),
-    dispatcher,
-    callbacksRepo,
+    threadByRef: (ref: string) => hermes.threadService.find({ userId: "api:test", role: "admin" }, ref),
+    dispatcher: hermes.callbacks,
+    callbacksRepo: new ExternalCallbacksRepo(database.sqlite),
     logs,
     configChanged,
     call,
@@ -300,12 +149,26 @@ export async function apiHarness(opts: HarnessOptions = {}) {
       behaviour = b;
     },
     setDatabaseUsable(v: boolean) {
-      dbUsable = v;
+      unusable.set(!v);
     },
     async close() {
-      await dispatcher.stop();
-      await scheduler.stop(0);
-      await database.close();
+      unusable.set(false);
+      await hermes.stop();
+    },
+  };
+}
+
+/** Makes the database fail its liveness probe (SELECT 1), as a corrupt or locked file would. */
+function unusableDatabase(hermes: Hermes) {
+  const { sqlite } = hermes.database;
+  const prepare = sqlite.prepare.bind(sqlite);
+  return {
+    set(broken: boolean) {
+      sqlite.prepare = broken
+        ? ((() => {
+            throw new Error("SQLITE_CORRUPT: database disk image is malformed");
+          }) as typeof sqlite.prepare)
+        : prepare;
     },
   };
 }

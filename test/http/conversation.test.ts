@@ -111,6 +111,7 @@ describe("POST /api/threads/:id/continue", () => {
     ]);
 
     // Once the questions are over, information gets a refined draft of its own, numbered after it.
+    await h.runJobs();
     const later = await h.call("POST", `/api/threads/${thread_id}/continue`, {
       json: { information: "Mention the neighbours." },
     });

@@ -126,9 +126,9 @@ describe("result callbacks", () => {
 
     const row = () => h!.callbacksRepo.forThread(1)[0]!;
     expect(row()).toMatchObject({ status: "pending", attempts: 1, last_status: 500 });
-    expect(Date.parse(row().next_attempt_at) - h.clock.now()).toBe(1000);
+    expect(Date.parse(row().next_attempt_at) - h.clock.now()).toBe(10_000);
 
-    h.clock.advance(999);
+    h.clock.advance(9_999);
     await h.dispatcher.pump();
     expect(receiver.requests).toHaveLength(1);
     h.clock.advance(1);
@@ -136,9 +136,9 @@ describe("result callbacks", () => {
     await h.dispatcher.pump();
     expect(receiver.requests).toHaveLength(2);
     expect(row()).toMatchObject({ status: "pending", attempts: 2, last_status: 503 });
-    expect(Date.parse(row().next_attempt_at) - h.clock.now()).toBe(2000);
+    expect(Date.parse(row().next_attempt_at) - h.clock.now()).toBe(20_000);
 
-    h.clock.advance(2000);
+    h.clock.advance(20_000);
     await h.settle();
     await h.dispatcher.pump();
     expect(receiver.requests).toHaveLength(3);
@@ -157,7 +157,7 @@ describe("result callbacks", () => {
     await submitExternal(h, receiver.url);
     await h.runJobs();
     await h.dispatcher.pump();
-    for (const wait of [1000, 2000, 4000]) {
+    for (const wait of [10_000, 20_000, 40_000]) {
       h.clock.advance(wait);
       await h.settle();
       await h.dispatcher.pump();
@@ -189,10 +189,9 @@ describe("result callbacks", () => {
       secret: () => SECRET,
       maxAttempts: () => 5,
       log,
-      baseDelayMs: 1000,
     });
     reborn.start();
-    h.clock.advance(1000);
+    h.clock.advance(10_000);
     await h.settle();
     await reborn.pump();
     await reborn.stop();

@@ -25,7 +25,7 @@ describe("GET /api/system/health", () => {
       limit: 100,
       by_status: { queued: 1 },
     });
-    expect(d.components.backends).toEqual([expect.objectContaining({ name: "fake", status: "healthy" })]);
+    expect(d.components.backends).toEqual([expect.objectContaining({ name: "ollama", status: "healthy" })]);
     expect(d.components.bot).toEqual({ status: "off" });
     expect(d.components.disk.total_bytes).toBeGreaterThan(0);
     expect(d.components.memory.rss_bytes).toBeGreaterThan(0);
@@ -74,15 +74,9 @@ describe("GET /metrics", () => {
       })
       .execute();
     await h.database.db
-      .insertInto("backends")
-      .values({
-        name: "fake",
-        backend_type: "local",
-        config: "{}",
-        total_jobs: 4,
-        failed_jobs: 1,
-        average_response_time: 850,
-      })
+      .updateTable("backends")
+      .set({ total_jobs: 4, failed_jobs: 1, average_response_time: 850 })
+      .where("name", "=", "ollama")
       .execute();
     await h.database.db
       .insertInto("backend_performance")
@@ -105,10 +99,10 @@ describe("GET /metrics", () => {
     expect(value('hermes_jobs{state="queued"}')).toBe(1);
     expect(value('hermes_jobs{state="failed"}')).toBe(0);
     expect(value("hermes_queue_depth")).toBe(1);
-    expect(value('hermes_backend_up{backend="fake"}')).toBe(1);
-    expect(value('hermes_backend_latency_avg_ms{backend="fake"}')).toBe(850);
-    expect(value('hermes_backend_latency_last_ms{backend="fake"}')).toBe(640);
-    expect(value('hermes_backend_errors_total{backend="fake"}')).toBe(1);
+    expect(value('hermes_backend_up{backend="ollama"}')).toBe(1);
+    expect(value('hermes_backend_latency_avg_ms{backend="ollama"}')).toBe(850);
+    expect(value('hermes_backend_latency_last_ms{backend="ollama"}')).toBe(640);
+    expect(value('hermes_backend_errors_total{backend="ollama"}')).toBe(1);
     expect(value("hermes_spend_cents_today")).toBe(6); // 2 jobs × 3 cents
     expect(value("hermes_budget_daily_cents")).toBe(500);
     expect(value("hermes_questions_asked_total")).toBe(3);

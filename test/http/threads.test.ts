@@ -168,7 +168,7 @@ describe("job results", () => {
 
 describe("optimize, patterns, cancel", () => {
   it("optimize without the learning module lists matching learned patterns, applies nothing", async () => {
-    h = await apiHarness();
+    h = await apiHarness({ overrides: { learning: undefined } });
     const { thread_id } = await h.submit("Research the history of tea in Japan");
     await h.database.db
       .insertInto("learned_patterns")

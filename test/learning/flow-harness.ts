@@ -1,43 +1,21 @@
 import { randomUUID } from "node:crypto";
-import { ManualClock } from "../../src/clock.ts";
-import { SystemConfig } from "../../src/config/system-config.ts";
-import { ConversationFlow, type ConversationFlowDeps } from "../../src/engine/conversation/flow.ts";
+import type { HermesOptions } from "../../src/app/options.ts";
+import { ConversationFlow } from "../../src/engine/conversation/flow.ts";
 import { PromptLibrary } from "../../src/engine/prompts.ts";
 import { quickAnalyze } from "../../src/learning/quick-analysis.ts";
 import { mulberry32 } from "../../src/learning/random.ts";
-import { QueueEvents } from "../../src/queue/events.ts";
-import { JobQueue } from "../../src/queue/job-queue.ts";
-import {
-  type DispatchContext,
-  type DispatchOutcome,
-  Scheduler,
-} from "../../src/queue/scheduler/scheduler.ts";
-import type { HermesDatabase } from "../../src/store/database.ts";
-import { type Job, JobsRepo } from "../../src/store/jobs/repo.ts";
-import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
-import { ConfigRepo } from "../../src/store/system/config-repo.ts";
-import { ThreadsRepo } from "../../src/store/threads/repo.ts";
-import { memoryDb } from "../helpers/memory-db.ts";
+import type { DispatchContext, DispatchOutcome } from "../../src/queue/scheduler/scheduler.ts";
+import type { Job } from "../../src/store/jobs/repo.ts";
+import { testHermes } from "../helpers/test-hermes.ts";
 
 /**
- * A conversation flow over an in-memory database, a manual clock and a real queue whose scheduler
- * is NOT started unless asked (so drafts stay queued: "draft 1 has not finished").
+ * The conversation flow of a Hermes built by createHermes (in-memory database, manual clock, a
+ * scripted dispatcher) whose job runner is NOT started unless asked (so drafts stay queued:
+ * "draft 1 has not finished").
  */
 export async function flowHarness(
-  opts: { seed?: number; config?: Record<string, string>; flow?: Partial<ConversationFlowDeps> } = {},
+  opts: { seed?: number; config?: Record<string, string>; flow?: HermesOptions["questions"] } = {},
 ) {
-  const database: HermesDatabase = await memoryDb();
-  const clock = new ManualClock();
-  const config = await SystemConfig.load(
-    new ConfigRepo(database.db),
-    new ConfigAuditRepo(database.sqlite),
-    () => clock.now(),
-  );
-  for (const [k, v] of Object.entries(opts.config ?? {})) await config.set(k, v, "test", { force: true });
-  const repo = new JobsRepo(database.sqlite);
-  const events = new QueueEvents((e) => {
-    throw e;
-  });
   let dispatch: (ctx: DispatchContext) => Promise<DispatchOutcome> = async (ctx) => ({
     text: `echo of job ${ctx.job.id}`,
     summary: "echo",
@@ -46,19 +24,14 @@ export async function flowHarness(
     costCents: 0,
     executionMs: 1,
   });
-  const scheduler = new Scheduler({
-    repo,
-    events,
-    clock,
-    owner: "test",
-    capacity: () => 4,
-    retrySettings: () => ({ baseDelayMs: 1000, maxDelayMs: 60_000, maxRetryDurationMs: 3_600_000 }),
+  const { hermes, clock } = await testHermes({
+    config: { "backend.ollama.concurrency": "4", "hermes.web.max_queued_jobs": "10000", ...opts.config },
+    random: mulberry32(opts.seed ?? 1),
+    ...(opts.flow ? { questions: opts.flow } : {}),
     dispatch: (ctx) => dispatch(ctx),
-    random: () => 0.5,
   });
-  const queue = new JobQueue({ repo, scheduler, events, clock, maxQueuedJobs: () => 10_000 });
-  const threads = new ThreadsRepo(database.db);
-  const prompts = new PromptLibrary();
+  const { database, config, queue, scheduler, events, threads, flow } = hermes;
+  /** A second flow over the same database and queue, as after a restart (with its own seed). */
   const makeFlow = (seed = opts.seed ?? 1) =>
     new ConversationFlow({
       db: database.db,
@@ -66,10 +39,9 @@ export async function flowHarness(
       config,
       clock,
       random: mulberry32(seed),
-      prompts,
+      prompts: new PromptLibrary(),
       ...opts.flow,
     });
-  const flow = makeFlow();
 
   /** What Engine.submitIdea does: a thread and draft 1, queued. */
   async function submit(text: string, userId = "u1"): Promise<{ threadId: number; draft1: Job }> {
@@ -117,7 +89,7 @@ export async function flowHarness(
       dispatch = d;
     },
     job(id: number): Job {
-      const j = repo.get(id);
+      const j = hermes.jobs.get(id);
       if (!j) throw new Error(`no job ${id}`);
       return j;
     },
@@ -125,8 +97,7 @@ export async function flowHarness(
       for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
     },
     async close() {
-      await scheduler.stop(0);
-      await database.close();
+      await hermes.stop();
     },
   };
 }

@@ -1,42 +1,35 @@
-// The wiring main.ts is asked to do, end to end over a real (file) database: registry from
-// system_config + env, every store port, a job through execute(), and a restart.
+// The backends as createHermes wires them, end to end over a real (file) database: registry from
+// system_config + env, every store port, a job through execute().
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { createHermes, type Hermes } from "../../src/app/hermes.ts";
 import type { Backend } from "../../src/backends/backend.ts";
-import { BackendManager } from "../../src/backends/manager/manager.ts";
 import type { BackendDefinition } from "../../src/backends/ports.ts";
-import {
-  type BackendFactories,
-  buildBackends,
-  createBackend,
-  secretFor,
-} from "../../src/backends/registry/registry.ts";
+import type { BackendFactories } from "../../src/backends/registry/registry.ts";
 import { ManualClock } from "../../src/clock.ts";
-import { SystemConfig } from "../../src/config/system-config.ts";
-import { BudgetRepo } from "../../src/store/backends/budget-repo.ts";
-import { BackendsRepo } from "../../src/store/backends/repo.ts";
+import { parseEnv } from "../../src/config/env.ts";
 import { SelectionHistoryRepo } from "../../src/store/backends/selection-history-repo.ts";
-import type { HermesDatabase } from "../../src/store/database.ts";
-import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
-import { ConfigRepo } from "../../src/store/system/config-repo.ts";
-import { WriteBatch } from "../../src/store/write-batch.ts";
-import { FakeBackend, fileDb, flush, messages, seedJobs, signal } from "./helpers.ts";
+import { type LogLine, recordingLogger } from "../helpers/test-hermes.ts";
+import { FakeBackend, flush, messages, seedJobs, signal } from "./helpers.ts";
 
 const env = { OLLAMA_HOST: "http://127.0.0.1:11434", OPENROUTER_API_KEY: "sk-or-v1-abcdefghijkl" };
 
-describe("main.ts wiring", () => {
-  let db: HermesDatabase;
-  let cleanup: () => Promise<void>;
+describe("createHermes: backends wiring", () => {
+  let hermes: Hermes | undefined;
+  let dir: string | undefined;
   afterEach(async () => {
-    await cleanup();
+    await hermes?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    hermes = undefined;
+    dir = undefined;
   });
 
   it("registry + ports: a job runs, is recorded, and paid work is budgeted", async () => {
-    ({ db, cleanup } = await fileDb());
+    dir = mkdtempSync(join(tmpdir(), "hermes-manager-"));
     const clock = new ManualClock();
     const iso = () => new Date(clock.now()).toISOString();
-    const config = await SystemConfig.load(new ConfigRepo(db.db), new ConfigAuditRepo(db.sqlite), () =>
-      clock.now(),
-    );
     const fakes = new Map<string, FakeBackend>();
     const fake = (def: BackendDefinition): Backend => {
       const f = new FakeBackend(def.name, {
@@ -47,40 +40,24 @@ describe("main.ts wiring", () => {
       return f;
     };
     const factories: BackendFactories = { ollama: fake, openai: (d) => fake(d) };
-
-    // ---- what main.ts does ----
-    const writes = new WriteBatch(db.sqlite);
-    const backendsRepo = new BackendsRepo(db.sqlite, writes);
-    const history = new SelectionHistoryRepo(db.sqlite, iso, writes);
-    const alerts: unknown[] = [];
-    const backends = new BackendManager({
+    const logs: LogLine[] = [];
+    hermes = await createHermes({
+      env: parseEnv({ ...env, HERMES_DB_PATH: join(dir, "hermes.db") }),
       clock,
-      config,
-      stats: {
-        recordHealth: (name, h) => backendsRepo.recordHealth(name, h, iso()),
-        recordCall: (c) => backendsRepo.recordCall(c, iso()),
-      },
-      scores: { scores: () => backendsRepo.scores() },
-      history,
-      budget: new BudgetRepo(db.sqlite, iso),
-      registry: {
-        saveDefinition: (d) => backendsRepo.saveDefinition({ ...d }, iso()),
-        saveEnabled: (name, enabled) => backendsRepo.setEnabled(name, enabled, iso()),
-      },
-      factory: (def) => createBackend(def, secretFor(def, env), factories),
-      onBudgetAlert: (level, spent, limit) => alerts.push([level, spent, limit]),
+      logger: recordingLogger(logs),
+      http: false,
+      telegram: false,
+      backendFactories: factories,
     });
-    const { backends: built, skipped } = buildBackends({ config, env, rows: backendsRepo.rows(), factories });
-    for (const { definition, backend } of built) {
-      backends.registerDefinition(definition, backend);
-      backendsRepo.saveDefinition({ ...definition }, iso());
-    }
+    const { backends, database: db } = hermes;
     backends.startHealthChecks();
-    // ---- end ----
 
     await flush();
     expect(backends.names()).toEqual(["ollama", "remote_api"]);
-    expect(skipped.map((s) => s.name)).toEqual(["talos", "gpt5", "server_models"]);
+    const skipped = logs
+      .filter((l) => l.msg === "backend not configured")
+      .map((l) => (l.obj as { name: string }).name);
+    expect(skipped).toEqual(["talos", "gpt5", "server_models"]);
     const { threadId, jobIds } = seedJobs(db, 2);
     const local = await backends.execute(
       { jobId: jobIds[0] as number, jobType: "research", messages, threadId },
@@ -101,6 +78,8 @@ describe("main.ts wiring", () => {
     expect(paid.backend).toBe("remote_api");
     expect(paid.costCents).toBeGreaterThan(0); // claude-3-sonnet usage × price, from the built-in table
     expect(backends.budgetSummary().spentCents).toBeCloseTo(paid.costCents, 6);
+    await flush();
+    const history = new SelectionHistoryRepo(db.sqlite, iso);
     expect(history.forJob(jobIds[1] as number)[0]).toMatchObject({
       selected_backend: "remote_api",
       selection_successful: 1,
@@ -109,7 +88,5 @@ describe("main.ts wiring", () => {
     expect(db.sqlite.prepare("SELECT health_status FROM backends WHERE name = 'ollama'").pluck().get()).toBe(
       "healthy",
     );
-    backends.stop();
-    writes.flush();
   });
 });

@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { HermesError } from "../../errors.ts";
+import type { BackendChange } from "../deps.ts";
 import type { ApiEnv } from "../envelope.ts";
 import { jsonBody } from "../middleware/body.ts";
 import type { RouteContext } from "./context.ts";
@@ -36,22 +37,6 @@ const createSchema = changeSchema.extend({
   url: changeSchema.shape.url.unwrap(),
   provider: changeSchema.shape.provider.unwrap(),
 });
-
-export type BackendChange = { name: string } & Partial<{
-  enabled: boolean;
-  url: string;
-  provider: "ollama" | "talos" | "openrouter" | "openai" | "custom";
-  type: "local" | "remote_api" | "server_model" | "custom";
-  free: boolean;
-  models: string[];
-  defaultModel: string;
-  concurrency: number;
-  timeoutMs: number;
-  preferredFor: string[];
-  fallbacks: string[];
-  secretEnv: string;
-  origin: "runtime";
-}>;
 
 function toChange(n: string, body: z.infer<typeof changeSchema>): BackendChange {
   const out: BackendChange = { name: n };
