@@ -2,6 +2,7 @@ import PQueue from "p-queue";
 import { HermesError } from "../../errors.ts";
 import type { Backend } from "../backend.ts";
 import type { BackendDefinition } from "../ports.ts";
+import { isBackendKeyEnv } from "../secret-env.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
 import type { ManagerCore } from "./core.ts";
 import { checkOne, intervalOf, scheduleHealth } from "./health.ts";
@@ -53,6 +54,7 @@ export function upsert(
       name: change.name,
       origin: existing.definition.origin,
     };
+    keepComponentSecretHome(existing.definition, def);
   } else {
     if (!change.url || !change.provider) {
       throw new HermesError(
@@ -108,6 +110,22 @@ export function upsert(
   if (change.enabled !== undefined) core.o.registry?.saveEnabled(def.name, def.enabled);
   const status = statusOf(core, core.entries.get(def.name) as Entry);
   return status;
+}
+
+/**
+ * A configured backend that carries another component's secret (Talos and TALOS_TOKEN) keeps the
+ * URL its configuration gives: moving it at runtime would send that token to the new address.
+ */
+function keepComponentSecretHome(before: BackendDefinition, after: BackendDefinition): void {
+  const secretEnv = before.secretEnv;
+  if (!secretEnv || isBackendKeyEnv(secretEnv)) return;
+  if (before.url === after.url && before.provider === after.provider && before.secretEnv === after.secretEnv)
+    return;
+  throw new HermesError(
+    "INVALID_INPUT",
+    `${before.name} sends ${secretEnv}; its URL, provider and key come from the configuration.`,
+    { details: "url", userAction: "Change them in the environment and restart Hermes." },
+  );
 }
 
 /** Turns a backend on or off at runtime; persisted, and survives a restart. */

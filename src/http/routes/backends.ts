@@ -1,11 +1,21 @@
 import type { Hono } from "hono";
 import { z } from "zod";
+import { BACKEND_KEY_ENV_HINT, isBackendKeyEnv } from "../../backends/secret-env.ts";
 import { HermesError } from "../../errors.ts";
 import type { ApiEnv } from "../envelope.ts";
 import { jsonBody } from "../middleware/body.ts";
 import type { RouteContext } from "./context.ts";
 
 /** Runtime changes to the backend registry: list, add, change, enable and disable, no restart. */
+function hasUserinfo(u: string): boolean {
+  try {
+    const parsed = new URL(u);
+    return parsed.username !== "" || parsed.password !== "";
+  } catch {
+    return /\/\/[^/]*@/.test(u);
+  }
+}
+
 const name = z.string().regex(/^[a-z0-9_-]{1,40}$/, "lowercase letters, digits, - and _ (1–40)");
 const list = z.array(z.string().trim().min(1).max(100)).max(50);
 
@@ -13,7 +23,7 @@ const changeSchema = z.strictObject({
   enabled: z.boolean().optional(),
   url: z
     .url({ protocol: /^https?$/ })
-    .refine((u) => !/\/\/[^/]*@/.test(u), "must not contain credentials")
+    .refine((u) => !hasUserinfo(u), "must not contain credentials (user:password@)")
     .optional(),
   provider: z.enum(["ollama", "talos", "openrouter", "openai", "custom"]).optional(),
   type: z.enum(["local", "remote_api", "server_model", "custom"]).optional(),
@@ -24,10 +34,14 @@ const changeSchema = z.strictObject({
   timeout_seconds: z.number().int().min(1).max(86_400).optional(),
   preferred_for: list.optional(),
   fallbacks: list.optional(),
-  /** The environment variable holding its key (the key itself is never sent or stored). */
+  /**
+   * The environment variable holding its key (the key itself is never sent or stored): only a
+   * backend key variable, never another component's secret (see secret-env.ts).
+   */
   secret_env: z
     .string()
     .regex(/^[A-Z][A-Z0-9_]{0,63}$/, "an environment variable name")
+    .refine(isBackendKeyEnv, `must be a backend key variable: ${BACKEND_KEY_ENV_HINT}`)
     .optional(),
 });
 
