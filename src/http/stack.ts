@@ -1,5 +1,6 @@
 import { dirname, resolve } from "node:path";
 import type { Hono } from "hono";
+import { CALLBACK_ALLOWED_HOSTS_KEY } from "../../migrations/009_callback_guards.ts";
 import type { Clock } from "../clock.ts";
 import type { SystemConfig } from "../config/system-config.ts";
 import type { ConversationPort } from "../engine/conversation/types.ts";
@@ -9,8 +10,10 @@ import { BackupScheduler, type SizeCheck } from "../ops/backup.ts";
 import { HealthRecorder, renderMetrics } from "../ops/metrics.ts";
 import { removePidFile, writePidFile } from "../ops/pid-file.ts";
 import { type ActiveJobLike, type BackendHealthLike, collectSystemHealth } from "../ops/system-health.ts";
+import { CallbackTargetPolicy } from "../outbox/callback-target.ts";
 import { CallbackDispatcher } from "../outbox/external-callbacks.ts";
 import { databaseIsUsable, type HermesDatabase } from "../store/database.ts";
+import { CallbackReplayRepo } from "../store/system/callback-replay-repo.ts";
 import { ConfigAuditRepo } from "../store/system/config-audit-repo.ts";
 import { ExternalCallbacksRepo } from "../store/system/external-callbacks-repo.ts";
 import { SystemHealthRepo } from "../store/system/health-repo.ts";
@@ -78,9 +81,13 @@ export function createHttpStack(input: HttpStackInput): HttpStack {
   const secret = () =>
     callbackSecret(
       config.has("hermes.api.callback_secret") ? config.string("hermes.api.callback_secret") : undefined,
-      input.adminToken,
     );
+  const callbackTargets = new CallbackTargetPolicy({
+    allowedHosts: () =>
+      config.has(CALLBACK_ALLOWED_HOSTS_KEY) ? config.strings(CALLBACK_ALLOWED_HOSTS_KEY) : [],
+  });
   const callbacks = new CallbackDispatcher({
+    targets: callbackTargets,
     repo: new ExternalCallbacksRepo(database.sqlite),
     clock,
     secret,
@@ -138,6 +145,8 @@ export function createHttpStack(input: HttpStackInput): HttpStack {
         ? (input.backends as BackendAdminPort & { status(): BackendHealthLike[] })
         : undefined,
     callbackSecret: secret,
+    callbackReplay: new CallbackReplayRepo(database.sqlite),
+    callbackTargets,
     system,
     metrics: () =>
       renderMetrics({

@@ -1,3 +1,4 @@
+import { CALLBACK_ALLOWED_HOSTS_KEY } from "../../migrations/009_callback_guards.ts";
 import { BackendManager } from "../../src/backends/manager/manager.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { SystemConfig } from "../../src/config/system-config.ts";
@@ -14,6 +15,7 @@ import { callbackSecret } from "../../src/http/signature.ts";
 import { mulberry32 } from "../../src/learning/random.ts";
 import { renderMetrics } from "../../src/ops/metrics.ts";
 import { collectSystemHealth } from "../../src/ops/system-health.ts";
+import { CallbackTargetPolicy, type LookupAll } from "../../src/outbox/callback-target.ts";
 import { CallbackDispatcher } from "../../src/outbox/external-callbacks.ts";
 import { QueueEvents } from "../../src/queue/events.ts";
 import { JobQueue } from "../../src/queue/job-queue.ts";
@@ -24,6 +26,7 @@ import {
 } from "../../src/queue/scheduler/scheduler.ts";
 import { databaseIsUsable } from "../../src/store/database.ts";
 import { JobsRepo } from "../../src/store/jobs/repo.ts";
+import { CallbackReplayRepo } from "../../src/store/system/callback-replay-repo.ts";
 import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
 import { ConfigRepo } from "../../src/store/system/config-repo.ts";
 import { ExternalCallbacksRepo } from "../../src/store/system/external-callbacks-repo.ts";
@@ -32,6 +35,19 @@ import { ThreadsRepo } from "../../src/store/threads/repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
 
 export const TOKEN = "test-admin-token-0123456789";
+/** hermes.api.callback_secret in the harness (a credential of its own, not the admin token). */
+export const CALLBACK_SECRET = "test-callback-secret-0123456789";
+
+/** DNS of the harness: public documentation hosts resolve publicly, anything else is unknown. */
+const PUBLIC_HOSTS: Record<string, string> = {
+  "example.com": "93.184.215.14",
+  "hooks.example.org": "2606:2800:21f:cb07:6820:80da:af6b:8b2c",
+};
+const fakeLookup: LookupAll = async (host) => {
+  const address = PUBLIC_HOSTS[host];
+  if (!address) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+  return [{ address, family: address.includes(":") ? 6 : 4 }];
+};
 
 type ApiQuestion = ReturnType<typeof questionFromPort>;
 
@@ -48,6 +64,10 @@ export interface HarnessOptions {
   learning?: LearningPort;
   rateLimiting?: boolean;
   fetch?: typeof fetch;
+  /** hermes.api.callback_secret; null leaves it unset (callbacks off). */
+  callbackSecret?: string | null;
+  /** DNS for callback URL checks (default: a fixed table, see fakeLookup). */
+  lookup?: LookupAll;
   overrides?: Partial<ApiDeps>;
 }
 
@@ -132,9 +152,16 @@ export async function apiHarness(opts: HarnessOptions = {}) {
   });
   const threadQueries = new ThreadQueries({ db: database.db, threads, queue, clock });
   const adminToken = opts.adminToken === null ? undefined : (opts.adminToken ?? TOKEN);
-  const secret = () => callbackSecret(config.string("hermes.api.callback_secret"), adminToken);
+  if (opts.callbackSecret !== null)
+    await config.set("hermes.api.callback_secret", opts.callbackSecret ?? CALLBACK_SECRET, "test");
+  const secret = () => callbackSecret(config.string("hermes.api.callback_secret"));
+  const callbackTargets = new CallbackTargetPolicy({
+    allowedHosts: () => config.strings(CALLBACK_ALLOWED_HOSTS_KEY),
+    lookup: opts.lookup ?? fakeLookup,
+  });
   const callbacksRepo = new ExternalCallbacksRepo(database.sqlite);
   const dispatcher = new CallbackDispatcher({
+    targets: callbackTargets,
     repo: callbacksRepo,
     clock,
     secret,
@@ -186,6 +213,8 @@ export async function apiHarness(opts: HarnessOptions = {}) {
     learning: opts.learning,
     slots: () => 1,
     callbackSecret: secret,
+    callbackReplay: new CallbackReplayRepo(database.sqlite),
+    callbackTargets,
     system,
     metrics: () =>
       renderMetrics({
