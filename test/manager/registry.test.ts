@@ -164,6 +164,11 @@ describe("registry", () => {
 });
 
 describe("stored runtime backends and secrets", () => {
+  let db: HermesDatabase | undefined;
+  afterEach(async () => {
+    await db?.close();
+    db = undefined;
+  });
   it("refuses a stored row whose key variable is another component's secret", () => {
     const secrets: string[] = [];
     const row = (name: string, secretEnv: string) => ({
@@ -201,6 +206,19 @@ describe("stored runtime backends and secrets", () => {
     expect(names).not.toContain("grab2");
     expect(skipped.find((s) => s.name === "grab")?.reason).toMatch(/TELEGRAM_BOT_TOKEN is not a backend key/);
     expect(secrets).toEqual(["value-of-HERMES_BACKEND_KEY_FINE"]);
+  });
+
+  it("skips a configured backend whose URL carries credentials", async () => {
+    db = await memoryDb();
+    const config = await SystemConfig.load(new ConfigRepo(db.db));
+    await config.set("backend.server_models.host", "http://bob:pw-secret@gpu-box:8000/v1", "test", {
+      force: true,
+    });
+    const { definitions, skipped } = configuredDefinitions(config, ENV);
+    expect(definitions.map((d) => d.definition.name)).not.toContain("server_models");
+    const reason = skipped.find((s) => s.name === "server_models")?.reason ?? "";
+    expect(reason).toMatch(/credentials/);
+    expect(reason).not.toMatch(/pw-secret/);
   });
 
   it("secretFor never hands a runtime backend a component secret", () => {

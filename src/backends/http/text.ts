@@ -16,6 +16,16 @@ export function safeHost(url: string): string {
   }
 }
 
+/** Whether a URL carries user:password@ (however spelled: the URL parser normalises it). */
+export function hasCredentials(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username !== "" || u.password !== "";
+  } catch {
+    return /\/\/[^/]*@/.test(url);
+  }
+}
+
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
 const SECRET_PARAM = /(key|token|secret|password|passwd|pwd|auth|signature|sig|credential)/i;
 

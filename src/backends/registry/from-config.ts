@@ -1,3 +1,4 @@
+import { hasCredentials } from "../http/text.ts";
 import { bool, type ConfigLike, list, num, str } from "../manager/policy.ts";
 import type { BackendDefinition, BackendType } from "../ports.ts";
 import type { RegistryEnv, RegistryResult } from "./types.ts";
@@ -196,5 +197,14 @@ export function configuredDefinitions(
     });
   } else skipped.push({ name: "server_models", reason: "backend.server_models.host is empty" });
 
-  return { definitions: out, skipped };
+  // A URL with user:password@ would be shown wherever the URL is (health, status, logs, database).
+  const usable = out.filter(({ definition }) => {
+    if (!hasCredentials(definition.url)) return true;
+    skipped.push({
+      name: definition.name,
+      reason: "its URL contains credentials (user:password@): give the key in its own setting",
+    });
+    return false;
+  });
+  return { definitions: usable, skipped };
 }

@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { z } from "zod";
+import { hasCredentials } from "../../backends/http/text.ts";
 import { BACKEND_KEY_ENV_HINT, isBackendKeyEnv } from "../../backends/secret-env.ts";
 import { HermesError } from "../../errors.ts";
 import type { ApiEnv } from "../envelope.ts";
@@ -7,15 +8,6 @@ import { jsonBody } from "../middleware/body.ts";
 import type { RouteContext } from "./context.ts";
 
 /** Runtime changes to the backend registry: list, add, change, enable and disable, no restart. */
-function hasUserinfo(u: string): boolean {
-  try {
-    const parsed = new URL(u);
-    return parsed.username !== "" || parsed.password !== "";
-  } catch {
-    return /\/\/[^/]*@/.test(u);
-  }
-}
-
 const name = z.string().regex(/^[a-z0-9_-]{1,40}$/, "lowercase letters, digits, - and _ (1–40)");
 const list = z.array(z.string().trim().min(1).max(100)).max(50);
 
@@ -23,7 +15,7 @@ const changeSchema = z.strictObject({
   enabled: z.boolean().optional(),
   url: z
     .url({ protocol: /^https?$/ })
-    .refine((u) => !hasUserinfo(u), "must not contain credentials (user:password@)")
+    .refine((u) => !hasCredentials(u), "must not contain credentials (user:password@)")
     .optional(),
   provider: z.enum(["ollama", "talos", "openrouter", "openai", "custom"]).optional(),
   type: z.enum(["local", "remote_api", "server_model", "custom"]).optional(),
