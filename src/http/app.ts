@@ -135,8 +135,10 @@ export function createHttpApp(sources: HttpAppDeps): Hono<ApiEnv> {
           });
       }
     }
-    // Signed callbacks carry their own credential (hermes.api.callback_secret), not the admin token.
-    if (!SIGNED_CALLBACK_PATH.test(c.req.path)) checkBearer(c.req.header("authorization"), api?.adminToken);
+    // Signed callbacks carry their own credential (hermes.api.callback_secret), not the admin token;
+    // without an admin token the whole API is off, that endpoint included.
+    if (!api?.adminToken || !SIGNED_CALLBACK_PATH.test(c.req.path))
+      checkBearer(c.req.header("authorization"), api?.adminToken);
     await next();
   };
   app.use("/api/*", guard);
