@@ -43,6 +43,8 @@ export function createHttp(f: Foundation, input: HttpInput, decorate?: (deps: Ap
     slots: () => backends.totalSlots(),
     backendAdmin: backends,
     callbackSecret: input.delivery.secret,
+    callbackReplay: input.delivery.replay,
+    callbackTargets: input.delivery.targets,
     system: input.system,
     metrics: () =>
       renderMetrics({

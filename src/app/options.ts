@@ -14,6 +14,7 @@ import type { ApiEnv } from "../http/envelope.ts";
 import type { Logger } from "../log.ts";
 import type { Notifier } from "../notify/notifier.ts";
 import type { Operations } from "../ops/operations.ts";
+import type { LookupAll } from "../outbox/callback-target.ts";
 import type { CallbackDispatcher } from "../outbox/external-callbacks.ts";
 import type { QueueEvents } from "../queue/events.ts";
 import type { JobQueue } from "../queue/job-queue.ts";
@@ -62,6 +63,8 @@ export interface HermesOptions {
   api?: (deps: ApiDeps) => ApiDeps;
   /** fetch of the external result callbacks. */
   fetch?: typeof fetch;
+  /** DNS of the callback URL checks (tests: a fixed table; default: the system resolver). */
+  callbackLookup?: LookupAll;
   /** Interval of the system_health row (default 60 s). */
   healthIntervalMs?: number;
 }

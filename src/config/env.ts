@@ -12,10 +12,24 @@ const optionalString = z
   .transform((v) => (v === "" ? undefined : v))
   .optional();
 
+/** user:password@ in a URL would be shown wherever the URL is (health, logs, database). */
+function hasUserinfo(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return u.username !== "" || u.password !== "";
+  } catch {
+    return /\/\/[^/]*@/.test(v);
+  }
+}
+
 const httpUrl = z
   .string()
   .trim()
   .refine((v) => /^https?:\/\/[^\s]+$/i.test(v), "must be an http:// or https:// URL")
+  .refine(
+    (v) => !hasUserinfo(v),
+    "must not contain credentials (user:password@); give keys in their own variable",
+  )
   .transform((v) => v.replace(/\/+$/, ""));
 
 const optionalUrl = z

@@ -708,7 +708,15 @@ export const CONFIG_KEYS = {
     since: "006",
     secret: true,
     description:
-      "HMAC-SHA256 key of X-Hermes-Signature on external callbacks (empty: derived from HERMES_ADMIN_TOKEN)",
+      "HMAC-SHA256 key of X-Hermes-Signature on external callbacks, both ways (empty: callbacks are off)",
+  }),
+  "hermes.api.callback_allowed_hosts": list({
+    default: [],
+    regex: "^([A-Za-z0-9.:\\[\\]-]+(,\\s*[A-Za-z0-9.:\\[\\]-]+)*)?$",
+    kind: "system_setting",
+    since: "009",
+    description:
+      "Host names a callback_url may use although they resolve to a loopback, private or link-local address (comma-separated; empty: none)",
   }),
   "hermes.budget.price_table": json({
     default: "{}",

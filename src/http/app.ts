@@ -27,6 +27,8 @@ export interface HealthSources {
   queue: () => Record<string, number>;
   startedAt: number;
   now: () => number;
+  /** Shows /health's details to its holder when no `api` is given (api.adminToken otherwise). */
+  adminToken?: string | undefined;
 }
 
 export interface HttpAppDeps extends HealthSources {
@@ -35,6 +37,7 @@ export interface HttpAppDeps extends HealthSources {
 }
 
 const CLIENT_NAME = /^[A-Za-z0-9._-]{1,40}$/;
+const SIGNED_CALLBACK_PATH = /^\/api\/external\/callback\/[^/]+\/?$/;
 
 function remoteAddress(c: ApiContext): string | undefined {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
@@ -42,7 +45,8 @@ function remoteAddress(c: ApiContext): string | undefined {
 }
 
 /**
- * The admin HTTP server. `GET /health` needs no token: liveness and readiness for pm2 and monitors.
+ * The admin HTTP server. `GET /health` needs no token: liveness and readiness for pm2 and monitors
+ * (`{status: ok|degraded|down}`; with the admin token also database, bot, backends and queue).
  * 503 only when the database is unusable — a dead backend is degraded service, not a dead Hermes.
  * Everything else (`/api/*`, `/metrics`) needs `Authorization: Bearer <HERMES_ADMIN_TOKEN>` and
  * answers in the spec's envelopes.
@@ -62,11 +66,24 @@ export function createHttpApp(sources: HttpAppDeps): Hono<ApiEnv> {
     c.header("X-Request-Id", c.get("requestId"));
   });
 
+  // Without the admin token: the status word only. Backend names, URLs, error texts and queue
+  // counts tell an outsider what runs where (and errors may quote hosts), so they need the token.
   app.get("/health", (c) => {
     const dbOk = sources.databaseUsable();
     const backends = sources.backends();
     const anyHealthy = backends.some((b) => b.health === "healthy");
-    const status = !dbOk ? "unhealthy" : anyHealthy ? "healthy" : "degraded";
+    const status = !dbOk ? "down" : anyHealthy ? "ok" : "degraded";
+    const token = api?.adminToken ?? sources.adminToken;
+    let detailed = false;
+    try {
+      if (token && c.req.header("authorization")) {
+        checkBearer(c.req.header("authorization"), token);
+        detailed = true;
+      }
+    } catch {
+      detailed = false;
+    }
+    if (!detailed) return c.json({ status }, dbOk ? 200 : 503);
     return c.json(
       {
         status,
@@ -101,7 +118,10 @@ export function createHttpApp(sources: HttpAppDeps): Hono<ApiEnv> {
           });
       }
     }
-    checkBearer(c.req.header("authorization"), api?.adminToken);
+    // Signed callbacks carry their own credential (hermes.api.callback_secret), not the admin token;
+    // without an admin token the whole API is off, that endpoint included.
+    if (!api?.adminToken || !SIGNED_CALLBACK_PATH.test(c.req.path))
+      checkBearer(c.req.header("authorization"), api?.adminToken);
     await next();
   };
   app.use("/api/*", guard);

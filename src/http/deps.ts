@@ -60,6 +60,10 @@ export interface ApiDeps {
   slots?: () => number;
   /** Signing key of X-Hermes-Signature (see signature.ts callbackSecret). */
   callbackSecret: () => string | undefined;
+  /** Signatures of accepted callbacks, so none is accepted twice (CallbackReplayRepo). */
+  callbackReplay: { claim(signature: string, expiresAtMs: number, nowMs: number): boolean };
+  /** Refuses callback URLs that point inside (CallbackTargetPolicy). */
+  callbackTargets: { check(url: string): Promise<void> };
   system: () => SystemHealthReport;
   /** Prometheus text for GET /metrics. */
   metrics: () => string;

@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from "../clock.ts";
 import type { EngineEvent } from "../engine/engine.ts";
-import { SIGNATURE_HEADER, sign } from "../http/signature.ts";
+import { HermesError } from "../errors.ts";
+import { SIGNATURE_HEADER, sign, TIMESTAMP_HEADER } from "../http/signature.ts";
 import type { CallbackRow, ExternalCallbacksRepo } from "../store/system/external-callbacks-repo.ts";
 
 /**
@@ -8,7 +9,8 @@ import type { CallbackRow, ExternalCallbacksRepo } from "../store/system/externa
  * job (completed or failed for good), the result JSON is written to the external_callbacks outbox
  * and POSTed, signed, to the URL. Failures are retried with exponential backoff (base × 2^(n-1),
  * capped) until `maxAttempts`, then the row is marked failed and an error is logged. The outbox
- * is durable: start() picks up what a previous run left pending.
+ * is durable: start() picks up what a previous run left pending. Each attempt is signed with its
+ * own timestamp (see signature.ts), and its URL is checked again first (CallbackTargetPolicy).
  */
 export interface CallbackLog {
   info(obj: object, msg: string): void;
@@ -21,6 +23,8 @@ export interface CallbackDispatcherOptions {
   clock: Clock;
   /** The signing key (see signature.ts); undefined while none is configured. */
   secret: () => string | undefined;
+  /** Checked before every delivery: the URL's host may have been re-pointed inside since submit. */
+  targets?: { check(url: string): Promise<void> } | undefined;
   maxAttempts: () => number;
   log: CallbackLog;
   baseDelayMs?: number;
@@ -73,7 +77,10 @@ function callbackPayload(e: EngineEvent): CallbackPayload | undefined {
 }
 
 export class CallbackDispatcher {
-  private readonly o: Required<Omit<CallbackDispatcherOptions, "fetch">> & { fetch: typeof fetch };
+  private readonly o: Required<Omit<CallbackDispatcherOptions, "fetch" | "targets">> & {
+    fetch: typeof fetch;
+    targets: CallbackDispatcherOptions["targets"];
+  };
   private timer: TimerHandle | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private pumping: Promise<number> | undefined;
@@ -87,6 +94,7 @@ export class CallbackDispatcher {
       maxDelayMs: 3_600_000,
       timeoutMs: 10_000,
       ...options,
+      targets: options.targets,
       fetch: options.fetch ?? globalThis.fetch,
     };
   }
@@ -178,16 +186,20 @@ export class CallbackDispatcher {
     const secret = this.o.secret();
     let status: number | null = null;
     let error: string | undefined;
+    let final = false;
     if (!secret) {
-      error = "no signing secret (set HERMES_ADMIN_TOKEN or hermes.api.callback_secret)";
+      error = "no signing secret (set hermes.api.callback_secret)";
     } else {
       try {
+        await this.o.targets?.check(row.url);
+        const timestamp = String(Math.floor(this.o.clock.now() / 1000));
         const res = await this.o.fetch(row.url, {
           method: "POST",
           headers: {
             "Content-Type": "application/json",
             "User-Agent": "Hermes-Callback/1",
-            [SIGNATURE_HEADER]: sign(row.body, secret),
+            [TIMESTAMP_HEADER]: timestamp,
+            [SIGNATURE_HEADER]: sign(row.body, secret, timestamp),
             "X-Hermes-Event": row.event,
             "X-Hermes-Delivery": String(row.id),
           },
@@ -199,6 +211,8 @@ export class CallbackDispatcher {
         await res.body?.cancel().catch(() => {});
         if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
       } catch (thrown) {
+        // A refused target is policy, not a passing fault: retrying will not change it.
+        final = thrown instanceof HermesError && thrown.code === "INVALID_INPUT";
         error = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
       }
     }
@@ -215,7 +229,7 @@ export class CallbackDispatcher {
       return;
     }
     const attempts = row.attempts + 1;
-    if (attempts >= Math.max(1, this.o.maxAttempts())) {
+    if (final || attempts >= Math.max(1, this.o.maxAttempts())) {
       this.o.repo.markFailed(row.id, status, error);
       this.o.log.error(
         { ...base, status, error },

@@ -57,3 +57,21 @@ describe("environment", () => {
     expect(() => parseEnv({ HERMES_ADMIN_TOKEN: "short" })).toThrow(/HERMES_ADMIN_TOKEN/);
   });
 });
+
+describe("credentials in URL variables", () => {
+  it("refuses user:password@ in OLLAMA_HOST, OPENAI_BASE_URL and TALOS_URL, naming only the variable", () => {
+    for (const variable of ["OLLAMA_HOST", "OPENAI_BASE_URL", "TALOS_URL"]) {
+      let error: unknown;
+      try {
+        parseEnv({ [variable]: "http://alice:hunter2-secret@gpu.local:11434" });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, variable).toBeInstanceOf(EnvError);
+      expect((error as EnvError).variables).toEqual([variable]);
+      expect((error as EnvError).message).toMatch(/credentials/);
+      expect((error as EnvError).message).not.toMatch(/hunter2|alice/);
+    }
+    expect(() => parseEnv({ TALOS_URL: "http://token-only@talos.local:8001" })).toThrow(EnvError);
+  });
+});

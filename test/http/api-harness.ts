@@ -4,6 +4,7 @@ import type { ConversationPort } from "../../src/engine/conversation/types.ts";
 import type { IdeasPort } from "../../src/engine/threads/records.ts";
 import type { ApiDeps, LearningPort } from "../../src/http/deps.ts";
 import type { questionFromPort } from "../../src/http/routes/views.ts";
+import type { LookupAll } from "../../src/outbox/callback-target.ts";
 import type { DispatchContext, DispatchOutcome } from "../../src/queue/scheduler/scheduler.ts";
 import { ExternalCallbacksRepo } from "../../src/store/system/external-callbacks-repo.ts";
 import { type LogLine, recordingLogger, testHermes } from "../helpers/test-hermes.ts";
@@ -11,6 +12,19 @@ import { type LogLine, recordingLogger, testHermes } from "../helpers/test-herme
 export type { LogLine } from "../helpers/test-hermes.ts";
 
 export const TOKEN = "test-admin-token-0123456789";
+/** hermes.api.callback_secret in the harness (a credential of its own, not the admin token). */
+export const CALLBACK_SECRET = "test-callback-secret-0123456789";
+
+/** DNS of the harness: public documentation hosts resolve publicly, anything else is unknown. */
+const PUBLIC_HOSTS: Record<string, string> = {
+  "example.com": "93.184.215.14",
+  "hooks.example.org": "2606:2800:21f:cb07:6820:80da:af6b:8b2c",
+};
+const fakeLookup: LookupAll = async (host) => {
+  const address = PUBLIC_HOSTS[host];
+  if (!address) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+  return [{ address, family: address.includes(":") ? 6 : 4 }];
+};
 
 type ApiQuestion = ReturnType<typeof questionFromPort>;
 
@@ -23,6 +37,10 @@ export interface HarnessOptions {
   ideas?: IdeasPort;
   rateLimiting?: boolean;
   fetch?: typeof fetch;
+  /** hermes.api.callback_secret; null leaves it unset (callbacks off). */
+  callbackSecret?: string | null;
+  /** DNS for callback URL checks (default: a fixed table, see fakeLookup). */
+  lookup?: LookupAll;
   overrides?: Partial<ApiDeps>;
 }
 
@@ -50,7 +68,11 @@ export async function apiHarness(opts: HarnessOptions = {}) {
     config: {
       "hermes.debug.api_rate_limiting": opts.rateLimiting ? "true" : "false",
       "hermes.web.ideas_per_minute": "1000",
+      ...(opts.callbackSecret === null
+        ? {}
+        : { "hermes.api.callback_secret": opts.callbackSecret ?? CALLBACK_SECRET }),
     },
+    callbackLookup: opts.lookup ?? fakeLookup,
     dispatch: (ctx) => behaviour(ctx),
     fetch: opts.fetch,
     threadPorts: {

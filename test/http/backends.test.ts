@@ -114,3 +114,86 @@ describe("/api/backends: the registry at runtime, without a restart", () => {
     expect(unknown.status).toBe(404);
   });
 });
+
+describe("/api/backends: no other component's secret leaves with a backend", () => {
+  const TALOS_TOKEN = "talos-token-must-stay-home-0123";
+
+  async function hermesWith(env: Record<string, string>) {
+    const ollama = await FakeOllama.start();
+    cleanups.push(() => ollama.stop());
+    const h = await startTestHermes({ OLLAMA_HOST: ollama.url, HERMES_ADMIN_TOKEN: TOKEN, ...env });
+    cleanups.push(() => h.stop());
+    const base = `http://127.0.0.1:${h.hermes.httpPort}`;
+    return async (method: string, path: string, body: unknown) => {
+      const res = await fetch(base + path, {
+        method,
+        headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as ApiBody, h };
+    };
+  }
+
+  it("refuses secret_env naming the bot token, the Talos token or the admin token", async () => {
+    const call = await hermesWith({ TALOS_TOKEN });
+    let last: Awaited<ReturnType<typeof call>> | undefined;
+    for (const secretEnv of ["TALOS_TOKEN", "TELEGRAM_BOT_TOKEN", "HERMES_ADMIN_TOKEN", "HOME"]) {
+      const res = await call("POST", "/api/backends", {
+        name: "grab",
+        provider: "custom",
+        url: "http://127.0.0.1:9/v1",
+        secret_env: secretEnv,
+      });
+      expect(res.status, secretEnv).toBe(400);
+      expect(JSON.stringify(res.body), secretEnv).toContain("secret_env");
+      expect(res.h.hermes.backends.names(), secretEnv).not.toContain("grab");
+      last = res;
+    }
+    const stored = last?.h.hermes.database.sqlite
+      .prepare("SELECT count(*) FROM backends WHERE origin = 'runtime'")
+      .pluck()
+      .get();
+    expect(stored).toBe(0);
+  });
+
+  it("accepts the allow-listed key variables and HERMES_BACKEND_KEY_<NAME>", async () => {
+    const call = await hermesWith({});
+    for (const [i, secretEnv] of ["GROQ_API_KEY", "HERMES_BACKEND_KEY_VLLM"].entries()) {
+      const res = await call("POST", "/api/backends", {
+        name: `ok${i}`,
+        provider: "custom",
+        url: "http://127.0.0.1:9/v1",
+        secret_env: secretEnv,
+      });
+      expect(res.status, secretEnv).toBe(200);
+    }
+  });
+
+  it("will not move Talos (and its token) to another URL at runtime", async () => {
+    const call = await hermesWith({ TALOS_URL: "http://127.0.0.1:9", TALOS_TOKEN });
+    const moved = await call("PUT", "/api/backends/talos", { url: "http://127.0.0.1:10" });
+    expect(moved.status).toBe(400);
+    expect(moved.body.error?.code).toBe("INVALID_INPUT");
+    const rekeyed = await call("PUT", "/api/backends/ollama", { secret_env: "TALOS_TOKEN" });
+    expect(rekeyed.status).toBe(400);
+    expect(moved.h.hermes.backends.status().find((b) => b.name === "talos")?.location).toBe(
+      "http://127.0.0.1:9",
+    );
+    // What stays allowed: tuning Talos without moving it.
+    const tuned = await call("PUT", "/api/backends/talos", { timeout_seconds: 120 });
+    expect(tuned.status).toBe(200);
+  });
+
+  it("refuses credentials in the URL however they are spelled", async () => {
+    const call = await hermesWith({});
+    for (const url of [
+      "http://user:pw@127.0.0.1:9",
+      "http://tok@127.0.0.1:9/v1",
+      "http:user:pw@127.0.0.1:9",
+    ]) {
+      const res = await call("POST", "/api/backends", { name: "creds", provider: "custom", url });
+      expect(res.status, url).toBe(400);
+      expect(JSON.stringify(res.body), url).not.toContain("pw");
+    }
+  });
+});

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createHttpApp } from "../../src/http/app.ts";
 
+const TOKEN = "health-admin-token-0123456789";
+
 const base = {
   bot: () => "off" as const,
   queue: () => ({ queued: 2 }),
@@ -9,9 +11,10 @@ const base = {
 };
 
 describe("GET /health", () => {
-  it("answers 200 with database, bot and each backend", async () => {
+  it("answers 200 with database, bot and each backend to the admin token holder", async () => {
     const app = createHttpApp({
       ...base,
+      adminToken: TOKEN,
       databaseUsable: () => true,
       backends: () => [
         { name: "ollama", kind: "ollama", health: "healthy", location: "http://127.0.0.1:11434" },
@@ -24,11 +27,11 @@ describe("GET /health", () => {
         },
       ],
     });
-    const res = await app.request("/health");
+    const res = await app.request("/health", { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({
-      status: "healthy",
+      status: "ok",
       database: "ok",
       bot: "off",
       uptime_s: 5,
@@ -68,6 +71,28 @@ describe("GET /health", () => {
     });
     const res = await app.request("/health");
     expect(res.status).toBe(503);
-    expect(((await res.json()) as { database: string }).database).toBe("unusable");
+    expect(await res.json()).toEqual({ status: "down" });
+  });
+
+  it("tells an unauthenticated caller the status only: no names, URLs, errors or counts", async () => {
+    const app = createHttpApp({
+      ...base,
+      adminToken: TOKEN,
+      databaseUsable: () => true,
+      backends: () => [
+        {
+          name: "talos",
+          kind: "talos",
+          health: "unhealthy",
+          location: "http://100.1.2.3:8001",
+          lastError: "refused at http://100.1.2.3:8001",
+        },
+      ],
+    });
+    for (const headers of [{}, { authorization: "Bearer wrong-token-wrong-token" }]) {
+      const res = await app.request("/health", { headers });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: "degraded" });
+    }
   });
 });

@@ -5,6 +5,7 @@ import {
   buildBackends,
   configuredDefinitions,
   definitionConfig,
+  secretFor,
 } from "../../src/backends/registry/registry.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { SystemConfig } from "../../src/config/system-config.ts";
@@ -160,6 +161,77 @@ describe("registry", () => {
     };
     expect(row.origin).toBe("runtime");
     expect(JSON.parse(row.config)).toMatchObject({ provider: "custom", url: "http://gpu-box:8000/v1" });
+  });
+});
+
+describe("stored runtime backends and secrets", () => {
+  let db: HermesDatabase | undefined;
+  afterEach(async () => {
+    await db?.close();
+    db = undefined;
+  });
+  it("refuses a stored row whose key variable is another component's secret", () => {
+    const secrets: string[] = [];
+    const row = (name: string, secretEnv: string) => ({
+      name,
+      type: "custom",
+      enabled: true,
+      enabledOverride: undefined,
+      origin: "runtime" as const,
+      primary: false,
+      config: { provider: "custom", url: "http://127.0.0.1:9/v1", secretEnv },
+      preferredFor: undefined,
+      fallbacks: undefined,
+    });
+    const { backends, skipped } = buildBackends({
+      config: undefined,
+      env: { ...ENV, OPENROUTER_API_KEY: undefined, OPENAI_API_KEY: undefined },
+      rows: [
+        row("grab", "TELEGRAM_BOT_TOKEN"),
+        row("grab2", "TALOS_TOKEN"),
+        row("fine", "HERMES_BACKEND_KEY_FINE"),
+      ],
+      secretOf: (n) => `value-of-${n}`,
+      factories: {
+        ollama: (d) => new FakeBackend(d.name),
+        talos: (o) => new FakeBackend(o.name, { kind: "talos" }),
+        openai: (d, key) => {
+          if (key) secrets.push(key);
+          return new FakeBackend(d.name);
+        },
+      },
+    });
+    const names = backends.map((b) => b.definition.name);
+    expect(names).toContain("fine");
+    expect(names).not.toContain("grab");
+    expect(names).not.toContain("grab2");
+    expect(skipped.find((s) => s.name === "grab")?.reason).toMatch(/TELEGRAM_BOT_TOKEN is not a backend key/);
+    expect(secrets).toEqual(["value-of-HERMES_BACKEND_KEY_FINE"]);
+  });
+
+  it("skips a configured backend whose URL carries credentials", async () => {
+    db = await memoryDb();
+    const config = await SystemConfig.load(new ConfigRepo(db.db), new ConfigAuditRepo(db.sqlite));
+    await config.set("backend.server_models.host", "http://bob:pw-secret@gpu-box:8000/v1", "test", {
+      force: true,
+    });
+    const { definitions, skipped } = configuredDefinitions(config, ENV);
+    expect(definitions.map((d) => d.definition.name)).not.toContain("server_models");
+    const reason = skipped.find((s) => s.name === "server_models")?.reason ?? "";
+    expect(reason).toMatch(/credentials/);
+    expect(reason).not.toMatch(/pw-secret/);
+  });
+
+  it("secretFor never hands a runtime backend a component secret", () => {
+    const def = {
+      ...configuredDefinitions(undefined, ENV).definitions[0]!.definition,
+      name: "grab",
+      origin: "runtime" as const,
+      secretEnv: "TALOS_TOKEN",
+    };
+    expect(() => secretFor(def, ENV)).toThrow(/not a backend key variable/);
+    expect(secretFor({ ...def, secretEnv: "OPENAI_API_KEY" }, ENV)).toBe(ENV.OPENAI_API_KEY);
+    expect(secretFor({ ...def, origin: "config" }, ENV)).toBe(ENV.TALOS_TOKEN);
   });
 });
 

@@ -7,17 +7,18 @@
  * Rule of thumb: nothing reached the server (refused, reset, DNS) → BACKEND_UNAVAILABLE; the server
  * answered but the answer is unusable → BACKEND_ERROR (retryable when trying again can help);
  * our caller's abort → CANCELLED; our own deadline → TIMEOUT. Messages name the backend and its
- * host and never a credential: every text passes through `scrub` with the backend's secrets.
+ * host and never a credential: every text passes through `redactUrls` (userinfo, query secrets)
+ * and `scrub` with the backend's secrets.
  */
 import { HermesError, type HermesErrorOptions } from "../../errors.ts";
 import type { BackendKind } from "../backend.ts";
 import type { CallState } from "./call-guard.ts";
 import { describeNetworkCause, networkCode } from "./network.ts";
-import { type HeaderLookup, parseRetryAfter, safeHost, scrub } from "./text.ts";
+import { type HeaderLookup, parseRetryAfter, redactUrls, safeHost, scrub } from "./text.ts";
 
 export { CallGuard, type CallState } from "./call-guard.ts";
 export { networkCode } from "./network.ts";
-export { type HeaderLookup, parseRetryAfter, safeHost, scrub } from "./text.ts";
+export { type HeaderLookup, parseRetryAfter, redactUrls, safeHost, scrub } from "./text.ts";
 
 export interface FailureContext {
   /** Backend name as configured ("ollama", "openrouter"). */
@@ -42,9 +43,10 @@ function make(
   opts: HermesErrorOptions = {},
 ) {
   const secrets = ctx.secrets ?? [];
-  return new HermesError(code, scrub(message, secrets), {
+  const clean = (text: string) => scrub(redactUrls(text), secrets);
+  return new HermesError(code, clean(message), {
     ...opts,
-    details: opts.details === undefined ? undefined : scrub(opts.details, secrets),
+    details: opts.details === undefined ? undefined : clean(opts.details),
   });
 }
 

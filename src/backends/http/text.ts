@@ -16,6 +16,43 @@ export function safeHost(url: string): string {
   }
 }
 
+/** Whether a URL carries user:password@ (however spelled: the URL parser normalises it). */
+export function hasCredentials(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username !== "" || u.password !== "";
+  } catch {
+    return /\/\/[^/]*@/.test(url);
+  }
+}
+
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
+const SECRET_PARAM = /(key|token|secret|password|passwd|pwd|auth|signature|sig|credential)/i;
+
+/** One URL without user:password and with secret-looking query values replaced. */
+function redactUrl(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return raw.replace(/\/\/[^/?#\s]*@/, "//");
+  }
+  if (u.username === "" && u.password === "" && ![...u.searchParams.keys()].some((k) => SECRET_PARAM.test(k)))
+    return raw;
+  u.username = "";
+  u.password = "";
+  for (const k of [...u.searchParams.keys()]) if (SECRET_PARAM.test(k)) u.searchParams.set(k, "redacted");
+  return u.toString();
+}
+
+/**
+ * Every URL in a text without its credentials: userinfo stripped, secret-looking query parameters
+ * (key, token, secret, signature…) replaced. Error texts of HTTP clients often quote the URL called.
+ */
+export function redactUrls(text: string): string {
+  return text.replace(URL_IN_TEXT, redactUrl);
+}
+
 const KEY_LIKE = /\bsk-[A-Za-z0-9_*.-]{6,}/g; // OpenAI "sk-proj-…", OpenRouter "sk-or-v1-…"
 
 /** Removes the given secrets and anything shaped like an API key (providers echo masked keys). */

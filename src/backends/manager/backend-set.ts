@@ -2,6 +2,7 @@ import PQueue from "p-queue";
 import { HermesError } from "../../errors.ts";
 import type { Backend } from "../backend.ts";
 import type { BackendDefinition } from "../ports.ts";
+import { isBackendKeyEnv } from "../secret-env.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
 import type { ManagerCore } from "./core.ts";
 import { checkOne, scheduleHealth } from "./health.ts";
@@ -46,6 +47,7 @@ export function upsert(
 ): BackendStatus {
   const existing = core.entry(change.name);
   const def = existing ? changedDefinition(existing.definition, change) : newDefinition(change);
+  if (existing) keepComponentSecretHome(existing.definition, def);
   if (existing && !needsRebuild(existing.definition, def)) {
     existing.definition = def;
     existing.settings = settingsOf(def);
@@ -108,6 +110,22 @@ function needsRebuild(before: BackendDefinition, after: BackendDefinition): bool
     before.secretEnv !== after.secretEnv ||
     before.timeoutMs !== after.timeoutMs ||
     before.free !== after.free
+  );
+}
+
+/**
+ * A configured backend that carries another component's secret (Talos and TALOS_TOKEN) keeps the
+ * URL its configuration gives: moving it at runtime would send that token to the new address.
+ */
+function keepComponentSecretHome(before: BackendDefinition, after: BackendDefinition): void {
+  const secretEnv = before.secretEnv;
+  if (!secretEnv || isBackendKeyEnv(secretEnv)) return;
+  if (before.url === after.url && before.provider === after.provider && before.secretEnv === after.secretEnv)
+    return;
+  throw new HermesError(
+    "INVALID_INPUT",
+    `${before.name} sends ${secretEnv}; its URL, provider and key come from the configuration.`,
+    { details: "url", userAction: "Change them in the environment and restart Hermes." },
   );
 }
 

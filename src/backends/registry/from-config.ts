@@ -1,4 +1,5 @@
 import type { ConfigKey } from "../../config/keys.ts";
+import { hasCredentials } from "../http/text.ts";
 import { bool, type ConfigLike, list, num, str } from "../manager/policy.ts";
 import type { BackendDefinition, BackendType } from "../ports.ts";
 import type { RegistryEnv, RegistryResult } from "./types.ts";
@@ -81,10 +82,24 @@ export function configuredDefinitions(
     defaultLocal: str(config, "talos.models.default_model"),
     jobTimeoutS: num(config, "talos.execution.job_timeout_seconds"),
   };
-  const outcomes = [ollama, talos, remoteApi, gpt5, serverModels].map((build) => build(source));
+  const outcomes = [ollama, talos, remoteApi, gpt5, serverModels].map((build) =>
+    withoutCredentials(build(source)),
+  );
   return {
     definitions: outcomes.filter((o): o is Configured => "definition" in o),
     skipped: outcomes.filter((o): o is Skipped => !("definition" in o)),
+  };
+}
+
+/**
+ * A URL with user:password@ would be shown wherever the URL is (health, status, logs, database),
+ * so such a backend is skipped, named, with the value never shown.
+ */
+function withoutCredentials(o: Outcome): Outcome {
+  if (!("definition" in o) || !hasCredentials(o.definition.url)) return o;
+  return {
+    name: o.definition.name,
+    reason: "its URL contains credentials (user:password@): give the key in its own setting",
   };
 }
 

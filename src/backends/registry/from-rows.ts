@@ -1,4 +1,5 @@
 import type { BackendDefinition, BackendProvider, BackendType } from "../ports.ts";
+import { BACKEND_KEY_ENV_HINT, isBackendKeyEnv } from "../secret-env.ts";
 import type { StoredBackendRow } from "./types.ts";
 
 /** The `backends` table's side: definitions to and from rows, and rows overlaid on config. */
@@ -51,11 +52,16 @@ export function definitionConfig(def: BackendDefinition): Record<string, unknown
   };
 }
 
-/** Config definitions overlaid with runtime changes from the table, plus runtime-added backends. */
+/**
+ * Config definitions overlaid with runtime changes from the table, plus runtime-added backends.
+ * A stored runtime backend whose key variable is not a backend key (a row written before that was
+ * checked, or edited by hand: `secretEnv: TELEGRAM_BOT_TOKEN`) is refused and reported in `skipped`.
+ */
 export function mergeStored(
   configured: { definition: BackendDefinition; secret: string | undefined }[],
   rows: readonly StoredBackendRow[],
   secretOf: (envName: string) => string | undefined,
+  skipped: { name: string; reason: string }[] = [],
 ): { definition: BackendDefinition; secret: string | undefined }[] {
   const byName = new Map(rows.map((r) => [r.name, r]));
   const out = configured.map(({ definition, secret }) => {
@@ -75,8 +81,15 @@ export function mergeStored(
   for (const row of rows) {
     if (row.origin !== "runtime" || known.has(row.name)) continue;
     const definition = definitionFromRow(row);
-    if (definition)
-      out.push({ definition, secret: definition.secretEnv ? secretOf(definition.secretEnv) : undefined });
+    if (!definition) continue;
+    if (definition.secretEnv && !isBackendKeyEnv(definition.secretEnv)) {
+      skipped.push({
+        name: row.name,
+        reason: `its key variable ${definition.secretEnv} is not a backend key (use ${BACKEND_KEY_ENV_HINT})`,
+      });
+      continue;
+    }
+    out.push({ definition, secret: definition.secretEnv ? secretOf(definition.secretEnv) : undefined });
   }
   return out;
 }

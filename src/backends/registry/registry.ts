@@ -12,11 +12,13 @@
  * A backend is enabled when its `backend.<name>.enabled` row says so (names without such a row: when
  * `hermes.backends.enabled` lists them), unless /backends (setEnabled) overrode that at runtime.
  */
+import { HermesError } from "../../errors.ts";
 import type { Backend } from "../backend.ts";
 import type { ConfigLike } from "../manager/policy.ts";
 import { OllamaBackend } from "../ollama/backend.ts";
 import { OpenAIBackend, type OpenAIProvider } from "../openai/backend.ts";
 import type { BackendDefinition } from "../ports.ts";
+import { BACKEND_KEY_ENV_HINT, isBackendKeyEnv } from "../secret-env.ts";
 import { TalosBackend, type TalosBackendOptions } from "../talos/backend.ts";
 import { configuredDefinitions } from "./from-config.ts";
 import { mergeStored } from "./from-rows.ts";
@@ -77,9 +79,18 @@ export function createBackend(
   }
 }
 
-/** The secret of a definition from its env variable name (the env object first, then process.env). */
+/**
+ * The secret of a definition from its env variable name (the env object first, then process.env).
+ * A runtime-added backend gets only a backend key variable (see secret-env.ts), never another
+ * component's secret: that would send e.g. the bot token to whatever URL the backend has.
+ */
 export function secretFor(def: BackendDefinition, env: RegistryEnv): string | undefined {
   if (!def.secretEnv) return undefined;
+  if (def.origin === "runtime" && !isBackendKeyEnv(def.secretEnv))
+    throw new HermesError("INVALID_INPUT", `${def.secretEnv} is not a backend key variable.`, {
+      details: "secret_env",
+      userAction: `Use ${BACKEND_KEY_ENV_HINT}.`,
+    });
   return (env as Record<string, string | undefined>)[def.secretEnv] ?? process.env[def.secretEnv];
 }
 
@@ -96,7 +107,7 @@ export function buildBackends(options: {
   const secretOf =
     options.secretOf ??
     ((name: string) => (options.env as Record<string, string | undefined>)[name] ?? process.env[name]);
-  const merged = mergeStored(definitions, options.rows ?? [], secretOf);
+  const merged = mergeStored(definitions, options.rows ?? [], secretOf, skipped);
   const backends: BuiltBackend[] = [];
   for (const { definition, secret } of merged) {
     try {

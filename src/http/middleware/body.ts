@@ -32,6 +32,22 @@ export async function readRawBody(c: ApiContext, limitBytes: number): Promise<st
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** Deeper JSON than this is refused: nothing Hermes accepts nests so far, and recursion over it
+ * (JSON.stringify, zod) overflows the stack at ~10,000 levels — a 500 from one small body. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Depth of a parsed JSON value, walked without recursion; stops counting past `limit`. */
+function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export function parseJson(raw: string, optional: boolean): unknown {
   if (raw.trim() === "") {
     if (optional) return {};
@@ -40,14 +56,21 @@ export function parseJson(raw: string, optional: boolean): unknown {
       userAction: "Send a JSON object with Content-Type: application/json.",
     });
   }
+  let value: unknown;
   try {
-    return JSON.parse(raw) as unknown;
+    value = JSON.parse(raw) as unknown;
   } catch {
     throw new HermesError("INVALID_INPUT", "The request body is not valid JSON.", {
       details: "body",
       userAction: "Check the JSON syntax (quotes, commas, brackets).",
     });
   }
+  if (depthExceeds(value, MAX_JSON_DEPTH))
+    throw new HermesError("INVALID_INPUT", `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels.`, {
+      details: "body",
+      userAction: `Flatten the data: at most ${MAX_JSON_DEPTH} levels of arrays and objects.`,
+    });
+  return value;
 }
 
 /** "answers.0.question_id" style path of a zod issue; "body" for the root. */

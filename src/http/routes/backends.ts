@@ -1,5 +1,7 @@
 import type { Hono } from "hono";
 import { z } from "zod";
+import { hasCredentials } from "../../backends/http/text.ts";
+import { BACKEND_KEY_ENV_HINT, isBackendKeyEnv } from "../../backends/secret-env.ts";
 import { HermesError } from "../../errors.ts";
 import type { BackendChange } from "../deps.ts";
 import type { ApiEnv } from "../envelope.ts";
@@ -14,7 +16,7 @@ const changeSchema = z.strictObject({
   enabled: z.boolean().optional(),
   url: z
     .url({ protocol: /^https?$/ })
-    .refine((u) => !/\/\/[^/]*@/.test(u), "must not contain credentials")
+    .refine((u) => !hasCredentials(u), "must not contain credentials (user:password@)")
     .optional(),
   provider: z.enum(["ollama", "talos", "openrouter", "openai", "custom"]).optional(),
   type: z.enum(["local", "remote_api", "server_model", "custom"]).optional(),
@@ -25,10 +27,14 @@ const changeSchema = z.strictObject({
   timeout_seconds: z.number().int().min(1).max(86_400).optional(),
   preferred_for: list.optional(),
   fallbacks: list.optional(),
-  /** The environment variable holding its key (the key itself is never sent or stored). */
+  /**
+   * The environment variable holding its key (the key itself is never sent or stored): only a
+   * backend key variable, never another component's secret (see secret-env.ts).
+   */
   secret_env: z
     .string()
     .regex(/^[A-Z][A-Z0-9_]{0,63}$/, "an environment variable name")
+    .refine(isBackendKeyEnv, `must be a backend key variable: ${BACKEND_KEY_ENV_HINT}`)
     .optional(),
 });
 

@@ -1,28 +1,80 @@
 import type { Hono } from "hono";
 import { HermesError } from "../../errors.ts";
-import { type ApiEnv, HttpStatusError } from "../envelope.ts";
+import type { ThreadRecord } from "../../store/threads/repo.ts";
+import { type ApiContext, type ApiEnv, HttpStatusError } from "../envelope.ts";
 import { parseJson, readRawBody, validate } from "../middleware/body.ts";
 import { externalCallbackSchema, externalSubmitSchema, threadRef } from "../schemas.ts";
-import { SIGNATURE_HEADER, verifySignature } from "../signature.ts";
-import { type RouteContext, resolveThread, statusPath } from "./context.ts";
+import {
+  MAX_SIGNATURE_SKEW_MS,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  timestampFresh,
+  verifySignature,
+} from "../signature.ts";
+import { type RouteContext, statusPath } from "./context.ts";
 import { submitted } from "./threads.ts";
+
+/** Longest result text stored from one callback (a structured result is stored as pretty JSON). */
+const MAX_RESULT_CHARS = 1_000_000;
+const SIGNING_HELP = `Send ${TIMESTAMP_HEADER}: <unix seconds> and ${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256(hermes.api.callback_secret, "<timestamp>.<raw body>")>.`;
+
+function noSecret(): HttpStatusError {
+  return new HttpStatusError(503, "UNAUTHORIZED", "Callbacks are off: no callback secret is configured.", {
+    userAction: "Set hermes.api.callback_secret (16+ characters) and share it with the external service.",
+  });
+}
+
+/** Signature, freshness and first use of a callback; throws 401 otherwise. */
+function authenticateCallback(rc: RouteContext, c: ApiContext, raw: string): void {
+  const secret = rc.deps.callbackSecret();
+  if (!secret) throw noSecret();
+  const timestamp = c.req.header(TIMESTAMP_HEADER);
+  const signature = c.req.header(SIGNATURE_HEADER);
+  const unauthorized = (message: string) =>
+    new HermesError("UNAUTHORIZED", message, { details: SIGNATURE_HEADER, userAction: SIGNING_HELP });
+  if (!verifySignature(raw, signature, secret, timestamp))
+    throw unauthorized(`Missing or invalid ${SIGNATURE_HEADER} / ${TIMESTAMP_HEADER}.`);
+  const now = rc.deps.now();
+  if (!timestampFresh(timestamp as string, now))
+    throw unauthorized(`${TIMESTAMP_HEADER} is more than ${MAX_SIGNATURE_SKEW_MS / 60_000} minutes off.`);
+  // Kept until the timestamp is stale anyway; a second use of the same signature is a replay.
+  const expiresAt = Number(timestamp) * 1000 + MAX_SIGNATURE_SKEW_MS + 1000;
+  if (!rc.deps.callbackReplay.claim(signature as string, expiresAt, now))
+    throw unauthorized("This signed callback was already received (replay).");
+}
+
+/**
+ * Only a thread created by /api/external/submit, not archived, with no external result yet:
+ * anything else (an owner's Telegram thread, a finished one) is not the caller's to write into.
+ */
+async function waitingExternalThread(rc: RouteContext, ref: string): Promise<ThreadRecord> {
+  const thread = await rc.deps.threads.find({ userId: "api:external-callback", role: "admin" }, ref);
+  if (thread?.source !== "external" || !thread.callback_url)
+    throw new HermesError("NOT_FOUND", `There is no external thread ${ref}.`, {
+      details: "thread_id",
+      userAction: "Use the thread_id that /api/external/submit returned.",
+    });
+  const jobs = await rc.deps.threads.jobs(thread);
+  if (thread.status === "archived" || jobs.some((j) => j.job_subtype === "external_result"))
+    throw new HttpStatusError(409, "FORBIDDEN", `Thread ${ref} is not waiting for a result.`, {
+      details: "thread_id",
+      userAction: "Send one result per submitted thread.",
+    });
+  return thread;
+}
 
 /** External services: submit with a callback URL; send results back into a thread. */
 export function registerExternalRoutes(api: Hono<ApiEnv>, rc: RouteContext): void {
   const { deps, envelopes } = rc;
+  // Threads whose result is being (or was) stored by this process: two results racing past the
+  // "still waiting" check cannot both land.
+  const inFlight = new Set<number>();
 
   api.post("/api/external/submit", async (c) => {
     const raw = await readRawBody(c, rc.bodyLimit());
     const body = validate(externalSubmitSchema, parseJson(raw, false));
-    if (!deps.callbackSecret())
-      throw new HttpStatusError(
-        503,
-        "UNAUTHORIZED",
-        "Callbacks cannot be signed: no signing key is configured.",
-        {
-          userAction: "Set HERMES_ADMIN_TOKEN or hermes.api.callback_secret.",
-        },
-      );
+    if (!deps.callbackSecret()) throw noSecret();
+    await deps.callbackTargets.check(body.callback_url);
     const actor = { userId: `external:${body.source_app}`, role: "admin" } as const;
     const result = await deps.threads.submit(actor, {
       text: body.idea,
@@ -40,7 +92,8 @@ export function registerExternalRoutes(api: Hono<ApiEnv>, rc: RouteContext): voi
         status_url: `${origin}${statusPath(result.thread.uuid)}`,
         callback: {
           events: ["job.completed", "job.failed"],
-          signature_header: `${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the raw body>`,
+          signature_header: `${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "<${TIMESTAMP_HEADER}>.<raw body>">`,
+          timestamp_header: `${TIMESTAMP_HEADER}: <unix seconds>`,
         },
       },
       202,
@@ -50,31 +103,39 @@ export function registerExternalRoutes(api: Hono<ApiEnv>, rc: RouteContext): voi
   api.post("/api/external/callback/:thread_id", async (c) => {
     const ref = threadRef(c.req.param("thread_id"));
     const raw = await readRawBody(c, rc.bodyLimit());
-    const secret = deps.callbackSecret();
-    if (!secret || !verifySignature(raw, c.req.header(SIGNATURE_HEADER), secret))
-      throw new HermesError("UNAUTHORIZED", `Missing or invalid ${SIGNATURE_HEADER}.`, {
-        details: SIGNATURE_HEADER,
-        userAction: `Sign the exact raw body: ${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256(body, shared secret)>.`,
-      });
+    authenticateCallback(rc, c, raw);
     const body = validate(externalCallbackSchema, parseJson(raw, false));
-    const thread = await resolveThread(rc, c, ref);
     const text = typeof body.results === "string" ? body.results : JSON.stringify(body.results, null, 2);
     if (text.trim() === "")
       throw new HermesError("INVALID_INPUT", "Invalid results: must not be empty.", { details: "results" });
-    const source = thread.user_id?.startsWith("external:") ? thread.user_id : `external:${c.get("client")}`;
-    const jobId = await deps.threads.storeExternalResult(thread, {
-      text,
-      status: body.status,
-      source,
-      metadata: body.metadata,
-    });
-    deps.log.info({ threadId: thread.id, jobId, status: body.status }, "external result received");
-    return envelopes.ok(c, {
-      callback_received: true,
-      processing_status: body.status === "completed" ? "stored" : "recorded_failure",
-      thread_id: thread.uuid,
-      job_id: jobId,
-      status_url: statusPath(thread.uuid),
-    });
+    if (text.length > MAX_RESULT_CHARS)
+      throw new HermesError("INVALID_INPUT", `Invalid results: more than ${MAX_RESULT_CHARS} characters.`, {
+        details: "results",
+      });
+    const thread = await waitingExternalThread(rc, ref);
+    if (inFlight.has(thread.id))
+      throw new HttpStatusError(409, "FORBIDDEN", `Thread ${ref} is not waiting for a result.`, {
+        details: "thread_id",
+      });
+    inFlight.add(thread.id);
+    try {
+      const jobId = await deps.threads.storeExternalResult(thread, {
+        text,
+        status: body.status,
+        source: thread.user_id ?? "external:unknown",
+        metadata: body.metadata,
+      });
+      deps.log.info({ threadId: thread.id, jobId, status: body.status }, "external result received");
+      return envelopes.ok(c, {
+        callback_received: true,
+        processing_status: body.status === "completed" ? "stored" : "recorded_failure",
+        thread_id: thread.uuid,
+        job_id: jobId,
+        status_url: statusPath(thread.uuid),
+      });
+    } catch (error) {
+      inFlight.delete(thread.id);
+      throw error;
+    }
   });
 }
