@@ -37,6 +37,8 @@ export { LOCAL_ONLY, shortIdOf } from "./ports.ts";
 export class Engine {
   private readonly d: EngineDeps;
   private readonly listeners = new Set<(e: EngineEvent) => void | Promise<void>>();
+  /** The thread of each running job, so streamed progress events do no database work. */
+  private readonly threadOfJob = new Map<number, ThreadRecord>();
 
   constructor(deps: EngineDeps) {
     this.d = deps;
@@ -92,14 +94,8 @@ export class Engine {
 
   private async relay(event: QueueEvent): Promise<void> {
     try {
-      let thread = await this.d.threads.byId(event.job.thread_id);
-      if (!thread) return;
-      if (event.type === "completed") {
-        const now = new Date(this.d.clock.now()).toISOString();
-        await this.d.threads.recordDraft(thread.id, event.job.result_summary ?? "", now);
-        thread = (await this.d.threads.byId(thread.id)) ?? thread;
-      }
-      if (this.listeners.size === 0) return;
+      const thread = await this.threadForEvent(event);
+      if (!thread || this.listeners.size === 0) return;
       const enriched: EngineEvent = {
         event,
         thread,
@@ -110,5 +106,26 @@ export class Engine {
     } catch (error) {
       this.d.log.error({ err: error, jobId: event.job.id, event: event.type }, "event listener failed");
     }
+  }
+
+  /**
+   * The event's thread, recording a completed draft on it. Progress events (one per streamed
+   * token) reuse the row read at the job's last lifecycle event; the cache entry goes when the
+   * job ends.
+   */
+  private async threadForEvent(event: QueueEvent): Promise<ThreadRecord | undefined> {
+    const jobId = event.job.id;
+    if (event.type === "progress") {
+      const cached = this.threadOfJob.get(jobId);
+      if (cached || this.listeners.size === 0) return cached;
+    }
+    const thread = await this.d.threads.byId(event.job.thread_id);
+    if (event.type === "completed" || event.type === "failed" || event.type === "cancelled") {
+      this.threadOfJob.delete(jobId);
+    } else if (thread) this.threadOfJob.set(jobId, thread);
+    if (!thread || event.type !== "completed") return thread;
+    const now = new Date(this.d.clock.now()).toISOString();
+    await this.d.threads.recordDraft(thread.id, event.job.result_summary ?? "", now);
+    return (await this.d.threads.byId(thread.id)) ?? thread;
   }
 }
