@@ -22,7 +22,7 @@ import {
   type DispatchOutcome,
   Scheduler,
 } from "../../src/queue/scheduler/scheduler.ts";
-import { databaseIsUsable } from "../../src/store/database.ts";
+import { databaseIsUsable, type HermesDatabase } from "../../src/store/database.ts";
 import { JobsRepo } from "../../src/store/jobs/repo.ts";
 import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
 import { ConfigRepo } from "../../src/store/system/config-repo.ts";
@@ -51,6 +51,8 @@ export interface HarnessOptions {
   rateLimiting?: boolean;
   fetch?: typeof fetch;
   overrides?: Partial<ApiDeps>;
+  /** A database to use instead of a fresh in-memory one (the history bench's big file). */
+  database?: HermesDatabase;
 }
 
 /**
@@ -60,7 +62,7 @@ export interface HarnessOptions {
  * main.ts does.
  */
 export async function apiHarness(opts: HarnessOptions = {}) {
-  const database = await memoryDb();
+  const database = opts.database ?? (await memoryDb());
   const clock = new ManualClock(Date.UTC(2026, 0, 15, 12, 0, 0));
   const startedAt = clock.now();
   const config = await SystemConfig.load(new ConfigRepo(database.db), () => clock.now());

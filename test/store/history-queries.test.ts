@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { HermesDatabase } from "../../src/store/database.ts";
+import { JobsRepo } from "../../src/store/jobs/repo.ts";
 import { ThreadJobsRepo } from "../../src/store/jobs/thread-jobs-repo.ts";
 import { MetricsRepo } from "../../src/store/system/metrics-repo.ts";
 import { ThreadsRepo } from "../../src/store/threads/repo.ts";
@@ -148,9 +149,12 @@ describe("/metrics", () => {
     d.sqlite.prepare("DELETE FROM conversations WHERE id = ?").run(q1);
     const metrics = new MetricsRepo(d.sqlite);
     let snap: ReturnType<MetricsRepo["snapshot"]> | undefined;
+    let queueCounts: Record<string, number> = {};
     const plans = await plansOf(d, () => {
       snap = new MetricsRepo(d.sqlite).snapshot(Date.UTC(2026, 0, 2, 12));
+      queueCounts = new JobsRepo(d.sqlite).countByStatus(); // /health and /metrics' queue gauges
     });
+    expect(queueCounts).toEqual({ completed: 3 });
     expect(snap).toMatchObject({
       jobsByStatus: { completed: 3 },
       threadsByStatus: { archived: 1, completed: 1 },
