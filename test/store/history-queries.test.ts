@@ -168,3 +168,24 @@ describe("/metrics", () => {
     expect(plans.filter(grows)).toEqual([]);
   });
 });
+
+describe("Kysely queries", () => {
+  it("reuse the prepared statement of a query shape run before, and still bind each run's values", async () => {
+    db = await memoryDb();
+    const d = db;
+    const a = addThread(d, "aaaaaaaa-1");
+    const b = addThread(d, "bbbbbbbb-2");
+    const repo = new ThreadsRepo(d.db);
+    await repo.byId(a); // prepares the shape once
+    let prepared = 0;
+    const original = d.sqlite.prepare.bind(d.sqlite);
+    d.sqlite.prepare = ((source: string) => {
+      prepared++;
+      return original(source);
+    }) as typeof d.sqlite.prepare;
+    const found = [(await repo.byId(b))?.uuid, (await repo.byId(a))?.uuid, (await repo.byId(999))?.uuid];
+    d.sqlite.prepare = original as typeof d.sqlite.prepare;
+    expect(found).toEqual(["bbbbbbbb-2", "aaaaaaaa-1", undefined]);
+    expect(prepared).toBe(0);
+  });
+});
