@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock.ts";
-import { Engine, type EngineDeps, type EngineEvent } from "../../src/engine/engine.ts";
+import { Engine, type EngineDeps, type EngineEvent, PROGRESS_INTERVAL_MS } from "../../src/engine/engine.ts";
 import { QueueEvents } from "../../src/queue/events.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
 import { JobsRepo } from "../../src/store/jobs/repo.ts";
@@ -19,7 +19,7 @@ const settle = async () => {
 };
 
 describe("Engine relay of streamed tokens", () => {
-  it("sends every progress event with its thread but reads the database only at lifecycle events", async () => {
+  it("sends progress with its thread, throttled in memory, reading the database only at lifecycle events", async () => {
     db = await memoryDb();
     const threadId = Number(
       db.sqlite
@@ -37,10 +37,11 @@ describe("Engine relay of streamed tokens", () => {
       return byId(id);
     };
     const queueEvents = new QueueEvents();
+    const clock = new ManualClock(0);
     const engine = new Engine({
       threads,
       queueEvents,
-      clock: new ManualClock(0),
+      clock,
       log: { error: () => {}, warn: () => {} },
     } as unknown as EngineDeps);
     const seen: EngineEvent[] = [];
@@ -52,19 +53,30 @@ describe("Engine relay of streamed tokens", () => {
     queueEvents.emit({ type: "started", job });
     await settle();
     const readsAtStart = reads;
-    for (let i = 1; i <= 100; i++)
+    // 100 tokens, one every 100 ms: listeners get one progress event per 250 ms at most.
+    const sentAt: number[] = [];
+    engine.onEvent((e) => {
+      if (e.event.type === "progress") sentAt.push(clock.now());
+    });
+    for (let i = 1; i <= 100; i++) {
+      clock.advance(100);
       queueEvents.emit({ type: "progress", job, tokens: i, textSoFar: "x".repeat(i) });
-    await settle();
+      await settle();
+    }
 
     expect(readsAtStart).toBe(1);
     expect(reads).toBe(1);
-    expect(seen).toHaveLength(101);
+    expect(sentAt[0]).toBe(100);
+    expect(sentAt.slice(1).every((t, i) => t - (sentAt[i] ?? 0) >= PROGRESS_INTERVAL_MS)).toBe(true);
+    expect(sentAt).toHaveLength(34); // 100, 400, …, 10,000 ms
+    expect(seen).toHaveLength(1 + 34);
     expect(seen.every((e) => e.thread.id === threadId && e.shortId === "abcdef12")).toBe(true);
 
     // The job's end drops the cached row: a later job of the thread reads the current row again.
     queueEvents.emit({ type: "failed", job, error: { code: "X", message: "boom" } });
     await settle();
     db.sqlite.prepare("UPDATE idea_threads SET title = 'renamed' WHERE id = ?").run(threadId);
+    clock.advance(1000);
     queueEvents.emit({ type: "progress", job, tokens: 101, textSoFar: "y" });
     await settle();
     expect(seen.at(-1)?.thread.title).toBe("renamed");
