@@ -4,6 +4,7 @@ const suites: { name: string; file: string }[] = [
   { name: "backend manager", file: "./manager.ts" },
   { name: "questions (simulated users)", file: "./questions.ts" },
   { name: "process: start-up, memory, crash recovery", file: "./process.ts" },
+  { name: "history: 100,000 ideas against an empty database", file: "./history.ts" },
 ];
 
 for (const suite of suites) {

@@ -8,6 +8,7 @@ import * as httpApi from "./006_http_api.ts";
 import * as backendManager from "./007_backend_manager.ts";
 import * as telegram from "./008_telegram.ts";
 import * as callbackGuards from "./009_callback_guards.ts";
+import * as historyIndexes from "./010_history_indexes.ts";
 
 /**
  * Every migration, keyed by name; kysely runs them in name order. Static imports (no directory
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   "007_backend_manager": backendManager,
   "008_telegram": telegram,
   "009_callback_guards": callbackGuards,
+  "010_history_indexes": historyIndexes,
 };

@@ -34,10 +34,15 @@ export { LOCAL_ONLY, shortIdOf } from "./ports.ts";
  * scheduler's dispatcher in dispatch.ts; this class is the public face, relays queue
  * events to transports, and answers their read-outs.
  */
+/** Streamed progress goes to listeners at most this often per job. */
+export const PROGRESS_INTERVAL_MS = 250;
+
 export class Engine {
   private readonly d: EngineDeps;
   private readonly listeners = new Set<(e: EngineEvent) => void | Promise<void>>();
   private readonly relaying = new Set<Promise<void>>();
+  /** Per running job: its thread (so streamed progress does no database work), last progress sent. */
+  private readonly running = new Map<number, { thread: ThreadRecord; progressAt: number }>();
 
   constructor(deps: EngineDeps) {
     this.d = deps;
@@ -103,14 +108,9 @@ export class Engine {
 
   private async relay(event: QueueEvent): Promise<void> {
     try {
-      let thread = await this.d.threads.byId(event.job.thread_id);
-      if (!thread) return;
-      if (event.type === "completed") {
-        const now = new Date(this.d.clock.now()).toISOString();
-        await this.d.threads.recordDraft(thread.id, event.job.result_summary ?? "", now);
-        thread = (await this.d.threads.byId(thread.id)) ?? thread;
-      }
-      if (this.listeners.size === 0) return;
+      if (event.type === "progress" && !this.progressDue(event.job.id)) return;
+      const thread = await this.threadForEvent(event);
+      if (!thread || this.listeners.size === 0) return;
       const enriched: EngineEvent = {
         event,
         thread,
@@ -121,5 +121,39 @@ export class Engine {
     } catch (error) {
       this.d.log.error({ err: error, jobId: event.job.id, event: event.type }, "event listener failed");
     }
+  }
+
+  /**
+   * Streamed tokens arrive one event each; listeners get at most one per PROGRESS_INTERVAL_MS per
+   * job (each carries all the text so far, so a skipped one loses nothing), decided in memory.
+   */
+  private progressDue(jobId: number): boolean {
+    const entry = this.running.get(jobId);
+    if (!entry) return true;
+    const now = this.d.clock.now();
+    if (now - entry.progressAt < PROGRESS_INTERVAL_MS) return false;
+    entry.progressAt = now;
+    return true;
+  }
+
+  /**
+   * The event's thread, recording a completed draft on it. Progress events reuse the row read at
+   * the job's last lifecycle event; the entry goes when the job ends.
+   */
+  private async threadForEvent(event: QueueEvent): Promise<ThreadRecord | undefined> {
+    const jobId = event.job.id;
+    const entry = this.running.get(jobId);
+    if (event.type === "progress" && (entry || this.listeners.size === 0)) return entry?.thread;
+    const thread = await this.d.threads.byId(event.job.thread_id);
+    if (event.type === "completed" || event.type === "failed" || event.type === "cancelled") {
+      this.running.delete(jobId);
+    } else if (thread) {
+      const progressAt = event.type === "progress" ? this.d.clock.now() : Number.NEGATIVE_INFINITY;
+      this.running.set(jobId, { thread, progressAt: entry?.progressAt ?? progressAt });
+    }
+    if (!thread || event.type !== "completed") return thread;
+    const now = new Date(this.d.clock.now()).toISOString();
+    await this.d.threads.recordDraft(thread.id, event.job.result_summary ?? "", now);
+    return (await this.d.threads.byId(thread.id)) ?? thread;
   }
 }

@@ -42,6 +42,8 @@ export interface HarnessOptions {
   /** DNS for callback URL checks (default: a fixed table, see fakeLookup). */
   lookup?: LookupAll;
   overrides?: Partial<ApiDeps>;
+  /** A database file to open instead of a fresh in-memory one (the history bench's big file). */
+  dbPath?: string;
 }
 
 /**
@@ -63,7 +65,10 @@ export async function apiHarness(opts: HarnessOptions = {}) {
   const adminToken = opts.adminToken === null ? undefined : (opts.adminToken ?? TOKEN);
   const { hermes } = await testHermes({
     clock: new ManualClock(Date.UTC(2026, 0, 15, 12, 0, 0)),
-    env: adminToken ? { HERMES_ADMIN_TOKEN: adminToken } : {},
+    env: {
+      ...(adminToken ? { HERMES_ADMIN_TOKEN: adminToken } : {}),
+      ...(opts.dbPath ? { HERMES_DB_PATH: opts.dbPath } : {}),
+    },
     logger: recordingLogger(logs),
     config: {
       "hermes.debug.api_rate_limiting": opts.rateLimiting ? "true" : "false",

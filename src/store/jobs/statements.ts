@@ -52,7 +52,8 @@ export function prepareStatements(sqlite: SqliteHandle) {
     countActive: p(
       `SELECT count(*) AS n FROM jobs WHERE status IN ('pending','queued','retrying','running')`,
     ),
-    countByStatus: p("SELECT status, count(*) AS n FROM jobs GROUP BY status"),
+    // status_counts is kept by triggers (migration 009): no count over the whole jobs table.
+    countByStatus: p("SELECT status, n FROM status_counts WHERE scope = 'jobs' AND n != 0"),
     pullForward: p(`UPDATE jobs SET scheduled_date = ? WHERE status = 'retrying' AND scheduled_date > ?`),
     activeForThread: p(
       `SELECT * FROM jobs WHERE thread_id = ? AND status IN ('pending','queued','retrying','running')`,

@@ -31,11 +31,14 @@ export interface MetricsSnapshot {
   databaseBytes: number;
 }
 
+/**
+ * Counts come from `status_counts` (kept by triggers, migration 009) and "today" figures from
+ * range scans over date indexes, so a scrape costs the same on a year-old database as on a new one.
+ */
 function prepare(sqlite: SqliteHandle) {
   const p = (sql: string) => sqlite.prepare(sql);
   return {
-    jobs: p("SELECT status, count(*) AS n FROM jobs GROUP BY status"),
-    threads: p("SELECT coalesce(status, 'unknown') AS status, count(*) AS n FROM idea_threads GROUP BY 1"),
+    counts: p("SELECT status, n FROM status_counts WHERE scope = ? AND n != 0"),
     backends: p(`SELECT b.name, b.health_status, b.total_jobs, b.successful_jobs, b.failed_jobs,
         b.average_response_time, b.total_cost_cents,
         (SELECT p.response_time_ms FROM backend_performance p WHERE p.backend_id = b.id AND p.success = 1
@@ -46,9 +49,7 @@ function prepare(sqlite: SqliteHandle) {
     ),
     ledger: p(`SELECT coalesce(sum(coalesce(actual_cents, reserved_cents)), 0) AS c FROM budget_ledger
       WHERE day = ? AND state != 'released'`),
-    questions: p(`SELECT count(*) AS asked, coalesce(sum(user_response IS NOT NULL), 0) AS answered,
-        coalesce(sum(asked_date >= ?), 0) AS today FROM conversations`),
-    callbacks: p("SELECT status, count(*) AS n FROM external_callbacks GROUP BY status"),
+    questionsToday: p("SELECT count(*) AS n FROM conversations WHERE asked_date >= ?"),
   };
 }
 
@@ -69,17 +70,17 @@ export class MetricsRepo {
 
   snapshot(nowMs: number): MetricsSnapshot {
     const day = new Date(nowMs).toISOString().slice(0, 10);
-    const q = this.s.questions.get(day) as { asked: number; answered: number; today: number };
+    const questions = grouped(this.s.counts.all("conversations"));
     return {
-      jobsByStatus: grouped(this.s.jobs.all()),
-      threadsByStatus: grouped(this.s.threads.all()),
+      jobsByStatus: grouped(this.s.counts.all("jobs")),
+      threadsByStatus: grouped(this.s.counts.all("idea_threads")),
       backends: this.s.backends.all() as BackendMetricsRow[],
       jobCostCentsToday: (this.s.jobCost.get(day) as { c: number }).c,
       ledgerCentsToday: (this.s.ledger.get(day) as { c: number }).c,
-      questionsAsked: q.asked,
-      questionsAnswered: q.answered,
-      questionsAskedToday: q.today,
-      callbacksByStatus: grouped(this.s.callbacks.all()),
+      questionsAsked: questions.asked ?? 0,
+      questionsAnswered: questions.answered ?? 0,
+      questionsAskedToday: (this.s.questionsToday.get(day) as { n: number }).n,
+      callbacksByStatus: grouped(this.s.counts.all("external_callbacks")),
       databaseBytes: this.databaseBytes(),
     };
   }

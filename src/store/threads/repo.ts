@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database, ThreadSource } from "../schema.ts";
 
 export interface ThreadRecord {
@@ -100,12 +100,23 @@ export class ThreadsRepo {
       .executeTakeFirst()) as ThreadRecord | undefined;
   }
 
-  /** By full uuid or by its short prefix (as shown to users), within one user's threads when given. */
+  /**
+   * By full uuid or by its short prefix (as shown to users), within one user's threads when given.
+   * A prefix is a range on the uuid index (`LIKE 'x%'` cannot use it and scanned every thread).
+   */
   async byRef(ref: string, userId?: string): Promise<ThreadRecord | undefined> {
     let q = this.db.selectFrom("idea_threads").select(COLUMNS);
-    q =
-      ref.length >= 36 ? q.where("uuid", "=", ref) : q.where("uuid", "like", `${ref.replace(/[%_]/g, "")}%`);
-    if (userId !== undefined) q = q.where("user_id", "=", userId);
+    if (ref.length >= 36) q = q.where("uuid", "=", ref);
+    else {
+      // uuids are stored lowercase; LIKE matched case-insensitively, so the range does too.
+      const prefix = ref.toLowerCase().replace(/[%_]/g, "");
+      if (prefix === "") return undefined;
+      const last = prefix.charCodeAt(prefix.length - 1);
+      const upper = prefix.slice(0, -1) + String.fromCharCode(last + 1);
+      q = q.where("uuid", ">=", prefix).where("uuid", "<", upper);
+    }
+    // `+user_id` keeps the planner on the uuid index: the user index would read all their threads.
+    if (userId !== undefined) q = q.where(sql<string>`+user_id`, "=", userId);
     return (await q.orderBy("id", "desc").executeTakeFirst()) as ThreadRecord | undefined;
   }
 
