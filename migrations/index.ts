@@ -7,6 +7,7 @@ import * as seedQuestionTemplates from "./005_seed_question_templates.ts";
 import * as httpApi from "./006_http_api.ts";
 import * as backendManager from "./007_backend_manager.ts";
 import * as telegram from "./008_telegram.ts";
+import * as questionSuggestions from "./009_question_suggestions.ts";
 
 /**
  * Every migration, keyed by name; kysely runs them in name order. Static imports (no directory
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   "006_http_api": httpApi,
   "007_backend_manager": backendManager,
   "008_telegram": telegram,
+  "009_question_suggestions": questionSuggestions,
 };

@@ -1,4 +1,5 @@
 import { HermesError } from "../../errors.ts";
+import { questionKind } from "../../learning/answer-predictor.ts";
 import { applyAnswer, clarityScore, isDontKnow, type SlotAnswer } from "../../learning/clarity.ts";
 import { STOP_REASONS } from "../../learning/conversation-state.ts";
 import {
@@ -151,7 +152,13 @@ export function answerQuestion(
     if (row.question_template_id !== null)
       await ctx.templatesRepo.refreshStats(row.question_template_id, now, row.question_type);
     if (kind !== "unknown")
-      ctx.answerPredictor.observe(state.ideaType, slot, text, owner, template?.suggestions ?? []);
+      ctx.answerPredictor.observe(
+        state.ideaType,
+        questionKind(slot, row.question_template_id),
+        text,
+        owner,
+        template?.suggestions ?? [],
+      );
     if (learning && kind !== "unknown") {
       for (const signal of inferFromAnswer(slot, text))
         await ctx.preferences.observe(owner, { ...signal, learnedFrom: row.id }, now);
