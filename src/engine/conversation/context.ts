@@ -108,7 +108,7 @@ export class ConversationContext {
 
   async view(row: ConversationRow | undefined, thread: LearningThread): Promise<QuestionView | undefined> {
     if (!row) return undefined;
-    return toView(row, parsePlan(row.optimization_suggested).suggestions, thread.id);
+    return toView(row, parsePlan(row.optimization_suggested).suggestions, thread);
   }
 
   /** Serialises the work on one thread (two taps at once must not ask two questions). */

@@ -87,7 +87,7 @@ export async function planNext(
       finalClarity: clarity,
       now,
     });
-    return { question: toView(row, suggestions, thread.id) };
+    return { question: toView(row, suggestions, thread) };
   }
   return stopAndRefine(ctx, thread, state, draft1, decision.reason, userSaidEnough, now);
 }

@@ -1,3 +1,4 @@
+import type { TypedTextJudge } from "../conversation/typed-text.ts";
 import type { Kysely } from "kysely";
 import type { Clock } from "../../clock.ts";
 import type { Job, NewJob } from "../../store/jobs/repo.ts";
@@ -39,6 +40,8 @@ export interface ThreadServiceDeps {
   conversation?: ConversationPort | undefined;
   messageLinks?: MessageLinksPort | undefined;
   userData?: UserDataPort | undefined;
+  /** Decides whether typed text answers the open question or is a new idea (default: the heuristic). */
+  judgeTypedText?: TypedTextJudge | undefined;
 }
 
 /** What the service's parts work with: the deps plus the repositories built over `db`. */
