@@ -24,7 +24,10 @@ export interface IdeaFlowDeps {
 }
 
 /** Sending an idea, routing typed text and what follows an answer; the features share it through {@link FeatureDeps}. */
-export type IdeaFlow = Pick<FeatureDeps, "submit" | "typed" | "followUp" | "settleQuestion" | "settleQuestions">;
+export type IdeaFlow = Pick<
+  FeatureDeps,
+  "submit" | "typed" | "followUp" | "settleQuestion" | "settleQuestions"
+>;
 
 /**
  * The always-keep-moving conversation in Telegram: an idea gets its acknowledgement and, in the
@@ -137,9 +140,12 @@ export const STALE_TEXT = "That question is closed — nothing was recorded.";
 
 function backendLine(result: SubmitIdeaResult): string {
   const b = result.backend;
-  if (!b) return "No backend is configured, so it waits in the queue. Set OLLAMA_HOST or TALOS_URL and restart.";
+  if (!b)
+    return "No backend is configured, so it waits in the queue. Set OLLAMA_HOST or TALOS_URL and restart.";
   if (b.health === "unhealthy") {
-    const fix = b.name.includes("ollama") ? "\nTo fix: start Ollama (`ollama serve`) or point OLLAMA_HOST at it." : "";
+    const fix = b.name.includes("ollama")
+      ? "\nTo fix: start Ollama (`ollama serve`) or point OLLAMA_HOST at it."
+      : "";
     return `${b.name} at ${b.location} is not reachable right now. Your idea is queued and will run as soon as it is back — no need to resend.${fix}`;
   }
   return `Drafting now on ${b.name} · ${b.model}. I'll send it here when it's ready.`;

@@ -1,6 +1,11 @@
 import { Composer } from "grammy";
 import { errorText } from "../telegram/error-text.ts";
-import { NO_BUTTONS, parseAnswerData, parseAnswerInsteadData, settledQuestionText } from "../telegram/keyboards.ts";
+import {
+  NO_BUTTONS,
+  parseAnswerData,
+  parseAnswerInsteadData,
+  settledQuestionText,
+} from "../telegram/keyboards.ts";
 import { optional } from "../telegram/safe.ts";
 import type { HermesContext } from "./config.ts";
 import { actorOf, type FeatureDeps } from "./deps.ts";

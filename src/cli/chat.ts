@@ -60,7 +60,8 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
   };
   /** Every answer gets a visible reply: the next question, the refining news, or why nothing happened. */
   const afterAnswer = (o: AnswerOutcome) => {
-    if (o.stale) return say("That question is closed — nothing was recorded. Type an idea to start a new one.");
+    if (o.stale)
+      return say("That question is closed — nothing was recorded. Type an idea to start a new one.");
     if (o.refinedJobId !== undefined) {
       waiting.add(o.refinedJobId);
       say(`🛠 Refining the draft with your answers (clarity ${Math.round(o.clarity * 100)}%).`);
@@ -110,7 +111,8 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
   const typed = async (text: string) => {
     const r = await threads.typed(actor, { text, source: "cli" });
     if (r.kind === "answered") {
-      if (!r.outcome.stale) say(`✍ Answer to question ${r.question.position} of ${r.question.idea.shortId}: ${r.answer}`);
+      if (!r.outcome.stale)
+        say(`✍ Answer to question ${r.question.position} of ${r.question.idea.shortId}: ${r.answer}`);
       return afterAnswer(r.outcome);
     }
     announce(r.idea);
@@ -161,7 +163,9 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
           const u = setAside;
           setAside = undefined;
           const r = await threads.answerInstead(actor, u.ideaThreadId, u.threadId, u.questionId);
-          say(`↩ Not a new idea: cancelled it, and took “${r.answer}” as the answer to question ${r.question.position}.`);
+          say(
+            `↩ Not a new idea: cancelled it, and took “${r.answer}” as the answer to question ${r.question.position}.`,
+          );
           afterAnswer(r.outcome);
         }
       } else if (line.startsWith("/new ")) {

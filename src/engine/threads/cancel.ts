@@ -49,7 +49,9 @@ export async function cancelOneJob(
   const job = d.queue.get(jobId);
   if (!job || job.thread_id !== thread.id) throw new HermesError("NOT_FOUND", "There is no such job.");
   const ideaDraft = job.job_subtype === "draft" && job.job_sequence === 1;
-  const questionsClosed = ideaDraft ? ((await d.conversation?.close(thread.id, "cancelled")) ?? false) : false;
+  const questionsClosed = ideaDraft
+    ? ((await d.conversation?.close(thread.id, "cancelled")) ?? false)
+    : false;
   const cancelled = d.queue.cancel(jobId, reason);
   return { thread, cancelled, questionsClosed };
 }

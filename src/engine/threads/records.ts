@@ -1,4 +1,3 @@
-import type { TypedTextJudge } from "../conversation/typed-text.ts";
 import type { Kysely } from "kysely";
 import type { Clock } from "../../clock.ts";
 import type { Job, NewJob } from "../../store/jobs/repo.ts";
@@ -7,6 +6,7 @@ import type { LearningListingRepo } from "../../store/learning/listing-repo.ts";
 import type { Database } from "../../store/schema.ts";
 import type { ConversationsRepo } from "../../store/threads/conversations-repo.ts";
 import type { ThreadsRepo } from "../../store/threads/repo.ts";
+import type { TypedTextJudge } from "../conversation/typed-text.ts";
 import type { ConversationPort } from "../conversation/types.ts";
 import type { MessageLinksPort, SubmitIdeaInput, SubmitIdeaResult, UserDataPort } from "../ports.ts";
 

@@ -37,7 +37,6 @@ import { activeThreads, pendingQuestionOfUser, threadDetails } from "./views.ts"
 export type { Actor } from "./actor.ts";
 export type { CancelOutcome } from "./cancel.ts";
 export type { ContinueInput, ContinueOutcome } from "./continue.ts";
-export type { TypedOutcome } from "./typed.ts";
 export type {
   IdeasPort,
   JobRecord,
@@ -47,6 +46,7 @@ export type {
   ThreadServiceDeps,
   ThreadStage,
 } from "./records.ts";
+export type { TypedOutcome } from "./typed.ts";
 
 /**
  * The one thread service every transport calls — HTTP routes, the Telegram bot and the terminal

@@ -55,7 +55,12 @@ export async function answerInstead(
   ideaThreadId: number,
   questionThreadId: number,
   questionId: number,
-): Promise<{ question: QuestionView; answer: string; outcome: AnswerOutcome; cancelled: CancelOutcome | undefined }> {
+): Promise<{
+  question: QuestionView;
+  answer: string;
+  outcome: AnswerOutcome;
+  cancelled: CancelOutcome | undefined;
+}> {
   const question = await ops.pendingOf(questionThreadId);
   if (question?.id !== questionId)
     throw new HermesError("INVALID_INPUT", "That question is closed now, so the new idea stays.");
