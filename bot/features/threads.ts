@@ -189,8 +189,12 @@ function threadReplies(d: FeatureDeps): Composer<HermesContext> {
       const replyTo = ctx.message.reply_to_message?.message_id;
       const link = replyTo === undefined ? undefined : threads.threadOfMessage(chatOf(ctx), replyTo);
       if (link) {
+        const open = await threads.pendingQuestionOf(actor, link.threadId);
         const r = await threads.reply(actor, link.threadId, text);
-        if ("answered" in r) return void (await followUp(ctx, r.answered));
+        if ("answered" in r) {
+          if (open && !r.answered.stale) await d.settleQuestion(ctx, open, `✍ ${text.trim()}`);
+          return void (await followUp(ctx, r.answered));
+        }
         const base = "🛠 Adding that and refining the draft…";
         const sent = await ctx.reply(base, { reply_markup: cancelButton(r.refinedJobId) });
         d.statusLines.register(r.refinedJobId, chatOf(ctx), sent.message_id, base);

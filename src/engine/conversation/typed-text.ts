@@ -19,8 +19,12 @@ export type TypedTextJudge = (text: string, question: QuestionView) => TypedText
 
 const SAYS_NEW =
   /^(?:(?:a\s+)?(?:different|another|other|separate|unrelated)\s+(?:thing|idea|topic|question|request)|(?:a\s+)?new\s+(?:idea|thing|topic|request|question)|something\s+(?:else|different)|btw|by\s+the\s+way|separately|also,?\s+(?:can|could)\s+you)\b/i;
-const REQUEST =
-  /^(?:(?:can|could|would|will)\s+you|please\s+\w+|help\s+me|i\s+(?:want|need|would\s+like|'d\s+like)\s+(?:you\s+)?to|let'?s|write|draft|create|build|make|design|plan|find|research|explain|compare|summari[sz]e|tell\s+me|how\s+(?:do|can|should)\s+i|what\s+(?:is|are)|should\s+i)\b/i;
+/** Asks Hermes for something: a request even when short. */
+const ASKS =
+  /^(?:(?:can|could|would|will)\s+you|help\s+me|i\s+(?:want|need|would\s+like|'d\s+like)\s+you\s+to|tell\s+me|how\s+(?:do|can|should)\s+i|what\s+(?:is|are)|should\s+i)\b/i;
+/** Starts like a task ("Find a birthday present …"); answers start like this too ("Plan for 20"), so only long ones count. */
+const TASK =
+  /^(?:write|draft|create|build|design|plan|find|research|explain|compare|summari[sz]e|organi[sz]e|figure\s+out)\b/i;
 /** Answers are a few words; a message this long is something else (typical answers: 1–15 words). */
 const MAX_ANSWER_WORDS = 60;
 
@@ -29,7 +33,8 @@ export const judgeTypedText: TypedTextJudge = (text) => {
   const words = t.split(/\s+/).filter(Boolean).length;
   if (SAYS_NEW.test(t)) return { route: "new_idea", reason: "it says it is something new" };
   if (words >= 4 && /\?\s*$/.test(t)) return { route: "new_idea", reason: "it asks a question of its own" };
-  if (words >= 5 && REQUEST.test(t)) return { route: "new_idea", reason: "it reads like a new request" };
+  if (words >= 4 && ASKS.test(t)) return { route: "new_idea", reason: "it reads like a new request" };
+  if (words >= 7 && TASK.test(t)) return { route: "new_idea", reason: "it reads like a new request" };
   if (words > MAX_ANSWER_WORDS) return { route: "new_idea", reason: "it is much longer than an answer" };
   return { route: "answer" };
 };
