@@ -84,21 +84,21 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
   }
 
   async function acknowledge(ctx: Context, result: SubmitIdeaResult, setAside?: SetAside): Promise<void> {
-    const lines = [`💡 Got it — thread ${result.shortId}: “${result.thread.title}”.`];
-    if (setAside) {
-      const q = setAside.question;
-      lines.push(
-        `Taken as a new idea, not as the answer to question ${q.position} of ${q.idea.shortId} (${setAside.reason}); that question is still open.`,
-      );
-    }
-    lines.push(backendLine(result));
-    const base = lines.join("\n");
-    const keyboard = setAside
-      ? answerInsteadKeyboard(result.job.id, result.thread.id, setAside.question)
-      : cancelButton(result.job.id);
-    const ack = await ctx.reply(base, { reply_markup: keyboard });
+    const base = [
+      `💡 Got it — thread ${result.shortId}: “${result.thread.title}”.`,
+      backendLine(result),
+    ].join("\n");
+    const ack = await ctx.reply(base, { reply_markup: cancelButton(result.job.id) });
     threads.rememberMessage(chatOf(ctx), ack.message_id, result.thread.id, "ack");
     d.statusLines.register(result.job.id, chatOf(ctx), ack.message_id, base);
+    // Its own message: the acknowledgement's buttons go when the draft is done, the undo must stay.
+    if (setAside) {
+      const q = setAside.question;
+      await ctx.reply(
+        `↪ Taken as a new idea, not as the answer to question ${q.position} of ${q.idea.shortId} (${setAside.reason}); that question is still open.`,
+        { reply_markup: answerInsteadKeyboard(result.thread.id, q) },
+      );
+    }
     if (result.question) await ask(ctx.api, chatOf(ctx), result.question);
   }
 

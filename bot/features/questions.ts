@@ -74,9 +74,12 @@ export function questionsFeature(d: FeatureDeps): Composer<HermesContext> {
       await toast(ctx, "Taken as your answer; the new idea is cancelled.");
       await optional(
         () =>
-          ctx.editMessageText("↩ Not a new idea: taken as your answer instead (cancelled).", {
-            reply_markup: NO_BUTTONS,
-          }),
+          ctx.editMessageText(
+            `↩ Not a new idea — taken as your answer instead, to question ${r.question.position} of ${r.question.idea.shortId}; the new idea is cancelled.`,
+            {
+              reply_markup: NO_BUTTONS,
+            },
+          ),
         log,
         "editMessageText (undone idea)",
       );

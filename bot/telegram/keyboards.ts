@@ -68,16 +68,15 @@ export function settledQuestionText(q: QuestionView, outcome: string): string {
 /** No buttons: an answered, closed or cancelled question keeps none (an empty keyboard removes them). */
 export const NO_BUTTONS = { inline_keyboard: [] as [] };
 
-/** Under the acknowledgement of a text taken as a new idea: the one-tap undo, beside Cancel. */
+/** Under the notice that a text was taken as a new idea: the one-tap undo. */
 export function answerInsteadKeyboard(
-  jobId: number,
   ideaThreadId: number,
   q: Pick<QuestionView, "threadId" | "id" | "position">,
 ): InlineKeyboard {
-  return new InlineKeyboard()
-    .text(`↩ No — that was my answer to question ${q.position}`, `ans:${ideaThreadId}:${q.threadId}:${q.id}`)
-    .row()
-    .text("✖ Cancel", `cancel:${jobId}`);
+  return new InlineKeyboard().text(
+    `↩ No — that was my answer to question ${q.position}`,
+    `ans:${ideaThreadId}:${q.threadId}:${q.id}`,
+  );
 }
 
 export function parseAnswerInsteadData(

@@ -91,22 +91,26 @@ describe("where a typed message goes", () => {
     const q1 = await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
     const idea = "Different thing: find a birthday present for my dad, he likes fishing";
     await say(idea);
-    const ack2 = await tg.waitFor(
-      OWNER_ID,
-      (m) => isAck(m) && m.text.includes("birthday present"),
-      5000,
-      "the second idea's ack",
-    );
-    expect(ack2.text).toMatch(/Taken as a new idea, not as the answer to question 1 of [0-9a-f]{8}/);
+    await tg.waitFor(OWNER_ID, (m) => isAck(m) && m.text.includes("birthday present"), 5000, "second ack");
+    const notice = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("↪"), 5000, "the new-idea notice");
+    expect(notice.text).toMatch(/Taken as a new idea, not as the answer to question 1 of [0-9a-f]{8}/);
+    // Draft 1 of the new idea is done (a fast backend): the undo is still there.
+    await expect
+      .poll(() => db.prepare("SELECT count(*) FROM jobs WHERE status = 'completed'").pluck().get(), {
+        timeout: 5000,
+      })
+      .toBe(2);
+    expect(buttons(latest(notice)).map((b) => b.text)).toEqual(["↩ No — that was my answer to question 1"]);
     expect(answers()).toEqual([]);
     expect(db.prepare("SELECT count(*) FROM idea_threads").pluck().get()).toBe(2);
     expect(buttons(latest(q1)).length).toBeGreaterThan(0); // still open
 
-    await press(ack2, /that was my answer/);
+    await press(latest(notice), /that was my answer/);
     await expect.poll(() => answers(), { timeout: 5000 }).toEqual([idea]);
     await expect.poll(() => latest(q1).text, { timeout: 5000 }).toContain(`→ ✍ ${idea}`);
     expect(buttons(latest(q1))).toEqual([]);
-    expect(latest(ack2).text).toContain("taken as your answer instead");
+    expect(latest(notice).text).toContain("taken as your answer instead");
+    expect(buttons(latest(notice))).toEqual([]);
     const second = db
       .prepare("SELECT status FROM jobs WHERE thread_id = (SELECT max(id) FROM idea_threads)")
       .pluck()
