@@ -9,6 +9,7 @@ import * as backendManager from "./007_backend_manager.ts";
 import * as telegram from "./008_telegram.ts";
 import * as callbackGuards from "./009_callback_guards.ts";
 import * as historyIndexes from "./010_history_indexes.ts";
+import * as questionSuggestions from "./011_question_suggestions.ts";
 
 /**
  * Every migration, keyed by name; kysely runs them in name order. Static imports (no directory
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   "008_telegram": telegram,
   "009_callback_guards": callbackGuards,
   "010_history_indexes": historyIndexes,
+  "011_question_suggestions": questionSuggestions,
 };

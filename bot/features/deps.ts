@@ -1,6 +1,6 @@
 import { type Context, InputFile } from "grammy";
 import type { SystemConfig } from "../../src/config/system-config.ts";
-import type { AnswerOutcome } from "../../src/engine/conversation/types.ts";
+import type { AnswerOutcome, QuestionView } from "../../src/engine/conversation/types.ts";
 import type { Engine } from "../../src/engine/engine.ts";
 import type { Actor, ThreadService } from "../../src/engine/threads/service.ts";
 import { optionalCallSignal } from "../telegram/delivery.ts";
@@ -20,8 +20,14 @@ export interface FeatureDeps {
   statusLines: StatusLines;
   isOwner: (ctx: Context) => boolean;
   submit: (ctx: Context, text: string, options?: { validate?: boolean }) => Promise<void>;
+  /** A plain text: answers the open question (echoed on it) or starts a new idea (said so, with an undo). */
+  typed: (ctx: Context, text: string) => Promise<void>;
   /** After an answer: the next question, or the news that the refined draft is on its way. */
   followUp: (ctx: Context, outcome: AnswerOutcome) => Promise<void>;
+  /** Shows a question's outcome on its message and removes its buttons; false if it was not sent here. */
+  settleQuestion: (ctx: Context, q: QuestionView, outcome: string) => Promise<boolean>;
+  /** Settles every question message of a thread still showing buttons (after a cancel). */
+  settleQuestions: (ctx: Context, threadId: number, outcome: string) => Promise<void>;
   log: { debug(obj: object, msg: string): void };
 }
 

@@ -1,8 +1,16 @@
 import { type Api, Composer, type Context } from "grammy";
 import type { AnswerOutcome, QuestionView } from "../../src/engine/conversation/types.ts";
+import type { SubmitIdeaResult } from "../../src/engine/ports.ts";
 import type { Actor, ThreadService } from "../../src/engine/threads/service.ts";
 import { errorText } from "../telegram/error-text.ts";
-import { questionKeyboard, questionText } from "../telegram/keyboards.ts";
+import {
+  answerInsteadKeyboard,
+  NO_BUTTONS,
+  questionKeyboard,
+  questionText,
+  settledQuestionText,
+} from "../telegram/keyboards.ts";
+import { optional } from "../telegram/safe.ts";
 import { cancelButton, type StatusLines } from "../telegram/status-line.ts";
 import type { HermesContext } from "./config.ts";
 import { chatOf, type FeatureDeps, userOf } from "./deps.ts";
@@ -15,13 +23,18 @@ export interface IdeaFlowDeps {
   guestLimits?: (ctx: Context) => { guest: true } | undefined;
 }
 
-/** Sending an idea and what follows an answer; the features share it through {@link FeatureDeps}. */
-export type IdeaFlow = Pick<FeatureDeps, "submit" | "followUp">;
+/** Sending an idea, routing typed text and what follows an answer; the features share it through {@link FeatureDeps}. */
+export type IdeaFlow = Pick<
+  FeatureDeps,
+  "submit" | "typed" | "followUp" | "settleQuestion" | "settleQuestions"
+>;
 
 /**
  * The always-keep-moving conversation in Telegram: an idea gets its acknowledgement and, in the
  * same breath, the first question; each answer (./questions.ts) brings the next question or the
- * refined draft; drafts get rating buttons (../telegram/delivery.ts, ./ratings.ts).
+ * refined draft; drafts get rating buttons (../telegram/delivery.ts, ./ratings.ts). A question
+ * message is settled once it is answered, closed or cancelled: it shows the outcome and loses
+ * its buttons.
  */
 export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
   const { threads, log } = d;
@@ -29,10 +42,34 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
     userId: userOf(ctx),
     role: d.guestLimits?.(ctx) ? "guest" : "owner",
   });
+  /** Question messages still showing buttons, by question id (lost on restart: a stale tap settles it). */
+  const asked = new Map<number, { chatId: string; messageId: number; q: QuestionView }>();
 
   async function ask(api: Api, chatId: string, q: QuestionView): Promise<void> {
     const sent = await api.sendMessage(chatId, questionText(q), { reply_markup: questionKeyboard(q) });
     threads.rememberMessage(chatId, sent.message_id, q.threadId, "question");
+    asked.set(q.id, { chatId, messageId: sent.message_id, q });
+    if (asked.size > 1000) asked.delete(asked.keys().next().value as number);
+  }
+
+  async function settleQuestion(ctx: Context, q: QuestionView, outcome: string): Promise<boolean> {
+    const where = asked.get(q.id);
+    asked.delete(q.id);
+    if (!where) return false;
+    await optional(
+      () =>
+        ctx.api.editMessageText(where.chatId, where.messageId, settledQuestionText(q, outcome), {
+          reply_markup: NO_BUTTONS,
+        }),
+      log,
+      "editMessageText (settled question)",
+    );
+    return true;
+  }
+
+  async function settleQuestions(ctx: Context, threadId: number, outcome: string): Promise<void> {
+    for (const { q } of [...asked.values()].filter((a) => a.q.threadId === threadId))
+      await settleQuestion(ctx, q, outcome);
   }
 
   /** After an answer: the next question, or the news that the refined draft is on its way. */
@@ -46,6 +83,25 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
     }
   }
 
+  async function acknowledge(ctx: Context, result: SubmitIdeaResult, setAside?: SetAside): Promise<void> {
+    const base = [
+      `💡 Got it — thread ${result.shortId}: “${result.thread.title}”.`,
+      backendLine(result),
+    ].join("\n");
+    const ack = await ctx.reply(base, { reply_markup: cancelButton(result.job.id) });
+    threads.rememberMessage(chatOf(ctx), ack.message_id, result.thread.id, "ack");
+    d.statusLines.register(result.job.id, chatOf(ctx), ack.message_id, base);
+    // Its own message: the acknowledgement's buttons go when the draft is done, the undo must stay.
+    if (setAside) {
+      const q = setAside.question;
+      await ctx.reply(
+        `↪ Taken as a new idea, not as the answer to question ${q.position} of ${q.idea.shortId} (${setAside.reason}); that question is still open.`,
+        { reply_markup: answerInsteadKeyboard(result.thread.id, q) },
+      );
+    }
+    if (result.question) await ask(ctx.api, chatOf(ctx), result.question);
+  }
+
   async function submit(ctx: Context, text: string, options: { validate?: boolean } = {}): Promise<void> {
     try {
       const result = await threads.submit(actorOf(ctx), {
@@ -54,45 +110,59 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
         source: "telegram",
         validate: options.validate,
       });
-      const b = result.backend;
-      const lines = [`💡 Got it — thread ${result.shortId}: “${result.thread.title}”.`];
-      if (!b)
-        lines.push(
-          "No backend is configured, so it waits in the queue. Set OLLAMA_HOST or TALOS_URL and restart.",
-        );
-      else if (b.health === "unhealthy") {
-        lines.push(
-          `${b.name} at ${b.location} is not reachable right now. Your idea is queued and will run as soon as it is back — no need to resend.`,
-        );
-        if (b.name.includes("ollama"))
-          lines.push("To fix: start Ollama (`ollama serve`) or point OLLAMA_HOST at it.");
-      } else lines.push(`Drafting now on ${b.name} · ${b.model}. I'll send it here when it's ready.`);
-      const base = lines.join("\n");
-      const ack = await ctx.reply(base, { reply_markup: cancelButton(result.job.id) });
-      threads.rememberMessage(chatOf(ctx), ack.message_id, result.thread.id, "ack");
-      d.statusLines.register(result.job.id, chatOf(ctx), ack.message_id, base);
-      if (result.question) await ask(ctx.api, chatOf(ctx), result.question);
+      await acknowledge(ctx, result);
     } catch (error) {
       log.warn({ err: error instanceof Error ? error.message : String(error) }, "idea not accepted");
       await ctx.reply(errorText(error));
     }
   }
 
-  return { submit, followUp };
+  /** A plain text: the answer to the open question (echoed on it), or a new idea (said so, with an undo). */
+  async function typed(ctx: Context, text: string): Promise<void> {
+    try {
+      const r = await threads.typed(actorOf(ctx), { chatId: chatOf(ctx), text, source: "telegram" });
+      if (r.kind === "idea") return await acknowledge(ctx, r.idea, r.setAside);
+      if (r.outcome.stale) return void (await ctx.reply(STALE_TEXT));
+      await settleQuestion(ctx, r.question, `✍ ${r.answer}`);
+      await followUp(ctx, r.outcome);
+    } catch (error) {
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, "text not accepted");
+      await ctx.reply(errorText(error));
+    }
+  }
+
+  return { submit, typed, followUp, settleQuestion, settleQuestions };
+}
+
+type SetAside = { question: QuestionView; reason: string };
+
+export const STALE_TEXT = "That question is closed — nothing was recorded.";
+
+function backendLine(result: SubmitIdeaResult): string {
+  const b = result.backend;
+  if (!b)
+    return "No backend is configured, so it waits in the queue. Set OLLAMA_HOST or TALOS_URL and restart.";
+  if (b.health === "unhealthy") {
+    const fix = b.name.includes("ollama")
+      ? "\nTo fix: start Ollama (`ollama serve`) or point OLLAMA_HOST at it."
+      : "";
+    return `${b.name} at ${b.location} is not reachable right now. Your idea is queued and will run as soon as it is back — no need to resend.${fix}`;
+  }
+  return `Drafting now on ${b.name} · ${b.model}. I'll send it here when it's ready.`;
 }
 
 /**
- * Ideas: a plain text that no feature before this one claimed (bot/bot.ts keeps threads and
- * questions ahead of it) is a new idea.
+ * Ideas: a plain text that no feature before this one claimed (bot/bot.ts keeps threads ahead of
+ * it) answers the open question or is a new idea — the engine decides (ThreadService.typed).
  */
 export function ideasFeature(d: FeatureDeps): Composer<HermesContext> {
-  const { submit } = d;
+  const { typed } = d;
   const composer = new Composer<HermesContext>();
 
   composer.on("message:text", async (ctx, next) => {
     const text = ctx.message.text;
     if (text.startsWith("/")) return next();
-    await submit(ctx, text);
+    await typed(ctx, text);
   });
 
   return composer;

@@ -1,70 +1,94 @@
 import { Composer } from "grammy";
 import { errorText } from "../telegram/error-text.ts";
-import { parseAnswerData } from "../telegram/keyboards.ts";
+import {
+  NO_BUTTONS,
+  parseAnswerData,
+  parseAnswerInsteadData,
+  settledQuestionText,
+} from "../telegram/keyboards.ts";
 import { optional } from "../telegram/safe.ts";
 import type { HermesContext } from "./config.ts";
 import { actorOf, type FeatureDeps } from "./deps.ts";
+import { STALE_TEXT } from "./ideas.ts";
 
 /**
- * Questions: Hermes's questions about an idea are answered by tapping a button (the pressed
- * question then shows the chosen answer) or by typing while a question is pending. Either way the
- * idea flow follows up with the next question or the refined draft.
+ * Questions: Hermes's questions about an idea are answered by tapping a button (the question then
+ * shows the chosen answer and loses its buttons) or by typing (./ideas.ts routes typed text). A tap
+ * on a question that is closed — answered, cancelled, over — says so and removes its buttons.
+ * "That was my answer" under a text taken as a new idea undoes that: the idea is cancelled and its
+ * text answers the question.
  */
 export function questionsFeature(d: FeatureDeps): Composer<HermesContext> {
   const { threads, log, followUp } = d;
   const composer = new Composer<HermesContext>();
+  const toast = (ctx: HermesContext, text: string) =>
+    optional(() => ctx.answerCallbackQuery({ text: text.slice(0, 190) }), log, "answerCallbackQuery");
 
   composer.callbackQuery(/^q:/, async (ctx) => {
     const parsed = parseAnswerData(ctx.callbackQuery.data);
     if (!parsed) return void (await optional(() => ctx.answerCallbackQuery(), log, "answerCallbackQuery"));
     try {
+      const actor = actorOf(ctx, d.isOwner);
       // The question as Hermes asked it (not as the callback echoes it): for the answered-question line.
-      const asked = await threads.pendingQuestionOf(actorOf(ctx, d.isOwner), parsed.threadId);
-      const outcome = await threads.answer(
-        actorOf(ctx, d.isOwner),
-        parsed.threadId,
-        parsed.questionId,
-        parsed.input,
-      );
-      await optional(() => ctx.answerCallbackQuery({ text: "Noted." }), log, "answerCallbackQuery");
-      if (asked?.id === parsed.questionId) {
-        const chosen =
-          parsed.input.kind === "suggestion"
-            ? (asked.suggestions[parsed.input.index] ?? "")
-            : parsed.input.kind === "skip"
-              ? "(skipped)"
-              : "(enough — go ahead)";
+      const asked = await threads.pendingQuestionOf(actor, parsed.threadId);
+      const outcome = await threads.answer(actor, parsed.threadId, parsed.questionId, parsed.input);
+      if (outcome.stale || asked?.id !== parsed.questionId) {
+        await toast(ctx, STALE_TEXT);
         await optional(
-          () => ctx.editMessageText(`❓ ${asked.position}. ${asked.text}\n→ ${chosen}`),
+          () => ctx.editMessageReplyMarkup({ reply_markup: NO_BUTTONS }),
+          log,
+          "editMessageReplyMarkup (closed question)",
+        );
+        return;
+      }
+      await toast(ctx, "Noted.");
+      const chosen =
+        parsed.input.kind === "suggestion"
+          ? (asked.suggestions[parsed.input.index] ?? "")
+          : parsed.input.kind === "skip"
+            ? "(skipped)"
+            : "(enough — go ahead)";
+      // A question not sent by this process (a restart since) is settled on the message tapped.
+      if (!(await d.settleQuestion(ctx, asked, chosen)))
+        await optional(
+          () => ctx.editMessageText(settledQuestionText(asked, chosen), { reply_markup: NO_BUTTONS }),
           log,
           "editMessageText (answered question)",
         );
-      }
       await followUp(ctx, outcome);
     } catch (error) {
-      await optional(
-        () => ctx.answerCallbackQuery({ text: errorText(error).slice(0, 190) }),
-        log,
-        "answerCallbackQuery",
-      );
+      await toast(ctx, errorText(error));
     }
   });
 
-  /** A plain text while a question is pending answers it (bot/bot.ts: after thread replies, before new ideas). */
-  composer.on("message:text", async (ctx, next) => {
-    const text = ctx.message.text;
-    if (text.startsWith("/")) return next();
-    const actor = actorOf(ctx, d.isOwner);
+  composer.callbackQuery(/^ans:/, async (ctx) => {
+    const parsed = parseAnswerInsteadData(ctx.callbackQuery.data);
+    if (!parsed) return void (await optional(() => ctx.answerCallbackQuery(), log, "answerCallbackQuery"));
     try {
-      const pending = await threads.pendingQuestion(actor);
-      if (pending) {
-        const outcome = await threads.answer(actor, pending.threadId, pending.id, { kind: "text", text });
-        return void (await followUp(ctx, outcome));
-      }
+      const r = await threads.answerInstead(
+        actorOf(ctx, d.isOwner),
+        parsed.ideaThreadId,
+        parsed.threadId,
+        parsed.questionId,
+      );
+      await toast(ctx, "Taken as your answer; the new idea is cancelled.");
+      await optional(
+        () =>
+          ctx.editMessageText(
+            `↩ Not a new idea — taken as your answer instead, to question ${r.question.position} of ${r.question.idea.shortId}; the new idea is cancelled.`,
+            {
+              reply_markup: NO_BUTTONS,
+            },
+          ),
+        log,
+        "editMessageText (undone idea)",
+      );
+      await d.settleQuestions(ctx, parsed.ideaThreadId, "(cancelled)");
+      await d.settleQuestion(ctx, r.question, `✍ ${r.answer}`);
+      await followUp(ctx, r.outcome);
     } catch (error) {
-      return void (await ctx.reply(errorText(error)));
+      await toast(ctx, errorText(error));
     }
-    await next();
   });
 
   return composer;

@@ -144,9 +144,15 @@ function cancelling(d: FeatureDeps): Composer<HermesContext> {
 
   composer.callbackQuery(/^cancel:(\d+)$/, async (ctx) => {
     try {
-      const ids = await threads.cancelJob(actorOf(ctx, d.isOwner), Number(ctx.match[1]));
-      const text = ids.length > 0 ? "Cancelled." : "It had already finished.";
+      const r = await threads.cancelJob(actorOf(ctx, d.isOwner), Number(ctx.match[1]));
+      const text =
+        r.cancelled.length > 0
+          ? `Cancelled.${r.questionsClosed ? " Its questions are closed." : ""}`
+          : r.questionsClosed
+            ? "The draft had finished; the idea's questions are closed."
+            : "It had already finished.";
       await optional(() => ctx.answerCallbackQuery({ text }), log, "answerCallbackQuery");
+      await d.settleQuestions(ctx, r.thread.id, "(cancelled)");
     } catch (error) {
       await optional(
         () => ctx.answerCallbackQuery({ text: errorText(error).slice(0, 190) }),
@@ -159,6 +165,7 @@ function cancelling(d: FeatureDeps): Composer<HermesContext> {
   composer.command("cancel", async (ctx) => {
     const ref = ctx.match.trim() || undefined;
     const result = await threads.cancel(actorOf(ctx, d.isOwner), { ref });
+    if (result) await d.settleQuestions(ctx, result.thread.id, "(cancelled)");
     await ctx.reply(
       result
         ? `Cancelled ${result.cancelled.length} job(s) of thread ${result.thread.uuid.slice(0, 8)} (${result.thread.title})${result.questionsClosed ? " and stopped its questions" : ""}.`
@@ -182,8 +189,12 @@ function threadReplies(d: FeatureDeps): Composer<HermesContext> {
       const replyTo = ctx.message.reply_to_message?.message_id;
       const link = replyTo === undefined ? undefined : threads.threadOfMessage(chatOf(ctx), replyTo);
       if (link) {
+        const open = await threads.pendingQuestionOf(actor, link.threadId);
         const r = await threads.reply(actor, link.threadId, text);
-        if ("answered" in r) return void (await followUp(ctx, r.answered));
+        if ("answered" in r) {
+          if (open && !r.answered.stale) await d.settleQuestion(ctx, open, `✍ ${text.trim()}`);
+          return void (await followUp(ctx, r.answered));
+        }
         const base = "🛠 Adding that and refining the draft…";
         const sent = await ctx.reply(base, { reply_markup: cancelButton(r.refinedJobId) });
         d.statusLines.register(r.refinedJobId, chatOf(ctx), sent.message_id, base);

@@ -4,6 +4,7 @@ import type { AnswerInput, FeedbackInput, QuestionView } from "../../src/engine/
 /**
  * Inline keyboards and their callback data (Telegram allows 64 bytes):
  *   q:<thread>:<question>:<n|s|e>   suggested answer n, skip, enough
+ *   ans:<idea>:<thread>:<question>  "that was my answer": undo a text taken as a new idea
  *   r:<job>:<1-5|short|more>        rating or adjustment of a draft
  *   cancel:<job>                    (status-line.ts)
  *   forget:<yes|no>
@@ -52,6 +53,35 @@ export function parseRatingData(data: string): { jobId: number; input: FeedbackI
   return { jobId: Number(m[1]), input };
 }
 
+/** Which idea a question is about, so two open ideas can be told apart. */
+const ideaLine = (q: QuestionView) => `💡 ${q.idea.shortId} · ${q.idea.title}`;
+
 export function questionText(q: QuestionView): string {
-  return `❓ ${q.position}. ${q.text}\n\nTap an answer or type your own. (/new starts a different idea.)`;
+  return `❓ ${q.position}. ${q.text}\n${ideaLine(q)}\n\nTap an answer or type your own. (/new starts a different idea.)`;
+}
+
+/** The question once settled: what was answered (tapped, typed, skipped) or that it closed. */
+export function settledQuestionText(q: QuestionView, outcome: string): string {
+  return `❓ ${q.position}. ${q.text}\n${ideaLine(q)}\n→ ${outcome}`;
+}
+
+/** No buttons: an answered, closed or cancelled question keeps none (an empty keyboard removes them). */
+export const NO_BUTTONS = { inline_keyboard: [] as [] };
+
+/** Under the notice that a text was taken as a new idea: the one-tap undo. */
+export function answerInsteadKeyboard(
+  ideaThreadId: number,
+  q: Pick<QuestionView, "threadId" | "id" | "position">,
+): InlineKeyboard {
+  return new InlineKeyboard().text(
+    `↩ No — that was my answer to question ${q.position}`,
+    `ans:${ideaThreadId}:${q.threadId}:${q.id}`,
+  );
+}
+
+export function parseAnswerInsteadData(
+  data: string,
+): { ideaThreadId: number; threadId: number; questionId: number } | undefined {
+  const m = /^ans:(\d+):(\d+):(\d+)$/.exec(data);
+  return m ? { ideaThreadId: Number(m[1]), threadId: Number(m[2]), questionId: Number(m[3]) } : undefined;
 }

@@ -4,6 +4,7 @@ import { createHermes } from "../app/hermes.ts";
 import { type Env, EnvError, parseEnv } from "../config/env.ts";
 import type { AnswerInput, AnswerOutcome, QuestionView } from "../engine/conversation/types.ts";
 import type { EngineEvent } from "../engine/engine.ts";
+import type { SubmitIdeaResult } from "../engine/ports.ts";
 import { isHermesError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 
@@ -22,7 +23,7 @@ export interface ChatOptions {
 
 const HELP =
   "Type an idea. While a question is open: 1–4 picks a suggestion, s skips, e = enough, or type your answer.\n" +
-  "/new <idea> starts another idea · /rate 1-5 · /shorter · /more · /threads · /cancel · /quit";
+  "/new <idea> starts another idea · /answer: that was my answer, not a new idea · /rate 1-5 · /shorter · /more · /threads · /cancel · /quit";
 
 export async function runChat({ env, input, output, random }: ChatOptions): Promise<void> {
   const say = (text: string) => output.write(`${text}\n`);
@@ -41,7 +42,8 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
   const actor = { userId: "cli", role: "owner" } as const;
   const userId = "cli";
   const waiting = new Set<number>();
-  let question: QuestionView | undefined;
+  /** The last text taken as a new idea instead of an answer: /answer undoes that. */
+  let setAside: { ideaThreadId: number; threadId: number; questionId: number } | undefined;
   let lastDraftJob: number | undefined;
   let closed = false;
   let closeWhenDone = false;
@@ -52,17 +54,19 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
   };
 
   const ask = (q: QuestionView | undefined) => {
-    question = q;
     if (!q) return;
-    say(`❓ ${q.position}. ${q.text}`);
+    say(`❓ ${q.position}. ${q.text}   (idea ${q.idea.shortId} · ${q.idea.title})`);
     say(q.suggestions.map((s, i) => `   ${i + 1}) ${s}`).join("\n"));
     say("   s) skip   e) enough — go ahead   or type your own answer");
   };
+  /** Every answer gets a visible reply: the next question, the refining news, or why nothing happened. */
   const afterAnswer = (o: AnswerOutcome) => {
+    if (o.stale)
+      return say("That question is closed — nothing was recorded. Type an idea to start a new one.");
     if (o.refinedJobId !== undefined) {
       waiting.add(o.refinedJobId);
       say(`🛠 Refining the draft with your answers (clarity ${Math.round(o.clarity * 100)}%).`);
-    }
+    } else if (!o.next) say(`Noted.${o.stopReason ? ` (${o.stopReason})` : ""}`);
     ask(o.next);
   };
   const fail = (error: unknown) =>
@@ -93,14 +97,44 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
     if (closeWhenDone && waiting.size === 0) void finish();
   });
 
-  const submit = async (text: string) => {
-    const r = await threads.submit(actor, { text, source: "cli" });
+  const announce = (r: SubmitIdeaResult) => {
     waiting.add(r.job.id);
     say(
       `💡 ${r.shortId}: “${r.thread.title}” — drafting on ${r.backend ? `${r.backend.name} · ${r.backend.model}` : "(no backend)"}…`,
     );
+  };
+  const submit = async (text: string) => {
+    const r = await threads.submit(actor, { text, source: "cli" });
+    announce(r);
     ask(r.question);
   };
+  /** Typed text: the engine decides whether it answers the open question or is a new idea, and says which. */
+  const typed = async (text: string) => {
+    const r = await threads.typed(actor, { text, source: "cli" });
+    if (r.kind === "answered") {
+      if (!r.outcome.stale)
+        say(`✍ Answer to question ${r.question.position} of ${r.question.idea.shortId}: ${r.answer}`);
+      return afterAnswer(r.outcome);
+    }
+    announce(r.idea);
+    if (r.setAside) {
+      const q = r.setAside.question;
+      setAside = { ideaThreadId: r.idea.thread.id, threadId: q.threadId, questionId: q.id };
+      say(
+        `   Taken as a new idea, not as the answer to question ${q.position} of ${q.idea.shortId} (${r.setAside.reason}); that question is still open. /answer takes it as the answer instead.`,
+      );
+    }
+    ask(r.idea.question);
+  };
+  /** One number, s or e: a pick for the open question. */
+  const pickOf = (line: string): AnswerInput | undefined =>
+    /^[1-4]$/.test(line)
+      ? { kind: "suggestion", index: Number(line) - 1 }
+      : line.toLowerCase() === "s"
+        ? { kind: "skip" }
+        : line.toLowerCase() === "e"
+          ? { kind: "enough" }
+          : undefined;
 
   say(`Hermes terminal chat. ${HELP}`);
   const rl = createInterface({ input, terminal: false });
@@ -121,9 +155,20 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
         const r = await threads.cancel(actor);
         say(
           r
-            ? `Cancelled ${r.cancelled.length} job(s) of ${r.thread.uuid.slice(0, 8)}.`
+            ? `Cancelled ${r.cancelled.length} job(s) of ${r.thread.uuid.slice(0, 8)}${r.questionsClosed ? " and closed its questions" : ""}.`
             : "Nothing to cancel.",
         );
+      } else if (line === "/answer") {
+        if (!setAside) say("Nothing to undo: no text was taken as a new idea.");
+        else {
+          const u = setAside;
+          setAside = undefined;
+          const r = await threads.answerInstead(actor, u.ideaThreadId, u.threadId, u.questionId);
+          say(
+            `↩ Not a new idea: cancelled it, and took “${r.answer}” as the answer to question ${r.question.position}.`,
+          );
+          afterAnswer(r.outcome);
+        }
       } else if (line.startsWith("/new ")) {
         await submit(line.slice(5));
       } else if (/^\/rate [1-5]$/.test(line) || line === "/shorter" || line === "/more") {
@@ -136,18 +181,12 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
           if (o.followUpJobId !== undefined) waiting.add(o.followUpJobId);
           say(o.learned ? `Noted. ${o.learned}` : "Noted.");
         }
-      } else if (question) {
-        const q = question;
-        const pick: AnswerInput = /^[1-4]$/.test(line)
-          ? { kind: "suggestion", index: Number(line) - 1 }
-          : line.toLowerCase() === "s"
-            ? { kind: "skip" }
-            : line.toLowerCase() === "e"
-              ? { kind: "enough" }
-              : { kind: "text", text: line };
-        question = undefined;
-        afterAnswer(await threads.answer(actor, q.threadId, q.id, pick));
-      } else await submit(line);
+      } else if (pickOf(line)) {
+        // The open question is asked of the engine, never remembered here: after /cancel it is gone.
+        const q = await threads.pendingQuestion(actor);
+        if (!q) say(`No question is open, so “${line}” is not an answer. Type an idea, or /help.`);
+        else afterAnswer(await threads.answer(actor, q.threadId, q.id, pickOf(line) as AnswerInput));
+      } else await typed(line);
     } catch (error) {
       fail(error);
     }

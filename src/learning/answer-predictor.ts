@@ -1,6 +1,6 @@
 import { type AnswerEntry, Counts, CountWindow, SlotAggregate } from "./answer-counts.ts";
 import { normaliseAnswer } from "./effectiveness.ts";
-import { SLOTS, type Slot } from "./quick-analysis.ts";
+import type { Slot } from "./quick-analysis.ts";
 
 /**
  * Predicts what a user will answer to a question about a slot, so the likeliest answers can be
@@ -46,20 +46,28 @@ export interface Prediction {
 type Dist = Map<string, number>;
 const NONE = new Counts();
 
+/**
+ * The kind of question an answer belongs to: its template (several templates ask about the same
+ * slot — "Who is it for?" and "Where will it be used?" are both context — and an answer to one
+ * is no answer to the other), or the slot for a question without a template.
+ */
+export function questionKind(slot: Slot, templateId: number | null | undefined): string {
+  return templateId === null || templateId === undefined ? slot : `${slot}#${templateId}`;
+}
+
 export class AnswerPredictor {
-  private readonly slots = new Map<Slot, SlotAggregate>(SLOTS.map((s) => [s, new SlotAggregate()]));
+  /** Everything below is keyed by question kind ({@link questionKind}), never by the slot alone. */
+  private readonly slots = new Map<string, SlotAggregate>();
   private readonly byType = new Map<string, CountWindow>();
   private readonly byUser = new Map<string, CountWindow>();
   private readonly byUserType = new Map<string, Counts>();
   /** Per slot: summed responsibilities of the three estimates (EM sufficient statistics). */
-  private readonly responsibility = new Map<Slot, number[]>(
-    SLOTS.map((s) => [s, [...PRIOR_WEIGHTS]] as [Slot, number[]]),
-  );
+  private readonly responsibility = new Map<string, number[]>();
 
   /** Learns from an answer; `templateSuggestions` are the asked template's (the prediction's prior). */
   observe(
     ideaType: string,
-    slot: Slot,
+    slot: string,
     answer: string,
     userId: string | null,
     templateSuggestions: readonly string[] = [],
@@ -73,7 +81,7 @@ export class AnswerPredictor {
   }
 
   /** The learned trust in the population, habit and personal estimates for a slot (sums to 1). */
-  weights(slot: Slot): [number, number, number] {
+  weights(slot: string): [number, number, number] {
     const r = this.responsibility.get(slot) ?? [...PRIOR_WEIGHTS];
     const total = r.reduce((s, x) => s + x, 0);
     return [(r[0] ?? 0) / total, (r[1] ?? 0) / total, (r[2] ?? 0) / total];
@@ -85,12 +93,12 @@ export class AnswerPredictor {
    */
   predict(
     ideaType: string,
-    slot: Slot,
+    slot: string,
     userId: string | null,
     templateSuggestions: readonly string[],
   ): Prediction {
     const { prior, spelling } = priorOf(templateSuggestions);
-    const agg = this.slots.get(slot) as SlotAggregate;
+    const agg = this.aggregate(slot);
     const mine = userId === null ? undefined : this.byUser.get(`${userId}|${slot}`);
     const shared = new Set(agg.sharedKeys(MIN_USERS));
     const own = new Map<string, string>();
@@ -110,7 +118,7 @@ export class AnswerPredictor {
   }
 
   /** One EM step: how well each estimate predicted this answer before it was counted. */
-  private learnWeights(ideaType: string, slot: Slot, key: string, userId: string, prior: Dist): void {
+  private learnWeights(ideaType: string, slot: string, key: string, userId: string, prior: Dist): void {
     // Without any history of this user the three estimates agree: nothing to tell them apart.
     if ((this.byUser.get(`${userId}|${slot}`)?.counts.total ?? 0) === 0) return;
     const w = this.weights(slot);
@@ -127,12 +135,12 @@ export class AnswerPredictor {
   /** P(key) under the population, habit and personal estimates (Dirichlet posterior means). */
   private estimates(
     ideaType: string,
-    slot: Slot,
+    slot: string,
     userId: string | null,
     prior: Dist,
     key: string,
   ): [number, number, number] {
-    const agg = (this.slots.get(slot) as SlotAggregate).counts;
+    const agg = this.aggregate(slot).counts;
     const type = this.byType.get(`${ideaType}|${slot}`)?.counts ?? NONE;
     const mine = userId === null ? NONE : (this.byUser.get(`${userId}|${slot}`)?.counts ?? NONE);
     const mineType = userId === null ? NONE : (this.byUserType.get(`${userId}|${slot}|${ideaType}`) ?? NONE);
@@ -145,18 +153,27 @@ export class AnswerPredictor {
     ];
   }
 
-  private typeWindow(ideaType: string, slot: Slot): CountWindow {
+  private aggregate(kind: string): SlotAggregate {
+    let agg = this.slots.get(kind);
+    if (!agg) {
+      agg = new SlotAggregate();
+      this.slots.set(kind, agg);
+    }
+    return agg;
+  }
+
+  private typeWindow(ideaType: string, slot: string): CountWindow {
     const k = `${ideaType}|${slot}`;
     let w = this.byType.get(k);
     if (!w) {
-      const agg = this.slots.get(slot) as SlotAggregate;
+      const agg = this.aggregate(slot);
       w = new CountWindow(WINDOW, (e, delta) => agg.change(e, delta));
       this.byType.set(k, w);
     }
     return w;
   }
 
-  private userWindow(userId: string, slot: Slot): CountWindow {
+  private userWindow(userId: string, slot: string): CountWindow {
     const k = `${userId}|${slot}`;
     let w = this.byUser.get(k);
     if (!w) {

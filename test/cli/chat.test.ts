@@ -82,3 +82,35 @@ describe("npm run chat", () => {
     expect(text).toContain("── Draft 3");
   });
 });
+
+describe("npm run chat answers every input", () => {
+  it("after /cancel a typed '2' gets a reply (it is no answer: the question closed with the idea)", async () => {
+    const text = await chat(async function* (out) {
+      yield "Write a short note about bees";
+      await until(() => /❓ 1\./.test(out()));
+      yield "/cancel";
+      await until(() => /Cancelled \d+ job\(s\)/.test(out()));
+      const before = out().length;
+      yield "2";
+      await until(() => out().length > before);
+    });
+    expect(text).toMatch(/closed its questions/);
+    expect(text).toContain("No question is open, so “2” is not an answer.");
+  });
+
+  it("a new idea typed while a question is open is said to be one, and /answer takes it as the answer instead", async () => {
+    const text = await chat(async function* (out) {
+      yield "Write a short note about bees";
+      await until(() => /❓ 1\./.test(out()));
+      yield "Different thing: find a birthday present for my dad, he likes fishing";
+      await until(() => /\/answer takes it as the answer instead/.test(out()));
+      yield "/answer";
+      await until(() => /↩ Not a new idea/.test(out()));
+    });
+    expect(text).toMatch(/Taken as a new idea, not as the answer to question 1 of [0-9a-f]{8}/);
+    expect(text).toContain(
+      "took “Different thing: find a birthday present for my dad, he likes fishing” as the answer to question 1",
+    );
+    expect(text).toMatch(/❓ 1\. .*\(idea [0-9a-f]{8} · Write a short note about bees\)/);
+  });
+});

@@ -199,6 +199,7 @@ describe("ConversationFlow", () => {
       next: undefined,
       refinedJobId: undefined,
       stopReason: "already finished",
+      stale: "closed",
     });
     expect(h.sqlite.prepare("SELECT count(*) AS n FROM jobs").get()).toEqual(jobsBefore);
   });

@@ -123,7 +123,7 @@ describe("ThreadService: cancel", () => {
     h = await apiHarness();
     const tg = await h.threadService.submit(OWNER, { text: IDEA, source: "telegram", chatId: "4242" });
     expect(tg.question).toBeDefined();
-    expect(await h.threadService.cancelJob(OWNER, tg.job.id)).toEqual([tg.job.id]);
+    expect((await h.threadService.cancelJob(OWNER, tg.job.id)).cancelled).toEqual([tg.job.id]);
     // Nothing of the cancelled idea waits for an answer, so a typed message cannot answer it.
     expect(await h.threadService.pendingQuestion(OWNER)).toBeUndefined();
     expect(await h.threadService.openQuestion(tg.thread)).toBeUndefined();

@@ -28,6 +28,8 @@ export class TelegramEmulator {
   private proxy: Server | undefined;
   private proxyPort = 0;
   readonly calls: { method: string; ok: boolean }[] = [];
+  /** The texts of answerCallbackQuery (the toast a button press shows), oldest first. */
+  readonly toasts: string[] = [];
 
   private constructor(server: TelegramServer, token: string) {
     this.server = server;
@@ -101,6 +103,7 @@ export class TelegramEmulator {
     const body = await readBody(req);
     const method = (req.url ?? "").split("/").pop()?.split("?")[0] ?? "";
     const longPoll = method === "getUpdates";
+    if (method === "answerCallbackQuery") this.toasts.push(toastText(body));
     // Long polling, capped at 1 s so a stopping bot is never held for long.
     const deadline = Date.now() + 1000;
     for (;;) {
@@ -128,6 +131,14 @@ export class TelegramEmulator {
       }
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+}
+
+function toastText(body: Buffer): string {
+  try {
+    return String((JSON.parse(body.toString("utf8")) as { text?: string }).text ?? "");
+  } catch {
+    return "";
   }
 }
 

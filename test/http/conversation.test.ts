@@ -176,6 +176,7 @@ describe("POST /api/threads/:id/continue", () => {
       text: "Any budget?",
       suggestions: ["< 500", "500-1000"],
       templateId: null,
+      idea: { shortId: "00000000", title: "An idea" },
     };
     const port: ConversationPort = {
       start: async () => undefined,

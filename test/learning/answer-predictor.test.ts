@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AnswerPredictor } from "../../src/learning/answer-predictor.ts";
+import { AnswerPredictor, questionKind } from "../../src/learning/answer-predictor.ts";
 import { AnswerTimeModel } from "../../src/learning/answer-time.ts";
 import { mulberry32, pickWeighted } from "../../src/learning/random.ts";
 
@@ -178,5 +178,27 @@ describe("AnswerTimeModel", () => {
     expect(m.speed("slow", "scope")).toBeGreaterThan(1.5);
     expect(m.expected({ ...q, userId: "slow" })).toBeGreaterThan(m.expected({ ...q, userId: "other" }) * 1.5);
     expect(new AnswerTimeModel(3, false).speed("slow", "scope")).toBe(1);
+  });
+});
+
+describe("answers stay with their kind of question", () => {
+  it("an answer to 'Who is it for?' is never offered for 'How familiar are you?' (same slot, other template)", () => {
+    const p = new AnswerPredictor();
+    const whoFor = questionKind("context", 11);
+    const familiar = questionKind("context", 12);
+    p.observe("creation", whoFor, "The public", "u1", ["Just me", "The public"]);
+    p.observe("creation", whoFor, "The public", "u1", ["Just me", "The public"]);
+    const offered = p.predict("creation", familiar, "u1", ["I'm a beginner", "I'm an expert"]);
+    expect(offered.ranked.map((a) => a.value)).toEqual(["I'm a beginner", "I'm an expert"]);
+    expect(offered.p("The public")).toBe(0);
+    expect(p.predict("creation", whoFor, "u1", ["Just me"]).ranked[0]?.value).toBe("The public");
+  });
+});
+
+describe("seeded suggestions fit their question for any idea", () => {
+  it("'What problem should this birthday present solve for you?' offers no 'Convince someone'", async () => {
+    const { FITTING_SUGGESTIONS } = await import("../../migrations/011_question_suggestions.ts");
+    expect(FITTING_SUGGESTIONS.intent_problem?.now).not.toContain("Convince someone");
+    expect(FITTING_SUGGESTIONS.intent_problem?.now).not.toContain("Learn something new");
   });
 });

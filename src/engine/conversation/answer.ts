@@ -1,4 +1,5 @@
 import { HermesError } from "../../errors.ts";
+import { questionKind } from "../../learning/answer-predictor.ts";
 import { applyAnswer, clarityScore, isDontKnow, type SlotAnswer } from "../../learning/clarity.ts";
 import { STOP_REASONS } from "../../learning/conversation-state.ts";
 import {
@@ -13,6 +14,7 @@ import { ENOUGH, type ResponseType, SKIPPED } from "../../store/threads/conversa
 import type { ConversationContext } from "./context.ts";
 import { planNext } from "./planning.ts";
 import { asSlot, parsePlan, parseState, type QuestionPlan } from "./records.ts";
+import { MAX_ANSWER_CHARS } from "./typed-text.ts";
 import type { AnswerInput, AnswerOutcome } from "./types.ts";
 
 /**
@@ -31,6 +33,8 @@ export function answerQuestion(
   input: AnswerInput,
   userId: string,
 ): Promise<AnswerOutcome> {
+  const tooLong = input.kind === "text" ? answerTooLong(input.text) : undefined;
+  if (tooLong) return Promise.reject(tooLong);
   return ctx.locked(threadId, async () => {
     await ctx.ensureLoaded();
     const thread = await ctx.requireThread(threadId);
@@ -45,6 +49,7 @@ export function answerQuestion(
         next: undefined,
         refinedJobId: undefined,
         stopReason: STOP_REASONS.alreadyStopped,
+        stale: "closed",
       };
     }
     const row = await ctx.conversations.byId(questionId);
@@ -57,6 +62,7 @@ export function answerQuestion(
         next: await ctx.view(await ctx.conversations.pending(threadId), thread),
         refinedJobId: undefined,
         stopReason: undefined,
+        stale: "answered",
       };
     }
     const now = ctx.iso();
@@ -151,7 +157,13 @@ export function answerQuestion(
     if (row.question_template_id !== null)
       await ctx.templatesRepo.refreshStats(row.question_template_id, now, row.question_type);
     if (kind !== "unknown")
-      ctx.answerPredictor.observe(state.ideaType, slot, text, owner, template?.suggestions ?? []);
+      ctx.answerPredictor.observe(
+        state.ideaType,
+        questionKind(slot, row.question_template_id),
+        text,
+        owner,
+        template?.suggestions ?? [],
+      );
     if (learning && kind !== "unknown") {
       for (const signal of inferFromAnswer(slot, text))
         await ctx.preferences.observe(owner, { ...signal, learnedFrom: row.id }, now);
@@ -168,6 +180,17 @@ export function answerQuestion(
   });
 }
 
+/** An answer longer than {@link MAX_ANSWER_CHARS} is refused whole (never cut): the user still has it. */
+export function answerTooLong(text: string): HermesError | undefined {
+  const length = text.trim().length;
+  if (length <= MAX_ANSWER_CHARS) return undefined;
+  return new HermesError(
+    "INVALID_INPUT",
+    `That answer is ${length} characters long; an answer can have at most ${MAX_ANSWER_CHARS}. Nothing was recorded.`,
+    { userAction: "Send a shorter answer, or start it as a new idea with /new." },
+  );
+}
+
 /** The answer as clarity sees it: a chosen suggestion, typed text, or "don't know". */
 function readAnswer(
   input: Exclude<AnswerInput, { kind: "enough" }>,
@@ -180,7 +203,7 @@ function readAnswer(
     return { answer: { kind: "suggestion", text }, text, kind: "suggestion" };
   }
   if (input.kind === "text") {
-    const text = input.text.trim().slice(0, 1000);
+    const text = input.text.trim();
     if (isDontKnow(text)) return { answer: { kind: "unknown" }, text, kind: "unknown" };
     return { answer: { kind: "text", text }, text, kind: "text" };
   }

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Clock } from "../../clock.ts";
 import type { SystemConfig } from "../../config/system-config.ts";
 import { HermesError } from "../../errors.ts";
-import { AnswerPredictor } from "../../learning/answer-predictor.ts";
+import { AnswerPredictor, questionKind } from "../../learning/answer-predictor.ts";
 import { sameAnswer } from "../../learning/effectiveness.ts";
 import { PatternLearner } from "../../learning/patterns.ts";
 import { PreferenceLearner } from "../../learning/preferences.ts";
@@ -108,7 +108,7 @@ export class ConversationContext {
 
   async view(row: ConversationRow | undefined, thread: LearningThread): Promise<QuestionView | undefined> {
     if (!row) return undefined;
-    return toView(row, parsePlan(row.optimization_suggested).suggestions, thread.id);
+    return toView(row, parsePlan(row.optimization_suggested).suggestions, thread);
   }
 
   /** Serialises the work on one thread (two taps at once must not ask two questions). */
@@ -144,7 +144,7 @@ export class ConversationContext {
         if (o.response_type !== "clarification" && o.user_response !== null)
           this.answerPredictor.observe(
             o.idea_type ?? "mixed",
-            o.question_type,
+            questionKind(o.question_type, o.question_template_id),
             o.user_response,
             o.user_id,
             template?.suggestions ?? [],

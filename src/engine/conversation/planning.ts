@@ -1,3 +1,4 @@
+import { questionKind } from "../../learning/answer-predictor.ts";
 import { clarityScore } from "../../learning/clarity.ts";
 import { decideNext } from "../../learning/conversation-state.ts";
 import { normaliseAnswer } from "../../learning/effectiveness.ts";
@@ -86,7 +87,7 @@ export async function planNext(
       finalClarity: clarity,
       now,
     });
-    return { question: toView(row, suggestions, thread.id) };
+    return { question: toView(row, suggestions, thread) };
   }
   return stopAndRefine(ctx, thread, state, draft1, decision.reason, userSaidEnough, now);
 }
@@ -109,16 +110,19 @@ function offer(
   template: QuestionTemplate,
   lead: readonly string[],
 ): { suggestions: string[]; hit: number } {
-  if (state.policy !== "learning")
-    return { suggestions: dedupe([...lead, ...template.suggestions]).slice(0, 4), hit: 0 };
   const perUser = ctx.d.perUser ?? true;
   const prediction = ctx.answerPredictor.predict(
     state.ideaType,
-    slot,
+    questionKind(slot, template.id),
     perUser ? state.userId : null,
     template.suggestions,
   );
-  const suggestions = dedupe([...lead, ...prediction.ranked.map((a) => a.value)]).slice(0, 4);
+  // An assumption is offered only if it answers this kind of question: a pattern learned from
+  // "Who is it for?" ("The public") is about the same slot but no answer to "How familiar are you?".
+  const fitting = lead.filter((v) => prediction.p(v) > 0);
+  if (state.policy !== "learning")
+    return { suggestions: dedupe([...fitting, ...template.suggestions]).slice(0, 4), hit: 0 };
+  const suggestions = dedupe([...fitting, ...prediction.ranked.map((a) => a.value)]).slice(0, 4);
   return {
     suggestions,
     hit: Math.min(

@@ -89,16 +89,27 @@ export function freshState(
   };
 }
 
-export function toView(row: ConversationRow, suggestions: string[], threadId: number): QuestionView {
+export function toView(
+  row: ConversationRow,
+  suggestions: string[],
+  thread: { id: number; uuid: string; original_request: string },
+): QuestionView {
   return {
     id: row.id,
-    threadId,
+    threadId: thread.id,
     position: row.conversation_position ?? 0,
     slot: asSlot(row.question_type),
     text: row.question_asked,
     suggestions,
     templateId: row.question_template_id,
+    idea: { shortId: thread.uuid.slice(0, 8), title: ideaTitle(thread.original_request) },
   };
+}
+
+/** The first words of an idea (at most ~40 characters, cut at a word), to name it under a question. */
+export function ideaTitle(idea: string): string {
+  const line = idea.trim().split("\n")[0]?.replace(/\s+/g, " ") ?? "";
+  return line.length <= 40 ? line : `${line.slice(0, 40).replace(/\s+\S*$/, "")}…`;
 }
 
 // Both columns hold JSON objects written by this flow; anything else there is corrupt (an error).

@@ -16,6 +16,8 @@ export interface QuestionView {
   /** 2–4 suggested answers, shown as buttons. */
   suggestions: string[];
   templateId: number | null;
+  /** The idea it is about, so two open ideas can be told apart: its short id and first words. */
+  idea: { shortId: string; title: string };
 }
 
 export type AnswerInput =
@@ -33,6 +35,11 @@ export interface AnswerOutcome {
   refinedJobId: number | undefined;
   /** Why questions stopped (clarity reached, max questions, user said enough, nothing worth asking). */
   stopReason: string | undefined;
+  /**
+   * Set when the question could not take an answer: "answered" (a second tap), "closed" (the
+   * idea was cancelled or its questions are over). Nothing was recorded; say so.
+   */
+  stale?: "answered" | "closed";
 }
 
 export type FeedbackInput = { rating: 1 | 2 | 3 | 4 | 5 } | { adjust: "shorter" | "more_detail" };

@@ -1,5 +1,4 @@
 import { HermesError } from "../../errors.ts";
-import { FINAL_STATUSES } from "../../store/jobs/repo.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
 import type { ThreadContext } from "./records.ts";
 
@@ -37,18 +36,22 @@ export async function hasWorkToCancel(d: ThreadContext, thread: ThreadRecord): P
 }
 
 /**
- * Cancels one job (and its dependents). Cancelling the idea's unfinished first draft (the button
- * under its acknowledgement) cancels the idea: its open questions close too.
+ * Cancels one job (and its dependents). Cancelling the idea's first draft (the button under its
+ * acknowledgement) cancels the idea: its open questions close too — also when draft 1 had already
+ * finished (a fast backend), or the next typed text would still answer the cancelled idea.
  */
 export async function cancelOneJob(
   d: ThreadContext,
   thread: ThreadRecord,
   jobId: number,
   reason: string,
-): Promise<number[]> {
+): Promise<CancelOutcome> {
   const job = d.queue.get(jobId);
   if (!job || job.thread_id !== thread.id) throw new HermesError("NOT_FOUND", "There is no such job.");
   const ideaDraft = job.job_subtype === "draft" && job.job_sequence === 1;
-  if (ideaDraft && !FINAL_STATUSES.has(job.status)) await d.conversation?.close(thread.id, "cancelled");
-  return d.queue.cancel(jobId, reason);
+  const questionsClosed = ideaDraft
+    ? ((await d.conversation?.close(thread.id, "cancelled")) ?? false)
+    : false;
+  const cancelled = d.queue.cancel(jobId, reason);
+  return { thread, cancelled, questionsClosed };
 }

@@ -31,6 +31,7 @@ import type {
   ThreadProgress,
   ThreadServiceDeps,
 } from "./records.ts";
+import { answerInstead, routeTypedText, type TypedOps, type TypedOutcome } from "./typed.ts";
 import { activeThreads, pendingQuestionOfUser, threadDetails } from "./views.ts";
 
 export type { Actor } from "./actor.ts";
@@ -45,6 +46,7 @@ export type {
   ThreadServiceDeps,
   ThreadStage,
 } from "./records.ts";
+export type { TypedOutcome } from "./typed.ts";
 
 /**
  * The one thread service every transport calls — HTTP routes, the Telegram bot and the terminal
@@ -91,6 +93,32 @@ export class ThreadService {
     return this.owned(actor, threadId).then((thread) =>
       requireConversation(this.d).answer(threadId, questionId, input, actingUserId(actor, thread)),
     );
+  }
+
+  /**
+   * A plain typed message: the answer to the user's open question, or a new idea when it does not
+   * read as an answer (the outcome says which, and which question was set aside).
+   */
+  typed(actor: Actor, input: Omit<SubmitIdeaInput, "userId" | "guest">): Promise<TypedOutcome> {
+    return routeTypedText(this.typedOps(actor), input);
+  }
+
+  /** Undo of a text taken as a new idea: cancel that idea and answer the question with its text. */
+  answerInstead(actor: Actor, ideaThreadId: number, questionThreadId: number, questionId: number) {
+    return answerInstead(this.typedOps(actor), ideaThreadId, questionThreadId, questionId);
+  }
+
+  private typedOps(actor: Actor): TypedOps {
+    return {
+      pending: () => this.pendingQuestion(actor),
+      pendingOf: (threadId) => this.pendingQuestionOf(actor, threadId),
+      submit: (input) => this.submit(actor, input),
+      answer: (q, text) => this.answer(actor, q.threadId, q.id, { kind: "text", text }),
+      ideaText: async (threadId) => (await this.owned(actor, threadId)).original_request,
+      cancelIdea: async (threadId) =>
+        cancelThread(this.d, await this.owned(actor, threadId), "the user said it was an answer"),
+      judge: this.d.judgeTypedText,
+    };
   }
 
   /** Answers and/or volunteered information (POST /api/threads/:id/continue). */
@@ -154,8 +182,11 @@ export class ThreadService {
     return undefined;
   }
 
-  /** Cancels one job (and its dependents) of the actor's thread; returns the ids cancelled. */
-  async cancelJob(actor: Actor, jobId: number): Promise<number[]> {
+  /**
+   * Cancels one job (and its dependents) of the actor's thread; cancelling draft 1 (the button
+   * under the acknowledgement) also closes the idea's questions.
+   */
+  async cancelJob(actor: Actor, jobId: number): Promise<CancelOutcome> {
     const job = this.d.queue.get(jobId);
     const thread = job ? await this.d.threads.byId(job.thread_id) : undefined;
     if (!thread || !mayAct(actor, thread)) throw new HermesError("NOT_FOUND", "There is no such job.");

@@ -1,0 +1,71 @@
+import { HermesError } from "../../errors.ts";
+import { judgeTypedText } from "../conversation/typed-text.ts";
+import type { AnswerOutcome, QuestionView } from "../conversation/types.ts";
+import type { SubmitIdeaInput, SubmitIdeaResult } from "../ports.ts";
+import type { CancelOutcome } from "./cancel.ts";
+
+/**
+ * A plain typed message, the same for every transport: it answers the user's open question, or —
+ * when it does not read as an answer (../conversation/typed-text.ts) — starts a new idea and
+ * leaves the question open. The outcome says which, so the transport can show it: the answered
+ * question echoes the answer; a new idea says which question it set aside and offers the undo
+ * ({@link TypedOps.answerInstead}).
+ */
+export type TypedOutcome =
+  | { kind: "answered"; question: QuestionView; answer: string; outcome: AnswerOutcome }
+  | {
+      kind: "idea";
+      idea: SubmitIdeaResult;
+      /** The open question this text was not taken as an answer to, and why. */
+      setAside?: { question: QuestionView; reason: string };
+    };
+
+/** What the thread service lends this module (its own checked calls, so ownership is enforced). */
+export interface TypedOps {
+  pending(): Promise<QuestionView | undefined>;
+  pendingOf(threadId: number): Promise<QuestionView | undefined>;
+  submit(input: Omit<SubmitIdeaInput, "userId" | "guest">): Promise<SubmitIdeaResult>;
+  answer(q: QuestionView, text: string): Promise<AnswerOutcome>;
+  ideaText(threadId: number): Promise<string>;
+  cancelIdea(threadId: number): Promise<CancelOutcome | undefined>;
+  judge?: typeof judgeTypedText | undefined;
+}
+
+export async function routeTypedText(
+  ops: TypedOps,
+  input: Omit<SubmitIdeaInput, "userId" | "guest">,
+): Promise<TypedOutcome> {
+  const question = await ops.pending();
+  if (!question) return { kind: "idea", idea: await ops.submit(input) };
+  const verdict = (ops.judge ?? judgeTypedText)(input.text, question);
+  if (verdict.route === "answer") {
+    const outcome = await ops.answer(question, input.text);
+    return { kind: "answered", question, answer: input.text.trim(), outcome };
+  }
+  const idea = await ops.submit(input);
+  return { kind: "idea", idea, setAside: { question, reason: verdict.reason } };
+}
+
+/**
+ * The undo of a text taken as a new idea: it was the answer after all. The new idea is cancelled
+ * (its draft and questions stop) and its text answers the question it was set aside from.
+ */
+export async function answerInstead(
+  ops: TypedOps,
+  ideaThreadId: number,
+  questionThreadId: number,
+  questionId: number,
+): Promise<{
+  question: QuestionView;
+  answer: string;
+  outcome: AnswerOutcome;
+  cancelled: CancelOutcome | undefined;
+}> {
+  const question = await ops.pendingOf(questionThreadId);
+  if (question?.id !== questionId)
+    throw new HermesError("INVALID_INPUT", "That question is closed now, so the new idea stays.");
+  const answer = (await ops.ideaText(ideaThreadId)).trim();
+  const outcome = await ops.answer(question, answer);
+  const cancelled = await ops.cancelIdea(ideaThreadId);
+  return { question, answer, outcome, cancelled };
+}
