@@ -43,7 +43,12 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
       const base = `🛠 Thanks — refining the draft with your answers (clarity ${Math.round(outcome.clarity * 100)}%).`;
       const sent = await ctx.reply(base, { reply_markup: cancelButton(outcome.refinedJobId) });
       d.statusLines.register(outcome.refinedJobId, chatId, sent.message_id, base);
-    }
+    } else if (outcome.stopReason !== undefined)
+      // Nothing was answered: a refine would repeat draft 1's prompt, so none is run.
+      await ctx.reply(
+        "👍 No more questions. Draft 1 stands as it is — nothing was answered to refine it with. " +
+          "Reply to the draft to add something, or use ✂ Shorter / ➕ More detail under it.",
+      );
   }
 
   async function submit(ctx: Context, text: string, options: { validate?: boolean } = {}): Promise<void> {

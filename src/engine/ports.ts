@@ -28,7 +28,10 @@ export interface SubmitIdeaInput {
 
 /** Read-outs of the learning module for transports. */
 export interface InsightsPort {
-  patternsSummary?: () => Promise<string | undefined>;
+  /** What Hermes has learned (patterns, and the user's preferences when a user is given), for /patterns. */
+  patternsSummary?: (userId?: string) => Promise<string | undefined>;
+  /** The `preferences` prompt text for a user, as of now (filled into draft and refine prompts when they run). */
+  preferencesFor?: (userId: string) => Promise<string>;
 }
 
 /** Links between transport messages and threads (so a reply to any thread message continues it). */

@@ -16,6 +16,12 @@ function row(db: Harness, sql: string, ...args: unknown[]) {
   return db.sqlite.prepare(sql).get(...args) as Record<string, unknown>;
 }
 
+/** Taps the first suggestion, then "enough" if a question follows: a draft 2 with one answer. */
+async function answerOnceThenEnough(h: Harness, threadId: number, questionId: number) {
+  const a = await h.flow.answer(threadId, questionId, { kind: "suggestion", index: 0 }, "u1");
+  return a.next ? h.flow.answer(threadId, a.next.id, { kind: "enough" }, "u1") : a;
+}
+
 describe("ConversationFlow", () => {
   it("start records the first question with its position, type, template and asked date", async () => {
     h = await flowHarness({ seed: 3 });
@@ -134,7 +140,16 @@ describe("ConversationFlow", () => {
     // Draft 1 has not run at all (the scheduler is not started): draft 2 does not wait for it.
     expect(h.job(draft1.id).status).toBe("queued");
     const vars = (draft2.prompt_variables ?? {}) as Record<string, string>;
-    expect(Object.keys(vars).sort()).toEqual(["answers", "idea", "idea_type", "preferences"]);
+    expect(Object.keys(vars).sort()).toEqual([
+      "answers",
+      "draft",
+      "draft_job_id",
+      "idea",
+      "idea_type",
+      "preferences",
+    ]);
+    // Draft 2 is built on draft 1: its text is filled in when draft 2 runs.
+    expect(vars.draft_job_id).toBe(draft1.id);
     expect(vars.idea).toBe(IDEA);
     expect(vars.answers).toContain(q1.suggestions[1]);
     expect(await h.flow.pending(threadId)).toBeUndefined();
@@ -173,7 +188,7 @@ describe("ConversationFlow", () => {
     expect(h.job(draft1.id).status).toBe("running");
     const q = await h.flow.start(threadId, "u1");
     if (!q) throw new Error("no question");
-    const out = await h.flow.answer(threadId, q.id, { kind: "enough" }, "u1");
+    const out = await answerOnceThenEnough(h, threadId, q.id);
     const draft2 = h.job(out.refinedJobId ?? -1);
     expect(draft2.parent_job_id).toBe(draft1.id);
     expect(["queued", "running", "completed"]).toContain(draft2.status);
@@ -354,7 +369,7 @@ describe("ConversationFlow", () => {
     const second = await h.submit("Write a birthday speech");
     const q = await h.flow.start(second.threadId, "u1");
     if (!q) throw new Error("no question");
-    const out = await h.flow.answer(second.threadId, q.id, { kind: "enough" }, "u1");
+    const out = await answerOnceThenEnough(h, second.threadId, q.id);
     const vars = (h.job(out.refinedJobId ?? -1).prompt_variables ?? {}) as Record<string, string>;
     expect(vars.preferences).toContain("Keep it short");
     expect(

@@ -145,10 +145,17 @@ export async function optimizeReport(ctx: ConversationContext, threadId: number)
   };
 }
 
-/** A few readable lines about the strongest patterns (the engine's InsightsPort, for /patterns). */
-export async function patternsSummary(ctx: ConversationContext): Promise<string | undefined> {
+/**
+ * What Hermes has learned, in a few readable lines (the engine's InsightsPort, for /patterns): the
+ * user's preferences that go into their prompts, and the strongest patterns.
+ */
+export async function patternsSummary(
+  ctx: ConversationContext,
+  userId?: string,
+): Promise<string | undefined> {
+  const prefs = userId === undefined ? [] : await ctx.preferences.applicable(userId);
   const all = (await listPatterns(ctx)).filter((p) => p.active);
-  if (all.length === 0) return undefined;
+  if (all.length === 0 && prefs.length === 0) return undefined;
   const lines = all
     .slice(0, 10)
     .map(
@@ -156,7 +163,10 @@ export async function patternsSummary(ctx: ConversationContext): Promise<string 
         `• ${p.trigger.slot} for ${p.trigger.idea_type ?? "any"} ideas → “${p.value}” ` +
         `(confidence ${p.confidence.toFixed(2)}, right ${p.successes}/${p.validations}, applied ${p.applied}×)`,
     );
-  return [`${all.length} learned pattern(s) in use:`, ...lines].join("\n");
+  return [
+    ...(prefs.length > 0 ? ["Preferences in every draft's prompt:", preferenceList(prefs)] : []),
+    ...(all.length > 0 ? [`${all.length} learned pattern(s) in use:`, ...lines] : []),
+  ].join("\n");
 }
 
 /**
