@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeOllama } from "../fakes/fake-ollama.ts";
+import { type BotMessage, TelegramEmulator } from "../fakes/telegram-emulator.ts";
+import { OWNER_ID, startTestHermes } from "../helpers/hermes-harness.ts";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+type Markup = { inline_keyboard: { text: string; callback_data: string }[][] };
+const buttons = (m: BotMessage) => (m.reply_markup as Markup | undefined)?.inline_keyboard.flat() ?? [];
+const TYPED = "Under fifty euros, by next Friday";
+
+async function setup() {
+  const tg = await TelegramEmulator.start();
+  cleanups.push(() => tg.stop());
+  const ollama = await FakeOllama.start();
+  cleanups.push(() => ollama.stop());
+  // Room for every kind of question, so skipping reaches the budget/deadline one.
+  const h = await startTestHermes(
+    { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_API_ROOT: tg.apiRoot, OLLAMA_HOST: ollama.url },
+    { "hermes.learning.max_questions_per_conversation": "10" },
+  );
+  cleanups.push(() => h.stop());
+  return { tg, h, client: tg.client(OWNER_ID) };
+}
+
+describe("/forget in Telegram", () => {
+  it("forgets what is held in memory too: the next idea no longer offers earlier typed answers", async () => {
+    const { tg, h, client } = await setup();
+    const isBudget = (m: BotMessage) => /^❓ \d+\. Is there a budget or a deadline/.test(m.text);
+    const questions = () => tg.botMessages(OWNER_ID).filter((m) => m.text.startsWith("❓ "));
+    const press = (m: BotMessage, data: string) =>
+      client.sendCallback(
+        client.makeCallbackQuery(data, {
+          message: { message_id: m.message_id, chat: { id: OWNER_ID } } as never,
+        }),
+      );
+    /** Sends an idea and skips its questions until the budget/deadline one (the one answered by typing), or until `over`. */
+    const budgetQuestionOf = async (idea: string, over = () => false): Promise<BotMessage | undefined> => {
+      let seen = questions().length;
+      await client.sendCommand(client.makeCommand(`/new ${idea}`));
+      for (;;) {
+        await expect.poll(() => questions().length > seen || over(), { timeout: 5000 }).toBe(true);
+        if (over()) return undefined;
+        seen = questions().length;
+        const q = questions().at(-1) as BotMessage;
+        if (isBudget(q)) return q;
+        await press(q, buttons(q).find((b) => b.text === "Skip")?.callback_data ?? "");
+      }
+    };
+    await budgetQuestionOf("Write a short speech for a retirement party");
+    await client.sendMessage(client.makeMessage(TYPED));
+    const typed = h.hermes.database.sqlite.prepare(
+      "SELECT count(*) FROM conversations WHERE user_response = ?",
+    );
+    await expect.poll(() => typed.pluck().get(TYPED)).toBe(1);
+    // Before /forget the typed answer is offered again for the same question.
+    const again = await budgetQuestionOf("Write a short speech for a wedding");
+    expect(buttons(again as BotMessage).map((b) => b.text)).toContain(TYPED);
+
+    await client.sendCommand(client.makeCommand("/forget"));
+    const ask = await tg.waitFor(OWNER_ID, (m) => m.text.includes("cannot be undone"), 5000, "confirm");
+    await press(ask, "forget:yes");
+    await tg.waitFor(OWNER_ID, (m) => m.text.includes("no longer has any of your data"), 5000, "deleted");
+    expect(typed.pluck().get(TYPED)).toBe(0);
+    // Every question of the next idea, skipped through to the end: none offers the typed answer.
+    const seen = questions().length;
+    await budgetQuestionOf("Write a short speech for a birthday", () =>
+      tg.botMessages(OWNER_ID).some((m) => m.text.includes("No more questions")),
+    );
+    const offered = questions()
+      .slice(seen)
+      .flatMap((q) => buttons(q).map((b) => b.text));
+    expect(offered.length).toBeGreaterThan(0);
+    expect(offered).not.toContain(TYPED);
+  });
+});
