@@ -61,7 +61,13 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
       });
       const b = result.backend;
       const lines = [`💡 Got it — thread ${result.shortId}: “${result.thread.title}”.`];
-      if (!b)
+      const off = result.disabledBackends ?? [];
+      if (!b && off.length > 0)
+        lines.push(
+          `It waits in the queue: ${off.join(", ")} ${off.length === 1 ? "is" : "are"} turned off. ` +
+            `Turn it back on with /backends enable ${off[0]} — no restart needed.`,
+        );
+      else if (!b)
         lines.push(
           "No backend is configured, so it waits in the queue. Set OLLAMA_HOST or TALOS_URL and restart.",
         );

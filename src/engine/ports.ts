@@ -52,6 +52,8 @@ export interface SubmitIdeaResult {
   analysis: QuickAnalysis;
   /** The backend and model the draft is expected to run on, and whether it looks reachable. */
   backend: { name: string; model: string; health: string; location: string } | undefined;
+  /** Backends configured but turned off (/backends disable): the remedy when none is left to draft on. */
+  disabledBackends?: string[];
   /** The first front-loaded question, asked while draft 1 runs (none when nothing is worth asking). */
   question: QuestionView | undefined;
 }

@@ -87,6 +87,10 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
     job,
     analysis,
     backend: d.backends.preview(),
+    disabledBackends: d.backends
+      .status()
+      .filter((b) => !b.enabled)
+      .map((b) => b.name),
     question,
   };
 }

@@ -26,7 +26,7 @@ async function setup() {
   return { tg, h, client: tg.client(OWNER_ID) };
 }
 
-describe("/forget in Telegram", () => {
+describe("what Hermes tells the user is true", () => {
   it("forgets what is held in memory too: the next idea no longer offers earlier typed answers", async () => {
     const { tg, h, client } = await setup();
     const isBudget = (m: BotMessage) => /^❓ \d+\. Is there a budget or a deadline/.test(m.text);
@@ -75,5 +75,18 @@ describe("/forget in Telegram", () => {
       .flatMap((q) => buttons(q).map((b) => b.text));
     expect(offered.length).toBeGreaterThan(0);
     expect(offered).not.toContain(TYPED);
+  });
+
+  it("an idea sent while the only backend is turned off gets the real remedy: /backends enable, no restart", async () => {
+    const { tg, client } = await setup();
+    await client.sendCommand(client.makeCommand("/backends disable ollama"));
+    await tg.waitFor(OWNER_ID, (m) => m.text === "ollama is now disabled.", 5000, "disabled");
+    await client.sendMessage(client.makeMessage("Plan a garden for bees"));
+    const ack = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("💡 Got it"), 5000, "the ack");
+    expect(ack.text).toContain("ollama is turned off");
+    expect(ack.text).toContain("/backends enable ollama — no restart needed");
+    expect(ack.text).not.toContain("OLLAMA_HOST");
+    await client.sendCommand(client.makeCommand("/backends enable ollama"));
+    await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 1"), 10_000, "the draft, once enabled");
   });
 });
