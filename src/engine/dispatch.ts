@@ -3,6 +3,7 @@ import type { ConsensusInfo, ConsensusResult } from "../backends/manager/manager
 import { HermesError } from "../errors.ts";
 import type { DispatchContext, DispatchOutcome } from "../queue/scheduler/scheduler.ts";
 import type { PromptVariables } from "../store/jobs/types.ts";
+import { consensusNote } from "./consensus-note.ts";
 import { resolvePromptVariables } from "./conversation/flow.ts";
 import { type EngineDeps, LOCAL_ONLY } from "./ports.ts";
 
@@ -45,9 +46,8 @@ export async function dispatchJob(d: EngineDeps, ctx: DispatchContext): Promise<
     });
   const consensus: ConsensusInfo | undefined =
     "consensus" in result ? (result as ConsensusResult).consensus : undefined;
-  if (consensus?.flagged) {
-    text = `⚠ Not validated: ${consensus.succeeded} samples agreed ${Math.round(consensus.agreement * 100)}% (needed ${Math.round(consensus.threshold * 100)}%). Check this answer before relying on it.\n\n${text}`;
-  }
+  // A validated draft says what was compared and how far it agreed, whether or not it passed.
+  if (consensus) text = `${consensusNote(consensus)}\n\n${text}`;
   return {
     text,
     summary: summarise(text),
