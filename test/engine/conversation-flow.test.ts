@@ -304,7 +304,7 @@ describe("ConversationFlow", () => {
     const refined = stop.refinedJobId ?? -1;
     expect((await h.flow.feedback(threadId, draft1.id, { rating: 2 }, "u1")).recorded).toBe(true);
     const f = await h.flow.feedback(threadId, refined, { rating: 5 }, "u1");
-    expect(f.learned).toMatch(/better/);
+    expect(f.learned).toMatch(/rated higher/);
     expect(h.job(draft1.id)).toMatchObject({ user_feedback: 2 });
     expect(h.job(refined)).toMatchObject({ user_feedback: 5 });
     expect(
@@ -330,7 +330,7 @@ describe("ConversationFlow", () => {
     const { threadId, draft1 } = await h.submit(IDEA);
     await h.flow.start(threadId, "u1");
     const f = await h.flow.feedback(threadId, draft1.id, { adjust: "shorter" }, "u1");
-    expect(f.learned).toBe("I'll keep answers shorter.");
+    expect(f.learned).toBe("I'll keep drafts shorter from now on (see /patterns).");
     const rewrite = h.job(f.followUpJobId ?? -1);
     expect(rewrite).toMatchObject({
       parent_job_id: draft1.id,
@@ -358,7 +358,28 @@ describe("ConversationFlow", () => {
     const second = h.job(g.followUpJobId ?? -1);
     expect(second.dependencies).toEqual([]);
     expect(second.prompt_variables?.draft).toBe(h.job(draft1.id).full_result);
-    expect(g.learned).toBe("I'll go into more detail.");
+    expect(g.learned).toBe("I'll go into more detail from now on (see /patterns).");
+  });
+
+  it("a rating toast says only what happened, and what it taught shows in /patterns", async () => {
+    h = await flowHarness({ seed: 7 });
+    const { threadId, draft1 } = await h.submit(IDEA);
+    const q = await h.flow.start(threadId, "u1");
+    if (!q) throw new Error("no question");
+    const out = await answerOnceThenEnough(h, threadId, q.id);
+    expect(await h.flow.patternsSummary("u1")).toBeUndefined();
+    await h.flow.feedback(threadId, draft1.id, { rating: 2 }, "u1");
+    const r = await h.flow.feedback(threadId, out.refinedJobId ?? -1, { rating: 5 }, "u1");
+    expect(r.learned).toBe(
+      "Noted: the refined draft rated higher than the first — the questions asked here now count as more useful when I pick questions (see /patterns).",
+    );
+    const summary = (await h.flow.patternsSummary("u1")) ?? "";
+    expect(summary).toContain("What your ratings of first vs refined drafts taught the questions:");
+    expect(summary).toMatch(
+      /• \w+ ideas \(1 rated pair\(s\)\): questions about \w+ \([+-]\d\.\d\d\) help most/,
+    );
+    // Someone else's ratings are not theirs.
+    expect(await h.flow.patternsSummary("u2")).toBeUndefined();
   });
 
   it("applies a learned preference to the refined draft's prompt", async () => {
