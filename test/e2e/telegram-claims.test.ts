@@ -89,4 +89,18 @@ describe("what Hermes tells the user is true", () => {
     await client.sendCommand(client.makeCommand("/backends enable ollama"));
     await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 1"), 10_000, "the draft, once enabled");
   });
+
+  it("/thread shows a question still waiting for its answer as open, not skipped", async () => {
+    const { tg, client } = await setup();
+    await client.sendMessage(client.makeMessage("Explain how tides work"));
+    const ack = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("💡 Got it"), 5000, "the ack");
+    const q1 = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("❓ 1."), 5000, "question 1");
+    const shortId = /thread ([0-9a-f]{8})/.exec(ack.text)?.[1] ?? "";
+    await client.sendCommand(client.makeCommand(`/thread ${shortId}`));
+    const details = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith(`🧵 ${shortId}`), 5000, "/thread");
+    expect(details.text).toContain(
+      `1. ${q1.text.slice(5).split("\n")[0]}\n   → (open — waiting for your answer)`,
+    );
+    expect(details.text).not.toContain("(skipped)");
+  });
 });
