@@ -61,7 +61,9 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
     if (o.refinedJobId !== undefined) {
       waiting.add(o.refinedJobId);
       say(`🛠 Refining the draft with your answers (clarity ${Math.round(o.clarity * 100)}%).`);
-    }
+    } else if (o.stopReason !== undefined && !o.next)
+      // Nothing was answered: a refine would repeat draft 1's prompt, so none is run.
+      say("👍 No more questions. Draft 1 stands as it is — nothing was answered to refine it with.");
     ask(o.next);
   };
   const fail = (error: unknown) =>
