@@ -1,5 +1,6 @@
 import { type Api, Composer, type Context } from "grammy";
 import type { AnswerOutcome, QuestionView } from "../../src/engine/conversation/types.ts";
+import type { SubmitIdeaResult } from "../../src/engine/ports.ts";
 import type { Actor, ThreadService } from "../../src/engine/threads/service.ts";
 import { errorText } from "../telegram/error-text.ts";
 import { questionKeyboard, questionText } from "../telegram/keyboards.ts";
@@ -59,25 +60,10 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
         source: "telegram",
         validate: options.validate,
       });
-      const b = result.backend;
-      const lines = [`💡 Got it — thread ${result.shortId}: “${result.thread.title}”.`];
-      const off = result.disabledBackends ?? [];
-      if (!b && off.length > 0)
-        lines.push(
-          `It waits in the queue: ${off.join(", ")} ${off.length === 1 ? "is" : "are"} turned off. ` +
-            `Turn it back on with /backends enable ${off[0]} — no restart needed.`,
-        );
-      else if (!b)
-        lines.push(
-          "No backend is configured, so it waits in the queue. Set OLLAMA_HOST or TALOS_URL and restart.",
-        );
-      else if (b.health === "unhealthy") {
-        lines.push(
-          `${b.name} at ${b.location} is not reachable right now. Your idea is queued and will run as soon as it is back — no need to resend.`,
-        );
-        if (b.name.includes("ollama"))
-          lines.push("To fix: start Ollama (`ollama serve`) or point OLLAMA_HOST at it.");
-      } else lines.push(`Drafting now on ${b.name} · ${b.model}. I'll send it here when it's ready.`);
+      const lines = [
+        `💡 Got it — thread ${result.shortId}: “${result.thread.title}”.`,
+        ...backendLines(result),
+      ];
       const base = lines.join("\n");
       const ack = await ctx.reply(base, { reply_markup: cancelButton(result.job.id) });
       threads.rememberMessage(chatOf(ctx), ack.message_id, result.thread.id, "ack");
@@ -107,4 +93,32 @@ export function ideasFeature(d: FeatureDeps): Composer<HermesContext> {
   });
 
   return composer;
+}
+
+/**
+ * The acknowledgement's word on where the draft runs, with the remedy that fits when it cannot run
+ * now: a backend that is down (start it), turned off (/backends enable, no restart), or none at all.
+ */
+function backendLines(result: SubmitIdeaResult): string[] {
+  const b = result.backend;
+  const down = b?.health === "unhealthy" ? [{ name: b.name, location: b.location }] : undefined;
+  const unreachable = down ?? (b ? [] : (result.unreachableBackends ?? []));
+  const off = result.disabledBackends ?? [];
+  if (unreachable.length > 0) {
+    const u = unreachable[0] as { name: string; location: string };
+    return [
+      `${u.name} at ${u.location} is not reachable right now. Your idea is queued and will run as soon as it is back — no need to resend.`,
+      ...(u.name.includes("ollama")
+        ? ["To fix: start Ollama (`ollama serve`) or point OLLAMA_HOST at it."]
+        : []),
+    ];
+  }
+  if (!b && off.length > 0)
+    return [
+      `It waits in the queue: ${off.join(", ")} ${off.length === 1 ? "is" : "are"} turned off. ` +
+        `Turn it back on with /backends enable ${off[0]} — no restart needed.`,
+    ];
+  if (!b)
+    return ["No backend is configured, so it waits in the queue. Set OLLAMA_HOST or TALOS_URL and restart."];
+  return [`Drafting now on ${b.name} · ${b.model}. I'll send it here when it's ready.`];
 }

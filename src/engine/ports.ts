@@ -54,6 +54,8 @@ export interface SubmitIdeaResult {
   backend: { name: string; model: string; health: string; location: string } | undefined;
   /** Backends configured but turned off (/backends disable): the remedy when none is left to draft on. */
   disabledBackends?: string[];
+  /** Backends turned on but failing their health checks (name and where Hermes looks for them). */
+  unreachableBackends?: { name: string; location: string }[];
   /** The first front-loaded question, asked while draft 1 runs (none when nothing is worth asking). */
   question: QuestionView | undefined;
 }

@@ -103,4 +103,27 @@ describe("what Hermes tells the user is true", () => {
     );
     expect(details.text).not.toContain("(skipped)");
   });
+
+  it("an idea sent while Ollama is down: the ack says it is not reachable and how to fix it, never 'Drafting now'", async () => {
+    const tg = await TelegramEmulator.start();
+    cleanups.push(() => tg.stop());
+    const dead = await FakeOllama.start();
+    const url = dead.url;
+    await dead.stop();
+    const h = await startTestHermes({
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      OLLAMA_HOST: url,
+    });
+    cleanups.push(() => h.stop());
+    for (let i = 0; i < 5; i++) await h.hermes.backends.checkHealth();
+    expect(h.hermes.backends.status().find((b) => b.name === "ollama")?.health).toBe("unhealthy");
+    const client = tg.client(OWNER_ID);
+    await client.sendMessage(client.makeMessage("Plan a garden for bees"));
+    const ack = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("💡 Got it"), 5000, "the ack");
+    expect(ack.text).toContain("is not reachable right now");
+    expect(ack.text).toContain("start Ollama (`ollama serve`)");
+    expect(ack.text).not.toContain("Drafting now");
+    expect(ack.text).not.toContain("and restart");
+  });
 });
