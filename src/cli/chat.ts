@@ -22,7 +22,7 @@ export interface ChatOptions {
 
 const HELP =
   "Type an idea. While a question is open: 1–4 picks a suggestion, s skips, e = enough, or type your answer.\n" +
-  "/new <idea> starts another idea · /rate 1-5 · /shorter · /more · /threads · /cancel · /quit";
+  "/new <idea> starts another idea · /rate 1-5 · /shorter · /more · /threads · /patterns · /cancel · /quit";
 
 export async function runChat({ env, input, output, random }: ChatOptions): Promise<void> {
   const say = (text: string) => output.write(`${text}\n`);
@@ -111,6 +111,12 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
     if (line === "/quit" || line === "/exit") break;
     try {
       if (line === "/help") say(HELP);
+      // What the toasts say was learned, as Telegram's /patterns shows it.
+      else if (line === "/patterns")
+        say(
+          (await engine.patternsSummary(userId)) ??
+            "Nothing learned yet — rate a few drafts and answer some questions first.",
+        );
       else if (line === "/threads") {
         const threads = await engine.recentThreads(userId, 10);
         say(

@@ -90,8 +90,14 @@ describe("npm run chat", () => {
       yield "/rate 4";
       await until(() => /Noted/.test(out()));
       yield "/shorter";
+      await until(() => /── Draft 3/.test(out()));
+      yield "/patterns";
+      await until(() => /Preferences in every draft's prompt/.test(out()));
     });
     expect(text).toMatch(/Noted/);
     expect(text).toContain("── Draft 3");
+    // What "/shorter" said it learned is visible.
+    expect(text).toContain("I'll keep drafts shorter from now on (see /patterns).");
+    expect(text).toContain("- Keep it short and to the point.");
   });
 });
