@@ -80,13 +80,18 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
       const base = `🛠 Thanks — refining the draft with your answers (clarity ${Math.round(outcome.clarity * 100)}%).`;
       const sent = await ctx.reply(base, { reply_markup: cancelButton(outcome.refinedJobId) });
       d.statusLines.register(outcome.refinedJobId, chatId, sent.message_id, base);
-    }
+    } else if (outcome.stopReason !== undefined)
+      // Nothing was answered: a refine would repeat draft 1's prompt, so none is run.
+      await ctx.reply(
+        "👍 No more questions. Draft 1 stands as it is — nothing was answered to refine it with. " +
+          "Reply to the draft to add something, or use ✂ Shorter / ➕ More detail under it.",
+      );
   }
 
   async function acknowledge(ctx: Context, result: SubmitIdeaResult, setAside?: SetAside): Promise<void> {
     const base = [
       `💡 Got it — thread ${result.shortId}: “${result.thread.title}”.`,
-      backendLine(result),
+      ...backendLines(result),
     ].join("\n");
     const ack = await ctx.reply(base, { reply_markup: cancelButton(result.job.id) });
     threads.rememberMessage(chatOf(ctx), ack.message_id, result.thread.id, "ack");
@@ -138,19 +143,6 @@ type SetAside = { question: QuestionView; reason: string };
 
 export const STALE_TEXT = "That question is closed — nothing was recorded.";
 
-function backendLine(result: SubmitIdeaResult): string {
-  const b = result.backend;
-  if (!b)
-    return "No backend is configured, so it waits in the queue. Set OLLAMA_HOST or TALOS_URL and restart.";
-  if (b.health === "unhealthy") {
-    const fix = b.name.includes("ollama")
-      ? "\nTo fix: start Ollama (`ollama serve`) or point OLLAMA_HOST at it."
-      : "";
-    return `${b.name} at ${b.location} is not reachable right now. Your idea is queued and will run as soon as it is back — no need to resend.${fix}`;
-  }
-  return `Drafting now on ${b.name} · ${b.model}. I'll send it here when it's ready.`;
-}
-
 /**
  * Ideas: a plain text that no feature before this one claimed (bot/bot.ts keeps threads ahead of
  * it) answers the open question or is a new idea — the engine decides (ThreadService.typed).
@@ -166,4 +158,32 @@ export function ideasFeature(d: FeatureDeps): Composer<HermesContext> {
   });
 
   return composer;
+}
+
+/**
+ * The acknowledgement's word on where the draft runs, with the remedy that fits when it cannot run
+ * now: a backend that is down (start it), turned off (/backends enable, no restart), or none at all.
+ */
+function backendLines(result: SubmitIdeaResult): string[] {
+  const b = result.backend;
+  const down = b?.health === "unhealthy" ? [{ name: b.name, location: b.location }] : undefined;
+  const unreachable = down ?? (b ? [] : (result.unreachableBackends ?? []));
+  const off = result.disabledBackends ?? [];
+  if (unreachable.length > 0) {
+    const u = unreachable[0] as { name: string; location: string };
+    return [
+      `${u.name} at ${u.location} is not reachable right now. Your idea is queued and will run as soon as it is back — no need to resend.`,
+      ...(u.name.includes("ollama")
+        ? ["To fix: start Ollama (`ollama serve`) or point OLLAMA_HOST at it."]
+        : []),
+    ];
+  }
+  if (!b && off.length > 0)
+    return [
+      `It waits in the queue: ${off.join(", ")} ${off.length === 1 ? "is" : "are"} turned off. ` +
+        `Turn it back on with /backends enable ${off[0]} — no restart needed.`,
+    ];
+  if (!b)
+    return ["No backend is configured, so it waits in the queue. Set OLLAMA_HOST or TALOS_URL and restart."];
+  return [`Drafting now on ${b.name} · ${b.model}. I'll send it here when it's ready.`];
 }

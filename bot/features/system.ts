@@ -1,7 +1,7 @@
 import { Composer } from "grammy";
 import { errorText } from "../telegram/error-text.ts";
 import type { HermesContext } from "./config.ts";
-import type { FeatureDeps } from "./deps.ts";
+import { type FeatureDeps, userOf } from "./deps.ts";
 
 /**
  * System: commands about Hermes itself rather than one idea: backend health and the queue
@@ -86,7 +86,7 @@ function usageCommands(d: FeatureDeps): Composer<HermesContext> {
   });
 
   composer.command("patterns", async (ctx) => {
-    const text = await engine.patternsSummary();
+    const text = await engine.patternsSummary(userOf(ctx));
     await ctx.reply(text ?? "Nothing learned yet — rate a few drafts and answer some questions first.");
   });
 

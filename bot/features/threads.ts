@@ -98,7 +98,15 @@ function threadViews(d: FeatureDeps): Composer<HermesContext> {
   return composer;
 }
 
-/** One thread in full: its answers and drafts, and the latest draft as a file. */
+/** How a question without an answer reads in /thread. */
+const ANSWER_STATE = {
+  answered: "",
+  open: "(open — waiting for your answer)",
+  skipped: "(skipped)",
+  closed: "(not answered — the questions stopped)",
+} as const;
+
+/** One thread in full: its answers, what the user added, its drafts, and the latest draft as a file. */
 function threadDetails({ threads, isOwner, log }: FeatureDeps): (ctx: Context, ref: string) => Promise<void> {
   return async (ctx: Context, ref: string) => {
     if (!/^[0-9a-f-]{4,36}$/i.test(ref))
@@ -114,8 +122,11 @@ function threadDetails({ threads, isOwner, log }: FeatureDeps): (ctx: Context, r
         ? [
             "",
             "Questions:",
-            ...answers.map((a) => `${a.position}. ${a.question}\n   → ${a.answer ?? "(skipped)"}`),
+            ...answers.map((a) => `${a.position}. ${a.question}\n   → ${a.answer ?? ANSWER_STATE[a.state]}`),
           ]
+        : []),
+      ...(details.information.length > 0
+        ? ["", "Added by you:", ...details.information.map((i) => `• ${i.slice(0, 500)}`)]
         : []),
       "",
       ...jobs.map(

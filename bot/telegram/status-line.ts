@@ -16,6 +16,8 @@ interface Line {
   lastStatus: string;
   pending: ReturnType<typeof setTimeout> | undefined;
   final: boolean;
+  /** Waiting for a backend since a retry: a new attempt is not "Drafting…" until text arrives. */
+  waiting: boolean;
 }
 
 export const cancelButton = (jobId: number) => new InlineKeyboard().text("✖ Cancel", `cancel:${jobId}`);
@@ -51,6 +53,7 @@ export class StatusLines {
       lastStatus: "",
       pending: undefined,
       final: false,
+      waiting: false,
     };
     this.byJob.set(jobId, line);
     const early = this.early.get(jobId);
@@ -72,6 +75,11 @@ export class StatusLines {
       }
       return;
     }
+    // One consistent state while the backend is down: each retry attempt starts the job again,
+    // and showing "Drafting…" between the "Waiting for a backend" lines would flip back and forth.
+    if (event.type === "retrying") line.waiting = true;
+    else if (event.type === "started" && line.waiting) return;
+    else line.waiting = false;
     this.update(line, status, final);
   }
 

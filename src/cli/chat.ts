@@ -23,7 +23,7 @@ export interface ChatOptions {
 
 const HELP =
   "Type an idea. While a question is open: 1–4 picks a suggestion, s skips, e = enough, or type your answer.\n" +
-  "/new <idea> starts another idea · /answer: that was my answer, not a new idea · /rate 1-5 · /shorter · /more · /threads · /cancel · /quit";
+  "/new <idea> starts another idea · /answer: that was my answer, not a new idea · /rate 1-5 · /shorter · /more · /threads · /patterns · /cancel · /quit";
 
 export async function runChat({ env, input, output, random }: ChatOptions): Promise<void> {
   const say = (text: string) => output.write(`${text}\n`);
@@ -66,7 +66,10 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
     if (o.refinedJobId !== undefined) {
       waiting.add(o.refinedJobId);
       say(`🛠 Refining the draft with your answers (clarity ${Math.round(o.clarity * 100)}%).`);
-    } else if (!o.next) say(`Noted.${o.stopReason ? ` (${o.stopReason})` : ""}`);
+    } else if (o.stopReason !== undefined && !o.next)
+      // Nothing was answered: a refine would repeat draft 1's prompt, so none is run.
+      say("👍 No more questions. Draft 1 stands as it is — nothing was answered to refine it with.");
+    else if (!o.next) say("Noted.");
     ask(o.next);
   };
   const fail = (error: unknown) =>
@@ -144,6 +147,12 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
     if (line === "/quit" || line === "/exit") break;
     try {
       if (line === "/help") say(HELP);
+      // What the toasts say was learned, as Telegram's /patterns shows it.
+      else if (line === "/patterns")
+        say(
+          (await engine.patternsSummary(userId)) ??
+            "Nothing learned yet — rate a few drafts and answer some questions first.",
+        );
       else if (line === "/threads") {
         const threads = await engine.recentThreads(userId, 10);
         say(

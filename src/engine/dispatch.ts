@@ -3,6 +3,7 @@ import type { ConsensusInfo, ConsensusResult } from "../backends/manager/manager
 import { HermesError } from "../errors.ts";
 import type { DispatchContext, DispatchOutcome } from "../queue/scheduler/scheduler.ts";
 import type { PromptVariables } from "../store/jobs/types.ts";
+import { consensusNote } from "./consensus-note.ts";
 import { resolvePromptVariables } from "./conversation/flow.ts";
 import { type EngineDeps, LOCAL_ONLY } from "./ports.ts";
 
@@ -14,6 +15,10 @@ export async function dispatchJob(d: EngineDeps, ctx: DispatchContext): Promise<
   const { job } = ctx;
   const vars = resolvePromptVariables(job, textVars(job.prompt_variables), (id) => d.queue.get(id));
   const template = job.prompt_template_used ?? "draft";
+  // Learned preferences reach every draft as they stand now (a "Shorter" pressed since included).
+  if ((template === "draft" || template === "refine") && job.user_id && d.insights?.preferencesFor)
+    vars.preferences = await d.insights.preferencesFor(job.user_id);
+  vars.preferences ??= "(none known yet)";
   const messages = [
     { role: "system" as const, content: d.prompts.template("system") },
     { role: "user" as const, content: d.prompts.render(template, vars) },
@@ -41,9 +46,8 @@ export async function dispatchJob(d: EngineDeps, ctx: DispatchContext): Promise<
     });
   const consensus: ConsensusInfo | undefined =
     "consensus" in result ? (result as ConsensusResult).consensus : undefined;
-  if (consensus?.flagged) {
-    text = `⚠ Not validated: ${consensus.succeeded} samples agreed ${Math.round(consensus.agreement * 100)}% (needed ${Math.round(consensus.threshold * 100)}%). Check this answer before relying on it.\n\n${text}`;
-  }
+  // A validated draft says what was compared and how far it agreed, whether or not it passed.
+  if (consensus) text = `${consensusNote(consensus)}\n\n${text}`;
   return {
     text,
     summary: summarise(text),

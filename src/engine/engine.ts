@@ -78,8 +78,8 @@ export class Engine {
     return this.d.backends.budgetSummary();
   }
 
-  async patternsSummary(): Promise<string | undefined> {
-    return this.d.insights?.patternsSummary?.();
+  async patternsSummary(userId?: string): Promise<string | undefined> {
+    return this.d.insights?.patternsSummary?.(userId);
   }
 
   /** Turns a backend on or off at runtime (persisted); NOT_FOUND for an unknown name. */

@@ -28,7 +28,10 @@ export interface SubmitIdeaInput {
 
 /** Read-outs of the learning module for transports. */
 export interface InsightsPort {
-  patternsSummary?: () => Promise<string | undefined>;
+  /** What Hermes has learned (patterns, and the user's preferences when a user is given), for /patterns. */
+  patternsSummary?: (userId?: string) => Promise<string | undefined>;
+  /** The `preferences` prompt text for a user, as of now (filled into draft and refine prompts when they run). */
+  preferencesFor?: (userId: string) => Promise<string>;
 }
 
 /** Links between transport messages and threads (so a reply to any thread message continues it). */
@@ -49,6 +52,10 @@ export interface SubmitIdeaResult {
   analysis: QuickAnalysis;
   /** The backend and model the draft is expected to run on, and whether it looks reachable. */
   backend: { name: string; model: string; health: string; location: string } | undefined;
+  /** Backends configured but turned off (/backends disable): the remedy when none is left to draft on. */
+  disabledBackends?: string[];
+  /** Backends turned on but failing their health checks (name and where Hermes looks for them). */
+  unreachableBackends?: { name: string; location: string }[];
   /** The first front-loaded question, asked while draft 1 runs (none when nothing is worth asking). */
   question: QuestionView | undefined;
 }

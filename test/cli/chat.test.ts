@@ -46,6 +46,17 @@ async function until(cond: () => boolean, ms = 10_000) {
 }
 
 describe("npm run chat", () => {
+  it("“enough” with nothing answered says draft 1 stands and runs no second draft", async () => {
+    const text = await chat(async function* (out) {
+      yield "Explain compound interest";
+      await until(() => /❓ 1\./.test(out()));
+      yield "e";
+      await until(() => /Draft 1 stands/.test(out()) && /── Draft 1/.test(out()));
+    });
+    expect(text).not.toContain("Refining the draft");
+    expect(text).not.toContain("── Draft 2");
+  });
+
   it("goes through the same flow as Telegram: idea, a question answered by number and by text, enough, both drafts", async () => {
     const text = await chat(async function* (out) {
       yield "Write a short note about bees";
@@ -72,14 +83,22 @@ describe("npm run chat", () => {
     const text = await chat(async function* (out) {
       yield "Explain compound interest";
       await until(() => /❓ 1\./.test(out()));
-      yield "e";
+      yield "1";
+      await until(() => /❓ 2\./.test(out()) || /Refining/.test(out()));
+      if (/❓ 2\./.test(out())) yield "e";
       await until(() => /── Draft 2/.test(out()));
       yield "/rate 4";
       await until(() => /Noted/.test(out()));
       yield "/shorter";
+      await until(() => /── Draft 3/.test(out()));
+      yield "/patterns";
+      await until(() => /Preferences in every draft's prompt/.test(out()));
     });
     expect(text).toMatch(/Noted/);
     expect(text).toContain("── Draft 3");
+    // What "/shorter" said it learned is visible.
+    expect(text).toContain("I'll keep drafts shorter from now on (see /patterns).");
+    expect(text).toContain("- Keep it short and to the point.");
   });
 });
 

@@ -49,6 +49,19 @@ async function setup(opts: { slowDraft1?: boolean } = {}) {
 
 const isQuestion = (n: number) => (m: BotMessage) => m.text.startsWith(`❓ ${n}.`);
 
+/** Taps question 1's first suggestion, then "Enough" on question 2 (if one comes): one answer given. */
+async function answerOnceThenEnough(
+  tg: TelegramEmulator,
+  press: (m: BotMessage, d: string) => Promise<unknown>,
+) {
+  const q1 = await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
+  const suggestion = buttons(q1).find((b) => /^q:\d+:\d+:0$/.test(b.callback_data));
+  await press(q1, suggestion?.callback_data ?? "");
+  const q2 = await tg.waitFor(OWNER_ID, isQuestion(2), 5000, "question 2");
+  await press(q2, buttons(q2).find((b) => b.text === "Enough — go ahead")?.callback_data ?? "");
+  return suggestion?.text ?? "?";
+}
+
 describe("the conversation in Telegram", () => {
   it("idea → ack → questions answered by button and by text → draft 1 and draft 2 → rating", async () => {
     const { tg, h, client, press, releaseDraft1 } = await setup({ slowDraft1: true });
@@ -153,15 +166,30 @@ describe("the conversation in Telegram", () => {
       .toBe(5);
   });
 
-  it("“Enough — go ahead” after one question queues the refined draft at once", async () => {
-    const { tg, h, client, press } = await setup();
+  it("“Enough” with nothing answered spends no model call and says draft 1 stands", async () => {
+    const { tg, h, client, press, ollama } = await setup();
     await client.sendMessage(client.makeMessage("Write a short speech for a retirement party"));
     const q1 = await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
     await press(q1, buttons(q1).find((b) => b.text === "Enough — go ahead")?.callback_data ?? "");
+    await tg.waitFor(OWNER_ID, (m) => m.text.includes("Draft 1 stands"), 5000, "what happens instead");
+    await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 1"), 10_000, "draft 1");
+    expect(tg.botMessages(OWNER_ID).some((m) => m.text.includes("refining the draft"))).toBe(false);
+    expect(h.hermes.database.sqlite.prepare("SELECT count(*) FROM jobs").pluck().get()).toBe(1);
+    expect(ollama.requests.length).toBe(1);
+  });
+
+  it("“Enough” after one answer queues the refined draft at once, built on draft 1", async () => {
+    const { tg, h, client, press, ollama } = await setup();
+    await client.sendMessage(client.makeMessage("Write a short speech for a retirement party"));
+    const draft1 = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 1"), 10_000, "draft 1");
+    await answerOnceThenEnough(tg, press);
     await tg.waitFor(OWNER_ID, (m) => m.text.includes("refining the draft"), 5000, "refining notice");
     await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 2"), 10_000, "draft 2");
-    expect(tg.botMessages(OWNER_ID).some(isQuestion(2))).toBe(false);
     expect(h.hermes.database.sqlite.prepare("SELECT count(*) FROM jobs").pluck().get()).toBe(2);
+    // The refine prompt carries draft 1's text: draft 2 is draft 1 plus what was learned.
+    const refinePrompt = ollama.requests.at(-1)?.messages.at(-1)?.content ?? "";
+    expect(refinePrompt).toContain("The draft you are refining:\nDRAFT for prompt:");
+    expect(draft1.text).toContain("DRAFT for prompt:");
   });
 
   it("a restart in the middle of the questions: the next button press carries on", async () => {
@@ -186,12 +214,11 @@ describe("the conversation in Telegram", () => {
   });
 
   it("a reply to the idea after its questions adds information the same way the API does", async () => {
-    const { tg, h, client, press } = await setup();
+    const { tg, h, client, press, ollama } = await setup();
     await client.sendMessage(client.makeMessage("Write a short speech for a retirement party"));
     const ack = await tg.waitFor(OWNER_ID, (m) => m.text.includes("Got it"), 5000, "ack");
-    const q1 = await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
-    await press(q1, buttons(q1).find((b) => b.text === "Enough — go ahead")?.callback_data ?? "");
-    await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 2"), 10_000, "draft 2");
+    const answer = await answerOnceThenEnough(tg, press);
+    const draft2 = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 2"), 10_000, "draft 2");
     await client.sendMessage(
       client.makeMessage("Mention his thirty years at the station.", {
         reply_to_message: { message_id: ack.message_id, chat: { id: OWNER_ID }, text: ack.text } as never,
@@ -210,9 +237,26 @@ describe("the conversation in Telegram", () => {
     const refined = jobs.at(-1);
     // Parent: the latest completed draft; next sequence; the API's prompt format.
     expect(refined).toMatchObject({ job_sequence: 3, parent_job_id: jobs[1]?.id });
-    expect(JSON.parse(refined?.prompt_variables ?? "{}").answers).toBe(
+    // The whole context: the earlier answer and the added information, and the draft it refines.
+    const vars = JSON.parse(refined?.prompt_variables ?? "{}");
+    expect(vars.answers).toContain(`→ ${answer}`);
+    expect(vars.answers).toContain(
       "- Additional information from the user: Mention his thirty years at the station.",
     );
+    expect(vars.draft_job_id).toBe(jobs[1]?.id);
+    await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 3"), 10_000, "draft 3");
+    const prompt = ollama.requests.at(-1)?.messages.at(-1)?.content ?? "";
+    expect(prompt).toContain(`→ ${answer}`);
+    expect(prompt).toContain("Mention his thirty years at the station.");
+    expect(prompt).toMatch(
+      /The draft you are refining:\nDRAFT for prompt:\nYou are Hermes, a personal assistant\. You already/,
+    );
+    expect(draft2.text).toContain("Draft 2");
+    // /thread lists the added information.
+    const shortId = /thread ([0-9a-f]{8})/.exec(draft2.text)?.[1] ?? "";
+    await client.sendCommand(client.makeCommand(`/thread ${shortId}`));
+    const details = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith(`🧵 ${shortId}`), 5000, "/thread");
+    expect(details.text).toContain("Added by you:\n• Mention his thirty years at the station.");
     // Recorded in the conversation, so the history and later drafts see it.
     const entry = db
       .prepare("SELECT question_asked, user_response FROM conversations ORDER BY id DESC LIMIT 1")
@@ -224,10 +268,9 @@ describe("the conversation in Telegram", () => {
   });
 
   it("“Shorter” under a draft queues a rewrite and learns the preference", async () => {
-    const { tg, h, client, press } = await setup();
+    const { tg, h, client, press, ollama } = await setup();
     await client.sendMessage(client.makeMessage("Explain how tides work"));
-    const q1 = await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
-    await press(q1, buttons(q1).find((b) => b.text === "Enough — go ahead")?.callback_data ?? "");
+    await answerOnceThenEnough(tg, press);
     await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 2"), 10_000, "draft 2");
     await expect
       .poll(() => tg.botMessages(OWNER_ID).filter((m) => m.text === "How is this draft?").length)
@@ -245,5 +288,15 @@ describe("the conversation in Telegram", () => {
       .pluck()
       .get(String(OWNER_ID));
     expect(Number(pref)).toBeGreaterThan(0);
+    // What the toast claimed is visible: in /patterns and in the next idea's draft 1 prompt.
+    await client.sendCommand(client.makeCommand("/patterns"));
+    const patterns = await tg.waitFor(OWNER_ID, (m) => m.text.includes("Preferences"), 5000, "/patterns");
+    expect(patterns.text).toContain("Keep it short and to the point.");
+    const before = ollama.requests.length;
+    await client.sendCommand(client.makeCommand("/new Plan a garden for bees"));
+    await expect.poll(() => ollama.requests.length, { timeout: 10_000 }).toBeGreaterThan(before);
+    const draft1Prompt = ollama.requests[before]?.messages.at(-1)?.content ?? "";
+    expect(draft1Prompt).toContain("Plan a garden for bees");
+    expect(draft1Prompt).toContain("Their preferences:\n- Keep it short and to the point.");
   });
 });

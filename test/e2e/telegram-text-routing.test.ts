@@ -70,12 +70,16 @@ describe("which feature a plain text goes to", () => {
     await client.sendMessage(client.makeMessage("Explain how tides work"));
     const ack = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("💡 Got it"), 5000, "the ack");
     const q1 = await tg.waitFor(OWNER_ID, isQuestion1, 5000, "question 1");
-    const enough = buttons(q1).find((b) => b.text === "Enough — go ahead")?.callback_data ?? "";
-    await client.sendCallback(
-      client.makeCallbackQuery(enough, {
-        message: { message_id: q1.message_id, chat: { id: OWNER_ID } } as never,
-      }),
-    );
+    const tap = (m: BotMessage, data: string) =>
+      client.sendCallback(
+        client.makeCallbackQuery(data, {
+          message: { message_id: m.message_id, chat: { id: OWNER_ID } } as never,
+        }),
+      );
+    // One answer, then "enough": the questions are over and draft 2 is on its way.
+    await tap(q1, buttons(q1).find((b) => /^q:\d+:\d+:0$/.test(b.callback_data))?.callback_data ?? "");
+    const q2 = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("❓ 2."), 5000, "question 2");
+    await tap(q2, buttons(q2).find((b) => b.text === "Enough — go ahead")?.callback_data ?? "");
     await tg.waitFor(
       OWNER_ID,
       (m) => m.text.includes("refining the draft with your answers"),

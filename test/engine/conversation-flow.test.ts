@@ -16,6 +16,12 @@ function row(db: Harness, sql: string, ...args: unknown[]) {
   return db.sqlite.prepare(sql).get(...args) as Record<string, unknown>;
 }
 
+/** Taps the first suggestion, then "enough" if a question follows: a draft 2 with one answer. */
+async function answerOnceThenEnough(h: Harness, threadId: number, questionId: number) {
+  const a = await h.flow.answer(threadId, questionId, { kind: "suggestion", index: 0 }, "u1");
+  return a.next ? h.flow.answer(threadId, a.next.id, { kind: "enough" }, "u1") : a;
+}
+
 describe("ConversationFlow", () => {
   it("start records the first question with its position, type, template and asked date", async () => {
     h = await flowHarness({ seed: 3 });
@@ -134,7 +140,16 @@ describe("ConversationFlow", () => {
     // Draft 1 has not run at all (the scheduler is not started): draft 2 does not wait for it.
     expect(h.job(draft1.id).status).toBe("queued");
     const vars = (draft2.prompt_variables ?? {}) as Record<string, string>;
-    expect(Object.keys(vars).sort()).toEqual(["answers", "idea", "idea_type", "preferences"]);
+    expect(Object.keys(vars).sort()).toEqual([
+      "answers",
+      "draft",
+      "draft_job_id",
+      "idea",
+      "idea_type",
+      "preferences",
+    ]);
+    // Draft 2 is built on draft 1: its text is filled in when draft 2 runs.
+    expect(vars.draft_job_id).toBe(draft1.id);
     expect(vars.idea).toBe(IDEA);
     expect(vars.answers).toContain(q1.suggestions[1]);
     expect(await h.flow.pending(threadId)).toBeUndefined();
@@ -173,7 +188,7 @@ describe("ConversationFlow", () => {
     expect(h.job(draft1.id).status).toBe("running");
     const q = await h.flow.start(threadId, "u1");
     if (!q) throw new Error("no question");
-    const out = await h.flow.answer(threadId, q.id, { kind: "enough" }, "u1");
+    const out = await answerOnceThenEnough(h, threadId, q.id);
     const draft2 = h.job(out.refinedJobId ?? -1);
     expect(draft2.parent_job_id).toBe(draft1.id);
     expect(["queued", "running", "completed"]).toContain(draft2.status);
@@ -290,7 +305,7 @@ describe("ConversationFlow", () => {
     const refined = stop.refinedJobId ?? -1;
     expect((await h.flow.feedback(threadId, draft1.id, { rating: 2 }, "u1")).recorded).toBe(true);
     const f = await h.flow.feedback(threadId, refined, { rating: 5 }, "u1");
-    expect(f.learned).toMatch(/better/);
+    expect(f.learned).toMatch(/rated higher/);
     expect(h.job(draft1.id)).toMatchObject({ user_feedback: 2 });
     expect(h.job(refined)).toMatchObject({ user_feedback: 5 });
     expect(
@@ -316,7 +331,7 @@ describe("ConversationFlow", () => {
     const { threadId, draft1 } = await h.submit(IDEA);
     await h.flow.start(threadId, "u1");
     const f = await h.flow.feedback(threadId, draft1.id, { adjust: "shorter" }, "u1");
-    expect(f.learned).toBe("I'll keep answers shorter.");
+    expect(f.learned).toBe("I'll keep drafts shorter from now on (see /patterns).");
     const rewrite = h.job(f.followUpJobId ?? -1);
     expect(rewrite).toMatchObject({
       parent_job_id: draft1.id,
@@ -344,7 +359,28 @@ describe("ConversationFlow", () => {
     const second = h.job(g.followUpJobId ?? -1);
     expect(second.dependencies).toEqual([]);
     expect(second.prompt_variables?.draft).toBe(h.job(draft1.id).full_result);
-    expect(g.learned).toBe("I'll go into more detail.");
+    expect(g.learned).toBe("I'll go into more detail from now on (see /patterns).");
+  });
+
+  it("a rating toast says only what happened, and what it taught shows in /patterns", async () => {
+    h = await flowHarness({ seed: 7 });
+    const { threadId, draft1 } = await h.submit(IDEA);
+    const q = await h.flow.start(threadId, "u1");
+    if (!q) throw new Error("no question");
+    const out = await answerOnceThenEnough(h, threadId, q.id);
+    expect(await h.flow.patternsSummary("u1")).toBeUndefined();
+    await h.flow.feedback(threadId, draft1.id, { rating: 2 }, "u1");
+    const r = await h.flow.feedback(threadId, out.refinedJobId ?? -1, { rating: 5 }, "u1");
+    expect(r.learned).toBe(
+      "Noted: the refined draft rated higher than the first — the questions asked here now count as more useful when I pick questions (see /patterns).",
+    );
+    const summary = (await h.flow.patternsSummary("u1")) ?? "";
+    expect(summary).toContain("What your ratings of first vs refined drafts taught the questions:");
+    expect(summary).toMatch(
+      /• \w+ ideas \(1 rated pair\(s\)\): questions about \w+ \([+-]\d\.\d\d\) help most/,
+    );
+    // Someone else's ratings are not theirs.
+    expect(await h.flow.patternsSummary("u2")).toBeUndefined();
   });
 
   it("applies a learned preference to the refined draft's prompt", async () => {
@@ -355,7 +391,7 @@ describe("ConversationFlow", () => {
     const second = await h.submit("Write a birthday speech");
     const q = await h.flow.start(second.threadId, "u1");
     if (!q) throw new Error("no question");
-    const out = await h.flow.answer(second.threadId, q.id, { kind: "enough" }, "u1");
+    const out = await answerOnceThenEnough(h, second.threadId, q.id);
     const vars = (h.job(out.refinedJobId ?? -1).prompt_variables ?? {}) as Record<string, string>;
     expect(vars.preferences).toContain("Keep it short");
     expect(

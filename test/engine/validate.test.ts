@@ -69,8 +69,36 @@ describe("validation by consensus", () => {
       validate: true,
     });
     const row = await done(r.job.id);
-    expect(row.full_result).toBe(same);
+    // It says what was compared and what agreed.
+    expect(row.full_result).toMatch(
+      /^✅ Validated: 2 answers from (ollama\/[^,]+, selfhosted\/m1|selfhosted\/m1, ollama\/[^,]+), compared by \w+ — they agreed \d+% \(needed 67%\)\.\n\n/,
+    );
+    expect(row.full_result.endsWith(same)).toBe(true);
     expect(row.model_confidence).toBeGreaterThanOrEqual(0.67);
+  });
+
+  it("with one backend, three samples of the same model are called what they are", async () => {
+    const ollama = await FakeOllama.start();
+    cleanups.push(() => ollama.stop());
+    ollama.setResponder(() => ({ text: "Canberra is the capital of Australia." }));
+    const h = await startTestHermes({ OLLAMA_HOST: ollama.url }, { "hermes.execution.k_sample_count": "3" });
+    cleanups.push(() => h.stop());
+    const r = await h.hermes.engine.submitIdea({
+      userId: "cli",
+      text: "What is the capital of Australia?",
+      source: "cli",
+      validate: true,
+    });
+    const job = () =>
+      h.hermes.database.sqlite.prepare("SELECT status, full_result FROM jobs WHERE id = ?").get(r.job.id) as {
+        status: string;
+        full_result: string | null;
+      };
+    await expect.poll(() => job().status, { timeout: 5000 }).toBe("completed");
+    expect(ollama.requests.length).toBe(3);
+    expect(job().full_result).toMatch(
+      /^✅ Validated: 3 answers from the same model \(ollama\/[^)]+\), compared by \w+ — they agreed 100% \(needed \d+%\)\. Only one model was available, so this shows it answers consistently — not that independent models agree\./,
+    );
   });
 
   it("a normal idea runs once", async () => {

@@ -123,9 +123,12 @@ describe("POST /api/threads/:id/continue", () => {
       job_subtype: "refine",
       parent_job_id: done.json.data.refined_job_id,
     });
-    expect(own!.prompt_variables?.answers).toBe(
+    // The whole context: the earlier answer and information as well as the new information.
+    expect(String(own!.prompt_variables?.answers).split("\n")).toEqual([
+      expect.stringContaining(`"${q1.text}" → Beginners in flats`),
+      "- Additional information from the user: Keep it under 800 words.",
       "- Additional information from the user: Mention the neighbours.",
-    );
+    ]);
   });
 
   it("refines on answers only once the questions stop: 'enough' queues draft 2 with the answers", async () => {
@@ -276,7 +279,7 @@ describe("POST /api/learn/feedback", () => {
     });
     expect(adjust.json.data).toMatchObject({
       follow_up_job_id: expect.any(Number),
-      learned: "I'll keep answers shorter.",
+      learned: "I'll keep drafts shorter from now on (see /patterns).",
     });
     const rewrite = h.jobsRepo.get(adjust.json.data.follow_up_job_id);
     expect(rewrite).toMatchObject({

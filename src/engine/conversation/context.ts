@@ -58,13 +58,13 @@ export class ConversationContext {
   readonly patternLearner: PatternLearner;
   readonly patternsRepo: PatternsRepo;
   readonly preferences: PreferenceLearner;
-  readonly model: QuestionModel;
-  readonly generator: SmartQuestionGenerator;
+  model: QuestionModel;
+  generator: SmartQuestionGenerator;
   /** Active question templates, loaded by ensureLoaded. */
   templates: QuestionTemplate[] = [];
   /** Threads whose rated outcome the model has already learned from. */
-  readonly observedOutcomes = new Set<number>();
-  readonly answerPredictor = new AnswerPredictor();
+  observedOutcomes = new Set<number>();
+  answerPredictor = new AnswerPredictor();
   private readonly locks = new Map<number, Promise<unknown>>();
   private loaded: Promise<void> | undefined;
 
@@ -76,11 +76,28 @@ export class ConversationContext {
     this.patternsRepo = new PatternsRepo(deps.db);
     this.patternLearner = new PatternLearner(this.patternsRepo, this.conversations);
     this.preferences = new PreferenceLearner(new PreferencesRepo(deps.db));
-    this.model = new QuestionModel({
-      perUser: deps.perUser ?? true,
-      minUserObservations: deps.minUserObservations ?? 3,
-    });
+    this.model = this.newModel();
     this.generator = new SmartQuestionGenerator(this.model, deps.random, deps.valueFloor);
+  }
+
+  private newModel(): QuestionModel {
+    return new QuestionModel({
+      perUser: this.d.perUser ?? true,
+      minUserObservations: this.d.minUserObservations ?? 3,
+    });
+  }
+
+  /**
+   * Drops everything learned in memory (question model, remembered answers, observed outcomes) so
+   * it is rebuilt from the database on next use: after /forget deleted a user's rows, nothing of
+   * theirs (e.g. their typed answers offered as suggestions) may survive in memory.
+   */
+  forgetInMemory(): void {
+    this.model = this.newModel();
+    this.generator = new SmartQuestionGenerator(this.model, this.d.random, this.d.valueFloor);
+    this.answerPredictor = new AnswerPredictor();
+    this.observedOutcomes = new Set<number>();
+    this.loaded = undefined;
   }
 
   policy(): QuestionPolicy {

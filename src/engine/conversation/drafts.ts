@@ -4,7 +4,12 @@ import { preferenceList } from "../../learning/preferences.ts";
 import { templatesFor } from "../../learning/question-selector.ts";
 import { SLOTS } from "../../learning/quick-analysis.ts";
 import type { Job } from "../../store/jobs/types.ts";
-import { ENOUGH, INFORMATION, SKIPPED } from "../../store/threads/conversations-repo.ts";
+import {
+  type ConversationsRepo,
+  ENOUGH,
+  INFORMATION,
+  SKIPPED,
+} from "../../store/threads/conversations-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
 import { type AppliedOptimization, type ConversationState, isSlot, round3, SLOT_LABELS } from "./records.ts";
@@ -23,7 +28,7 @@ const ADJUST_INSTRUCTIONS = {
 } as const;
 
 /**
- * Stops the questions: queues draft 2 if anything was learned (or the user said enough), saves the
+ * Stops the questions: queues draft 2 if anything was learned or added, saves the
  * state with why it stopped, and lets the pattern learner look at what was answered.
  */
 export async function stopAndRefine(
@@ -32,13 +37,15 @@ export async function stopAndRefine(
   state: ConversationState,
   draft1: Job | undefined,
   reason: string,
-  userSaidEnough: boolean,
   now: string,
 ): Promise<{ refinedJobId?: number; stopReason: string }> {
   const progress = slotProgress(state.initial, state.slots);
   const learnedSomething = SLOTS.some((s) => progress[s] > 0);
+  const told = await answerLines(ctx.conversations, thread.id, state);
   let refinedJobId: number | undefined;
-  if (learnedSomething || userSaidEnough) {
+  // "Enough" with nothing answered or added: a refine prompt would hold nothing draft 1 did not,
+  // so no model call is spent on it (the caller says draft 1 stands).
+  if (learnedSomething || told.length > 0) {
     ctx.d.prompts.template("refine"); // fail here, not in the queue, if the prompt file is missing
     const prefs = state.applied.filter((a) => a.kind === "preference");
     const job = ctx.d.queue.enqueue({
@@ -51,9 +58,12 @@ export async function stopAndRefine(
       promptTemplate: "refine",
       promptVariables: {
         idea: thread.original_request,
-        answers: await answerList(ctx, thread.id, state),
+        answers: answerText(told),
         preferences: preferenceList(prefs.map((p) => splitPreference(p))),
         idea_type: state.ideaType,
+        // Draft 2 is built on draft 1: filled in when the refine runs (resolvePromptVariables).
+        draft: "",
+        ...(draft1 ? { draft_job_id: draft1.id } : {}),
       },
       userId: state.userId,
       achievedClarity: clarityScore(state.slots),
@@ -94,13 +104,20 @@ export async function stopAndRefine(
 /** How information the user volunteered reads in a refine prompt's `answers` (every path writes it so). */
 export const informationLine = (text: string) => `- Additional information from the user: ${text}`;
 
-/** The `answers` prompt variable: one readable line per thing the user told us (or we assumed). */
-async function answerList(
-  ctx: ConversationContext,
+/** The `answers` prompt variable from answerLines. */
+export const answerText = (lines: readonly string[]): string =>
+  lines.length === 0 ? "(no answers — they asked to go ahead)" : lines.join("\n");
+
+/**
+ * One readable line per thing the user told us (or we assumed), in the order told: every answer
+ * and every piece of added information. Every refine (draft 2, a reply to a draft) uses it.
+ */
+export async function answerLines(
+  conversations: Pick<ConversationsRepo, "forThread">,
   threadId: number,
-  state: ConversationState,
-): Promise<string> {
-  const rows = await ctx.conversations.forThread(threadId);
+  state: ConversationState | undefined,
+): Promise<string[]> {
+  const rows = await conversations.forThread(threadId);
   const lines: string[] = [];
   for (const r of rows) {
     if (r.responded_date === null || r.user_response === null) continue;
@@ -114,13 +131,29 @@ async function answerList(
     const label = slot ? SLOT_LABELS[slot] : r.question_type;
     if (r.conversation_position === null) {
       // A pre-fill still in force (not replaced by a real answer since).
-      if (slot && state.slots[slot].source !== "pattern") continue;
+      if (slot && !prefillInForce(rows, slot, state)) continue;
       lines.push(`- ${label} (assumed from earlier conversations): ${r.user_response}`);
     } else {
       lines.push(`- ${label} — "${r.question_asked}" → ${r.user_response}`);
     }
   }
-  return lines.length === 0 ? "(no answers — they asked to go ahead)" : lines.join("\n");
+  return lines;
+}
+
+/** A pre-fill still counts unless a real answer replaced it (the state says so when there is one). */
+function prefillInForce(
+  rows: readonly {
+    question_type: string;
+    conversation_position: number | null;
+    responded_date: string | null;
+  }[],
+  slot: string,
+  state: ConversationState | undefined,
+): boolean {
+  if (state) return state.slots[slot as keyof ConversationState["slots"]].source === "pattern";
+  return !rows.some(
+    (r) => r.question_type === slot && r.conversation_position !== null && r.responded_date !== null,
+  );
 }
 
 /** Queues a rewrite of a draft ("shorter" / "more detail"); returns the new job's id. */
@@ -163,10 +196,17 @@ export function resolvePromptVariables(
   vars: Record<string, string>,
   getJob: (id: number) => Pick<Job, "full_result"> | undefined,
 ): Record<string, string> {
-  if (job.prompt_template_used !== "rewrite" || (vars.draft ?? "") !== "") return vars;
+  if ((vars.draft ?? "") !== "" || vars.draft_job_id === undefined) return vars;
   const id = Number(vars.draft_job_id);
   if (!Number.isInteger(id)) return vars;
-  return { ...vars, draft: getJob(id)?.full_result ?? "" };
+  const text = getJob(id)?.full_result ?? "";
+  // A refine whose draft never finished writes the draft from the idea and what they told us.
+  if (text === "" && job.prompt_template_used === "refine")
+    return {
+      ...vars,
+      draft: "(the first draft did not finish — write the draft from the idea and what they told you)",
+    };
+  return { ...vars, draft: text };
 }
 
 function splitPreference(a: AppliedOptimization): { category: string; key: string; value: string } {

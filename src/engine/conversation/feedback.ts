@@ -56,12 +56,13 @@ export function feedback(
       const gain = state ? await learnOutcome(ctx, thread, state, now) : undefined;
       let learned = "Thanks — noted.";
       if (gain !== undefined) {
+        // Only what happened: the question model learned this outcome (shown in /patterns).
         learned =
           gain > 0
-            ? "Noted: your answers made the refined draft better — I'll keep asking questions like these."
+            ? "Noted: the refined draft rated higher than the first — the questions asked here now count as more useful when I pick questions (see /patterns)."
             : gain < 0
-              ? "Noted: the questions did not help this time — I'll ask fewer like them."
-              : "Noted: the refined draft was no better than the first — I'll weigh those questions less.";
+              ? "Noted: the refined draft rated lower than the first — the questions asked here now count as less useful when I pick questions (see /patterns)."
+              : "Noted: both drafts rated the same — the questions asked here now count for less when I pick questions (see /patterns).";
       }
       return { recorded: true, followUpJobId: undefined, learned };
     }
@@ -82,7 +83,12 @@ export function feedback(
         now,
       );
     }
-    const learned = adjust === "shorter" ? "I'll keep answers shorter." : "I'll go into more detail.";
+    // True only when the preference was recorded (learning on): it then goes into every prompt.
+    const learned = !learning
+      ? "Noted."
+      : adjust === "shorter"
+        ? "I'll keep drafts shorter from now on (see /patterns)."
+        : "I'll go into more detail from now on (see /patterns).";
     if (job.status === "failed" || job.status === "cancelled") {
       return {
         recorded: true,

@@ -76,6 +76,11 @@ export class ConversationFlow implements ConversationPort {
     return closeConversation(this.ctx, threadId, reason);
   }
 
+  /** After /forget deleted a user's rows: nothing learned from them stays in memory. */
+  forgetInMemory(): void {
+    this.ctx.forgetInMemory();
+  }
+
   // Meta-learning API ----------------------------------------------------------------------------
 
   /** Applies what is known about the user (patterns, preferences) to a thread; says what it applied. */
@@ -97,8 +102,8 @@ export class ConversationFlow implements ConversationPort {
   }
 
   /** A few readable lines about the strongest patterns (the engine's InsightsPort, for /patterns). */
-  patternsSummary(): Promise<string | undefined> {
-    return patternsSummary(this.ctx);
+  patternsSummary(userId?: string): Promise<string | undefined> {
+    return patternsSummary(this.ctx, userId);
   }
 
   /**

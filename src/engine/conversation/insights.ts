@@ -145,10 +145,16 @@ export async function optimizeReport(ctx: ConversationContext, threadId: number)
   };
 }
 
-/** A few readable lines about the strongest patterns (the engine's InsightsPort, for /patterns). */
-export async function patternsSummary(ctx: ConversationContext): Promise<string | undefined> {
+/**
+ * What Hermes has learned, in a few readable lines (the engine's InsightsPort, for /patterns): the
+ * user's preferences that go into their prompts, and the strongest patterns.
+ */
+export async function patternsSummary(
+  ctx: ConversationContext,
+  userId?: string,
+): Promise<string | undefined> {
+  const prefs = userId === undefined ? [] : await ctx.preferences.applicable(userId);
   const all = (await listPatterns(ctx)).filter((p) => p.active);
-  if (all.length === 0) return undefined;
   const lines = all
     .slice(0, 10)
     .map(
@@ -156,7 +162,36 @@ export async function patternsSummary(ctx: ConversationContext): Promise<string 
         `• ${p.trigger.slot} for ${p.trigger.idea_type ?? "any"} ideas → “${p.value}” ` +
         `(confidence ${p.confidence.toFixed(2)}, right ${p.successes}/${p.validations}, applied ${p.applied}×)`,
     );
-  return [`${all.length} learned pattern(s) in use:`, ...lines].join("\n");
+  const questions = userId === undefined ? [] : await questionLessons(ctx, userId);
+  if (all.length === 0 && prefs.length === 0 && questions.length === 0) return undefined;
+  return [
+    ...(prefs.length > 0 ? ["Preferences in every draft's prompt:", preferenceList(prefs)] : []),
+    ...questions,
+    ...(all.length > 0 ? [`${all.length} learned pattern(s) in use:`, ...lines] : []),
+  ].join("\n");
+}
+
+/**
+ * What the user's ratings of draft 1 against draft 2 taught the question model, per idea type:
+ * which kinds of question it now expects to help most and least (what the rating toast promised).
+ */
+async function questionLessons(ctx: ConversationContext, userId: string): Promise<string[]> {
+  await ctx.ensureLoaded();
+  const types = new Map<string, number>();
+  for (const r of await ctx.threads.ratedOutcomes()) {
+    const state = parseState(r.claritySlots);
+    if (state?.stop && state.userId === userId)
+      types.set(state.ideaType, (types.get(state.ideaType) ?? 0) + 1);
+  }
+  if (types.size === 0) return [];
+  const lines = [...types].slice(0, 5).map(([type, n]) => {
+    const gains = Object.entries(ctx.model.gains(type, userId)).sort((a, b) => b[1] - a[1]);
+    const [best, worst] = [gains[0], gains.at(-1)];
+    const fmt = (g: [string, number] | undefined) =>
+      g ? `${g[0]} (${g[1] >= 0 ? "+" : ""}${g[1].toFixed(2)})` : "?";
+    return `• ${type} ideas (${n} rated pair(s)): questions about ${fmt(best)} help most, ${fmt(worst)} least`;
+  });
+  return ["What your ratings of first vs refined drafts taught the questions:", ...lines];
 }
 
 /**

@@ -89,7 +89,7 @@ export async function planNext(
     });
     return { question: toView(row, suggestions, thread) };
   }
-  return stopAndRefine(ctx, thread, state, draft1, decision.reason, userSaidEnough, now);
+  return stopAndRefine(ctx, thread, state, draft1, decision.reason, now);
 }
 
 /** The value a pattern assumed for the slot, if any: offered first so one tap confirms it. */

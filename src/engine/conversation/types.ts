@@ -62,4 +62,6 @@ export interface ConversationPort {
   feedback(threadId: number, jobId: number, input: FeedbackInput, userId: string): Promise<FeedbackOutcome>;
   /** The idea was cancelled: stop asking, close the open question, queue no refined draft. */
   close(threadId: number, reason: string): Promise<boolean>;
+  /** After /forget deleted a user's rows: drops the in-memory models and caches built from them. */
+  forgetInMemory?(): void;
 }

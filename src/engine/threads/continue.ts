@@ -1,7 +1,7 @@
 import { HermesError } from "../../errors.ts";
 import type { Job } from "../../store/jobs/repo.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
-import { informationLine } from "../conversation/drafts.ts";
+import { answerLines, answerText } from "../conversation/drafts.ts";
 import type { AnswerInput, AnswerOutcome, ConversationPort, QuestionView } from "../conversation/types.ts";
 import type { ThreadContext } from "./records.ts";
 
@@ -72,7 +72,7 @@ export async function continueThread(
   }
   // While questions are still open, the information waits for the flow's refined draft.
   if (info !== undefined && out.refinedJobId === undefined && out.open === undefined)
-    out.refinedJobId = (await queueRefine(d, thread, [info], userId)).id;
+    out.refinedJobId = (await queueRefine(d, thread, userId)).id;
   return out;
 }
 
@@ -112,19 +112,20 @@ function checkedInformation(d: ThreadContext, text: string): string {
   return info;
 }
 
-/** Queues a refined draft (prompts/refine.md) from the original idea and the new information. */
-async function queueRefine(
-  d: ThreadContext,
-  thread: ThreadRecord,
-  additions: string[],
-  userId: string,
-): Promise<Job> {
+/**
+ * Queues a refined draft (prompts/refine.md) with the whole context: the idea, every answer and
+ * every piece of added information (the new one included), and the draft it refines (the latest
+ * completed one, filled in when it runs). Preferences are filled in when it runs too (dispatch).
+ */
+async function queueRefine(d: ThreadContext, thread: ThreadRecord, userId: string): Promise<Job> {
   const jobs = await d.jobs.ofThread(thread.id);
   const latest = [...jobs].reverse().find((j) => j.status === "completed");
   const ideaType = thread.idea_type ?? "mixed";
+  const told = await answerLines(d.conversations, thread.id, undefined);
+  const parent = latest ?? jobs.at(-1);
   return d.queue.enqueue({
     threadId: thread.id,
-    parentJobId: latest?.id ?? jobs.at(-1)?.id ?? null,
+    parentJobId: parent?.id ?? null,
     jobSequence: jobs.reduce((m, j) => Math.max(m, j.job_sequence), 0) + 1,
     jobType: ideaType,
     jobSubtype: "refine",
@@ -133,8 +134,10 @@ async function queueRefine(
     promptVariables: {
       idea: thread.original_request,
       idea_type: ideaType,
-      answers: additions.map(informationLine).join("\n"),
+      answers: answerText(told),
       preferences: "",
+      draft: "",
+      ...(parent ? { draft_job_id: parent.id } : {}),
     },
     userId,
     achievedClarity: thread.final_clarity_score,

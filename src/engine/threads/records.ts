@@ -79,5 +79,13 @@ export interface ThreadDetails {
   thread: import("../../store/threads/repo.ts").ThreadRecord;
   jobs: JobRecord[];
   /** The questions asked in order, with the answers (null: not answered, or skipped). */
-  answers: { position: number; question: string; answer: string | null }[];
+  answers: {
+    position: number;
+    question: string;
+    answer: string | null;
+    /** open: still waiting for an answer; closed: the questions stopped (enough, cancel) before it. */
+    state: "answered" | "open" | "skipped" | "closed";
+  }[];
+  /** What the user added to the idea without being asked (replies to a draft, information). */
+  information: string[];
 }

@@ -213,7 +213,10 @@ export class ThreadService {
     if (!this.d.userData) throw new HermesError("INTERNAL", "forget is not available");
     for (const { thread } of await activeThreads(this.d, actor.userId, 1000))
       await cancelThread(this.d, thread, "the user asked Hermes to forget their data");
-    return this.d.userData.forget(actor.userId, chatId);
+    const deleted = this.d.userData.forget(actor.userId, chatId);
+    // The rows are gone; what was learned from them in memory (remembered answers) goes too.
+    this.d.conversation?.forgetInMemory?.();
+    return deleted;
   }
 
   rememberMessage(chatId: string, messageId: number, threadId: number, kind: string): void {

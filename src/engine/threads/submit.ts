@@ -87,7 +87,19 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
     job,
     analysis,
     backend: d.backends.preview(),
+    ...backendRemedies(d),
     question,
+  };
+}
+
+/** What the acknowledgement needs to give the right remedy when no backend can draft now. */
+function backendRemedies(d: EngineDeps): Pick<SubmitIdeaResult, "disabledBackends" | "unreachableBackends"> {
+  const all = d.backends.status();
+  return {
+    disabledBackends: all.filter((b) => !b.enabled).map((b) => b.name),
+    unreachableBackends: all
+      .filter((b) => b.enabled && b.health === "unhealthy")
+      .map((b) => ({ name: b.name, location: b.location })),
   };
 }
 

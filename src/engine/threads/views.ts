@@ -1,4 +1,5 @@
 import type { Job } from "../../store/jobs/repo.ts";
+import { ENOUGH, INFORMATION, SKIPPED } from "../../store/threads/conversations-repo.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
 import type { QuestionView } from "../conversation/types.ts";
 import type { ThreadContext, ThreadDetails } from "./records.ts";
@@ -37,7 +38,10 @@ export async function activeThreads(
     .filter((t) => t.jobs.length > 0);
 }
 
-/** A thread with its jobs (drafts) in order and the questions asked with their answers. */
+/**
+ * A thread with its jobs (drafts) in order, the questions asked with their answers (an
+ * unanswered one is "open", not skipped), and the information the user added.
+ */
 export async function threadDetails(d: ThreadContext, thread: ThreadRecord): Promise<ThreadDetails> {
   const rows = await d.conversations.forThread(thread.id);
   const answers = rows
@@ -45,7 +49,20 @@ export async function threadDetails(d: ThreadContext, thread: ThreadRecord): Pro
     .map((r) => ({
       position: r.conversation_position as number,
       question: r.question_asked,
-      answer: r.user_response,
+      answer: answerState(r) === "answered" ? r.user_response : null,
+      state: answerState(r),
     }));
-  return { thread, jobs: await d.jobs.ofThread(thread.id), answers };
+  const information = rows
+    .filter((r) => r.question_asked === INFORMATION && r.user_response !== null)
+    .map((r) => r.user_response as string);
+  return { thread, jobs: await d.jobs.ofThread(thread.id), answers, information };
+}
+
+function answerState(r: {
+  responded_date: string | null;
+  user_response: string | null;
+}): ThreadDetails["answers"][number]["state"] {
+  if (r.responded_date === null || r.user_response === null) return "open";
+  if (r.user_response === ENOUGH) return "closed";
+  return r.user_response === SKIPPED ? "skipped" : "answered";
 }
