@@ -40,6 +40,8 @@ async function setup(opts: { slowDraft1?: boolean } = {}) {
   return { tg, h, client, ollama, press };
 }
 
+/** A draft's last part carries the rating buttons (no separate "How is this draft?" message). */
+const hasRating = (m: BotMessage) => buttons(m).some((b) => b.text === "★★★★★");
 const isQuestion = (n: number) => (m: BotMessage) => m.text.startsWith(`❓ ${n}.`);
 
 describe("the conversation in Telegram", () => {
@@ -120,13 +122,8 @@ describe("the conversation in Telegram", () => {
     expect(rows[0]?.responded_date).toBeTruthy();
 
     // Rate draft 2: stored as feedback.
-    await expect
-      .poll(() => tg.botMessages(OWNER_ID).filter((m) => m.text === "How is this draft?").length)
-      .toBe(2);
-    const lastRate = tg
-      .botMessages(OWNER_ID)
-      .filter((m) => m.text === "How is this draft?")
-      .at(-1) as BotMessage;
+    await expect.poll(() => tg.botMessages(OWNER_ID).filter(hasRating).length).toBe(2);
+    const lastRate = tg.botMessages(OWNER_ID).filter(hasRating).at(-1) as BotMessage;
     const five = buttons(lastRate).find((b) => b.text === "★★★★★");
     await press(lastRate, five?.callback_data ?? "");
     await expect
@@ -219,13 +216,8 @@ describe("the conversation in Telegram", () => {
     const q1 = await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
     await press(q1, buttons(q1).find((b) => b.text === "Enough — go ahead")?.callback_data ?? "");
     await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 2"), 10_000, "draft 2");
-    await expect
-      .poll(() => tg.botMessages(OWNER_ID).filter((m) => m.text === "How is this draft?").length)
-      .toBe(2);
-    const rate = tg
-      .botMessages(OWNER_ID)
-      .filter((m) => m.text === "How is this draft?")
-      .at(-1) as BotMessage;
+    await expect.poll(() => tg.botMessages(OWNER_ID).filter(hasRating).length).toBe(2);
+    const rate = tg.botMessages(OWNER_ID).filter(hasRating).at(-1) as BotMessage;
     await press(rate, buttons(rate).find((b) => b.text === "✂ Shorter")?.callback_data ?? "");
     await tg.waitFor(OWNER_ID, (m) => m.text.includes("Writing a shorter version"), 5000, "rewrite notice");
     const rewrite = await tg.waitFor(OWNER_ID, (m) => /📝 Draft 3/.test(m.text), 10_000, "the rewrite");
