@@ -94,8 +94,9 @@ describe("the conversation in Telegram", () => {
     );
     const draft1 = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 1"), 10_000, "draft 1");
     const draft2 = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 2"), 10_000, "draft 2");
-    expect(draft1.text).not.toContain("What changed");
-    expect(draft2.text).toContain("What changed: built on your answers");
+    expect(draft1.text).not.toContain("Refined");
+    expect(draft2.text).toContain("Refined with your answers: ");
+    expect(draft2.text.split("\n")[1]).not.toMatch(/ — "|→/);
     // Both answers reached draft 2's prompt.
     expect(draft2.text).toContain("Twelve kids, in our garden");
     expect(draft2.text).toContain(chosen?.text ?? "?");
@@ -221,7 +222,7 @@ describe("the conversation in Telegram", () => {
     await press(rate, buttons(rate).find((b) => b.text === "✂ Shorter")?.callback_data ?? "");
     await tg.waitFor(OWNER_ID, (m) => m.text.includes("Writing a shorter version"), 5000, "rewrite notice");
     const rewrite = await tg.waitFor(OWNER_ID, (m) => /📝 Draft 3/.test(m.text), 10_000, "the rewrite");
-    expect(rewrite.text).toMatch(/What changed/);
+    expect(rewrite.text).toContain("Shorter, as you asked");
     const pref = h.hermes.database.sqlite
       .prepare("SELECT count(*) FROM user_preferences WHERE user_id = ?")
       .pluck()

@@ -77,4 +77,28 @@ describe("drafts in Telegram", () => {
     const joined = parts.map((p) => p.text).join("\n");
     for (let i = 0; i < 10; i++) expect(joined).toContain(`Point ${i}: word`);
   });
+
+  it("with a fast backend the first question comes before draft 1, and no status follows its draft", async () => {
+    const { tg, client } = await setup("A quick **draft**.");
+    await client.sendMessage(client.makeMessage("Write a weekly newsletter for my neighbourhood"));
+    const draft1 = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 1"), 10_000, "draft 1");
+    const sent = () => tg.botMessages(OWNER_ID);
+    const q1 = sent().find((m) => m.text.startsWith("❓ 1.")) as BotMessage;
+    expect(q1).toBeDefined();
+    expect(q1.message_id ?? 0).toBeLessThan(draft1.message_id ?? 0);
+    const enough = (
+      q1.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }
+    ).inline_keyboard
+      .flat()
+      .find((b) => b.text === "Enough — go ahead");
+    await client.sendCallback(
+      client.makeCallbackQuery(enough?.callback_data ?? "", {
+        message: { message_id: q1.message_id, chat: { id: OWNER_ID } } as never,
+      }),
+    );
+    const draft2 = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 2"), 10_000, "draft 2");
+    const refining = sent().filter((m) => m.text.startsWith("🛠"));
+    for (const r of refining) expect(r.message_id ?? 0).toBeLessThan(draft2.message_id ?? 0);
+    expect(sent().some((m) => m.text.includes("the draft is below"))).toBe(false);
+  });
 });
