@@ -15,10 +15,12 @@ import { threadsFeature } from "./features/threads.ts";
 import { userDataFeature } from "./features/user-data.ts";
 import { ChatOrder } from "./telegram/chat-order.ts";
 import { createDelivery, type DeliveryLog } from "./telegram/delivery.ts";
+import { DraftStreams } from "./telegram/draft-stream.ts";
 import { telegramFetch } from "./telegram/fetch.ts";
 import { backticksToEntities } from "./telegram/markdown.ts";
 import { optional } from "./telegram/safe.ts";
 import { StatusLines } from "./telegram/status-line.ts";
+import { TypingIndicator } from "./telegram/typing.ts";
 
 export interface BotOptions {
   token: string;
@@ -102,14 +104,21 @@ export function createBot(options: BotOptions): HermesBot {
     (chatId, messageId, threadId, kind) => threads.rememberMessage(chatId, messageId, threadId, kind),
     order,
   );
+  const streams = new DraftStreams(bot.api, log);
+  const typing = new TypingIndicator(bot.api);
   const unsubscribe = engine.onEvent(async (e) => {
+    typing.onEvent(e);
+    streams.onEvent(e);
     // A finished job's status line changes only once its draft is in the chat, so it never
-    // announces a draft that is not there yet.
-    if (e.event.type !== "completed") statusLines.onEvent(e);
+    // announces a draft that is not there yet; token counts only where no draft is streamed.
+    if (e.event.type !== "completed" && !streams.covers(e)) statusLines.onEvent(e);
     await deliver(e);
     if (e.event.type === "completed") statusLines.onEvent(e);
   });
-  return controls(bot, owners, log, unsubscribe);
+  return controls(bot, owners, log, () => {
+    unsubscribe();
+    typing.stopAll();
+  });
 }
 
 /**

@@ -41,9 +41,6 @@ export function createDelivery(
     if (thread.source !== "telegram" || !thread.chat_id) return;
     const chatId = thread.chat_id;
     switch (event.type) {
-      case "started":
-        await optional(() => api.sendChatAction(chatId, "typing"), log, "sendChatAction");
-        return;
       case "completed": {
         if (!draft) return;
         const header = `📝 Draft ${draft.draftNumber} · thread ${shortId} · ${draft.backend ?? "?"}/${draft.model ?? "?"}`;

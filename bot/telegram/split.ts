@@ -63,8 +63,9 @@ export function splitFormatted(
   while (f.text.length - start > max) {
     const window = f.text.slice(start, start + max);
     const block = [...(f.blockStarts ?? [])].reverse().find((o) => o > start + max / 4 && o <= start + max);
+    // No block start in reach: one character past the window makes splitMessage pick its best break.
     const cut =
-      block !== undefined ? block - start : (splitMessage(window + "\u0000", max)[0]?.length ?? max);
+      block !== undefined ? block - start : (splitMessage(`${window}\u0000`, max)[0]?.length ?? max);
     const end = start + Math.min(cut, max);
     cuts.push({ start, end });
     start = end;

@@ -8,19 +8,19 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
-async function setup(draft: string) {
+async function setup(draft: string | { chunks: string[]; chunkDelayMs: number }) {
   const tg = await TelegramEmulator.start();
   cleanups.push(() => tg.stop());
   const ollama = await FakeOllama.start();
   cleanups.push(() => ollama.stop());
-  ollama.setResponder(() => ({ text: draft }));
+  ollama.setResponder(() => (typeof draft === "string" ? { text: draft } : draft));
   const h = await startTestHermes({
     TELEGRAM_BOT_TOKEN: tg.token,
     TELEGRAM_API_ROOT: tg.apiRoot,
     OLLAMA_HOST: ollama.url,
   });
   cleanups.push(() => h.stop());
-  return { tg, client: tg.client(OWNER_ID) };
+  return { tg, h, client: tg.client(OWNER_ID) };
 }
 
 type Markup = { inline_keyboard: { text: string }[][] };
@@ -100,5 +100,18 @@ describe("drafts in Telegram", () => {
     const refining = sent().filter((m) => m.text.startsWith("🛠"));
     for (const r of refining) expect(r.message_id ?? 0).toBeLessThan(draft2.message_id ?? 0);
     expect(sent().some((m) => m.text.includes("the draft is below"))).toBe(false);
+  });
+
+  it("streaming refused (the emulator has no sendMessageDraft): tried once, status line instead, draft arrives", async () => {
+    const chunks = ["# Title\n\n", ...Array.from({ length: 30 }, (_, i) => `**w${i}** `)];
+    const { tg, client } = await setup({ chunks, chunkDelayMs: 40 });
+    await client.sendMessage(client.makeMessage("Stream me a draft"));
+    const draft = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 1"), 10_000, "draft 1");
+    expect(draft.text).toContain("Title\n\nw0 w1");
+    expect(hasRating(draft)).toBe(true);
+    const drafts = tg.calls.filter((c) => c.method === "sendMessageDraft");
+    expect(drafts).toEqual([{ method: "sendMessageDraft", ok: false }]);
+    // The status line carried the progress instead.
+    expect(tg.calls.filter((c) => c.method === "editMessageText").length).toBeGreaterThan(0);
   });
 });
