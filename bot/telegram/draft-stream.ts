@@ -60,7 +60,13 @@ export class DraftStreams {
   }
 
   private start(jobId: number, chatId: number): Stream {
-    const s: Stream = { chatId, lastAt: Number.NEGATIVE_INFINITY, latest: undefined, inFlight: false, timer: undefined };
+    const s: Stream = {
+      chatId,
+      lastAt: Number.NEGATIVE_INFINITY,
+      latest: undefined,
+      inFlight: false,
+      timer: undefined,
+    };
     this.byJob.set(jobId, s);
     return s;
   }
