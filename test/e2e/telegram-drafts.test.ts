@@ -74,6 +74,10 @@ describe("drafts in Telegram", () => {
       for (const h of p.text.match(/Section \d/g) ?? []) expect(entityText(p, "bold")).toContain(h);
     }
     expect(parts.map(hasRating)).toEqual([false, true]);
+    // Nothing (a question, a status) between the parts.
+    const all = tg.botMessages(OWNER_ID);
+    const index = (m: BotMessage) => all.findIndex((x) => x.message_id === m.message_id);
+    expect(index(parts[1] as BotMessage) - index(parts[0] as BotMessage)).toBe(1);
     const joined = parts.map((p) => p.text).join("\n");
     for (let i = 0; i < 10; i++) expect(joined).toContain(`Point ${i}: word`);
   });
