@@ -1,6 +1,6 @@
 import { autoRetry } from "@grammyjs/auto-retry";
 import { apiThrottler } from "@grammyjs/transformer-throttler";
-import { Bot, type Context, type MiddlewareFn } from "grammy";
+import { Bot, type Context, type MiddlewareFn, type Transformer } from "grammy";
 import type { SystemConfig } from "../src/config/system-config.ts";
 import type { Engine } from "../src/engine/engine.ts";
 import type { ThreadService } from "../src/engine/threads/service.ts";
@@ -13,10 +13,14 @@ import { ratingsFeature } from "./features/ratings.ts";
 import { systemFeature } from "./features/system.ts";
 import { threadsFeature } from "./features/threads.ts";
 import { userDataFeature } from "./features/user-data.ts";
+import { ChatOrder } from "./telegram/chat-order.ts";
 import { createDelivery, type DeliveryLog } from "./telegram/delivery.ts";
+import { DraftStreams } from "./telegram/draft-stream.ts";
 import { telegramFetch } from "./telegram/fetch.ts";
+import { backticksToEntities } from "./telegram/markdown.ts";
 import { optional } from "./telegram/safe.ts";
 import { StatusLines } from "./telegram/status-line.ts";
+import { TypingIndicator } from "./telegram/typing.ts";
 
 export interface BotOptions {
   token: string;
@@ -78,6 +82,11 @@ export function createBot(options: BotOptions): HermesBot {
     guestLimits: (ctx) => (isOwner(ctx) ? undefined : { guest: true as const }),
   });
   const deps: FeatureDeps = { engine, threads, config, statusLines, isOwner, ...flow, log };
+  // One turn per chat: a draft waits while an update is answered (ack + first question, answer +
+  // what comes next), so it never lands before the question or between a status and its subject.
+  const order = new ChatOrder();
+  bot.use((ctx, next) => (ctx.chat ? order.turn(String(ctx.chat.id), next) : next()));
+  bot.api.config.use(formatBackticks);
   useFeatures(bot, deps, options.conversationStore ?? memoryStore());
   bot.catch((err) => {
     log.error(
@@ -89,14 +98,27 @@ export function createBot(options: BotOptions): HermesBot {
     );
   });
 
-  const deliver = createDelivery(bot.api, log, (chatId, messageId, threadId, kind) =>
-    threads.rememberMessage(chatId, messageId, threadId, kind),
+  const deliver = createDelivery(
+    bot.api,
+    log,
+    (chatId, messageId, threadId, kind) => threads.rememberMessage(chatId, messageId, threadId, kind),
+    order,
   );
+  const streams = new DraftStreams(bot.api, log);
+  const typing = new TypingIndicator(bot.api);
   const unsubscribe = engine.onEvent(async (e) => {
-    statusLines.onEvent(e);
+    typing.onEvent(e);
+    streams.onEvent(e);
+    // A finished job's status line changes only once its draft is in the chat, so it never
+    // announces a draft that is not there yet; token counts only where no draft is streamed.
+    if (e.event.type !== "completed" && !streams.covers(e)) statusLines.onEvent(e);
     await deliver(e);
+    if (e.event.type === "completed") statusLines.onEvent(e);
   });
-  return controls(bot, owners, log, unsubscribe);
+  return controls(bot, owners, log, () => {
+    unsubscribe();
+    typing.stopAll();
+  });
 }
 
 /**
@@ -208,3 +230,16 @@ function memoryStore(): ConversationStateStore {
   const m = new Map<string, unknown>();
   return { read: (k) => m.get(k), write: (k, v) => void m.set(k, v), delete: (k) => void m.delete(k) };
 }
+
+/**
+ * Hermes' own texts quote commands in backticks ("start Ollama (`ollama serve`)"): sent as code
+ * entities rather than literal backticks. Only plain texts (no entities or parse mode of their own).
+ */
+const formatBackticks: Transformer = (prev, method, payload, signal) => {
+  if (method === "sendMessage" || method === "editMessageText") {
+    const p = payload as { text?: string; entities?: unknown; parse_mode?: unknown };
+    const f = p.text && !p.entities && !p.parse_mode ? backticksToEntities(p.text) : undefined;
+    if (f) return prev(method, { ...payload, text: f.text, entities: f.entities }, signal);
+  }
+  return prev(method, payload, signal);
+};

@@ -1,9 +1,12 @@
+import type { InlineKeyboard } from "grammy";
 import { type Api, InputFile } from "grammy";
 import type { EngineEvent } from "../../src/engine/engine.ts";
+import { ChatOrder } from "./chat-order.ts";
 import { errorCodeText } from "./error-text.ts";
 import { ratingKeyboard } from "./keyboards.ts";
+import { markdownToEntities } from "./markdown.ts";
 import { optional } from "./safe.ts";
-import { splitMessage } from "./split.ts";
+import { type FormattedPart, splitFormatted, withPrefix } from "./split.ts";
 
 export interface DeliveryLog {
   debug(obj: object, msg: string): void;
@@ -25,37 +28,33 @@ export const optionalCallSignal = () => AbortSignal.timeout(5000) as never;
 /**
  * Turns engine events for Telegram threads into messages: the draft when it is ready (with rating
  * buttons), one notice when a job starts retrying (not one per attempt), and the final failure.
- * Model output is sent as plain text (no parse mode), so no output can break a message.
+ * Model Markdown is sent as text + entities (markdown.ts): nothing to escape, and a refused
+ * message is resent plain.
  */
-export function createDelivery(api: Api, log: DeliveryLog, remember: RememberMessage) {
+export function createDelivery(
+  api: Api,
+  log: DeliveryLog,
+  remember: RememberMessage,
+  order: ChatOrder = new ChatOrder(),
+) {
   return async ({ event, thread, shortId, draft }: EngineEvent): Promise<void> => {
     if (thread.source !== "telegram" || !thread.chat_id) return;
     const chatId = thread.chat_id;
     switch (event.type) {
-      case "started":
-        await optional(() => api.sendChatAction(chatId, "typing"), log, "sendChatAction");
-        return;
       case "completed": {
         if (!draft) return;
-        const header = [
-          `📝 Draft ${draft.draftNumber} · thread ${shortId} · ${draft.backend ?? "?"}/${draft.model ?? "?"}`,
-          draft.whatChanged,
-        ]
-          .filter(Boolean)
-          .join("\n");
-        const ids = await sendLong(
-          api,
-          chatId,
-          header,
-          draft.text,
-          `hermes-${shortId}-draft${draft.draftNumber}.md`,
-          log,
+        const header = `📝 Draft ${draft.draftNumber} · thread ${shortId} · ${draft.backend ?? "?"}/${draft.model ?? "?"}`;
+        const ids = await order.turn(chatId, () =>
+          sendDraft(api, chatId, {
+            header,
+            whatChanged: draft.whatChanged,
+            body: draft.text,
+            fileName: `hermes-${shortId}-draft${draft.draftNumber}.md`,
+            keyboard: ratingKeyboard(draft.jobId),
+            log,
+          }),
         );
         for (const id of ids) remember(chatId, id, thread.id, "draft");
-        const rate = await api.sendMessage(chatId, "How is this draft?", {
-          reply_markup: ratingKeyboard(draft.jobId),
-        });
-        remember(chatId, rate.message_id, thread.id, "rating");
         return;
       }
       case "retrying":
@@ -84,31 +83,91 @@ export function createDelivery(api: Api, log: DeliveryLog, remember: RememberMes
   };
 }
 
-/** Sends a long text as messages split on paragraph boundaries, or as a document when very long. Returns message ids. */
-export async function sendLong(
-  api: Api,
-  chatId: string,
-  header: string,
-  body: string,
-  fileName: string,
-  log: DeliveryLog,
-): Promise<number[]> {
-  const parts = splitMessage(`${header}\n\n${body}`);
+export interface DraftMessage {
+  header: string;
+  whatChanged?: string | undefined;
+  body: string;
+  fileName: string;
+  keyboard: InlineKeyboard;
+  log: DeliveryLog;
+}
+
+/** Room for the "(12/12) " part prefix. */
+const PART_PREFIX_RESERVE = 8;
+
+/**
+ * A draft as formatted messages: header in bold, what changed in italics, the body rendered from
+ * Markdown; split on block boundaries and numbered "(1/2)" when long, link previews off, and the
+ * rating buttons on the last part. Very long drafts go as a .md document carrying the buttons.
+ */
+export async function sendDraft(api: Api, chatId: string, m: DraftMessage): Promise<number[]> {
+  const formatted = draftFormatted(m);
+  const parts = splitFormatted(formatted, undefined, PART_PREFIX_RESERVE);
   if (parts.length > MAX_PARTS_AS_MESSAGES) {
+    const caption = [m.header, m.whatChanged].filter(Boolean).join("\n").slice(0, 1000);
     const sent = await optional(
       () =>
         api.sendDocument(
           chatId,
-          new InputFile(Buffer.from(body, "utf8"), fileName),
-          { caption: header.slice(0, 1000) },
+          new InputFile(Buffer.from(m.body, "utf8"), m.fileName),
+          { caption, reply_markup: m.keyboard },
           optionalCallSignal(),
         ),
-      log,
+      m.log,
       "sendDocument",
     );
     if (sent) return [sent.message_id];
   }
   const ids: number[] = [];
-  for (const part of parts) ids.push((await api.sendMessage(chatId, part)).message_id);
+  for (const [i, part] of parts.entries()) {
+    const numbered = parts.length > 1 ? withPrefix(`(${i + 1}/${parts.length}) `, part) : part;
+    const last = i === parts.length - 1;
+    ids.push(await sendFormatted(api, chatId, numbered, last ? m.keyboard : undefined, m.log));
+  }
   return ids;
 }
+
+function draftFormatted(m: DraftMessage) {
+  const body = markdownToEntities(m.body);
+  const head = [m.header, m.whatChanged].filter(Boolean).join("\n");
+  const shift = head.length + 2;
+  const entities = [
+    { type: "bold" as const, offset: 0, length: m.header.length },
+    ...(m.whatChanged
+      ? [{ type: "italic" as const, offset: m.header.length + 1, length: m.whatChanged.length }]
+      : []),
+    ...body.entities.map((e) => ({ ...e, offset: e.offset + shift })),
+  ];
+  return {
+    text: `${head}\n\n${body.text}`,
+    entities,
+    blockStarts: [shift, ...body.blockStarts.map((o) => o + shift)],
+  };
+}
+
+/** One formatted message; if Telegram refuses it (a bad entity), the same text plain rather than nothing. */
+async function sendFormatted(
+  api: Api,
+  chatId: string,
+  part: FormattedPart,
+  keyboard: InlineKeyboard | undefined,
+  log: DeliveryLog,
+): Promise<number> {
+  const common = {
+    link_preview_options: { is_disabled: true },
+    ...(keyboard ? { reply_markup: keyboard } : {}),
+  };
+  try {
+    return (await api.sendMessage(chatId, part.text, { ...common, entities: part.entities })).message_id;
+  } catch (error) {
+    if (!isBadRequest(error)) throw error;
+    log.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      "formatted draft refused; sent plain",
+    );
+    return (await api.sendMessage(chatId, part.text, common)).message_id;
+  }
+}
+
+const isBadRequest = (error: unknown) =>
+  typeof error === "object" && error !== null && (error as { error_code?: unknown }).error_code === 400;

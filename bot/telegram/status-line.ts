@@ -125,7 +125,7 @@ function describe(event: EngineEvent["event"]): string | undefined {
     case "retrying":
       return `⏸ Waiting for a backend (attempt ${event.retryCount + 1} at ${new Date(event.nextAttemptAt).toISOString().slice(11, 19)} UTC)`;
     case "completed":
-      return "✅ Done — the draft is below.";
+      return "✅ Done.";
     case "failed":
       return `❌ Failed: ${event.error.message}`;
     case "cancelled":

@@ -17,20 +17,58 @@ export function draftReady(job: Job): DraftReady {
   };
 }
 
-/** One line on what a later draft changed, from the job's own prompt variables. */
+/**
+ * One sentence on what a later draft changed, written for the person reading it (not the prompt's
+ * wording): "Refined with your answers: the public; focused on the first issue."
+ */
 export function whatChanged(
   job: Pick<Job, "job_sequence" | "job_subtype" | "prompt_variables">,
 ): string | undefined {
   const vars = job.prompt_variables;
   if (job.job_sequence < 2 || !vars) return undefined;
-  const oneLine = (v: unknown) =>
-    String(v ?? "")
-      .replace(/\s+/g, " ")
-      .trim();
-  if (job.job_subtype === "rewrite" && vars.instruction)
-    return `What changed: ${oneLine(vars.instruction).slice(0, 200)}`;
-  const answers = oneLine(vars.answers);
-  if (answers)
-    return `What changed: built on your answers — ${answers.length > 200 ? `${answers.slice(0, 199)}…` : answers}`;
-  return "What changed: refined from the first draft.";
+  if (job.job_subtype === "rewrite" && vars.instruction) return rewriteSentence(oneLine(vars.instruction));
+  const { answers, added, assumed } = readAnswers(String(vars.answers ?? ""));
+  const sentences = [
+    answers.length > 0 ? `Refined with your answers: ${list(answers)}.` : "",
+    added.length > 0 ? `Added what you told me: ${list(added)}.` : "",
+    assumed.length > 0 ? `Assumed from earlier conversations: ${list(assumed)}.` : "",
+  ].filter(Boolean);
+  return sentences.length > 0 ? cut(sentences.join(" "), 300) : "Refined from the first draft.";
+}
+
+const oneLine = (v: unknown) =>
+  String(v ?? "")
+    .replace(/\s+/g, " ")
+    .trim();
+const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+/** "The public" reads as "the public" mid-sentence; "NASA" stays. */
+const midSentence = (s: string) => (/^[A-Z][a-z]/.test(s) ? s[0]?.toLowerCase() + s.slice(1) : s);
+const list = (items: string[]) => items.map((i) => midSentence(cut(i.replace(/[.\s]+$/, ""), 80))).join("; ");
+
+/** The adjustment buttons' instructions, said as what was done. */
+function rewriteSentence(instruction: string): string {
+  if (/^make it noticeably shorter/i.test(instruction))
+    return "Shorter, as you asked: about half the length.";
+  if (/^add more detail/i.test(instruction)) return "More detail, as you asked.";
+  return `Rewritten as you asked: ${cut(instruction, 200)}`;
+}
+
+/**
+ * The refine prompt's `answers` lines (conversation/drafts.ts writes them): `- Label — "question" →
+ * answer`, `- Label (assumed from earlier conversations): value`, `- Additional information from
+ * the user: text`. Anything else counts as an answer as written.
+ */
+function readAnswers(text: string): { answers: string[]; added: string[]; assumed: string[] } {
+  const out = { answers: [] as string[], added: [] as string[], assumed: [] as string[] };
+  for (const raw of text.split(/\n(?=- )/)) {
+    const line = oneLine(raw).replace(/^- /, "");
+    if (!line || /^\(no answers/.test(line)) continue;
+    const info = /^Additional information from the user:\s*(.*)$/.exec(line);
+    const assumed = /^.*?\(assumed from earlier conversations\):\s*(.*)$/.exec(line);
+    const answered = / → (.*)$/.exec(line);
+    if (info?.[1]) out.added.push(info[1]);
+    else if (assumed?.[1]) out.assumed.push(assumed[1]);
+    else out.answers.push(answered?.[1] ?? line);
+  }
+  return out;
 }

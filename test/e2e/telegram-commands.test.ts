@@ -86,14 +86,17 @@ describe("Telegram commands and robustness", () => {
     expect(count(h, "idea_threads")).toBe(2);
   });
 
-  it("model output full of formatting characters arrives intact as plain text", async () => {
+  it("model output full of formatting characters arrives, formatted by entities (nothing to escape)", async () => {
     const { tg, ollama, client } = await setup();
     const nasty = "*bold* _it_ [link](http://x) `code` <b>html</b> & \\ ~~strike~~ ||spoiler|| # > - 1. **";
     ollama.setResponder(() => ({ text: nasty }));
     await client.sendMessage(client.makeMessage("Format stress test"));
     const draft = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 1"), 10_000, "the draft");
-    expect(draft.text).toContain(nasty);
+    expect(draft.text).toContain("bold it link code <b>html</b> & \\ strike ||spoiler||");
     expect((draft as { parse_mode?: string }).parse_mode).toBeUndefined();
+    expect(draft.entities?.map((e) => e.type)).toEqual(
+      expect.arrayContaining(["bold", "italic", "text_link", "code", "strikethrough"]),
+    );
   });
 
   it("a long draft is split on paragraph boundaries under 4096 characters, nothing lost", async () => {
@@ -101,7 +104,12 @@ describe("Telegram commands and robustness", () => {
     const paragraphs = Array.from({ length: 12 }, (_, i) => `Paragraph ${i}: ${"word ".repeat(120).trim()}.`);
     ollama.setResponder(() => ({ text: paragraphs.join("\n\n") }));
     await client.sendMessage(client.makeMessage("Write a long report"));
-    await tg.waitFor(OWNER_ID, (m) => m.text.includes("How is this draft?"), 10_000, "the rating prompt");
+    await tg.waitFor(
+      OWNER_ID,
+      (m) => JSON.stringify(m.reply_markup ?? "").includes("★★★★★"),
+      10_000,
+      "the rated draft",
+    );
     const parts = tg.botMessages(OWNER_ID).filter((m) => /Paragraph \d+:/.test(m.text));
     expect(parts.length).toBeGreaterThan(1);
     for (const p of parts) expect(p.text.length).toBeLessThanOrEqual(4096);

@@ -102,6 +102,10 @@ describe("Telegram walking skeleton", () => {
     );
     expect(notice.text).toContain(`127.0.0.1:${ollamaPort}`);
     expect(notice.text).toMatch(/ollama serve|OLLAMA_HOST/);
+    // Hermes' own `commands` arrive as code entities, not literal backticks.
+    expect(notice.text).not.toContain("`");
+    const code = notice.entities?.find((e) => e.type === "code");
+    expect(code && notice.text.slice(code.offset, code.offset + code.length)).toBe("ollama serve");
 
     const ollama = await FakeOllama.start({ port: ollamaPort });
     cleanups.push(() => ollama.stop());

@@ -95,7 +95,7 @@ describe("the draft-ready event", () => {
     expect(refined?.draft).toMatchObject({
       jobId: refined?.event.job.id,
       draftNumber: 2,
-      whatChanged: "What changed: built on your answers — - For beginners",
+      whatChanged: "Refined with your answers: for beginners.",
     });
     expect(h.errors).toEqual([]);
   });
@@ -123,22 +123,40 @@ describe("whatChanged", () => {
     expect(whatChanged(job(1, null, { answers: "x" }))).toBeUndefined();
   });
 
-  it("names a rewrite's instruction", () => {
-    expect(whatChanged(job(3, "rewrite", { instruction: "Make it\nshorter." }))).toBe(
-      "What changed: Make it shorter.",
+  it("says an adjustment as what was done, not as the prompt's instruction", () => {
+    expect(
+      whatChanged(
+        job(3, "rewrite", {
+          instruction:
+            "Make it noticeably shorter — about half the length: keep the essentials and the next steps, cut the rest.",
+        }),
+      ),
+    ).toBe("Shorter, as you asked: about half the length.");
+  });
+
+  it("lists the answers for a person, not the prompt lines", () => {
+    const answers = [
+      '- Context — "Who is this newsletter for?" → The public',
+      '- Scope — "How big should the answer be?" → Focused on the first issue.',
+      "- Additional information from the user: I live in Berlin",
+      "- Audience (assumed from earlier conversations): beginners",
+    ].join("\n");
+    expect(whatChanged(job(2, "refine", { answers }))).toBe(
+      "Refined with your answers: the public; focused on the first issue. Added what you told me: I live in Berlin. Assumed from earlier conversations: beginners.",
     );
   });
 
-  it("quotes the answers, cut at 200 characters", () => {
-    const long = "a".repeat(300);
+  it("cuts a very long answer", () => {
+    const long = `- Goal — "Why?" → ${"a".repeat(300)}`;
     expect(whatChanged(job(2, "refine", { answers: long }))).toBe(
-      `What changed: built on your answers — ${"a".repeat(199)}…`,
+      `Refined with your answers: ${"a".repeat(79)}….`,
     );
   });
 
   it("falls back to a refinement without answers", () => {
-    expect(whatChanged(job(2, "refine", { answers: "" }))).toBe(
-      "What changed: refined from the first draft.",
+    expect(whatChanged(job(2, "refine", { answers: "" }))).toBe("Refined from the first draft.");
+    expect(whatChanged(job(2, "refine", { answers: "(no answers — they asked to go ahead)" }))).toBe(
+      "Refined from the first draft.",
     );
   });
 });

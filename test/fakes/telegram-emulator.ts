@@ -20,6 +20,8 @@ export interface BotMessage {
   text: string;
   reply_markup?: unknown;
   message_id?: number;
+  entities?: { type: string; offset: number; length: number; url?: string; language?: string }[];
+  link_preview_options?: { is_disabled?: boolean };
 }
 
 export class TelegramEmulator {
