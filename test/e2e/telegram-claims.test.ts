@@ -123,7 +123,9 @@ describe("what Hermes tells the user is true", () => {
     await client.sendMessage(client.makeMessage("Plan a garden for bees"));
     const ack = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("💡 Got it"), 5000, "the ack");
     expect(ack.text).toContain("is not reachable right now");
-    expect(ack.text).toContain("start Ollama (`ollama serve`)");
+    expect(ack.text).toContain("start Ollama (ollama serve)");
+    // The command is shown as code (an entity), not with raw backticks.
+    expect(ack.entities?.some((e) => e.type === "code")).toBe(true);
     expect(ack.text).not.toContain("Drafting now");
     expect(ack.text).not.toContain("and restart");
   });

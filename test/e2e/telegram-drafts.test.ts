@@ -90,16 +90,20 @@ describe("drafts in Telegram", () => {
     const q1 = sent().find((m) => m.text.startsWith("❓ 1.")) as BotMessage;
     expect(q1).toBeDefined();
     expect(q1.message_id ?? 0).toBeLessThan(draft1.message_id ?? 0);
-    const enough = (
-      q1.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }
-    ).inline_keyboard
-      .flat()
-      .find((b) => b.text === "Enough — go ahead");
-    await client.sendCallback(
-      client.makeCallbackQuery(enough?.callback_data ?? "", {
-        message: { message_id: q1.message_id, chat: { id: OWNER_ID } } as never,
-      }),
-    );
+    const keyboard = (m: BotMessage) =>
+      (
+        m.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }
+      ).inline_keyboard.flat();
+    const press = (m: BotMessage, data: string) =>
+      client.sendCallback(
+        client.makeCallbackQuery(data, {
+          message: { message_id: m.message_id, chat: { id: OWNER_ID } } as never,
+        }),
+      );
+    // One answer (a draft 2 needs something new to say), then "Enough".
+    await press(q1, keyboard(q1)[0]?.callback_data ?? "");
+    const q2 = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("❓ 2."), 10_000, "question 2");
+    await press(q2, keyboard(q2).find((b) => b.text === "Enough — go ahead")?.callback_data ?? "");
     const draft2 = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 2"), 10_000, "draft 2");
     const refining = sent().filter((m) => m.text.startsWith("🛠"));
     for (const r of refining) expect(r.message_id ?? 0).toBeLessThan(draft2.message_id ?? 0);
