@@ -201,7 +201,13 @@ function threadReplies(d: FeatureDeps): Composer<HermesContext> {
       const link = replyTo === undefined ? undefined : threads.threadOfMessage(chatOf(ctx), replyTo);
       if (link) {
         const open = await threads.pendingQuestionOf(actor, link.threadId);
-        const r = await threads.reply(actor, link.threadId, text);
+        const r = await threads.reply(actor, link.threadId, text, link.kind);
+        if ("kept" in r) {
+          const q = r.kept.open;
+          return void (await ctx.reply(
+            `📎 Added to ${q.idea.shortId} — it goes into the refined draft, together with your answers. Question ${q.position} is still open.`,
+          ));
+        }
         if ("answered" in r) {
           if (open && !r.answered.stale) await d.settleQuestion(ctx, open, `✍ ${text.trim()}`);
           return void (await followUp(ctx, r.answered));

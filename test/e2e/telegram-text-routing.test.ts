@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { INFORMATION } from "../../src/store/threads/conversations-repo.ts";
 import { FakeOllama } from "../fakes/fake-ollama.ts";
 import { type BotMessage, TelegramEmulator } from "../fakes/telegram-emulator.ts";
 import { OWNER_ID, startTestHermes } from "../helpers/hermes-harness.ts";
@@ -98,6 +99,27 @@ describe("which feature a plain text goes to", () => {
     await tg.waitFor(OWNER_ID, (m) => m.text === "🛠 Adding that and refining the draft…", 5000, "continued");
     expect(answers(true)).toEqual([]);
     expect(sql("SELECT count(*) FROM jobs WHERE thread_id = (SELECT min(id) FROM idea_threads)")).toBe(3);
+  });
+
+  it("a reply to draft 1 while a question is open is kept as information, not filed as that question's answer", async () => {
+    const { tg, client, sql, answers } = await setup();
+    await client.sendMessage(client.makeMessage("Explain how tides work"));
+    const draft = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 1"), 5000, "draft 1");
+    const q1 = await tg.waitFor(OWNER_ID, isQuestion1, 5000, "question 1");
+    await client.sendMessage(
+      client.makeMessage("Also: I live in Berlin", {
+        reply_to_message: { message_id: draft.message_id, chat: { id: OWNER_ID } } as never,
+      }),
+    );
+    const kept = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📎 Added to"), 5000, "kept");
+    expect(kept.text).toContain("Question 1 is still open");
+    // Stored as added information (for the refined draft), not as an answer.
+    const info = sql(`SELECT user_response FROM conversations WHERE question_asked = '${INFORMATION}'`);
+    expect(info).toBe("Also: I live in Berlin");
+    expect(answers().filter((a) => a !== info)).toEqual([]);
+    // Question 1 still has its buttons: nothing answered it.
+    const now = tg.botMessages(OWNER_ID).find((m) => m.message_id === q1.message_id) as BotMessage;
+    expect(buttons(now).length).toBeGreaterThan(0);
   });
 
   it("an unknown command is not an answer, and a message without text gets the text-only reply", async () => {

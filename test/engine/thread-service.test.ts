@@ -117,10 +117,18 @@ describe("ThreadService: adding information", () => {
     expect(h.queue.get(refinedJobId)?.user_id).toBe("4242");
   });
 
-  it("a reply while a question is open answers it; someone else's thread is not found", async () => {
+  it("a reply to the open question answers it; a reply to the draft is kept as information; someone else's thread is not found", async () => {
     h = await apiHarness();
     const tg = await h.threadService.submit(OWNER, { text: IDEA, source: "telegram", chatId: "4242" });
-    const out = await h.threadService.reply(OWNER, tg.thread.id, "For beginners in flats");
+    const asked = tg.question?.id;
+    // Under the draft (or the acknowledgement): information, not the answer to question 1.
+    const kept = await h.threadService.reply(OWNER, tg.thread.id, "Also: I live in Berlin", "draft");
+    expect(kept).toMatchObject({ kept: { open: { id: asked } } });
+    expect((await h.threadService.openQuestion(tg.thread))?.id).toBe(asked);
+    const info = await storedAfterInformation(h, tg.thread.id);
+    expect(info.lastEntry).toMatchObject({ user_response: "Also: I live in Berlin" });
+    // Under the question itself: its answer.
+    const out = await h.threadService.reply(OWNER, tg.thread.id, "For beginners in flats", "question");
     expect(out).toMatchObject({ answered: { clarity: expect.any(Number) } });
     const stranger: Actor = { userId: "777", role: "guest" };
     await expect(h.threadService.reply(stranger, tg.thread.id, "x")).rejects.toMatchObject({

@@ -76,28 +76,37 @@ export async function continueThread(
   return out;
 }
 
+/** What a reply to a thread's message did. */
+export type ReplyOutcome =
+  | { answered: AnswerOutcome }
+  | { refinedJobId: number }
+  /** Kept as information for the refined draft the open questions lead to. */
+  | { kept: { open: QuestionView } };
+
 /**
- * A message sent in reply to one of the thread's messages: it answers the open question if there
- * is one, otherwise it is information for a refined draft.
+ * A message sent in reply to one of the thread's messages. A reply to the open question's own
+ * message answers it; a reply to anything else (the draft, the acknowledgement) is information:
+ * a refined draft at once, or — while questions are open — kept for the draft they lead to.
+ * ("Also: I live in Berlin" under a draft is never filed as the answer to an unrelated question.)
  */
 export async function replyToThread(
   d: ThreadContext,
   thread: ThreadRecord,
   userId: string,
   text: string,
-): Promise<{ answered: AnswerOutcome } | { refinedJobId: number }> {
+  repliedTo: string | undefined,
+): Promise<ReplyOutcome> {
   const info = checkedInformation(d, text);
   const pending = await d.conversation?.pending(thread.id);
-  if (pending && d.conversation)
+  if (pending && d.conversation && repliedTo === "question")
     return {
       answered: await d.conversation.answer(thread.id, pending.id, { kind: "text", text: info }, userId),
     };
   const out = await continueThread(d, thread, userId, { information: info });
   if (out.refinedJobId !== undefined) return { refinedJobId: out.refinedJobId };
-  // A question opened meanwhile: the information waits for the flow's draft; ask the question.
-  return {
-    answered: { clarity: out.clarity, next: out.open, refinedJobId: undefined, stopReason: undefined },
-  };
+  if (out.open) return { kept: { open: out.open } };
+  // Nothing open and nothing queued cannot happen (continueThread refines then); say so if it does.
+  throw new HermesError("INTERNAL", "The information was kept but no draft was queued.");
 }
 
 function checkedInformation(d: ThreadContext, text: string): string {

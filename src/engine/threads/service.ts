@@ -18,6 +18,7 @@ import {
   type ContinueInput,
   type ContinueOutcome,
   continueThread,
+  type ReplyOutcome,
   replyToThread,
   requireConversation,
 } from "./continue.ts";
@@ -36,7 +37,7 @@ import { activeThreads, pendingQuestionOfUser, threadDetails } from "./views.ts"
 
 export type { Actor } from "./actor.ts";
 export type { CancelOutcome } from "./cancel.ts";
-export type { ContinueInput, ContinueOutcome } from "./continue.ts";
+export type { ContinueInput, ContinueOutcome, ReplyOutcome } from "./continue.ts";
 export type {
   IdeasPort,
   JobRecord,
@@ -127,14 +128,13 @@ export class ThreadService {
     return continueThread(this.d, thread, actingUserId(actor, thread), body);
   }
 
-  /** A message replying to the thread: answers its open question, or is information for a refined draft. */
-  async reply(
-    actor: Actor,
-    threadId: number,
-    text: string,
-  ): Promise<{ answered: AnswerOutcome } | { refinedJobId: number }> {
+  /**
+   * A message replying to one of the thread's messages (`repliedTo`: that message's kind). A reply
+   * to the open question answers it; anything else is information for a refined draft.
+   */
+  async reply(actor: Actor, threadId: number, text: string, repliedTo?: string): Promise<ReplyOutcome> {
     const thread = await this.owned(actor, threadId);
-    return replyToThread(this.d, thread, actingUserId(actor, thread), text);
+    return replyToThread(this.d, thread, actingUserId(actor, thread), text, repliedTo);
   }
 
   /** The question a plain message answers: the newest open one of the user's recent threads. */
