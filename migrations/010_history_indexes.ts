@@ -9,10 +9,12 @@ import { sql } from "kysely";
  *   transaction as each write, so /metrics reads a few rows instead of counting whole tables.
  *   Conversations count as 'asked' (every row) and 'answered' (user_response set).
  */
+// Every status column is nullable in the schema; status_counts.status is not, so a NULL counts as
+// 'unknown' (a NULL would fail the backfill, and then every write through the trigger).
 const COUNTED: { table: string; status: string }[] = [
-  { table: "jobs", status: "NEW.status" },
+  { table: "jobs", status: "coalesce(NEW.status, 'unknown')" },
   { table: "idea_threads", status: "coalesce(NEW.status, 'unknown')" },
-  { table: "external_callbacks", status: "NEW.status" },
+  { table: "external_callbacks", status: "coalesce(NEW.status, 'unknown')" },
 ];
 
 const bump = (scope: string, status: string, delta: number | string) =>

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 
 /**
- * 009 — suggestions that fit their question for any idea: "What problem should this birthday
+ * 011 — suggestions that fit their question for any idea: "What problem should this birthday
  * present solve for you?" offered [Convince someone] [Learn something new] [Save money] [Save time].
  */
 export const FITTING_SUGGESTIONS: Record<string, { old: readonly string[]; now: readonly string[] }> = {

@@ -885,9 +885,16 @@ export function defaultText(key: ConfigKey): string {
   return def.format(def.default);
 }
 
-/** The one secret rule: the registry's flag (API, /config, audit alike). */
+/** Names that hold a secret whatever the registry says (a row it does not know, a backend's key). */
+const SECRET_NAME = /(^|[._])(key|api_key|token|secret|password)$/i;
+
+/**
+ * The one secret rule (API, /config, audit alike): the registry's flag, or — for a row the
+ * registry does not know — a name that says it holds a key, token, secret or password.
+ */
 export function isSecretKey(key: string): boolean {
-  return keyDef(key)?.secret === true;
+  const def = keyDef(key);
+  return def?.secret === true || (def === undefined && SECRET_NAME.test(key));
 }
 
 /** A secret as shown anywhere: at most its last two characters (`••••89`), none when short. */

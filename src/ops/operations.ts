@@ -65,10 +65,11 @@ export function createOperations(input: OperationsInput): Operations {
     log,
   });
   // A new backup schedule applies at once, whichever transport changed it (API, /config, CLI).
-  const unsubscribeConfig = config.onChange((change) => {
-    if (change.key === "hermes.db.backup_schedule") backups.reschedule();
-  });
+  // Only in the process that runs the backups (not in `npm run chat` or a harness without ops).
   let started = false;
+  const unsubscribeConfig = config.onChange((change) => {
+    if (started && change.key === "hermes.db.backup_schedule") backups.reschedule();
+  });
   return {
     backups,
     healthRecorder,

@@ -149,3 +149,14 @@ describe("the key registry", () => {
     }
   });
 });
+
+describe("which keys are secret", () => {
+  it("the registry's flag decides for known keys; an unknown row named like a key, token or password is secret too", () => {
+    expect(isSecretKey("hermes.api.callback_secret")).toBe(true);
+    expect(isSecretKey("hermes.budget.daily_budget_cents")).toBe(false);
+    // Rows the registry does not know (an older database, a hand-added row) are masked by name.
+    expect(isSecretKey("hermes.integrations.webhook_token")).toBe(true);
+    expect(isSecretKey("legacy.smtp.password")).toBe(true);
+    expect(isSecretKey("legacy.smtp.host")).toBe(false);
+  });
+});
