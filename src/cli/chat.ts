@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
-import { createHermes } from "../app/hermes.ts";
+import { createHermes, type Hermes } from "../app/hermes.ts";
 import { type Env, EnvError, parseEnv } from "../config/env.ts";
 import type { AnswerInput, AnswerOutcome, QuestionView } from "../engine/conversation/types.ts";
 import type { EngineEvent } from "../engine/engine.ts";
@@ -26,7 +26,6 @@ const HELP =
   "/new <idea> starts another idea · /answer: that was my answer, not a new idea · /rate 1-5 · /shorter · /more · /threads · /patterns · /cancel · /quit";
 
 export async function runChat({ env, input, output, random }: ChatOptions): Promise<void> {
-  const say = (text: string) => output.write(`${text}\n`);
   const hermes = await createHermes({
     env,
     http: false,
@@ -38,182 +37,242 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
     }),
   });
   await hermes.start();
-  const { engine, threadService: threads } = hermes;
-  const actor = { userId: "cli", role: "owner" } as const;
-  const userId = "cli";
-  const waiting = new Set<number>();
-  /** The last text taken as a new idea instead of an answer: /answer undoes that. */
-  let setAside: { ideaThreadId: number; threadId: number; questionId: number } | undefined;
-  let lastDraftJob: number | undefined;
-  let closed = false;
-  let closeWhenDone = false;
-  const finish = async () => {
-    if (closed) return;
-    closed = true;
-    await hermes.stop();
-  };
-
-  const ask = (q: QuestionView | undefined) => {
-    if (!q) return;
-    say(`❓ ${q.position}. ${q.text}   (idea ${q.idea.shortId} · ${q.idea.title})`);
-    say(q.suggestions.map((s, i) => `   ${i + 1}) ${s}`).join("\n"));
-    say("   s) skip   e) enough — go ahead   or type your own answer");
-  };
-  /** Every answer gets a visible reply: the next question, the refining news, or why nothing happened. */
-  const afterAnswer = (o: AnswerOutcome) => {
-    if (o.stale)
-      return say("That question is closed — nothing was recorded. Type an idea to start a new one.");
-    if (o.refinedJobId !== undefined) {
-      waiting.add(o.refinedJobId);
-      say(`🛠 Refining the draft with your answers (clarity ${Math.round(o.clarity * 100)}%).`);
-    } else if (o.stopReason !== undefined && !o.next)
-      // Nothing was answered: a refine would repeat draft 1's prompt, so none is run.
-      say("👍 No more questions. Draft 1 stands as it is — nothing was answered to refine it with.");
-    else if (!o.next) say("Noted.");
-    ask(o.next);
-  };
-  const fail = (error: unknown) =>
-    say(
-      isHermesError(error)
-        ? `✗ ${error.message}${error.userAction ? ` ${error.userAction}` : ""}`
-        : `✗ ${String(error)}`,
-    );
-
-  engine.onEvent(({ event, thread, shortId }: EngineEvent) => {
-    if (thread.user_id !== userId) return;
-    if (event.type === "completed") {
-      waiting.delete(event.job.id);
-      lastDraftJob = event.job.id;
-      say(
-        `\n── Draft ${event.job.job_sequence} · ${shortId} · ${event.job.backend_used}/${event.job.model_used} ──\n`,
-      );
-      say(event.job.full_result ?? "");
-      say("\n(/rate 1-5, /shorter, /more)");
-    } else if (event.type === "retrying" && event.retryCount === 1) {
-      say(
-        `⏳ ${shortId} is queued: ${event.error.message}${event.error.userAction ? `\n   ${event.error.userAction}` : ""}`,
-      );
-    } else if (event.type === "failed" || event.type === "cancelled") {
-      waiting.delete(event.job.id);
-      say(`✗ ${shortId} ${event.type}: ${event.type === "failed" ? event.error.message : event.reason}`);
-    } else return;
-    if (closeWhenDone && waiting.size === 0) void finish();
-  });
-
-  const announce = (r: SubmitIdeaResult) => {
-    waiting.add(r.job.id);
-    say(
-      `💡 ${r.shortId}: “${r.thread.title}” — drafting on ${r.backend ? `${r.backend.name} · ${r.backend.model}` : "(no backend)"}…`,
-    );
-  };
-  const submit = async (text: string) => {
-    const r = await threads.submit(actor, { text, source: "cli" });
-    announce(r);
-    ask(r.question);
-  };
-  /** Typed text: the engine decides whether it answers the open question or is a new idea, and says which. */
-  const typed = async (text: string) => {
-    const r = await threads.typed(actor, { text, source: "cli" });
-    if (r.kind === "answered") {
-      if (!r.outcome.stale)
-        say(`✍ Answer to question ${r.question.position} of ${r.question.idea.shortId}: ${r.answer}`);
-      return afterAnswer(r.outcome);
-    }
-    announce(r.idea);
-    if (r.setAside) {
-      const q = r.setAside.question;
-      setAside = { ideaThreadId: r.idea.thread.id, threadId: q.threadId, questionId: q.id };
-      say(
-        `   Taken as a new idea, not as the answer to question ${q.position} of ${q.idea.shortId} (${r.setAside.reason}); that question is still open. /answer takes it as the answer instead.`,
-      );
-    }
-    ask(r.idea.question);
-  };
-  /** One number, s or e: a pick for the open question. */
-  const pickOf = (line: string): AnswerInput | undefined =>
-    /^[1-4]$/.test(line)
-      ? { kind: "suggestion", index: Number(line) - 1 }
-      : line.toLowerCase() === "s"
-        ? { kind: "skip" }
-        : line.toLowerCase() === "e"
-          ? { kind: "enough" }
-          : undefined;
-
-  say(`Hermes terminal chat. ${HELP}`);
+  const chat = new ChatSession(hermes, output);
+  hermes.engine.onEvent((e) => chat.onEvent(e));
+  chat.say(`Hermes terminal chat. ${HELP}`);
   const rl = createInterface({ input, terminal: false });
   for await (const raw of rl) {
     const line = raw.trim();
     if (line === "") continue;
     if (line === "/quit" || line === "/exit") break;
     try {
-      if (line === "/help") say(HELP);
-      // What the toasts say was learned, as Telegram's /patterns shows it.
-      else if (line === "/patterns")
-        say(
-          (await engine.patternsSummary(userId)) ??
-            "Nothing learned yet — rate a few drafts and answer some questions first.",
-        );
-      else if (line === "/threads") {
-        const threads = await engine.recentThreads(userId, 10);
-        say(
-          threads.length
-            ? threads.map((t) => `${t.uuid.slice(0, 8)} · ${t.status} · ${t.title}`).join("\n")
-            : "No ideas yet.",
-        );
-      } else if (line === "/cancel") {
-        const r = await threads.cancel(actor);
-        say(
-          r
-            ? `Cancelled ${r.cancelled.length} job(s) of ${r.thread.uuid.slice(0, 8)}${r.questionsClosed ? " and closed its questions" : ""}.`
-            : "Nothing to cancel.",
-        );
-      } else if (line === "/answer") {
-        if (!setAside) say("Nothing to undo: no text was taken as a new idea.");
-        else {
-          const u = setAside;
-          setAside = undefined;
-          const r = await threads.answerInstead(actor, u.ideaThreadId, u.threadId, u.questionId);
-          say(
-            `↩ Not a new idea: cancelled it, and took “${r.answer}” as the answer to question ${r.question.position}.`,
-          );
-          afterAnswer(r.outcome);
-        }
-      } else if (line.startsWith("/new ")) {
-        await submit(line.slice(5));
-      } else if (/^\/rate [1-5]$/.test(line) || line === "/shorter" || line === "/more") {
-        if (lastDraftJob === undefined) say("No draft to rate yet.");
-        else {
-          const fb = line.startsWith("/rate")
-            ? { rating: Number(line.slice(6)) as 1 | 2 | 3 | 4 | 5 }
-            : { adjust: line === "/shorter" ? ("shorter" as const) : ("more_detail" as const) };
-          const o = await threads.feedback(actor, lastDraftJob, fb);
-          if (o.followUpJobId !== undefined) waiting.add(o.followUpJobId);
-          say(o.learned ? `Noted. ${o.learned}` : "Noted.");
-        }
-      } else if (pickOf(line)) {
-        // The open question is asked of the engine, never remembered here: after /cancel it is gone.
-        const q = await threads.pendingQuestion(actor);
-        if (!q) say(`No question is open, so “${line}” is not an answer. Type an idea, or /help.`);
-        else afterAnswer(await threads.answer(actor, q.threadId, q.id, pickOf(line) as AnswerInput));
-      } else await typed(line);
+      await chat.handle(line);
     } catch (error) {
-      fail(error);
+      chat.fail(error);
     }
   }
-  // End of input: wait for the drafts still on their way, then stop.
-  if (waiting.size > 0 && !closed) {
-    say(`(waiting for ${waiting.size} draft(s)… Ctrl+C to leave now)`);
-    closeWhenDone = true;
-    await new Promise<void>((resolve) => {
-      const t = setInterval(() => {
-        if (closed || waiting.size === 0) {
-          clearInterval(t);
-          resolve();
-        }
-      }, 50);
-    });
+  await chat.drainAndFinish();
+}
+
+const USER_ID = "cli";
+const ACTOR = { userId: USER_ID, role: "owner" } as const;
+
+/** The terminal conversation: its own state (drafts waited for, the last draft, a set-aside text) and the commands. */
+class ChatSession {
+  private readonly engine: Hermes["engine"];
+  private readonly threads: Hermes["threadService"];
+  private readonly waiting = new Set<number>();
+  /** The last text taken as a new idea instead of an answer: /answer undoes that. */
+  private setAside: { ideaThreadId: number; threadId: number; questionId: number } | undefined;
+  private lastDraftJob: number | undefined;
+  private closed = false;
+  private closeWhenDone = false;
+
+  private readonly hermes: Hermes;
+  private readonly output: Writable;
+
+  constructor(hermes: Hermes, output: Writable) {
+    this.hermes = hermes;
+    this.output = output;
+    this.engine = hermes.engine;
+    this.threads = hermes.threadService;
   }
-  await finish();
+
+  say(text: string): void {
+    this.output.write(`${text}\n`);
+  }
+
+  fail(error: unknown): void {
+    this.say(
+      isHermesError(error)
+        ? `✗ ${error.message}${error.userAction ? ` ${error.userAction}` : ""}`
+        : `✗ ${String(error)}`,
+    );
+  }
+
+  private async finish(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.hermes.stop();
+  }
+
+  /** End of input: wait for the drafts still on their way, then stop. */
+  async drainAndFinish(): Promise<void> {
+    if (this.waiting.size > 0 && !this.closed) {
+      this.say(`(waiting for ${this.waiting.size} draft(s)… Ctrl+C to leave now)`);
+      this.closeWhenDone = true;
+      await new Promise<void>((resolve) => {
+        const t = setInterval(() => {
+          if (this.closed || this.waiting.size === 0) {
+            clearInterval(t);
+            resolve();
+          }
+        }, 50);
+      });
+    }
+    await this.finish();
+  }
+
+  private ask(q: QuestionView | undefined): void {
+    if (!q) return;
+    this.say(`❓ ${q.position}. ${q.text}   (idea ${q.idea.shortId} · ${q.idea.title})`);
+    this.say(q.suggestions.map((s, i) => `   ${i + 1}) ${s}`).join("\n"));
+    this.say("   s) skip   e) enough — go ahead   or type your own answer");
+  }
+
+  /** Every answer gets a visible reply: the next question, the refining news, or why nothing happened. */
+  private afterAnswer(o: AnswerOutcome): void {
+    if (o.stale) {
+      this.say("That question is closed — nothing was recorded. Type an idea to start a new one.");
+      return;
+    }
+    if (o.refinedJobId !== undefined) {
+      this.waiting.add(o.refinedJobId);
+      this.say(`🛠 Refining the draft with your answers (clarity ${Math.round(o.clarity * 100)}%).`);
+    } else if (o.stopReason !== undefined && !o.next)
+      // Nothing was answered: a refine would repeat draft 1's prompt, so none is run.
+      this.say("👍 No more questions. Draft 1 stands as it is — nothing was answered to refine it with.");
+    else if (!o.next) this.say("Noted.");
+    this.ask(o.next);
+  }
+
+  onEvent({ event, thread, shortId }: EngineEvent): void {
+    if (thread.user_id !== USER_ID) return;
+    if (event.type === "completed") {
+      this.waiting.delete(event.job.id);
+      this.lastDraftJob = event.job.id;
+      this.say(
+        `\n── Draft ${event.job.job_sequence} · ${shortId} · ${event.job.backend_used}/${event.job.model_used} ──\n`,
+      );
+      this.say(event.job.full_result ?? "");
+      this.say("\n(/rate 1-5, /shorter, /more)");
+    } else if (event.type === "retrying" && event.retryCount === 1) {
+      this.say(
+        `⏳ ${shortId} is queued: ${event.error.message}${event.error.userAction ? `\n   ${event.error.userAction}` : ""}`,
+      );
+    } else if (event.type === "failed" || event.type === "cancelled") {
+      this.waiting.delete(event.job.id);
+      this.say(`✗ ${shortId} ${event.type}: ${event.type === "failed" ? event.error.message : event.reason}`);
+    } else return;
+    if (this.closeWhenDone && this.waiting.size === 0) void this.finish();
+  }
+
+  private announce(r: SubmitIdeaResult): void {
+    this.waiting.add(r.job.id);
+    this.say(
+      `💡 ${r.shortId}: “${r.thread.title}” — drafting on ${r.backend ? `${r.backend.name} · ${r.backend.model}` : "(no backend)"}…`,
+    );
+  }
+
+  /** One input line: a command, a pick for the open question, or typed text. */
+  async handle(line: string): Promise<void> {
+    if (line === "/help") this.say(HELP);
+    // What the toasts say was learned, as Telegram's /patterns shows it.
+    else if (line === "/patterns")
+      this.say(
+        (await this.engine.patternsSummary(USER_ID)) ??
+          "Nothing learned yet — rate a few drafts and answer some questions first.",
+      );
+    else if (line === "/threads") await this.listThreads();
+    else if (line === "/cancel") await this.cancel();
+    else if (line === "/answer") await this.answerInstead();
+    else if (line.startsWith("/new ")) await this.submit(line.slice(5));
+    else if (/^\/rate [1-5]$/.test(line) || line === "/shorter" || line === "/more")
+      await this.feedback(line);
+    else if (pickOf(line)) await this.pick(line, pickOf(line) as AnswerInput);
+    else await this.typed(line);
+  }
+
+  private async listThreads(): Promise<void> {
+    const threads = await this.engine.recentThreads(USER_ID, 10);
+    this.say(
+      threads.length
+        ? threads.map((t) => `${t.uuid.slice(0, 8)} · ${t.status} · ${t.title}`).join("\n")
+        : "No ideas yet.",
+    );
+  }
+
+  private async cancel(): Promise<void> {
+    const r = await this.threads.cancel(ACTOR);
+    this.say(
+      r
+        ? `Cancelled ${r.cancelled.length} job(s) of ${r.thread.uuid.slice(0, 8)}${r.questionsClosed ? " and closed its questions" : ""}.`
+        : "Nothing to cancel.",
+    );
+  }
+
+  /** /answer: the text last taken as a new idea was the answer to the open question after all. */
+  private async answerInstead(): Promise<void> {
+    if (!this.setAside) {
+      this.say("Nothing to undo: no text was taken as a new idea.");
+      return;
+    }
+    const u = this.setAside;
+    this.setAside = undefined;
+    const r = await this.threads.answerInstead(ACTOR, u.ideaThreadId, u.threadId, u.questionId);
+    this.say(
+      `↩ Not a new idea: cancelled it, and took “${r.answer}” as the answer to question ${r.question.position}.`,
+    );
+    this.afterAnswer(r.outcome);
+  }
+
+  /** /rate 1-5, /shorter, /more on the last draft. */
+  private async feedback(line: string): Promise<void> {
+    if (this.lastDraftJob === undefined) {
+      this.say("No draft to rate yet.");
+      return;
+    }
+    const fb = line.startsWith("/rate")
+      ? { rating: Number(line.slice(6)) as 1 | 2 | 3 | 4 | 5 }
+      : { adjust: line === "/shorter" ? ("shorter" as const) : ("more_detail" as const) };
+    const o = await this.threads.feedback(ACTOR, this.lastDraftJob, fb);
+    if (o.followUpJobId !== undefined) this.waiting.add(o.followUpJobId);
+    this.say(o.learned ? `Noted. ${o.learned}` : "Noted.");
+  }
+
+  /** A number, s or e. The open question is asked of the engine, never remembered here: after /cancel it is gone. */
+  private async pick(line: string, answer: AnswerInput): Promise<void> {
+    const q = await this.threads.pendingQuestion(ACTOR);
+    if (!q) this.say(`No question is open, so “${line}” is not an answer. Type an idea, or /help.`);
+    else this.afterAnswer(await this.threads.answer(ACTOR, q.threadId, q.id, answer));
+  }
+
+  private async submit(text: string): Promise<void> {
+    const r = await this.threads.submit(ACTOR, { text, source: "cli" });
+    this.announce(r);
+    this.ask(r.question);
+  }
+
+  /** Typed text: the engine decides whether it answers the open question or is a new idea, and says which. */
+  private async typed(text: string): Promise<void> {
+    const r = await this.threads.typed(ACTOR, { text, source: "cli" });
+    if (r.kind === "answered") {
+      if (!r.outcome.stale)
+        this.say(`✍ Answer to question ${r.question.position} of ${r.question.idea.shortId}: ${r.answer}`);
+      this.afterAnswer(r.outcome);
+      return;
+    }
+    this.announce(r.idea);
+    if (r.setAside) {
+      const q = r.setAside.question;
+      this.setAside = { ideaThreadId: r.idea.thread.id, threadId: q.threadId, questionId: q.id };
+      this.say(
+        `   Taken as a new idea, not as the answer to question ${q.position} of ${q.idea.shortId} (${r.setAside.reason}); that question is still open. /answer takes it as the answer instead.`,
+      );
+    }
+    this.ask(r.idea.question);
+  }
+}
+
+/** One number, s or e: a pick for the open question. */
+function pickOf(line: string): AnswerInput | undefined {
+  return /^[1-4]$/.test(line)
+    ? { kind: "suggestion", index: Number(line) - 1 }
+    : line.toLowerCase() === "s"
+      ? { kind: "skip" }
+      : line.toLowerCase() === "e"
+        ? { kind: "enough" }
+        : undefined;
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {

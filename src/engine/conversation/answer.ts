@@ -10,10 +10,14 @@ import {
 } from "../../learning/effectiveness.ts";
 import { inferFromAnswer } from "../../learning/preferences.ts";
 import type { AnswerMode } from "../../learning/question-model.ts";
+import type { Slot } from "../../learning/quick-analysis.ts";
+import type { Job } from "../../store/jobs/types.ts";
+import type { ConversationRow } from "../../store/schema.ts";
 import { ENOUGH, type ResponseType, SKIPPED } from "../../store/threads/conversations-repo.ts";
+import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
 import { planNext } from "./planning.ts";
-import { asSlot, parsePlan, parseState, type QuestionPlan } from "./records.ts";
+import { asSlot, type ConversationState, parsePlan, parseState, type QuestionPlan } from "./records.ts";
 import { MAX_ANSWER_CHARS } from "./typed-text.ts";
 import type { AnswerInput, AnswerOutcome } from "./types.ts";
 
@@ -35,149 +39,211 @@ export function answerQuestion(
 ): Promise<AnswerOutcome> {
   const tooLong = input.kind === "text" ? answerTooLong(input.text) : undefined;
   if (tooLong) return Promise.reject(tooLong);
-  return ctx.locked(threadId, async () => {
-    await ctx.ensureLoaded();
-    const thread = await ctx.requireThread(threadId);
-    const state = parseState(thread.clarity_slots);
-    if (!state)
-      throw new HermesError("INVALID_INPUT", "No question is waiting for this idea.", {
-        userAction: "Send the idea again to start over.",
-      });
-    if (state.stop) {
-      return {
-        clarity: clarityScore(state.slots),
-        next: undefined,
-        refinedJobId: undefined,
-        stopReason: STOP_REASONS.alreadyStopped,
-        stale: "closed",
-      };
-    }
-    const row = await ctx.conversations.byId(questionId);
-    if (!row || row.thread_id !== threadId || row.conversation_position === null)
-      throw new HermesError("NOT_FOUND", "That question is not part of this idea.");
-    if (row.responded_date !== null) {
-      // Answered already (a double tap): nothing to record; show what is waiting now.
-      return {
-        clarity: clarityScore(state.slots),
-        next: await ctx.view(await ctx.conversations.pending(threadId), thread),
-        refinedJobId: undefined,
-        stopReason: undefined,
-        stale: "answered",
-      };
-    }
-    const now = ctx.iso();
-    const plan = parsePlan(row.optimization_suggested);
-    const slot = asSlot(row.question_type);
-    const seconds = Math.max(0, (ctx.d.clock.now() - Date.parse(row.asked_date)) / 1000);
-    const draft1 = await ctx.draftOne(threadId);
-    state.seconds += seconds;
+  return ctx.locked(threadId, () => answerLocked(ctx, threadId, questionId, input, userId));
+}
 
-    if (input.kind === "enough") {
-      await ctx.conversations.respond(row.id, {
-        response: ENOUGH,
-        responseType: "preference",
-        respondedDate: now,
-        seconds,
-        clarityImprovement: 0,
-        efficiency: 0,
-        predictionAccuracy: 0,
-      });
-      const next = await planNext(ctx, thread, state, draft1, true, now);
-      return {
-        clarity: clarityScore(state.slots),
-        next: undefined,
-        refinedJobId: next.refinedJobId,
-        stopReason: next.stopReason,
-      };
-    }
-
-    const { answer, text, kind } = readAnswer(input, plan);
-    const before = clarityScore(state.slots);
-    const effect = applyAnswer(state.slots, slot, answer);
-    state.slots = effect.slots;
-    const after = clarityScore(state.slots);
-    const owner = state.userId ?? userId;
-    const learning = state.policy === "learning";
-
-    // Patterns: every substantive answer validates (or corrects) what we would have assumed.
-    let responseType: ResponseType =
-      kind === "unknown"
-        ? "clarification"
-        : kind === "text" && PREFERENCE_TEXT.test(text)
-          ? "preference"
-          : "direct_answer";
-    let patternValue: string | null = null;
-    if (learning && kind !== "unknown" && (ctx.d.perUser ?? true)) {
-      const check = await ctx.patternLearner.observeAnswer(
-        owner,
-        state.ideaType,
-        slot,
-        text,
-        ctx.d.config.number("hermes.learning.confidence_threshold"),
-        now,
-      );
-      const asked = row.pattern_matched === null ? undefined : Number.parseInt(row.pattern_matched, 10);
-      if (check.pattern && (check.correction || asked === check.pattern.id)) {
-        patternValue = check.pattern.value;
-        if (!sameAnswer(text, check.pattern.value)) responseType = "correction";
-      }
-    }
-    const eff = analyzeEffectiveness({ clarity: before }, { clarity: after }, seconds);
-    const mode: AnswerMode = kind === "suggestion" ? "tap" : kind === "text" ? "type" : "unknown";
-    const recorded = await ctx.conversations.respond(row.id, {
-      response: kind === "unknown" && text === "" ? SKIPPED : text,
-      responseType,
-      respondedDate: now,
-      seconds,
-      clarityImprovement: eff.clarity_improvement,
-      efficiency: eff.efficiency_score,
-      predictionAccuracy: predictionAccuracy(kind, text, plan.suggestions, patternValue),
-      // How it was answered, for the time model when it is rebuilt after a restart.
-      plan: { ...plan, answered_by: mode },
+/** answerQuestion under the thread's lock: checks the question is still open, then records the answer. */
+async function answerLocked(
+  ctx: ConversationContext,
+  threadId: number,
+  questionId: number,
+  input: AnswerInput,
+  userId: string,
+): Promise<AnswerOutcome> {
+  await ctx.ensureLoaded();
+  const thread = await ctx.requireThread(threadId);
+  const state = parseState(thread.clarity_slots);
+  if (!state)
+    throw new HermesError("INVALID_INPUT", "No question is waiting for this idea.", {
+      userAction: "Send the idea again to start over.",
     });
-    if (!recorded) {
-      return {
-        clarity: before,
-        next: await ctx.view(await ctx.conversations.pending(threadId), thread),
-        refinedJobId: undefined,
-        stopReason: undefined,
-      };
-    }
-    const template =
-      row.question_template_id === null ? undefined : ctx.templateById(row.question_template_id);
-    ctx.model.observeQuestion({
-      templateId: row.question_template_id,
-      slot,
-      ideaType: state.ideaType,
-      userId: owner,
-      mode,
-      seconds,
-      expectedSeconds: template?.expectedSeconds ?? 8,
-    });
-    if (row.question_template_id !== null)
-      await ctx.templatesRepo.refreshStats(row.question_template_id, now, row.question_type);
-    if (kind !== "unknown")
-      ctx.answerPredictor.observe(
-        state.ideaType,
-        questionKind(slot, row.question_template_id),
-        text,
-        owner,
-        template?.suggestions ?? [],
-      );
-    if (learning && kind !== "unknown") {
-      for (const signal of inferFromAnswer(slot, text))
-        await ctx.preferences.observe(owner, { ...signal, learnedFrom: row.id }, now);
-    }
-    // The answer is in: keep the state with it even if planning the next step fails.
-    await ctx.threads.update(threadId, { claritySlots: JSON.stringify(state), finalClarity: after, now });
-    const next = await planNext(ctx, thread, state, draft1, false, now);
+  if (state.stop) {
     return {
-      clarity: after,
-      next: next.question,
-      refinedJobId: next.refinedJobId,
-      stopReason: next.stopReason,
+      clarity: clarityScore(state.slots),
+      next: undefined,
+      refinedJobId: undefined,
+      stopReason: STOP_REASONS.alreadyStopped,
+      stale: "closed",
     };
+  }
+  const row = await ctx.conversations.byId(questionId);
+  if (!row || row.thread_id !== threadId || row.conversation_position === null)
+    throw new HermesError("NOT_FOUND", "That question is not part of this idea.");
+  if (row.responded_date !== null) {
+    // Answered already (a double tap): nothing to record; show what is waiting now.
+    return {
+      clarity: clarityScore(state.slots),
+      next: await ctx.view(await ctx.conversations.pending(threadId), thread),
+      refinedJobId: undefined,
+      stopReason: undefined,
+      stale: "answered",
+    };
+  }
+  const seconds = Math.max(0, (ctx.clock.now() - Date.parse(row.asked_date)) / 1000);
+  state.seconds += seconds;
+  const turn: AnswerTurn = {
+    thread,
+    state,
+    row,
+    now: ctx.iso(),
+    seconds,
+    draft1: await ctx.draftOne(threadId),
+  };
+  if (input.kind === "enough") return answerEnough(ctx, turn);
+  return recordAnswer(ctx, turn, input, userId);
+}
+
+/** One open question being answered: what the steps after the checks share. */
+interface AnswerTurn {
+  thread: LearningThread;
+  state: ConversationState;
+  row: ConversationRow;
+  now: string;
+  /** Seconds from asking to answering. */
+  seconds: number;
+  draft1: Job | undefined;
+}
+
+/** "Enough": records it and stops the questions (queuing the refined draft). */
+async function answerEnough(ctx: ConversationContext, turn: AnswerTurn): Promise<AnswerOutcome> {
+  const { thread, state, row, now, seconds, draft1 } = turn;
+  await ctx.conversations.respond(row.id, {
+    response: ENOUGH,
+    responseType: "preference",
+    respondedDate: now,
+    seconds,
+    clarityImprovement: 0,
+    efficiency: 0,
+    predictionAccuracy: 0,
   });
+  const next = await planNext(ctx, thread, state, draft1, true, now);
+  return {
+    clarity: clarityScore(state.slots),
+    next: undefined,
+    refinedJobId: next.refinedJobId,
+    stopReason: next.stopReason,
+  };
+}
+
+/** A suggestion, typed text or "don't know": moves clarity, records it, learns from it, plans the next step. */
+async function recordAnswer(
+  ctx: ConversationContext,
+  turn: AnswerTurn,
+  input: Exclude<AnswerInput, { kind: "enough" }>,
+  userId: string,
+): Promise<AnswerOutcome> {
+  const { thread, state, row, now, seconds, draft1 } = turn;
+  const plan = parsePlan(row.optimization_suggested);
+  const slot = asSlot(row.question_type);
+  const { answer, text, kind } = readAnswer(input, plan);
+  const before = clarityScore(state.slots);
+  state.slots = applyAnswer(state.slots, slot, answer).slots;
+  const after = clarityScore(state.slots);
+  const owner = state.userId ?? userId;
+  const { responseType, patternValue } = await classifyAnswer(ctx, turn, owner, slot, text, kind);
+  const eff = analyzeEffectiveness({ clarity: before }, { clarity: after }, seconds);
+  const mode: AnswerMode = kind === "suggestion" ? "tap" : kind === "text" ? "type" : "unknown";
+  const recorded = await ctx.conversations.respond(row.id, {
+    response: kind === "unknown" && text === "" ? SKIPPED : text,
+    responseType,
+    respondedDate: now,
+    seconds,
+    clarityImprovement: eff.clarity_improvement,
+    efficiency: eff.efficiency_score,
+    predictionAccuracy: predictionAccuracy(kind, text, plan.suggestions, patternValue),
+    // How it was answered, for the time model when it is rebuilt after a restart.
+    plan: { ...plan, answered_by: mode },
+  });
+  if (!recorded) {
+    return {
+      clarity: before,
+      next: await ctx.view(await ctx.conversations.pending(thread.id), thread),
+      refinedJobId: undefined,
+      stopReason: undefined,
+    };
+  }
+  await learnFromAnswer(ctx, turn, { owner, slot, text, kind, mode });
+  // The answer is in: keep the state with it even if planning the next step fails.
+  await ctx.threads.update(thread.id, { claritySlots: JSON.stringify(state), finalClarity: after, now });
+  const next = await planNext(ctx, thread, state, draft1, false, now);
+  return {
+    clarity: after,
+    next: next.question,
+    refinedJobId: next.refinedJobId,
+    stopReason: next.stopReason,
+  };
+}
+
+/**
+ * How the answer is recorded (direct, preference, clarification or a correction of a pattern) and
+ * the pattern value it was checked against. Patterns: every substantive answer validates (or
+ * corrects) what we would have assumed.
+ */
+async function classifyAnswer(
+  ctx: ConversationContext,
+  turn: AnswerTurn,
+  owner: string,
+  slot: Slot,
+  text: string,
+  kind: AnswerKind,
+): Promise<{ responseType: ResponseType; patternValue: string | null }> {
+  const { state, row, now } = turn;
+  let responseType: ResponseType =
+    kind === "unknown"
+      ? "clarification"
+      : kind === "text" && PREFERENCE_TEXT.test(text)
+        ? "preference"
+        : "direct_answer";
+  let patternValue: string | null = null;
+  if (state.policy === "learning" && kind !== "unknown" && ctx.perUser) {
+    const check = await ctx.patternLearner.observeAnswer(
+      owner,
+      state.ideaType,
+      slot,
+      text,
+      ctx.config.number("hermes.learning.confidence_threshold"),
+      now,
+    );
+    const asked = row.pattern_matched === null ? undefined : Number.parseInt(row.pattern_matched, 10);
+    if (check.pattern && (check.correction || asked === check.pattern.id)) {
+      patternValue = check.pattern.value;
+      if (!sameAnswer(text, check.pattern.value)) responseType = "correction";
+    }
+  }
+  return { responseType, patternValue };
+}
+
+/** A recorded answer teaches the question model, the template stats, the suggestions and the preferences. */
+async function learnFromAnswer(
+  ctx: ConversationContext,
+  turn: AnswerTurn,
+  a: { owner: string; slot: Slot; text: string; kind: AnswerKind; mode: AnswerMode },
+): Promise<void> {
+  const { state, row, now, seconds } = turn;
+  const template = row.question_template_id === null ? undefined : ctx.templateById(row.question_template_id);
+  ctx.model.observeQuestion({
+    templateId: row.question_template_id,
+    slot: a.slot,
+    ideaType: state.ideaType,
+    userId: a.owner,
+    mode: a.mode,
+    seconds,
+    expectedSeconds: template?.expectedSeconds ?? 8,
+  });
+  if (row.question_template_id !== null)
+    await ctx.templatesRepo.refreshStats(row.question_template_id, now, row.question_type);
+  if (a.kind !== "unknown")
+    ctx.answerPredictor.observe(
+      state.ideaType,
+      questionKind(a.slot, row.question_template_id),
+      a.text,
+      a.owner,
+      template?.suggestions ?? [],
+    );
+  if (state.policy === "learning" && a.kind !== "unknown") {
+    for (const signal of inferFromAnswer(a.slot, a.text))
+      await ctx.preferences.observe(a.owner, { ...signal, learnedFrom: row.id }, now);
+  }
 }
 
 /** An answer longer than {@link MAX_ANSWER_CHARS} is refused whole (never cut): the user still has it. */

@@ -41,8 +41,6 @@ export interface ConversationFlowDeps {
   minUserObservations?: number;
   /** Improvement per second below which no question is asked (default VALUE_FLOOR). */
   valueFloor?: number;
-  /** Called after a rating changed backend scores (e.g. BackendScoresCache.refresh). */
-  onBackendScores?: () => void | Promise<void>;
 }
 
 /**
@@ -51,7 +49,18 @@ export interface ConversationFlowDeps {
  * lock, and a few small look-ups. One per ConversationFlow.
  */
 export class ConversationContext {
-  readonly d: ConversationFlowDeps;
+  // The deps the parts use, each a readonly field (no shared mutable bag of deps).
+  readonly db: Kysely<Database>;
+  readonly queue: JobQueue;
+  readonly config: SystemConfig;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly prompts: PromptLibrary;
+  /** Per-user learning on (ConversationFlowDeps.perUser, default true). */
+  readonly perUser: boolean;
+  private readonly forcedPolicy: QuestionPolicy | undefined;
+  private readonly minUserObservations: number;
+  private readonly valueFloor: number | undefined;
   readonly conversations: ConversationsRepo;
   readonly templatesRepo: TemplatesRepo;
   readonly threads: ThreadLearningRepo;
@@ -69,7 +78,16 @@ export class ConversationContext {
   private loaded: Promise<void> | undefined;
 
   constructor(deps: ConversationFlowDeps) {
-    this.d = deps;
+    this.db = deps.db;
+    this.queue = deps.queue;
+    this.config = deps.config;
+    this.clock = deps.clock;
+    this.random = deps.random;
+    this.prompts = deps.prompts;
+    this.perUser = deps.perUser ?? true;
+    this.forcedPolicy = deps.policy;
+    this.minUserObservations = deps.minUserObservations ?? 3;
+    this.valueFloor = deps.valueFloor;
     this.conversations = new ConversationsRepo(deps.db);
     this.templatesRepo = new TemplatesRepo(deps.db);
     this.threads = new ThreadLearningRepo(deps.db);
@@ -82,8 +100,8 @@ export class ConversationContext {
 
   private newModel(): QuestionModel {
     return new QuestionModel({
-      perUser: this.d.perUser ?? true,
-      minUserObservations: this.d.minUserObservations ?? 3,
+      perUser: this.perUser,
+      minUserObservations: this.minUserObservations,
     });
   }
 
@@ -94,18 +112,18 @@ export class ConversationContext {
    */
   forgetInMemory(): void {
     this.model = this.newModel();
-    this.generator = new SmartQuestionGenerator(this.model, this.d.random, this.d.valueFloor);
+    this.generator = new SmartQuestionGenerator(this.model, this.random, this.valueFloor);
     this.answerPredictor = new AnswerPredictor();
     this.observedOutcomes = new Set<number>();
     this.loaded = undefined;
   }
 
   policy(): QuestionPolicy {
-    return this.d.policy ?? (this.d.config.bool("hermes.learning.enabled") ? "learning" : "fixed");
+    return this.forcedPolicy ?? (this.config.bool("hermes.learning.enabled") ? "learning" : "fixed");
   }
 
   iso(): string {
-    return new Date(this.d.clock.now()).toISOString();
+    return new Date(this.clock.now()).toISOString();
   }
 
   async requireThread(threadId: number): Promise<LearningThread> {

@@ -42,34 +42,10 @@ export async function stopAndRefine(
   const progress = slotProgress(state.initial, state.slots);
   const learnedSomething = SLOTS.some((s) => progress[s] > 0);
   const told = await answerLines(ctx.conversations, thread.id, state);
-  let refinedJobId: number | undefined;
   // "Enough" with nothing answered or added: a refine prompt would hold nothing draft 1 did not,
   // so no model call is spent on it (the caller says draft 1 stands).
-  if (learnedSomething || told.length > 0) {
-    ctx.d.prompts.template("refine"); // fail here, not in the queue, if the prompt file is missing
-    const prefs = state.applied.filter((a) => a.kind === "preference");
-    const job = ctx.d.queue.enqueue({
-      threadId: thread.id,
-      parentJobId: draft1?.id ?? null,
-      jobSequence: 2,
-      jobType: draft1?.job_type ?? state.ideaType,
-      jobSubtype: "refine",
-      priority: thread.priority,
-      promptTemplate: "refine",
-      promptVariables: {
-        idea: thread.original_request,
-        answers: answerText(told),
-        preferences: preferenceList(prefs.map((p) => splitPreference(p))),
-        idea_type: state.ideaType,
-        // Draft 2 is built on draft 1: filled in when the refine runs (resolvePromptVariables).
-        draft: "",
-        ...(draft1 ? { draft_job_id: draft1.id } : {}),
-      },
-      userId: state.userId,
-      achievedClarity: clarityScore(state.slots),
-    });
-    refinedJobId = job.id;
-  }
+  const refinedJobId =
+    learnedSomething || told.length > 0 ? queueRefine(ctx, thread, state, draft1, told) : undefined;
   state.stop = { reason, at: now, refinedJobId: refinedJobId ?? null, progress };
   const saved = state.applied.reduce((s, a) => s + (a.secondsSaved ?? 0), 0);
   await ctx.threads.update(thread.id, {
@@ -84,21 +60,63 @@ export async function stopAndRefine(
     ).efficiency_score,
     now,
   });
-  if (state.policy === "learning" && state.userId !== null && (ctx.d.perUser ?? true)) {
+  await discoverPatterns(ctx, state, now);
+  return { ...(refinedJobId !== undefined ? { refinedJobId } : {}), stopReason: reason };
+}
+
+/** Queues draft 2 (prompts/refine.md) from what the user told and the preferences; returns its job id. */
+function queueRefine(
+  ctx: ConversationContext,
+  thread: LearningThread,
+  state: ConversationState,
+  draft1: Job | undefined,
+  told: readonly string[],
+): number {
+  ctx.prompts.template("refine"); // fail here, not in the queue, if the prompt file is missing
+  const prefs = state.applied.filter((a) => a.kind === "preference");
+  const job = ctx.queue.enqueue({
+    threadId: thread.id,
+    parentJobId: draft1?.id ?? null,
+    jobSequence: 2,
+    jobType: draft1?.job_type ?? state.ideaType,
+    jobSubtype: "refine",
+    priority: thread.priority,
+    promptTemplate: "refine",
+    promptVariables: {
+      idea: thread.original_request,
+      answers: answerText(told),
+      preferences: preferenceList(prefs.map((p) => splitPreference(p))),
+      idea_type: state.ideaType,
+      // Draft 2 is built on draft 1: filled in when the refine runs (resolvePromptVariables).
+      draft: "",
+      ...(draft1 ? { draft_job_id: draft1.id } : {}),
+    },
+    userId: state.userId,
+    achievedClarity: clarityScore(state.slots),
+  });
+  return job.id;
+}
+
+/** Lets the pattern learner look at what was answered (learning policy, per-user learning on). */
+async function discoverPatterns(
+  ctx: ConversationContext,
+  state: ConversationState,
+  now: string,
+): Promise<void> {
+  if (state.policy === "learning" && state.userId !== null && ctx.perUser) {
     const answered = SLOTS.filter((s) => state.slots[s].source === "answer");
     await ctx.patternLearner.discover(
       state.userId,
       state.ideaType,
       answered,
       {
-        confidenceThreshold: ctx.d.config.number("hermes.learning.confidence_threshold"),
-        validationThreshold: ctx.d.config.number("hermes.learning.pattern_validation_threshold"),
+        confidenceThreshold: ctx.config.number("hermes.learning.confidence_threshold"),
+        validationThreshold: ctx.config.number("hermes.learning.pattern_validation_threshold"),
       },
       (slot) => templatesFor(ctx.templates, slot, state.ideaType).map((t) => t.id),
       now,
     );
   }
-  return { ...(refinedJobId !== undefined ? { refinedJobId } : {}), stopReason: reason };
 }
 
 /** How information the user volunteered reads in a refine prompt's `answers` (every path writes it so). */
@@ -164,10 +182,10 @@ export async function queueRewrite(
   adjust: keyof typeof ADJUST_INSTRUCTIONS,
   owner: string,
 ): Promise<number> {
-  ctx.d.prompts.template("rewrite");
+  ctx.prompts.template("rewrite");
   const finished = job.status === "completed" && job.full_result !== null;
   const sequences = (await ctx.threads.jobs(thread.id)).map((j) => j.job_sequence);
-  const rewrite = ctx.d.queue.enqueue({
+  const rewrite = ctx.queue.enqueue({
     threadId: thread.id,
     parentJobId: job.id,
     jobSequence: Math.max(0, ...sequences) + 1,

@@ -3,6 +3,7 @@ import { rateBackendOutcome } from "../../learning/backend-scores.ts";
 import { clarityScore } from "../../learning/clarity.ts";
 import { analyzeEffectiveness, creditOutcome } from "../../learning/effectiveness.ts";
 import type { Slot } from "../../learning/quick-analysis.ts";
+import type { Job } from "../../store/jobs/types.ts";
 import { ENOUGH } from "../../store/threads/conversations-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
@@ -30,75 +31,97 @@ export function feedback(
     if (!job || job.thread_id !== threadId)
       throw new HermesError("NOT_FOUND", "That draft is not part of this idea.");
     const state = parseState(thread.clarity_slots);
-    const owner = thread.user_id ?? userId;
-    const learning = (state?.policy ?? ctx.policy()) === "learning";
-    const now = ctx.iso();
-
-    if ("rating" in input) {
-      const rating = input.rating;
-      if (!Number.isInteger(rating) || rating < 1 || rating > 5)
-        throw new HermesError("INVALID_INPUT", "A rating is a whole number from 1 to 5.");
-      await ctx.threads.setJobFeedback(jobId, rating);
-      // The thread's satisfaction is the rating of its latest rated draft.
-      const latest = (await ctx.threads.jobs(threadId))
-        .filter((j) => j.user_feedback !== null)
-        .sort((x, y) => y.job_sequence - x.job_sequence || y.id - x.id)[0];
-      await ctx.threads.update(threadId, { userSatisfaction: latest?.user_feedback ?? rating, now });
-      if (job.job_sequence >= 2) await ctx.conversations.setThreadSatisfaction(threadId, rating);
-      if (job.backend_used) {
-        await rateBackendOutcome(ctx.d.db, { jobId, rating, nowIso: now });
-        await ctx.d.onBackendScores?.();
-      }
-      if (learning && job.job_subtype !== "draft") {
-        const applied = (state?.applied ?? []).filter((a) => a.kind === "preference").map((a) => a.id);
-        await ctx.preferences.fromRating(owner, applied, rating, now);
-      }
-      const gain = state ? await learnOutcome(ctx, thread, state, now) : undefined;
-      let learned = "Thanks — noted.";
-      if (gain !== undefined) {
-        // Only what happened: the question model learned this outcome (shown in /patterns).
-        learned =
-          gain > 0
-            ? "Noted: the refined draft rated higher than the first — the questions asked here now count as more useful when I pick questions (see /patterns)."
-            : gain < 0
-              ? "Noted: the refined draft rated lower than the first — the questions asked here now count as less useful when I pick questions (see /patterns)."
-              : "Noted: both drafts rated the same — the questions asked here now count for less when I pick questions (see /patterns).";
-      }
-      return { recorded: true, followUpJobId: undefined, learned };
-    }
-
-    const adjust = input.adjust;
-    if (adjust !== "shorter" && adjust !== "more_detail")
-      throw new HermesError("INVALID_INPUT", "Feedback is a rating from 1 to 5, or shorter / more detail.");
-    if (learning) {
-      await ctx.preferences.observe(
-        owner,
-        {
-          category: "depth",
-          key: "length",
-          value: adjust === "shorter" ? "concise" : "detailed",
-          source: "explicit_user_feedback",
-          learnedFrom: null,
-        },
-        now,
-      );
-    }
-    // True only when the preference was recorded (learning on): it then goes into every prompt.
-    const learned = !learning
-      ? "Noted."
-      : adjust === "shorter"
-        ? "I'll keep drafts shorter from now on (see /patterns)."
-        : "I'll go into more detail from now on (see /patterns).";
-    if (job.status === "failed" || job.status === "cancelled") {
-      return {
-        recorded: true,
-        followUpJobId: undefined,
-        learned: `${learned} (That draft did not finish, so there is nothing to rewrite.)`,
-      };
-    }
-    const rewriteId = await queueRewrite(ctx, thread, job, adjust, owner);
-    return { recorded: true, followUpJobId: rewriteId, learned };
+    const rated: RatedDraft = {
+      thread,
+      job,
+      state,
+      owner: thread.user_id ?? userId,
+      learning: (state?.policy ?? ctx.policy()) === "learning",
+      now: ctx.iso(),
+    };
+    if ("rating" in input) return rateDraft(ctx, rated, input.rating);
+    return adjustDraft(ctx, rated, input.adjust);
   });
+}
+
+/** The draft being given feedback, and what both kinds of feedback need about it. */
+interface RatedDraft {
+  thread: LearningThread;
+  job: Job;
+  state: ConversationState | undefined;
+  owner: string;
+  learning: boolean;
+  now: string;
+}
+
+/** A 1–5 rating: kept on the draft and the thread, credited to the backend, preferences and questions. */
+async function rateDraft(ctx: ConversationContext, d: RatedDraft, rating: number): Promise<FeedbackOutcome> {
+  const { thread, job, state, owner, now } = d;
+  if (!Number.isInteger(rating) || rating < 1 || rating > 5)
+    throw new HermesError("INVALID_INPUT", "A rating is a whole number from 1 to 5.");
+  await ctx.threads.setJobFeedback(job.id, rating);
+  // The thread's satisfaction is the rating of its latest rated draft.
+  const latest = (await ctx.threads.jobs(thread.id))
+    .filter((j) => j.user_feedback !== null)
+    .sort((x, y) => y.job_sequence - x.job_sequence || y.id - x.id)[0];
+  await ctx.threads.update(thread.id, { userSatisfaction: latest?.user_feedback ?? rating, now });
+  if (job.job_sequence >= 2) await ctx.conversations.setThreadSatisfaction(thread.id, rating);
+  if (job.backend_used) await rateBackendOutcome(ctx.db, { jobId: job.id, rating, nowIso: now });
+  if (d.learning && job.job_subtype !== "draft") {
+    const applied = (state?.applied ?? []).filter((a) => a.kind === "preference").map((a) => a.id);
+    await ctx.preferences.fromRating(owner, applied, rating, now);
+  }
+  const gain = state ? await learnOutcome(ctx, thread, state, now) : undefined;
+  return { recorded: true, followUpJobId: undefined, learned: ratingNote(gain) };
+}
+
+/** What a rating taught, said as it happened: the question model learned the outcome (shown in /patterns). */
+function ratingNote(gain: number | undefined): string {
+  if (gain === undefined) return "Thanks — noted.";
+  return gain > 0
+    ? "Noted: the refined draft rated higher than the first — the questions asked here now count as more useful when I pick questions (see /patterns)."
+    : gain < 0
+      ? "Noted: the refined draft rated lower than the first — the questions asked here now count as less useful when I pick questions (see /patterns)."
+      : "Noted: both drafts rated the same — the questions asked here now count for less when I pick questions (see /patterns).";
+}
+
+/** "Shorter" / "more detail": a depth preference (learning on), and a rewrite of the draft. */
+async function adjustDraft(
+  ctx: ConversationContext,
+  d: RatedDraft,
+  adjust: string,
+): Promise<FeedbackOutcome> {
+  const { thread, job, owner, learning, now } = d;
+  if (adjust !== "shorter" && adjust !== "more_detail")
+    throw new HermesError("INVALID_INPUT", "Feedback is a rating from 1 to 5, or shorter / more detail.");
+  if (learning) {
+    await ctx.preferences.observe(
+      owner,
+      {
+        category: "depth",
+        key: "length",
+        value: adjust === "shorter" ? "concise" : "detailed",
+        source: "explicit_user_feedback",
+        learnedFrom: null,
+      },
+      now,
+    );
+  }
+  // True only when the preference was recorded (learning on): it then goes into every prompt.
+  const learned = !learning
+    ? "Noted."
+    : adjust === "shorter"
+      ? "I'll keep drafts shorter from now on (see /patterns)."
+      : "I'll go into more detail from now on (see /patterns).";
+  if (job.status === "failed" || job.status === "cancelled") {
+    return {
+      recorded: true,
+      followUpJobId: undefined,
+      learned: `${learned} (That draft did not finish, so there is nothing to rewrite.)`,
+    };
+  }
+  const rewriteId = await queueRewrite(ctx, thread, job, adjust, owner);
+  return { recorded: true, followUpJobId: rewriteId, learned };
 }
 
 /** Once both drafts are rated: the outcome teaches the question model and is credited to the questions. */

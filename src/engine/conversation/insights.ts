@@ -93,7 +93,7 @@ export function optimizeThread(ctx: ConversationContext, threadId: number): Prom
 
 /** Learned patterns with their confidence and success rate (GET /api/learn/patterns, /patterns). */
 export async function listPatterns(ctx: ConversationContext): Promise<PatternListing[]> {
-  const threshold = ctx.d.config.number("hermes.learning.confidence_threshold");
+  const threshold = ctx.config.number("hermes.learning.confidence_threshold");
   return (await ctx.patternsRepo.all()).map((p) => ({
     id: p.id,
     name: p.name,

@@ -2,6 +2,7 @@ import { questionKind } from "../../learning/answer-predictor.ts";
 import { clarityScore } from "../../learning/clarity.ts";
 import { decideNext } from "../../learning/conversation-state.ts";
 import { normaliseAnswer } from "../../learning/effectiveness.ts";
+import type { SmartQuestionGenerator } from "../../learning/question-selector.ts";
 import type { Slot } from "../../learning/quick-analysis.ts";
 import type { Job } from "../../store/jobs/types.ts";
 import type { QuestionTemplate } from "../../store/learning/templates-repo.ts";
@@ -43,54 +44,69 @@ export async function planNext(
   const decision = decideNext({
     clarity,
     asked: state.asked,
-    maxQuestions: ctx.d.config.number("hermes.learning.max_questions_per_conversation"),
+    maxQuestions: ctx.config.number("hermes.learning.max_questions_per_conversation"),
     userSaidEnough,
     bestValue: selection.best?.value,
     floor: selection.floor,
     policyStop: selection.stop,
   });
   const best = selection.best;
-  if (decision.ask && best) {
-    state.asked += 1;
-    const patternId = state.validating[best.slot] ?? state.slots[best.slot].patternId;
-    const pattern = patternId === undefined ? undefined : await ctx.patternsRepo.byId(patternId);
-    const lead = dedupe([...(pattern ? [pattern.value] : []), ...assumed(state, best.slot)]);
-    const { suggestions, hit } = offer(ctx, state, best.slot, best.template, lead);
-    const plan: QuestionPlan = {
-      suggestions,
-      policy: state.policy,
-      ...(state.policy === "learning" ? { predicted_hit: round3(hit) } : {}),
-      ...(Number.isFinite(best.value)
-        ? {
-            predicted_improvement: round3(best.improvement),
-            predicted_seconds: round3(best.seconds),
-            value: Math.round(best.value * 1e5) / 1e5,
-          }
-        : {}),
-    };
-    const row = await ctx.conversations.insert({
-      threadId: thread.id,
-      jobId: draft1?.id ?? null,
-      phase: state.asked === 1 ? "initial" : "clarification",
-      text: best.template.text.replaceAll("{{topic}}", state.topic),
-      slot: best.slot,
-      templateId: best.template.id,
-      confidence: best.confidence,
-      position: state.asked,
-      askedDate: now,
-      patternMatched: pattern ? `${pattern.id}:${pattern.name}` : null,
-      plan,
-    });
-    await ctx.templatesRepo.recordUse(best.template.id, now);
-    await ctx.threads.update(thread.id, {
-      claritySlots: JSON.stringify(state),
-      finalClarity: clarity,
-      now,
-    });
-    return { question: toView(row, suggestions, thread) };
-  }
+  if (decision.ask && best)
+    return { question: await askQuestion(ctx, thread, state, best, draft1, clarity, now) };
   return stopAndRefine(ctx, thread, state, draft1, decision.reason, now);
 }
+
+/** Asks the chosen question: stores it with the plan (offered answers, predictions) and saves the state. */
+async function askQuestion(
+  ctx: ConversationContext,
+  thread: LearningThread,
+  state: ConversationState,
+  best: Chosen,
+  draft1: Job | undefined,
+  clarity: number,
+  now: string,
+): Promise<QuestionView> {
+  state.asked += 1;
+  const patternId = state.validating[best.slot] ?? state.slots[best.slot].patternId;
+  const pattern = patternId === undefined ? undefined : await ctx.patternsRepo.byId(patternId);
+  const lead = dedupe([...(pattern ? [pattern.value] : []), ...assumed(state, best.slot)]);
+  const { suggestions, hit } = offer(ctx, state, best.slot, best.template, lead);
+  const plan: QuestionPlan = {
+    suggestions,
+    policy: state.policy,
+    ...(state.policy === "learning" ? { predicted_hit: round3(hit) } : {}),
+    ...(Number.isFinite(best.value)
+      ? {
+          predicted_improvement: round3(best.improvement),
+          predicted_seconds: round3(best.seconds),
+          value: Math.round(best.value * 1e5) / 1e5,
+        }
+      : {}),
+  };
+  const row = await ctx.conversations.insert({
+    threadId: thread.id,
+    jobId: draft1?.id ?? null,
+    phase: state.asked === 1 ? "initial" : "clarification",
+    text: best.template.text.replaceAll("{{topic}}", state.topic),
+    slot: best.slot,
+    templateId: best.template.id,
+    confidence: best.confidence,
+    position: state.asked,
+    askedDate: now,
+    patternMatched: pattern ? `${pattern.id}:${pattern.name}` : null,
+    plan,
+  });
+  await ctx.templatesRepo.recordUse(best.template.id, now);
+  await ctx.threads.update(thread.id, {
+    claritySlots: JSON.stringify(state),
+    finalClarity: clarity,
+    now,
+  });
+  return toView(row, suggestions, thread);
+}
+
+/** The question SmartQuestionGenerator picked. */
+type Chosen = NonNullable<ReturnType<SmartQuestionGenerator["select"]>["best"]>;
 
 /** The value a pattern assumed for the slot, if any: offered first so one tap confirms it. */
 function assumed(state: ConversationState, slot: Slot): string[] {
@@ -110,7 +126,7 @@ function offer(
   template: QuestionTemplate,
   lead: readonly string[],
 ): { suggestions: string[]; hit: number } {
-  const perUser = ctx.d.perUser ?? true;
+  const perUser = ctx.perUser;
   const prediction = ctx.answerPredictor.predict(
     state.ideaType,
     questionKind(slot, template.id),

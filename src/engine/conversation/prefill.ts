@@ -23,7 +23,19 @@ export async function applyLearning(
 ): Promise<void> {
   const owner = state.userId;
   if (owner === null) return;
-  const perUser = ctx.d.perUser ?? true;
+  await attachPreferences(ctx, thread, state, owner, now);
+  await prefillFromPatterns(ctx, thread, state, owner, draft1, now, allowValidation);
+  await saveApplied(ctx, thread, state, now);
+}
+
+/** Attaches the user's applicable preferences not yet attached, and sets the thread's style from them. */
+async function attachPreferences(
+  ctx: ConversationContext,
+  thread: LearningThread,
+  state: ConversationState,
+  owner: string,
+  now: string,
+): Promise<void> {
   const prefs = await ctx.preferences.applicable(owner);
   const known = new Set(state.applied.map((a) => `${a.kind}:${a.id}`));
   const fresh = prefs.filter((p) => !known.has(`preference:${p.id}`));
@@ -44,21 +56,32 @@ export async function applyLearning(
     depthPreference: style.depthPreference,
     now,
   });
+}
 
-  const threshold = ctx.d.config.number("hermes.learning.confidence_threshold");
-  const applicable = perUser
+/** Pre-fills the unasked slots the user's confident patterns cover (per-user learning only). */
+async function prefillFromPatterns(
+  ctx: ConversationContext,
+  thread: LearningThread,
+  state: ConversationState,
+  owner: string,
+  draft1: Job | undefined,
+  now: string,
+  allowValidation: boolean,
+): Promise<void> {
+  const threshold = ctx.config.number("hermes.learning.confidence_threshold");
+  const applicable = ctx.perUser
     ? await ctx.patternLearner.applicable(
         owner,
         state.ideaType,
         threshold,
-        ctx.d.config.number("hermes.learning.pattern_validation_threshold"),
+        ctx.config.number("hermes.learning.pattern_validation_threshold"),
       )
     : new Map<Slot, never>();
   for (const [slot, p] of applicable) {
     const s = state.slots[slot];
     if (s.source === "answer" || s.source === "pattern" || s.asked > 0) continue;
     // Now and then ask anyway, to validate the pattern (less often as it grows surer).
-    if (allowValidation && ctx.d.random() < (1 - p.confidence) / 2) {
+    if (allowValidation && ctx.random() < (1 - p.confidence) / 2) {
       state.validating[slot] = p.id;
       continue;
     }
@@ -89,6 +112,15 @@ export async function applyLearning(
     });
     await ctx.patternLearner.markApplied(p, thread.id, now);
   }
+}
+
+/** Saves what was applied (patterns, preferences) and the patterns' mean confidence on the thread. */
+async function saveApplied(
+  ctx: ConversationContext,
+  thread: LearningThread,
+  state: ConversationState,
+  now: string,
+): Promise<void> {
   const patternsApplied = state.applied.filter((a) => a.kind === "pattern");
   await ctx.threads.update(thread.id, {
     learnedPatterns: JSON.stringify(patternsApplied.map((a) => ({ id: a.id, slot: a.slot, value: a.value }))),

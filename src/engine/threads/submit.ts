@@ -15,29 +15,7 @@ import {
  * queues draft 1 at once and starts the questions beside it. Returns within milliseconds.
  */
 export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise<SubmitIdeaResult> {
-  const text = input.text.trim();
-  if (text === "")
-    throw new HermesError("INVALID_INPUT", "The idea is empty.", {
-      userAction: "Send a few words about what you want.",
-    });
-  const max = d.config.number("hermes.web.max_input_length");
-  if (text.length > max) {
-    throw new HermesError(
-      "INVALID_INPUT",
-      `The idea is ${text.length} characters long; the limit is ${max}.`,
-      {
-        details: "text",
-        userAction: `Shorten it to ${max} characters or fewer (or split it into several ideas).`,
-      },
-    );
-  }
-  const wait = d.rateLimiter.take(input.userId);
-  if (wait > 0) {
-    throw new HermesError("RATE_LIMITED", "You are sending ideas faster than Hermes takes them.", {
-      retryAfter: wait,
-      userAction: `Wait ${wait} s and send it again.`,
-    });
-  }
+  const text = checkIdea(d, input);
   if (input.guest) await checkGuestQuota(d, input.userId);
   const analysis = quickAnalyze(text);
   const now = new Date(d.clock.now()).toISOString();
@@ -72,15 +50,7 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
     achievedClarity: analysis.clarity,
     requestedBackend: input.guest ? LOCAL_ONLY : null,
   });
-  // Questions start at the same moment as the draft; a failure here never costs the draft.
-  let question: QuestionView | undefined;
-  if (d.conversation) {
-    try {
-      question = await d.conversation.start(thread.id, input.userId);
-    } catch (error) {
-      d.log.warn({ err: String(error), threadId: thread.id }, "could not plan questions; drafting without");
-    }
-  }
+  const question = await startQuestions(d, thread.id, input.userId);
   return {
     thread,
     shortId: shortIdOf(thread.uuid),
@@ -90,6 +60,49 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
     ...backendRemedies(d),
     question,
   };
+}
+
+/** The idea text, trimmed, once it is not empty, not too long and the sender is within their rate. */
+function checkIdea(d: EngineDeps, input: SubmitIdeaInput): string {
+  const text = input.text.trim();
+  if (text === "")
+    throw new HermesError("INVALID_INPUT", "The idea is empty.", {
+      userAction: "Send a few words about what you want.",
+    });
+  const max = d.config.number("hermes.web.max_input_length");
+  if (text.length > max) {
+    throw new HermesError(
+      "INVALID_INPUT",
+      `The idea is ${text.length} characters long; the limit is ${max}.`,
+      {
+        details: "text",
+        userAction: `Shorten it to ${max} characters or fewer (or split it into several ideas).`,
+      },
+    );
+  }
+  const wait = d.rateLimiter.take(input.userId);
+  if (wait > 0) {
+    throw new HermesError("RATE_LIMITED", "You are sending ideas faster than Hermes takes them.", {
+      retryAfter: wait,
+      userAction: `Wait ${wait} s and send it again.`,
+    });
+  }
+  return text;
+}
+
+/** Questions start at the same moment as the draft; a failure here never costs the draft. */
+async function startQuestions(
+  d: EngineDeps,
+  threadId: number,
+  userId: string,
+): Promise<QuestionView | undefined> {
+  if (!d.conversation) return undefined;
+  try {
+    return await d.conversation.start(threadId, userId);
+  } catch (error) {
+    d.log.warn({ err: String(error), threadId }, "could not plan questions; drafting without");
+    return undefined;
+  }
 }
 
 /** What the acknowledgement needs to give the right remedy when no backend can draft now. */
