@@ -7,7 +7,7 @@ export const COMMANDS: { command: string; description: string; ownerOnly?: boole
   { command: "status", description: "What is queued and running, with cancel buttons" },
   { command: "threads", description: "Your recent ideas" },
   { command: "thread", description: "One idea in full: answers, drafts, result as a file" },
-  { command: "cancel", description: "Cancel the running work of your latest idea" },
+  { command: "cancel", description: "Cancel the idea you last worked on (or /cancel <id>)" },
   { command: "health", description: "Backends and their state" },
   { command: "budget", description: "Spend today and the limits" },
   { command: "backends", description: "List backends; enable or disable one", ownerOnly: true },

@@ -1,4 +1,5 @@
 import { Composer, type Context, InlineKeyboard } from "grammy";
+import { describeCancel } from "../../src/engine/threads/cancel.ts";
 import { errorText } from "../telegram/error-text.ts";
 import { optional } from "../telegram/safe.ts";
 import { cancelButton } from "../telegram/status-line.ts";
@@ -177,11 +178,7 @@ function cancelling(d: FeatureDeps): Composer<HermesContext> {
     const ref = ctx.match.trim() || undefined;
     const result = await threads.cancel(actorOf(ctx, d.isOwner), { ref });
     if (result) await d.settleQuestions(ctx, result.thread.id, "(cancelled)");
-    await ctx.reply(
-      result
-        ? `Cancelled ${result.cancelled.length} job(s) of thread ${result.thread.uuid.slice(0, 8)} (${result.thread.title})${result.questionsClosed ? " and stopped its questions" : ""}.`
-        : "Nothing is running that I could cancel.",
-    );
+    await ctx.reply(result ? describeCancel(result) : "Nothing is running that I could cancel.");
   });
 
   return composer;

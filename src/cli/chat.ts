@@ -5,6 +5,7 @@ import { type Env, EnvError, parseEnv } from "../config/env.ts";
 import type { AnswerInput, AnswerOutcome, QuestionView } from "../engine/conversation/types.ts";
 import type { EngineEvent } from "../engine/engine.ts";
 import type { SubmitIdeaResult } from "../engine/ports.ts";
+import { describeCancel } from "../engine/threads/cancel.ts";
 import { isHermesError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 
@@ -194,11 +195,7 @@ class ChatSession {
 
   private async cancel(): Promise<void> {
     const r = await this.threads.cancel(ACTOR);
-    this.say(
-      r
-        ? `Cancelled ${r.cancelled.length} job(s) of ${r.thread.uuid.slice(0, 8)}${r.questionsClosed ? " and closed its questions" : ""}.`
-        : "Nothing to cancel.",
-    );
+    this.say(r ? describeCancel(r) : "Nothing is running that I could cancel.");
   }
 
   /** /answer: the text last taken as a new idea was the answer to the open question after all. */

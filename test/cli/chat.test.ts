@@ -108,7 +108,7 @@ describe("npm run chat answers every input", () => {
       yield "Write a short note about bees";
       await until(() => /❓ 1\./.test(out()));
       yield "/cancel";
-      await until(() => /Cancelled \d+ job\(s\)/.test(out()));
+      await until(() => /✖ (Cancelled|Stopped the questions of) /.test(out()));
       const before = out().length;
       yield "2";
       await until(() => out().length > before);

@@ -173,7 +173,7 @@ describe("every cancel closes the idea's questions", () => {
     await say("Write a weekly newsletter about local food");
     const q1 = await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
     await client.sendCommand(client.makeCommand("/cancel"));
-    await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("Cancelled"), 5000, "cancelled");
+    await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("✖ "), 5000, "cancelled");
     await expect.poll(() => latest(q1).text, { timeout: 5000 }).toContain("→ (cancelled)");
     expect(buttons(latest(q1))).toEqual([]);
   });

@@ -55,3 +55,14 @@ export async function cancelOneJob(
   const cancelled = d.queue.cancel(jobId, reason);
   return { thread, cancelled, questionsClosed };
 }
+
+/** What a cancel did, in words for a person (Telegram and the terminal chat): what stopped, and what was already done. */
+export function describeCancel(r: CancelOutcome): string {
+  const idea = `“${r.thread.title}” (${r.thread.uuid.slice(0, 8)})`;
+  const n = r.cancelled.length;
+  const drafts = n === 1 ? "1 unfinished draft" : `${n} unfinished drafts`;
+  if (n > 0)
+    return `✖ Cancelled ${idea}: stopped ${drafts}${r.questionsClosed ? " and closed its questions" : ""}.`;
+  if (r.questionsClosed) return `✖ Stopped the questions of ${idea}; its drafts were already finished.`;
+  return `Nothing of ${idea} was still running.`;
+}
