@@ -98,6 +98,16 @@ export function createBot(options: BotOptions): HermesBot {
     );
   });
 
+  return controls(bot, owners, log, forwardEngineEvents(bot, options, statusLines, order));
+}
+
+/** Engine events into the chat: typing, streamed drafts, status lines and delivery. Returns the stop. */
+function forwardEngineEvents(
+  bot: Bot<HermesContext>,
+  { engine, threads, log }: BotOptions,
+  statusLines: StatusLines,
+  order: ChatOrder,
+): () => void {
   const deliver = createDelivery(
     bot.api,
     log,
@@ -115,10 +125,10 @@ export function createBot(options: BotOptions): HermesBot {
     await deliver(e);
     if (e.event.type === "completed") statusLines.onEvent(e);
   });
-  return controls(bot, owners, log, () => {
+  return () => {
     unsubscribe();
     typing.stopAll();
-  });
+  };
 }
 
 /**

@@ -61,7 +61,17 @@ function configConversation(config: SystemConfig, store: ConversationStateStore)
     }),
   );
 
-  async function editConfig(conversation: Conversation<HermesContext, Context>, ctx: Context, key: string) {
+  composer.use(createConversation(editConfigFor(config), "config-edit"));
+  return composer;
+}
+
+/** The body of the "config-edit" conversation described above configConversation. */
+function editConfigFor(config: SystemConfig) {
+  return async function editConfig(
+    conversation: Conversation<HermesContext, Context>,
+    ctx: Context,
+    key: string,
+  ) {
     const row = config.row(key);
     if (!row) return void (await ctx.reply(`There is no setting called ${key}.`));
     if (!row.is_user_editable) return void (await ctx.reply(`${key} cannot be changed at runtime.`));
@@ -112,10 +122,7 @@ function configConversation(config: SystemConfig, store: ConversationStateStore)
       );
       attempt++;
     }
-  }
-
-  composer.use(createConversation(editConfig, "config-edit"));
-  return composer;
+  };
 }
 
 /** The /config command: list, set in one go, or enter the edit conversation above. */

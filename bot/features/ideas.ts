@@ -42,70 +42,11 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
     userId: userOf(ctx),
     role: d.guestLimits?.(ctx) ? "guest" : "owner",
   });
-  /** Question messages still showing buttons, by question id (lost on restart: a stale tap settles it). */
-  const asked = new Map<number, { chatId: string; messageId: number; q: QuestionView }>();
-
-  async function ask(api: Api, chatId: string, q: QuestionView): Promise<void> {
-    const sent = await api.sendMessage(chatId, questionText(q), { reply_markup: questionKeyboard(q) });
-    threads.rememberMessage(chatId, sent.message_id, q.threadId, "question");
-    asked.set(q.id, { chatId, messageId: sent.message_id, q });
-    if (asked.size > 1000) asked.delete(asked.keys().next().value as number);
-  }
-
-  async function settleQuestion(ctx: Context, q: QuestionView, outcome: string): Promise<boolean> {
-    const where = asked.get(q.id);
-    asked.delete(q.id);
-    if (!where) return false;
-    await optional(
-      () =>
-        ctx.api.editMessageText(where.chatId, where.messageId, settledQuestionText(q, outcome), {
-          reply_markup: NO_BUTTONS,
-        }),
-      log,
-      "editMessageText (settled question)",
-    );
-    return true;
-  }
-
-  async function settleQuestions(ctx: Context, threadId: number, outcome: string): Promise<void> {
-    for (const { q } of [...asked.values()].filter((a) => a.q.threadId === threadId))
-      await settleQuestion(ctx, q, outcome);
-  }
-
-  /** After an answer: the next question, or the news that the refined draft is on its way. */
-  async function followUp(ctx: Context, outcome: AnswerOutcome): Promise<void> {
-    const chatId = chatOf(ctx);
-    if (outcome.next) return ask(ctx.api, chatId, outcome.next);
-    if (outcome.refinedJobId !== undefined) {
-      const base = `🛠 Thanks — refining the draft with your answers (clarity ${Math.round(outcome.clarity * 100)}%).`;
-      const sent = await ctx.reply(base, { reply_markup: cancelButton(outcome.refinedJobId) });
-      d.statusLines.register(outcome.refinedJobId, chatId, sent.message_id, base);
-    } else if (outcome.stopReason !== undefined)
-      // Nothing was answered: a refine would repeat draft 1's prompt, so none is run.
-      await ctx.reply(
-        "👍 No more questions. Draft 1 stands as it is — nothing was answered to refine it with. " +
-          "Reply to the draft to add something, or use ✂ Shorter / ➕ More detail under it.",
-      );
-  }
-
-  async function acknowledge(ctx: Context, result: SubmitIdeaResult, setAside?: SetAside): Promise<void> {
-    const base = [
-      `💡 Got it — thread ${result.shortId}: “${result.thread.title}”.`,
-      ...backendLines(result),
-    ].join("\n");
-    const ack = await ctx.reply(base, { reply_markup: cancelButton(result.job.id) });
-    threads.rememberMessage(chatOf(ctx), ack.message_id, result.thread.id, "ack");
-    d.statusLines.register(result.job.id, chatOf(ctx), ack.message_id, base);
-    // Its own message: the acknowledgement's buttons go when the draft is done, the undo must stay.
-    if (setAside) {
-      const q = setAside.question;
-      await ctx.reply(
-        `↪ Taken as a new idea, not as the answer to question ${q.position} of ${q.idea.shortId} (${setAside.reason}); that question is still open.`,
-        { reply_markup: answerInsteadKeyboard(result.thread.id, q) },
-      );
-    }
-    if (result.question) await ask(ctx.api, chatOf(ctx), result.question);
-  }
+  const asked = new AskedQuestions(threads, log);
+  const settleQuestion = (ctx: Context, q: QuestionView, outcome: string) => asked.settle(ctx, q, outcome);
+  const settleQuestions = (ctx: Context, threadId: number, outcome: string) =>
+    asked.settleThread(ctx, threadId, outcome);
+  const followUp = (ctx: Context, outcome: AnswerOutcome) => followUpAnswer(d, asked, ctx, outcome);
 
   async function submit(ctx: Context, text: string, options: { validate?: boolean } = {}): Promise<void> {
     try {
@@ -115,7 +56,7 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
         source: "telegram",
         validate: options.validate,
       });
-      await acknowledge(ctx, result);
+      await acknowledge(d, asked, ctx, result);
     } catch (error) {
       log.warn({ err: error instanceof Error ? error.message : String(error) }, "idea not accepted");
       await ctx.reply(errorText(error));
@@ -126,7 +67,7 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
   async function typed(ctx: Context, text: string): Promise<void> {
     try {
       const r = await threads.typed(actorOf(ctx), { chatId: chatOf(ctx), text, source: "telegram" });
-      if (r.kind === "idea") return await acknowledge(ctx, r.idea, r.setAside);
+      if (r.kind === "idea") return await acknowledge(d, asked, ctx, r.idea, r.setAside);
       if (r.outcome.stale) return void (await ctx.reply(STALE_TEXT));
       await settleQuestion(ctx, r.question, `✍ ${r.answer}`);
       await followUp(ctx, r.outcome);
@@ -137,6 +78,91 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
   }
 
   return { submit, typed, followUp, settleQuestion, settleQuestions };
+}
+
+/** Question messages still showing buttons, by question id (lost on restart: a stale tap settles it). */
+class AskedQuestions {
+  private readonly asked = new Map<number, { chatId: string; messageId: number; q: QuestionView }>();
+  private readonly threads: ThreadService;
+  private readonly log: IdeaFlowDeps["log"];
+
+  constructor(threads: ThreadService, log: IdeaFlowDeps["log"]) {
+    this.threads = threads;
+    this.log = log;
+  }
+
+  async ask(api: Api, chatId: string, q: QuestionView): Promise<void> {
+    const sent = await api.sendMessage(chatId, questionText(q), { reply_markup: questionKeyboard(q) });
+    this.threads.rememberMessage(chatId, sent.message_id, q.threadId, "question");
+    this.asked.set(q.id, { chatId, messageId: sent.message_id, q });
+    if (this.asked.size > 1000) this.asked.delete(this.asked.keys().next().value as number);
+  }
+
+  async settle(ctx: Context, q: QuestionView, outcome: string): Promise<boolean> {
+    const where = this.asked.get(q.id);
+    this.asked.delete(q.id);
+    if (!where) return false;
+    await optional(
+      () =>
+        ctx.api.editMessageText(where.chatId, where.messageId, settledQuestionText(q, outcome), {
+          reply_markup: NO_BUTTONS,
+        }),
+      this.log,
+      "editMessageText (settled question)",
+    );
+    return true;
+  }
+
+  async settleThread(ctx: Context, threadId: number, outcome: string): Promise<void> {
+    for (const { q } of [...this.asked.values()].filter((a) => a.q.threadId === threadId))
+      await this.settle(ctx, q, outcome);
+  }
+}
+
+/** After an answer: the next question, or the news that the refined draft is on its way. */
+async function followUpAnswer(
+  d: IdeaFlowDeps,
+  asked: AskedQuestions,
+  ctx: Context,
+  outcome: AnswerOutcome,
+): Promise<void> {
+  const chatId = chatOf(ctx);
+  if (outcome.next) return asked.ask(ctx.api, chatId, outcome.next);
+  if (outcome.refinedJobId !== undefined) {
+    const base = `🛠 Thanks — refining the draft with your answers (clarity ${Math.round(outcome.clarity * 100)}%).`;
+    const sent = await ctx.reply(base, { reply_markup: cancelButton(outcome.refinedJobId) });
+    d.statusLines.register(outcome.refinedJobId, chatId, sent.message_id, base);
+  } else if (outcome.stopReason !== undefined)
+    // Nothing was answered: a refine would repeat draft 1's prompt, so none is run.
+    await ctx.reply(
+      "👍 No more questions. Draft 1 stands as it is — nothing was answered to refine it with. " +
+        "Reply to the draft to add something, or use ✂ Shorter / ➕ More detail under it.",
+    );
+}
+
+async function acknowledge(
+  d: IdeaFlowDeps,
+  asked: AskedQuestions,
+  ctx: Context,
+  result: SubmitIdeaResult,
+  setAside?: SetAside,
+): Promise<void> {
+  const base = [
+    `💡 Got it — thread ${result.shortId}: “${result.thread.title}”.`,
+    ...backendLines(result),
+  ].join("\n");
+  const ack = await ctx.reply(base, { reply_markup: cancelButton(result.job.id) });
+  d.threads.rememberMessage(chatOf(ctx), ack.message_id, result.thread.id, "ack");
+  d.statusLines.register(result.job.id, chatOf(ctx), ack.message_id, base);
+  // Its own message: the acknowledgement's buttons go when the draft is done, the undo must stay.
+  if (setAside) {
+    const q = setAside.question;
+    await ctx.reply(
+      `↪ Taken as a new idea, not as the answer to question ${q.position} of ${q.idea.shortId} (${setAside.reason}); that question is still open.`,
+      { reply_markup: answerInsteadKeyboard(result.thread.id, q) },
+    );
+  }
+  if (result.question) await asked.ask(ctx.api, chatOf(ctx), result.question);
 }
 
 type SetAside = { question: QuestionView; reason: string };

@@ -19,11 +19,19 @@ import { STALE_TEXT } from "./ideas.ts";
  * text answers the question.
  */
 export function questionsFeature(d: FeatureDeps): Composer<HermesContext> {
-  const { threads, log, followUp } = d;
   const composer = new Composer<HermesContext>();
   const toast = (ctx: HermesContext, text: string) =>
-    optional(() => ctx.answerCallbackQuery({ text: text.slice(0, 190) }), log, "answerCallbackQuery");
+    optional(() => ctx.answerCallbackQuery({ text: text.slice(0, 190) }), d.log, "answerCallbackQuery");
+  onAnswerTap(composer, d, toast);
+  onAnswerInsteadTap(composer, d, toast);
+  return composer;
+}
 
+type Toast = (ctx: HermesContext, text: string) => Promise<unknown>;
+
+/** A tap on one of a question's answer buttons. */
+function onAnswerTap(composer: Composer<HermesContext>, d: FeatureDeps, toast: Toast): void {
+  const { threads, log, followUp } = d;
   composer.callbackQuery(/^q:/, async (ctx) => {
     const parsed = parseAnswerData(ctx.callbackQuery.data);
     if (!parsed) return void (await optional(() => ctx.answerCallbackQuery(), log, "answerCallbackQuery"));
@@ -60,7 +68,11 @@ export function questionsFeature(d: FeatureDeps): Composer<HermesContext> {
       await toast(ctx, errorText(error));
     }
   });
+}
 
+/** "That was my answer" under a text taken as a new idea. */
+function onAnswerInsteadTap(composer: Composer<HermesContext>, d: FeatureDeps, toast: Toast): void {
+  const { threads, log, followUp } = d;
   composer.callbackQuery(/^ans:/, async (ctx) => {
     const parsed = parseAnswerInsteadData(ctx.callbackQuery.data);
     if (!parsed) return void (await optional(() => ctx.answerCallbackQuery(), log, "answerCallbackQuery"));
@@ -90,6 +102,4 @@ export function questionsFeature(d: FeatureDeps): Composer<HermesContext> {
       await toast(ctx, errorText(error));
     }
   });
-
-  return composer;
 }

@@ -65,84 +65,12 @@ export function createHttpApp(sources: HttpAppDeps): Hono<ApiEnv> {
     await next();
     c.header("X-Request-Id", c.get("requestId"));
   });
+  app.get("/health", (c) => healthResponse(c, sources));
 
-  // Without the admin token: the status word only. Backend names, URLs, error texts and queue
-  // counts tell an outsider what runs where (and errors may quote hosts), so they need the token.
-  app.get("/health", (c) => {
-    const dbOk = sources.databaseUsable();
-    const backends = sources.backends();
-    const anyHealthy = backends.some((b) => b.health === "healthy");
-    const status = !dbOk ? "down" : anyHealthy ? "ok" : "degraded";
-    const token = api?.adminToken ?? sources.adminToken;
-    let detailed = false;
-    try {
-      if (token && c.req.header("authorization")) {
-        checkBearer(c.req.header("authorization"), token);
-        detailed = true;
-      }
-    } catch {
-      detailed = false;
-    }
-    if (!detailed) return c.json({ status }, dbOk ? 200 : 503);
-    return c.json(
-      {
-        status,
-        uptime_s: Math.round((sources.now() - sources.startedAt) / 1000),
-        database: dbOk ? "ok" : "unusable",
-        bot: sources.bot(),
-        backends: backends.map((b) => ({
-          name: b.name,
-          kind: b.kind,
-          health: b.health,
-          location: b.location,
-          ...(b.lastError && b.health !== "healthy" ? { last_error: b.lastError } : {}),
-        })),
-        queue: dbOk ? sources.queue() : undefined,
-      },
-      dbOk ? 200 : 503,
-    );
-  });
-
-  // Rate limiting (by remote address, before the token check so guessing is throttled too), then auth.
-  const guard = async (c: ApiContext, next: () => Promise<void>) => {
-    if (api) {
-      if (api.config.get("hermes.debug.api_rate_limiting")) {
-        const wait = limiter.take(
-          remoteAddress(c) ?? "local",
-          api.config.get("hermes.api.rate_limit_per_minute"),
-        );
-        if (wait > 0)
-          throw new HermesError("RATE_LIMITED", "Too many requests from this client.", {
-            retryAfter: wait,
-            userAction: `Wait ${wait} s before the next request.`,
-          });
-      }
-    }
-    // Signed callbacks carry their own credential (hermes.api.callback_secret), not the admin token;
-    // without an admin token the whole API is off, that endpoint included.
-    if (!api?.adminToken || !SIGNED_CALLBACK_PATH.test(c.req.path))
-      checkBearer(c.req.header("authorization"), api?.adminToken);
-    await next();
-  };
+  const guard = apiGuard(api, limiter);
   app.use("/api/*", guard);
   app.use("/metrics", guard);
-
-  if (api) {
-    const rc: RouteContext = {
-      deps: api,
-      envelopes,
-      bodyLimit: () => Math.round(api.config.get("hermes.api.max_body_kb") * 1024),
-    };
-    app.get("/metrics", (c) => {
-      c.header("Content-Type", PROMETHEUS_CONTENT_TYPE);
-      return c.body(api.metrics());
-    });
-    registerThreadRoutes(app, rc);
-    registerLearnRoutes(app, rc);
-    registerSystemRoutes(app, rc);
-    registerBackendRoutes(app, rc);
-    registerExternalRoutes(app, rc);
-  }
+  if (api) registerApiRoutes(app, api, envelopes);
 
   app.notFound((c) =>
     envelopes.fail(
@@ -167,4 +95,82 @@ export function createHttpApp(sources: HttpAppDeps): Hono<ApiEnv> {
     return envelopes.fail(c, err);
   });
   return app;
+}
+
+// Without the admin token: the status word only. Backend names, URLs, error texts and queue
+// counts tell an outsider what runs where (and errors may quote hosts), so they need the token.
+function healthResponse(c: ApiContext, sources: HttpAppDeps) {
+  const dbOk = sources.databaseUsable();
+  const backends = sources.backends();
+  const anyHealthy = backends.some((b) => b.health === "healthy");
+  const status = !dbOk ? "down" : anyHealthy ? "ok" : "degraded";
+  const token = sources.api?.adminToken ?? sources.adminToken;
+  let detailed = false;
+  try {
+    if (token && c.req.header("authorization")) {
+      checkBearer(c.req.header("authorization"), token);
+      detailed = true;
+    }
+  } catch {
+    detailed = false;
+  }
+  if (!detailed) return c.json({ status }, dbOk ? 200 : 503);
+  return c.json(
+    {
+      status,
+      uptime_s: Math.round((sources.now() - sources.startedAt) / 1000),
+      database: dbOk ? "ok" : "unusable",
+      bot: sources.bot(),
+      backends: backends.map((b) => ({
+        name: b.name,
+        kind: b.kind,
+        health: b.health,
+        location: b.location,
+        ...(b.lastError && b.health !== "healthy" ? { last_error: b.lastError } : {}),
+      })),
+      queue: dbOk ? sources.queue() : undefined,
+    },
+    dbOk ? 200 : 503,
+  );
+}
+
+// Rate limiting (by remote address, before the token check so guessing is throttled too), then auth.
+function apiGuard(api: ApiDeps | undefined, limiter: ClientRateLimiter) {
+  return async (c: ApiContext, next: () => Promise<void>) => {
+    if (api) {
+      if (api.config.get("hermes.debug.api_rate_limiting")) {
+        const wait = limiter.take(
+          remoteAddress(c) ?? "local",
+          api.config.get("hermes.api.rate_limit_per_minute"),
+        );
+        if (wait > 0)
+          throw new HermesError("RATE_LIMITED", "Too many requests from this client.", {
+            retryAfter: wait,
+            userAction: `Wait ${wait} s before the next request.`,
+          });
+      }
+    }
+    // Signed callbacks carry their own credential (hermes.api.callback_secret), not the admin token;
+    // without an admin token the whole API is off, that endpoint included.
+    if (!api?.adminToken || !SIGNED_CALLBACK_PATH.test(c.req.path))
+      checkBearer(c.req.header("authorization"), api?.adminToken);
+    await next();
+  };
+}
+
+function registerApiRoutes(app: Hono<ApiEnv>, api: ApiDeps, envelopes: Envelopes): void {
+  const rc: RouteContext = {
+    deps: api,
+    envelopes,
+    bodyLimit: () => Math.round(api.config.get("hermes.api.max_body_kb") * 1024),
+  };
+  app.get("/metrics", (c) => {
+    c.header("Content-Type", PROMETHEUS_CONTENT_TYPE);
+    return c.body(api.metrics());
+  });
+  registerThreadRoutes(app, rc);
+  registerLearnRoutes(app, rc);
+  registerSystemRoutes(app, rc);
+  registerBackendRoutes(app, rc);
+  registerExternalRoutes(app, rc);
 }

@@ -42,9 +42,9 @@ export interface OptimizeOutcome {
   message?: string | undefined;
 }
 
-/** The learning module, when wired; without it optimize lists the matching learned patterns. */
+/** The learning module (ConversationFlow): applies what is learned to a thread. */
 export interface LearningPort {
-  optimize?(threadId: number, userId: string): Promise<OptimizeOutcome>;
+  optimize(threadId: number, userId: string): Promise<OptimizeOutcome>;
 }
 
 export interface ApiDeps {
@@ -55,7 +55,7 @@ export interface ApiDeps {
   log: ApiLog;
   /** The thread service: submit, answers, information, cancel, feedback and the reads (one path with Telegram and the chat). */
   threads: ThreadService;
-  learning?: LearningPort | undefined;
+  learning: LearningPort;
   /** How many jobs can run at once (BackendManager.totalSlots), for time estimates. */
   slots?: () => number;
   /** Signing key of X-Hermes-Signature (see signature.ts callbackSecret). */

@@ -59,7 +59,15 @@ export function renderMetrics(src: MetricsSources): string {
   const health = src.health();
   const live = new Map(src.backends().map((b) => [b.name, b]));
   const p = new PromText();
+  addOverviewMetrics(p, snap, health);
+  addBackendMetrics(p, snap, live);
+  addSpendAndQuestionMetrics(p, snap, src.dailyBudgetCents());
+  addStorageAndProcessMetrics(p, snap, health);
+  return p.toString();
+}
 
+/** Up, health, uptime, jobs, queue and threads. */
+function addOverviewMetrics(p: PromText, snap: MetricsSnapshot, health: SystemHealthReport): void {
   p.add("hermes_up", "gauge", "1 while Hermes answers; overall status in hermes_health_status.", [
     { value: 1 },
   ]);
@@ -88,7 +96,10 @@ export function renderMetrics(src: MetricsSources): string {
     "Idea threads by status.",
     Object.entries(snap.threadsByStatus).map(([status, n]) => ({ labels: { status }, value: n })),
   );
+}
 
+/** Per-backend gauges and counters, over the backends known to the database or the live registry. */
+function addBackendMetrics(p: PromText, snap: MetricsSnapshot, live: Map<string, BackendHealthLike>): void {
   const names = [...new Set([...snap.backends.map((b) => b.name), ...live.keys()])].sort();
   const stat = new Map(snap.backends.map((b) => [b.name, b]));
   const per = (fn: (name: string) => number | null | undefined): Sample[] =>
@@ -141,7 +152,9 @@ export function renderMetrics(src: MetricsSources): string {
     "Money spent on the backend, cents.",
     per((n) => stat.get(n)?.total_cost_cents ?? 0),
   );
+}
 
+function addSpendAndQuestionMetrics(p: PromText, snap: MetricsSnapshot, dailyBudgetCents: number): void {
   p.add("hermes_spend_cents_today", "gauge", "Cost of jobs completed since 00:00 UTC, cents.", [
     { value: snap.jobCostCentsToday },
   ]);
@@ -149,7 +162,7 @@ export function renderMetrics(src: MetricsSources): string {
     { value: snap.ledgerCentsToday },
   ]);
   p.add("hermes_budget_daily_cents", "gauge", "hermes.budget.daily_budget_cents.", [
-    { value: src.dailyBudgetCents() },
+    { value: dailyBudgetCents },
   ]);
 
   p.add("hermes_questions_asked_total", "counter", "Questions asked.", [{ value: snap.questionsAsked }]);
@@ -169,7 +182,10 @@ export function renderMetrics(src: MetricsSources): string {
       value: snap.callbacksByStatus[status] ?? 0,
     })),
   );
+}
 
+/** Database, disk and process memory. */
+function addStorageAndProcessMetrics(p: PromText, snap: MetricsSnapshot, health: SystemHealthReport): void {
   p.add("hermes_database_size_bytes", "gauge", "Size of the SQLite database (pages in use).", [
     { value: snap.databaseBytes },
   ]);
@@ -185,7 +201,6 @@ export function renderMetrics(src: MetricsSources): string {
   p.add("process_resident_memory_bytes", "gauge", "Resident set size.", [{ value: mem.rss_bytes }]);
   p.add("nodejs_heap_used_bytes", "gauge", "V8 heap used.", [{ value: mem.heap_used_bytes }]);
   p.add("nodejs_heap_total_bytes", "gauge", "V8 heap allocated.", [{ value: mem.heap_total_bytes }]);
-  return p.toString();
 }
 
 export interface HealthRecorderOptions {

@@ -105,31 +105,15 @@ const DISK_FULL_PERCENT = 95;
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
+type Components = SystemHealthReport["components"];
+
 export function collectSystemHealth(s: SystemHealthSources): SystemHealthReport {
   const issues: string[] = [];
   const dbOk = s.databaseUsable();
   if (!dbOk) issues.push("database unusable");
 
   const maxMb = s.databaseMaxMb();
-  let sizeBytes: number | null = null;
-  let counts: Record<string, number> | null = null;
-  let active: SystemHealthReport["active_jobs"] = [];
-  if (dbOk) {
-    try {
-      sizeBytes = s.databaseBytes();
-      counts = s.queue();
-      active = (s.activeJobs?.() ?? []).map((j) => ({
-        job_id: j.id,
-        thread_id: j.thread_id,
-        kind: j.job_subtype,
-        status: j.status,
-        backend: j.backend_used,
-        started_at: j.started_date,
-      }));
-    } catch {
-      issues.push("database query failed");
-    }
-  }
+  const { sizeBytes, counts, active } = readDatabase(s, dbOk, issues);
   const overLimit = sizeBytes !== null && maxMb > 0 && sizeBytes > maxMb * 1024 * 1024;
   if (overLimit) issues.push(`database larger than hermes.db.max_size_mb (${maxMb} MB)`);
 
@@ -138,27 +122,12 @@ export function collectSystemHealth(s: SystemHealthSources): SystemHealthReport 
   const queueFull = depth !== null && depth >= limit;
   if (queueFull) issues.push(`queue full (${depth} of ${limit})`);
 
-  const backends = s.backends().map((b) => ({
-    name: b.name,
-    kind: b.kind,
-    status: b.health,
-    location: b.location,
-    enabled: b.enabled ?? true,
-    latency_ms: b.latencyMs ?? null,
-    last_check: b.lastCheck ?? null,
-    last_error: b.health !== "healthy" ? (b.lastError ?? null) : null,
-    running: b.running ?? null,
-    concurrency: b.concurrency ?? null,
-  }));
+  const backends = backendViews(s);
   if (!backends.some((b) => b.status === "healthy")) issues.push("no backend is healthy");
 
   const disk = diskUsage(s);
   if (disk.used_percent !== null && disk.used_percent >= DISK_FULL_PERCENT)
     issues.push(`disk ${disk.used_percent}% full`);
-
-  const mem = (s.memory ?? process.memoryUsage)();
-  const total = (s.totalMemory ?? totalmem)();
-  const bot = s.bot();
 
   const status: OverallStatus = !dbOk ? "unhealthy" : issues.length > 0 ? "degraded" : "healthy";
   return {
@@ -179,18 +148,63 @@ export function collectSystemHealth(s: SystemHealthSources): SystemHealthReport 
         by_status: counts,
       },
       backends,
-      bot: { status: bot },
+      bot: { status: s.bot() },
       disk,
-      memory: {
-        status: "ok",
-        rss_bytes: mem.rss,
-        heap_used_bytes: mem.heapUsed,
-        heap_total_bytes: mem.heapTotal,
-        external_bytes: mem.external,
-        rss_percent_of_system: total > 0 ? round1((100 * mem.rss) / total) : 0,
-      },
+      memory: memoryView(s),
     },
     active_jobs: active,
+  };
+}
+
+/** Size, queue counts and active jobs; a failing query is an issue, not an exception. */
+function readDatabase(s: SystemHealthSources, dbOk: boolean, issues: string[]) {
+  let sizeBytes: number | null = null;
+  let counts: Record<string, number> | null = null;
+  let active: SystemHealthReport["active_jobs"] = [];
+  if (dbOk) {
+    try {
+      sizeBytes = s.databaseBytes();
+      counts = s.queue();
+      active = (s.activeJobs?.() ?? []).map((j) => ({
+        job_id: j.id,
+        thread_id: j.thread_id,
+        kind: j.job_subtype,
+        status: j.status,
+        backend: j.backend_used,
+        started_at: j.started_date,
+      }));
+    } catch {
+      issues.push("database query failed");
+    }
+  }
+  return { sizeBytes, counts, active };
+}
+
+function backendViews(s: SystemHealthSources): Components["backends"] {
+  return s.backends().map((b) => ({
+    name: b.name,
+    kind: b.kind,
+    status: b.health,
+    location: b.location,
+    enabled: b.enabled ?? true,
+    latency_ms: b.latencyMs ?? null,
+    last_check: b.lastCheck ?? null,
+    last_error: b.health !== "healthy" ? (b.lastError ?? null) : null,
+    running: b.running ?? null,
+    concurrency: b.concurrency ?? null,
+  }));
+}
+
+function memoryView(s: SystemHealthSources): Components["memory"] {
+  const mem = (s.memory ?? process.memoryUsage)();
+  const total = (s.totalMemory ?? totalmem)();
+  return {
+    status: "ok",
+    rss_bytes: mem.rss,
+    heap_used_bytes: mem.heapUsed,
+    heap_total_bytes: mem.heapTotal,
+    external_bytes: mem.external,
+    rss_percent_of_system: total > 0 ? round1((100 * mem.rss) / total) : 0,
   };
 }
 

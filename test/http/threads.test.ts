@@ -167,8 +167,8 @@ describe("job results", () => {
 });
 
 describe("optimize, patterns, cancel", () => {
-  it("optimize without the learning module lists matching learned patterns, applies nothing", async () => {
-    h = await apiHarness({ overrides: { learning: undefined } });
+  it("optimize goes through the real learning module; learned patterns are listed with success rates", async () => {
+    h = await apiHarness();
     const { thread_id } = await h.submit("Research the history of tea in Japan");
     await h.database.db
       .insertInto("learned_patterns")
@@ -192,11 +192,16 @@ describe("optimize, patterns, cancel", () => {
       .execute();
     const res = await h.call("POST", `/api/threads/${thread_id}/optimize`);
     expect(res.status).toBe(200);
+    // The wired ConversationFlow answers (the "candidate_patterns" fallback is gone): nothing it
+    // learned applies to this fresh thread, and the response says so.
     expect(res.json.data).toMatchObject({
+      thread_id,
       optimization_applied: false,
-      candidate_patterns: [{ name: "research wants sources", confidence: 0.9 }],
-      expected_improvements: ["Ask for preferred sources up front"],
+      applied: [],
+      follow_up_job_id: null,
+      message: "Nothing learned applies to this idea yet.",
     });
+    expect(res.json.data).not.toHaveProperty("candidate_patterns");
     const bad = await h.call("POST", `/api/threads/${thread_id}/optimize`, { json: { force: true } });
     expect(bad.status).toBe(400);
 

@@ -65,11 +65,14 @@ async function waitingExternalThread(rc: RouteContext, ref: string): Promise<Thr
 
 /** External services: submit with a callback URL; send results back into a thread. */
 export function registerExternalRoutes(api: Hono<ApiEnv>, rc: RouteContext): void {
-  const { deps, envelopes } = rc;
+  externalSubmitRoute(api, rc);
   // Threads whose result is being (or was) stored by this process: two results racing past the
   // "still waiting" check cannot both land.
-  const inFlight = new Set<number>();
+  externalCallbackRoute(api, rc, new Set<number>());
+}
 
+function externalSubmitRoute(api: Hono<ApiEnv>, rc: RouteContext): void {
+  const { deps, envelopes } = rc;
   api.post("/api/external/submit", async (c) => {
     const raw = await readRawBody(c, rc.bodyLimit());
     const body = validate(externalSubmitSchema, parseJson(raw, false));
@@ -99,7 +102,10 @@ export function registerExternalRoutes(api: Hono<ApiEnv>, rc: RouteContext): voi
       202,
     );
   });
+}
 
+function externalCallbackRoute(api: Hono<ApiEnv>, rc: RouteContext, inFlight: Set<number>): void {
+  const { deps, envelopes } = rc;
   api.post("/api/external/callback/:thread_id", async (c) => {
     const ref = threadRef(c.req.param("thread_id"));
     const raw = await readRawBody(c, rc.bodyLimit());

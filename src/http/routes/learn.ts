@@ -18,8 +18,12 @@ const patternsQuery = z.strictObject({
 
 /** Meta-learning: /api/learn/patterns and /api/learn/feedback. */
 export function registerLearnRoutes(api: Hono<ApiEnv>, rc: RouteContext): void {
-  const { deps, envelopes } = rc;
+  patternsRoute(api, rc);
+  feedbackRoute(api, rc);
+}
 
+function patternsRoute(api: Hono<ApiEnv>, rc: RouteContext): void {
+  const { deps, envelopes } = rc;
   api.get("/api/learn/patterns", async (c) => {
     const query = validate(patternsQuery, c.req.query(), "query");
     // One path, whatever is wired: the learned_patterns table, filtered as asked.
@@ -62,7 +66,10 @@ export function registerLearnRoutes(api: Hono<ApiEnv>, rc: RouteContext): void {
       })),
     });
   });
+}
 
+function feedbackRoute(api: Hono<ApiEnv>, rc: RouteContext): void {
+  const { deps, envelopes } = rc;
   api.post("/api/learn/feedback", async (c) => {
     const { value } = await jsonBody(c, feedbackSchema, rc.bodyLimit());
     const thread = await resolveThread(rc, c, value.thread_id);

@@ -18,31 +18,48 @@ import {
 } from "./context.ts";
 import { jobView, questionFromPort, threadView } from "./views.ts";
 
-/** Submitting ideas and following threads: /api/submit and /api/threads/:id/… */
-export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void {
-  const { deps, envelopes } = rc;
+type ApiApp = Hono<ApiEnv>;
 
+/** Submitting ideas and following threads: /api/submit and /api/threads/:id/… */
+export function registerThreadRoutes(api: ApiApp, rc: RouteContext): void {
+  for (const register of [
+    submitRoute,
+    statusRoute,
+    jobResultRoute,
+    jobDownloadRoute,
+    continueRoute,
+    optimizeRoute,
+    cancelRoute,
+  ])
+    register(api, rc);
+}
+
+function submitRoute(api: ApiApp, rc: RouteContext): void {
   api.post("/api/submit", async (c) => {
     const { value } = await jsonBody(c, submitSchema, rc.bodyLimit());
-    const result = await deps.threads.submit(apiActor(c), {
+    const result = await rc.deps.threads.submit(apiActor(c), {
       text: value.idea,
       source: "api",
       priority: value.priority,
       validate: value.validate,
     });
-    return envelopes.ok(c, await submitted(rc, result), 202);
+    return rc.envelopes.ok(c, await submitted(rc, result), 202);
   });
+}
 
+function statusRoute(api: ApiApp, rc: RouteContext): void {
   api.get("/api/threads/:id/status", async (c) => {
     const thread = await resolveThread(rc, c, c.req.param("id"));
-    return envelopes.ok(c, await statusOf(rc, thread));
+    return rc.envelopes.ok(c, await statusOf(rc, thread));
   });
+}
 
+function jobResultRoute(api: ApiApp, rc: RouteContext): void {
   api.get("/api/threads/:id/jobs/:job/result", async (c) => {
     const thread = await resolveThread(rc, c, c.req.param("id"));
     const job = await jobOf(rc, thread, c.req.param("job"));
     const done = job.status === "completed";
-    return envelopes.ok(c, {
+    return rc.envelopes.ok(c, {
       thread_id: thread.uuid,
       ...jobView(thread, job),
       title: thread.title,
@@ -52,7 +69,9 @@ export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void 
       download_url: done && job.full_result !== null ? downloadPath(thread.uuid, job.id) : null,
     });
   });
+}
 
+function jobDownloadRoute(api: ApiApp, rc: RouteContext): void {
   api.get("/api/threads/:id/jobs/:job/result.md", async (c) => {
     const thread = await resolveThread(rc, c, c.req.param("id"));
     const job = await jobOf(rc, thread, c.req.param("job"));
@@ -69,62 +88,47 @@ export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void 
     );
     return c.body(body);
   });
+}
 
+function continueRoute(api: ApiApp, rc: RouteContext): void {
   api.post("/api/threads/:id/continue", async (c) => {
     const thread = await resolveThread(rc, c, c.req.param("id"));
     const { value } = await jsonBody(c, continueSchema, rc.bodyLimit());
-    const out = await deps.threads.continue(apiActor(c), thread.id, {
+    const out = await rc.deps.threads.continue(apiActor(c), thread.id, {
       information: value.information,
       answers: value.answers?.map((a) => ({ questionId: a.question_id, input: answerInput(a) })),
     });
-    return envelopes.ok(c, continued(thread, out));
+    return rc.envelopes.ok(c, continued(thread, out));
   });
+}
 
+function optimizeRoute(api: ApiApp, rc: RouteContext): void {
   api.post("/api/threads/:id/optimize", async (c) => {
     const thread = await resolveThread(rc, c, c.req.param("id"));
     await jsonBody(c, optimizeSchema, rc.bodyLimit(), { optional: true });
-    if (deps.learning?.optimize) {
-      const out = await deps.learning.optimize(thread.id, actingUser(c, thread));
-      return envelopes.ok(c, {
-        thread_id: thread.uuid,
-        optimization_applied: out.applied.length > 0,
-        applied: out.applied,
-        expected_improvements: out.expectedImprovements,
-        follow_up_job_id: out.followUpJobId ?? null,
-        message: out.message ?? null,
-      });
-    }
-    const threshold = deps.config.get("hermes.learning.confidence_threshold");
-    const candidates = await deps.threads.applicablePatterns(thread, threshold);
-    return envelopes.ok(c, {
+    const out = await rc.deps.learning.optimize(thread.id, actingUser(c, thread));
+    return rc.envelopes.ok(c, {
       thread_id: thread.uuid,
-      optimization_applied: false,
-      applied: [],
-      candidate_patterns: candidates.map((p) => ({
-        id: p.id,
-        name: p.pattern_name,
-        description: p.pattern_description,
-        confidence: p.confidence_level,
-      })),
-      expected_improvements: candidates.flatMap((p) => (p.impact_description ? [p.impact_description] : [])),
-      follow_up_job_id: null,
-      message:
-        candidates.length > 0
-          ? "These learned patterns match this thread; the learning module applies them once it is enabled."
-          : `No learned pattern with confidence ≥ ${threshold} matches this kind of idea yet.`,
+      optimization_applied: out.applied.length > 0,
+      applied: out.applied,
+      expected_improvements: out.expectedImprovements,
+      follow_up_job_id: out.followUpJobId ?? null,
+      message: out.message ?? null,
     });
   });
+}
 
+function cancelRoute(api: ApiApp, rc: RouteContext): void {
   api.post("/api/threads/:id/cancel", async (c) => {
     const thread = await resolveThread(rc, c, c.req.param("id"));
     const { value } = await jsonBody(c, cancelSchema, rc.bodyLimit(), { optional: true });
-    const out = await deps.threads.cancel(apiActor(c), {
+    const out = await rc.deps.threads.cancel(apiActor(c), {
       ref: thread.uuid,
       reason: value.reason ?? "cancelled through the API",
     });
     const cancelled = out?.cancelled ?? [];
     const questionsClosed = out?.questionsClosed ?? false;
-    deps.log.info(
+    rc.deps.log.info(
       { threadId: thread.id, jobs: cancelled, questionsClosed, client: c.get("client") },
       "thread cancelled via API",
     );
@@ -132,7 +136,7 @@ export function registerThreadRoutes(api: Hono<ApiEnv>, rc: RouteContext): void 
       ...(cancelled.length > 0 ? [`Cancelled ${cancelled.length} unfinished job(s).`] : []),
       ...(questionsClosed ? ["Closed the open questions."] : []),
     ];
-    return envelopes.ok(c, {
+    return rc.envelopes.ok(c, {
       thread_id: thread.uuid,
       cancelled_job_ids: cancelled,
       questions_closed: questionsClosed,

@@ -30,8 +30,31 @@ interface LedgerRow {
 
 const NONE: Totals = { settled: 0, reserved: 0 };
 
+function ledgerStatements(sqlite: SqliteHandle) {
+  const p = (sql: string) => sqlite.prepare(sql);
+  return {
+    total: p(
+      "SELECT settled_cents AS settled, reserved_cents AS reserved FROM budget_totals WHERE scope = ?",
+    ),
+    add: p(`INSERT INTO budget_totals (scope, settled_cents, reserved_cents) VALUES (?, ?, ?)
+        ON CONFLICT(scope) DO UPDATE SET settled_cents = settled_cents + excluded.settled_cents,
+          reserved_cents = reserved_cents + excluded.reserved_cents`),
+    insert:
+      p(`INSERT INTO budget_ledger (day, thread_id, job_id, backend, model, reserved_cents, state, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, 'reserved', ?)`),
+    row: p("SELECT day, thread_id, reserved_cents, state FROM budget_ledger WHERE id = ?"),
+    close: p("UPDATE budget_ledger SET state = ?, actual_cents = ?, settled_at = ? WHERE id = ?"),
+    open: p("SELECT id FROM budget_ledger WHERE state = 'reserved'"),
+  };
+}
+
+const fits = (t: Totals, cents: number, limit: number, minRemaining: number) => {
+  const remaining = limit - t.settled - t.reserved;
+  return remaining >= Math.max(cents, minRemaining);
+};
+
 export class BudgetRepo {
-  private readonly s;
+  private readonly s: ReturnType<typeof ledgerStatements>;
   private readonly reserveTx: (r: LedgerReserve) => LedgerOutcome;
   private readonly closeTx: (id: number, actual: number | undefined) => void;
   private readonly orphansTx: () => number;
@@ -39,73 +62,65 @@ export class BudgetRepo {
 
   constructor(sqlite: SqliteHandle, nowIso: () => string = () => new Date().toISOString()) {
     this.now = nowIso;
-    const p = (sql: string) => sqlite.prepare(sql);
-    this.s = {
-      total: p(
-        "SELECT settled_cents AS settled, reserved_cents AS reserved FROM budget_totals WHERE scope = ?",
-      ),
-      add: p(`INSERT INTO budget_totals (scope, settled_cents, reserved_cents) VALUES (?, ?, ?)
-        ON CONFLICT(scope) DO UPDATE SET settled_cents = settled_cents + excluded.settled_cents,
-          reserved_cents = reserved_cents + excluded.reserved_cents`),
-      insert:
-        p(`INSERT INTO budget_ledger (day, thread_id, job_id, backend, model, reserved_cents, state, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, 'reserved', ?)`),
-      row: p("SELECT day, thread_id, reserved_cents, state FROM budget_ledger WHERE id = ?"),
-      close: p("UPDATE budget_ledger SET state = ?, actual_cents = ?, settled_at = ? WHERE id = ?"),
-      open: p("SELECT id FROM budget_ledger WHERE state = 'reserved'"),
-    };
-    const s = this.s;
-    const totals = (scope: string): Totals => (s.total.get(scope) as Totals | undefined) ?? NONE;
-    const fits = (t: Totals, cents: number, limit: number, minRemaining: number) => {
-      const remaining = limit - t.settled - t.reserved;
-      return remaining >= Math.max(cents, minRemaining);
-    };
-    this.reserveTx = sqlite.transaction((r: LedgerReserve): LedgerOutcome => {
-      const daily = totals(`day:${r.day}`);
-      if (!fits(daily, r.cents, r.dailyLimitCents, r.minRemainingCents)) {
-        return {
-          ok: false,
-          scope: "daily",
-          settledCents: daily.settled,
-          reservedCents: daily.reserved,
-          limitCents: r.dailyLimitCents,
-        };
-      }
-      if (r.threadId !== undefined && r.threadLimitCents !== undefined) {
-        const t = totals(`thread:${r.threadId}`);
-        if (!fits(t, r.cents, r.threadLimitCents, r.minRemainingCents)) {
-          return {
-            ok: false,
-            scope: "thread",
-            settledCents: t.settled,
-            reservedCents: t.reserved,
-            limitCents: r.threadLimitCents,
-          };
-        }
-      }
-      const info = s.insert.run(r.day, r.threadId ?? null, r.jobId, r.backend, r.model, r.cents, this.now());
-      s.add.run(`day:${r.day}`, 0, r.cents);
-      if (r.threadId !== undefined) s.add.run(`thread:${r.threadId}`, 0, r.cents);
-      return { ok: true, id: Number(info.lastInsertRowid) };
-    }).immediate;
-    /** actual undefined = release; a number = settle to it. */
-    const close = (id: number, actual: number | undefined) => {
-      const row = s.row.get(id) as LedgerRow | undefined;
-      if (row?.state !== "reserved") return;
-      const spent = actual === undefined ? 0 : Math.max(0, actual);
-      s.close.run(actual === undefined ? "released" : "settled", spent, this.now(), id);
-      s.add.run(`day:${row.day}`, spent, -row.reserved_cents);
-      if (row.thread_id !== null) s.add.run(`thread:${row.thread_id}`, spent, -row.reserved_cents);
-    };
-    this.closeTx = sqlite.transaction(close).immediate;
+    this.s = ledgerStatements(sqlite);
+    this.reserveTx = sqlite.transaction((r: LedgerReserve) => this.checkAndInsert(r)).immediate;
+    this.closeTx = sqlite.transaction((id: number, actual: number | undefined) =>
+      this.closeRow(id, actual),
+    ).immediate;
     this.orphansTx = sqlite.transaction(() => {
-      const ids = (s.open.all() as { id: number }[]).map((r) => r.id);
+      const ids = (this.s.open.all() as { id: number }[]).map((r) => r.id);
       for (const id of ids) {
-        const row = s.row.get(id) as LedgerRow;
-        close(id, row.reserved_cents);
+        const row = this.s.row.get(id) as LedgerRow;
+        this.closeRow(id, row.reserved_cents);
       }
       return ids.length;
     }).immediate;
+  }
+
+  private scopeTotals(scope: string): Totals {
+    return (this.s.total.get(scope) as Totals | undefined) ?? NONE;
+  }
+
+  /** The body of reserve's immediate transaction: both limit checks, then the insert. */
+  private checkAndInsert(r: LedgerReserve): LedgerOutcome {
+    const s = this.s;
+    const daily = this.scopeTotals(`day:${r.day}`);
+    if (!fits(daily, r.cents, r.dailyLimitCents, r.minRemainingCents)) {
+      return {
+        ok: false,
+        scope: "daily",
+        settledCents: daily.settled,
+        reservedCents: daily.reserved,
+        limitCents: r.dailyLimitCents,
+      };
+    }
+    if (r.threadId !== undefined && r.threadLimitCents !== undefined) {
+      const t = this.scopeTotals(`thread:${r.threadId}`);
+      if (!fits(t, r.cents, r.threadLimitCents, r.minRemainingCents)) {
+        return {
+          ok: false,
+          scope: "thread",
+          settledCents: t.settled,
+          reservedCents: t.reserved,
+          limitCents: r.threadLimitCents,
+        };
+      }
+    }
+    const info = s.insert.run(r.day, r.threadId ?? null, r.jobId, r.backend, r.model, r.cents, this.now());
+    s.add.run(`day:${r.day}`, 0, r.cents);
+    if (r.threadId !== undefined) s.add.run(`thread:${r.threadId}`, 0, r.cents);
+    return { ok: true, id: Number(info.lastInsertRowid) };
+  }
+
+  /** actual undefined = release; a number = settle to it. */
+  private closeRow(id: number, actual: number | undefined): void {
+    const s = this.s;
+    const row = s.row.get(id) as LedgerRow | undefined;
+    if (row?.state !== "reserved") return;
+    const spent = actual === undefined ? 0 : Math.max(0, actual);
+    s.close.run(actual === undefined ? "released" : "settled", spent, this.now(), id);
+    s.add.run(`day:${row.day}`, spent, -row.reserved_cents);
+    if (row.thread_id !== null) s.add.run(`thread:${row.thread_id}`, spent, -row.reserved_cents);
   }
 
   reserve(r: LedgerReserve): LedgerOutcome {

@@ -1,8 +1,16 @@
+import type BetterSqlite3 from "better-sqlite3";
 import type { SqliteHandle } from "../database.ts";
+
+type Prepare = (sql: string) => BetterSqlite3.Statement;
 
 /** Every SQL statement of the queue, prepared once per connection (the only SQL for jobs). */
 export function prepareStatements(sqlite: SqliteHandle) {
-  const p = (sql: string) => sqlite.prepare(sql);
+  const p: Prepare = (sql) => sqlite.prepare(sql);
+  return { ...lifecycleStatements(p), ...readStatements(p) };
+}
+
+/** The writes that move a job through its states (insert, claim, complete, retry, fail, …). */
+function lifecycleStatements(p: Prepare) {
   return {
     insert:
       p(`INSERT INTO jobs (thread_id, parent_job_id, job_sequence, job_type, job_subtype, status, priority,
@@ -11,9 +19,6 @@ export function prepareStatements(sqlite: SqliteHandle) {
         VALUES (@thread_id, @parent_job_id, @job_sequence, @job_type, @job_subtype, @status, @priority,
           @prompt_template_used, @prompt_variables, @requested_backend, @max_retries, @dependencies, @user_id,
           @required_clarity_level, @achieved_clarity_level, @now, @now)`),
-    depStatus: p("SELECT id, status, error_message FROM jobs WHERE id = ?"),
-    nextReady: p(`SELECT id FROM jobs INDEXED BY idx_jobs_ready WHERE status IN ('queued','retrying')
-          AND scheduled_date <= ? AND cancel_requested = 0 ORDER BY priority DESC, id ASC LIMIT 1`),
     claim:
       p(`UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_owner = ?, lease_expires_at = ?,
           started_date = ? WHERE id = ? AND status IN ('queued','retrying') RETURNING *`),
@@ -39,12 +44,22 @@ export function prepareStatements(sqlite: SqliteHandle) {
     requeue:
       p(`UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, scheduled_date = ?
           WHERE id = ? AND attempt = ? AND status = 'running'`),
+    promote: p(`UPDATE jobs SET status = 'queued', scheduled_date = ? WHERE id = ? AND status = 'pending'`),
+    pullForward: p(`UPDATE jobs SET scheduled_date = ? WHERE status = 'retrying' AND scheduled_date > ?`),
+  };
+}
+
+/** The reads: single jobs, the ready queue, leases, counts. */
+function readStatements(p: Prepare) {
+  return {
+    depStatus: p("SELECT id, status, error_message FROM jobs WHERE id = ?"),
+    nextReady: p(`SELECT id FROM jobs INDEXED BY idx_jobs_ready WHERE status IN ('queued','retrying')
+          AND scheduled_date <= ? AND cancel_requested = 0 ORDER BY priority DESC, id ASC LIMIT 1`),
     expired: p(
       `SELECT id, attempt FROM jobs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?)`,
     ),
     dependents: p(`SELECT DISTINCT j.id FROM jobs j, json_each(j.dependencies) d
           WHERE j.status = 'pending' AND d.value = ?`),
-    promote: p(`UPDATE jobs SET status = 'queued', scheduled_date = ? WHERE id = ? AND status = 'pending'`),
     get: p("SELECT * FROM jobs WHERE id = ?"),
     nextDue: p(
       `SELECT min(scheduled_date) AS at FROM jobs WHERE status IN ('queued','retrying') AND cancel_requested = 0`,
@@ -54,7 +69,6 @@ export function prepareStatements(sqlite: SqliteHandle) {
     ),
     // status_counts is kept by triggers (migration 009): no count over the whole jobs table.
     countByStatus: p("SELECT status, n FROM status_counts WHERE scope = 'jobs' AND n != 0"),
-    pullForward: p(`UPDATE jobs SET scheduled_date = ? WHERE status = 'retrying' AND scheduled_date > ?`),
     activeForThread: p(
       `SELECT * FROM jobs WHERE thread_id = ? AND status IN ('pending','queued','retrying','running')`,
     ),

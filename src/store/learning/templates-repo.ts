@@ -146,32 +146,15 @@ export class TemplatesRepo {
       .select("usage_count")
       .where("id", "=", templateId)
       .executeTakeFirstOrThrow();
-    const recent = await sql<{
-      success: number;
-      clarity: number;
-      satisfaction: number | null;
-      seconds: number;
-      asked: string;
-    }>`SELECT ${SUCCESS} AS success, c.clarity_improvement AS clarity, c.user_satisfaction AS satisfaction,
-        c.response_time_seconds AS seconds, c.asked_date AS asked
-      FROM conversations c
-      WHERE c.question_template_id = ${templateId} AND c.conversation_position IS NOT NULL
-        AND c.responded_date IS NOT NULL AND c.user_response != '(enough)'
-      ORDER BY c.id DESC LIMIT ${STATS_WINDOW}`.execute(this.db);
-    const peers = await sql<{ seconds: number | null }>`SELECT avg(seconds) AS seconds FROM (
-        SELECT c.response_time_seconds AS seconds FROM conversations c
-        WHERE c.question_type = ${slot} AND c.conversation_position IS NOT NULL
-          AND c.responded_date IS NOT NULL AND c.user_response != '(enough)'
-        ORDER BY c.id DESC LIMIT ${STATS_WINDOW})`.execute(this.db);
-    const rows = recent.rows;
+    const rows = await this.recentAnswers(templateId);
+    const peerSeconds = await this.peerAverageSeconds(slot);
     const rated = rows.filter((r) => r.satisfaction !== null).map((r) => Number(r.satisfaction));
     const stats: TemplateStats = {
       usageCount: usage.usage_count,
       successRate: round(mean(rows.map((r) => Number(r.success)))),
       clarityImprovementAvg: round(mean(rows.map((r) => r.clarity))),
       userSatisfactionAvg: round(mean(rated)),
-      timeSavedAvg:
-        rows.length === 0 ? 0 : round((peers.rows[0]?.seconds ?? 0) - mean(rows.map((r) => r.seconds))),
+      timeSavedAvg: rows.length === 0 ? 0 : round((peerSeconds ?? 0) - mean(rows.map((r) => r.seconds))),
       trend: trendOf(rows.slice(0, 30).map((r) => Number(r.success))),
       lastUsed: rows[0]?.asked ?? null,
     };
@@ -188,6 +171,33 @@ export class TemplatesRepo {
       .where("id", "=", templateId)
       .execute();
     return stats;
+  }
+
+  /** The template's latest STATS_WINDOW real answers, newest first. */
+  private async recentAnswers(templateId: number) {
+    const recent = await sql<{
+      success: number;
+      clarity: number;
+      satisfaction: number | null;
+      seconds: number;
+      asked: string;
+    }>`SELECT ${SUCCESS} AS success, c.clarity_improvement AS clarity, c.user_satisfaction AS satisfaction,
+        c.response_time_seconds AS seconds, c.asked_date AS asked
+      FROM conversations c
+      WHERE c.question_template_id = ${templateId} AND c.conversation_position IS NOT NULL
+        AND c.responded_date IS NOT NULL AND c.user_response != '(enough)'
+      ORDER BY c.id DESC LIMIT ${STATS_WINDOW}`.execute(this.db);
+    return recent.rows;
+  }
+
+  /** Average answer time of the latest STATS_WINDOW answers to any question of the slot. */
+  private async peerAverageSeconds(slot: string): Promise<number | null | undefined> {
+    const peers = await sql<{ seconds: number | null }>`SELECT avg(seconds) AS seconds FROM (
+        SELECT c.response_time_seconds AS seconds FROM conversations c
+        WHERE c.question_type = ${slot} AND c.conversation_position IS NOT NULL
+          AND c.responded_date IS NOT NULL AND c.user_response != '(enough)'
+        ORDER BY c.id DESC LIMIT ${STATS_WINDOW})`.execute(this.db);
+    return peers.rows[0]?.seconds;
   }
 }
 
