@@ -6,7 +6,6 @@ import type { ApiEnv } from "../http/envelope.ts";
 import { renderMetrics } from "../ops/metrics.ts";
 import type { SystemHealthReport } from "../ops/system-health.ts";
 import { databaseIsUsable } from "../store/database.ts";
-import { ConfigAuditRepo } from "../store/system/config-audit-repo.ts";
 import type { MetricsRepo } from "../store/system/metrics-repo.ts";
 import type { ConversationPart } from "./conversation.ts";
 import type { DeliveryPart } from "./delivery.ts";

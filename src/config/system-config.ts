@@ -1,6 +1,9 @@
 import { HermesError } from "../errors.ts";
 import type { ConfigChangeRecord } from "../store/system/config-audit-repo.ts";
 import type { ConfigRepo, ConfigRow } from "../store/system/config-repo.ts";
+
+export type { ConfigRow } from "../store/system/config-repo.ts";
+
 import type { AnyKeyDef } from "./key-types.ts";
 import { type ConfigKey, type ConfigValue, isSecretKey, keyDef, maskSecret } from "./keys.ts";
 

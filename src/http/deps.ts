@@ -1,9 +1,8 @@
 import type { ConfigKey, ConfigValue } from "../config/keys.ts";
-import type { ConfigChange } from "../config/system-config.ts";
+import type { ConfigChange, ConfigRow } from "../config/system-config.ts";
 import type { SubmitIdeaInput, SubmitIdeaResult } from "../engine/engine.ts";
 import type { ThreadService } from "../engine/threads/service.ts";
 import type { SystemHealthReport } from "../ops/system-health.ts";
-import type { ConfigRow } from "../store/system/config-repo.ts";
 
 /**
  * What the HTTP API needs from the rest of Hermes, as small ports. main.ts builds them from the

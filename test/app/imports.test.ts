@@ -57,4 +57,14 @@ describe("src/ imports", () => {
           expect(relative(SRC, d)).not.toMatch(/^(ops\/(backup|pid-file|operations)|outbox\/)/);
     }
   });
+
+  it("transports (src/http, the terminal chat) never import the store or the migrations; they call the engine", () => {
+    const graph = importGraph();
+    for (const [file, deps] of graph) {
+      const rel = relative(SRC, file);
+      if (!rel.startsWith("http/") && rel !== "cli/chat.ts") continue;
+      for (const d of deps)
+        expect(`${rel} → ${relative(SRC, d)}`).not.toMatch(/→ (store\/|\.\.\/migrations\/)/);
+    }
+  });
 });

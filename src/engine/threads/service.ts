@@ -23,7 +23,7 @@ import {
   requireConversation,
 } from "./continue.ts";
 import { storeExternalResult } from "./external.ts";
-import { applicablePatterns, learnedPatterns } from "./learning-reads.ts";
+import { learnedPatterns } from "./learning-reads.ts";
 import { estimateMinutes, threadProgress } from "./progress.ts";
 import type {
   JobRecord,
@@ -35,6 +35,7 @@ import type {
 import { answerInstead, routeTypedText, type TypedOps, type TypedOutcome } from "./typed.ts";
 import { activeThreads, pendingQuestionOfUser, threadDetails } from "./views.ts";
 
+export type { ThreadRecord } from "../../store/threads/repo.ts";
 export type { Actor } from "./actor.ts";
 export type { CancelOutcome } from "./cancel.ts";
 export type { ContinueInput, ContinueOutcome, ReplyOutcome } from "./continue.ts";
@@ -259,11 +260,6 @@ export class ThreadService {
   /** Question templates with their measured effectiveness. */
   questionTemplates(limit = 100) {
     return this.d.listing.templates(limit);
-  }
-
-  /** Patterns whose trigger conditions mention the thread's idea type, at or above a confidence. */
-  applicablePatterns(thread: ThreadRecord, minConfidence: number) {
-    return applicablePatterns(this.d, thread, minConfidence);
   }
 
   /** Stores a result delivered by an external service as a finished job of the thread. */

@@ -1,6 +1,6 @@
 import { type Actor, actingUserId } from "../../engine/threads/actor.ts";
+import type { ThreadRecord } from "../../engine/threads/service.ts";
 import { HermesError } from "../../errors.ts";
-import type { ThreadRecord } from "../../store/threads/repo.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiContext, Envelopes } from "../envelope.ts";
 import { threadRef } from "../schemas.ts";

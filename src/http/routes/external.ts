@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
+import type { ThreadRecord } from "../../engine/threads/service.ts";
 import { HermesError } from "../../errors.ts";
-import type { ThreadRecord } from "../../store/threads/repo.ts";
 import { type ApiContext, type ApiEnv, HttpStatusError } from "../envelope.ts";
 import { parseJson, readRawBody, validate } from "../middleware/body.ts";
 import { externalCallbackSchema, externalSubmitSchema, threadRef } from "../schemas.ts";

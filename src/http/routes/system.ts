@@ -1,8 +1,8 @@
 import type { Hono } from "hono";
 import { z } from "zod";
+import type { ConfigRow } from "../../config/system-config.ts";
 import { isSecretKey, shownValue } from "../../config/system-config.ts";
 import { HermesError } from "../../errors.ts";
-import type { ConfigRow } from "../../store/system/config-repo.ts";
 import type { ApiEnv } from "../envelope.ts";
 import { jsonBody, validate } from "../middleware/body.ts";
 import { configPutSchema } from "../schemas.ts";

@@ -1,9 +1,8 @@
 import type { Hono } from "hono";
 import type { AnswerInput, QuestionView } from "../../engine/conversation/types.ts";
 import type { SubmitIdeaResult } from "../../engine/engine.ts";
-import type { ContinueOutcome } from "../../engine/threads/service.ts";
+import type { ContinueOutcome, ThreadRecord } from "../../engine/threads/service.ts";
 import { HermesError } from "../../errors.ts";
-import type { ThreadRecord } from "../../store/threads/repo.ts";
 import type { ApiEnv } from "../envelope.ts";
 import { jsonBody } from "../middleware/body.ts";
 import { cancelSchema, continueSchema, jobIdParam, optimizeSchema, submitSchema } from "../schemas.ts";

@@ -1,6 +1,5 @@
 import type { QuestionView } from "../../engine/conversation/types.ts";
-import type { JobRecord } from "../../engine/threads/service.ts";
-import type { ThreadRecord } from "../../store/threads/repo.ts";
+import type { JobRecord, ThreadRecord } from "../../engine/threads/service.ts";
 import { downloadPath, resultPath } from "./context.ts";
 
 /** How threads, jobs and questions look in API responses (snake_case, stable). */
