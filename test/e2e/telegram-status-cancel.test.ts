@@ -81,7 +81,10 @@ describe("status line and cancellation in Telegram", () => {
     await client.sendCommand(client.makeCommand("/cancel"));
     await tg.waitFor(
       OWNER_ID,
-      (m) => /^✖ Cancelled “.*” \([0-9a-f]{8}\): stopped 1 unfinished draft and closed its questions\.$/.test(m.text),
+      (m) =>
+        /^✖ Cancelled “.*” \([0-9a-f]{8}\): stopped 1 unfinished draft and closed its questions\.$/.test(
+          m.text,
+        ),
       5000,
       "cancel confirmation",
     );
