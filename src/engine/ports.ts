@@ -24,6 +24,8 @@ export interface SubmitIdeaInput {
   guest?: boolean;
   /** Validate the draft by consensus of several samples (hermes.execution.k_sample_count). */
   validate?: boolean;
+  /** The hermes.web.ideas_per_minute bucket, when not userId (a label the client may choose). */
+  rateKey?: string;
 }
 
 /** Read-outs of the learning module for transports. */

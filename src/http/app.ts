@@ -4,6 +4,7 @@ import { PROMETHEUS_CONTENT_TYPE } from "../ops/metrics.ts";
 import type { ApiDeps } from "./deps.ts";
 import { type ApiContext, type ApiEnv, Envelopes, newRequestId } from "./envelope.ts";
 import { checkBearer } from "./middleware/auth.ts";
+import { apiGuard } from "./middleware/guard.ts";
 import { ClientRateLimiter } from "./middleware/rate-limit.ts";
 import { registerBackendRoutes } from "./routes/backends.ts";
 import type { RouteContext } from "./routes/context.ts";
@@ -67,7 +68,17 @@ export function createHttpApp(sources: HttpAppDeps): Hono<ApiEnv> {
   });
   app.get("/health", (c) => healthResponse(c, sources));
 
-  const guard = apiGuard(api, limiter);
+  // Authentication, then rate limiting by the principal proved (failed attempts: per address).
+  const guard = apiGuard({
+    adminToken: api?.adminToken,
+    limiter,
+    perMinute: () =>
+      api?.config.get("hermes.debug.api_rate_limiting")
+        ? api.config.get("hermes.api.rate_limit_per_minute")
+        : undefined,
+    remoteAddress: (c) => remoteAddress(c) ?? "local",
+    signedElsewhere: (c) => SIGNED_CALLBACK_PATH.test(c.req.path),
+  });
   app.use("/api/*", guard);
   app.use("/metrics", guard);
   if (api) registerApiRoutes(app, api, envelopes);
@@ -132,30 +143,6 @@ function healthResponse(c: ApiContext, sources: HttpAppDeps) {
     },
     dbOk ? 200 : 503,
   );
-}
-
-// Rate limiting (by remote address, before the token check so guessing is throttled too), then auth.
-function apiGuard(api: ApiDeps | undefined, limiter: ClientRateLimiter) {
-  return async (c: ApiContext, next: () => Promise<void>) => {
-    if (api) {
-      if (api.config.get("hermes.debug.api_rate_limiting")) {
-        const wait = limiter.take(
-          remoteAddress(c) ?? "local",
-          api.config.get("hermes.api.rate_limit_per_minute"),
-        );
-        if (wait > 0)
-          throw new HermesError("RATE_LIMITED", "Too many requests from this client.", {
-            retryAfter: wait,
-            userAction: `Wait ${wait} s before the next request.`,
-          });
-      }
-    }
-    // Signed callbacks carry their own credential (hermes.api.callback_secret), not the admin token;
-    // without an admin token the whole API is off, that endpoint included.
-    if (!api?.adminToken || !SIGNED_CALLBACK_PATH.test(c.req.path))
-      checkBearer(c.req.header("authorization"), api?.adminToken);
-    await next();
-  };
 }
 
 function registerApiRoutes(app: Hono<ApiEnv>, api: ApiDeps, envelopes: Envelopes): void {

@@ -1,7 +1,16 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Cron } from "croner";
-import type { SqliteHandle } from "../store/database.ts";
+import { type SqliteHandle, tighten } from "../store/database.ts";
 import { makeSelfContained } from "../store/files.ts";
 
 /**
@@ -47,15 +56,18 @@ export async function backupDatabase(
   dir: string,
   nowMs: number,
 ): Promise<BackupResult> {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const base = `hermes-${stamp(nowMs)}`;
   let path = join(dir, `${base}.db`);
   for (let n = 1; existsSync(path); n++) path = join(dir, `${base}-${n}.db`);
   const partial = `${path}.partial`;
   try {
+    // A copy of the database is as private as the database: created 0600 before SQLite writes it.
+    closeSync(openSync(partial, "w", 0o600));
     await sqlite.backup(partial);
     // A backup is one self-contained file: rollback journal, not WAL (no -wal/-shm beside it).
     makeSelfContained(partial);
+    tighten(partial);
     renameSync(partial, path);
   } catch (error) {
     for (const suffix of ["", "-journal", "-wal", "-shm"]) rmSync(`${partial}${suffix}`, { force: true });

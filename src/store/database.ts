@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
@@ -80,7 +80,7 @@ export class DatabaseOpenError extends Error {
 /** Opens (creating if needed), checks and migrates the SQLite database. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<HermesDatabase> {
   const { path } = options;
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") createPrivately(path);
   let sqlite: SqliteHandle;
   try {
     sqlite = new BetterSqlite3(path);
@@ -89,6 +89,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Hermes
   }
   try {
     applyPragmas(sqlite, options);
+    if (path !== ":memory:") tightenSidecars(path);
     checkIntegrity(sqlite, path);
   } catch (error) {
     sqlite.close();
@@ -131,6 +132,31 @@ function reusingStatements(sqlite: SqliteHandle, size = 256) {
       return statement;
     },
   };
+}
+
+/**
+ * The database holds conversations, settings and secrets: owner-only (0600, its directory 0700 when
+ * Hermes creates it). The file is created before SQLite opens it because SQLite would create it
+ * 0644 (less the umask), and gives -wal/-shm/-journal the permissions of the database file.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, "a", 0o600));
+  tighten(path);
+}
+
+/** Sidecar files made before this version (or by another tool) are tightened too. */
+function tightenSidecars(path: string): void {
+  for (const suffix of ["-wal", "-shm", "-journal"]) if (existsSync(path + suffix)) tighten(path + suffix);
+}
+
+/** Best effort: a file owned by someone else cannot be changed, and that alone must not stop Hermes. */
+export function tighten(path: string): void {
+  try {
+    chmodSync(path, 0o600);
+  } catch {
+    // Left as it is; the open itself reports real problems.
+  }
 }
 
 function applyPragmas(sqlite: SqliteHandle, options: OpenDatabaseOptions): void {

@@ -10,6 +10,8 @@ export interface Actor {
   /** Telegram user id, "cli", "api:<client>" or "external:<source app>". */
   userId: string;
   role: "admin" | "owner" | "guest";
+  /** Whose idea-rate bucket this actor's ideas count against, when not userId (the API: its credential). */
+  rateKey?: string;
 }
 
 /** The user a thread's answers, drafts and learning belong to when this actor acts on it. */

@@ -71,10 +71,14 @@ export class ThreadService {
   }
 
   /** Saves the idea, queues draft 1 and asks the first question; a guest gets local backends and a quota. */
-  submit(actor: Actor, input: Omit<SubmitIdeaInput, "userId" | "guest">): Promise<SubmitIdeaResult> {
+  submit(
+    actor: Actor,
+    input: Omit<SubmitIdeaInput, "userId" | "guest" | "rateKey">,
+  ): Promise<SubmitIdeaResult> {
     return this.d.ideas.submitIdea({
       ...input,
       userId: actor.userId,
+      ...(actor.rateKey ? { rateKey: actor.rateKey } : {}),
       ...(actor.role === "guest" ? { guest: true } : {}),
     });
   }

@@ -80,7 +80,7 @@ function checkIdea(d: EngineDeps, input: SubmitIdeaInput): string {
       },
     );
   }
-  const wait = d.rateLimiter.take(input.userId);
+  const wait = d.rateLimiter.take(input.rateKey ?? input.userId);
   if (wait > 0) {
     throw new HermesError("RATE_LIMITED", "You are sending ideas faster than Hermes takes them.", {
       retryAfter: wait,

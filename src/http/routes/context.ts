@@ -3,6 +3,7 @@ import type { ThreadRecord } from "../../engine/threads/service.ts";
 import { HermesError } from "../../errors.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiContext, Envelopes } from "../envelope.ts";
+import { ADMIN_PRINCIPAL } from "../middleware/guard.ts";
 import { threadRef } from "../schemas.ts";
 
 /** What every route module receives. */
@@ -13,9 +14,13 @@ export interface RouteContext {
   bodyLimit: () => number;
 }
 
-/** The API's caller: the admin token holder, who reaches every thread and acts as its owner. */
+/**
+ * The API's caller: the admin token holder, who reaches every thread and acts as its owner. The
+ * X-Hermes-Client name labels its threads and audit rows; limits key on the credential, since the
+ * client picks the name freely.
+ */
 export function apiActor(c: ApiContext): Actor {
-  return { userId: `api:${c.get("client")}`, role: "admin" };
+  return { userId: `api:${c.get("client")}`, role: "admin", rateKey: `api:${ADMIN_PRINCIPAL}` };
 }
 
 export async function resolveThread(
