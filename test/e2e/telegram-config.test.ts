@@ -1,25 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
-import { FakeOllama } from "../fakes/fake-ollama.ts";
-import { TelegramEmulator } from "../fakes/telegram-emulator.ts";
-import { OWNER_ID, startTestHermes } from "../helpers/hermes-harness.ts";
+import { OWNER_ID } from "../helpers/hermes-harness.ts";
+import { type Cleanups, startChat, stopAll } from "./chat-setup.ts";
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
+const cleanups: Cleanups = [];
+afterEach(() => stopAll(cleanups));
 
 async function setup() {
-  const tg = await TelegramEmulator.start();
-  cleanups.push(() => tg.stop());
-  const ollama = await FakeOllama.start();
-  cleanups.push(() => ollama.stop());
-  const h = await startTestHermes({
-    TELEGRAM_BOT_TOKEN: tg.token,
-    TELEGRAM_API_ROOT: tg.apiRoot,
-    OLLAMA_HOST: ollama.url,
-  });
-  cleanups.push(() => h.stop());
+  const { tg, h } = await startChat(cleanups);
   const audit = () => new ConfigAuditRepo(h.hermes.database.sqlite).recent(20);
   return { tg, h, client: tg.client(OWNER_ID), audit };
 }

@@ -1,34 +1,21 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { INFORMATION } from "../../src/store/threads/conversations-repo.ts";
-import { FakeOllama } from "../fakes/fake-ollama.ts";
-import { type BotMessage, TelegramEmulator } from "../fakes/telegram-emulator.ts";
-import { OWNER_ID, startTestHermes } from "../helpers/hermes-harness.ts";
+import type { BotMessage } from "../fakes/telegram-emulator.ts";
+import { OWNER_ID } from "../helpers/hermes-harness.ts";
+import { buttons, type Cleanups, startChat, stopAll } from "./chat-setup.ts";
 
 /**
  * Plain text goes to the first feature that claims it (bot/bot.ts): after a bare /new it is the
  * new idea, a reply to a thread's message continues that thread, otherwise it answers the pending
  * question, otherwise it is a new idea; commands never count as text.
  */
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
+const cleanups: Cleanups = [];
+afterEach(() => stopAll(cleanups));
 
-type Markup = { inline_keyboard: { text: string; callback_data: string }[][] };
-const buttons = (m: BotMessage) => (m.reply_markup as Markup | undefined)?.inline_keyboard.flat() ?? [];
 const isQuestion1 = (m: BotMessage) => m.text.startsWith("❓ 1.");
 
 async function setup() {
-  const tg = await TelegramEmulator.start();
-  cleanups.push(() => tg.stop());
-  const ollama = await FakeOllama.start();
-  cleanups.push(() => ollama.stop());
-  const h = await startTestHermes({
-    TELEGRAM_BOT_TOKEN: tg.token,
-    TELEGRAM_API_ROOT: tg.apiRoot,
-    OLLAMA_HOST: ollama.url,
-  });
-  cleanups.push(() => h.stop());
+  const { tg, h } = await startChat(cleanups);
   const client = tg.client(OWNER_ID);
   const sql = (query: string) => h.hermes.database.sqlite.prepare(query).pluck().get();
   /** The answers given so far, to any idea's questions or (latestOnly) to the latest idea's. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { FakeOllama } from "../fakes/fake-ollama.ts";
-import { type BotMessage, TelegramEmulator } from "../fakes/telegram-emulator.ts";
-import { OWNER_ID, startTestHermes } from "../helpers/hermes-harness.ts";
+import type { BotMessage } from "../fakes/telegram-emulator.ts";
+import { OWNER_ID } from "../helpers/hermes-harness.ts";
+import { buttons, type Cleanups, startChat, stopAll } from "./chat-setup.ts";
 
 /**
  * Where a typed message goes (issue 13): an answer is echoed on the question it answered, a new
@@ -9,27 +9,14 @@ import { OWNER_ID, startTestHermes } from "../helpers/hermes-harness.ts";
  * idea, answers have a length limit, every cancel closes the idea's questions and settles their
  * messages, a stale button says the question is closed, and suggestions stay with their question.
  */
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
+const cleanups: Cleanups = [];
+afterEach(() => stopAll(cleanups));
 
-type Markup = { inline_keyboard: { text: string; callback_data: string }[][] };
-const buttons = (m: BotMessage) => (m.reply_markup as Markup | undefined)?.inline_keyboard.flat() ?? [];
 const isQuestion = (n: number) => (m: BotMessage) => m.text.startsWith(`❓ ${n}.`);
 const isAck = (m: BotMessage) => m.text.startsWith("💡 Got it");
 
 async function setup() {
-  const tg = await TelegramEmulator.start();
-  cleanups.push(() => tg.stop());
-  const ollama = await FakeOllama.start();
-  cleanups.push(() => ollama.stop());
-  const h = await startTestHermes({
-    TELEGRAM_BOT_TOKEN: tg.token,
-    TELEGRAM_API_ROOT: tg.apiRoot,
-    OLLAMA_HOST: ollama.url,
-  });
-  cleanups.push(() => h.stop());
+  const { tg, h } = await startChat(cleanups);
   const client = tg.client(OWNER_ID);
   const db = h.hermes.database.sqlite;
   const answers = () =>
