@@ -58,10 +58,17 @@ function threadViews(d: FeatureDeps): Composer<HermesContext> {
   const composer = new Composer<HermesContext>();
 
   composer.command("status", async (ctx) => {
-    const active = await d.threads.activeThreads(actorOf(ctx, d.isOwner));
+    const actor = actorOf(ctx, d.isOwner);
+    const active = await d.threads.activeThreads(actor);
+    const open = await d.threads.pendingQuestion(actor);
     const q = engine.queueCounts();
-    const head = `Queue: ${q.queued ?? 0} queued, ${q.running ?? 0} running, ${q.retrying ?? 0} waiting to retry.`;
-    if (active.length === 0) return void (await ctx.reply(`${head}\nNothing of yours is in progress.`));
+    // A question waiting for the user is in progress too, even with no draft running.
+    const waiting = open
+      ? `\n❓ Waiting for your answer: question ${open.position} of ${open.idea.shortId} (${open.idea.title}).`
+      : "";
+    const head = `Queue: ${q.queued ?? 0} queued, ${q.running ?? 0} running, ${q.retrying ?? 0} waiting to retry.${waiting}`;
+    if (active.length === 0 && !open)
+      return void (await ctx.reply(`${head}\nNothing of yours is in progress.`));
     await ctx.reply(head);
     for (const { thread, jobs } of active.slice(0, 10)) {
       for (const job of jobs) {

@@ -72,6 +72,19 @@ describe("where a typed message goes", () => {
     expect(buttons(latest(q1))).toEqual([]);
   });
 
+  it("/status counts an open question as in progress, even after draft 1 is done", async () => {
+    const { tg, client, say } = await setup();
+    await say("Write a weekly newsletter about local food");
+    const ack = await tg.waitFor(OWNER_ID, isAck, 5000, "ack");
+    await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📝 Draft 1"), 5000, "draft 1");
+    await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
+    const shortId = /thread ([0-9a-f]{8})/.exec(ack.text)?.[1];
+    await client.sendCommand(client.makeCommand("/status"));
+    const status = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("Queue:"), 5000, "status");
+    expect(status.text).toContain(`Waiting for your answer: question 1 of ${shortId}`);
+    expect(status.text).not.toContain("Nothing of yours is in progress");
+  });
+
   it("a new idea typed mid-question is a new idea, said so; one tap takes it as the answer instead", async () => {
     const { tg, db, answers, press, say, latest, transcript } = await setup();
     await say("Write a weekly newsletter about local food");
