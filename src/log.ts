@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import pino, { type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
@@ -41,6 +42,23 @@ export function createLogger(options: LogOptions): Logger {
       },
       hooks: { streamWrite: scrub },
     },
-    options.destination,
+    options.destination ?? defaultDestination(),
   );
+}
+
+/**
+ * A person at a terminal reads lines ("12:04:31 INFO  database ready  path=…"); pm2, files and
+ * pipes get one JSON object per line. Both synchronous, so a fatal start-up message printed after
+ * the logs comes after them. pino-pretty is required lazily: off a terminal it is never loaded.
+ */
+function defaultDestination(): DestinationStream {
+  if (!process.stdout.isTTY) return pino.destination({ dest: 1, sync: true });
+  const pretty = createRequire(import.meta.url)("pino-pretty") as (options: object) => DestinationStream;
+  return pretty({
+    sync: true,
+    colorize: true,
+    translateTime: "SYS:HH:MM:ss",
+    ignore: "pid,hostname,app",
+    singleLine: true,
+  });
 }

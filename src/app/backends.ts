@@ -7,6 +7,7 @@ import { SelectionHistoryRepo } from "../store/backends/selection-history-repo.t
 import { WriteBatch } from "../store/write-batch.ts";
 import type { Foundation } from "./foundation.ts";
 import type { HermesOptions } from "./options.ts";
+import { logBackendSummary } from "./startup-report.ts";
 
 export interface BackendsPart {
   backends: BackendManager;
@@ -61,7 +62,7 @@ export function createBackends(
     backends.registerDefinition(definition, backend);
     store.repo.saveDefinition({ ...definition }, iso());
   }
-  for (const s of skipped) log.info(s, "backend not configured");
+  logBackendSummary(log, backends.status(), skipped);
   return {
     backends,
     writes: store.writes,

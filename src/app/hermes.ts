@@ -15,6 +15,7 @@ import { createHttp } from "./http.ts";
 import { createJobs, type JobsPart } from "./jobs.ts";
 import { createOps } from "./ops.ts";
 import type { Hermes, HermesOptions } from "./options.ts";
+import { logReachability } from "./startup-report.ts";
 import { createTelegram, startTelegram } from "./telegram.ts";
 
 export type { Hermes, HermesOptions } from "./options.ts";
@@ -114,8 +115,8 @@ function createLifecycle(p: Parts) {
     }
     checkpoints = startIdleCheckpoints(f.database, { isIdle: () => jobs.scheduler.runningCount() === 0 });
     jobs.scheduler.start();
-    backendsPart.backends.startHealthChecks();
-    f.log.info({ backends: backendsPart.backends.names() }, "job runner started");
+    reportBackends(f, backendsPart);
+    f.log.info({}, "job runner started");
     await startTelegram(f, bot);
   };
   const stopInOrder = async () => {
@@ -156,6 +157,11 @@ function startOperations({ f, delivery, ops }: Parts): void {
       {},
       "The HTTP API is OFF: HERMES_ADMIN_TOKEN is not set (only /health answers). Set it (16+ characters) and restart to use /api/* and /metrics.",
     );
+}
+
+/** Health checks start; what the first round found is said when it is in (with the fix). */
+function reportBackends(f: Foundation, { backends }: BackendsPart): void {
+  void backends.startHealthChecks().then(() => logReachability(f.log, backends.status()));
 }
 
 function portOf(server: ServerType): number {

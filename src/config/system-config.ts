@@ -65,6 +65,12 @@ export class SystemConfig {
     return this.rows.has(key);
   }
 
+  /** True once someone (owner, API, CLI) set the key; seeded rows say "deployment". */
+  changedByOwner(key: string): boolean {
+    const by = this.rows.get(key)?.updated_by;
+    return by !== undefined && by !== null && by !== "deployment";
+  }
+
   row(key: string): ConfigRow | undefined {
     return this.rows.get(key);
   }

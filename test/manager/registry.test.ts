@@ -64,10 +64,10 @@ describe("registry", () => {
       ratePerMinute: 60,
       models: ["anthropic/claude-3-sonnet", "openai/gpt-4-turbo"],
     });
-    // The spec seeds GPT-5 disabled: it is built (so /backends can enable it) but off.
+    // The spec seeds GPT-5 disabled, but a key the owner gives turns its backend on.
     expect(byName.get("gpt5")?.definition).toMatchObject({
       provider: "openai",
-      enabled: false,
+      enabled: true,
       defaultModel: "gpt-5",
     });
     expect(skipped).toEqual([{ name: "server_models", reason: "backend.server_models.host is empty" }]);
@@ -81,6 +81,20 @@ describe("registry", () => {
     const none = configuredDefinitions(config, { OLLAMA_HOST: ENV.OLLAMA_HOST });
     expect(none.definitions.map((d) => d.definition.name)).toEqual(["ollama"]);
     expect(none.skipped.map((s) => s.reason)).toContain("TALOS_URL is not set");
+  });
+
+  it("a given key turns its backend on unless the owner switched it off; no key leaves it off", async () => {
+    db = await memoryDb();
+    const config = await SystemConfig.load(new ConfigRepo(db.db), new ConfigAuditRepo(db.sqlite));
+    const enabled = (env: Record<string, string>) =>
+      configuredDefinitions(config, env).definitions.find((d) => d.definition.name === "gpt5")?.definition
+        .enabled;
+    expect(enabled({ OLLAMA_HOST: ENV.OLLAMA_HOST })).toBeUndefined();
+    expect(enabled({ OPENAI_API_KEY: ENV.OPENAI_API_KEY })).toBe(true);
+    await config.set("backend.gpt5.enabled", "false", "telegram:owner");
+    expect(enabled({ OPENAI_API_KEY: ENV.OPENAI_API_KEY })).toBe(false);
+    await config.set("backend.gpt5.enabled", "true", "api");
+    expect(enabled({ OPENAI_API_KEY: ENV.OPENAI_API_KEY })).toBe(true);
   });
 
   it("creates real backend instances (Ollama, Talos, OpenAI-compatible)", async () => {

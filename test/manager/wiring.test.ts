@@ -54,10 +54,12 @@ describe("createHermes: backends wiring", () => {
 
     await flush();
     expect(backends.names()).toEqual(["ollama", "remote_api"]);
-    const skipped = logs
-      .filter((l) => l.msg === "backend not configured")
-      .map((l) => (l.obj as { name: string }).name);
-    expect(skipped).toEqual(["talos", "gpt5", "server_models"]);
+    const summary = logs.find((l) => l.msg.startsWith("backends: "))?.msg ?? "";
+    expect(summary).toContain("ollama on (");
+    expect(summary).toContain("remote_api on (");
+    for (const off of ["talos off: TALOS_URL is not set", "gpt5 off: OPENAI_API_KEY is not set"])
+      expect(summary).toContain(off);
+    expect(summary).toContain("server_models off:");
     const { threadId, jobIds } = seedJobs(db, 2);
     const local = await backends.execute(
       { jobId: jobIds[0] as number, jobType: "research", messages, threadId },

@@ -33,7 +33,7 @@ export function register(
     timer: undefined,
   };
   core.setEntry(entry);
-  if (core.running()) scheduleHealth(core, entry, 0);
+  if (core.running()) void scheduleHealth(core, entry, 0);
 }
 
 /**

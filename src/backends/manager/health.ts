@@ -9,18 +9,20 @@ export async function checkAll(core: ManagerCore): Promise<void> {
   await Promise.all([...core.allEntries()].filter((e) => e.settings.enabled).map((e) => checkOne(core, e)));
 }
 
-export function scheduleHealth(core: ManagerCore, entry: Entry, delayMs: number): void {
-  const run = () => {
+/** Schedules an entry's checks; with no delay, the returned promise settles after the first one. */
+export function scheduleHealth(core: ManagerCore, entry: Entry, delayMs: number): Promise<void> {
+  const run = (): Promise<void> => {
     entry.timer = undefined;
-    if (!core.isCurrent(entry)) return;
+    if (!core.isCurrent(entry)) return Promise.resolve();
     const check = entry.settings.enabled ? checkOne(core, entry) : Promise.resolve();
-    void check.finally(() => {
+    return check.finally(() => {
       if (!core.isCurrent(entry)) return;
       entry.timer = core.setTimer(run, core.healthIntervalOf(entry));
     });
   };
-  if (delayMs <= 0) run();
-  else entry.timer = core.setTimer(run, delayMs);
+  if (delayMs <= 0) return run();
+  entry.timer = core.setTimer(run, delayMs);
+  return Promise.resolve();
 }
 
 export async function checkOne(core: ManagerCore, entry: Entry): Promise<void> {

@@ -149,10 +149,13 @@ export class BackendManager {
     await checkAll(this.core);
   }
 
-  /** Checks every backend now, then each at its own interval (backend.<name>.health_interval). */
-  startHealthChecks(): void {
+  /**
+   * Checks every backend now, then each at its own interval (backend.<name>.health_interval).
+   * Resolves when the first round is in, so start-up can say what it found.
+   */
+  async startHealthChecks(): Promise<void> {
     if (!this.core.start()) return;
-    for (const entry of this.core.allEntries()) scheduleHealth(this.core, entry, 0);
+    await Promise.all([...this.core.allEntries()].map((entry) => scheduleHealth(this.core, entry, 0)));
   }
 
   stop(): void {

@@ -10,6 +10,8 @@ import { type ConfigKey, configDefault } from "../../config/keys.ts";
 export interface ConfigLike {
   has(key: string): boolean;
   string(key: string): string;
+  /** Whether a person set the key (not the seed); absent in tests' plain maps. */
+  changedByOwner?(key: string): boolean;
 }
 
 export type SelectionCriteria = "cost_first" | "quality_first" | "speed_first" | "balanced";

@@ -16,8 +16,11 @@ const secs = (config: ConfigLike | undefined, key: ConfigKey, fallback?: number)
  * `backend.<name>.enabled` decides where that row exists (the spec seeds one per backend, 007 one for
  * Ollama); a name without one is enabled when `hermes.backends.enabled` lists it.
  */
-function configEnabled(config: ConfigLike | undefined, name: string): boolean {
+function configEnabled(config: ConfigLike | undefined, name: string, keyGiven: boolean): boolean {
   const key = `backend.${name}.enabled` as const;
+  // A key the owner gives (OPENAI_API_KEY, TALOS_URL…) turns its backend on, unless they switched
+  // it off themselves: the seed's "false" only means "nothing to run against yet".
+  if (keyGiven && !config?.changedByOwner?.(key)) return true;
   if (config?.has(key)) return bool(config, key);
   return list(config, "hermes.backends.enabled", [name]).includes(name);
 }
@@ -31,11 +34,11 @@ function base(
   name: string,
   fields: Partial<BackendDefinition> &
     Pick<BackendDefinition, "type" | "provider" | "url" | "free" | "models" | "defaultModel">,
-  defaults: { concurrency: number; timeoutS: number },
+  defaults: { concurrency: number; timeoutS: number; keyGiven?: boolean },
 ): BackendDefinition {
   return {
     name,
-    enabled: configEnabled(config, name),
+    enabled: configEnabled(config, name, defaults.keyGiven === true),
     primary: str(config, "hermes.backends.primary") === name,
     concurrency: Math.max(1, Math.trunc(num(config, `backend.${name}.concurrency`, defaults.concurrency))),
     timeoutMs: secs(config, `backend.${name}.timeout`, defaults.timeoutS),
@@ -145,7 +148,11 @@ function talos({ config, env, defaultLocal }: Source): Outcome {
       defaultModel: talosModels.includes(defaultLocal) ? defaultLocal : (talosModels[0] ?? defaultLocal),
       secretEnv: "TALOS_TOKEN",
     },
-    { concurrency: num(config, "talos.execution.max_concurrent_jobs"), timeoutS: 300 },
+    {
+      concurrency: num(config, "talos.execution.max_concurrent_jobs"),
+      timeoutS: 300,
+      keyGiven: env.TALOS_URL !== undefined,
+    },
   );
   return { definition, secret: env.TALOS_TOKEN };
 }
@@ -183,7 +190,11 @@ function remoteApi({ config, env }: Source): Outcome {
       defaultModel: remoteModels[0] ?? "openai/gpt-4o-mini",
       secretEnv: provider === "openai" ? "OPENAI_API_KEY" : "OPENROUTER_API_KEY",
     },
-    { concurrency: 4, timeoutS: 120 },
+    {
+      concurrency: 4,
+      timeoutS: 120,
+      keyGiven: provider === "openai" ? false : env.OPENROUTER_API_KEY !== undefined,
+    },
   );
   return { definition, secret: key };
 }
@@ -205,7 +216,7 @@ function gpt5({ config, env }: Source): Outcome {
       defaultModel: model,
       secretEnv: "OPENAI_API_KEY",
     },
-    { concurrency: 4, timeoutS: 90 },
+    { concurrency: 4, timeoutS: 90, keyGiven: env.OPENAI_API_KEY !== undefined },
   );
   return { definition, secret: key };
 }
