@@ -28,7 +28,11 @@ export async function openFoundation(options: HermesOptions): Promise<Foundation
   const { env } = options;
   const clock = options.clock ?? systemClock;
   const startedAt = clock.now();
-  const database = await openDatabase({ path: env.HERMES_DB_PATH, synchronous: env.HERMES_DB_SYNCHRONOUS });
+  const database = await openDatabase({
+    path: env.HERMES_DB_PATH,
+    synchronous: env.HERMES_DB_SYNCHRONOUS,
+    integrityCheck: "after-unclean-stop",
+  });
   const config = await SystemConfig.load(
     new ConfigRepo(database.db),
     new ConfigAuditRepo(database.sqlite),

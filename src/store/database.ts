@@ -16,6 +16,13 @@ export interface OpenDatabaseOptions {
    */
   synchronous?: "NORMAL" | "FULL";
   busyTimeoutMs?: number;
+  /**
+   * "always" (default) runs quick_check at every open. "after-unclean-stop" runs it only when the
+   * last process left a WAL behind (killed, crashed, power lost): quick_check reads every page, so
+   * it made start-up grow with the database (×2.7 at 5,000 ideas), while a clean stop checkpoints
+   * and removes the WAL.
+   */
+  integrityCheck?: "always" | "after-unclean-stop";
 }
 
 /**
@@ -81,6 +88,7 @@ export class DatabaseOpenError extends Error {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<HermesDatabase> {
   const { path } = options;
   if (path !== ":memory:") createPrivately(path);
+  const check = options.integrityCheck !== "after-unclean-stop" || leftWalBehind(path);
   let sqlite: SqliteHandle;
   try {
     sqlite = new BetterSqlite3(path);
@@ -90,7 +98,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Hermes
   try {
     applyPragmas(sqlite, options);
     if (path !== ":memory:") tightenSidecars(path);
-    checkIntegrity(sqlite, path);
+    if (check) checkIntegrity(sqlite, path);
   } catch (error) {
     sqlite.close();
     if (error instanceof DatabaseOpenError) throw error;
@@ -164,6 +172,16 @@ function applyPragmas(sqlite: SqliteHandle, options: OpenDatabaseOptions): void 
   if (options.path !== ":memory:") sqlite.pragma("journal_mode = WAL");
   sqlite.pragma(`synchronous = ${options.synchronous ?? "NORMAL"}`);
   sqlite.pragma("foreign_keys = ON");
+}
+
+/** A non-empty WAL at open: the last connection did not close cleanly. */
+function leftWalBehind(path: string): boolean {
+  if (path === ":memory:") return false;
+  try {
+    return statSync(`${path}-wal`).size > 0;
+  } catch {
+    return false;
+  }
 }
 
 /** quick_check is O(pages) without the index cross-checks of integrity_check: fast enough for start-up. */

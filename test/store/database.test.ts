@@ -1,4 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -50,5 +59,31 @@ describe("opening the database", () => {
       second.sqlite.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get(),
     ).toBe(tables);
     await second.close();
+  });
+
+  it("checks integrity at start only after an unclean stop (a WAL left behind), so start-up does not grow with the data", async () => {
+    dir = mkdtempSync(join(tmpdir(), "hermes-db-"));
+    const path = join(dir, "hermes.db");
+    const h = await openDatabase({ path });
+    h.sqlite.exec("CREATE TABLE filler (x TEXT)");
+    const insert = h.sqlite.prepare("INSERT INTO filler VALUES (?)");
+    for (let i = 0; i < 2000; i++) insert.run("x".repeat(200));
+    await h.close();
+    expect(existsSync(`${path}-wal`)).toBe(false); // a clean stop leaves no WAL
+    // Damage a page near the end (the filler table), as a failing disk would.
+    const fd = openSync(path, "r+");
+    writeSync(fd, Buffer.alloc(4096, 0xab), 0, 4096, statSync(path).size - 3 * 4096);
+    closeSync(fd);
+
+    const clean = await openDatabase({ path, integrityCheck: "after-unclean-stop" });
+    await clean.close();
+    writeFileSync(`${path}-wal`, Buffer.alloc(64, 1)); // what a killed process leaves behind
+    const afterCrash = await openDatabase({ path, integrityCheck: "after-unclean-stop" }).catch(
+      (e: unknown) => e,
+    );
+    expect(afterCrash).toBeInstanceOf(DatabaseOpenError);
+    expect((afterCrash as Error).message).toMatch(/integrity check failed|malformed/);
+    const always = await openDatabase({ path }).catch((e: unknown) => e);
+    expect(always).toBeInstanceOf(DatabaseOpenError);
   });
 });
