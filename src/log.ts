@@ -5,8 +5,11 @@ export type { Logger };
 
 export interface LogOptions {
   level: string;
-  /** Secret values (bot token, API keys, admin token) scrubbed from every line, wherever they appear. */
-  secrets: (string | undefined)[];
+  /**
+   * Secret values (bot token, API keys, admin token, secrets held in settings) scrubbed from every
+   * line, wherever they appear. A function is asked again after `secretsChanged()`.
+   */
+  secrets: (string | undefined)[] | (() => (string | undefined)[]);
   destination?: DestinationStream;
 }
 
@@ -15,14 +18,19 @@ export interface LogOptions {
  * serialized line is scrubbed of the secret values themselves (a token can hide inside a URL in an
  * error message, where no path rule reaches).
  */
-export function createLogger(options: LogOptions): Logger {
-  const secrets = options.secrets.filter((s): s is string => typeof s === "string" && s.length >= 6);
+export function createLogger(options: LogOptions): Logger & { secretsChanged(): void } {
+  const source = options.secrets;
+  const current = () =>
+    (typeof source === "function" ? source() : source).filter(
+      (s): s is string => typeof s === "string" && s.length >= 6,
+    );
+  let secrets = current();
   const scrub = (line: string): string => {
     let out = line;
     for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join("[REDACTED]");
     return out;
   };
-  return pino(
+  const logger = pino(
     {
       level: options.level,
       base: { app: "hermes" },
@@ -44,6 +52,11 @@ export function createLogger(options: LogOptions): Logger {
     },
     options.destination ?? defaultDestination(),
   );
+  return Object.assign(logger, {
+    secretsChanged: () => {
+      secrets = current();
+    },
+  });
 }
 
 /**

@@ -69,13 +69,16 @@ function createAppLogger(
   const log = createLogger({
     destination: logFiles,
     level: env.HERMES_LOG_LEVEL,
-    secrets: [
+    secrets: () => [
       env.TELEGRAM_BOT_TOKEN,
       env.HERMES_ADMIN_TOKEN,
       env.TALOS_TOKEN,
       env.OPENROUTER_API_KEY,
       env.OPENAI_API_KEY,
+      ...config.secretValues(),
     ],
   });
+  // A key set through /config or the API is a secret from the moment it is stored.
+  config.onChange(() => log.secretsChanged());
   return { log, logFiles };
 }

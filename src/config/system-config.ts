@@ -120,6 +120,13 @@ export class SystemConfig {
       .filter((s) => s !== "");
   }
 
+  /** The values of every secret key that holds one (API keys, callback secret): for log scrubbing. */
+  secretValues(): string[] {
+    return [...this.rows.values()]
+      .filter((row) => isSecretKey(row.config_key) && row.config_value !== "")
+      .map((row) => row.config_value);
+  }
+
   /** Calls `listener` after every change; returns the unsubscribe function. */
   onChange(listener: ConfigChangeListener): () => void {
     this.listeners.add(listener);

@@ -1,6 +1,10 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { SystemConfig } from "../../src/config/system-config.ts";
 import { createLogger } from "../../src/log.ts";
+import { ConfigAuditRepo } from "../../src/store/system/config-audit-repo.ts";
+import { ConfigRepo } from "../../src/store/system/config-repo.ts";
+import { memoryDb } from "../helpers/memory-db.ts";
 
 function capture() {
   const lines: string[] = [];
@@ -27,5 +31,19 @@ describe("logging", () => {
     expect(all).not.toContain(key);
     expect(all).toContain("[REDACTED]");
     expect(lines).toHaveLength(3);
+  });
+
+  it("scrubs secrets held in settings, including one set after start", async () => {
+    const db = await memoryDb();
+    const config = await SystemConfig.load(new ConfigRepo(db.db), new ConfigAuditRepo(db.sqlite));
+    const { lines, destination } = capture();
+    const log = createLogger({ level: "info", secrets: () => config.secretValues(), destination });
+    config.onChange(() => log.secretsChanged());
+    const key = "sk-proj-set-through-telegram-config";
+    await config.set("backend.gpt5.key", key, "telegram:1");
+    log.error({ err: `401 from https://api.openai.com with ${key}` }, "call failed");
+    expect(lines.join("")).not.toContain(key);
+    expect(lines.join("")).toContain("[REDACTED]");
+    await db.close();
   });
 });
