@@ -40,6 +40,10 @@ export function createDelivery(
     log,
     fetch: options.fetch,
   });
+  // Results that waited for a signing key go as soon as one is set.
+  config.onChange((change) => {
+    if (change.key === "hermes.api.callback_secret") callbacks.resume();
+  });
   // Subscribed at once, so no completion is missed before start(); deliveries begin at start().
   const unsubscribe = engine.onEvent(callbacks.onThreadEvent);
   return { callbacks, secret, targets, replay: new CallbackReplayRepo(database.sqlite), unsubscribe };

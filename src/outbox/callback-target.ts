@@ -59,6 +59,15 @@ export function isInternalAddress(address: string): boolean {
   return BLOCKED.check(address, "ipv6") || /^::ffff:/i.test(address);
 }
 
+/** "[::1]" → "::1", "Example.COM." → "example.com". */
+function normalHost(host: string): string {
+  return host
+    .trim()
+    .replace(/^\[|\]$/g, "")
+    .toLowerCase()
+    .replace(/\.$/, "");
+}
+
 export type LookupAll = (host: string) => Promise<{ address: string; family: number }[]>;
 
 const systemLookup: LookupAll = (host) => dnsLookup(host, { all: true, verbatim: true });
@@ -91,22 +100,29 @@ export class CallbackTargetPolicy {
     } catch {
       throw refused("not a URL");
     }
-    const host = parsed.hostname
-      .replace(/^\[|\]$/g, "")
-      .toLowerCase()
-      .replace(/\.$/, "");
-    const allowed = this.o.allowedHosts().map((h) =>
-      h
-        .trim()
-        .toLowerCase()
-        .replace(/^\[|\]$/g, ""),
-    );
-    if (allowed.includes(host)) return;
+    if (this.isAllowed(parsed.hostname)) return;
+    await this.addressOf(parsed.hostname);
+  }
+
+  private isAllowed(hostname: string): boolean {
+    const allowed = this.o.allowedHosts().map(normalHost);
+    return allowed.includes(normalHost(hostname));
+  }
+
+  /**
+   * The address to connect to for `hostname`, checked: the socket's own lookup when delivering
+   * (pinnedPost), so the address checked is the one connected to.
+   */
+  async addressOf(hostname: string): Promise<{ address: string; family: number }> {
+    const host = normalHost(hostname);
     const addresses = isIP(host) ? [host] : await this.resolve(host);
-    if (addresses.length === 0) throw refused(`${host} has no address`);
-    for (const address of addresses)
-      if (isInternalAddress(address))
-        throw refused(`${host} points at a loopback, private or link-local address`);
+    const first = addresses[0];
+    if (first === undefined) throw refused(`${host} has no address`);
+    if (!this.isAllowed(host))
+      for (const address of addresses)
+        if (isInternalAddress(address))
+          throw refused(`${host} points at a loopback, private or link-local address`);
+    return { address: first, family: isIP(first) };
   }
 
   private async resolve(host: string): Promise<string[]> {

@@ -3,6 +3,7 @@ import type { EngineEvent } from "../engine/engine.ts";
 import { HermesError } from "../errors.ts";
 import { SIGNATURE_HEADER, sign, TIMESTAMP_HEADER } from "../http/signature.ts";
 import type { CallbackRow, ExternalCallbacksRepo } from "../store/system/external-callbacks-repo.ts";
+import { type CheckedLookup, pinnedPost } from "./pinned-post.ts";
 
 /**
  * Delivers results to external services: when a thread that came with a callback_url finishes a
@@ -23,8 +24,11 @@ export interface CallbackDispatcherOptions {
   clock: Clock;
   /** The signing key (see signature.ts); undefined while none is configured. */
   secret: () => string | undefined;
-  /** Checked before every delivery: the URL's host may have been re-pointed inside since submit. */
-  targets?: { check(url: string): Promise<void> } | undefined;
+  /**
+   * Checked at every delivery: the URL's host may have been re-pointed inside since submit. With
+   * `addressOf`, the check is the socket's own lookup (pinnedPost), so there is no window between.
+   */
+  targets?: { check(url: string): Promise<void>; addressOf?: CheckedLookup } | undefined;
   maxAttempts: () => number;
   log: CallbackLog;
   baseDelayMs?: number;
@@ -78,13 +82,15 @@ function callbackPayload(e: EngineEvent): CallbackPayload | undefined {
 
 export class CallbackDispatcher {
   private readonly o: Required<Omit<CallbackDispatcherOptions, "fetch" | "targets">> & {
-    fetch: typeof fetch;
+    /** A test's fetch; production posts with pinnedPost (no undici, no DNS-rebinding window). */
+    fetch: typeof fetch | undefined;
     targets: CallbackDispatcherOptions["targets"];
   };
   private timer: TimerHandle | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private pumping: Promise<number> | undefined;
   private again = false;
+  private warnedNoSecret = false;
   private started = false;
   private stopped = false;
 
@@ -95,7 +101,7 @@ export class CallbackDispatcher {
       timeoutMs: 10_000,
       ...options,
       targets: options.targets,
-      fetch: options.fetch ?? globalThis.fetch,
+      fetch: options.fetch,
     };
   }
 
@@ -129,6 +135,11 @@ export class CallbackDispatcher {
     if (row && this.started) void this.pump();
   };
 
+  /** After something that may unblock waiting callbacks (a signing key was set): try now, if running. */
+  resume(): void {
+    if (this.started) void this.pump();
+  }
+
   /** Delivers every due callback; resolves with how many attempts were made. Never rejects. */
   pump(): Promise<number> {
     if (this.stopped) return Promise.resolve(0);
@@ -147,6 +158,14 @@ export class CallbackDispatcher {
 
   private async drain(): Promise<number> {
     let attempts = 0;
+    // Without a key nothing can be signed: the results wait (no attempt is spent) until one is set.
+    if (!this.o.secret()) {
+      if (this.o.repo.nextDueAt() !== undefined && !this.warnedNoSecret)
+        this.o.log.warn({}, "callbacks wait: no signing secret (set hermes.api.callback_secret)");
+      this.warnedNoSecret = true;
+      return 0;
+    }
+    this.warnedNoSecret = false;
     try {
       do {
         this.again = false;
@@ -182,39 +201,46 @@ export class CallbackDispatcher {
     }, at - this.o.clock.now());
   }
 
+  /** One signed POST; resolves with the HTTP status. */
+  private async send(row: CallbackRow, secret: string): Promise<number> {
+    const timestamp = String(Math.floor(this.o.clock.now() / 1000));
+    const headers = {
+      "Content-Type": "application/json",
+      "User-Agent": "Hermes-Callback/1",
+      [TIMESTAMP_HEADER]: timestamp,
+      [SIGNATURE_HEADER]: sign(row.body, secret, timestamp),
+      "X-Hermes-Event": row.event,
+      "X-Hermes-Delivery": String(row.id),
+    };
+    const targets = this.o.targets;
+    if (!this.o.fetch && targets?.addressOf) {
+      const lookup = targets.addressOf.bind(targets);
+      return (await pinnedPost(row.url, { headers, body: row.body, timeoutMs: this.o.timeoutMs }, lookup))
+        .status;
+    }
+    await targets?.check(row.url);
+    const res = await (this.o.fetch ?? globalThis.fetch)(row.url, {
+      method: "POST",
+      headers,
+      body: row.body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(this.o.timeoutMs),
+    });
+    await res.body?.cancel().catch(() => {});
+    return res.status;
+  }
+
   private async deliver(row: CallbackRow): Promise<void> {
-    const secret = this.o.secret();
     let status: number | null = null;
     let error: string | undefined;
     let final = false;
-    if (!secret) {
-      error = "no signing secret (set hermes.api.callback_secret)";
-    } else {
-      try {
-        await this.o.targets?.check(row.url);
-        const timestamp = String(Math.floor(this.o.clock.now() / 1000));
-        const res = await this.o.fetch(row.url, {
-          method: "POST",
-          headers: {
-            "Content-Type": "application/json",
-            "User-Agent": "Hermes-Callback/1",
-            [TIMESTAMP_HEADER]: timestamp,
-            [SIGNATURE_HEADER]: sign(row.body, secret, timestamp),
-            "X-Hermes-Event": row.event,
-            "X-Hermes-Delivery": String(row.id),
-          },
-          body: row.body,
-          redirect: "manual",
-          signal: AbortSignal.timeout(this.o.timeoutMs),
-        });
-        status = res.status;
-        await res.body?.cancel().catch(() => {});
-        if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
-      } catch (thrown) {
-        // A refused target is policy, not a passing fault: retrying will not change it.
-        final = thrown instanceof HermesError && thrown.code === "INVALID_INPUT";
-        error = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
-      }
+    try {
+      status = await this.send(row, this.o.secret() ?? "");
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
+    } catch (thrown) {
+      // A refused target is policy, not a passing fault: retrying will not change it.
+      final = thrown instanceof HermesError && thrown.code === "INVALID_INPUT";
+      error = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
     }
     const now = this.o.clock.now();
     const base = {

@@ -519,4 +519,43 @@ describe("callback_url SSRF", () => {
     expect(h.callbacksRepo.forThread(1)[0]).toMatchObject({ status: "failed", attempts: 1 });
     expect(h.callbacksRepo.forThread(1)[0]?.last_error).toMatch(/loopback, private or link-local/);
   });
+
+  it("pins the checked address: the delivery connects to the address the policy resolved, with no second lookup", async () => {
+    receiver = await startReceiver([200]);
+    const port = new URL(receiver.url).port;
+    const looked: string[] = [];
+    // hooks.local exists only in the policy's resolver: a connection can reach it only through it.
+    const policyLookup = async (host: string) => {
+      looked.push(host);
+      return [{ address: "127.0.0.1", family: 4 }];
+    };
+    h = await apiHarness({ lookup: policyLookup });
+    await h.config.set("hermes.api.callback_allowed_hosts", "hooks.local", "test");
+    h.dispatcher.start();
+    await submitExternal(h, `http://hooks.local:${port}/hook`);
+    looked.length = 0;
+    await h.runJobs();
+    await h.dispatcher.pump();
+    expect(receiver.requests).toHaveLength(1);
+    expect(looked).toEqual(["hooks.local"]); // the one lookup is the socket's own: nothing to re-point
+  });
+});
+
+describe("callbacks without a signing key", () => {
+  it("wait without spending attempts, and go as soon as a key is set", async () => {
+    receiver = await startReceiver([200]);
+    h = await apiHarness();
+    await allowLoopback(h);
+    h.dispatcher.start();
+    await submitExternal(h, receiver.url);
+    await h.config.set("hermes.api.callback_secret", "", "test");
+    await h.runJobs();
+    await h.dispatcher.pump();
+    expect(receiver.requests).toHaveLength(0);
+    expect(h.callbacksRepo.forThread(1)[0]).toMatchObject({ status: "pending", attempts: 0 });
+    await h.config.set("hermes.api.callback_secret", SECRET, "test");
+    await h.dispatcher.pump();
+    expect(receiver.requests).toHaveLength(1);
+    expect(h.callbacksRepo.forThread(1)[0]).toMatchObject({ status: "delivered", attempts: 1 });
+  });
 });
