@@ -1,6 +1,5 @@
 import { HermesError, toHermesError } from "../../errors.ts";
 import type { RunProgress, RunResult } from "../backend.ts";
-import { pickModel } from "./backend-set.ts";
 import type { ManagerCore } from "./core.ts";
 import { markFailure, markSuccess } from "./health.ts";
 import type { ManagerPolicy } from "./policy.ts";
@@ -73,7 +72,7 @@ export async function attempt(
 
 /** The model to call and, on a paid backend, its price and an output cap; a skip without a price. */
 function planCall(core: ManagerCore, entry: Entry, req: ExecuteRequest, policy: ManagerPolicy): Plan | Skip {
-  const model = pickModel(entry, req.model);
+  const model = core.modelFor(entry, req);
   if (entry.backend.local) return { model, price: undefined, maxTokens: req.maxTokens };
   const price = core.priceTable(policy).lookup(entry.backend.name, model);
   if (!price) return { kind: "skip", reason: `no price known for ${model}`, cause: "price" };

@@ -170,14 +170,6 @@ export function statusOf(core: ManagerCore, e: Entry): BackendStatus {
   };
 }
 
-/** The requested model, else the configured default if the backend has it, else a warm one, else any. */
-export function pickModel(entry: Entry, requested: string | undefined): string {
-  if (requested) return requested;
-  const def = entry.settings.defaultModel;
-  if (entry.models.length === 0 || entry.models.includes(def)) return def;
-  return entry.warmModels[0] ?? entry.models[0] ?? def;
-}
-
 function slotsFor(settings: BackendSettings): PQueue {
   const concurrency = Math.max(1, settings.concurrency);
   if (settings.ratePerMinute !== undefined && settings.ratePerMinute > 0) {
