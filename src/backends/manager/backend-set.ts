@@ -29,6 +29,7 @@ export function register(
     models: settings.models ?? [],
     warmModels: [],
     coolUntilMs: 0,
+    stalled: false,
     order: previous?.order ?? core.nextOrder(),
     timer: undefined,
   };

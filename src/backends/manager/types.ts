@@ -128,6 +128,8 @@ export interface Entry {
   models: string[];
   warmModels: string[];
   coolUntilMs: number;
+  /** Its last real call stalled (stall-watchdog.ts): a health probe alone does not make it healthy. */
+  stalled: boolean;
   order: number;
   timer: TimerHandle | undefined;
 }
