@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { config, FakeBackend, manager, messages, settings, signal } from "./helpers.ts";
+import { httpStatusError } from "../../src/backends/http/errors.ts";
+import { config, errors, FakeBackend, manager, messages, settings, signal } from "./helpers.ts";
 
 /** A job carries its kind of work (and a model only when pinned); each backend picks its own model. */
 describe("model choice", () => {
@@ -51,5 +52,51 @@ describe("model choice", () => {
     const pinned = { jobId: 1, jobType: "x", work: "draft", model: "mistral:7b", messages };
     expect(await m.execute(pinned, signal())).toMatchObject({ backend: "b", model: "mistral:7b" });
     expect(a.calls).toHaveLength(0);
+  });
+});
+
+describe("a backend without its own model", () => {
+  const missing = (backend: string, model: string) =>
+    httpStatusError({ backend, kind: "openai", host: `http://${backend}.test`, model }, 404, {
+      message: `model '${model}' not found`,
+    });
+
+  it("is that backend's setup, not the job's: an unpinned job fails over instead of failing", async () => {
+    const { manager: m } = manager({ config: config() });
+    const a = new FakeBackend("a").failWith(() => missing("a", "m"));
+    const b = new FakeBackend("b");
+    m.register(a, settings({ type: "local" }));
+    m.register(b, settings({ type: "local" }));
+    expect(await m.execute({ jobId: 1, jobType: "x", work: "draft", messages }, signal())).toMatchObject({
+      backend: "b",
+    });
+  });
+
+  it("with the other backend failing for now, the job keeps a retryable error (it is not failed for good)", async () => {
+    const { manager: m } = manager({ config: config() });
+    m.register(
+      new FakeBackend("a").failWith(() => errors.http500("a")),
+      settings({ type: "local" }),
+    );
+    m.register(
+      new FakeBackend("b").failWith(() => missing("b", "m")),
+      settings({ type: "local" }),
+    );
+    const error = await m
+      .execute({ jobId: 1, jobType: "x", work: "draft", messages }, signal())
+      .catch((e) => e);
+    expect(error).toMatchObject({ code: "BACKEND_ERROR", retryable: true });
+  });
+
+  it("a pinned model that is missing is the job's problem: not failed over", async () => {
+    const { manager: m } = manager({ config: config() });
+    const a = new FakeBackend("a").failWith(() => missing("a", "pinned"));
+    const b = new FakeBackend("b");
+    m.register(a, settings({ type: "local" }));
+    m.register(b, settings({ type: "local" }));
+    const pinned = { jobId: 1, jobType: "x", work: "draft", model: "pinned", messages };
+    const error = await m.execute(pinned, signal()).catch((e) => e);
+    expect(error).toMatchObject({ code: "BACKEND_ERROR", retryable: false });
+    expect(b.calls).toHaveLength(0);
   });
 });

@@ -68,7 +68,7 @@ export function finalError(
     );
   }
   if (why.includes("model")) {
-    return new HermesError("INVALID_INPUT", `No enabled backend serves the requested model (${reasons}).`, {
+    return new HermesError("INVALID_INPUT", `No enabled backend has the model it was to run (${reasons}).`, {
       retryable: false,
     });
   }
