@@ -85,11 +85,6 @@ export function connectionError(ctx: FailureContext, cause: unknown, midStream: 
   });
 }
 
-/**
- * An HTTP error status. `message` is the server's own error text (scrubbed, kept as details);
- * `headers` give Retry-After for 429/503. The server's error object is deliberately not kept as
- * `cause`: provider bodies may echo (masked) keys.
- */
 const MISSING_MODEL = new WeakSet<HermesError>();
 
 /**
@@ -100,6 +95,11 @@ export function isMissingModel(error: HermesError): boolean {
   return MISSING_MODEL.has(error);
 }
 
+/**
+ * An HTTP error status. `message` is the server's own error text (scrubbed, kept as details);
+ * `headers` give Retry-After for 429/503. The server's error object is deliberately not kept as
+ * `cause`: provider bodies may echo (masked) keys.
+ */
 export function httpStatusError(
   ctx: FailureContext,
   status: number,
