@@ -60,4 +60,20 @@ describe("issue 16 item 0: an ordinary idea fails over to the remote backend, on
     // Ollama still ran its own model for the same job.
     expect(new Set(t.ollama.requests.map((r) => r.model))).toEqual(new Set(["llama3.1:8b"]));
   });
+
+  it("switched on while the job is already retrying on a failing Ollama: the draft follows within one health interval", async () => {
+    h = await resilienceHermes({ remote: { models: ["gpt-5"], listed: ["llama3.1:8b"] } });
+    const t = h;
+    t.ollama.setResponder(() => ({ fault: "http500" }));
+    t.remote.setResponder(() => ({ text: "A draft from the remote backend." }));
+    const { job_id } = await t.submit();
+    // A while on Ollama alone: every retry fails there.
+    await t.advanceUntil(() => t.job(job_id).retry_count >= 3, 5 * 60_000);
+    expect(t.job(job_id).status).toBe("retrying");
+
+    expect((await t.call("PUT", "/api/backends/gpt5", { enabled: true })).status).toBe(200);
+    const took = await t.advanceUntil(() => t.job(job_id).status === "completed", HEALTH_INTERVAL_S * 1000);
+    expect(t.job(job_id)).toMatchObject({ status: "completed", backend_used: "gpt5", model_used: "gpt-5" });
+    expect(took).toBeLessThanOrEqual(HEALTH_INTERVAL_S * 1000);
+  });
 });
