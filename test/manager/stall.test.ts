@@ -112,4 +112,22 @@ describe("stall watchdog", () => {
     expect(result.text).toBe("talos says hi");
     expect(clock.pendingTimers()).toBe(0);
   });
+
+  it("a token the stalled call sends late is not shown and sets no new timer", async () => {
+    const { m, clock, talos } = setup();
+    let emit: ((p: RunProgress) => void) | undefined;
+    talos.respond((_r, _signal, onProgress) => {
+      emit = onProgress;
+      return new Promise<undefined>(() => {}); // ignores its abort signal entirely
+    });
+    const seen: RunProgress[] = [];
+    const state = settled(m.execute(job, new AbortController().signal, (p) => seen.push(p)));
+    await flush();
+    clock.advance(30_000);
+    await flush();
+    expect(state()).toMatchObject({ code: "TIMEOUT" });
+    emit?.({ tokens: 1, textSoFar: "too late" });
+    expect(seen).toEqual([]);
+    expect(clock.pendingTimers()).toBe(0);
+  });
 });

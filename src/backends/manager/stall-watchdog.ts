@@ -37,12 +37,15 @@ export async function withStallWatchdog<T>(
   });
   stalled.catch(() => {}); // observed through the race below
   let timer: ReturnType<typeof core.setTimer> | undefined;
+  // Once over (answered, failed or stalled), a late token from the call neither re-arms nor shows.
+  let over = false;
   const arm = (ms: number, first: boolean) => {
     if (timer) core.clearTimer(timer);
     timer = undefined;
-    if (ms <= 0) return;
+    if (ms <= 0 || over) return;
     timer = core.setTimer(() => {
       timer = undefined;
+      over = true;
       const error = stallError(backend, ms, first);
       reject(error); // first, so the race settles with the stall rather than the abort it causes
       controller.abort(error);
@@ -50,6 +53,7 @@ export async function withStallWatchdog<T>(
   };
   arm(limits.firstTokenMs, true);
   const progress = (p: RunProgress) => {
+    if (over) return;
     arm(limits.betweenTokensMs, false);
     onProgress?.(p);
   };
@@ -58,6 +62,7 @@ export async function withStallWatchdog<T>(
     work.catch(() => {}); // once stalled, the call's own (abort) failure is expected and dropped
     return await Promise.race([work, stalled]);
   } finally {
+    over = true;
     if (timer) core.clearTimer(timer);
     signal.removeEventListener("abort", forward);
   }
