@@ -24,6 +24,9 @@ import {
  * The defaults are the spec's seed values. Changing one here changes only new databases; a key added
  * later needs a new migration that inserts its row (`since` names that migration).
  */
+/** `work=model` items: the model a backend runs for one kind of work (draft, refine, rewrite…). */
+const WORK_MODELS_REGEX = "^([a-z_]+=[^,=\\s]+(,[a-z_]+=[^,=\\s]+)*)?$";
+
 export const CONFIG_KEYS = {
   "hermes.web.port": int({
     default: 5000,
@@ -198,6 +201,24 @@ export const CONFIG_KEYS = {
     kind: "preference",
     since: "002",
     description: "Local retry attempts",
+  }),
+  "hermes.execution.stall_first_token_seconds": int({
+    default: 30,
+    min: 0,
+    max: 3600,
+    kind: "system_setting",
+    since: "012",
+    description:
+      "A backend that sends nothing this many seconds after the call starts has stalled: TIMEOUT, failed over (0: no limit)",
+  }),
+  "hermes.execution.stall_between_tokens_seconds": int({
+    default: 60,
+    min: 0,
+    max: 3600,
+    kind: "system_setting",
+    since: "012",
+    description:
+      "A stream that sends nothing more for this many seconds has stalled: TIMEOUT, failed over (0: no limit)",
   }),
   "hermes.execution.force_remote_threshold": float({
     default: 0.8,
@@ -636,6 +657,30 @@ export const CONFIG_KEYS = {
     since: "002",
     description: "GPT-5 model",
   }),
+  "backend.gpt5.work_models": list({
+    default: [],
+    regex: WORK_MODELS_REGEX,
+    kind: "system_setting",
+    since: "012",
+    description:
+      "Model per kind of work, e.g. refine=gpt-5,rewrite=gpt-5-mini (other work: the backend's model)",
+  }),
+  "backend.remote_api.work_models": list({
+    default: [],
+    regex: WORK_MODELS_REGEX,
+    kind: "system_setting",
+    since: "012",
+    description:
+      "Model per kind of work, e.g. refine=gpt-5,rewrite=gpt-5-mini (other work: the backend's model)",
+  }),
+  "backend.ollama.work_models": list({
+    default: [],
+    regex: WORK_MODELS_REGEX,
+    kind: "system_setting",
+    since: "012",
+    description:
+      "Model per kind of work, e.g. refine=gpt-5,rewrite=gpt-5-mini (other work: the backend's model)",
+  }),
   "backend.gpt5.timeout": int({
     default: 90,
     min: 1,
@@ -832,6 +877,13 @@ export const BACKEND_FIELDS = {
   model: string({ ...FAMILY, default: "", description: "Model" }),
   default_model: string({ ...FAMILY, default: "", description: "Default model (empty: the first model)" }),
   models: list({ ...FAMILY, default: [], regex: CONFIG_REGEX.modelList, description: "Models" }),
+  work_models: list({
+    ...FAMILY,
+    default: [],
+    regex: WORK_MODELS_REGEX,
+    description:
+      "Model per kind of work, e.g. refine=gpt-5,rewrite=gpt-5-mini (other work: the backend's model)",
+  }),
   timeout: int({ ...FAMILY, default: 120, min: 1, description: "Timeout (seconds)" }),
   health_interval: int({ ...FAMILY, default: 30, min: 1, description: "Health check interval (seconds)" }),
   concurrency: int({

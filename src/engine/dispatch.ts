@@ -27,6 +27,8 @@ export async function dispatchJob(d: EngineDeps, ctx: DispatchContext): Promise<
   const request = {
     jobId: job.id,
     jobType: job.job_type,
+    // What the job needs is its kind of work; each backend runs its own model for it.
+    work: template,
     threadId: job.thread_id,
     messages,
     preferBackend:

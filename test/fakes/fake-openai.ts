@@ -23,6 +23,11 @@ export interface FakeOpenAIOptions extends ListenOptions {
   apiKey?: string;
   /** Served models (GET /v1/models); other models get 404 model_not_found. */
   models?: string[];
+  /**
+   * What GET /v1/models shows, when it is not what is served: a gateway or proxy in front of several
+   * servers lists its own routes (e.g. the local models) and still serves models it does not list.
+   */
+  listed?: string[];
   /** Adds `usage.cost` (USD credits, as OpenRouter reports) to every usage object. */
   reportCostUsd?: number;
 }
@@ -56,12 +61,14 @@ function toMessages(v: unknown): FakeMessage[] {
 
 export class FakeOpenAI extends FakeServer {
   #models: string[];
+  readonly #listed: string[] | undefined;
   readonly #apiKey: string | undefined;
   readonly #cost: number | undefined;
 
   private constructor(opts: FakeOpenAIOptions) {
     super();
     this.#models = opts.models ?? DEFAULT_MODELS;
+    this.#listed = opts.listed;
     this.#apiKey = opts.apiKey;
     this.#cost = opts.reportCostUsd;
   }
@@ -112,7 +119,10 @@ export class FakeOpenAI extends FakeServer {
     }
     if (req.method === "POST" && path === "/v1/chat/completions") return this.#chat(req, res, raw);
     if (req.method === "GET" && path === "/v1/models") {
-      return this.sendJson(res, 200, { object: "list", data: this.#models.map((id) => this.#model(id)) });
+      return this.sendJson(res, 200, {
+        object: "list",
+        data: (this.#listed ?? this.#models).map((id) => this.#model(id)),
+      });
     }
     if (req.method === "GET" && path.startsWith("/v1/models/")) {
       const id = decodeURIComponent(path.slice("/v1/models/".length));

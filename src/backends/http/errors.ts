@@ -85,6 +85,16 @@ export function connectionError(ctx: FailureContext, cause: unknown, midStream: 
   });
 }
 
+const MISSING_MODEL = new WeakSet<HermesError>();
+
+/**
+ * The backend does not have the model it was asked for (HTTP 404 about a model). For a job that
+ * pinned no model this is that backend's configuration, not the job's fault: the manager fails over.
+ */
+export function isMissingModel(error: HermesError): boolean {
+  return MISSING_MODEL.has(error);
+}
+
 /**
  * An HTTP error status. `message` is the server's own error text (scrubbed, kept as details);
  * `headers` give Retry-After for 429/503. The server's error object is deliberately not kept as
@@ -126,7 +136,7 @@ export function httpStatusError(
   if (status === 404) {
     const aboutModel = ctx.model !== undefined && (serverText === undefined || /model/i.test(serverText));
     if (aboutModel) {
-      return make(ctx, "BACKEND_ERROR", `${at} does not have the model "${ctx.model}".`, {
+      const error = make(ctx, "BACKEND_ERROR", `${at} does not have the model "${ctx.model}".`, {
         retryable: false,
         details,
         userAction:
@@ -134,6 +144,8 @@ export function httpStatusError(
             ? `run \`ollama pull ${ctx.model}\` on that machine, or pick an installed model`
             : `pick a model that ${ctx.backend} serves (see its model list)`,
       });
+      MISSING_MODEL.add(error);
+      return error;
     }
     return make(ctx, "BACKEND_ERROR", `${at} has no such endpoint (HTTP 404).`, {
       retryable: false,

@@ -1,10 +1,10 @@
 import { HermesError, toHermesError } from "../../errors.ts";
 import type { RunProgress, RunResult } from "../backend.ts";
-import { pickModel } from "./backend-set.ts";
 import type { ManagerCore } from "./core.ts";
 import { markFailure, markSuccess } from "./health.ts";
 import type { ManagerPolicy } from "./policy.ts";
 import { estimatePromptTokens, maxCostCents, type Price, usageCostCents } from "./pricing.ts";
+import { isStall, withStallWatchdog } from "./stall-watchdog.ts";
 import type { Attempt, Entry, ExecuteRequest, Skip } from "./types.ts";
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -73,7 +73,7 @@ export async function attempt(
 
 /** The model to call and, on a paid backend, its price and an output cap; a skip without a price. */
 function planCall(core: ManagerCore, entry: Entry, req: ExecuteRequest, policy: ManagerPolicy): Plan | Skip {
-  const model = pickModel(entry, req.model);
+  const model = core.modelFor(entry, req);
   if (entry.backend.local) return { model, price: undefined, maxTokens: req.maxTokens };
   const price = core.priceTable(policy).lookup(entry.backend.name, model);
   if (!price) return { kind: "skip", reason: `no price known for ${model}`, cause: "price" };
@@ -96,10 +96,22 @@ async function runInSlot(call: Call, plan: Plan, state: CallState): Promise<RunR
   }
   state.started = core.now();
   const run = { jobId: req.jobId, model: plan.model, messages: req.messages, maxTokens: plan.maxTokens };
-  return entry.backend.run(
-    { ...run, temperature: req.temperature, timeoutMs: entry.settings.timeoutMs },
+  const limits = {
+    firstTokenMs: call.policy.stallFirstTokenMs,
+    betweenTokensMs: call.policy.stallBetweenTokensMs,
+  };
+  return withStallWatchdog(
+    core,
+    entry.backend.name,
+    limits,
     call.signal,
     call.onProgress,
+    (signal, progress) =>
+      entry.backend.run(
+        { ...run, temperature: req.temperature, timeoutMs: entry.settings.timeoutMs },
+        signal,
+        progress,
+      ),
   );
 }
 
@@ -128,6 +140,7 @@ function succeeded(call: Call, plan: Plan, state: CallState, result: RunResult):
   const cost = plan.price ? (result.costCents ?? usageCostCents(plan.price, result.usage)) : 0;
   if (state.reservation !== undefined) core.budget.settle(state.reservation, cost, policy);
   state.reservation = undefined;
+  entry.stalled = false;
   markSuccess(core, entry, result.latencyMs, "healthy", false);
   core.recordCall({
     backend: name,
@@ -169,7 +182,11 @@ function failed(call: Call, plan: Plan, state: CallState, thrown: unknown): Atte
   if (error.code === "RATE_LIMITED") {
     entry.coolUntilMs = core.now() + (error.retryAfter ?? 30) * 1000;
     entry.breaker.abandonProbe();
-  } else if (error.retryable) markFailure(core, entry, error.message);
-  else entry.breaker.abandonProbe();
+  } else if (error.retryable) {
+    // A stall is remembered until a real call succeeds: the health probe cannot clear it (a hung
+    // server still answers its version endpoint).
+    if (isStall(error)) entry.stalled = true;
+    markFailure(core, entry, error.message);
+  } else entry.breaker.abandonProbe();
   return { kind: "fail", error };
 }

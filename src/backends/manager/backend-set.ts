@@ -29,6 +29,7 @@ export function register(
     models: settings.models ?? [],
     warmModels: [],
     coolUntilMs: 0,
+    stalled: false,
     order: previous?.order ?? core.nextOrder(),
     timer: undefined,
   };
@@ -168,14 +169,6 @@ export function statusOf(core: ManagerCore, e: Entry): BackendStatus {
     preferredFor: e.settings.preferredFor ?? [],
     fallbacks: e.settings.fallbacks ?? [],
   };
-}
-
-/** The requested model, else the configured default if the backend has it, else a warm one, else any. */
-export function pickModel(entry: Entry, requested: string | undefined): string {
-  if (requested) return requested;
-  const def = entry.settings.defaultModel;
-  if (entry.models.length === 0 || entry.models.includes(def)) return def;
-  return entry.warmModels[0] ?? entry.models[0] ?? def;
 }
 
 function slotsFor(settings: BackendSettings): PQueue {

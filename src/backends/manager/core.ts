@@ -3,12 +3,14 @@ import type { Backend } from "../backend.ts";
 import type { BackendDefinition, BackendScore, CallRecord, SelectionRecord } from "../ports.ts";
 import { BudgetGuard } from "./budget.ts";
 import type { HealthTrack } from "./health-state.ts";
-import { type ManagerPolicy, num, readPolicy } from "./policy.ts";
+import { modelFor, parseWorkModels } from "./model-choice.ts";
+import { list, type ManagerPolicy, num, readPolicy } from "./policy.ts";
 import { PriceTable } from "./pricing.ts";
-import type { Entry, ManagerOptions } from "./types.ts";
+import type { Entry, ExecuteRequest, ManagerOptions } from "./types.ts";
 
 const EMPTY_SCORES = new Map<string, BackendScore>();
 export const NONE: readonly string[] = [];
+const NO_WORK_MODELS: ReadonlyMap<string, string> = new Map();
 
 /**
  * The manager's private state (entries, options, budget guard, lifecycle) behind narrow methods,
@@ -119,6 +121,15 @@ export class ManagerCore {
     if (entry.settings.healthIntervalMs !== undefined) return entry.settings.healthIntervalMs;
     if (this.options.healthIntervalMs) return this.options.healthIntervalMs();
     return Math.max(1, num(config, "hermes.talos.health_check_interval")) * 1000;
+  }
+
+  /** The model `entry` runs for the job: the pinned one, else its own for the job's kind of work. */
+  modelFor(entry: Entry, req: Pick<ExecuteRequest, "model" | "work">): string {
+    const works =
+      req.model || req.work === undefined
+        ? NO_WORK_MODELS
+        : parseWorkModels(list(this.options.config, `backend.${entry.backend.name}.work_models`));
+    return modelFor(entry, req, works);
   }
 
   /** Deadline of one health check. */

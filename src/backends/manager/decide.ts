@@ -1,4 +1,3 @@
-import { pickModel } from "./backend-set.ts";
 import type { ManagerCore } from "./core.ts";
 import { NONE } from "./core.ts";
 import type { ManagerPolicy } from "./policy.ts";
@@ -93,7 +92,7 @@ function costOf(
   costing: Costing,
 ): Verdict {
   if (e.backend.local) return { cost: 0, blocked: undefined };
-  const model = pickModel(e, req.model);
+  const model = core.modelFor(e, req);
   const price = costing.prices.lookup(e.backend.name, model);
   if (!price) return blockedBy(`no price known for ${model} (add it to hermes.budget.price_table)`, "price");
   costing.promptTokens ??= estimatePromptTokens(req.messages);

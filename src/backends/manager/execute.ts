@@ -1,5 +1,6 @@
 import { type HermesError, toHermesError } from "../../errors.ts";
 import type { RunProgress } from "../backend.ts";
+import { isMissingModel } from "../http/errors.ts";
 import type { RejectedBackend, SelectionRecord } from "../ports.ts";
 import { attempt } from "./attempt.ts";
 import type { ManagerCore } from "./core.ts";
@@ -107,6 +108,13 @@ async function tryInTurn(
       run.rejected.push({ name: entry.backend.name, reason: result.reason });
       run.decision.kinds.set(entry.backend.name, result.cause);
       if (result.inFlight) run.budgetInFlight = true;
+      next = queue.find((n) => !tried.has(n));
+      continue;
+    }
+    if (!req.model && isMissingModel(result.error)) {
+      // Its own configured model is missing there: that backend's setup, so the next one runs the job.
+      run.rejected.push({ name: entry.backend.name, reason: result.error.message });
+      run.decision.kinds.set(entry.backend.name, "model");
       next = queue.find((n) => !tried.has(n));
       continue;
     }

@@ -13,6 +13,9 @@ const ADVICE: Record<string, string> = {
   openai: "Check the API endpoint's URL and your network; the provider may be down.",
 };
 
+const HUNG_ADVICE =
+  "Restart the backend that hangs; if it is only slow (a large model loading), raise hermes.execution.stall_first_token_seconds.";
+
 /** After `failed` failed: its own fallbacks, then the global fallback if it is the primary, then the ranking. */
 export function nextAfter(
   failed: Entry,
@@ -65,7 +68,7 @@ export function finalError(
     );
   }
   if (why.includes("model")) {
-    return new HermesError("INVALID_INPUT", `No enabled backend serves the requested model (${reasons}).`, {
+    return new HermesError("INVALID_INPUT", `No enabled backend has the model it was to run (${reasons}).`, {
       retryable: false,
     });
   }
@@ -81,13 +84,24 @@ function noneAvailable(core: ManagerCore, lastError?: HermesError): HermesError 
       userAction: "Enable a backend (set OLLAMA_HOST, TALOS_URL or an API key) and restart Hermes.",
     });
   }
-  const where = enabled.map((e) => `${e.backend.name} at ${e.settings.location}`).join(", ");
-  const advice = [...new Set(enabled.map((e) => ADVICE[e.backend.kind]))].join(" ");
+  const where = (entries: Entry[]) =>
+    entries.map((e) => `${e.backend.name} at ${e.settings.location}`).join(", ");
+  // A backend whose calls stalled is reachable (its probe answers): say what is true of it.
+  const hung = enabled.filter((e) => e.stalled);
+  const down = enabled.filter((e) => !e.stalled);
+  const message = [
+    down.length > 0 ? `Cannot reach ${where(down)}.` : "",
+    hung.length > 0 ? `${where(hung)}: calls are accepted but nothing comes back.` : "",
+  ]
+    .filter((m) => m !== "")
+    .join(" ");
+  const advice = [...new Set(down.map((e) => ADVICE[e.backend.kind]))];
+  if (hung.length > 0) advice.push(HUNG_ADVICE);
   const onlyTalos = enabled.every((e) => e.backend.kind === "talos");
-  return new HermesError(onlyTalos ? "TALOS_UNAVAILABLE" : "BACKEND_UNAVAILABLE", `Cannot reach ${where}.`, {
+  return new HermesError(onlyTalos ? "TALOS_UNAVAILABLE" : "BACKEND_UNAVAILABLE", message, {
     details: lastError?.message,
     retryable: true,
-    userAction: advice,
+    userAction: advice.join(" "),
     cause: lastError,
   });
 }

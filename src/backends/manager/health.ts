@@ -40,6 +40,9 @@ export async function checkOne(core: ManagerCore, entry: Entry): Promise<void> {
     } catch {
       // A model list is a nicety; reachability is what matters here.
     }
+    // Reachable is not working when its last real call hung: only a real call (the breaker's
+    // half-open probe) clears a stall, so the failures it counted stand.
+    if (entry.stalled) return;
     markSuccess(core, entry, report.latencyMs, report.status === "degraded" ? "degraded" : "healthy");
   } catch (thrown) {
     markFailure(core, entry, toHermesError(thrown).message);

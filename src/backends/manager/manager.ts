@@ -1,6 +1,6 @@
 import type { Backend, RunProgress } from "../backend.ts";
 import type { BackendDefinition } from "../ports.ts";
-import { pickModel, register, setEnabled, settingsOf, statusOf, upsert } from "./backend-set.ts";
+import { register, setEnabled, settingsOf, statusOf, upsert } from "./backend-set.ts";
 import type { BudgetSummary } from "./budget.ts";
 import { executeWithConsensus } from "./consensus-run.ts";
 import { ManagerCore } from "./core.ts";
@@ -118,7 +118,7 @@ export class BackendManager {
     if (!first) return undefined;
     return {
       name: first.backend.name,
-      model: pickModel(first, undefined),
+      model: this.core.modelFor(first, { work: "draft" }),
       health: first.breaker.health.status,
       location: first.settings.location,
     };

@@ -38,6 +38,9 @@ export interface ManagerPolicy {
   kSamples: number;
   consensusThreshold: number;
   defaultHealthIntervalMs: number;
+  /** Stall limits of one call (0: none): see stall-watchdog.ts. */
+  stallFirstTokenMs: number;
+  stallBetweenTokensMs: number;
 }
 
 export function str(
@@ -112,6 +115,8 @@ export function readPolicy(config: ConfigLike | undefined): ManagerPolicy {
     kSamples: Math.max(1, Math.trunc(num(config, "hermes.execution.k_sample_count"))),
     consensusThreshold: num(config, "hermes.execution.consensus_threshold"),
     defaultHealthIntervalMs: Math.max(1, num(config, "hermes.talos.health_check_interval")) * 1000,
+    stallFirstTokenMs: Math.max(0, num(config, "hermes.execution.stall_first_token_seconds")) * 1000,
+    stallBetweenTokensMs: Math.max(0, num(config, "hermes.execution.stall_between_tokens_seconds")) * 1000,
   };
 }
 

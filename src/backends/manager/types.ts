@@ -67,6 +67,12 @@ export interface ExecuteRequest {
   messages: ChatMessage[];
   /** The thread (project) the job belongs to: its budget is checked too. */
   threadId?: number | undefined;
+  /**
+   * The kind of work (the prompt: "draft", "refine", "rewrite"…): each backend runs its own model
+   * for it (model-choice.ts). Undefined: the backend's default model.
+   */
+  work?: string | undefined;
+  /** A model the user pinned; only backends that serve it may run the job. Unset: each backend's own. */
   model?: string | undefined;
   /** Output cap; a paid call without one is capped at hermes.budget.default_max_output_tokens. */
   maxTokens?: number | undefined;
@@ -122,6 +128,8 @@ export interface Entry {
   models: string[];
   warmModels: string[];
   coolUntilMs: number;
+  /** Its last real call stalled (stall-watchdog.ts): a health probe alone does not make it healthy. */
+  stalled: boolean;
   order: number;
   timer: TimerHandle | undefined;
 }
