@@ -37,6 +37,8 @@ export async function resilienceHermes(
     stopGraceMs: 0,
     config: {
       "hermes.talos.health_check_interval": String(HEALTH_INTERVAL_S),
+      // The key would turn gpt5 on; these tests switch it on themselves, as an owner does.
+      "backend.gpt5.enabled": "false",
       ...opts.config,
     },
   });
