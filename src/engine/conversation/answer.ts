@@ -12,6 +12,7 @@ import { inferFromAnswer } from "../../learning/preferences.ts";
 import type { AnswerMode } from "../../learning/question-model.ts";
 import type { Slot } from "../../learning/quick-analysis.ts";
 import type { Job } from "../../store/jobs/types.ts";
+import type { LearningSnapshot } from "../../store/learning/snapshot-repo.ts";
 import type { ConversationRow } from "../../store/schema.ts";
 import { ENOUGH, type ResponseType, SKIPPED } from "../../store/threads/conversations-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
@@ -88,6 +89,8 @@ async function answerLocked(
     now: ctx.iso(),
     seconds,
     draft1: await ctx.draftOne(threadId),
+    // A typed answer may have been a new idea: keep what it is about to change, for the undo.
+    undo: input.kind === "text" ? await ctx.snapshots.take(threadId, state.userId ?? userId) : undefined,
   };
   if (input.kind === "enough") return answerEnough(ctx, turn);
   return recordAnswer(ctx, turn, input, userId);
@@ -102,6 +105,8 @@ interface AnswerTurn {
   /** Seconds from asking to answering. */
   seconds: number;
   draft1: Job | undefined;
+  /** The learned rows as they were before this answer (typed answers only): "It's a new idea" restores them. */
+  undo?: LearningSnapshot | undefined;
 }
 
 /** "Enough": records it and stops the questions (queuing the refined draft). */
@@ -152,7 +157,7 @@ async function recordAnswer(
     efficiency: eff.efficiency_score,
     predictionAccuracy: predictionAccuracy(kind, text, plan.suggestions, patternValue),
     // How it was answered, for the time model when it is rebuilt after a restart.
-    plan: { ...plan, answered_by: mode },
+    plan: { ...plan, answered_by: mode, ...(turn.undo ? { undo: turn.undo } : {}) },
   });
   if (!recorded) {
     return {
