@@ -142,7 +142,9 @@ describe("npm run chat answers every input", () => {
       yield "/idea";
       await until(() => /↩ Not an answer/.test(out()));
     });
-    expect(text).toMatch(/✍ Answer to question 1 of [0-9a-f]{8} \(Write a short note about bees\): For my neighbours/);
+    expect(text).toMatch(
+      /✍ Answer to question 1 of [0-9a-f]{8} \(Write a short note about bees\): For my neighbours/,
+    );
     expect(text).toMatch(/↩ Not an answer: question 1 of [0-9a-f]{8} is open again\./);
     expect(text).toMatch(/💡 [0-9a-f]{8}: “For my neighbours”/);
   });

@@ -276,7 +276,9 @@ describe("the conversation in Telegram", () => {
     await tg.waitFor(OWNER_ID, (m) => m.text.includes("Writing a shorter version"), 5000, "rewrite notice");
     const rewrite = await tg.waitFor(OWNER_ID, (m) => /📝 Draft 3/.test(m.text), 10_000, "the rewrite");
     // The fake model echoes its (longer) prompt: what the draft says about its length is measured.
-    expect(rewrite.text).toMatch(/Shorter, as you asked: [\d,]+ → [\d,]+ characters|is not shorter: [\d,]+ →/);
+    expect(rewrite.text).toMatch(
+      /Shorter, as you asked: [\d,]+ → [\d,]+ characters|is not shorter: [\d,]+ →/,
+    );
     const pref = h.hermes.database.sqlite
       .prepare("SELECT count(*) FROM user_preferences WHERE user_id = ?")
       .pluck()

@@ -18,7 +18,8 @@ afterEach(() => stopAll(cleanups));
 const isQuestion = (n: number) => (m: BotMessage) => m.text.startsWith(`❓ ${n}.`);
 const isAck = (m: BotMessage) => m.text.startsWith("💡 Got it");
 const lastUser = (r: FakeChatRequest) => r.messages.at(-1)?.content ?? "";
-type Step = { text: string; at: number };
+/** A user's step and the chat (message id → how it reads) just before it. */
+type Step = { text: string; before: Map<number, string> };
 
 async function setup(responder?: (req: FakeChatRequest) => { text: string }) {
   const { tg, h, ollama } = await startChat(cleanups);
@@ -35,9 +36,9 @@ async function setup(responder?: (req: FakeChatRequest) => { text: string }) {
       }),
     );
   };
-  /** The user's steps, each with how many bot messages had been sent before it (for the transcript). */
+  /** The user's steps, each with the chat as it stood just before (for the transcript). */
   const transcriptLog: Step[] = [];
-  const step = (text: string) => transcriptLog.push({ text, at: tg.botMessages(OWNER_ID).length });
+  const step = (text: string) => transcriptLog.push({ text, before: shown(tg.botMessages(OWNER_ID)) });
   const say = (text: string, replyTo?: BotMessage) => {
     step(`${replyTo ? `(replying to “${replyTo.text.split("\n")[0]}”) ` : ""}${text}`);
     return client.sendMessage(
@@ -271,6 +272,22 @@ describe("one whole conversation, as the user sees it", () => {
     if (q3) await wait((m) => m.text.startsWith("↪ Taken as a new idea"), "the new-idea notice");
     expect(db.prepare("SELECT count(*) FROM idea_threads").pluck().get()).toBe(2);
     if (q3) expect(latest(q3).text).not.toContain("→");
+    // A short text right after is taken as the answer to the question asked last (the birthday
+    // idea's) — but it was an idea of its own: one tap undoes it.
+    const qb1 = await wait((m) => isQuestion(1)(m) && m.text.includes("birthday"), "birthday question");
+    await say("Bake sale for the school fair");
+    await expect.poll(() => latest(qb1).text, { timeout: 5000 }).toContain("→ ✍ Bake sale");
+    // Two ideas have a question open: the echo says which idea the answer went to.
+    const which = await wait((m) => m.text.startsWith("✍ Taken as your answer to question 1"), "which idea");
+    expect(which.text).toContain("birthday");
+    await wait((m) => isQuestion(2)(m) && m.text.includes("birthday"), "its next question").catch(
+      () => undefined,
+    );
+    await press(latest(qb1), "💡 It's a new idea");
+    await wait((m) => isAck(m) && m.text.includes("Bake sale"), "third idea");
+    await expect
+      .poll(() => buttons(latest(qb1)).some((b) => b.text === "Skip"), { timeout: 5000 })
+      .toBe(true);
     // Reply to draft 1: information for the refined draft.
     await say("Also: I live in Berlin", draft1);
     await wait((m) => m.text.startsWith("📎 Added to"), "information kept");
@@ -285,6 +302,7 @@ describe("one whole conversation, as the user sees it", () => {
       "the shorter draft",
     );
     expect(shorter.text).not.toContain("about half the length");
+    await wait((m) => m.text.startsWith("✏️ Writing a shorter version") && m.text.includes("Done"), "status");
     // /forget: everything goes.
     await command("/forget");
     const confirm = await wait((m) => buttons(m).some((b) => b.text === "Yes, delete everything"), "confirm");
@@ -314,22 +332,36 @@ function storyModel(req: FakeChatRequest): { text: string } {
   };
 }
 
+/** How each bot message reads now, with its buttons. */
+function shown(messages: BotMessage[]): Map<number, string> {
+  return new Map(
+    messages.map((m): [number, string] => {
+      const b = buttons(m).map((x) => `[${x.text}]`);
+      const text = m.text.length > 300 ? `${m.text.slice(0, 300)}…` : m.text;
+      return [
+        m.message_id as number,
+        `${text.replaceAll("\n", "  \n")}${b.length ? `  \n${b.join(" ")}` : ""}`,
+      ];
+    }),
+  );
+}
+
 /**
- * The chat as the user sees it at the end: the bot's messages in order (edits applied — a settled
- * question shows its answer) with their buttons, and the user's steps where they happened.
+ * The chat in order, as the user saw it happen: each step of theirs, then what Hermes sent after it
+ * and which of its earlier messages it edited (a question showing its answer, a status line "Done").
  */
 function readable(messages: BotMessage[], steps: Step[]): string {
   const out: string[] = [];
-  const userUpTo = (i: number) => {
-    while (steps.length > 0 && (steps[0] as Step).at <= i)
-      out.push(`**You:** ${(steps.shift() as Step).text}`, "");
-  };
-  messages.forEach((m, i) => {
-    userUpTo(i);
-    const b = buttons(m).map((x) => `[${x.text}]`);
-    const text = m.text.length > 300 ? `${m.text.slice(0, 300)}…` : m.text;
-    out.push(`**Hermes:** ${text.replaceAll("\n", "  \n")}${b.length ? `  \n${b.join(" ")}` : ""}`, "");
+  const snapshots = [...steps.map((x) => x.before), shown(messages)];
+  let previous = new Map<number, string>();
+  snapshots.forEach((now, i) => {
+    if (i > 0) out.push(`**You:** ${(steps[i - 1] as Step).text}`, "");
+    for (const [id, text] of now) {
+      const was = previous.get(id);
+      if (was === undefined) out.push(`**Hermes:** ${text}`, "");
+      else if (was !== text) out.push(`*Hermes edits “${was.split("  \n")[0]}” to:* ${text}`, "");
+    }
+    previous = now;
   });
-  userUpTo(Number.POSITIVE_INFINITY);
   return out.join("\n");
 }
