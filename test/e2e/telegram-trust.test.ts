@@ -119,7 +119,14 @@ describe("a typed answer can be undone: It's a new idea", () => {
   });
 
   it("a stale undo (another answer of the idea since) says so and loses its button", async () => {
-    const { say, press, latest, wait, tg: t } = await setup();
+    const { say, press, latest, wait, tg: t, db } = await setup();
+    const undoKept = () =>
+      db
+        .prepare(
+          "SELECT id FROM conversations WHERE json_extract(optimization_suggested, '$.undo') IS NOT NULL",
+        )
+        .pluck()
+        .all();
     await say("Write a weekly newsletter about local food");
     const q1 = await wait(isQuestion(1), "question 1");
     await say("Mostly neighbours in my street");
@@ -128,8 +135,9 @@ describe("a typed answer can be undone: It's a new idea", () => {
     const q2 = await wait(isQuestion(2), "question 2");
     await say("Monthly is fine");
     await expect.poll(() => latest(q2).text, { timeout: 5000 }).toContain("→ ✍ Monthly is fine");
-    // The first answer's undo went when the idea's next question was answered.
+    // The first answer's undo went when the idea's next question was answered (and its snapshot).
     expect(buttons(latest(q1))).toEqual([]);
+    expect(undoKept()).toHaveLength(1);
     await press(stale, "💡 It's a new idea");
     await expect.poll(() => t.toasts.at(-1), { timeout: 5000 }).toContain("was answered since");
   });

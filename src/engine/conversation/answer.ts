@@ -168,6 +168,7 @@ async function recordAnswer(
     };
   }
   await learnFromAnswer(ctx, turn, { owner, slot, text, kind, mode });
+  await dropOlderUndo(ctx, thread.id, row.id);
   // The answer is in: keep the state with it even if planning the next step fails.
   await ctx.threads.update(thread.id, { claritySlots: JSON.stringify(state), finalClarity: after, now });
   const next = await planNext(ctx, thread, state, draft1, false, now);
@@ -248,6 +249,18 @@ async function learnFromAnswer(
   if (state.policy === "learning" && a.kind !== "unknown") {
     for (const signal of inferFromAnswer(a.slot, a.text))
       await ctx.preferences.observe(a.owner, { ...signal, learnedFrom: row.id }, now);
+  }
+}
+
+/**
+ * Only an idea's latest answer can be undone (withdraw.ts): the snapshots kept with its earlier
+ * answers can never be used again, so they are not kept.
+ */
+async function dropOlderUndo(ctx: ConversationContext, threadId: number, answeredId: number): Promise<void> {
+  for (const r of await ctx.conversations.forThread(threadId)) {
+    if (r.id === answeredId || r.optimization_suggested === null) continue;
+    const { undo, ...plan } = parsePlan(r.optimization_suggested);
+    if (undo !== undefined) await ctx.conversations.setPlan(r.id, plan);
   }
 }
 

@@ -26,9 +26,6 @@ export function withdrawAnswer(
     const plan = parsePlan(row?.optimization_suggested ?? null);
     if (!row || row.thread_id !== threadId || row.conversation_position === null)
       throw new HermesError("NOT_FOUND", "That question is not part of this idea.");
-    const snapshot = LearningSnapshotSchema.safeParse(plan.undo);
-    if (row.responded_date === null || row.user_response === null || !snapshot.success)
-      throw new HermesError("INVALID_INPUT", "That answer can no longer be undone.");
     const later = (await ctx.conversations.forThread(threadId)).some(
       (r) => r.id > row.id && r.responded_date !== null && r.question_asked !== INFORMATION,
     );
@@ -37,6 +34,9 @@ export function withdrawAnswer(
         "INVALID_INPUT",
         "Another question of this idea was answered since, so that answer stays. Send the text again with /new to start it as an idea.",
       );
+    const snapshot = LearningSnapshotSchema.safeParse(plan.undo);
+    if (row.responded_date === null || row.user_response === null || !snapshot.success)
+      throw new HermesError("INVALID_INPUT", "That answer can no longer be undone.");
     const state = parseState(thread.clarity_slots);
     const refinedJobId = state?.stop?.refinedJobId ?? undefined;
     // The refined draft the answer led to: stopped if it has not finished (it holds the answer).
