@@ -359,7 +359,12 @@ function shown(messages: BotMessage[]): Map<number, string> {
  * and which of its earlier messages it edited (a question showing its answer, a status line "Done").
  */
 function readable(messages: BotMessage[], steps: Step[]): string {
-  const out: string[] = [];
+  const out: string[] = [
+    "# One conversation in the Telegram emulator, as the user saw it",
+    "",
+    "_Written by test/e2e/telegram-trust.test.ts (HERMES_TRANSCRIPT=path); fake model, real Hermes._",
+    "",
+  ];
   const snapshots = [...steps.map((x) => x.before), shown(messages)];
   let previous = new Map<number, string>();
   snapshots.forEach((now, i) => {
