@@ -22,6 +22,8 @@ export interface FeatureDeps {
   submit: (ctx: Context, text: string, options?: { validate?: boolean }) => Promise<void>;
   /** A plain text: answers the open question (echoed on it) or starts a new idea (said so, with an undo). */
   typed: (ctx: Context, text: string) => Promise<void>;
+  /** "It's a new idea" under a typed answer: undo it (engine) and start the text as a new idea. */
+  newIdeaInstead: (ctx: Context, threadId: number, questionId: number) => Promise<void>;
   /** After an answer: the next question, or the news that the refined draft is on its way. */
   followUp: (ctx: Context, outcome: AnswerOutcome) => Promise<void>;
   /** Shows a question's outcome on its message and removes its buttons; false if it was not sent here. */

@@ -1,11 +1,12 @@
-import { type Api, Composer, type Context } from "grammy";
-import type { AnswerOutcome, QuestionView } from "../../src/engine/conversation/types.ts";
+import { type Api, Composer, type Context, type InlineKeyboard } from "grammy";
+import type { AnswerOutcome, QuestionView, WithdrawOutcome } from "../../src/engine/conversation/types.ts";
 import type { SubmitIdeaResult } from "../../src/engine/ports.ts";
-import type { Actor, ThreadService } from "../../src/engine/threads/service.ts";
+import type { Actor, ThreadService, TypedOutcome } from "../../src/engine/threads/service.ts";
 import { errorText } from "../telegram/error-text.ts";
 import {
   answerInsteadKeyboard,
   NO_BUTTONS,
+  newIdeaKeyboard,
   questionKeyboard,
   questionText,
   settledQuestionText,
@@ -26,7 +27,7 @@ export interface IdeaFlowDeps {
 /** Sending an idea, routing typed text and what follows an answer; the features share it through {@link FeatureDeps}. */
 export type IdeaFlow = Pick<
   FeatureDeps,
-  "submit" | "typed" | "followUp" | "settleQuestion" | "settleQuestions"
+  "submit" | "typed" | "newIdeaInstead" | "followUp" | "settleQuestion" | "settleQuestions"
 >;
 
 /**
@@ -63,13 +64,16 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
     }
   }
 
-  /** A plain text: the answer to the open question (echoed on it), or a new idea (said so, with an undo). */
+  /**
+   * A plain text: the answer to the open question asked last (echoed on it, with a one-tap "It's a
+   * new idea"; named when another idea has a question open too), or a new idea (said so, with an undo).
+   */
   async function typed(ctx: Context, text: string): Promise<void> {
     try {
       const r = await threads.typed(actorOf(ctx), { chatId: chatOf(ctx), text, source: "telegram" });
       if (r.kind === "idea") return await acknowledge(d, asked, ctx, r.idea, r.setAside);
       if (r.outcome.stale) return void (await ctx.reply(STALE_TEXT));
-      await settleQuestion(ctx, r.question, `✍ ${r.answer}`);
+      await echoAnswer(asked, ctx, r);
       await followUp(ctx, r.outcome);
     } catch (error) {
       log.warn({ err: error instanceof Error ? error.message : String(error) }, "text not accepted");
@@ -77,7 +81,72 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
     }
   }
 
-  return { submit, typed, followUp, settleQuestion, settleQuestions };
+  /**
+   * "It's a new idea" under a typed answer: the engine undoes the answer (and what was learned
+   * from it); the question asks again with its buttons, a question asked after it is taken back,
+   * and the text starts a new idea.
+   */
+  async function newIdeaInstead(ctx: Context, threadId: number, questionId: number): Promise<void> {
+    const r = await threads.newIdeaInstead(actorOf(ctx), threadId, questionId, {
+      chatId: chatOf(ctx),
+      source: "telegram",
+    });
+    await showUndoneAnswer(asked, ctx, r.withdrawn, log);
+    await acknowledge(d, asked, ctx, r.idea);
+  }
+
+  return { submit, typed, newIdeaInstead, followUp, settleQuestion, settleQuestions };
+}
+
+const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+/**
+ * A typed answer on its question (with the one-tap "It's a new idea"); when another idea has a
+ * question open too, which idea it went to, and how to answer the other.
+ */
+async function echoAnswer(
+  asked: AskedQuestions,
+  ctx: Context,
+  r: Extract<TypedOutcome, { kind: "answered" }>,
+): Promise<void> {
+  const q = r.question;
+  await asked.settle(ctx, q, `✍ ${r.answer}`, newIdeaKeyboard(q));
+  if (r.othersOpen.length === 0) return;
+  const others = r.othersOpen.map((o) => `question ${o.position} of ${o.idea.shortId} (“${o.idea.title}”)`);
+  await ctx.reply(
+    `✍ Taken as your answer to question ${q.position} of ${q.idea.shortId} (“${q.idea.title}”), the question asked last. ` +
+      `Still open: ${others.join(", ")} — reply to that question's message to answer it.`,
+  );
+}
+
+/** After "It's a new idea": the question asks again (with its buttons) and the user is told what was undone. */
+async function showUndoneAnswer(
+  asked: AskedQuestions,
+  ctx: Context,
+  w: WithdrawOutcome,
+  log: IdeaFlowDeps["log"],
+): Promise<void> {
+  const q = w.question;
+  const message = ctx.callbackQuery?.message;
+  if (message) {
+    await optional(
+      () => ctx.editMessageText(questionText(q), { reply_markup: questionKeyboard(q) }),
+      log,
+      "editMessageText (question asked again)",
+    );
+    asked.track(chatOf(ctx), message.message_id, q);
+  }
+  for (const id of w.removedQuestionIds)
+    await asked.settleById(ctx, id, "(taken back — the answer before it was a new idea)");
+  await ctx.reply(
+    [
+      `↩ Not an answer: “${cut(w.text, 80)}” is a new idea now; question ${q.position} of ${q.idea.shortId} is open again.`,
+      ...(w.cancelledRefinedJob !== undefined ? ["The refined draft it had started was cancelled."] : []),
+      ...(w.refinedDraftKept !== undefined
+        ? ["The refined draft already written with it stays as it is."]
+        : []),
+    ].join(" "),
+  );
 }
 
 /** Question messages still showing buttons, by question id (lost on restart: a stale tap settles it). */
@@ -91,26 +160,58 @@ class AskedQuestions {
     this.log = log;
   }
 
+  /**
+   * Per thread, the settled question still offering "It's a new idea": only an idea's latest
+   * answer can be undone, so the button goes when the next question of the idea is settled.
+   */
+  private readonly undoable = new Map<number, { chatId: string; messageId: number; text: string }>();
+
   async ask(api: Api, chatId: string, q: QuestionView): Promise<void> {
     const sent = await api.sendMessage(chatId, questionText(q), { reply_markup: questionKeyboard(q) });
     this.threads.rememberMessage(chatId, sent.message_id, q.threadId, "question");
-    this.asked.set(q.id, { chatId, messageId: sent.message_id, q });
+    this.track(chatId, sent.message_id, q);
+  }
+
+  /** A question message showing buttons (sent, or asked again after an undo). */
+  track(chatId: string, messageId: number, q: QuestionView): void {
+    this.asked.set(q.id, { chatId, messageId, q });
+    if (this.undoable.get(q.threadId)?.messageId === messageId) this.undoable.delete(q.threadId);
     if (this.asked.size > 1000) this.asked.delete(this.asked.keys().next().value as number);
   }
 
-  async settle(ctx: Context, q: QuestionView, outcome: string): Promise<boolean> {
+  async settle(ctx: Context, q: QuestionView, outcome: string, keyboard?: InlineKeyboard): Promise<boolean> {
     const where = this.asked.get(q.id);
     this.asked.delete(q.id);
+    await this.dropUndo(ctx, q.threadId);
     if (!where) return false;
+    const text = settledQuestionText(q, outcome);
     await optional(
       () =>
-        ctx.api.editMessageText(where.chatId, where.messageId, settledQuestionText(q, outcome), {
-          reply_markup: NO_BUTTONS,
+        ctx.api.editMessageText(where.chatId, where.messageId, text, {
+          reply_markup: keyboard ?? NO_BUTTONS,
         }),
       this.log,
       "editMessageText (settled question)",
     );
+    if (keyboard) this.undoable.set(q.threadId, { chatId: where.chatId, messageId: where.messageId, text });
     return true;
+  }
+
+  async settleById(ctx: Context, questionId: number, outcome: string): Promise<void> {
+    const where = this.asked.get(questionId);
+    if (where) await this.settle(ctx, where.q, outcome);
+  }
+
+  /** The previous answer of the idea can no longer be undone: its button goes. */
+  private async dropUndo(ctx: Context, threadId: number): Promise<void> {
+    const u = this.undoable.get(threadId);
+    if (!u) return;
+    this.undoable.delete(threadId);
+    await optional(
+      () => ctx.api.editMessageText(u.chatId, u.messageId, u.text, { reply_markup: NO_BUTTONS }),
+      this.log,
+      "editMessageText (undo no longer possible)",
+    );
   }
 
   async settleThread(ctx: Context, threadId: number, outcome: string): Promise<void> {

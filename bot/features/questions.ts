@@ -4,6 +4,7 @@ import {
   NO_BUTTONS,
   parseAnswerData,
   parseAnswerInsteadData,
+  parseNewIdeaData,
   settledQuestionText,
 } from "../telegram/keyboards.ts";
 import { optional } from "../telegram/safe.ts";
@@ -16,7 +17,7 @@ import { STALE_TEXT } from "./ideas.ts";
  * shows the chosen answer and loses its buttons) or by typing (./ideas.ts routes typed text). A tap
  * on a question that is closed — answered, cancelled, over — says so and removes its buttons.
  * "That was my answer" under a text taken as a new idea undoes that: the idea is cancelled and its
- * text answers the question.
+ * text answers the question; "It's a new idea" under a typed answer undoes the answer instead.
  */
 export function questionsFeature(d: FeatureDeps): Composer<HermesContext> {
   const composer = new Composer<HermesContext>();
@@ -24,6 +25,7 @@ export function questionsFeature(d: FeatureDeps): Composer<HermesContext> {
     optional(() => ctx.answerCallbackQuery({ text: text.slice(0, 190) }), d.log, "answerCallbackQuery");
   onAnswerTap(composer, d, toast);
   onAnswerInsteadTap(composer, d, toast);
+  onNewIdeaTap(composer, d, toast);
   return composer;
 }
 
@@ -100,6 +102,26 @@ function onAnswerInsteadTap(composer: Composer<HermesContext>, d: FeatureDeps, t
       await followUp(ctx, r.outcome);
     } catch (error) {
       await toast(ctx, errorText(error));
+    }
+  });
+}
+
+/** "It's a new idea" under a question answered by typing: the answer is undone, the text starts an idea. */
+function onNewIdeaTap(composer: Composer<HermesContext>, d: FeatureDeps, toast: Toast): void {
+  composer.callbackQuery(/^ni:/, async (ctx) => {
+    const parsed = parseNewIdeaData(ctx.callbackQuery.data);
+    if (!parsed) return void (await optional(() => ctx.answerCallbackQuery(), d.log, "answerCallbackQuery"));
+    try {
+      await d.newIdeaInstead(ctx, parsed.threadId, parsed.questionId);
+      await toast(ctx, "Undone — started as a new idea.");
+    } catch (error) {
+      await toast(ctx, errorText(error));
+      // The answer stays (a later answer, a restart): the button cannot do anything any more.
+      await optional(
+        () => ctx.editMessageReplyMarkup({ reply_markup: NO_BUTTONS }),
+        d.log,
+        "editMessageReplyMarkup (undo no longer possible)",
+      );
     }
   });
 }

@@ -1,5 +1,6 @@
 import { Composer, type Context, InlineKeyboard } from "grammy";
 import { describeCancel } from "../../src/engine/threads/cancel.ts";
+import type { DraftInProgress } from "../../src/engine/threads/views.ts";
 import { errorText } from "../telegram/error-text.ts";
 import { optional } from "../telegram/safe.ts";
 import { cancelButton } from "../telegram/status-line.ts";
@@ -57,29 +58,23 @@ function threadViews(d: FeatureDeps): Composer<HermesContext> {
   const { engine, log } = d;
   const composer = new Composer<HermesContext>();
 
+  // What matters to a person: where each of their drafts stands and what waits for them — not
+  // the queue's counters. Each unfinished draft gets its own line with a cancel button.
   composer.command("status", async (ctx) => {
-    const actor = actorOf(ctx, d.isOwner);
-    const active = await d.threads.activeThreads(actor);
-    const open = await d.threads.pendingQuestion(actor);
-    const q = engine.queueCounts();
-    // A question waiting for the user is in progress too, even with no draft running.
-    const waiting = open
-      ? `\n❓ Waiting for your answer: question ${open.position} of ${open.idea.shortId} (${open.idea.title}).`
-      : "";
-    const head = `Queue: ${q.queued ?? 0} queued, ${q.running ?? 0} running, ${q.retrying ?? 0} waiting to retry.${waiting}`;
-    if (active.length === 0 && !open)
-      return void (await ctx.reply(`${head}\nNothing of yours is in progress.`));
-    await ctx.reply(head);
-    for (const { thread, jobs } of active.slice(0, 10)) {
-      for (const job of jobs) {
-        await ctx.reply(
-          `${thread.uuid.slice(0, 8)} · draft ${job.job_sequence} · ${job.status} · ${thread.title}`,
-          {
-            reply_markup: cancelButton(job.id),
-          },
-        );
-      }
-    }
+    const { drafts, open } = await d.threads.status(actorOf(ctx, d.isOwner));
+    if (drafts.length === 0 && open.length === 0)
+      return void (await ctx.reply("Nothing of yours is in progress. Send me an idea to start one."));
+    const waiting = open.map(
+      (q) => `❓ Waiting for your answer: question ${q.position} of ${q.idea.shortId} (${q.idea.title}).`,
+    );
+    await ctx.reply(
+      [
+        `Your ideas in progress: ${drafts.length} draft(s) on the way, ${open.length} question(s) for you.`,
+        ...waiting,
+      ].join("\n"),
+    );
+    for (const draft of drafts.slice(0, 10))
+      await ctx.reply(draftStatusLine(draft), { reply_markup: cancelButton(draft.jobId) });
   });
 
   composer.command("threads", async (ctx) => {
@@ -104,6 +99,21 @@ function threadViews(d: FeatureDeps): Composer<HermesContext> {
   });
 
   return composer;
+}
+
+/** One of the user's drafts in /status, said as where it stands: "Your idea “X” (ab12cd34): draft 1 is waiting; 1 ahead of it." */
+export function draftStatusLine(draft: DraftInProgress): string {
+  const where =
+    draft.status === "running"
+      ? "is being written now"
+      : draft.status === "retrying"
+        ? `hit a problem and will be tried again automatically${draft.ahead > 0 ? `; ${draft.ahead} ahead of it` : ""}`
+        : draft.status === "pending"
+          ? "starts when the draft it builds on is finished"
+          : draft.ahead === 0
+            ? "is next in line"
+            : `is waiting its turn; ${draft.ahead} ahead of it`;
+  return `Your idea “${draft.thread.title}” (${draft.thread.shortId}): draft ${draft.draftNumber} ${where}.`;
 }
 
 /** How a question without an answer reads in /thread. */

@@ -1,4 +1,5 @@
 import { Composer, InlineKeyboard } from "grammy";
+import { NO_BUTTONS } from "../telegram/keyboards.ts";
 import { optional } from "../telegram/safe.ts";
 import type { HermesContext } from "./config.ts";
 import { actorOf, type FeatureDeps, sendFileOrText } from "./deps.ts";
@@ -33,13 +34,21 @@ export function userDataFeature(d: FeatureDeps): Composer<HermesContext> {
   composer.callbackQuery(/^forget:(yes|no)$/, async (ctx) => {
     await optional(() => ctx.answerCallbackQuery(), log, "answerCallbackQuery");
     if (ctx.match[1] !== "yes") {
-      await optional(() => ctx.editMessageText("Kept everything."), log, "editMessageText");
+      await optional(
+        () => ctx.editMessageText("Kept everything.", { reply_markup: NO_BUTTONS }),
+        log,
+        "editMessageText",
+      );
       return;
     }
     const counts = await threads.forget(actorOf(ctx, d.isOwner), String(ctx.chat?.id));
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     await optional(
-      () => ctx.editMessageText(`Deleted ${total} record(s). Hermes no longer has any of your data.`),
+      // The question is answered: its buttons go (a second "Yes" would delete nothing and say "Deleted 0").
+      () =>
+        ctx.editMessageText(`Deleted ${total} record(s). Hermes no longer has any of your data.`, {
+          reply_markup: NO_BUTTONS,
+        }),
       log,
       "edit",
     );

@@ -5,6 +5,7 @@ import type { AnswerInput, FeedbackInput, QuestionView } from "../../src/engine/
  * Inline keyboards and their callback data (Telegram allows 64 bytes):
  *   q:<thread>:<question>:<n|s|e>   suggested answer n, skip, enough
  *   ans:<idea>:<thread>:<question>  "that was my answer": undo a text taken as a new idea
+ *   ni:<thread>:<question>          "it's a new idea": undo a text taken as the answer
  *   r:<job>:<1-5|short|more>        rating or adjustment of a draft
  *   cancel:<job>                    (status-line.ts)
  *   forget:<yes|no>
@@ -84,4 +85,14 @@ export function parseAnswerInsteadData(
 ): { ideaThreadId: number; threadId: number; questionId: number } | undefined {
   const m = /^ans:(\d+):(\d+):(\d+)$/.exec(data);
   return m ? { ideaThreadId: Number(m[1]), threadId: Number(m[2]), questionId: Number(m[3]) } : undefined;
+}
+
+/** Under a question answered by typing: the one-tap undo when the text was a new idea. */
+export function newIdeaKeyboard(q: Pick<QuestionView, "threadId" | "id">): InlineKeyboard {
+  return new InlineKeyboard().text("💡 It's a new idea", `ni:${q.threadId}:${q.id}`);
+}
+
+export function parseNewIdeaData(data: string): { threadId: number; questionId: number } | undefined {
+  const m = /^ni:(\d+):(\d+)$/.exec(data);
+  return m ? { threadId: Number(m[1]), questionId: Number(m[2]) } : undefined;
 }

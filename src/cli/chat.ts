@@ -24,7 +24,7 @@ export interface ChatOptions {
 
 const HELP =
   "Type an idea. While a question is open: 1–4 picks a suggestion, s skips, e = enough, or type your answer.\n" +
-  "/new <idea> starts another idea · /answer: that was my answer, not a new idea · /rate 1-5 · /shorter · /more · /threads · /patterns · /cancel · /quit";
+  "/new <idea> starts another idea · /answer: that was my answer, not a new idea · /idea: that answer was a new idea · /rate 1-5 · /shorter · /more · /threads · /patterns · /cancel · /quit";
 
 export async function runChat({ env, input, output, random }: ChatOptions): Promise<void> {
   const hermes = await createHermes({
@@ -65,6 +65,8 @@ class ChatSession {
   private readonly waiting = new Set<number>();
   /** The last text taken as a new idea instead of an answer: /answer undoes that. */
   private setAside: { ideaThreadId: number; threadId: number; questionId: number } | undefined;
+  /** The last typed text taken as an answer: /idea undoes that and starts it as a new idea. */
+  private typedAnswer: { threadId: number; questionId: number } | undefined;
   private lastDraftJob: number | undefined;
   private closed = false;
   private closeWhenDone = false;
@@ -177,6 +179,7 @@ class ChatSession {
     else if (line === "/threads") await this.listThreads();
     else if (line === "/cancel") await this.cancel();
     else if (line === "/answer") await this.answerInstead();
+    else if (line === "/idea") await this.newIdeaInstead();
     else if (line.startsWith("/new ")) await this.submit(line.slice(5));
     else if (/^\/rate [1-5]$/.test(line) || line === "/shorter" || line === "/more")
       await this.feedback(line);
@@ -213,6 +216,19 @@ class ChatSession {
     this.afterAnswer(r.outcome);
   }
 
+  /** /idea: the text last taken as an answer was a new idea (the engine undoes the answer and what it taught). */
+  private async newIdeaInstead(): Promise<void> {
+    const u = this.typedAnswer;
+    this.typedAnswer = undefined;
+    if (!u) return this.say("Nothing to undo: no typed text was taken as an answer.");
+    const r = await this.threads.newIdeaInstead(ACTOR, u.threadId, u.questionId, { source: "cli" });
+    const q = r.withdrawn.question;
+    this.say(`↩ Not an answer: question ${q.position} of ${q.idea.shortId} is open again.`);
+    this.announce(r.idea);
+    this.ask(q);
+    this.ask(r.idea.question);
+  }
+
   /** /rate 1-5, /shorter, /more on the last draft. */
   private async feedback(line: string): Promise<void> {
     if (this.lastDraftJob === undefined) {
@@ -244,8 +260,12 @@ class ChatSession {
   private async typed(text: string): Promise<void> {
     const r = await this.threads.typed(ACTOR, { text, source: "cli" });
     if (r.kind === "answered") {
-      if (!r.outcome.stale)
-        this.say(`✍ Answer to question ${r.question.position} of ${r.question.idea.shortId}: ${r.answer}`);
+      if (!r.outcome.stale) {
+        this.typedAnswer = { threadId: r.question.threadId, questionId: r.question.id };
+        this.say(
+          `✍ Answer to question ${r.question.position} of ${r.question.idea.shortId} (${r.question.idea.title}): ${r.answer} — /idea if it was a new idea.`,
+        );
+      }
       this.afterAnswer(r.outcome);
       return;
     }

@@ -16,7 +16,11 @@ export async function dispatchJob(d: EngineDeps, ctx: DispatchContext): Promise<
   const vars = resolvePromptVariables(job, textVars(job.prompt_variables), (id) => d.queue.get(id));
   const template = job.prompt_template_used ?? "draft";
   // Learned preferences reach every draft as they stand now (a "Shorter" pressed since included).
-  if ((template === "draft" || template === "refine") && job.user_id && d.insights?.preferencesFor)
+  if (
+    (template === "draft" || template === "refine" || template === "rewrite") &&
+    job.user_id &&
+    d.insights?.preferencesFor
+  )
     vars.preferences = await d.insights.preferencesFor(job.user_id);
   vars.preferences ??= "(none known yet)";
   const messages = [

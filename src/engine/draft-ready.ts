@@ -5,7 +5,8 @@ import type { DraftReady } from "./ports.ts";
  * The domain event "a draft is ready", built from the completed job: transports show it as it is
  * (they never read the job's prompt variables to explain a draft).
  */
-export function draftReady(job: Job): DraftReady {
+/** `source`: the draft a rewrite worked on, so what is said about its length is measured. */
+export function draftReady(job: Job, source?: Pick<Job, "full_result">): DraftReady {
   return {
     threadId: job.thread_id,
     jobId: job.id,
@@ -13,7 +14,7 @@ export function draftReady(job: Job): DraftReady {
     text: job.full_result ?? "",
     backend: job.backend_used ?? undefined,
     model: job.model_used ?? undefined,
-    whatChanged: whatChanged(job),
+    whatChanged: whatChanged(job, source?.full_result ?? undefined),
   };
 }
 
@@ -22,11 +23,13 @@ export function draftReady(job: Job): DraftReady {
  * wording): "Refined with your answers: the public; focused on the first issue."
  */
 export function whatChanged(
-  job: Pick<Job, "job_sequence" | "job_subtype" | "prompt_variables">,
+  job: Pick<Job, "job_sequence" | "job_subtype" | "prompt_variables"> & { full_result?: string | null },
+  sourceText?: string,
 ): string | undefined {
   const vars = job.prompt_variables;
   if (job.job_sequence < 2 || !vars) return undefined;
-  if (job.job_subtype === "rewrite" && vars.instruction) return rewriteSentence(oneLine(vars.instruction));
+  if (job.job_subtype === "rewrite" && vars.instruction)
+    return rewriteSentence(oneLine(vars.instruction), sourceText, job.full_result ?? undefined);
   const { answers, added, assumed } = readAnswers(String(vars.answers ?? ""));
   const sentences = [
     answers.length > 0 ? `Refined with your answers: ${list(answers)}.` : "",
@@ -45,12 +48,25 @@ const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)
 const midSentence = (s: string) => (/^[A-Z][a-z]/.test(s) ? s[0]?.toLowerCase() + s.slice(1) : s);
 const list = (items: string[]) => items.map((i) => midSentence(cut(i.replace(/[.\s]+$/, ""), 80))).join("; ");
 
-/** The adjustment buttons' instructions, said as what was done. */
-function rewriteSentence(instruction: string): string {
-  if (/^make it noticeably shorter/i.test(instruction))
-    return "Shorter, as you asked: about half the length.";
-  if (/^add more detail/i.test(instruction)) return "More detail, as you asked.";
-  return `Rewritten as you asked: ${cut(instruction, 200)}`;
+/**
+ * The adjustment buttons' instructions, said as what was done — measured, never the instruction's
+ * own promise: "Shorter, as you asked: 1,240 → 610 characters (49%)", or that it did not get shorter.
+ */
+function rewriteSentence(instruction: string, before?: string, after?: string): string {
+  const shorter = /^make it noticeably shorter/i.test(instruction);
+  const longer = /^add more detail/i.test(instruction);
+  if (!shorter && !longer) return `Rewritten as you asked: ${cut(instruction, 200)}`;
+  if (before === undefined || after === undefined || before.trim() === "")
+    return shorter ? "Rewritten shorter, as you asked." : "Rewritten with more detail, as you asked.";
+  const [b, a] = [before.trim().length, after.trim().length];
+  const sizes = `${b.toLocaleString("en")} → ${a.toLocaleString("en")} characters (${Math.round((a / b) * 100)}%)`;
+  if (shorter)
+    return a < b
+      ? `Shorter, as you asked: ${sizes}.`
+      : `You asked for shorter, but this version is not shorter: ${sizes}. Press ✂ Shorter again to retry.`;
+  return a > b
+    ? `More detail, as you asked: ${sizes}.`
+    : `You asked for more detail, but this version is not longer: ${sizes}. Press ➕ More detail again to retry.`;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { BudgetSummary } from "../backends/manager/budget.ts";
 import { HermesError } from "../errors.ts";
 import type { QueueEvent } from "../queue/events.ts";
 import type { DispatchContext, DispatchOutcome } from "../queue/scheduler/scheduler.ts";
+import type { Job } from "../store/jobs/types.ts";
 import type { ThreadRecord } from "../store/threads/repo.ts";
 import { dispatchJob } from "./dispatch.ts";
 import { draftReady } from "./draft-ready.ts";
@@ -106,6 +107,13 @@ export class Engine {
     return this.d.threads.recentForUser(userId, limit);
   }
 
+  /** The draft a rewrite worked on (its parent), so the length it reports is measured. */
+  private sourceOf(job: Job): Job | undefined {
+    return job.job_subtype === "rewrite" && job.parent_job_id !== null
+      ? this.d.queue.get(job.parent_job_id)
+      : undefined;
+  }
+
   private async relay(event: QueueEvent): Promise<void> {
     try {
       if (event.type === "progress" && !this.progressDue(event.job.id)) return;
@@ -115,7 +123,7 @@ export class Engine {
         event,
         thread,
         shortId: shortIdOf(thread.uuid),
-        draft: event.type === "completed" ? draftReady(event.job) : undefined,
+        draft: event.type === "completed" ? draftReady(event.job, this.sourceOf(event.job)) : undefined,
       };
       await Promise.all([...this.listeners].map(async (l) => l(enriched)));
     } catch (error) {

@@ -110,6 +110,11 @@ export class JobQueue {
     return this.o.repo.jobsOfThread(threadId).at(-1)?.id;
   }
 
+  /** How many waiting jobs will be taken before this one. */
+  aheadOf(jobId: number): number {
+    return this.o.repo.aheadOf(jobId);
+  }
+
   depth(): number {
     return this.o.repo.countActive();
   }

@@ -132,4 +132,20 @@ describe("npm run chat answers every input", () => {
     );
     expect(text).toMatch(/❓ 1\. .*\(idea [0-9a-f]{8} · Write a short note about bees\)/);
   });
+
+  it("a typed answer that was a new idea: /idea undoes the answer and starts the idea", async () => {
+    const text = await chat(async function* (out) {
+      yield "Write a short note about bees";
+      await until(() => /❓ 1\./.test(out()));
+      yield "For my neighbours";
+      await until(() => /\/idea if it was a new idea/.test(out()));
+      yield "/idea";
+      await until(() => /↩ Not an answer/.test(out()));
+    });
+    expect(text).toMatch(
+      /✍ Answer to question 1 of [0-9a-f]{8} \(Write a short note about bees\): For my neighbours/,
+    );
+    expect(text).toMatch(/↩ Not an answer: question 1 of [0-9a-f]{8} is open again\./);
+    expect(text).toMatch(/💡 [0-9a-f]{8}: “For my neighbours”/);
+  });
 });

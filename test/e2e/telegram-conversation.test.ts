@@ -275,7 +275,10 @@ describe("the conversation in Telegram", () => {
     await press(rate, buttons(rate).find((b) => b.text === "✂ Shorter")?.callback_data ?? "");
     await tg.waitFor(OWNER_ID, (m) => m.text.includes("Writing a shorter version"), 5000, "rewrite notice");
     const rewrite = await tg.waitFor(OWNER_ID, (m) => /📝 Draft 3/.test(m.text), 10_000, "the rewrite");
-    expect(rewrite.text).toContain("Shorter, as you asked");
+    // The fake model echoes its (longer) prompt: what the draft says about its length is measured.
+    expect(rewrite.text).toMatch(
+      /Shorter, as you asked: [\d,]+ → [\d,]+ characters|is not shorter: [\d,]+ →/,
+    );
     const pref = h.hermes.database.sqlite
       .prepare("SELECT count(*) FROM user_preferences WHERE user_id = ?")
       .pluck()

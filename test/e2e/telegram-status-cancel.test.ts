@@ -76,7 +76,12 @@ describe("status line and cancellation in Telegram", () => {
     await tg.waitFor(OWNER_ID, (m) => m.text.includes("Got it"), 5000, "ack");
     await tg.waitFor(OWNER_ID, () => ollama.inFlight() === 1, 5000, "the job to stream");
     await client.sendCommand(client.makeCommand("/status"));
-    const line = await tg.waitFor(OWNER_ID, (m) => /draft 1 · running/.test(m.text), 5000, "status line");
+    const line = await tg.waitFor(
+      OWNER_ID,
+      (m) => /draft 1 is being written now/.test(m.text),
+      5000,
+      "status line",
+    );
     expect((line.reply_markup as Markup).inline_keyboard[0]?.[0]?.callback_data).toMatch(/^cancel:\d+$/);
     await client.sendCommand(client.makeCommand("/cancel"));
     await tg.waitFor(

@@ -69,7 +69,8 @@ describe("where a typed message goes", () => {
     await expect
       .poll(() => latest(q1).text, { timeout: 5000 })
       .toContain("→ ✍ Mostly neighbours in my street");
-    expect(buttons(latest(q1))).toEqual([]);
+    // Its only button now is the undo, in case the text was a new idea.
+    expect(buttons(latest(q1)).map((b) => b.text)).toEqual(["💡 It's a new idea"]);
   });
 
   it("/status counts an open question as in progress, even after draft 1 is done", async () => {
@@ -80,7 +81,12 @@ describe("where a typed message goes", () => {
     await tg.waitFor(OWNER_ID, isQuestion(1), 5000, "question 1");
     const shortId = /thread ([0-9a-f]{8})/.exec(ack.text)?.[1];
     await client.sendCommand(client.makeCommand("/status"));
-    const status = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("Queue:"), 5000, "status");
+    const status = await tg.waitFor(
+      OWNER_ID,
+      (m) => m.text.startsWith("Your ideas in progress"),
+      5000,
+      "status",
+    );
     expect(status.text).toContain(`Waiting for your answer: question 1 of ${shortId}`);
     expect(status.text).not.toContain("Nothing of yours is in progress");
   });

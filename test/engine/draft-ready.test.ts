@@ -123,15 +123,21 @@ describe("whatChanged", () => {
     expect(whatChanged(job(1, null, { answers: "x" }))).toBeUndefined();
   });
 
-  it("says an adjustment as what was done, not as the prompt's instruction", () => {
-    expect(
-      whatChanged(
-        job(3, "rewrite", {
-          instruction:
-            "Make it noticeably shorter — about half the length: keep the essentials and the next steps, cut the rest.",
-        }),
-      ),
-    ).toBe("Shorter, as you asked: about half the length.");
+  it("says an adjustment as what was measured, not as the prompt's instruction promised", () => {
+    const shorter = {
+      ...job(3, "rewrite", {
+        instruction:
+          "Make it noticeably shorter — about half the length: keep the essentials and the next steps, cut the rest.",
+      }),
+    };
+    expect(whatChanged({ ...shorter, full_result: "x".repeat(610) }, "y".repeat(1240))).toBe(
+      "Shorter, as you asked: 1,240 → 610 characters (49%).",
+    );
+    expect(whatChanged({ ...shorter, full_result: "x".repeat(1300) }, "y".repeat(1240))).toBe(
+      "You asked for shorter, but this version is not shorter: 1,240 → 1,300 characters (105%). Press ✂ Shorter again to retry.",
+    );
+    // Without the draft it worked on, no length is claimed.
+    expect(whatChanged(shorter)).toBe("Rewritten shorter, as you asked.");
   });
 
   it("lists the answers for a person, not the prompt lines", () => {

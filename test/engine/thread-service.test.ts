@@ -161,3 +161,47 @@ describe("ThreadService: cancel", () => {
     expect(await h.threadService.cancel(OWNER)).toBeUndefined();
   });
 });
+
+describe("ThreadService: a typed answer that was a new idea", () => {
+  it("newIdeaInstead undoes the answer and what it taught (a preference here), reopens the question, starts the idea", async () => {
+    h = await apiHarness();
+    const sqlite = h.database.sqlite;
+    const prefs = () => sqlite.prepare("SELECT * FROM user_preferences ORDER BY id").all();
+    const tg = await h.threadService.submit(OWNER, { text: IDEA, source: "telegram", chatId: "4242" });
+    // Walk to a question whose typed answer teaches a preference (context: plain; others: concise).
+    let q = tg.question;
+    while (q && q.slot === "constraints") {
+      await h.threadService.answer(OWNER, q.threadId, q.id, { kind: "skip" });
+      q = await h.threadService.pendingQuestion(OWNER);
+    }
+    if (!q) throw new Error("no question to answer");
+    const before = { prefs: prefs(), thread: sqlite.prepare("SELECT clarity_slots FROM idea_threads").get() };
+    const text = q.slot === "context" ? "I'm a beginner, new to this" : "A short list please";
+    const typed = await h.threadService.typed(OWNER, { text, source: "telegram", chatId: "4242" });
+    expect(typed).toMatchObject({ kind: "answered", question: { id: q.id } });
+    expect(prefs().length).toBeGreaterThan(before.prefs.length);
+
+    const r = await h.threadService.newIdeaInstead(OWNER, q.threadId, q.id, {
+      source: "telegram",
+      chatId: "4242",
+    });
+    expect(r.withdrawn).toMatchObject({ text, question: { id: q.id } });
+    expect(r.idea.thread.original_request).toBe(text);
+    expect(prefs()).toEqual(before.prefs);
+    expect(sqlite.prepare("SELECT clarity_slots FROM idea_threads WHERE id = ?").get(q.threadId)).toEqual(
+      before.thread,
+    );
+    expect((await h.threadService.openQuestion(tg.thread))?.id).toBe(q.id);
+    // A second undo, or someone else's, changes nothing.
+    await expect(
+      h.threadService.newIdeaInstead(OWNER, q.threadId, q.id, { source: "telegram" }),
+    ).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+    });
+    await expect(
+      h.threadService.newIdeaInstead({ userId: "777", role: "guest" }, q.threadId, q.id, {
+        source: "telegram",
+      }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+});

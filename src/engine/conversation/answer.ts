@@ -12,6 +12,7 @@ import { inferFromAnswer } from "../../learning/preferences.ts";
 import type { AnswerMode } from "../../learning/question-model.ts";
 import type { Slot } from "../../learning/quick-analysis.ts";
 import type { Job } from "../../store/jobs/types.ts";
+import type { LearningSnapshot } from "../../store/learning/snapshot-repo.ts";
 import type { ConversationRow } from "../../store/schema.ts";
 import { ENOUGH, type ResponseType, SKIPPED } from "../../store/threads/conversations-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
@@ -88,6 +89,8 @@ async function answerLocked(
     now: ctx.iso(),
     seconds,
     draft1: await ctx.draftOne(threadId),
+    // A typed answer may have been a new idea: keep what it is about to change, for the undo.
+    undo: input.kind === "text" ? await ctx.snapshots.take(threadId, state.userId ?? userId) : undefined,
   };
   if (input.kind === "enough") return answerEnough(ctx, turn);
   return recordAnswer(ctx, turn, input, userId);
@@ -102,6 +105,8 @@ interface AnswerTurn {
   /** Seconds from asking to answering. */
   seconds: number;
   draft1: Job | undefined;
+  /** The learned rows as they were before this answer (typed answers only): "It's a new idea" restores them. */
+  undo?: LearningSnapshot | undefined;
 }
 
 /** "Enough": records it and stops the questions (queuing the refined draft). */
@@ -152,7 +157,7 @@ async function recordAnswer(
     efficiency: eff.efficiency_score,
     predictionAccuracy: predictionAccuracy(kind, text, plan.suggestions, patternValue),
     // How it was answered, for the time model when it is rebuilt after a restart.
-    plan: { ...plan, answered_by: mode },
+    plan: { ...plan, answered_by: mode, ...(turn.undo ? { undo: turn.undo } : {}) },
   });
   if (!recorded) {
     return {
@@ -163,6 +168,7 @@ async function recordAnswer(
     };
   }
   await learnFromAnswer(ctx, turn, { owner, slot, text, kind, mode });
+  await dropOlderUndo(ctx, thread.id, row.id);
   // The answer is in: keep the state with it even if planning the next step fails.
   await ctx.threads.update(thread.id, { claritySlots: JSON.stringify(state), finalClarity: after, now });
   const next = await planNext(ctx, thread, state, draft1, false, now);
@@ -243,6 +249,18 @@ async function learnFromAnswer(
   if (state.policy === "learning" && a.kind !== "unknown") {
     for (const signal of inferFromAnswer(a.slot, a.text))
       await ctx.preferences.observe(a.owner, { ...signal, learnedFrom: row.id }, now);
+  }
+}
+
+/**
+ * Only an idea's latest answer can be undone (withdraw.ts): the snapshots kept with its earlier
+ * answers can never be used again, so they are not kept.
+ */
+async function dropOlderUndo(ctx: ConversationContext, threadId: number, answeredId: number): Promise<void> {
+  for (const r of await ctx.conversations.forThread(threadId)) {
+    if (r.id === answeredId || r.optimization_suggested === null) continue;
+    const { undo, ...plan } = parsePlan(r.optimization_suggested);
+    if (undo !== undefined) await ctx.conversations.setPlan(r.id, plan);
   }
 }
 

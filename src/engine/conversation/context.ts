@@ -12,6 +12,7 @@ import type { JobQueue } from "../../queue/job-queue.ts";
 import type { Job } from "../../store/jobs/types.ts";
 import { PatternsRepo } from "../../store/learning/patterns-repo.ts";
 import { PreferencesRepo } from "../../store/learning/preferences-repo.ts";
+import { LearningSnapshotRepo } from "../../store/learning/snapshot-repo.ts";
 import { type QuestionTemplate, TemplatesRepo } from "../../store/learning/templates-repo.ts";
 import type { ConversationRow, Database } from "../../store/schema.ts";
 import { ConversationsRepo } from "../../store/threads/conversations-repo.ts";
@@ -67,6 +68,8 @@ export class ConversationContext {
   readonly patternLearner: PatternLearner;
   readonly patternsRepo: PatternsRepo;
   readonly preferences: PreferenceLearner;
+  /** What an answer may change, kept with a typed answer so "It's a new idea" can undo it. */
+  readonly snapshots: LearningSnapshotRepo;
   model: QuestionModel;
   generator: SmartQuestionGenerator;
   /** Active question templates, loaded by ensureLoaded. */
@@ -94,6 +97,7 @@ export class ConversationContext {
     this.patternsRepo = new PatternsRepo(deps.db);
     this.patternLearner = new PatternLearner(this.patternsRepo, this.conversations);
     this.preferences = new PreferenceLearner(new PreferencesRepo(deps.db));
+    this.snapshots = new LearningSnapshotRepo(deps.db);
     this.model = this.newModel();
     this.generator = new SmartQuestionGenerator(this.model, deps.random, deps.valueFloor);
   }

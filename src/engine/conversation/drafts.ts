@@ -12,7 +12,14 @@ import {
 } from "../../store/threads/conversations-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
-import { type AppliedOptimization, type ConversationState, isSlot, round3, SLOT_LABELS } from "./records.ts";
+import {
+  type AppliedOptimization,
+  type ConversationState,
+  isSlot,
+  parseState,
+  round3,
+  SLOT_LABELS,
+} from "./records.ts";
 
 /**
  * The drafts a conversation queues and what goes into their prompts: draft 2 (prompts/refine.md,
@@ -82,19 +89,41 @@ function queueRefine(
     jobSubtype: "refine",
     priority: thread.priority,
     promptTemplate: "refine",
-    promptVariables: {
-      idea: thread.original_request,
-      answers: answerText(told),
+    // Draft 2 is built on draft 1: filled in when the refine runs (resolvePromptVariables).
+    promptVariables: refinementVariables(thread, state.ideaType, told, draft1, {
       preferences: preferenceList(prefs.map((p) => splitPreference(p))),
-      idea_type: state.ideaType,
-      // Draft 2 is built on draft 1: filled in when the refine runs (resolvePromptVariables).
-      draft: "",
-      ...(draft1 ? { draft_job_id: draft1.id } : {}),
-    },
+      finishedOnly: true,
+    }),
     userId: state.userId,
     achievedClarity: clarityScore(state.slots),
   });
   return job.id;
+}
+
+/**
+ * The one context every refinement carries — draft 2, a reply to a draft, ✂ Shorter / ➕ More
+ * detail: the idea, everything the user told (every answer so far, every piece of added
+ * information — answerLines), the preferences (refreshed by the dispatcher when the job runs)
+ * and the draft it works on (its text now, or filled in when it finishes: `draft_job_id`).
+ */
+export function refinementVariables(
+  thread: { original_request: string },
+  ideaType: string,
+  told: readonly string[],
+  draft: Pick<Job, "id" | "status" | "full_result"> | undefined,
+  options: { preferences?: string; finishedOnly?: boolean; emptyAnswers?: string } = {},
+): Record<string, string | number> {
+  const finished = draft?.status === "completed" && draft.full_result !== null;
+  return {
+    idea: thread.original_request,
+    idea_type: ideaType,
+    answers:
+      told.length === 0 && options.emptyAnswers !== undefined ? options.emptyAnswers : answerText(told),
+    preferences: options.preferences ?? "",
+    // Draft 2 always waits for the text at run time (a refine is queued before draft 1 is done).
+    draft: finished && !options.finishedOnly ? (draft.full_result ?? "") : "",
+    ...(draft ? { draft_job_id: draft.id } : {}),
+  };
 }
 
 /** Lets the pattern learner look at what was answered (learning policy, per-user learning on). */
@@ -174,7 +203,11 @@ function prefillInForce(
   );
 }
 
-/** Queues a rewrite of a draft ("shorter" / "more detail"); returns the new job's id. */
+/**
+ * Queues a rewrite of a draft ("shorter" / "more detail") with the whole context (refinementVariables:
+ * the idea, every answer and piece of added information so far — even with questions still open —
+ * and the preferences), so the rewrite never loses what the user told; returns the new job's id.
+ */
 export async function queueRewrite(
   ctx: ConversationContext,
   thread: LearningThread,
@@ -184,20 +217,23 @@ export async function queueRewrite(
 ): Promise<number> {
   ctx.prompts.template("rewrite");
   const finished = job.status === "completed" && job.full_result !== null;
-  const sequences = (await ctx.threads.jobs(thread.id)).map((j) => j.job_sequence);
+  const jobs = await ctx.threads.jobs(thread.id);
+  const state = parseState(thread.clarity_slots);
+  const told = await answerLines(ctx.conversations, thread.id, state);
   const rewrite = ctx.queue.enqueue({
     threadId: thread.id,
     parentJobId: job.id,
-    jobSequence: Math.max(0, ...sequences) + 1,
+    jobSequence: Math.max(0, ...jobs.map((j) => j.job_sequence)) + 1,
     jobType: job.job_type,
     jobSubtype: "rewrite",
     priority: thread.priority,
     promptTemplate: "rewrite",
     // An unfinished draft is rewritten when it finishes (resolvePromptVariables fills `draft`).
     promptVariables: {
-      draft: finished ? (job.full_result ?? "") : "",
+      ...refinementVariables(thread, state?.ideaType ?? thread.idea_type ?? job.job_type, told, job, {
+        emptyAnswers: "(nothing yet)",
+      }),
       instruction: ADJUST_INSTRUCTIONS[adjust],
-      draft_job_id: job.id,
     },
     dependencies: finished ? [] : [job.id],
     userId: owner,

@@ -21,7 +21,9 @@ import type {
   FeedbackInput,
   FeedbackOutcome,
   QuestionView,
+  WithdrawOutcome,
 } from "./types.ts";
+import { withdrawAnswer } from "./withdraw.ts";
 
 export type { ConversationFlowDeps } from "./context.ts";
 export { resolvePromptVariables } from "./drafts.ts";
@@ -70,6 +72,10 @@ export class ConversationFlow implements ConversationPort {
 
   feedback(threadId: number, jobId: number, input: FeedbackInput, userId: string): Promise<FeedbackOutcome> {
     return feedback(this.ctx, threadId, jobId, input, userId);
+  }
+
+  withdraw(threadId: number, questionId: number): Promise<WithdrawOutcome> {
+    return withdrawAnswer(this.ctx, threadId, questionId);
   }
 
   close(threadId: number, reason: string): Promise<boolean> {

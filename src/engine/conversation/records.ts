@@ -50,6 +50,8 @@ export interface QuestionPlan {
   predicted_hit?: number;
   /** How the question was answered: a tap on a suggestion, typed, or "don't know" / skip. */
   answered_by?: AnswerMode;
+  /** A typed answer: the learned rows as they were before it (read with LearningSnapshotSchema). */
+  undo?: unknown;
   predicted_improvement?: number;
   predicted_seconds?: number;
   value?: number;

@@ -42,6 +42,20 @@ export interface AnswerOutcome {
   stale?: "answered" | "closed";
 }
 
+/** A typed answer taken back ("It's a new idea"): what was undone, for the transport to show. */
+export interface WithdrawOutcome {
+  /** The question, open again as it was asked. */
+  question: QuestionView;
+  /** The withdrawn text (the new idea). */
+  text: string;
+  /** Questions asked after it, taken back (their messages should lose their buttons). */
+  removedQuestionIds: number[];
+  /** The refined draft the answer had queued, cancelled. */
+  cancelledRefinedJob: number | undefined;
+  /** The refined draft the answer had queued, already written with it (kept; it cannot be unwritten). */
+  refinedDraftKept: number | undefined;
+}
+
 export type FeedbackInput = { rating: 1 | 2 | 3 | 4 | 5 } | { adjust: "shorter" | "more_detail" };
 
 export interface FeedbackOutcome {
@@ -60,6 +74,8 @@ export interface ConversationPort {
   pending(threadId: number): Promise<QuestionView | undefined>;
   answer(threadId: number, questionId: number, input: AnswerInput, userId: string): Promise<AnswerOutcome>;
   feedback(threadId: number, jobId: number, input: FeedbackInput, userId: string): Promise<FeedbackOutcome>;
+  /** Undoes a typed answer (it was a new idea): the question is open again and nothing learned from it stays. */
+  withdraw?(threadId: number, questionId: number): Promise<WithdrawOutcome>;
   /** The idea was cancelled: stop asking, close the open question, queue no refined draft. */
   close(threadId: number, reason: string): Promise<boolean>;
   /** After /forget deleted a user's rows: drops the in-memory models and caches built from them. */

@@ -1,7 +1,7 @@
 import { HermesError } from "../../errors.ts";
 import type { Job } from "../../store/jobs/repo.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
-import { answerLines, answerText } from "../conversation/drafts.ts";
+import { answerLines, refinementVariables } from "../conversation/drafts.ts";
 import type { AnswerInput, AnswerOutcome, ConversationPort, QuestionView } from "../conversation/types.ts";
 import type { ThreadContext } from "./records.ts";
 
@@ -140,14 +140,7 @@ async function queueRefine(d: ThreadContext, thread: ThreadRecord, userId: strin
     jobSubtype: "refine",
     priority: thread.priority,
     promptTemplate: "refine",
-    promptVariables: {
-      idea: thread.original_request,
-      idea_type: ideaType,
-      answers: answerText(told),
-      preferences: "",
-      draft: "",
-      ...(parent ? { draft_job_id: parent.id } : {}),
-    },
+    promptVariables: refinementVariables(thread, ideaType, told, parent, { finishedOnly: true }),
     userId,
     achievedClarity: thread.final_clarity_score,
   });

@@ -32,8 +32,14 @@ import type {
   ThreadProgress,
   ThreadServiceDeps,
 } from "./records.ts";
-import { answerInstead, routeTypedText, type TypedOps, type TypedOutcome } from "./typed.ts";
-import { activeThreads, pendingQuestionOfUser, threadDetails } from "./views.ts";
+import { answerInstead, newIdeaInstead, routeTypedText, type TypedOps, type TypedOutcome } from "./typed.ts";
+import {
+  activeThreads,
+  openQuestionsOfUser,
+  pendingQuestionOfUser,
+  statusOfUser,
+  threadDetails,
+} from "./views.ts";
 
 export type { ThreadRecord } from "../../store/threads/repo.ts";
 export type { Actor } from "./actor.ts";
@@ -114,15 +120,34 @@ export class ThreadService {
     return answerInstead(this.typedOps(actor), ideaThreadId, questionThreadId, questionId);
   }
 
+  /**
+   * Undo of a typed text taken as an answer ("It's a new idea"): the answer and everything learned
+   * from it are undone, the question is open again, and the text starts a new idea.
+   */
+  newIdeaInstead(
+    actor: Actor,
+    threadId: number,
+    questionId: number,
+    input: Omit<SubmitIdeaInput, "userId" | "guest" | "text">,
+  ) {
+    return newIdeaInstead(this.typedOps(actor), threadId, questionId, input);
+  }
+
   private typedOps(actor: Actor): TypedOps {
     return {
-      pending: () => this.pendingQuestion(actor),
+      open: () => openQuestionsOfUser(this.d, actor.userId),
       pendingOf: (threadId) => this.pendingQuestionOf(actor, threadId),
       submit: (input) => this.submit(actor, input),
       answer: (q, text) => this.answer(actor, q.threadId, q.id, { kind: "text", text }),
       ideaText: async (threadId) => (await this.owned(actor, threadId)).original_request,
       cancelIdea: async (threadId) =>
         cancelThread(this.d, await this.owned(actor, threadId), "the user said it was an answer"),
+      withdraw: async (threadId, questionId) => {
+        await this.owned(actor, threadId);
+        const flow = requireConversation(this.d);
+        if (!flow.withdraw) throw new HermesError("INTERNAL", "Undoing an answer is not available.");
+        return flow.withdraw(threadId, questionId);
+      },
       judge: this.d.judgeTypedText,
     };
   }
@@ -142,7 +167,7 @@ export class ThreadService {
     return replyToThread(this.d, thread, actingUserId(actor, thread), text, repliedTo);
   }
 
-  /** The question a plain message answers: the newest open one of the user's recent threads. */
+  /** The question a plain message answers: the open one asked last (views.ts). */
   pendingQuestion(actor: Actor): Promise<QuestionView | undefined> {
     return pendingQuestionOfUser(this.d, actor.userId);
   }
@@ -196,6 +221,11 @@ export class ThreadService {
     const thread = job ? await this.d.threads.byId(job.thread_id) : undefined;
     if (!thread || !mayAct(actor, thread)) throw new HermesError("NOT_FOUND", "There is no such job.");
     return cancelOneJob(this.d, thread, jobId, "cancelled by the user");
+  }
+
+  /** For /status: the actor's unfinished drafts with their place in line, and open questions. */
+  status(actor: Actor) {
+    return statusOfUser(this.d, actor.userId);
   }
 
   /** The actor's threads that still have unfinished work, with those jobs. */

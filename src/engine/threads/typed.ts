@@ -1,6 +1,6 @@
 import { HermesError } from "../../errors.ts";
 import { judgeTypedText } from "../conversation/typed-text.ts";
-import type { AnswerOutcome, QuestionView } from "../conversation/types.ts";
+import type { AnswerOutcome, QuestionView, WithdrawOutcome } from "../conversation/types.ts";
 import type { SubmitIdeaInput, SubmitIdeaResult } from "../ports.ts";
 import type { CancelOutcome } from "./cancel.ts";
 
@@ -12,7 +12,14 @@ import type { CancelOutcome } from "./cancel.ts";
  * ({@link TypedOps.answerInstead}).
  */
 export type TypedOutcome =
-  | { kind: "answered"; question: QuestionView; answer: string; outcome: AnswerOutcome }
+  | {
+      kind: "answered";
+      question: QuestionView;
+      answer: string;
+      outcome: AnswerOutcome;
+      /** Other ideas with a question open too: the answer went to the one asked last, say which. */
+      othersOpen: QuestionView[];
+    }
   | {
       kind: "idea";
       idea: SubmitIdeaResult;
@@ -22,12 +29,14 @@ export type TypedOutcome =
 
 /** What the thread service lends this module (its own checked calls, so ownership is enforced). */
 export interface TypedOps {
-  pending(): Promise<QuestionView | undefined>;
+  /** The user's open questions, the one asked last first. */
+  open(): Promise<QuestionView[]>;
   pendingOf(threadId: number): Promise<QuestionView | undefined>;
   submit(input: Omit<SubmitIdeaInput, "userId" | "guest">): Promise<SubmitIdeaResult>;
   answer(q: QuestionView, text: string): Promise<AnswerOutcome>;
   ideaText(threadId: number): Promise<string>;
   cancelIdea(threadId: number): Promise<CancelOutcome | undefined>;
+  withdraw(threadId: number, questionId: number): Promise<WithdrawOutcome>;
   judge?: typeof judgeTypedText | undefined;
 }
 
@@ -35,12 +44,13 @@ export async function routeTypedText(
   ops: TypedOps,
   input: Omit<SubmitIdeaInput, "userId" | "guest">,
 ): Promise<TypedOutcome> {
-  const question = await ops.pending();
+  // The question asked last is the one the user just saw (views.ts openQuestionsOfUser).
+  const [question, ...othersOpen] = await ops.open();
   if (!question) return { kind: "idea", idea: await ops.submit(input) };
   const verdict = (ops.judge ?? judgeTypedText)(input.text, question);
   if (verdict.route === "answer") {
     const outcome = await ops.answer(question, input.text);
-    return { kind: "answered", question, answer: input.text.trim(), outcome };
+    return { kind: "answered", question, answer: input.text.trim(), outcome, othersOpen };
   }
   const idea = await ops.submit(input);
   return { kind: "idea", idea, setAside: { question, reason: verdict.reason } };
@@ -68,4 +78,20 @@ export async function answerInstead(
   const outcome = await ops.answer(question, answer);
   const cancelled = await ops.cancelIdea(ideaThreadId);
   return { question, answer, outcome, cancelled };
+}
+
+/**
+ * The undo of a typed text taken as an answer: it was a new idea. The answer is withdrawn (the
+ * question is open again and nothing learned from it stays — ../conversation/withdraw.ts) and its
+ * text starts a new idea.
+ */
+export async function newIdeaInstead(
+  ops: TypedOps,
+  threadId: number,
+  questionId: number,
+  input: Omit<SubmitIdeaInput, "userId" | "guest" | "text">,
+): Promise<{ withdrawn: WithdrawOutcome; idea: SubmitIdeaResult }> {
+  const withdrawn = await ops.withdraw(threadId, questionId);
+  const idea = await ops.submit({ ...input, text: withdrawn.text });
+  return { withdrawn, idea };
 }

@@ -9,21 +9,57 @@ import type { ThreadContext, ThreadDetails } from "./records.ts";
 const PENDING_WINDOW_MS = 30 * 60_000;
 
 /**
- * The question a plain message answers: the newest unanswered one of the user's recent threads.
- * Older than PENDING_WINDOW_MS, a plain message is a new idea again (a reply still answers).
+ * The question a plain message answers: of the open questions of the user's recent threads, the
+ * one asked last — the lowest in the chat, the one the user saw last — whichever idea was touched
+ * since (a rating or a finished draft of another idea does not move it). Older than
+ * PENDING_WINDOW_MS, a plain message is a new idea again (a reply still answers).
  */
 export async function pendingQuestionOfUser(
   d: ThreadContext,
   userId: string,
 ): Promise<QuestionView | undefined> {
-  if (!d.conversation) return undefined;
+  return (await openQuestionsOfUser(d, userId))[0];
+}
+
+/** The user's open questions (one per recent thread), the one asked last first. */
+export async function openQuestionsOfUser(d: ThreadContext, userId: string): Promise<QuestionView[]> {
+  if (!d.conversation) return [];
   const since = d.clock.now() - PENDING_WINDOW_MS;
-  for (const thread of await d.threads.recentForUser(userId, 3)) {
+  const open: QuestionView[] = [];
+  for (const thread of await d.threads.recentForUser(userId, 5)) {
     if (Date.parse(thread.last_active) < since && Date.parse(thread.created_date) < since) continue;
     const q = await d.conversation.pending(thread.id);
-    if (q) return q;
+    if (q) open.push(q);
   }
-  return undefined;
+  // conversations.id grows with every question asked: the highest is the one asked last.
+  return open.sort((a, b) => b.id - a.id);
+}
+
+/** One unfinished draft of the user's, as /status tells a person about it. */
+export interface DraftInProgress {
+  thread: { shortId: string; title: string };
+  jobId: number;
+  draftNumber: number;
+  status: Job["status"];
+  /** Waiting drafts (anyone's) the scheduler takes before this one; 0 when not waiting. */
+  ahead: number;
+}
+
+/** What /status says: the user's unfinished drafts (with their place in line) and open questions. */
+export async function statusOfUser(
+  d: ThreadContext,
+  userId: string,
+): Promise<{ drafts: DraftInProgress[]; open: QuestionView[] }> {
+  const drafts = (await activeThreads(d, userId, 20)).flatMap(({ thread, jobs }) =>
+    jobs.map((job) => ({
+      thread: { shortId: thread.uuid.slice(0, 8), title: thread.title },
+      jobId: job.id,
+      draftNumber: job.job_sequence,
+      status: job.status,
+      ahead: job.status === "queued" || job.status === "retrying" ? d.queue.aheadOf(job.id) : 0,
+    })),
+  );
+  return { drafts, open: await openQuestionsOfUser(d, userId) };
 }
 
 /** The user's threads that still have unfinished work, with those jobs. */

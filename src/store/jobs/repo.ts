@@ -248,6 +248,11 @@ export class JobsRepo {
     return row.at === null ? undefined : Date.parse(row.at);
   }
 
+  /** How many waiting jobs the scheduler will take before this one. */
+  aheadOf(jobId: number): number {
+    return (this.s.ahead.get(jobId) as { n: number }).n;
+  }
+
   countActive(): number {
     return (this.s.countActive.get() as { n: number }).n;
   }

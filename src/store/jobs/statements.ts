@@ -64,6 +64,10 @@ function readStatements(p: Prepare) {
     nextDue: p(
       `SELECT min(scheduled_date) AS at FROM jobs WHERE status IN ('queued','retrying') AND cancel_requested = 0`,
     ),
+    // Jobs the scheduler claims before this one (nextReady's order), for "N ahead of it".
+    ahead: p(`SELECT count(*) AS n FROM jobs j, jobs me WHERE me.id = ? AND j.id != me.id
+          AND j.status IN ('queued','retrying') AND j.cancel_requested = 0
+          AND (j.priority > me.priority OR (j.priority = me.priority AND j.id < me.id))`),
     countActive: p(
       `SELECT count(*) AS n FROM jobs WHERE status IN ('pending','queued','retrying','running')`,
     ),

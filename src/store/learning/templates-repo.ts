@@ -122,6 +122,16 @@ export class TemplatesRepo {
       .execute();
   }
 
+  /** A question taken back before it was answered (its answer's undo removed it): one use fewer. */
+  async unrecordUse(templateId: number): Promise<void> {
+    await this.db
+      .updateTable("question_templates")
+      .set((eb) => ({ usage_count: eb("usage_count", "-", 1) }))
+      .where("id", "=", templateId)
+      .where("usage_count", ">", 0)
+      .execute();
+  }
+
   /**
    * Recomputes a template's averages from its latest STATS_WINDOW answers (current, and bounded
    * work per update).

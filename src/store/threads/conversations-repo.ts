@@ -172,6 +172,36 @@ export class ConversationsRepo {
     return row.id;
   }
 
+  /** An answer taken back ("It's a new idea"): the question is open again, with the plan it was asked with. */
+  async reopen(id: number, plan: object): Promise<void> {
+    await this.db
+      .updateTable("conversations")
+      .set({
+        user_response: null,
+        response_type: null,
+        responded_date: null,
+        response_time_seconds: 0,
+        clarity_improvement: 0,
+        conversation_efficiency: 0,
+        prediction_accuracy: 0,
+        optimization_suggested: JSON.stringify(plan),
+      })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  /** Deletes the thread's unanswered questions asked after question `afterId`; returns them. */
+  async deleteOpenAfter(threadId: number, afterId: number): Promise<ConversationRow[]> {
+    return this.db
+      .deleteFrom("conversations")
+      .where("thread_id", "=", threadId)
+      .where("id", ">", afterId)
+      .where("conversation_position", "is not", null)
+      .where("responded_date", "is", null)
+      .returningAll()
+      .execute();
+  }
+
   async setPlan(id: number, plan: object): Promise<void> {
     await this.db
       .updateTable("conversations")
