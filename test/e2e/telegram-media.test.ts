@@ -1,4 +1,6 @@
+import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
+import { createLogger, type Logger } from "../../src/log.ts";
 import { FakeOllama } from "../fakes/fake-ollama.ts";
 import { FakeTranscription } from "../fakes/fake-transcription.ts";
 import { type BotMessage, TelegramEmulator } from "../fakes/telegram-emulator.ts";
@@ -18,7 +20,7 @@ afterEach(() => stopAll(cleanups));
 const KEY = "sk-transcribe-e2e-SECRET-987654";
 const isAck = (m: BotMessage) => m.text.startsWith("💡 Got it");
 
-async function setup(options: { transcription?: boolean } = {}) {
+async function setup(options: { transcription?: boolean; logger?: Logger } = {}) {
   const tg = await TelegramEmulator.start();
   cleanups.push(() => tg.stop());
   const files = await TelegramFiles.start(tg.apiRoot, tg.token);
@@ -27,14 +29,18 @@ async function setup(options: { transcription?: boolean } = {}) {
   cleanups.push(() => ollama.stop());
   const stt = await FakeTranscription.start();
   cleanups.push(() => stt.stop());
-  const h = await startTestHermes({
-    TELEGRAM_BOT_TOKEN: tg.token,
-    TELEGRAM_API_ROOT: files.apiRoot,
-    OLLAMA_HOST: ollama.url,
-    ...(options.transcription === false
-      ? {}
-      : { HERMES_TRANSCRIBE_URL: stt.url, HERMES_TRANSCRIBE_API_KEY: KEY }),
-  });
+  const h = await startTestHermes(
+    {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_API_ROOT: files.apiRoot,
+      OLLAMA_HOST: ollama.url,
+      ...(options.transcription === false
+        ? {}
+        : { HERMES_TRANSCRIBE_URL: stt.url, HERMES_TRANSCRIBE_API_KEY: KEY }),
+    },
+    {},
+    options.logger,
+  );
   cleanups.push(() => h.stop());
   const client = tg.client(OWNER_ID);
   /** A user message without text: a voice note, a photo or a document (with its caption). */
@@ -102,6 +108,21 @@ describe("voice notes", () => {
     expect(tg.botMessages(OWNER_ID).filter(isAck)).toHaveLength(1);
   });
 
+  it("a voice note replying to an idea's message adds information to that idea, as a typed reply would", async () => {
+    const { tg, files, stt, client, send, ideas } = await setup();
+    await client.sendMessage(client.makeMessage("Write a weekly newsletter about local food"));
+    const ack = await tg.waitFor(OWNER_ID, isAck, 5000, "ack");
+    await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("❓ 1."), 5000, "question 1");
+    stt.text = "Also include a recipe from a neighbour each week";
+    await send({
+      ...voice(files.add(Buffer.from("OggS reply"), "oga"), 10),
+      reply_to_message: { message_id: ack.message_id, chat: { id: OWNER_ID }, date: 0, text: ack.text },
+    });
+    const added = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("📎 Added to"), 5000, "added");
+    expect(added.text).toContain("Question 1 is still open");
+    expect(ideas()).toHaveLength(1);
+  });
+
   it("a voice note over Telegram's 20 MB limit gets the clear message; nothing is downloaded or transcribed", async () => {
     const { tg, files, stt, send, ideas } = await setup();
     const id = files.add(Buffer.from("x"), "oga", 25 * 1024 * 1024);
@@ -138,6 +159,29 @@ describe("voice notes", () => {
     expect(m.text).toContain(`at ${new URL(stt.url).host} answered HTTP 401`);
     expect(JSON.stringify(tg.botMessages(OWNER_ID))).not.toContain(KEY);
     expect(ideas()).toEqual([]);
+  });
+});
+
+describe("the transcription key", () => {
+  it("is never logged, not even at trace level with no redaction, on success or failure", async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    // No secrets to redact: whatever Hermes writes, the key must not be in it.
+    const logger = createLogger({ level: "trace", secrets: [], destination });
+    const { tg, files, stt, send } = await setup({ logger });
+    await send(voice(files.add(Buffer.from("OggS one"), "oga"), 8));
+    await tg.waitFor(OWNER_ID, isAck, 5000, "ack");
+    stt.status = 401;
+    await send(voice(files.add(Buffer.from("OggS two"), "oga"), 8));
+    await tg.waitFor(OWNER_ID, (m) => m.text.includes("answered HTTP 401"), 5000, "failure");
+    expect(stt.requests.map((r) => r.authorization)).toEqual([`Bearer ${KEY}`, `Bearer ${KEY}`]);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join("")).not.toContain(KEY);
   });
 });
 

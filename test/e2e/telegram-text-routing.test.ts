@@ -129,7 +129,8 @@ describe("which feature a plain text goes to", () => {
     await tg.waitFor(
       OWNER_ID,
       (m) =>
-        m.text === "I understand text, voice notes, captions and .txt/.md documents — describe your idea in words.",
+        m.text ===
+        "I understand text, voice notes, captions and .txt/.md documents — describe your idea in words.",
       5000,
       "what I understand",
     );
