@@ -6,10 +6,11 @@ import type { Recording, Transcriber } from "../../src/transcription/client.ts";
 import { ENABLE_TRANSCRIPTION_HINT } from "../../src/transcription/settings.ts";
 import { FileFetchError, type TelegramFiles } from "../telegram/files.ts";
 import { optional } from "../telegram/safe.ts";
+import { attach, attachmentOf } from "./attachments.ts";
 import type { HermesContext } from "./config.ts";
 
 export interface MediaDeps {
-  config: Pick<SystemConfig, "number">;
+  config: Pick<SystemConfig, "number" | "string">;
   isOwner: (ctx: Context) => boolean;
   files: TelegramFiles;
   /** Undefined or unconfigured: voice notes get the one-line how-to. */
@@ -29,7 +30,7 @@ export function mediaFeature(d: MediaDeps): Composer<HermesContext> {
   composer.on(["message:voice", "message:audio", "message:video_note"], (ctx, next) =>
     spoken(d, ctx, ctx.message, next),
   );
-  composer.on("message:photo", (ctx, next) => photo(ctx, ctx.message.caption, next));
+  composer.on("message:photo", (ctx, next) => photo(d, ctx, ctx.message, next));
   composer.on("message:document", (ctx, next) => attached(d, ctx, ctx.message, next));
   return composer;
 }
@@ -79,15 +80,53 @@ function recordingOf(
   return undefined;
 }
 
-/** A photo: its caption is the text. No backend reads images here yet, and the user is told so. */
-async function photo(ctx: HermesContext, caption: string | undefined, next: NextFunction): Promise<void> {
-  const text = caption?.trim();
+/**
+ * A photo: its caption is the text. With a vision backend configured (hermes.vision.*), the photo
+ * goes with a new idea to it; otherwise, or when the caption is an answer or a reply, the photo
+ * is not read — and the user is told which.
+ */
+async function photo(d: MediaDeps, ctx: HermesContext, m: Message, next: NextFunction): Promise<void> {
+  const text = m.caption?.trim();
+  const vision = d.isOwner(ctx) && visionConfigured(d.config);
   if (!text)
     return void (await ctx.reply(
-      "🖼 I can't see images yet — send the photo again with a caption that says your idea, or type it.",
+      vision
+        ? "🖼 Send the photo again with a caption that says your idea, or type it."
+        : "🖼 I can't see images yet — send the photo again with a caption that says your idea, or type it.",
     ));
-  await ctx.reply("🖼 I took your caption alone — I can't see images yet, so the photo itself was not read.");
+  if (!vision) {
+    await ctx.reply(
+      "🖼 I took your caption alone — I can't see images yet, so the photo itself was not read.",
+    );
+    return asTyped(ctx, text, next);
+  }
+  let image: Uint8Array;
+  try {
+    image = await d.files.download(...photoToSend(m));
+  } catch (error) {
+    return void (await ctx.reply(failureText(d, error, "🖼 I couldn't get the photo")));
+  }
+  attach(ctx, { images: [Buffer.from(image).toString("base64")] });
   await asTyped(ctx, text, next);
+  const seen = attachmentOf(ctx)?.seenBy;
+  await ctx.reply(
+    seen
+      ? `🖼 The photo goes with your idea to ${seen.backend} · ${seen.model}.`
+      : "🖼 The photo itself was not read — only your caption went in.",
+  );
+}
+
+const visionConfigured = (config: MediaDeps["config"]) =>
+  config.string("hermes.vision.backend").trim() !== "" && config.string("hermes.vision.model").trim() !== "";
+
+/** Vision models work on about 1,000 px; the largest size up to 1,280 px is plenty and small. */
+const PHOTO_MAX_SIDE = 1280;
+
+function photoToSend(m: Message): [string, number | undefined] {
+  const sizes = m.photo ?? [];
+  const fitting = sizes.filter((p) => Math.max(p.width, p.height) <= PHOTO_MAX_SIDE);
+  const chosen = fitting.at(-1) ?? sizes[0];
+  return [chosen?.file_id ?? "", chosen?.file_size];
 }
 
 const TEXT_DOCUMENT = /\.(txt|md|markdown)$/i;

@@ -832,6 +832,22 @@ export const CONFIG_KEYS = {
     secret: true,
     description: "Bearer key of the transcription API (empty: HERMES_TRANSCRIBE_API_KEY, else none is sent)",
   }),
+  "hermes.vision.backend": string({
+    default: "",
+    regex: "^[A-Za-z0-9_.-]*$",
+    kind: "system_setting",
+    since: "015",
+    description:
+      "Ollama or OpenAI-compatible backend that can see images (e.g. ollama); with hermes.vision.model, a photo sent with a new idea goes to it (empty: photos are not read)",
+  }),
+  "hermes.vision.model": string({
+    default: "",
+    regex: "^\\S{0,200}$",
+    kind: "system_setting",
+    since: "015",
+    description:
+      "Vision model on hermes.vision.backend (Ollama: llava, llama3.2-vision; OpenAI: gpt-4o-mini)",
+  }),
   "hermes.telegram.max_document_chars": int({
     default: 20000,
     min: 100,

@@ -20,12 +20,19 @@ afterEach(() => stopAll(cleanups));
 const KEY = "sk-transcribe-e2e-SECRET-987654";
 const isAck = (m: BotMessage) => m.text.startsWith("💡 Got it");
 
-async function setup(options: { transcription?: boolean; logger?: Logger } = {}) {
+async function setup(
+  options: {
+    transcription?: boolean;
+    logger?: Logger;
+    config?: Record<string, string>;
+    models?: string[];
+  } = {},
+) {
   const tg = await TelegramEmulator.start();
   cleanups.push(() => tg.stop());
   const files = await TelegramFiles.start(tg.apiRoot, tg.token);
   cleanups.push(() => files.stop());
-  const ollama = await FakeOllama.start();
+  const ollama = await FakeOllama.start(options.models ? { models: options.models } : {});
   cleanups.push(() => ollama.stop());
   const stt = await FakeTranscription.start();
   cleanups.push(() => stt.stop());
@@ -38,7 +45,7 @@ async function setup(options: { transcription?: boolean; logger?: Logger } = {})
         ? {}
         : { HERMES_TRANSCRIBE_URL: stt.url, HERMES_TRANSCRIBE_API_KEY: KEY }),
     },
-    {},
+    options.config ?? {},
     options.logger,
   );
   cleanups.push(() => h.stop());
@@ -271,5 +278,54 @@ describe("photos and documents", () => {
     await tg.waitFor(OWNER_ID, isAck, 5000, "ack");
     expect(ideas()).toEqual(["Summarise the brief for the kitchen renovation"]);
     expect(files.downloads).toEqual([]);
+  });
+});
+
+describe("photos with a vision backend (hermes.vision.*)", () => {
+  const VISION = { "hermes.vision.backend": "ollama", "hermes.vision.model": "llava:latest" };
+  const models = ["llama3.1:8b", "qwen2.5-coder:7b", "llava:latest"];
+  const photoOf = (files: TelegramFiles, bytes: Buffer) => {
+    const small = files.add(Buffer.from("thumb"), "jpg");
+    const big = files.add(bytes, "jpg");
+    const huge = files.add(Buffer.from("too big to need"), "jpg");
+    return [
+      { file_id: small, file_unique_id: small, width: 90, height: 67, file_size: 5 },
+      { file_id: big, file_unique_id: big, width: 1280, height: 960, file_size: bytes.length },
+      { file_id: huge, file_unique_id: huge, width: 2560, height: 1920, file_size: 15 },
+    ];
+  };
+
+  it("a captioned photo goes with its new idea to the vision model, which sees it; the bot says so", async () => {
+    const { tg, files, ollama, send, ideas } = await setup({ config: VISION, models });
+    const bytes = Buffer.from("jpeg bytes of a whiteboard sketch");
+    await send({ photo: photoOf(files, bytes), caption: "Turn this whiteboard sketch into a garden plan" });
+    const ack = await tg.waitFor(OWNER_ID, isAck, 5000, "ack");
+    expect(ack.text).toContain("ollama · llava:latest");
+    const note = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("🖼"), 5000, "photo note");
+    expect(note.text).toBe("🖼 The photo goes with your idea to ollama · llava:latest.");
+    expect(ideas()).toEqual(["Turn this whiteboard sketch into a garden plan"]);
+    await expect
+      .poll(() => ollama.requests.find((r) => r.model === "llava:latest")?.body.messages, { timeout: 5000 })
+      .toContainEqual(expect.objectContaining({ role: "user", images: [bytes.toString("base64")] }));
+    // The 1,280 px size was sent: not the thumbnail, not the full 2,560 px original.
+    expect(files.getFileCalls).toHaveLength(1);
+    expect(files.downloads).toHaveLength(1);
+  });
+
+  it("a captioned photo that answers the open question: the answer is recorded, and the photo was not read", async () => {
+    const { tg, files, h, client, send, ollama } = await setup({ config: VISION, models });
+    await client.sendMessage(client.makeMessage("Write a weekly newsletter about local food"));
+    await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("❓ 1."), 5000, "question 1");
+    await send({ photo: photoOf(files, Buffer.from("jpeg")), caption: "Mostly neighbours in my street" });
+    const note = await tg.waitFor(OWNER_ID, (m) => m.text.startsWith("🖼"), 5000, "photo note");
+    expect(note.text).toBe("🖼 The photo itself was not read — only your caption went in.");
+    const answers = h.hermes.database.sqlite
+      .prepare(
+        "SELECT user_response FROM conversations WHERE user_response IS NOT NULL AND user_response NOT LIKE '(%'",
+      )
+      .pluck()
+      .all();
+    expect(answers).toEqual(["Mostly neighbours in my street"]);
+    expect(ollama.requests.some((r) => JSON.stringify(r.body).includes('"images"'))).toBe(false);
   });
 });

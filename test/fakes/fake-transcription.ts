@@ -29,10 +29,15 @@ export class FakeTranscription {
   static async start(): Promise<FakeTranscription> {
     let fake: FakeTranscription | undefined;
     const server = createServer((req, res) => {
-      void (fake as FakeTranscription).handle(req).then(({ status, body }) => {
-        res.writeHead(status, { "content-type": "application/json" });
-        res.end(JSON.stringify(body));
-      });
+      (fake as FakeTranscription)
+        .handle(req)
+        .then(({ status, body }) => {
+          res.writeHead(status, { "content-type": "application/json" });
+          res.end(JSON.stringify(body));
+        })
+        .catch(() => {
+          if (!res.headersSent && !res.destroyed) res.writeHead(400).end();
+        });
     });
     fake = new FakeTranscription(server);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -27,7 +27,12 @@ export class TelegramFiles {
 
   static async start(upstream: string, token: string): Promise<TelegramFiles> {
     let fake: TelegramFiles | undefined;
-    const server = createServer((req, res) => void (fake as TelegramFiles).handle(req, res));
+    const server = createServer((req, res) => {
+      // The emulator may be gone while a long poll is still forwarded (a test stopping): answer 502.
+      (fake as TelegramFiles).handle(req, res).catch(() => {
+        if (!res.headersSent && !res.destroyed) res.writeHead(502).end();
+      });
+    });
     fake = new TelegramFiles(server, upstream, token);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     return fake;
