@@ -1,12 +1,14 @@
 import { autoRetry } from "@grammyjs/auto-retry";
-import { Bot, type Context, type MiddlewareFn, type Transformer } from "grammy";
+import { Bot, type Composer, type Context, type MiddlewareFn, type Transformer } from "grammy";
 import type { SystemConfig } from "../src/config/system-config.ts";
 import type { Engine } from "../src/engine/engine.ts";
 import type { ThreadService } from "../src/engine/threads/service.ts";
+import type { Transcriber } from "../src/transcription/client.ts";
 import { COMMANDS } from "./features/commands.ts";
 import { type ConversationStateStore, configFeature, type HermesContext } from "./features/config.ts";
 import type { FeatureDeps } from "./features/deps.ts";
 import { createIdeaFlow, ideasFeature } from "./features/ideas.ts";
+import { mediaFeature } from "./features/media.ts";
 import { questionsFeature } from "./features/questions.ts";
 import { ratingsFeature } from "./features/ratings.ts";
 import { systemFeature } from "./features/system.ts";
@@ -16,6 +18,7 @@ import { ChatOrder } from "./telegram/chat-order.ts";
 import { createDelivery, type DeliveryLog } from "./telegram/delivery.ts";
 import { DraftStreams } from "./telegram/draft-stream.ts";
 import { telegramFetch } from "./telegram/fetch.ts";
+import { telegramFiles } from "./telegram/files.ts";
 import { backticksToEntities } from "./telegram/markdown.ts";
 import { reachabilityReporter } from "./telegram/reachability.ts";
 import { optional } from "./telegram/safe.ts";
@@ -30,6 +33,8 @@ export interface BotOptions {
   threads: ThreadService;
   config: SystemConfig;
   log: DeliveryLog & { info(obj: object, msg: string): void };
+  /** Voice notes to text; absent or unconfigured: the bot says how to turn them on. */
+  transcriber?: Transcriber | undefined;
   /** Persists in-progress conversations (the conversations plugin); in-memory when absent. */
   conversationStore?: ConversationStateStore;
 }
@@ -87,7 +92,13 @@ export function createBot(options: BotOptions): HermesBot {
   const order = new ChatOrder();
   bot.use((ctx, next) => (ctx.chat ? order.turn(String(ctx.chat.id), next) : next()));
   bot.api.config.use(formatBackticks);
-  useFeatures(bot, deps, options.conversationStore ?? memoryStore());
+  const media = mediaFeature({
+    ...deps,
+    log,
+    files: telegramFiles(bot.api, options.token, options.apiRoot),
+    transcriber: options.transcriber,
+  });
+  useFeatures(bot, deps, media, options.conversationStore ?? memoryStore());
   bot.catch((err) => {
     log.error(
       {
@@ -139,6 +150,8 @@ function forwardEngineEvents(
  * - access first: a refused guest reaches no feature;
  * - config next: its conversations plugin must see every update, so the value typed during a
  *   /config edit goes to the conversation rather than becoming an idea;
+ * - media (voice, photos, documents) before plain text: it turns them into a text and hands that
+ *   on to the plain-text features, so a transcript or a caption goes exactly where typed text goes;
  * - plain text goes to the first feature that claims it: threads (after a bare /new it is the new
  *   idea; a reply to a thread's message continues that thread), then questions (it answers the
  *   pending question), then ideas (anything else is a new idea);
@@ -147,15 +160,21 @@ function forwardEngineEvents(
 function useFeatures(
   bot: Bot<HermesContext>,
   deps: FeatureDeps,
+  media: Composer<HermesContext>,
   conversationStore: ConversationStateStore,
 ): void {
   bot.use(accessGate(deps));
   bot.use(configFeature(deps, conversationStore));
   bot.use(systemFeature(deps), userDataFeature(deps), ratingsFeature(deps));
+  bot.use(media);
   // Plain text: in this order (see above).
   bot.use(threadsFeature(deps), questionsFeature(deps), ideasFeature(deps));
   bot.on("message:text", (ctx) => ctx.reply("I don't know that command. /help lists the ones I have."));
-  bot.on("message", (ctx) => ctx.reply("For now I understand text only — describe your idea in words."));
+  bot.on("message", (ctx) =>
+    ctx.reply(
+      "I understand text, voice notes, captions and .txt/.md documents — describe your idea in words.",
+    ),
+  );
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 } from "../telegram/keyboards.ts";
 import { optional } from "../telegram/safe.ts";
 import { cancelButton, type StatusLines } from "../telegram/status-line.ts";
+import { attachmentOf } from "./attachments.ts";
 import type { HermesContext } from "./config.ts";
 import { chatOf, type FeatureDeps, userOf } from "./deps.ts";
 
@@ -56,7 +57,9 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
         text,
         source: "telegram",
         validate: options.validate,
+        images: attachmentOf(ctx)?.images,
       });
+      noteSeen(ctx, result);
       await acknowledge(d, asked, ctx, result);
     } catch (error) {
       log.warn({ err: error instanceof Error ? error.message : String(error) }, "idea not accepted");
@@ -70,8 +73,12 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
    */
   async function typed(ctx: Context, text: string): Promise<void> {
     try {
-      const r = await threads.typed(actorOf(ctx), { chatId: chatOf(ctx), text, source: "telegram" });
-      if (r.kind === "idea") return await acknowledge(d, asked, ctx, r.idea, r.setAside);
+      const images = attachmentOf(ctx)?.images;
+      const r = await threads.typed(actorOf(ctx), { chatId: chatOf(ctx), text, source: "telegram", images });
+      if (r.kind === "idea") {
+        noteSeen(ctx, r.idea);
+        return await acknowledge(d, asked, ctx, r.idea, r.setAside);
+      }
       if (r.outcome.stale) return void (await ctx.reply(STALE_TEXT));
       await echoAnswer(asked, ctx, r);
       await followUp(ctx, r.outcome);
@@ -147,6 +154,12 @@ async function showUndoneAnswer(
         : []),
     ].join(" "),
   );
+}
+
+/** Where a photo sent with this idea went, for ./media.ts to tell the user. */
+function noteSeen(ctx: Context, result: SubmitIdeaResult): void {
+  const attachment = attachmentOf(ctx);
+  if (attachment && result.vision) attachment.seenBy = result.vision;
 }
 
 /** Question messages still showing buttons, by question id (lost on restart: a stale tap settles it). */

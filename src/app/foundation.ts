@@ -75,6 +75,7 @@ function createAppLogger(
       env.TALOS_TOKEN,
       env.OPENROUTER_API_KEY,
       env.OPENAI_API_KEY,
+      env.HERMES_TRANSCRIBE_API_KEY,
       ...config.secretValues(),
     ],
   });

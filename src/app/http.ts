@@ -58,6 +58,7 @@ export function createHttp(f: Foundation, input: HttpInput, decorate?: (deps: Ap
       env.TALOS_TOKEN,
       env.OPENROUTER_API_KEY,
       env.OPENAI_API_KEY,
+      env.HERMES_TRANSCRIBE_API_KEY,
     ],
   };
   const api = decorate ? decorate(production) : production;

@@ -1,5 +1,7 @@
 import type { HermesBot } from "../../bot/bot.ts";
 import { KvRepo } from "../store/system/kv-repo.ts";
+import { createTranscriber } from "../transcription/client.ts";
+import { transcriptionSettings } from "../transcription/settings.ts";
 import type { ConversationPart } from "./conversation.ts";
 import type { Foundation } from "./foundation.ts";
 
@@ -28,6 +30,7 @@ export async function createTelegram(
     config,
     log,
     conversationStore: new KvRepo(database.sqlite),
+    transcriber: createTranscriber({ settings: () => transcriptionSettings(env, config) }),
   });
   notifier.connect((text) => bot.notifyOwners(text));
   if (env.HERMES_OWNER_IDS.length === 0)

@@ -8,6 +8,8 @@ export type BackendKind = "ollama" | "openai" | "talos";
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
   content: string;
+  /** Images the model should see with this message, base64 (JPEG/PNG). Only vision models read them. */
+  images?: readonly string[] | undefined;
 }
 
 export interface RunRequest {

@@ -34,7 +34,7 @@ export async function runChat({ env, input, output, random }: ChatOptions): Prom
     random,
     logger: createLogger({
       level: "error",
-      secrets: [env.OPENAI_API_KEY, env.OPENROUTER_API_KEY, env.TALOS_TOKEN],
+      secrets: [env.OPENAI_API_KEY, env.OPENROUTER_API_KEY, env.TALOS_TOKEN, env.HERMES_TRANSCRIBE_API_KEY],
     }),
   });
   await hermes.start();

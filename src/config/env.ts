@@ -79,6 +79,10 @@ export const envSchema = z.object({
   OPENROUTER_API_KEY: optionalString,
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl,
+  /** Voice notes: an OpenAI-compatible transcription API root (…/v1), its model and key; over the hermes.transcription.* settings. */
+  HERMES_TRANSCRIBE_URL: optionalUrl,
+  HERMES_TRANSCRIBE_MODEL: optionalString,
+  HERMES_TRANSCRIBE_API_KEY: optionalString,
   HERMES_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   HERMES_LOG_DIR: optionalString,
   /** SQLite durability: NORMAL may lose the last commits on power loss (never corrupts); FULL fsyncs every commit. */
@@ -94,6 +98,7 @@ export const SECRET_ENV_KEYS = [
   "TALOS_TOKEN",
   "OPENROUTER_API_KEY",
   "OPENAI_API_KEY",
+  "HERMES_TRANSCRIBE_API_KEY",
 ] as const;
 
 export class EnvError extends Error {

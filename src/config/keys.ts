@@ -853,6 +853,55 @@ export const CONFIG_KEYS = {
     since: "008",
     description: "Ideas one user may submit per minute (rate limit)",
   }),
+  // Voice and files in Telegram (015). The environment (HERMES_TRANSCRIBE_*) wins over these rows,
+  // as OPENAI_API_KEY does over backend.gpt5.key; both are read on every voice note (no restart).
+  "hermes.transcription.url": url({
+    default: "",
+    kind: "system_setting",
+    since: "015",
+    description:
+      "OpenAI-compatible transcription API root, e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1 (empty: HERMES_TRANSCRIBE_URL, else voice notes are off)",
+  }),
+  "hermes.transcription.model": string({
+    default: "whisper-1",
+    regex: "^\\S{1,200}$",
+    kind: "system_setting",
+    since: "015",
+    description:
+      "Transcription model (OpenAI: whisper-1; Groq: whisper-large-v3; local servers: their model name)",
+  }),
+  "hermes.transcription.key": string({
+    default: "",
+    kind: "system_setting",
+    since: "015",
+    secret: true,
+    description: "Bearer key of the transcription API (empty: HERMES_TRANSCRIBE_API_KEY, else none is sent)",
+  }),
+  "hermes.vision.backend": string({
+    default: "",
+    regex: "^[A-Za-z0-9_.-]*$",
+    kind: "system_setting",
+    since: "015",
+    description:
+      "Ollama or OpenAI-compatible backend that can see images (e.g. ollama); with hermes.vision.model, a photo sent with a new idea goes to it (empty: photos are not read)",
+  }),
+  "hermes.vision.model": string({
+    default: "",
+    regex: "^\\S{0,200}$",
+    kind: "system_setting",
+    since: "015",
+    description:
+      "Vision model on hermes.vision.backend (Ollama: llava, llama3.2-vision; OpenAI: gpt-4o-mini)",
+  }),
+  "hermes.telegram.max_document_chars": int({
+    default: 20000,
+    min: 100,
+    max: 1000000,
+    kind: "constraint",
+    since: "015",
+    description:
+      "Characters of an attached .txt/.md document taken into the idea (also bounded by hermes.web.max_input_length)",
+  }),
 } as const satisfies Record<string, AnyKeyDef>;
 
 const PROVIDER_TYPES = ["openrouter", "openai", "vllm", "llamacpp", "ollama", "custom"] as const;

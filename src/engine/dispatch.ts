@@ -6,6 +6,7 @@ import type { PromptVariables } from "../store/jobs/types.ts";
 import { consensusNote } from "./consensus-note.ts";
 import { resolvePromptVariables } from "./conversation/flow.ts";
 import { type EngineDeps, LOCAL_ONLY } from "./ports.ts";
+import { jobImages } from "./threads/vision.ts";
 
 /**
  * The scheduler's dispatcher: renders the job's prompt and runs it through the backend manager
@@ -23,9 +24,11 @@ export async function dispatchJob(d: EngineDeps, ctx: DispatchContext): Promise<
   )
     vars.preferences = await d.insights.preferencesFor(job.user_id);
   vars.preferences ??= "(none known yet)";
+  // An idea sent with images: its draft sees them, on the vision model (./threads/vision.ts).
+  const seen = jobImages(job.prompt_variables);
   const messages = [
     { role: "system" as const, content: d.prompts.template("system") },
-    { role: "user" as const, content: d.prompts.render(template, vars) },
+    { role: "user" as const, content: d.prompts.render(template, vars), images: seen?.images },
   ];
   const started = d.clock.now();
   const request = {
@@ -35,6 +38,7 @@ export async function dispatchJob(d: EngineDeps, ctx: DispatchContext): Promise<
     work: template,
     threadId: job.thread_id,
     messages,
+    model: seen?.model,
     preferBackend:
       job.requested_backend && job.requested_backend !== LOCAL_ONLY ? job.requested_backend : undefined,
     localOnly: job.requested_backend === LOCAL_ONLY,
@@ -71,7 +75,10 @@ export async function dispatchJob(d: EngineDeps, ctx: DispatchContext): Promise<
 function textVars(vars: PromptVariables | null): Record<string, string> {
   if (!vars) return {};
   return Object.fromEntries(
-    Object.entries(vars).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    Object.entries(vars)
+      // Images go to the model as images, not as text in the prompt.
+      .filter(([k]) => k !== "images")
+      .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
   );
 }
 

@@ -26,6 +26,8 @@ export interface SubmitIdeaInput {
   validate?: boolean;
   /** The hermes.web.ideas_per_minute bucket, when not userId (a label the client may choose). */
   rateKey?: string;
+  /** Images sent with the idea, base64; seen by draft 1 when a vision backend is configured (./threads/vision.ts). */
+  images?: readonly string[] | undefined;
 }
 
 /** Read-outs of the learning module for transports. */
@@ -60,6 +62,8 @@ export interface SubmitIdeaResult {
   unreachableBackends?: { name: string; location: string }[];
   /** The first front-loaded question, asked while draft 1 runs (none when nothing is worth asking). */
   question: QuestionView | undefined;
+  /** Where the idea's images go (draft 1 sees them); undefined when none came or none will be read. */
+  vision?: { backend: string; model: string } | undefined;
 }
 
 /** The domain event "a draft is ready" (see draft-ready.ts): what transports show for a finished job. */

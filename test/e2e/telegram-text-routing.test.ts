@@ -128,9 +128,11 @@ describe("which feature a plain text goes to", () => {
     await client.sendMessage(sticker as never);
     await tg.waitFor(
       OWNER_ID,
-      (m) => m.text === "For now I understand text only — describe your idea in words.",
+      (m) =>
+        m.text ===
+        "I understand text, voice notes, captions and .txt/.md documents — describe your idea in words.",
       5000,
-      "text only",
+      "what I understand",
     );
   });
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createHermes, type Hermes } from "../../src/app/hermes.ts";
 import { parseEnv } from "../../src/config/env.ts";
 import { mulberry32 } from "../../src/learning/random.ts";
-import { createLogger } from "../../src/log.ts";
+import { createLogger, type Logger } from "../../src/log.ts";
 
 export const OWNER_ID = 1001;
 
@@ -12,6 +12,8 @@ export const OWNER_ID = 1001;
 export async function startTestHermes(
   env: Record<string, string>,
   configOverrides: Record<string, string> = {},
+  /** Replaces the silent logger (a test that reads what Hermes logs). */
+  logger?: Logger,
 ) {
   const dir = mkdtempSync(join(tmpdir(), "hermes-test-"));
   const fullEnv = parseEnv({
@@ -23,7 +25,7 @@ export async function startTestHermes(
   const boot = async (config: Record<string, string>) => {
     const h = await createHermes({
       env: fullEnv,
-      logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent", secrets: [] }),
+      logger: logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent", secrets: [] }),
       // Fixed seed: the questions asked are the same on every run.
       random: mulberry32(20260101),
       stopGraceMs: 500,

@@ -72,7 +72,11 @@ export class OllamaBackend implements Backend {
     const work = async (): Promise<RunResult> => {
       stream = await transport.client.chat({
         model: request.model,
-        messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+        messages: request.messages.map((m) => ({
+          role: m.role,
+          content: m.content,
+          ...(m.images?.length ? { images: [...m.images] } : {}),
+        })),
         stream: true,
         options: chatOptions(request),
         ...(this.#keepAlive === undefined ? {} : { keep_alive: this.#keepAlive }),

@@ -1,6 +1,7 @@
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsStreaming,
+  ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
 import type { RunProgress, RunRequest, RunResult } from "../backend.ts";
 import { type CallGuard, type FailureContext, protocolError } from "../http/errors.ts";
@@ -45,11 +46,26 @@ export function completionBody(
 ): ChatCompletionCreateParamsStreaming & { usage?: { include: boolean } } {
   return {
     model: request.model,
-    messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+    messages: request.messages.map(openAIMessage),
     stream: true,
     stream_options: { include_usage: true },
     ...generationParams(provider, request.model, request.maxTokens, request.temperature),
     ...(provider === "openrouter" ? { usage: { include: true } } : {}),
+  };
+}
+
+/** A message as the chat API takes it: a user message with images becomes text and image_url parts. */
+function openAIMessage(m: RunRequest["messages"][number]): ChatCompletionMessageParam {
+  if (m.role !== "user" || !m.images?.length) return { role: m.role, content: m.content };
+  return {
+    role: "user",
+    content: [
+      { type: "text", text: m.content },
+      ...m.images.map((b64) => ({
+        type: "image_url" as const,
+        image_url: { url: `data:image/jpeg;base64,${b64}` },
+      })),
+    ],
   };
 }
 

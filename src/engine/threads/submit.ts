@@ -9,6 +9,7 @@ import {
   type SubmitIdeaResult,
   shortIdOf,
 } from "../ports.ts";
+import { type VisionTarget, visionTarget, visionVariables } from "./vision.ts";
 
 /**
  * The engine's submit path: checks the idea (length, rate, a guest's quota), saves the thread,
@@ -20,6 +21,7 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
   const analysis = quickAnalyze(text);
   const now = new Date(d.clock.now()).toISOString();
   const priority = input.priority ?? 5;
+  const vision = visionTarget(d.config, input, d.backends.status());
   const thread = await d.threads.create({
     uuid: randomUUID(),
     title: analysis.title,
@@ -45,10 +47,11 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
       idea: text,
       idea_type: analysis.ideaType,
       ...(input.validate ? { validate: "true" } : {}),
+      ...(vision && input.images ? visionVariables(input.images, vision) : {}),
     },
     userId: input.userId,
     achievedClarity: analysis.clarity,
-    requestedBackend: input.guest ? LOCAL_ONLY : null,
+    requestedBackend: input.guest ? LOCAL_ONLY : (vision?.backend ?? null),
   });
   const question = await startQuestions(d, thread.id, input.userId);
   return {
@@ -56,9 +59,10 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
     shortId: shortIdOf(thread.uuid),
     job,
     analysis,
-    backend: d.backends.preview(),
+    backend: previewOn(d, vision),
     ...backendRemedies(d),
     question,
+    vision,
   };
 }
 
@@ -103,6 +107,12 @@ async function startQuestions(
     d.log.warn({ err: String(error), threadId }, "could not plan questions; drafting without");
     return undefined;
   }
+}
+
+/** Where draft 1 is expected to run: on the vision backend with the vision model when images came. */
+function previewOn(d: EngineDeps, vision: VisionTarget | undefined): SubmitIdeaResult["backend"] {
+  const preview = d.backends.preview(vision?.backend);
+  return preview && vision && preview.name === vision.backend ? { ...preview, model: vision.model } : preview;
 }
 
 /** What the acknowledgement needs to give the right remedy when no backend can draft now. */
