@@ -1,5 +1,4 @@
 import { autoRetry } from "@grammyjs/auto-retry";
-import { apiThrottler } from "@grammyjs/transformer-throttler";
 import { Bot, type Context, type MiddlewareFn, type Transformer } from "grammy";
 import type { SystemConfig } from "../src/config/system-config.ts";
 import type { Engine } from "../src/engine/engine.ts";
@@ -65,12 +64,11 @@ export function createBot(options: BotOptions): HermesBot {
   const bot = new Bot<HermesContext>(options.token, {
     client: { fetch: telegramFetch, ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}) },
   });
-  // Telegram 429 (after retry_after) and 5xx are retried by grammY's plugin, bounded so a message
-  // never waits for minutes; the throttler keeps outgoing messages under Telegram's rate limits.
-  // Global 30 msg/s as Telegram documents; per private chat a short gap instead of the plugin's
-  // 1 s default, so an acknowledgement and the first question arrive together (bursts are allowed;
-  // a 429 is still retried after its retry_after by autoRetry).
-  bot.api.config.use(apiThrottler({ out: { maxConcurrent: 1, minTime: 100 } }));
+  // Telegram 429 (after its retry_after) and 5xx are retried by grammY's plugin, bounded so a
+  // message never waits for minutes. A personal bot stays far below Telegram's limits, and edits are
+  // already paced to one a second per chat (status lines, draft streaming), so no throttler: grammY's
+  // docs call transformer-throttler legacy next to auto-retry, and its bottleneck dependency only
+  // added start-up noise.
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
 
   const isOwner = (ctx: Context) => ctx.from !== undefined && owners.has(String(ctx.from.id));
