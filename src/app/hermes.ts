@@ -94,8 +94,8 @@ interface Parts {
 
 /**
  * start(): HTTP and operations (unless http is false), the job runner, then Telegram.
- * stop(), once: intake (bot, HTTP), then work (health checks, running jobs), then delivery
- * (callbacks) and operations, then the database.
+ * stop(), once: intake (bot polling, HTTP), then work (running jobs, health checks), then delivery
+ * (Telegram, callbacks) and operations, then the database.
  */
 function createLifecycle(p: Parts) {
   const { f, options, jobs, backendsPart, delivery, ops, bot } = p;
@@ -120,13 +120,16 @@ function createLifecycle(p: Parts) {
   };
   const stopInOrder = async () => {
     f.log.info({}, "stopping: no new work is taken");
-    await bot?.stop().catch(() => {});
+    // Intake: no new updates (those being handled finish) and no new requests.
+    await bot?.stopIntake().catch(() => {});
     const s = server;
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    // Work: running jobs get the grace period; their drafts are recorded (and owed) and relayed.
     backendsPart.backends.stop();
     await jobs.scheduler.stop(options.stopGraceMs ?? 10_000);
-    // Jobs that ended during the grace period: their drafts are recorded and relayed before delivery stops.
     await p.engine.settled();
+    // Delivery: what is being sent gets a bounded wait; what is not sent stays owed for the next start.
+    await bot?.stop(options.stopGraceMs ?? 10_000).catch(() => {});
     delivery.unsubscribe();
     await delivery.callbacks.stop();
     await ops.stop();

@@ -1,5 +1,6 @@
 import type { HermesBot } from "../../bot/bot.ts";
 import { KvRepo } from "../store/system/kv-repo.ts";
+import { TelegramUpdatesRepo } from "../store/system/telegram-updates-repo.ts";
 import type { ConversationPart } from "./conversation.ts";
 import type { Foundation } from "./foundation.ts";
 
@@ -8,7 +9,7 @@ export async function createTelegram(
   f: Foundation,
   { engine, threadService }: ConversationPart,
 ): Promise<HermesBot | undefined> {
-  const { env, config, log, database, notifier } = f;
+  const { env, config, log, database, notifier, clock } = f;
   if (!env.TELEGRAM_BOT_TOKEN) {
     log.warn(
       {},
@@ -28,6 +29,7 @@ export async function createTelegram(
     config,
     log,
     conversationStore: new KvRepo(database.sqlite),
+    updates: handledUpdates(new TelegramUpdatesRepo(database.sqlite), () => clock.now()),
   });
   notifier.connect((text) => bot.notifyOwners(text));
   if (env.HERMES_OWNER_IDS.length === 0)
@@ -47,4 +49,11 @@ export async function startTelegram(f: Foundation, bot: HermesBot | undefined): 
       "Telegram bot could not start (check TELEGRAM_BOT_TOKEN / TELEGRAM_API_ROOT); HTTP and the job runner keep running",
     );
   }
+}
+
+function handledUpdates(repo: TelegramUpdatesRepo, now: () => number) {
+  return {
+    handled: (botId: string, updateId: number) => repo.handled(botId, updateId),
+    record: (botId: string, updateId: number) => repo.record(botId, updateId, now()),
+  };
 }

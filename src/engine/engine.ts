@@ -5,6 +5,7 @@ import type { DispatchContext, DispatchOutcome } from "../queue/scheduler/schedu
 import type { ThreadRecord } from "../store/threads/repo.ts";
 import { dispatchJob } from "./dispatch.ts";
 import { draftReady } from "./draft-ready.ts";
+import { owedEvents, recordOwed } from "./outbox.ts";
 import {
   type EngineDeps,
   type EngineEvent,
@@ -66,6 +67,26 @@ export class Engine {
     return () => this.listeners.delete(listener);
   }
 
+  /** Messages still owed to Telegram chats (see outbox.ts), oldest first, to send again. */
+  owed(limit = 100): Promise<EngineEvent[]> {
+    return owedEvents(this.d, limit);
+  }
+
+  /** Whether an outbox entry is still owed (not delivered yet). */
+  isOwed(outboxId: number): boolean {
+    return this.d.outbox?.isPending(outboxId) ?? false;
+  }
+
+  /** Telegram accepted the owed message: it is not sent again. */
+  delivered(outboxId: number): void {
+    this.d.outbox?.delivered(outboxId, new Date(this.d.clock.now()).toISOString());
+  }
+
+  /** Sending the owed message failed: it stays owed (counted, so one Telegram keeps refusing is given up). */
+  deliveryFailed(outboxId: number): void {
+    this.d.outbox?.attempted(outboxId);
+  }
+
   /** Saves the idea, queues draft 1 at once and returns within milliseconds. */
   submitIdea(input: SubmitIdeaInput): Promise<SubmitIdeaResult> {
     return submitIdea(this.d, input);
@@ -110,12 +131,16 @@ export class Engine {
     try {
       if (event.type === "progress" && !this.progressDue(event.job.id)) return;
       const thread = await this.threadForEvent(event);
-      if (!thread || this.listeners.size === 0) return;
+      if (!thread) return;
+      // Owed before any listener runs: with no listener (a stopping bot) it is sent at the next start.
+      const outboxId = recordOwed(this.d, event, thread);
+      if (this.listeners.size === 0) return;
       const enriched: EngineEvent = {
         event,
         thread,
         shortId: shortIdOf(thread.uuid),
         draft: event.type === "completed" ? draftReady(event.job) : undefined,
+        outboxId,
       };
       await Promise.all([...this.listeners].map(async (l) => l(enriched)));
     } catch (error) {
