@@ -55,8 +55,10 @@ export class Engine {
   }
 
   /**
-   * Resolves once every queue event emitted so far has been relayed (the draft recorded, the
-   * listeners told). Shutdown waits for it after the last job ends and before the database closes.
+   * Resolves once every queue event emitted so far has been relayed: the draft recorded, owed
+   * messages in the outbox, every listener called. An asynchronous listener's own work (a Telegram
+   * send) is not waited for here: its owner bounds it (HermesBot.stop), so a hung Telegram never
+   * holds the shutdown. Shutdown waits for this after the last job ends and before the database closes.
    */
   async settled(): Promise<void> {
     while (this.relaying.size > 0) await Promise.all([...this.relaying]);
@@ -142,10 +144,21 @@ export class Engine {
         draft: event.type === "completed" ? draftReady(event.job) : undefined,
         outboxId,
       };
-      await Promise.all([...this.listeners].map(async (l) => l(enriched)));
+      for (const listener of [...this.listeners]) {
+        try {
+          const pending = listener(enriched);
+          if (pending) void pending.catch((error: unknown) => this.listenerFailed(error, event));
+        } catch (error) {
+          this.listenerFailed(error, event);
+        }
+      }
     } catch (error) {
-      this.d.log.error({ err: error, jobId: event.job.id, event: event.type }, "event listener failed");
+      this.listenerFailed(error, event);
     }
+  }
+
+  private listenerFailed(error: unknown, event: QueueEvent): void {
+    this.d.log.error({ err: error, jobId: event.job.id, event: event.type }, "event listener failed");
   }
 
   /**
