@@ -60,7 +60,7 @@ describe("Telegram updates across a crash", () => {
       // /help hangs, so the process is inside the second update when it is killed: the first is
       // handled (not yet confirmed: that happens with the next getUpdates), the third not begun.
       const client = tg.client(OWNER_ID);
-      await client.sendMessage(client.makeMessage("Plan a garden alpha"));
+      await client.sendCommand(client.makeCommand("/new Plan a garden alpha"));
       await client.sendCommand(client.makeCommand("/help"));
       await client.sendCommand(client.makeCommand("/new Plan a garden gamma"));
       const isHelp = (text: unknown) => String(text).startsWith("Hermes turns a rough idea");
