@@ -15,9 +15,9 @@ import { userDataFeature } from "./features/user-data.ts";
 import { ChatOrder } from "./telegram/chat-order.ts";
 import { createDelivery, type DeliveryLog } from "./telegram/delivery.ts";
 import { DraftStreams } from "./telegram/draft-stream.ts";
-import { OwedDeliveries } from "./telegram/owed.ts";
 import { telegramFetch } from "./telegram/fetch.ts";
 import { backticksToEntities } from "./telegram/markdown.ts";
+import { OwedDeliveries } from "./telegram/owed.ts";
 import { optional } from "./telegram/safe.ts";
 import { StatusLines } from "./telegram/status-line.ts";
 import { TypingIndicator } from "./telegram/typing.ts";
@@ -156,7 +156,10 @@ interface Forwarding {
 function abortWhen(signal: AbortSignal): Transformer {
   return async (prev, method, payload, own) => {
     // grammY may hand over its abort-controller polyfill's signal, which AbortSignal.any refuses.
-    const theirs = own as unknown as Pick<AbortSignal, "aborted" | "addEventListener" | "removeEventListener">;
+    const theirs = own as unknown as Pick<
+      AbortSignal,
+      "aborted" | "addEventListener" | "removeEventListener"
+    >;
     const both = new AbortController();
     const abort = () => both.abort();
     if (signal.aborted || theirs?.aborted) abort();

@@ -49,7 +49,10 @@ export class OwedDeliveries {
     try {
       owed = await this.port.owed();
     } catch (error) {
-      this.log.error({ err: error instanceof Error ? error.message : String(error) }, "owed messages unreadable");
+      this.log.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        "owed messages unreadable",
+      );
       return;
     }
     for (const e of owed) {

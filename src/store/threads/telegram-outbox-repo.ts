@@ -57,7 +57,9 @@ export class TelegramOutboxRepo {
       .pluck();
     this.markDelivered = sqlite.prepare("UPDATE telegram_outbox SET delivered_at = ? WHERE id = ?");
     this.markAttempt = sqlite.prepare("UPDATE telegram_outbox SET attempts = attempts + 1 WHERE id = ?");
-    this.prune = sqlite.prepare("DELETE FROM telegram_outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?");
+    this.prune = sqlite.prepare(
+      "DELETE FROM telegram_outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?",
+    );
   }
 
   /** Records what is owed (once per job and kind) and returns the entry's id. */
