@@ -48,7 +48,7 @@ export class Engine {
   constructor(deps: EngineDeps) {
     this.d = deps;
     deps.queueEvents.subscribe((event) => {
-      const relayed = this.relay(event);
+      const relayed = this.relay(event, this.owe(event));
       this.relaying.add(relayed);
       void relayed.finally(() => this.relaying.delete(relayed));
     });
@@ -129,14 +129,22 @@ export class Engine {
     return this.d.threads.recentForUser(userId, limit);
   }
 
-  private async relay(event: QueueEvent): Promise<void> {
+  /** Records what a Telegram chat is owed for this event (outbox.ts); a failure is logged, never thrown at the queue. */
+  private owe(event: QueueEvent): number | undefined {
+    try {
+      return recordOwed(this.d, event);
+    } catch (error) {
+      this.d.log.error({ err: error, jobId: event.job.id }, "owed message not recorded");
+      return undefined;
+    }
+  }
+
+  private async relay(event: QueueEvent, outboxId: number | undefined): Promise<void> {
     try {
       if (event.type === "progress" && !this.progressDue(event.job.id)) return;
       const thread = await this.threadForEvent(event);
-      if (!thread) return;
-      // Owed before any listener runs: with no listener (a stopping bot) it is sent at the next start.
-      const outboxId = recordOwed(this.d, event, thread);
-      if (this.listeners.size === 0) return;
+      // Owed (if so) before this: with no listener (a stopping bot) it is sent at the next start.
+      if (!thread || this.listeners.size === 0) return;
       const enriched: EngineEvent = {
         event,
         thread,

@@ -1,20 +1,19 @@
 import type { QueueEvent } from "../queue/events.ts";
-import type { ThreadRecord } from "../store/threads/repo.ts";
 import { draftReady } from "./draft-ready.ts";
 import { type EngineDeps, type EngineEvent, shortIdOf } from "./ports.ts";
 
 /**
  * Messages a push transport owes its chat survive the process: when a job of a Telegram thread
- * ends, its draft (or failure notice) is recorded before any listener runs, and stays owed until
- * the transport says Telegram accepted it. A listener that is gone (a stopping bot) or a send that
+ * ends, its draft (or failure notice) is recorded — synchronously, in the same turn as the queue's
+ * event, so no await lies between the job's commit and this record — and stays owed until the
+ * transport says Telegram accepted it. A listener that is gone (a stopping bot) or a send that
  * fails leaves it owed; the next start sends it.
  */
-export function recordOwed(d: EngineDeps, event: QueueEvent, thread: ThreadRecord): number | undefined {
-  if (!d.outbox || thread.source !== "telegram" || !thread.chat_id) return undefined;
-  if (event.type !== "completed" && event.type !== "failed") return undefined;
+export function recordOwed(d: EngineDeps, event: QueueEvent): number | undefined {
+  if (!d.outbox || (event.type !== "completed" && event.type !== "failed")) return undefined;
   return d.outbox.owe(
     {
-      threadId: thread.id,
+      threadId: event.job.thread_id,
       jobId: event.job.id,
       kind: event.type === "completed" ? "draft" : "failed",
       error: event.type === "failed" ? event.error : undefined,

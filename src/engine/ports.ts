@@ -94,7 +94,7 @@ export interface OutboxPort {
   owe(
     entry: { threadId: number; jobId: number; kind: "draft" | "failed"; error?: JobErrorInfo | undefined },
     nowIso: string,
-  ): number;
+  ): number | undefined;
   pending(limit?: number): {
     id: number;
     threadId: number;

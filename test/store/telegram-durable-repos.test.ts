@@ -27,8 +27,23 @@ async function setup() {
       .get(),
   );
   const jobs = new JobsRepo(db.sqlite);
-  const job = (n: number) => jobs.enqueue({ threadId, jobType: "creation", priority: 5 + n }, NOW).id;
-  return { db, threadId, job, outbox: new TelegramOutboxRepo(db.sqlite) };
+  const job = (n: number, thread = threadId) =>
+    jobs.enqueue({ threadId: thread, jobType: "creation", priority: 5 + n }, NOW).id;
+  const repo = new TelegramOutboxRepo(db.sqlite);
+  /** owe() for a Telegram thread: an id is expected. */
+  const outbox = {
+    owe: (...args: Parameters<TelegramOutboxRepo["owe"]>): number => {
+      const id = repo.owe(...args);
+      if (id === undefined) throw new Error("nothing owed");
+      return id;
+    },
+    pending: () => repo.pending(),
+    isPending: (id: number) => repo.isPending(id),
+    delivered: (id: number, at: string) => repo.delivered(id, at),
+    attempted: (id: number) => repo.attempted(id),
+    pruneDelivered: (now: number) => repo.pruneDelivered(now),
+  };
+  return { db, threadId, job, outbox, repo };
 }
 
 describe("telegram_outbox", () => {
@@ -46,6 +61,22 @@ describe("telegram_outbox", () => {
     outbox.delivered(id, iso(NOW));
     expect(outbox.isPending(id)).toBe(false);
     expect(outbox.pending().map((o) => o.id)).toEqual([failed]);
+  });
+
+  it("owes nothing for a thread that is not in Telegram", async () => {
+    const { db, repo, job } = await setup();
+    const apiThread = Number(
+      db.sqlite
+        .prepare(
+          "INSERT INTO idea_threads (uuid, title, original_request, user_id, source) VALUES ('a', 't', 'idea', 'api', 'api') RETURNING id",
+        )
+        .pluck()
+        .get(),
+    );
+    expect(
+      repo.owe({ threadId: apiThread, jobId: job(0, apiThread), kind: "draft" }, iso(NOW)),
+    ).toBeUndefined();
+    expect(repo.pending()).toEqual([]);
   });
 
   it("gives up on an entry Telegram refused on every start, and prunes delivered ones after a week", async () => {

@@ -40,8 +40,11 @@ export class TelegramOutboxRepo {
   private readonly prune;
 
   constructor(sqlite: SqliteHandle) {
+    // Only a Telegram thread (one with a chat) is owed anything; the thread is checked in the same statement.
     this.ins = sqlite.prepare(
-      "INSERT INTO telegram_outbox (thread_id, job_id, kind, error_json, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (job_id, kind) DO NOTHING",
+      `INSERT INTO telegram_outbox (thread_id, job_id, kind, error_json, created_at)
+       SELECT id, ?, ?, ?, ? FROM idea_threads WHERE id = ? AND source = 'telegram' AND coalesce(chat_id, '') != ''
+       ON CONFLICT (job_id, kind) DO NOTHING`,
     );
     this.idOf = sqlite
       .prepare<[number, string], number>("SELECT id FROM telegram_outbox WHERE job_id = ? AND kind = ?")
@@ -62,16 +65,17 @@ export class TelegramOutboxRepo {
     );
   }
 
-  /** Records what is owed (once per job and kind) and returns the entry's id. */
+  /**
+   * Records what is owed (once per job and kind) if the job's thread is a Telegram thread, and
+   * returns the entry's id (undefined: nothing is owed, the thread is not in Telegram).
+   */
   owe(
     entry: { threadId: number; jobId: number; kind: OwedKind; error?: z.infer<typeof ErrorInfo> | undefined },
     nowIso: string,
-  ): number {
+  ): number | undefined {
     const error = entry.error ? JSON.stringify(ErrorInfo.parse(entry.error)) : null;
-    this.ins.run(entry.threadId, entry.jobId, entry.kind, error, nowIso);
-    const id = this.idOf.get(entry.jobId, entry.kind);
-    if (id === undefined) throw new Error(`telegram_outbox entry for job ${entry.jobId} was not written`);
-    return id;
+    this.ins.run(entry.jobId, entry.kind, error, nowIso, entry.threadId);
+    return this.idOf.get(entry.jobId, entry.kind);
   }
 
   /** Entries not yet delivered (and not given up on), oldest first. */
