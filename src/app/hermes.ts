@@ -80,6 +80,9 @@ export async function createHermes(options: HermesOptions): Promise<Hermes> {
   };
 }
 
+/** The longest stop() waits for Telegram to take messages already on their way. */
+const DELIVERY_GRACE_MS = 3000;
+
 interface Parts {
   f: Foundation;
   options: HermesOptions;
@@ -128,8 +131,9 @@ function createLifecycle(p: Parts) {
     backendsPart.backends.stop();
     await jobs.scheduler.stop(options.stopGraceMs ?? 10_000);
     await p.engine.settled();
-    // Delivery: what is being sent gets a bounded wait; what is not sent stays owed for the next start.
-    await bot?.stop(options.stopGraceMs ?? 10_000).catch(() => {});
+    // Delivery: what is being sent gets a short wait (work's grace plus this stays under pm2's
+    // kill_timeout of 15 s); what is not sent by then stays owed and goes at the next start.
+    await bot?.stop(Math.min(options.stopGraceMs ?? 10_000, DELIVERY_GRACE_MS)).catch(() => {});
     delivery.unsubscribe();
     await delivery.callbacks.stop();
     await ops.stop();
