@@ -7,8 +7,9 @@ import type { TelegramEmulator } from "./telegram-emulator.ts";
  * the emulator forgets an update once it was fetched, Telegram only once a later getUpdates
  * confirms it (an offset above its update_id). Until then every getUpdates hands it out again, so
  * a bot that dies after fetching an update, or after handling it but before its next poll, gets it
- * again after a restart. Everything else goes to the emulator unchanged, except calls the test
- * chose to hold: those get no answer (as a hung Telegram), and fail when released.
+ * again after a restart; deleteWebhook with drop_pending_updates drops them all, as Telegram does.
+ * Everything else goes to the emulator unchanged, except calls the test chose to hold: those get no
+ * answer (as a hung Telegram), and fail when released.
  */
 interface Update {
   update_id: number;
@@ -74,6 +75,7 @@ export class RedeliveringTelegram {
     const method = (req.url ?? "").split("/").pop()?.split("?")[0] ?? "";
     const body = parseJson(raw, req.headers["content-type"]);
     if (method === "getUpdates") return this.getUpdates(body, req, res);
+    if (method === "deleteWebhook" && body.drop_pending_updates === true) this.dropPending();
     if (this.holding?.(method, body)) {
       this.held.push(res);
       return;
@@ -87,9 +89,15 @@ export class RedeliveringTelegram {
     res.end(Buffer.from(await upstream.arrayBuffer()));
   }
 
+  /** What Telegram does for deleteWebhook({ drop_pending_updates: true }): every waiting update is gone. */
+  private dropPending(): void {
+    this.tg.server.getUpdates(this.tg.token);
+    this.kept = [];
+  }
+
   /**
    * Telegram's rules: an offset confirms every update below it; the answer is every kept update
-   * from the offset on (up to `limit`), waiting up to a second (long polling, capped) for one.
+   * from the offset on (up to `limit`), waiting up to `timeout` (capped at a second) for one.
    */
   private async getUpdates(
     body: Record<string, unknown>,
@@ -103,7 +111,9 @@ export class RedeliveringTelegram {
     req.on("close", () => {
       closed = !res.writableFinished;
     });
-    const deadline = Date.now() + 1000;
+    // Telegram's default timeout is 0 (answer at once); long polls are capped at a second here.
+    const timeoutS = typeof body.timeout === "number" ? body.timeout : 0;
+    const deadline = Date.now() + Math.min(timeoutS * 1000, 1000);
     for (;;) {
       this.kept = this.kept.filter((u) => u.update_id >= this.confirmedBelow);
       const fresh = this.tg.server.getUpdates(this.tg.token) as unknown as Update[];
