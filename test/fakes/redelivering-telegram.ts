@@ -25,7 +25,7 @@ export class RedeliveringTelegram {
   private kept: Update[] = [];
   private confirmedBelow = 0;
   private holding: Predicate | undefined;
-  private readonly held: ServerResponse[] = [];
+  private readonly held: { req: IncomingMessage; raw: Buffer; res: ServerResponse }[] = [];
   /** Every update_id handed out, in order: one that appears twice was delivered again. */
   readonly handedOut: number[] = [];
 
@@ -55,10 +55,21 @@ export class RedeliveringTelegram {
     return this.held.length;
   }
 
-  /** Stops holding; the held calls fail (their connections close), as a call to a hung server would. */
-  release(): void {
+  /**
+   * Stops holding. The held calls fail (their connections close, as a call to a hung server would),
+   * or with `answer`, go to the emulator and are answered as if Telegram had only been slow.
+   */
+  release(answer = false): void {
     this.holding = undefined;
-    for (const res of this.held.splice(0)) res.socket?.destroy();
+    for (const h of this.held.splice(0)) {
+      if (answer) void this.forward(h.req, h.raw, h.res);
+      else h.res.socket?.destroy();
+    }
+  }
+
+  /** Every update below this offset is confirmed (forgotten). */
+  confirmed(): number {
+    return this.confirmedBelow;
   }
 
   async stop(): Promise<void> {
@@ -77,9 +88,13 @@ export class RedeliveringTelegram {
     if (method === "getUpdates") return this.getUpdates(body, req, res);
     if (method === "deleteWebhook" && body.drop_pending_updates === true) this.dropPending();
     if (this.holding?.(method, body)) {
-      this.held.push(res);
+      this.held.push({ req, raw, res });
       return;
     }
+    await this.forward(req, raw, res);
+  }
+
+  private async forward(req: IncomingMessage, raw: Buffer, res: ServerResponse): Promise<void> {
     const upstream = await fetch(`${this.tg.apiRoot}${req.url}`, {
       method: req.method ?? "POST",
       headers: { "content-type": String(req.headers["content-type"] ?? "application/json") },
