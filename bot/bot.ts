@@ -20,6 +20,7 @@ import { DraftStreams } from "./telegram/draft-stream.ts";
 import { telegramFetch } from "./telegram/fetch.ts";
 import { telegramFiles } from "./telegram/files.ts";
 import { backticksToEntities } from "./telegram/markdown.ts";
+import { OwedDeliveries } from "./telegram/owed.ts";
 import { reachabilityReporter } from "./telegram/reachability.ts";
 import { optional } from "./telegram/safe.ts";
 import { StatusLines } from "./telegram/status-line.ts";
@@ -37,13 +38,27 @@ export interface BotOptions {
   transcriber?: Transcriber | undefined;
   /** Persists in-progress conversations (the conversations plugin); in-memory when absent. */
   conversationStore?: ConversationStateStore;
+  /** The update_ids already handled (durable), so an update Telegram delivers again is skipped. */
+  updates?: HandledUpdates;
+}
+
+/** Which updates a bot has handled; kept in the database so it holds across restarts. */
+export interface HandledUpdates {
+  handled(botId: string, updateId: number): boolean;
+  record(botId: string, updateId: number): void;
 }
 
 export interface HermesBot {
   bot: Bot<HermesContext>;
-  /** Resolves once the bot is polling (getMe succeeded). */
+  /** Resolves once the bot is polling (getMe succeeded); then sends what earlier runs still owe. */
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops taking updates and waits for the ones being handled; drafts are still delivered. */
+  stopIntake(): Promise<void>;
+  /**
+   * stopIntake, then waits up to `deliveryGraceMs` for deliveries under way and stops delivering;
+   * calls still under way are aborted (what was not sent stays owed for the next start).
+   */
+  stop(deliveryGraceMs?: number): Promise<void>;
   isRunning(): boolean;
   /** Sends a text to every owner's private chat (alerts). Throws only if no owner got it. */
   notifyOwners(text: string): Promise<void>;
@@ -90,6 +105,7 @@ export function createBot(options: BotOptions): HermesBot {
   // One turn per chat: a draft waits while an update is answered (ack + first question, answer +
   // what comes next), so it never lands before the question or between a status and its subject.
   const order = new ChatOrder();
+  if (options.updates) bot.use(handledOnce(options.updates, () => String(bot.botInfo.id), log));
   bot.use((ctx, next) => (ctx.chat ? order.turn(String(ctx.chat.id), next) : next()));
   bot.api.config.use(formatBackticks);
   const media = mediaFeature({
@@ -98,6 +114,9 @@ export function createBot(options: BotOptions): HermesBot {
     files: telegramFiles(bot.api, options.token, options.apiRoot),
     transcriber: options.transcriber,
   });
+  // Outermost (installed last): after stop(), no call made by this bot is retried or sent any more.
+  const stopped = new AbortController();
+  bot.api.config.use(abortWhen(stopped.signal));
   useFeatures(bot, deps, media, options.conversationStore ?? memoryStore());
   bot.catch((err) => {
     log.error(
@@ -109,22 +128,79 @@ export function createBot(options: BotOptions): HermesBot {
     );
   });
 
-  return controls(bot, owners, log, forwardEngineEvents(bot, options, statusLines, order));
+  return controls(bot, owners, log, {
+    ...forwardEngineEvents(bot, options, statusLines, order),
+    abortCalls: () => stopped.abort(),
+  });
 }
 
-/** Engine events into the chat: typing, streamed drafts, status lines and delivery. Returns the stop. */
+/**
+ * Each update once, across restarts: Telegram delivers an update again until a later getUpdates
+ * confirms it, so one handled just before a crash (or after stop() confirmed an earlier offset)
+ * comes back. It is recorded once handled (or failed: a failing update is not retried forever);
+ * one fetched but never handled is not recorded, so it is handled when it comes again.
+ */
+function handledOnce(
+  updates: HandledUpdates,
+  botId: () => string,
+  log: BotOptions["log"],
+): MiddlewareFn<HermesContext> {
+  return async (ctx, next) => {
+    const id = ctx.update.update_id;
+    if (updates.handled(botId(), id)) {
+      log.info({ update: id }, "update already handled; Telegram delivered it again");
+      return;
+    }
+    try {
+      await next();
+    } finally {
+      updates.record(botId(), id);
+    }
+  };
+}
+
+interface Forwarding {
+  owed: OwedDeliveries;
+  /** Stops listening to the engine (typing indicators too). */
+  unsubscribe: () => void;
+}
+
+/** Every API call also ends when `signal` aborts (a call already under way, and autoRetry's waits). */
+function abortWhen(signal: AbortSignal): Transformer {
+  return async (prev, method, payload, own) => {
+    // grammY may hand over its abort-controller polyfill's signal, which AbortSignal.any refuses.
+    const theirs = own as unknown as Pick<
+      AbortSignal,
+      "aborted" | "addEventListener" | "removeEventListener"
+    >;
+    const both = new AbortController();
+    const abort = () => both.abort();
+    if (signal.aborted || theirs?.aborted) abort();
+    signal.addEventListener("abort", abort, { once: true });
+    theirs?.addEventListener("abort", abort, { once: true });
+    try {
+      return await prev(method, payload, both.signal as never);
+    } finally {
+      signal.removeEventListener("abort", abort);
+      theirs?.removeEventListener("abort", abort);
+    }
+  };
+}
+
+/** Engine events into the chat: typing, streamed drafts, status lines and delivery. */
 function forwardEngineEvents(
   bot: Bot<HermesContext>,
   { engine, threads, log }: BotOptions,
   statusLines: StatusLines,
   order: ChatOrder,
-): () => void {
+): Forwarding {
   const deliver = createDelivery(
     bot.api,
     log,
     (chatId, messageId, threadId, kind) => threads.rememberMessage(chatId, messageId, threadId, kind),
     order,
   );
+  const owed = new OwedDeliveries(engine, deliver, log);
   const streams = new DraftStreams(bot.api, log);
   const typing = new TypingIndicator(bot.api);
   const unsubscribe = engine.onEvent(async (e) => {
@@ -133,12 +209,15 @@ function forwardEngineEvents(
     // A finished job's status line changes only once its draft is in the chat, so it never
     // announces a draft that is not there yet; token counts only where no draft is streamed.
     if (e.event.type !== "completed" && !streams.covers(e)) statusLines.onEvent(e);
-    await deliver(e);
+    await owed.send(e);
     if (e.event.type === "completed") statusLines.onEvent(e);
   });
-  return () => {
-    unsubscribe();
-    typing.stopAll();
+  return {
+    owed,
+    unsubscribe: () => {
+      unsubscribe();
+      typing.stopAll();
+    },
   };
 }
 
@@ -209,10 +288,15 @@ function controls(
   bot: Bot<HermesContext>,
   owners: ReadonlySet<string>,
   log: BotOptions["log"],
-  unsubscribe: () => void,
+  forwarding: Forwarding & { abortCalls: () => void },
 ): HermesBot {
   let running = false;
   let polling: Promise<void> | undefined;
+  const stopIntake = async () => {
+    if (running) await bot.stop().catch(() => {});
+    running = false;
+    await polling?.catch(() => {});
+  };
 
   return {
     bot,
@@ -237,6 +321,7 @@ function controls(
             onStart: () => {
               running = true;
               resolve();
+              void forwarding.owed.sendOwed();
             },
           })
           .catch((error: unknown) => {
@@ -246,11 +331,12 @@ function controls(
           });
       });
     },
-    async stop() {
-      unsubscribe();
-      if (running) await bot.stop();
-      running = false;
-      await polling?.catch(() => {});
+    stopIntake,
+    async stop(deliveryGraceMs = 5000) {
+      await stopIntake();
+      await forwarding.owed.idle(deliveryGraceMs);
+      forwarding.unsubscribe();
+      forwarding.abortCalls();
     },
   };
 }

@@ -11,6 +11,7 @@ import * as callbackGuards from "./009_callback_guards.ts";
 import * as historyIndexes from "./010_history_indexes.ts";
 import * as questionSuggestions from "./011_question_suggestions.ts";
 import * as stallAndWorkModels from "./012_stall_and_work_models.ts";
+import * as durableTelegram from "./013_durable_telegram.ts";
 import * as media from "./015_media.ts";
 
 /**
@@ -30,5 +31,6 @@ export const migrations: Record<string, Migration> = {
   "010_history_indexes": historyIndexes,
   "011_question_suggestions": questionSuggestions,
   "012_stall_and_work_models": stallAndWorkModels,
+  "013_durable_telegram": durableTelegram,
   "015_media": media,
 };

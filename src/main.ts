@@ -20,25 +20,33 @@ async function main(): Promise<void> {
   let hermes: Hermes;
   try {
     hermes = await createHermes({ env });
-    await hermes.start();
   } catch (error) {
-    process.stderr.write(
-      `Hermes could not start: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exit(1);
+    return fail(error);
   }
+  // Handlers first: a signal while start() still runs (Telegram's getMe, the first health round)
+  // must stop Hermes cleanly, not kill it with the default action.
+  const started = hermes.start();
   const shutdown = (signal: string) => {
     hermes.log.info({ signal }, "signal received");
-    hermes.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        hermes.log.error({ err: error instanceof Error ? error.message : String(error) }, "unclean stop");
-        process.exit(1);
-      },
-    );
+    started
+      .catch(() => {})
+      .then(() => hermes.stop())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          hermes.log.error({ err: error instanceof Error ? error.message : String(error) }, "unclean stop");
+          process.exit(1);
+        },
+      );
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
+  await started.catch(fail);
+}
+
+function fail(error: unknown): never {
+  process.stderr.write(`Hermes could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) await main();

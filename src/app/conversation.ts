@@ -7,6 +7,7 @@ import { ThreadService } from "../engine/threads/service.ts";
 import { mulberry32 } from "../learning/random.ts";
 import { ThreadsRepo } from "../store/threads/repo.ts";
 import { TelegramMessagesRepo } from "../store/threads/telegram-messages-repo.ts";
+import { TelegramOutboxRepo } from "../store/threads/telegram-outbox-repo.ts";
 import { UserDataRepo } from "../store/threads/user-data-repo.ts";
 import type { Foundation } from "./foundation.ts";
 import type { JobsPart } from "./jobs.ts";
@@ -48,6 +49,7 @@ export function createConversation(
     prompts,
     conversation: flow,
     insights: flow,
+    outbox: new TelegramOutboxRepo(database.sqlite),
     clock,
     rateLimiter: new RateLimiter(
       () => config.number("hermes.web.ideas_per_minute"),

@@ -81,6 +81,9 @@ export async function createHermes(options: HermesOptions): Promise<Hermes> {
   };
 }
 
+/** The longest stop() waits for Telegram to take messages already on their way. */
+const DELIVERY_GRACE_MS = 3000;
+
 interface Parts {
   f: Foundation;
   options: HermesOptions;
@@ -95,8 +98,8 @@ interface Parts {
 
 /**
  * start(): HTTP and operations (unless http is false), the job runner, then Telegram.
- * stop(), once: intake (bot, HTTP), then work (health checks, running jobs), then delivery
- * (callbacks) and operations, then the database.
+ * stop(), once: intake (bot polling, HTTP), then work (running jobs, health checks), then delivery
+ * (Telegram, callbacks) and operations, then the database.
  */
 function createLifecycle(p: Parts) {
   const { f, options, jobs, backendsPart, delivery, ops, bot } = p;
@@ -121,13 +124,17 @@ function createLifecycle(p: Parts) {
   };
   const stopInOrder = async () => {
     f.log.info({}, "stopping: no new work is taken");
-    await bot?.stop().catch(() => {});
+    // Intake: no new updates (those being handled finish) and no new requests.
+    await bot?.stopIntake().catch(() => {});
     const s = server;
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    // Work: running jobs get the grace period; their drafts are recorded (and owed) and relayed.
     backendsPart.backends.stop();
     await jobs.scheduler.stop(options.stopGraceMs ?? 10_000);
-    // Jobs that ended during the grace period: their drafts are recorded and relayed before delivery stops.
     await p.engine.settled();
+    // Delivery: what is being sent gets a short wait (work's grace plus this stays under pm2's
+    // kill_timeout of 15 s); what is not sent by then stays owed and goes at the next start.
+    await bot?.stop(Math.min(options.stopGraceMs ?? 10_000, DELIVERY_GRACE_MS)).catch(() => {});
     delivery.unsubscribe();
     await delivery.callbacks.stop();
     await ops.stop();

@@ -35,7 +35,7 @@ export function reachabilityAdvice(b: BackendStatus): string | undefined {
   if (!b.enabled) return undefined;
   const model = b.defaultModel;
   if (b.consecutiveFailures > 0) {
-    const why = b.lastError ?? "no answer";
+    const why = (b.lastError ?? "no answer").replace(/\.+$/, "");
     if (b.kind === "ollama")
       return `Ollama is not reachable at ${b.location} (${why}). Start it with \`ollama serve\`, then \`ollama pull ${model}\`; ideas wait in the queue until it answers.`;
     if (b.kind === "talos")

@@ -1,5 +1,6 @@
 import type { HermesBot } from "../../bot/bot.ts";
 import { KvRepo } from "../store/system/kv-repo.ts";
+import { TelegramUpdatesRepo } from "../store/system/telegram-updates-repo.ts";
 import { createTranscriber } from "../transcription/client.ts";
 import { transcriptionSettings } from "../transcription/settings.ts";
 import type { ConversationPart } from "./conversation.ts";
@@ -10,7 +11,7 @@ export async function createTelegram(
   f: Foundation,
   { engine, threadService }: ConversationPart,
 ): Promise<HermesBot | undefined> {
-  const { env, config, log, database, notifier } = f;
+  const { env, config, log, database, notifier, clock } = f;
   if (!env.TELEGRAM_BOT_TOKEN) {
     log.warn(
       {},
@@ -31,6 +32,7 @@ export async function createTelegram(
     log,
     conversationStore: new KvRepo(database.sqlite),
     transcriber: createTranscriber({ settings: () => transcriptionSettings(env, config) }),
+    updates: handledUpdates(new TelegramUpdatesRepo(database.sqlite), () => clock.now()),
   });
   notifier.connect((text) => bot.notifyOwners(text));
   if (env.HERMES_OWNER_IDS.length === 0)
@@ -50,4 +52,11 @@ export async function startTelegram(f: Foundation, bot: HermesBot | undefined): 
       "Telegram bot could not start (check TELEGRAM_BOT_TOKEN / TELEGRAM_API_ROOT); HTTP and the job runner keep running",
     );
   }
+}
+
+function handledUpdates(repo: TelegramUpdatesRepo, now: () => number) {
+  return {
+    handled: (botId: string, updateId: number) => repo.handled(botId, updateId),
+    record: (botId: string, updateId: number) => repo.record(botId, updateId, now()),
+  };
 }

@@ -6,6 +6,7 @@ import type { Job } from "../store/jobs/types.ts";
 import type { ThreadRecord } from "../store/threads/repo.ts";
 import { dispatchJob } from "./dispatch.ts";
 import { draftReady } from "./draft-ready.ts";
+import { owedEvents, recordOwed } from "./outbox.ts";
 import {
   type EngineDeps,
   type EngineEvent,
@@ -48,15 +49,17 @@ export class Engine {
   constructor(deps: EngineDeps) {
     this.d = deps;
     deps.queueEvents.subscribe((event) => {
-      const relayed = this.relay(event);
+      const relayed = this.relay(event, this.owe(event));
       this.relaying.add(relayed);
       void relayed.finally(() => this.relaying.delete(relayed));
     });
   }
 
   /**
-   * Resolves once every queue event emitted so far has been relayed (the draft recorded, the
-   * listeners told). Shutdown waits for it after the last job ends and before the database closes.
+   * Resolves once every queue event emitted so far has been relayed: the draft recorded, owed
+   * messages in the outbox, every listener called. An asynchronous listener's own work (a Telegram
+   * send) is not waited for here: its owner bounds it (HermesBot.stop), so a hung Telegram never
+   * holds the shutdown. Shutdown waits for this after the last job ends and before the database closes.
    */
   async settled(): Promise<void> {
     while (this.relaying.size > 0) await Promise.all([...this.relaying]);
@@ -65,6 +68,26 @@ export class Engine {
   onEvent(listener: (e: EngineEvent) => void | Promise<void>): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Messages still owed to Telegram chats (see outbox.ts), oldest first, to send again. */
+  owed(limit = 100): Promise<EngineEvent[]> {
+    return owedEvents(this.d, limit);
+  }
+
+  /** Whether an outbox entry is still owed (not delivered yet). */
+  isOwed(outboxId: number): boolean {
+    return this.d.outbox?.isPending(outboxId) ?? false;
+  }
+
+  /** Telegram accepted the owed message: it is not sent again. */
+  delivered(outboxId: number): void {
+    this.d.outbox?.delivered(outboxId, new Date(this.d.clock.now()).toISOString());
+  }
+
+  /** Sending the owed message failed: it stays owed (counted, so one Telegram keeps refusing is given up). */
+  deliveryFailed(outboxId: number): void {
+    this.d.outbox?.attempted(outboxId);
   }
 
   /** Saves the idea, queues draft 1 at once and returns within milliseconds. */
@@ -114,21 +137,44 @@ export class Engine {
       : undefined;
   }
 
-  private async relay(event: QueueEvent): Promise<void> {
+  /** Records what a Telegram chat is owed for this event (outbox.ts); a failure is logged, never thrown at the queue. */
+  private owe(event: QueueEvent): number | undefined {
+    try {
+      return recordOwed(this.d, event);
+    } catch (error) {
+      this.d.log.error({ err: error, jobId: event.job.id }, "owed message not recorded");
+      return undefined;
+    }
+  }
+
+  private async relay(event: QueueEvent, outboxId: number | undefined): Promise<void> {
     try {
       if (event.type === "progress" && !this.progressDue(event.job.id)) return;
       const thread = await this.threadForEvent(event);
+      // Owed (if so) before this: with no listener (a stopping bot) it is sent at the next start.
       if (!thread || this.listeners.size === 0) return;
       const enriched: EngineEvent = {
         event,
         thread,
         shortId: shortIdOf(thread.uuid),
         draft: event.type === "completed" ? draftReady(event.job, this.sourceOf(event.job)) : undefined,
+        outboxId,
       };
-      await Promise.all([...this.listeners].map(async (l) => l(enriched)));
+      for (const listener of [...this.listeners]) {
+        try {
+          const pending = listener(enriched);
+          if (pending) void pending.catch((error: unknown) => this.listenerFailed(error, event));
+        } catch (error) {
+          this.listenerFailed(error, event);
+        }
+      }
     } catch (error) {
-      this.d.log.error({ err: error, jobId: event.job.id, event: event.type }, "event listener failed");
+      this.listenerFailed(error, event);
     }
+  }
+
+  private listenerFailed(error: unknown, event: QueueEvent): void {
+    this.d.log.error({ err: error, jobId: event.job.id, event: event.type }, "event listener failed");
   }
 
   /**

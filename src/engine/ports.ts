@@ -2,7 +2,7 @@ import type { BackendManager } from "../backends/manager/manager.ts";
 import type { Clock } from "../clock.ts";
 import type { SystemConfig } from "../config/system-config.ts";
 import type { QuickAnalysis } from "../learning/quick-analysis.ts";
-import type { QueueEvent, QueueEvents } from "../queue/events.ts";
+import type { JobErrorInfo, QueueEvent, QueueEvents } from "../queue/events.ts";
 import type { JobQueue } from "../queue/job-queue.ts";
 import type { Job } from "../store/jobs/types.ts";
 import type { ThreadRecord, ThreadsRepo } from "../store/threads/repo.ts";
@@ -86,6 +86,30 @@ export interface EngineEvent {
   shortId: string;
   /** Set when the event completed a job: the draft to show. */
   draft?: DraftReady | undefined;
+  /**
+   * Set when the chat is owed this message (a draft or a failure notice in a Telegram thread): the
+   * outbox entry the transport marks delivered once the message is accepted (Engine.delivered).
+   */
+  outboxId?: number | undefined;
+}
+
+/** The outbox of messages owed to push transports (Telegram): written when a job ends, kept until delivered. */
+export interface OutboxPort {
+  owe(
+    entry: { threadId: number; jobId: number; kind: "draft" | "failed"; error?: JobErrorInfo | undefined },
+    nowIso: string,
+  ): number | undefined;
+  pending(limit?: number): {
+    id: number;
+    threadId: number;
+    jobId: number;
+    kind: "draft" | "failed";
+    error: JobErrorInfo | undefined;
+  }[];
+  isPending(id: number): boolean;
+  delivered(id: number, nowIso: string): void;
+  attempted(id: number): void;
+  pruneDelivered(nowMs: number): void;
 }
 
 export interface EngineDeps {
@@ -101,6 +125,8 @@ export interface EngineDeps {
   /** The question/answer flow; without it Hermes drafts without asking. */
   conversation?: ConversationPort | undefined;
   insights?: InsightsPort | undefined;
+  /** Where owed Telegram messages are recorded; without it a message not sent live is lost. */
+  outbox?: OutboxPort | undefined;
 }
 
 export const shortIdOf = (uuid: string): string => uuid.slice(0, 8);

@@ -70,6 +70,10 @@ export function finalError(
   if (why.includes("model")) {
     return new HermesError("INVALID_INPUT", `No enabled backend has the model it was to run (${reasons}).`, {
       retryable: false,
+      // The backend's own advice (e.g. `ollama pull <model>`) is the fix; keep it.
+      userAction:
+        lastError?.userAction ??
+        "Install the model on a backend (`ollama pull <model>`) or pick an installed one.",
     });
   }
   return noneAvailable(core, lastError);
