@@ -5,6 +5,7 @@ import { PromptLibrary } from "../engine/prompts.ts";
 import { RateLimiter } from "../engine/rate-limiter.ts";
 import { ThreadService } from "../engine/threads/service.ts";
 import { mulberry32 } from "../learning/random.ts";
+import { IntakeRepo } from "../store/threads/intake-repo.ts";
 import { ThreadsRepo } from "../store/threads/repo.ts";
 import { TelegramMessagesRepo } from "../store/threads/telegram-messages-repo.ts";
 import { UserDataRepo } from "../store/threads/user-data-repo.ts";
@@ -41,6 +42,7 @@ export function createConversation(
   });
   const engine = new Engine({
     threads,
+    intake: new IntakeRepo(database.sqlite),
     queue,
     queueEvents: events,
     backends,
