@@ -61,12 +61,14 @@ function threadViews(d: FeatureDeps): Composer<HermesContext> {
     const actor = actorOf(ctx, d.isOwner);
     const active = await d.threads.activeThreads(actor);
     const open = await d.threads.pendingQuestion(actor);
-    const q = engine.queueCounts();
+    // A guest sees their own jobs only; the owner the whole queue.
+    const { scope, counts: q } = await d.threads.queueCounts(actor);
     // A question waiting for the user is in progress too, even with no draft running.
     const waiting = open
       ? `\n❓ Waiting for your answer: question ${open.position} of ${open.idea.shortId} (${open.idea.title}).`
       : "";
-    const head = `Queue: ${q.queued ?? 0} queued, ${q.running ?? 0} running, ${q.retrying ?? 0} waiting to retry.${waiting}`;
+    const label = scope === "own" ? "Your drafts" : "Queue";
+    const head = `${label}: ${q.queued ?? 0} queued, ${q.running ?? 0} running, ${q.retrying ?? 0} waiting to retry.${waiting}`;
     if (active.length === 0 && !open)
       return void (await ctx.reply(`${head}\nNothing of yours is in progress.`));
     await ctx.reply(head);

@@ -52,7 +52,9 @@ describe("intake", () => {
     expect(count(h, "idea_threads")).toBe(3);
     expect(count(h, "jobs")).toBe(3);
     const orphans = h.hermes.database.sqlite
-      .prepare("SELECT count(*) FROM idea_threads t WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.thread_id = t.id)")
+      .prepare(
+        "SELECT count(*) FROM idea_threads t WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.thread_id = t.id)",
+      )
       .pluck()
       .get();
     expect(orphans).toBe(0);

@@ -22,6 +22,7 @@ export interface ThreadQueuePort {
   activeForThread(threadId: number): Job[];
   jobsOfThread(threadId: number): Job[];
   depth(): number;
+  countByStatus(): Record<string, number>;
 }
 
 /** The Engine satisfies this: the submit path (checks, thread, draft 1, first question). */
