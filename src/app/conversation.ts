@@ -43,6 +43,7 @@ export function createConversation(
   const engine = new Engine({
     threads,
     intake: new IntakeRepo(database.sqlite),
+    storage: f.storage,
     queue,
     queueEvents: events,
     backends,

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { HermesError } from "../../errors.ts";
+import { HermesError, isStorageFull, storageFullError } from "../../errors.ts";
 import { quickAnalyze } from "../../learning/quick-analysis.ts";
+import type { Job, NewJob } from "../../store/jobs/repo.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
 import type { QuestionView } from "../conversation/types.ts";
 import {
@@ -23,7 +24,7 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
   const priority = input.priority ?? 5;
   let created: ThreadRecord | undefined;
   // Quota, queue capacity, thread and job in one transaction: a refused idea leaves nothing behind.
-  const job = d.queue.enqueueWith(() => {
+  const job = admit(d, () => {
     if (input.guest) spendGuestQuota(d, input.userId);
     const thread = d.intake.createThread({
       uuid: randomUUID(),
@@ -68,6 +69,21 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
     ...backendRemedies(d),
     question,
   };
+}
+
+/**
+ * Enqueues with `prepare` (see JobQueue.enqueueWith). A full disk refuses the idea with a clear
+ * STORAGE_FULL (nothing of it was written) and is reported; an idea stored after it ends the fault.
+ */
+function admit(d: EngineDeps, prepare: () => NewJob): Job {
+  try {
+    const job = d.queue.enqueueWith(prepare);
+    d.storage?.stored("intake");
+    return job;
+  } catch (error) {
+    if (!d.storage?.report(error, "intake") && !isStorageFull(error)) throw error;
+    throw storageFullError(error);
+  }
 }
 
 /** The idea text, trimmed, once it is not empty, not too long and the sender is within their rate. */
