@@ -142,7 +142,13 @@ export class JobQueue {
 
   /** A backend came back: retrying jobs try now instead of waiting out their backoff. */
   backendRecovered(): void {
-    if (this.o.repo.pullRetriesForward(this.o.clock.now()) > 0) this.o.scheduler.wake();
+    try {
+      if (this.o.repo.pullRetriesForward(this.o.clock.now()) > 0) this.o.scheduler.wake();
+    } catch {
+      // Called from a health check's timer. The database refused the write (a full disk, reported
+      // by the scheduler's own writes): the retries still run when their backoff ends.
+      this.o.scheduler.wake();
+    }
   }
 }
 
