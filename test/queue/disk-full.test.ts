@@ -94,6 +94,15 @@ describe("a full disk", () => {
     expect(x.hermes.database.sqlite.prepare("SELECT count(*) FROM idea_threads").pluck().get()).toBe(
       threadsBefore,
     );
+    // The API says the same, as a 503 to try again later.
+    const viaApi = await x.hermes.app.request("/api/submit", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ idea: "Write a poem about rain" }),
+    });
+    expect(viaApi.status).toBe(503);
+    expect(viaApi.headers.get("retry-after")).toBe("300");
+    expect(((await viaApi.json()) as { error: { code: string } }).error.code).toBe("STORAGE_FULL");
 
     // Space returns: the accepted job runs at the next try, and /health is ok again.
     disk.free();
