@@ -12,6 +12,7 @@ import * as historyIndexes from "./010_history_indexes.ts";
 import * as questionSuggestions from "./011_question_suggestions.ts";
 import * as stallAndWorkModels from "./012_stall_and_work_models.ts";
 import * as durableTelegram from "./013_durable_telegram.ts";
+import * as intakeLedger from "./014_intake_ledger.ts";
 import * as media from "./015_media.ts";
 
 /**
@@ -32,5 +33,6 @@ export const migrations: Record<string, Migration> = {
   "011_question_suggestions": questionSuggestions,
   "012_stall_and_work_models": stallAndWorkModels,
   "013_durable_telegram": durableTelegram,
+  "014_intake_ledger": intakeLedger,
   "015_media": media,
 };

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   "BACKEND_ERROR",
   "TIMEOUT",
   "CANCELLED",
+  "STORAGE_FULL",
   "INTERNAL",
 ] as const;
 
@@ -24,6 +25,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 /** Codes where the same request may succeed later without the caller changing anything. */
 const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set([
   "RATE_LIMITED",
+  "STORAGE_FULL",
   "BACKEND_UNAVAILABLE",
   "TALOS_UNAVAILABLE",
   "TIMEOUT",
@@ -62,9 +64,25 @@ export function isHermesError(value: unknown): value is HermesError {
   return value instanceof HermesError;
 }
 
+/** SQLite's "database or disk is full" (SQLITE_FULL), or the OS's ENOSPC writing a file beside it. */
+export function isStorageFull(value: unknown): boolean {
+  const code = typeof value === "object" && value !== null ? (value as { code?: unknown }).code : undefined;
+  return code === "SQLITE_FULL" || code === "ENOSPC";
+}
+
+/** What a user is told when Hermes cannot store their request: what was accepted before stays. */
+export function storageFullError(cause?: unknown): HermesError {
+  return new HermesError("STORAGE_FULL", "Hermes' disk is full, so it cannot save anything new right now.", {
+    retryAfter: 300,
+    userAction: "What you sent before is kept. Try again in a few minutes.",
+    cause,
+  });
+}
+
 /** Wraps anything thrown into a HermesError without losing an existing one. */
 export function toHermesError(value: unknown, fallback: ErrorCode = "INTERNAL"): HermesError {
   if (value instanceof HermesError) return value;
+  if (isStorageFull(value)) return storageFullError(value);
   if (value instanceof Error && value.name === "AbortError") {
     return new HermesError("CANCELLED", "The operation was cancelled.", { cause: value });
   }

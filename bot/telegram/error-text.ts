@@ -1,5 +1,5 @@
 import type { ErrorCode } from "../../src/errors.ts";
-import { isHermesError } from "../../src/errors.ts";
+import { isHermesError, isStorageFull, toHermesError } from "../../src/errors.ts";
 
 /** The one place that turns an error code into a sentence for a Telegram user. */
 const SENTENCES: Record<ErrorCode, string> = {
@@ -15,10 +15,13 @@ const SENTENCES: Record<ErrorCode, string> = {
   BACKEND_ERROR: "The model backend returned an error.",
   TIMEOUT: "The model took too long to answer.",
   CANCELLED: "Cancelled.",
+  STORAGE_FULL: "I couldn't save that.",
   INTERNAL: "Something went wrong inside Hermes.",
 };
 
-export function errorText(error: unknown): string {
+export function errorText(thrown: unknown): string {
+  // A full disk is not a bug: the user is told what happened and that what they sent before is kept.
+  const error = isStorageFull(thrown) ? toHermesError(thrown) : thrown;
   if (!isHermesError(error)) return `${SENTENCES.INTERNAL} It has been logged.`;
   const lines = [SENTENCES[error.code]];
   if (error.code !== "INTERNAL" && error.message && error.message !== SENTENCES[error.code])

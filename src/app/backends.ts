@@ -77,16 +77,25 @@ export function createBackends(
  * and selection history are batched (one commit per event-loop turn) and dropped once closing.
  */
 function storePorts(f: Foundation, closing: () => boolean) {
-  const { database, log, iso } = f;
-  const writes = new WriteBatch(database.sqlite, (err) =>
-    log.error({ err: String(err) }, "backend stats write failed"),
-  );
+  const { database, log, iso, storage } = f;
+  const writes = new WriteBatch(database.sqlite, (err) => {
+    storage.report(err, "backend stats");
+    log.error({ err: String(err) }, "backend stats write failed");
+  });
   const repo = new BackendsRepo(database.sqlite, writes);
   const selectionHistory = new SelectionHistoryRepo(database.sqlite, iso, writes);
   const ports = {
     stats: {
+      // Called from the health checks' timers: a failed write (a full disk) is reported, never thrown.
       recordHealth: (name: string, h: Parameters<BackendsRepo["recordHealth"]>[1]) => {
-        if (!closing()) repo.recordHealth(name, h, iso());
+        if (closing()) return;
+        try {
+          repo.recordHealth(name, h, iso());
+          storage.stored("backend health record");
+        } catch (error) {
+          storage.report(error, "backend health record");
+          log.error({ err: String(error), backend: name }, "backend health record failed");
+        }
       },
       recordCall: (c: Parameters<BackendsRepo["recordCall"]>[0]) => {
         if (!closing()) repo.recordCall(c, iso());

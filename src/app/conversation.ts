@@ -5,6 +5,7 @@ import { PromptLibrary } from "../engine/prompts.ts";
 import { RateLimiter } from "../engine/rate-limiter.ts";
 import { ThreadService } from "../engine/threads/service.ts";
 import { mulberry32 } from "../learning/random.ts";
+import { IntakeRepo } from "../store/threads/intake-repo.ts";
 import { ThreadsRepo } from "../store/threads/repo.ts";
 import { TelegramMessagesRepo } from "../store/threads/telegram-messages-repo.ts";
 import { TelegramOutboxRepo } from "../store/threads/telegram-outbox-repo.ts";
@@ -42,6 +43,8 @@ export function createConversation(
   });
   const engine = new Engine({
     threads,
+    intake: new IntakeRepo(database.sqlite),
+    storage: f.storage,
     queue,
     queueEvents: events,
     backends,

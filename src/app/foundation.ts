@@ -5,6 +5,7 @@ import { createLogger, type Logger } from "../log.ts";
 import { Notifier } from "../notify/notifier.ts";
 import { createLogFileDestination, type LogFileDestination } from "../ops/log-files.ts";
 import { type HermesDatabase, openDatabase } from "../store/database.ts";
+import { StorageFault } from "../store/storage-fault.ts";
 import { AlertLogRepo } from "../store/system/alert-log-repo.ts";
 import { ConfigAuditRepo } from "../store/system/config-audit-repo.ts";
 import { ConfigRepo } from "../store/system/config-repo.ts";
@@ -20,6 +21,8 @@ export interface Foundation {
   log: Logger;
   logFiles: LogFileDestination | undefined;
   notifier: Notifier;
+  /** Writers that found the database full (→ /health degraded, the database_size alert). */
+  storage: StorageFault;
   /** ISO time of the clock, as the store records it. */
   iso: () => string;
 }
@@ -50,7 +53,17 @@ export async function openFoundation(options: HermesOptions): Promise<Foundation
     logger: log,
   });
   const iso = () => new Date(clock.now()).toISOString();
-  return { env, clock, startedAt, database, config, log, logFiles, notifier, iso };
+  const storage = new StorageFault(() => clock.now());
+  storage.onChange((full) => {
+    if (full)
+      void notifier.alert(
+        "database_size",
+        "full",
+        "The database refuses writes: its disk is full (SQLITE_FULL). New ideas are refused; queued work waits and nothing accepted is lost. Free disk space (old backups and logs first); Hermes resumes by itself.",
+      );
+    else log.info({}, "the database takes writes again");
+  });
+  return { env, clock, startedAt, database, config, log, logFiles, notifier, storage, iso };
 }
 
 /** The logger: stdout, plus daily log files when HERMES_LOG_DIR is set (kept as long as the config says). */

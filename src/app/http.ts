@@ -67,6 +67,7 @@ export function createHttp(f: Foundation, input: HttpInput, decorate?: (deps: Ap
     bot: input.bot,
     backends: () => backends.status(),
     queue: () => input.jobs.jobs.countByStatus(),
+    storageFull: () => f.storage.isFull(),
     startedAt: f.startedAt,
     now,
     api,

@@ -46,6 +46,7 @@ export function createJobs(
     dispatch,
     ...(options.jitter ? { random: options.jitter } : {}),
     log,
+    storage: f.storage,
   });
   const queue = new JobQueue({
     repo: jobs,

@@ -26,6 +26,7 @@ export function createOps(
     bot: sources.bot,
     backends: () => sources.backends.status(),
     jobs: sources.jobs,
+    writeFaults: () => f.storage.failing().map((w) => w.writer),
     startedAt: f.startedAt,
     now: () => f.clock.now(),
   });
@@ -35,6 +36,7 @@ export function createOps(
     clock: f.clock,
     log: f.log,
     system,
+    storage: f.storage,
     healthIntervalMs: options.healthIntervalMs,
     onDatabaseOversize: (size) =>
       void f.notifier.alert(

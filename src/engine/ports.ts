@@ -5,6 +5,8 @@ import type { QuickAnalysis } from "../learning/quick-analysis.ts";
 import type { JobErrorInfo, QueueEvent, QueueEvents } from "../queue/events.ts";
 import type { JobQueue } from "../queue/job-queue.ts";
 import type { Job } from "../store/jobs/types.ts";
+import type { StorageFault } from "../store/storage-fault.ts";
+import type { IntakeRepo } from "../store/threads/intake-repo.ts";
 import type { ThreadRecord, ThreadsRepo } from "../store/threads/repo.ts";
 import type { ConversationPort, QuestionView } from "./conversation/types.ts";
 import type { PromptLibrary } from "./prompts.ts";
@@ -114,6 +116,10 @@ export interface OutboxPort {
 
 export interface EngineDeps {
   threads: ThreadsRepo;
+  /** The synchronous intake writes (thread, guest quota ledger) that share the job's transaction. */
+  intake: IntakeRepo;
+  /** Where intake reports a full database (and that it stores again). */
+  storage?: StorageFault | undefined;
   queue: JobQueue;
   queueEvents: QueueEvents;
   backends: BackendManager;

@@ -26,6 +26,8 @@ export interface HealthSources {
     lastError?: string | undefined;
   }[];
   queue: () => Record<string, number>;
+  /** Whether the database refuses writes for lack of space (reads, and so /health, still work). */
+  storageFull?: () => boolean;
   startedAt: number;
   now: () => number;
   /** Shows /health's details to its holder when no `api` is given (api.adminToken otherwise). */
@@ -114,7 +116,8 @@ function healthResponse(c: ApiContext, sources: HttpAppDeps) {
   const dbOk = sources.databaseUsable();
   const backends = sources.backends();
   const anyHealthy = backends.some((b) => b.health === "healthy");
-  const status = !dbOk ? "down" : anyHealthy ? "ok" : "degraded";
+  const full = sources.storageFull?.() ?? false;
+  const status = !dbOk ? "down" : anyHealthy && !full ? "ok" : "degraded";
   const token = sources.api?.adminToken ?? sources.adminToken;
   let detailed = false;
   try {
@@ -130,7 +133,7 @@ function healthResponse(c: ApiContext, sources: HttpAppDeps) {
     {
       status,
       uptime_s: Math.round((sources.now() - sources.startedAt) / 1000),
-      database: dbOk ? "ok" : "unusable",
+      database: !dbOk ? "unusable" : full ? "full" : "ok",
       bot: sources.bot(),
       backends: backends.map((b) => ({
         name: b.name,

@@ -18,6 +18,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   BACKEND_ERROR: 502,
   TIMEOUT: 504,
   CANCELLED: 409,
+  STORAGE_FULL: 503,
   INTERNAL: 500,
 };
 
@@ -25,6 +26,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
 export const RETRY_AFTER_CODES: ReadonlySet<ErrorCode> = new Set([
   "RATE_LIMITED",
   "QUEUE_FULL",
+  "STORAGE_FULL",
   "BACKEND_UNAVAILABLE",
   "TALOS_UNAVAILABLE",
 ]);

@@ -41,6 +41,8 @@ const ICON: Record<AlertType, string> = {
 export class Notifier {
   private readonly o: NotifierOptions;
   private sink: AlertSink | undefined;
+  /** Sends of this process, by type and key: the cooldown holds when alert_log cannot be written (disk full). */
+  private readonly sentHere = new Map<string, number>();
 
   constructor(options: NotifierOptions) {
     this.o = options;
@@ -56,10 +58,23 @@ export class Notifier {
     this.o.logger.warn({ alert: type, key }, text);
     if (!this.o.enabledTypes().includes(type) || !this.sink) return false;
     const now = this.o.clock.now();
-    const last = this.o.log.lastSent(type, key);
-    if (last !== undefined && now - last < this.o.cooldownMinutes() * 60_000) return false;
+    const id = `${type}\u0000${key}`;
+    const last = Math.max(
+      this.o.log.lastSent(type, key) ?? Number.NEGATIVE_INFINITY,
+      this.sentHere.get(id) ?? Number.NEGATIVE_INFINITY,
+    );
+    if (now - last < this.o.cooldownMinutes() * 60_000) return false;
     // Mark first: two alerts racing in the same tick must not both go out.
-    this.o.log.markSent(type, key, now);
+    this.sentHere.set(id, now);
+    try {
+      this.o.log.markSent(type, key, now);
+    } catch (error) {
+      // The alert that says the disk is full must still go out when alert_log cannot be written.
+      this.o.logger.warn(
+        { err: error instanceof Error ? error.message : String(error), alert: type },
+        "alert not logged",
+      );
+    }
     try {
       await this.sink(`${ICON[type]} Hermes alert (${type.replace("_", " ")})\n${text}`);
       return true;

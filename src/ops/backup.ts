@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { Cron } from "croner";
 import { type SqliteHandle, tighten } from "../store/database.ts";
 import { makeSelfContained } from "../store/files.ts";
+import type { StorageFault } from "../store/storage-fault.ts";
 
 /**
  * Online backups of the SQLite database with better-sqlite3's backup API (consistent while Hermes
@@ -133,6 +134,8 @@ export interface BackupSchedulerOptions {
   };
   /** Called when the database is larger than hermes.db.max_size_mb (for alerts). */
   onOversize?: (size: SizeCheck) => void;
+  /** Where a backup that found its disk full is reported (the next scheduled one tries again). */
+  storage?: StorageFault | undefined;
   /** Where backups go; default `<db dir>/backups`. */
   dir?: string;
 }
@@ -213,8 +216,10 @@ export class BackupScheduler {
         this.o.onOversize?.(size);
       }
       this.lastOutcome = { backup, pruned, size };
+      this.o.storage?.stored("backup");
       return this.lastOutcome;
     } catch (error) {
+      this.o.storage?.report(error, "backup");
       this.o.log.error(
         { err: error instanceof Error ? error.message : String(error) },
         "database backup failed",

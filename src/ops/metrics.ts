@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import type { Clock, TimerHandle } from "../clock.ts";
+import type { StorageFault } from "../store/storage-fault.ts";
 import type { SystemHealthRepo } from "../store/system/health-repo.ts";
 import type { MetricsSnapshot } from "../store/system/metrics-repo.ts";
 import type { BackendHealthLike, SystemHealthReport } from "./system-health.ts";
@@ -211,6 +212,8 @@ export interface HealthRecorderOptions {
   /** system_health rows older than this many days are deleted (hermes.logs.cloud_retention_days). */
   retentionDays: () => number;
   log?: { warn(obj: object, msg: string): void };
+  /** Where a full database is reported; a row stored again ends this writer's fault. */
+  storage?: StorageFault | undefined;
   cpuUsage?: (previous?: NodeJS.CpuUsage) => NodeJS.CpuUsage;
   elapsedMs?: () => number;
 }
@@ -233,7 +236,9 @@ export class HealthRecorder {
     const tick = () => {
       try {
         this.recordOnce();
+        this.o.storage?.stored("health record");
       } catch (error) {
+        this.o.storage?.report(error, "health record");
         this.o.log?.warn(
           { err: error instanceof Error ? error.message : String(error) },
           "health record failed",

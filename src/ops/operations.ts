@@ -2,6 +2,7 @@ import { dirname, resolve } from "node:path";
 import type { Clock } from "../clock.ts";
 import type { SystemConfig } from "../config/system-config.ts";
 import { databaseIsUsable, type HermesDatabase } from "../store/database.ts";
+import type { StorageFault } from "../store/storage-fault.ts";
 import { SystemHealthRepo } from "../store/system/health-repo.ts";
 import type { MetricsRepo } from "../store/system/metrics-repo.ts";
 import { BackupScheduler, type SizeCheck } from "./backup.ts";
@@ -30,6 +31,8 @@ export interface OperationsInput {
   clock: Clock;
   log: OpsLog;
   system: () => SystemHealthReport;
+  /** Where the timer-driven writers here report a full database. */
+  storage?: StorageFault | undefined;
   /** For alerts when the database passes hermes.db.max_size_mb (it is logged either way). */
   onDatabaseOversize?: ((size: SizeCheck) => void) | undefined;
   /** Interval of the system_health row (default 60 s). */
@@ -54,6 +57,7 @@ export function createOperations(input: OperationsInput): Operations {
     maxSizeMb: () => config.get("hermes.db.max_size_mb"),
     now: () => clock.now(),
     log,
+    storage: input.storage,
     onOversize: input.onDatabaseOversize,
   });
   const healthRecorder = new HealthRecorder({
@@ -63,6 +67,7 @@ export function createOperations(input: OperationsInput): Operations {
     intervalMs: input.healthIntervalMs,
     retentionDays: () => config.get("hermes.logs.cloud_retention_days"),
     log,
+    storage: input.storage,
   });
   // A new backup schedule applies at once, whichever transport changed it (API, /config, CLI).
   // Only in the process that runs the backups (not in `npm run chat` or a harness without ops).
@@ -96,6 +101,8 @@ export interface SystemReportInput {
   bot: () => "running" | "off" | "stopped";
   backends: () => BackendHealthLike[];
   jobs: { countByStatus(): Record<string, number>; running(): ActiveJobLike[] };
+  /** Writers that find the database full now. */
+  writeFaults?: () => string[];
   startedAt: number;
   now: () => number;
 }
@@ -113,6 +120,7 @@ export function systemHealthSource(s: SystemReportInput): () => SystemHealthRepo
       activeJobs: () => s.jobs.running(),
       databaseBytes: () => s.metrics.databaseBytes(),
       databaseMaxMb: () => s.config.get("hermes.db.max_size_mb"),
+      ...(s.writeFaults ? { writeFaults: s.writeFaults } : {}),
       dataDir: dbPath === ":memory:" ? process.cwd() : dirname(resolve(dbPath)),
       startedAt: s.startedAt,
       now: s.now,

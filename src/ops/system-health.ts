@@ -43,6 +43,8 @@ export interface SystemHealthSources {
   activeJobs?: () => ActiveJobLike[];
   databaseBytes: () => number;
   databaseMaxMb: () => number;
+  /** Writers that find the database full (SQLITE_FULL) now; none: it takes writes. */
+  writeFaults?: () => string[];
   /** The directory whose file system is reported (the database's). */
   dataDir: string;
   startedAt: number;
@@ -116,6 +118,8 @@ export function collectSystemHealth(s: SystemHealthSources): SystemHealthReport 
   const { sizeBytes, counts, active } = readDatabase(s, dbOk, issues);
   const overLimit = sizeBytes !== null && maxMb > 0 && sizeBytes > maxMb * 1024 * 1024;
   if (overLimit) issues.push(`database larger than hermes.db.max_size_mb (${maxMb} MB)`);
+  const refused = s.writeFaults?.() ?? [];
+  if (refused.length > 0) issues.push(`disk full: the database refuses writes (${refused.join(", ")})`);
 
   const limit = s.queueLimit();
   const depth = counts ? ACTIVE_STATES.reduce((n, k) => n + (counts?.[k] ?? 0), 0) : null;
@@ -136,7 +140,7 @@ export function collectSystemHealth(s: SystemHealthSources): SystemHealthReport 
     issues,
     components: {
       database: {
-        status: !dbOk ? "unusable" : overLimit ? "over_size" : "ok",
+        status: !dbOk ? "unusable" : refused.length > 0 ? "full" : overLimit ? "over_size" : "ok",
         size_bytes: sizeBytes,
         max_size_mb: maxMb,
         over_limit: overLimit,

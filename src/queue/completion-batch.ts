@@ -1,13 +1,19 @@
 import type { Clock } from "../clock.ts";
 import type { CompletionFields, JobsRepo } from "../store/jobs/repo.ts";
+import { isStorageFull } from "../store/storage-fault.ts";
 
 /**
  * Group commit for completions: every completion of one event-loop turn is settled in one
  * transaction. Each caller learns whether its own completion held (false: a stale lease).
  */
 export class CompletionBatcher {
-  private batch: { id: number; attempt: number; fields: CompletionFields; resolve: (ok: boolean) => void }[] =
-    [];
+  private batch: {
+    id: number;
+    attempt: number;
+    fields: CompletionFields;
+    resolve: (ok: boolean) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
   private readonly repo: JobsRepo;
   private readonly clock: Clock;
   private readonly log: { error(obj: object, msg: string): void } | undefined;
@@ -18,9 +24,10 @@ export class CompletionBatcher {
     this.log = log;
   }
 
+  /** Whether the completion held; rejects with a full disk's error (the caller keeps the result and retries). */
   complete(id: number, attempt: number, fields: CompletionFields): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.batch.push({ id, attempt, fields, resolve });
+    return new Promise((resolve, reject) => {
+      this.batch.push({ id, attempt, fields, resolve, reject });
       if (this.batch.length === 1) setImmediate(() => this.flush());
     });
   }
@@ -32,6 +39,10 @@ export class CompletionBatcher {
     try {
       results = this.repo.completeMany(items, this.clock.now());
     } catch (error) {
+      if (isStorageFull(error)) {
+        for (const item of items) item.reject(error);
+        return;
+      }
       this.log?.error(
         { err: error instanceof Error ? error.message : String(error) },
         "batch completion failed",

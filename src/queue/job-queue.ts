@@ -28,24 +28,50 @@ export class JobQueue {
   }
 
   enqueue(job: NewJob): Job {
+    this.refuseWhenFull();
+    checkPriority(job);
+    return this.accepted(this.o.repo.enqueue(job, this.o.clock.now()));
+  }
+
+  /**
+   * The capacity check, `prepare` (which writes what the job belongs to — a new thread — and
+   * returns the job) and the job's insert, in one transaction: a full queue, or anything `prepare`
+   * refuses, leaves nothing behind. `prepare` must be synchronous.
+   */
+  enqueueWith(prepare: () => NewJob): Job {
+    let full: { active: number; limit: number } | undefined;
+    try {
+      const saved = this.o.repo.enqueueAfter(() => {
+        full = this.fullness();
+        if (full) throw queueFull(full.active, full.limit);
+        const job = prepare();
+        checkPriority(job);
+        return job;
+      }, this.o.clock.now());
+      return this.accepted(saved);
+    } finally {
+      // Outside the transaction: the alert's own writes must not be rolled back with the intake.
+      if (full) this.o.onQueueFull?.(full.active, full.limit);
+    }
+  }
+
+  /** QUEUE_FULL when the active jobs reached `hermes.web.max_queued_jobs`. */
+  private refuseWhenFull(): void {
+    const full = this.fullness();
+    if (!full) return;
+    this.o.onQueueFull?.(full.active, full.limit);
+    throw queueFull(full.active, full.limit);
+  }
+
+  private fullness(): { active: number; limit: number } | undefined {
     const limit = this.o.maxQueuedJobs();
     if (this.activeUpperBound >= limit) this.activeUpperBound = this.o.repo.countActive();
     const active = this.activeUpperBound;
-    if (active >= limit) {
-      this.o.onQueueFull?.(active, limit);
-      throw new HermesError(
-        "QUEUE_FULL",
-        `The queue is full (${active} of ${limit} jobs waiting or running).`,
-        {
-          retryAfter: 60,
-          userAction: "Try again in a few minutes, or cancel something with /cancel.",
-        },
-      );
-    }
-    if (!Number.isInteger(job.priority) || job.priority < 1 || job.priority > 10) {
-      throw new HermesError("INVALID_INPUT", "Priority must be a whole number from 1 to 10.");
-    }
-    const saved = this.o.repo.enqueue(job, this.o.clock.now());
+    return active >= limit ? { active, limit } : undefined;
+  }
+
+  /** After a job's insert committed: count it, announce it, wake the scheduler. */
+  private accepted(saved: Job): Job {
     this.activeUpperBound++;
     this.o.events.emit({ type: "queued", job: saved });
     if (saved.status === "failed") {
@@ -73,11 +99,7 @@ export class JobQueue {
         },
       );
     }
-    for (const job of jobs) {
-      if (!Number.isInteger(job.priority) || job.priority < 1 || job.priority > 10) {
-        throw new HermesError("INVALID_INPUT", "Priority must be a whole number from 1 to 10.");
-      }
-    }
+    for (const job of jobs) checkPriority(job);
     const saved = this.o.repo.enqueueMany(jobs, this.o.clock.now());
     this.activeUpperBound = active + saved.length;
     for (const job of saved) this.o.events.emit({ type: "queued", job });
@@ -125,6 +147,25 @@ export class JobQueue {
 
   /** A backend came back: retrying jobs try now instead of waiting out their backoff. */
   backendRecovered(): void {
-    if (this.o.repo.pullRetriesForward(this.o.clock.now()) > 0) this.o.scheduler.wake();
+    try {
+      if (this.o.repo.pullRetriesForward(this.o.clock.now()) > 0) this.o.scheduler.wake();
+    } catch {
+      // Called from a health check's timer. The database refused the write (a full disk, reported
+      // by the scheduler's own writes): the retries still run when their backoff ends.
+      this.o.scheduler.wake();
+    }
   }
+}
+
+function checkPriority(job: NewJob): void {
+  if (!Number.isInteger(job.priority) || job.priority < 1 || job.priority > 10) {
+    throw new HermesError("INVALID_INPUT", "Priority must be a whole number from 1 to 10.");
+  }
+}
+
+function queueFull(active: number, limit: number): HermesError {
+  return new HermesError("QUEUE_FULL", `The queue is full (${active} of ${limit} jobs waiting or running).`, {
+    retryAfter: 60,
+    userAction: "Try again in a few minutes, or cancel something with /cancel.",
+  });
 }

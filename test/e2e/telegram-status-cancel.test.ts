@@ -8,7 +8,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
-async function setup() {
+async function setup(config: Record<string, string> = {}) {
   const tg = await TelegramEmulator.start();
   cleanups.push(() => tg.stop());
   const ollama = await FakeOllama.start();
@@ -16,11 +16,14 @@ async function setup() {
   // A stream that outlasts every test (2,000 × 30 ms): the job is still mid-stream whenever we look
   // and press Cancel, however busy the machine, and only a cancel can end it early.
   ollama.setResponder(() => ({ chunks: Array.from({ length: 2000 }, (_, i) => `t${i} `), chunkDelayMs: 30 }));
-  const h = await startTestHermes({
-    TELEGRAM_BOT_TOKEN: tg.token,
-    TELEGRAM_API_ROOT: tg.apiRoot,
-    OLLAMA_HOST: ollama.url,
-  });
+  const h = await startTestHermes(
+    {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      OLLAMA_HOST: ollama.url,
+    },
+    config,
+  );
   cleanups.push(() => h.stop());
   return { tg, ollama, h };
 }
@@ -102,6 +105,26 @@ describe("status line and cancellation in Telegram", () => {
       )
       .get() as { n: number };
     expect(open.n).toBe(0);
+  });
+
+  it("a guest's /status counts only the guest's own drafts, not the owner's work", async () => {
+    const { tg, ollama } = await setup({ "hermes.guests.mode": "limited" });
+    const client = tg.client(OWNER_ID);
+    await client.sendMessage(client.makeMessage("Outline a board game about trains"));
+    await tg.waitFor(OWNER_ID, (m) => m.text.includes("Got it"), 5000, "ack");
+    await tg.waitFor(OWNER_ID, () => ollama.inFlight() === 1, 5000, "the owner's job to stream");
+    const guest = tg.client(5555);
+    await guest.sendCommand(guest.makeCommand("/status"));
+    const reply = await tg.waitFor(5555, (m) => /in progress/.test(m.text), 5000, "the guest's status");
+    expect(reply.text).toBe("Nothing of yours is in progress. Send me an idea to start one.");
+    // The owner sees their own draft on its way.
+    await client.sendCommand(client.makeCommand("/status"));
+    await tg.waitFor(
+      OWNER_ID,
+      (m) => m.text.startsWith("Your ideas in progress: 1 draft(s) on the way"),
+      5000,
+      "the owner's status",
+    );
   });
 
   it("someone else cannot cancel the owner's job by forging a callback", async () => {

@@ -48,6 +48,7 @@ describe("envelopes", () => {
       BACKEND_ERROR: 502,
       TIMEOUT: 504,
       CANCELLED: 409,
+      STORAGE_FULL: 503,
       INTERNAL: 500,
     });
   });

@@ -47,6 +47,28 @@ describe("alerts", () => {
     expect(sent).toHaveLength(0);
   });
 
+  it("sends the alert when alert_log cannot be written (a full disk), and keeps the cooldown in memory", async () => {
+    const { clock, sent } = await setup(["database_size"]);
+    const notifier = new Notifier({
+      log: {
+        lastSent: () => undefined,
+        markSent: () => {
+          throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+        },
+      },
+      clock,
+      enabledTypes: () => ["database_size"],
+      cooldownMinutes: () => 30,
+      logger: { warn: () => {} },
+    });
+    notifier.connect(async (t) => {
+      sent.push(t);
+    });
+    expect(await notifier.alert("database_size", "full", "The database refuses writes")).toBe(true);
+    expect(await notifier.alert("database_size", "full", "still full")).toBe(false);
+    expect(sent).toEqual(["🗄 Hermes alert (database size)\nThe database refuses writes"]);
+  });
+
   it("remembers the cooldown across a restart (it is in the database)", async () => {
     const { notifier, make, sent } = await setup();
     await notifier.alert("queue_full", "queue", "full");

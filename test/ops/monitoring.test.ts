@@ -3,7 +3,9 @@ import { ManualClock } from "../../src/clock.ts";
 import { HealthRecorder } from "../../src/ops/metrics.ts";
 import { collectSystemHealth, type SystemHealthSources } from "../../src/ops/system-health.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
+import { StorageFault } from "../../src/store/storage-fault.ts";
 import { SystemHealthRepo } from "../../src/store/system/health-repo.ts";
+import { fillHealthPage } from "../helpers/full-disk.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
 
 let database: HermesDatabase | undefined;
@@ -124,5 +126,30 @@ describe("HealthRecorder", () => {
       last_issue_date: "2026-02-01T00:02:00.000Z",
     });
     expect(repo.last("hermes")?.health_status).toBe("degraded");
+  });
+
+  it("on a full disk it reports the fault and keeps its timer; the next row that fits ends the fault", async () => {
+    database = await memoryDb();
+    const clock = new ManualClock(Date.UTC(2026, 1, 1));
+    const storage = new StorageFault(() => clock.now());
+    const recorder = new HealthRecorder({
+      repo: new SystemHealthRepo(database.sqlite),
+      clock,
+      intervalMs: 60_000,
+      retentionDays: () => 30,
+      collect: () => collectSystemHealth(sources()),
+      storage,
+    });
+    const disk = fillHealthPage(database.sqlite);
+    recorder.start();
+    clock.advance(60_000);
+    expect(storage.failing().map((f) => f.writer)).toEqual(["health record"]);
+    disk.free();
+    clock.advance(60_000);
+    recorder.stop();
+    expect(storage.isFull()).toBe(false);
+    expect(
+      database.sqlite.prepare("SELECT count(*) FROM system_health WHERE component = 'hermes'").pluck().get(),
+    ).toBe(1);
   });
 });

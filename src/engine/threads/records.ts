@@ -23,6 +23,7 @@ export interface ThreadQueuePort {
   jobsOfThread(threadId: number): Job[];
   depth(): number;
   aheadOf(jobId: number): number;
+  countByStatus(): Record<string, number>;
 }
 
 /** The Engine satisfies this: the submit path (checks, thread, draft 1, first question). */

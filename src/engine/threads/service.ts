@@ -228,6 +228,16 @@ export class ThreadService {
     return statusOfUser(this.d, actor.userId);
   }
 
+  /**
+   * The queue as the actor may see it, by job status: the whole queue for the owner and the admin,
+   * a guest's own jobs only (others' work is none of theirs). `scope` says which.
+   */
+  async queueCounts(actor: Actor): Promise<{ scope: "all" | "own"; counts: Record<string, number> }> {
+    if (actor.role === "guest")
+      return { scope: "own", counts: await this.d.jobs.activeCountsOfUser(actor.userId) };
+    return { scope: "all", counts: this.d.queue.countByStatus() };
+  }
+
   /** The actor's threads that still have unfinished work, with those jobs. */
   activeThreads(actor: Actor, limit = 20) {
     return activeThreads(this.d, actor.userId, limit);

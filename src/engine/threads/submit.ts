@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { HermesError } from "../../errors.ts";
+import { HermesError, isStorageFull, storageFullError } from "../../errors.ts";
 import { quickAnalyze } from "../../learning/quick-analysis.ts";
+import type { Job, NewJob } from "../../store/jobs/repo.ts";
+import type { ThreadRecord } from "../../store/threads/repo.ts";
 import type { QuestionView } from "../conversation/types.ts";
 import {
   type EngineDeps,
@@ -12,47 +14,54 @@ import {
 import { type VisionTarget, visionTarget, visionVariables } from "./vision.ts";
 
 /**
- * The engine's submit path: checks the idea (length, rate, a guest's quota), saves the thread,
- * queues draft 1 at once and starts the questions beside it. Returns within milliseconds.
+ * The engine's submit path: checks the idea (length, rate), then in one transaction a guest's
+ * quota, the queue's capacity, the thread and draft 1's job; then starts the questions beside it.
+ * Returns within milliseconds.
  */
 export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise<SubmitIdeaResult> {
   const text = checkIdea(d, input);
-  if (input.guest) await checkGuestQuota(d, input.userId);
   const analysis = quickAnalyze(text);
   const now = new Date(d.clock.now()).toISOString();
   const priority = input.priority ?? 5;
   const vision = visionTarget(d.config, input, d.backends.status());
-  const thread = await d.threads.create({
-    uuid: randomUUID(),
-    title: analysis.title,
-    originalRequest: text,
-    ideaType: analysis.ideaType,
-    complexity: analysis.complexity,
-    priority,
-    initialClarity: analysis.clarity,
-    userId: input.userId,
-    chatId: input.chatId ?? null,
-    source: input.source,
-    callbackUrl: input.callbackUrl ?? null,
-    now,
+  let created: ThreadRecord | undefined;
+  // Quota, queue capacity, thread and job in one transaction: a refused idea leaves nothing behind.
+  const job = admit(d, () => {
+    if (input.guest) spendGuestQuota(d, input.userId);
+    const thread = d.intake.createThread({
+      uuid: randomUUID(),
+      title: analysis.title,
+      originalRequest: text,
+      ideaType: analysis.ideaType,
+      complexity: analysis.complexity,
+      priority,
+      initialClarity: analysis.clarity,
+      userId: input.userId,
+      chatId: input.chatId ?? null,
+      source: input.source,
+      callbackUrl: input.callbackUrl ?? null,
+      now,
+    });
+    created = thread;
+    return {
+      threadId: thread.id,
+      jobSequence: 1,
+      jobType: analysis.ideaType,
+      jobSubtype: "draft",
+      priority,
+      promptTemplate: "draft",
+      promptVariables: {
+        idea: text,
+        idea_type: analysis.ideaType,
+        ...(input.validate ? { validate: "true" } : {}),
+        ...(vision && input.images ? visionVariables(input.images, vision) : {}),
+      },
+      userId: input.userId,
+      achievedClarity: analysis.clarity,
+      requestedBackend: input.guest ? LOCAL_ONLY : (vision?.backend ?? null),
+    };
   });
-  const job = d.queue.enqueue({
-    threadId: thread.id,
-    jobSequence: 1,
-    jobType: analysis.ideaType,
-    jobSubtype: "draft",
-    priority,
-    promptTemplate: "draft",
-    promptVariables: {
-      idea: text,
-      idea_type: analysis.ideaType,
-      ...(input.validate ? { validate: "true" } : {}),
-      ...(vision && input.images ? visionVariables(input.images, vision) : {}),
-    },
-    userId: input.userId,
-    achievedClarity: analysis.clarity,
-    requestedBackend: input.guest ? LOCAL_ONLY : (vision?.backend ?? null),
-  });
+  const thread = created as ThreadRecord;
   const question = await startQuestions(d, thread.id, input.userId);
   return {
     thread,
@@ -64,6 +73,21 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
     question,
     vision,
   };
+}
+
+/**
+ * Enqueues with `prepare` (see JobQueue.enqueueWith). A full disk refuses the idea with a clear
+ * STORAGE_FULL (nothing of it was written) and is reported; an idea stored after it ends the fault.
+ */
+function admit(d: EngineDeps, prepare: () => NewJob): Job {
+  try {
+    const job = d.queue.enqueueWith(prepare);
+    d.storage?.stored("intake");
+    return job;
+  } catch (error) {
+    if (!d.storage?.report(error, "intake") && !isStorageFull(error)) throw error;
+    throw storageFullError(error);
+  }
 }
 
 /** The idea text, trimmed, once it is not empty, not too long and the sender is within their rate. */
@@ -126,15 +150,20 @@ function backendRemedies(d: EngineDeps): Pick<SubmitIdeaResult, "disabledBackend
   };
 }
 
-async function checkGuestQuota(d: EngineDeps, userId: string): Promise<void> {
+/**
+ * Counts the idea against a guest's day in the quota ledger (not their threads, which /forget
+ * deletes); RATE_LIMITED once the day's quota is used. Runs inside the intake transaction.
+ */
+function spendGuestQuota(d: EngineDeps, userId: string): void {
   const quota = d.config.number("hermes.guests.daily_quota");
   const dayStart = new Date(d.clock.now());
   dayStart.setUTCHours(0, 0, 0, 0);
-  const used = await d.threads.countForUserSince(userId, dayStart.toISOString());
-  if (used >= quota) {
+  const day = dayStart.toISOString().slice(0, 10);
+  if (d.intake.quotaUsed(userId, day) >= quota) {
     throw new HermesError("RATE_LIMITED", `Guests may send ${quota} idea(s) a day, and today's are used.`, {
       retryAfter: Math.ceil((dayStart.getTime() + 86_400_000 - d.clock.now()) / 1000),
       userAction: "Try again tomorrow.",
     });
   }
+  d.intake.spendQuota(userId, day);
 }

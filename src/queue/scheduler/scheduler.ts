@@ -1,6 +1,7 @@
 import type { TimerHandle } from "../../clock.ts";
 import { HermesError } from "../../errors.ts";
 import type { Job } from "../../store/jobs/repo.ts";
+import { writeBackoffMs } from "../../store/storage-fault.ts";
 import { CompletionBatcher } from "../completion-batch.ts";
 import { executeJob, keepLeaseAlive } from "./execute.ts";
 import { ownerProcessIsDead } from "./lease-owner.ts";
@@ -14,6 +15,9 @@ export type { DispatchContext, Dispatcher, DispatchOutcome, SchedulerOptions } f
  * the next scheduled retry; leases are renewed while a job runs so that a crashed process's jobs
  * can be told from live ones. This file is the dispatch loop (claim, launch, cancel, stop); a
  * launched job's lease, completion and retry/failure handling are in execute.ts.
+ *
+ * Nothing the database throws leaves a timer (that would end the process): a claim or sweep that
+ * fails — a full disk above all — is reported, and the loop backs off and tries again.
  */
 export class Scheduler {
   private readonly o: ResolvedSchedulerOptions;
@@ -24,6 +28,8 @@ export class Scheduler {
   private pumpQueued = false;
   private started = false;
   private stopping = false;
+  /** Consecutive failed claims or sweeps: the backoff grows with them. */
+  private writeFailures = 0;
 
   constructor(options: SchedulerOptions) {
     // A short lease (renewed every third of it) bounds how long a crashed process's job waits: ≤ 1.5 × lease.
@@ -47,12 +53,18 @@ export class Scheduler {
   start(): void {
     if (this.started) return;
     this.started = true;
-    // Jobs of a crashed process on this host come back at once; others when their (short) lease runs out.
-    this.o.repo.recoverOrphans(
-      this.o.clock.now(),
-      (owner) => owner !== this.o.owner && this.o.ownerIsDead(owner),
-    );
-    this.o.repo.recoverExpired(this.o.clock.now());
+    try {
+      // Jobs of a crashed process on this host come back at once; others when their (short) lease runs out.
+      this.o.repo.recoverOrphans(
+        this.o.clock.now(),
+        (owner) => owner !== this.o.owner && this.o.ownerIsDead(owner),
+      );
+      this.o.repo.recoverExpired(this.o.clock.now());
+    } catch (error) {
+      // The lease sweep of the timer brings them back once the database takes writes again.
+      this.backOff(error, "lease sweep");
+      return;
+    }
     this.wake();
   }
 
@@ -118,6 +130,17 @@ export class Scheduler {
 
   private pump(): void {
     if (this.stopping) return;
+    try {
+      this.claimReady();
+      this.armTimer();
+    } catch (error) {
+      this.backOff(error, "queue claim");
+      return;
+    }
+    this.writeSucceeded("queue claim");
+  }
+
+  private claimReady(): void {
     const now = this.o.clock.now();
     if (this.o.groupCommit) {
       const free = this.o.capacity() - this.running.size;
@@ -129,7 +152,25 @@ export class Scheduler {
         this.launch(job);
       }
     }
-    this.armTimer();
+  }
+
+  /** A claim or sweep failed: say so, and try again after a pause that grows to a minute. */
+  private backOff(error: unknown, writer: string): void {
+    this.writeFailures++;
+    const full = this.o.storage?.report(error, writer) ?? false;
+    const delay = writeBackoffMs(this.writeFailures);
+    this.o.log?.error(
+      { err: error instanceof Error ? error.message : String(error), writer, retryInMs: delay },
+      full ? "database full: the queue waits and tries again" : "queue write failed; trying again",
+    );
+    this.setWakeTimer(this.o.clock.now() + delay, true);
+  }
+
+  private writeSucceeded(writer: string): void {
+    if (this.writeFailures === 0) return;
+    this.writeFailures = 0;
+    this.o.storage?.stored(writer);
+    this.o.storage?.stored("lease sweep");
   }
 
   /** One timer for the earliest future scheduled job (retries), or a lease sweep. */
@@ -139,16 +180,27 @@ export class Scheduler {
     // Also sweep for expired leases (a crashed process's jobs) twice per lease period.
     let at = now + this.o.leaseMs / 2;
     if (due !== undefined && this.running.size < this.o.capacity()) at = Math.min(at, Math.max(due, now + 1));
-    if (this.wakeTimer && at >= this.wakeAt) return;
+    this.setWakeTimer(at, false);
+  }
+
+  /** Wakes at `at` (sweep, then pump); unless forced (a backoff), an earlier wake-up is kept. */
+  private setWakeTimer(at: number, force: boolean): void {
+    if (this.stopping) return;
+    if (this.wakeTimer && at >= this.wakeAt && !force) return;
     if (this.wakeTimer) this.o.clock.clearTimeout(this.wakeTimer);
     this.wakeAt = at;
     this.wakeTimer = this.o.clock.setTimeout(() => {
       this.wakeTimer = undefined;
       this.wakeAt = Number.POSITIVE_INFINITY;
       if (this.stopping) return;
-      this.o.repo.recoverExpired(this.o.clock.now());
+      try {
+        this.o.repo.recoverExpired(this.o.clock.now());
+      } catch (error) {
+        this.backOff(error, "lease sweep");
+        return;
+      }
       this.pump();
-    }, at - now);
+    }, at - this.o.clock.now());
   }
 
   private launch(job: Job): void {
@@ -157,10 +209,19 @@ export class Scheduler {
     this.running.set(job.id, entry);
     this.o.events.emit({ type: "started", job });
     keepLeaseAlive(this.o, entry);
-    entry.done = executeJob(this.o, this.batcher, entry).finally(() => {
-      if (entry.renewTimer) this.o.clock.clearTimeout(entry.renewTimer);
-      this.running.delete(job.id);
-      this.wake();
-    });
+    entry.done = executeJob(this.o, this.batcher, entry)
+      .catch((error) =>
+        // Only when a settling write was given up on (shutdown on a full disk): the job stays
+        // 'running' in the database and is queued again at the next start.
+        this.o.log?.error(
+          { jobId: job.id, err: error instanceof Error ? error.message : String(error) },
+          "a job's outcome could not be stored; it runs again after the restart",
+        ),
+      )
+      .finally(() => {
+        if (entry.renewTimer) this.o.clock.clearTimeout(entry.renewTimer);
+        this.running.delete(job.id);
+        this.wake();
+      });
   }
 }

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from "../../clock.ts";
 import type { Job, JobsRepo } from "../../store/jobs/repo.ts";
+import type { StorageFault } from "../../store/storage-fault.ts";
 import type { QueueEvents } from "../events.ts";
 import type { RetrySettings } from "../retry-policy.ts";
 
@@ -46,11 +47,13 @@ export interface SchedulerOptions {
    */
   groupCommit?: boolean;
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** Where a full database is reported (→ /health degraded, the database_size alert). */
+  storage?: StorageFault;
 }
 
-/** The options with their defaults filled in (only `log` stays optional). */
-export type ResolvedSchedulerOptions = Required<Omit<SchedulerOptions, "log">> &
-  Pick<SchedulerOptions, "log">;
+/** The options with their defaults filled in (only `log` and `storage` stay optional). */
+export type ResolvedSchedulerOptions = Required<Omit<SchedulerOptions, "log" | "storage">> &
+  Pick<SchedulerOptions, "log" | "storage">;
 
 export interface Running {
   job: Job;

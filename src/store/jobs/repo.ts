@@ -45,6 +45,14 @@ export class JobsRepo {
     return this.sqlite.transaction(() => this.insertOne(job, nowMs))();
   }
 
+  /**
+   * Runs `admit` (checks and the rows the job belongs to, e.g. its thread) and inserts the job it
+   * returns, in one transaction: when either throws, nothing of it is written.
+   */
+  enqueueAfter(admit: () => NewJob, nowMs: number): Job {
+    return this.sqlite.transaction(() => this.insertOne(admit(), nowMs))();
+  }
+
   /** Group commit: many jobs in one transaction (one WAL commit instead of one per job). */
   enqueueMany(jobs: NewJob[], nowMs: number): Job[] {
     return this.sqlite.transaction(() => jobs.map((job) => this.insertOne(job, nowMs)))();

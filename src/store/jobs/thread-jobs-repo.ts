@@ -76,6 +76,21 @@ export class ThreadJobsRepo {
       .executeTakeFirst()) as JobRecord | undefined;
   }
 
+  /** A user's unfinished jobs (of their own threads) by status: a guest's view of the queue. */
+  async activeCountsOfUser(userId: string): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom("jobs")
+      .innerJoin("idea_threads", "idea_threads.id", "jobs.thread_id")
+      .select(["jobs.status", (eb) => eb.fn.countAll<number>().as("n")])
+      .where("idea_threads.user_id", "=", userId)
+      .where("jobs.status", "in", ["pending", "queued", "retrying", "running"])
+      .groupBy("jobs.status")
+      .execute();
+    const out: Record<string, number> = {};
+    for (const r of rows) out[r.status] = Number(r.n);
+    return out;
+  }
+
   /** Run times (seconds, > 0) of the latest completed jobs, newest first: for time estimates. */
   async recentRunSeconds(limit: number): Promise<number[]> {
     const rows = await this.db

@@ -156,16 +156,6 @@ export class ThreadsRepo {
       .execute();
   }
 
-  async countForUserSince(userId: string, sinceIso: string): Promise<number> {
-    const row = await this.db
-      .selectFrom("idea_threads")
-      .select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("user_id", "=", userId)
-      .where("created_date", ">=", sinceIso)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
-
   async countForUser(userId: string): Promise<number> {
     const row = await this.db
       .selectFrom("idea_threads")
