@@ -7,7 +7,7 @@ import {
 import { Composer, type Context } from "grammy";
 import { isSecretKey, maskSecret, type SystemConfig } from "../../src/config/system-config.ts";
 import { errorText } from "../telegram/error-text.ts";
-import { splitMessage } from "../telegram/split.ts";
+import { configBrowser, settingsMenu } from "./config-browser.ts";
 import { type FeatureDeps, userOf } from "./deps.ts";
 
 export type HermesContext = ConversationFlavor<Context>;
@@ -27,12 +27,13 @@ const CANCEL_BUTTON = { reply_markup: { inline_keyboard: [[{ text: "Cancel", cal
 const isCancel = (text: string) => /^\/cancel(@\w+)?$/i.test(text.trim());
 
 /**
- * Config: /config lists the settings, `/config <key> <value>` changes one, and `/config <key>`
- * edits it in a conversation (owner only). The conversations plugin comes first so that, while an
- * edit waits for its value, the typed value goes to the conversation and not to other features.
+ * Config (owner only): /config browses the settings with buttons (./config-browser.ts),
+ * `/config <key> <value>` changes one, and `/config <key>` (or a setting's Change button) edits it
+ * in a conversation. The conversations plugin comes first so that, while an edit waits for its
+ * value, the typed value goes to the conversation and not to other features.
  */
 export function configFeature(d: FeatureDeps, store: ConversationStateStore): Composer<HermesContext> {
-  return new Composer<HermesContext>(configConversation(d.config, store), configCommand(d));
+  return new Composer<HermesContext>(configConversation(d.config, store), configCommand(d), configBrowser(d));
 }
 
 /**
@@ -125,7 +126,7 @@ function editConfigFor(config: SystemConfig) {
   };
 }
 
-/** The /config command: list, set in one go, or enter the edit conversation above. */
+/** The /config command: browse, set in one go, or enter the edit conversation above. */
 function configCommand(d: FeatureDeps): Composer<HermesContext> {
   const composer = new Composer<HermesContext>();
 
@@ -143,17 +144,8 @@ function configCommand(d: FeatureDeps): Composer<HermesContext> {
     };
     try {
       if (!key) {
-        const text = d.config
-          .list()
-          .filter((r) => r.is_user_editable)
-          .map(
-            (r) =>
-              `${r.config_key} = ${isSecretKey(r.config_key) ? maskSecret(r.config_value) : r.config_value}`,
-          )
-          .join("\n");
-        for (const part of splitMessage(`Editable settings (/config <key> <value> to change):\n${text}`))
-          await ctx.reply(part);
-        return;
+        const menu = settingsMenu(d);
+        return void (await ctx.reply(menu.text, { reply_markup: menu.keyboard }));
       }
       if (rest.length === 0) {
         if (!d.config.has(key)) return void (await ctx.reply(`There is no setting called ${key}.`));

@@ -26,6 +26,7 @@ export async function createTelegram(
     engine,
     threads: threadService,
     config,
+    env,
     log,
     conversationStore: new KvRepo(database.sqlite),
   });

@@ -29,7 +29,8 @@ export class TelegramEmulator {
   readonly token: string;
   private proxy: Server | undefined;
   private proxyPort = 0;
-  readonly calls: { method: string; ok: boolean }[] = [];
+  /** Every Bot API call but getUpdates, oldest first, with its JSON parameters (undefined: not JSON). */
+  readonly calls: { method: string; ok: boolean; params?: Record<string, unknown> | undefined }[] = [];
   /** The texts of answerCallbackQuery (the toast a button press shows), oldest first. */
   readonly toasts: string[] = [];
 
@@ -120,7 +121,7 @@ export class TelegramEmulator {
         }
       }
       if (!longPoll || !empty || Date.now() > deadline || res.destroyed) {
-        if (!longPoll) this.calls.push({ method, ok: upstream.status < 400 });
+        if (!longPoll) this.calls.push({ method, ok: upstream.status < 400, params: jsonParams(req, body) });
         if (upstream.status >= 400 && upstream.body.toString("utf8").includes("is not supported")) {
           // Real Telegram answers an unknown method like this; the emulator answers 500 with its own body.
           res.writeHead(404, { "content-type": "application/json" });
@@ -133,6 +134,15 @@ export class TelegramEmulator {
       }
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+}
+
+function jsonParams(req: IncomingMessage, body: Buffer): Record<string, unknown> | undefined {
+  if (!String(req.headers["content-type"] ?? "").includes("application/json")) return undefined;
+  try {
+    return JSON.parse(body.toString("utf8")) as Record<string, unknown>;
+  } catch {
+    return undefined;
   }
 }
 
