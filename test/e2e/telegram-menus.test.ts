@@ -81,8 +81,9 @@ describe("first contact: /start and /help", () => {
     const { tg, client } = await startChat(cleanups);
     const calls = tg.calls.filter((c) => c.method === "setMyCommands");
     type Params = { commands: { command: string }[]; scope: { type: string; chat_id?: number } };
-    const byScope = (type: string) =>
-      calls.map((c) => c.params as Params).find((p) => p.scope?.type === type);
+    const sent = tg.requests.filter((r) => r.method === "setMyCommands").map((r) => r.params as Params);
+    const byScope = (type: string) => sent.find((p) => p.scope?.type === type);
+    expect(sent).toHaveLength(2);
     const everyone = byScope("default")?.commands.map((c) => c.command);
     expect(everyone).toEqual(expect.arrayContaining(["start", "help", "new", "status", "export", "forget"]));
     for (const c of OWNER_COMMANDS) expect(everyone).not.toContain(c.slice(1));

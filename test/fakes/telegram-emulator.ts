@@ -29,8 +29,9 @@ export class TelegramEmulator {
   readonly token: string;
   private proxy: Server | undefined;
   private proxyPort = 0;
-  /** Every Bot API call but getUpdates, oldest first, with its JSON parameters (undefined: not JSON). */
-  readonly calls: { method: string; ok: boolean; params?: Record<string, unknown> | undefined }[] = [];
+  readonly calls: { method: string; ok: boolean }[] = [];
+  /** The JSON parameters of every call in `calls`, in the same order (undefined: not JSON). */
+  readonly requests: { method: string; params: Record<string, unknown> | undefined }[] = [];
   /** The texts of answerCallbackQuery (the toast a button press shows), oldest first. */
   readonly toasts: string[] = [];
 
@@ -121,7 +122,10 @@ export class TelegramEmulator {
         }
       }
       if (!longPoll || !empty || Date.now() > deadline || res.destroyed) {
-        if (!longPoll) this.calls.push({ method, ok: upstream.status < 400, params: jsonParams(req, body) });
+        if (!longPoll) {
+          this.calls.push({ method, ok: upstream.status < 400 });
+          this.requests.push({ method, params: jsonParams(req, body) });
+        }
         if (upstream.status >= 400 && upstream.body.toString("utf8").includes("is not supported")) {
           // Real Telegram answers an unknown method like this; the emulator answers 500 with its own body.
           res.writeHead(404, { "content-type": "application/json" });
