@@ -57,6 +57,20 @@ export function settingsMenu(d: FeatureDeps): Screen {
 
 type Overview = ReturnType<typeof settingsOverview>;
 
+/**
+ * What follows "✅ saved": that a restart is needed, and — when the setting is not what decides
+ * (nothing reads it, the environment wins, its backend is not set up) — why the change alone
+ * changes nothing now.
+ */
+export function afterChange(d: FeatureDeps, key: string, requiresRestart: boolean): string {
+  const v = settingsOverview(d.config, { env: d.env, backends: d.engine.backendStatus() }).views.find(
+    (x) => x.key === key,
+  );
+  const pointless = v?.flag === "unused" || v?.flag === "env";
+  const warning = v?.note && (pointless || v.flag === "inactive") ? `\n⚠ ${v.note}` : "";
+  return `${warning}${requiresRestart && !pointless ? "\nRestart Hermes for it to take effect." : ""}`;
+}
+
 export interface Screen {
   text: string;
   keyboard: InlineKeyboard;

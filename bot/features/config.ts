@@ -7,7 +7,7 @@ import {
 import { Composer, type Context } from "grammy";
 import { isSecretKey, maskSecret, type SystemConfig } from "../../src/config/system-config.ts";
 import { errorText } from "../telegram/error-text.ts";
-import { configBrowser, settingsMenu } from "./config-browser.ts";
+import { afterChange, configBrowser, settingsMenu } from "./config-browser.ts";
 import { type FeatureDeps, userOf } from "./deps.ts";
 
 export type HermesContext = ConversationFlavor<Context>;
@@ -33,7 +33,7 @@ const isCancel = (text: string) => /^\/cancel(@\w+)?$/i.test(text.trim());
  * value, the typed value goes to the conversation and not to other features.
  */
 export function configFeature(d: FeatureDeps, store: ConversationStateStore): Composer<HermesContext> {
-  return new Composer<HermesContext>(configConversation(d.config, store), configCommand(d), configBrowser(d));
+  return new Composer<HermesContext>(configConversation(d, store), configCommand(d), configBrowser(d));
 }
 
 /**
@@ -44,7 +44,7 @@ export function configFeature(d: FeatureDeps, store: ConversationStateStore): Co
  * is validated, audited with the acting user and announced like one from the API. The
  * conversation's state is persisted, so a restart in between is harmless.
  */
-function configConversation(config: SystemConfig, store: ConversationStateStore): Composer<HermesContext> {
+function configConversation(d: FeatureDeps, store: ConversationStateStore): Composer<HermesContext> {
   const composer = new Composer<HermesContext>();
   composer.use(
     conversations({
@@ -62,12 +62,17 @@ function configConversation(config: SystemConfig, store: ConversationStateStore)
     }),
   );
 
-  composer.use(createConversation(editConfigFor(config), "config-edit"));
+  composer.use(
+    createConversation(
+      editConfigFor(d.config, (key, restart) => afterChange(d, key, restart)),
+      "config-edit",
+    ),
+  );
   return composer;
 }
 
 /** The body of the "config-edit" conversation described above configConversation. */
-function editConfigFor(config: SystemConfig) {
+function editConfigFor(config: SystemConfig, after: (key: string, requiresRestart: boolean) => string) {
   return async function editConfig(
     conversation: Conversation<HermesContext, Context>,
     ctx: Context,
@@ -107,15 +112,13 @@ function editConfigFor(config: SystemConfig) {
       const result = await conversation.external(async () => {
         try {
           const change = await config.set(key, text, by);
-          return { ok: true as const, restart: change.requiresRestart };
+          return { ok: true as const, after: after(key, change.requiresRestart) };
         } catch (error) {
           return { ok: false as const, message: errorText(error) };
         }
       });
       if (result.ok) {
-        return void (await answer.reply(
-          `✅ ${key} updated.${result.restart ? " Restart Hermes for it to take effect." : ""}`,
-        ));
+        return void (await answer.reply(`✅ ${key} updated.${result.after}`));
       }
       await answer.reply(
         `${result.message}\n${attempt < MAX_TRIES ? "Try again, or /cancel." : "Left unchanged."}`,
@@ -153,9 +156,7 @@ function configCommand(d: FeatureDeps): Composer<HermesContext> {
         return;
       }
       const change = await d.config.set(key, rest.join(" "), `telegram:${userOf(ctx)}`);
-      await ctx.reply(
-        `✅ ${show(key)}${change.requiresRestart ? "\nRestart Hermes for this to take effect." : ""}`,
-      );
+      await ctx.reply(`✅ ${show(key)}${afterChange(d, key, change.requiresRestart)}`);
     } catch (error) {
       await ctx.reply(errorText(error));
     }

@@ -225,6 +225,37 @@ describe("/config: settings by category, values in effect", () => {
     expect(h.hermes.config.get("hermes.learning.max_questions_per_conversation")).toBe(3);
   });
 
+  it("a saved change says when it changes nothing now, and why", async () => {
+    const { tg, h, client } = await startChat(cleanups);
+    await client.sendCommand(client.makeCommand("/config hermes.backends.primary gpt5"));
+    const primary = await tg.waitFor(
+      OWNER_ID,
+      (m) => m.text.startsWith("✅ hermes.backends.primary"),
+      5000,
+      "saved",
+    );
+    expect(primary.text).toContain(
+      "⚠ Not in effect: gpt5 is not set up (OPENAI_API_KEY is not set), so no backend is the primary.",
+    );
+    await client.sendCommand(client.makeCommand("/config hermes.web.session_timeout_hours 12"));
+    const unused = await tg.waitFor(
+      OWNER_ID,
+      (m) => m.text.startsWith("✅ hermes.web.session_timeout_hours"),
+      5000,
+      "saved",
+    );
+    expect(unused.text).toContain("⚠ Nothing in this Hermes reads this setting.");
+    await client.sendCommand(client.makeCommand("/config hermes.backends.primary ollama"));
+    const ok = await tg.waitFor(
+      OWNER_ID,
+      (m) => m.text.startsWith("✅ hermes.backends.primary = ollama"),
+      5000,
+      "saved",
+    );
+    expect(ok.text).not.toContain("⚠");
+    expect(h.hermes.config.get("hermes.backends.primary")).toBe("ollama");
+  });
+
   it("a guest pressing a settings button gets a refusal and no settings", async () => {
     const { tg, client } = await startChat(cleanups, LIMITED);
     await client.sendCommand(client.makeCommand("/config"));
