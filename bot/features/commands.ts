@@ -72,7 +72,8 @@ export const EXAMPLE_IDEA = "A weekend workshop that teaches teenagers to repair
 
 /**
  * The first message: what Hermes does, one idea to try, and what will happen — true to the flow
- * (a first draft starts at once; questions come as buttons while it runs; a refined draft follows).
+ * (a first draft starts at once; questions, if any, come as buttons while it runs; a refined draft
+ * follows).
  */
 export function welcomeText(isOwner: boolean, guestQuota?: number): string {
   return [
@@ -83,8 +84,8 @@ export function welcomeText(isOwner: boolean, guestQuota?: number): string {
     "",
     "What happens next:",
     "1. I start a first draft at once.",
-    "2. While it runs, I ask a few quick questions with answer buttons. Tap one, type your own answer, or tap “Enough” to skip the rest.",
-    "3. I send a refined draft. Rate it with the stars under it so I learn what you like.",
+    "2. While it runs, I may ask a few quick questions with answer buttons. Tap one, type your own answer, or tap “Enough” to skip the rest.",
+    "3. With your answers I send a refined draft. Rate it with the stars under it so I learn what you like.",
     "",
     !isOwner && guestQuota !== undefined
       ? `As a guest you may send ${guestQuota} idea(s) a day; they run on local models.`
