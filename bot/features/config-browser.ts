@@ -57,18 +57,29 @@ export function settingsMenu(d: FeatureDeps): Screen {
 
 type Overview = ReturnType<typeof settingsOverview>;
 
+/** The setting as shown now, undefined for an unknown key. */
+function viewOf(d: FeatureDeps, key: string): SettingView | undefined {
+  return settingsOverview(d.config, { env: d.env, backends: d.engine.backendStatus() }).views.find(
+    (x) => x.key === key,
+  );
+}
+
+const pointlessToChange = (v: SettingView | undefined) => v?.flag === "unused" || v?.flag === "env";
+
+/** "\n⚠ <why>" when the setting is not what decides now (or its stored value is invalid); else "". */
+export function settingWarning(d: FeatureDeps, key: string): string {
+  const v = viewOf(d, key);
+  return v?.note && v.flag !== undefined && v.flag !== "runtime" ? `\n⚠ ${v.note}` : "";
+}
+
 /**
  * What follows "✅ saved": that a restart is needed, and — when the setting is not what decides
  * (nothing reads it, the environment wins, its backend is not set up) — why the change alone
  * changes nothing now.
  */
 export function afterChange(d: FeatureDeps, key: string, requiresRestart: boolean): string {
-  const v = settingsOverview(d.config, { env: d.env, backends: d.engine.backendStatus() }).views.find(
-    (x) => x.key === key,
-  );
-  const pointless = v?.flag === "unused" || v?.flag === "env";
-  const warning = v?.note && (pointless || v.flag === "inactive") ? `\n⚠ ${v.note}` : "";
-  return `${warning}${requiresRestart && !pointless ? "\nRestart Hermes for it to take effect." : ""}`;
+  const restart = requiresRestart && !pointlessToChange(viewOf(d, key));
+  return `${settingWarning(d, key)}${restart ? "\nRestart Hermes for it to take effect." : ""}`;
 }
 
 export interface Screen {
@@ -178,7 +189,7 @@ function line(v: SettingView, backendOff: boolean): string {
 function settingPage(v: SettingView, cat: string, index: number): Screen {
   const keyboard = new InlineKeyboard();
   // A setting nothing reads (or that the environment replaces): changing it would change nothing.
-  const pointless = v.flag === "unused" || v.flag === "env";
+  const pointless = pointlessToChange(v);
   if (v.editable && !pointless) keyboard.text("✏️ Change", `cfg:e:${cat}:${index}`);
   keyboard.text("‹ Back", `cfg:c:${cat}:${Math.floor(index / PAGE_SIZE)}`);
   return {

@@ -7,7 +7,7 @@ import {
 import { Composer, type Context } from "grammy";
 import { isSecretKey, maskSecret, type SystemConfig } from "../../src/config/system-config.ts";
 import { errorText } from "../telegram/error-text.ts";
-import { afterChange, configBrowser, settingsMenu } from "./config-browser.ts";
+import { afterChange, configBrowser, settingsMenu, settingWarning } from "./config-browser.ts";
 import { type FeatureDeps, userOf } from "./deps.ts";
 
 export type HermesContext = ConversationFlavor<Context>;
@@ -64,7 +64,10 @@ function configConversation(d: FeatureDeps, store: ConversationStateStore): Comp
 
   composer.use(
     createConversation(
-      editConfigFor(d.config, (key, restart) => afterChange(d, key, restart)),
+      editConfigFor(d.config, {
+        warning: (key) => settingWarning(d, key),
+        after: (key, restart) => afterChange(d, key, restart),
+      }),
       "config-edit",
     ),
   );
@@ -72,7 +75,13 @@ function configConversation(d: FeatureDeps, store: ConversationStateStore): Comp
 }
 
 /** The body of the "config-edit" conversation described above configConversation. */
-function editConfigFor(config: SystemConfig, after: (key: string, requiresRestart: boolean) => string) {
+/** The notes around an edit: why a setting may not decide now, and what follows a saved change. */
+interface EditNotes {
+  warning: (key: string) => string;
+  after: (key: string, requiresRestart: boolean) => string;
+}
+
+function editConfigFor(config: SystemConfig, { warning, after }: EditNotes) {
   return async function editConfig(
     conversation: Conversation<HermesContext, Context>,
     ctx: Context,
@@ -82,8 +91,9 @@ function editConfigFor(config: SystemConfig, after: (key: string, requiresRestar
     if (!row) return void (await ctx.reply(`There is no setting called ${key}.`));
     if (!row.is_user_editable) return void (await ctx.reply(`${key} cannot be changed at runtime.`));
     const current = isSecretKey(key) ? maskSecret(row.config_value) : row.config_value;
+    const warn = await conversation.external(() => warning(key));
     await ctx.reply(
-      `${key} = ${current || "(empty)"}\n${row.description ?? ""}\n\nSend the new value, or /cancel.`,
+      `${key} = ${current || "(empty)"}${warn}\n${row.description ?? ""}\n\nSend the new value, or /cancel.`,
       CANCEL_BUTTON,
     );
     const editor = ctx.from?.id;

@@ -225,7 +225,7 @@ describe("/config: settings by category, values in effect", () => {
     expect(h.hermes.config.get("hermes.learning.max_questions_per_conversation")).toBe(3);
   });
 
-  it("a saved change says when it changes nothing now, and why", async () => {
+  it("a change says when it changes nothing now, and why", async () => {
     const { tg, h, client } = await startChat(cleanups);
     await client.sendCommand(client.makeCommand("/config hermes.backends.primary gpt5"));
     const primary = await tg.waitFor(
@@ -254,6 +254,13 @@ describe("/config: settings by category, values in effect", () => {
     );
     expect(ok.text).not.toContain("⚠");
     expect(h.hermes.config.get("hermes.backends.primary")).toBe("ollama");
+
+    // The interactive edit says it up front too.
+    await client.sendCommand(client.makeCommand("/config hermes.notifications.telegram_bot_token"));
+    const prompt = await tg.waitFor(OWNER_ID, (m) => m.text.includes("Send the new value"), 5000, "prompt");
+    expect(prompt.text).toContain(
+      "⚠ TELEGRAM_BOT_TOKEN from the environment is in effect; this setting is not read.",
+    );
   });
 
   it("a guest pressing a settings button gets a refusal and no settings", async () => {
