@@ -101,7 +101,8 @@ async function show(ctx: Context, screen: Screen): Promise<void> {
 function categoryList({ views, notSetUp }: Overview): Screen {
   const order = (id: string) => {
     const i = CATEGORIES.findIndex((c) => c.id === id);
-    return i === -1 ? CATEGORIES.length - 0.5 : i; // backends sit just before "other"
+    // Each backend's settings sit right after the backend choice.
+    return i === -1 ? CATEGORIES.findIndex((c) => c.id === "select") + 0.5 : i;
   };
   const counts = new Map<string, { title: string; n: number }>();
   for (const v of views) {
@@ -154,7 +155,9 @@ function categoryPage(
   return {
     text: [
       `⚙️ ${title}${pages > 1 ? ` (page ${p + 1} of ${pages})` : ""}`,
-      notSetUp ? `⚠ Not set up here: ${notSetUp}. Hermes uses none of these until it is.` : "",
+      notSetUp
+        ? `⚠ ${cat.slice(2)} is not set up here (${notSetUp}): none of these settings is in effect.`
+        : "",
       "",
       // A backend that is not set up: the notice above says it for every line.
       ...shown.map((v) => line(v, notSetUp !== undefined)),
