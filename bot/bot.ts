@@ -1,10 +1,12 @@
 import { autoRetry } from "@grammyjs/auto-retry";
 import { Bot, type Composer, type Context, type MiddlewareFn, type Transformer } from "grammy";
+import type { BotCommandScope } from "grammy/types";
+import type { Env } from "../src/config/env.ts";
 import type { SystemConfig } from "../src/config/system-config.ts";
 import type { Engine } from "../src/engine/engine.ts";
 import type { ThreadService } from "../src/engine/threads/service.ts";
 import type { Transcriber } from "../src/transcription/client.ts";
-import { COMMANDS } from "./features/commands.ts";
+import { commandsFor, GUEST_COMMANDS } from "./features/commands.ts";
 import { type ConversationStateStore, configFeature, type HermesContext } from "./features/config.ts";
 import type { FeatureDeps } from "./features/deps.ts";
 import { createIdeaFlow, ideasFeature } from "./features/ideas.ts";
@@ -33,7 +35,9 @@ export interface BotOptions {
   engine: Engine;
   threads: ThreadService;
   config: SystemConfig;
-  log: DeliveryLog & { info(obj: object, msg: string): void };
+  /** The environment, for /config to show where it overrides a setting. */
+  env: Env;
+  log: DeliveryLog & { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** Voice notes to text; absent or unconfigured: the bot says how to turn them on. */
   transcriber?: Transcriber | undefined;
   /** Persists in-progress conversations (the conversations plugin); in-memory when absent. */
@@ -66,21 +70,9 @@ export interface HermesBot {
 
 const REFUSAL =
   "Hi! This Hermes is a private assistant and only answers its owner. Nothing you send here is stored.";
-/** What a guest in limited mode may use. */
-const GUEST_COMMANDS = new Set([
-  "start",
-  "help",
-  "new",
-  "status",
-  "threads",
-  "thread",
-  "cancel",
-  "export",
-  "forget",
-]);
 
 export function createBot(options: BotOptions): HermesBot {
-  const { engine, threads, config, log } = options;
+  const { engine, threads, config, env, log } = options;
   const owners = new Set(options.ownerIds);
   const bot = new Bot<HermesContext>(options.token, {
     client: { fetch: telegramFetch, ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}) },
@@ -101,7 +93,7 @@ export function createBot(options: BotOptions): HermesBot {
     log,
     guestLimits: (ctx) => (isOwner(ctx) ? undefined : { guest: true as const }),
   });
-  const deps: FeatureDeps = { engine, threads, config, statusLines, isOwner, ...flow, log };
+  const deps: FeatureDeps = { engine, threads, config, env, statusLines, isOwner, ...flow, log };
   // One turn per chat: a draft waits while an update is answered (ack + first question, answer +
   // what comes next), so it never lands before the question or between a status and its subject.
   const order = new ChatOrder();
@@ -309,11 +301,7 @@ function controls(
     },
     async start() {
       await bot.init();
-      await optional(
-        () => bot.api.setMyCommands(COMMANDS.map(({ command, description }) => ({ command, description }))),
-        log,
-        "setMyCommands",
-      );
+      await publishCommandMenus(bot, owners, log);
       await new Promise<void>((resolve, reject) => {
         polling = bot
           .start({
@@ -339,6 +327,38 @@ function controls(
       forwarding.abortCalls();
     },
   };
+}
+
+/**
+ * The command menus: everyone (the default scope) sees the commands a guest may use; each owner's
+ * private chat (its id is the owner's user id) sees all of them. A refusal (older Bot API servers,
+ * the test emulator) leaves the menus as they were and is logged once; the bot runs on.
+ */
+async function publishCommandMenus(
+  bot: Bot<HermesContext>,
+  owners: ReadonlySet<string>,
+  log: BotOptions["log"],
+): Promise<void> {
+  const menu = (isOwner: boolean) =>
+    commandsFor(isOwner).map(({ command, description }) => ({ command, description }));
+  const scopes: [BotCommandScope, boolean][] = [
+    [{ type: "default" }, false],
+    ...[...owners].map((id): [BotCommandScope, boolean] => [{ type: "chat", chat_id: Number(id) }, true]),
+  ];
+  const refused: string[] = [];
+  for (const [scope, isOwner] of scopes) {
+    try {
+      await bot.api.setMyCommands(menu(isOwner), { scope });
+    } catch (error) {
+      refused.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  if (refused.length > 0) {
+    log.warn(
+      { err: refused[0], refused: refused.length, of: scopes.length },
+      "command menus not set (setMyCommands refused); the commands work anyway",
+    );
+  }
 }
 
 function memoryStore(): ConversationStateStore {

@@ -7,7 +7,7 @@ import {
 import { Composer, type Context } from "grammy";
 import { isSecretKey, maskSecret, type SystemConfig } from "../../src/config/system-config.ts";
 import { errorText } from "../telegram/error-text.ts";
-import { splitMessage } from "../telegram/split.ts";
+import { afterChange, configBrowser, settingsMenu, settingWarning } from "./config-browser.ts";
 import { type FeatureDeps, userOf } from "./deps.ts";
 
 export type HermesContext = ConversationFlavor<Context>;
@@ -27,12 +27,13 @@ const CANCEL_BUTTON = { reply_markup: { inline_keyboard: [[{ text: "Cancel", cal
 const isCancel = (text: string) => /^\/cancel(@\w+)?$/i.test(text.trim());
 
 /**
- * Config: /config lists the settings, `/config <key> <value>` changes one, and `/config <key>`
- * edits it in a conversation (owner only). The conversations plugin comes first so that, while an
- * edit waits for its value, the typed value goes to the conversation and not to other features.
+ * Config (owner only): /config browses the settings with buttons (./config-browser.ts),
+ * `/config <key> <value>` changes one, and `/config <key>` (or a setting's Change button) edits it
+ * in a conversation. The conversations plugin comes first so that, while an edit waits for its
+ * value, the typed value goes to the conversation and not to other features.
  */
 export function configFeature(d: FeatureDeps, store: ConversationStateStore): Composer<HermesContext> {
-  return new Composer<HermesContext>(configConversation(d.config, store), configCommand(d));
+  return new Composer<HermesContext>(configConversation(d, store), configCommand(d), configBrowser(d));
 }
 
 /**
@@ -43,7 +44,7 @@ export function configFeature(d: FeatureDeps, store: ConversationStateStore): Co
  * is validated, audited with the acting user and announced like one from the API. The
  * conversation's state is persisted, so a restart in between is harmless.
  */
-function configConversation(config: SystemConfig, store: ConversationStateStore): Composer<HermesContext> {
+function configConversation(d: FeatureDeps, store: ConversationStateStore): Composer<HermesContext> {
   const composer = new Composer<HermesContext>();
   composer.use(
     conversations({
@@ -61,12 +62,26 @@ function configConversation(config: SystemConfig, store: ConversationStateStore)
     }),
   );
 
-  composer.use(createConversation(editConfigFor(config), "config-edit"));
+  composer.use(
+    createConversation(
+      editConfigFor(d.config, {
+        warning: (key) => settingWarning(d, key),
+        after: (key, restart) => afterChange(d, key, restart),
+      }),
+      "config-edit",
+    ),
+  );
   return composer;
 }
 
 /** The body of the "config-edit" conversation described above configConversation. */
-function editConfigFor(config: SystemConfig) {
+/** The notes around an edit: why a setting may not decide now, and what follows a saved change. */
+interface EditNotes {
+  warning: (key: string) => string;
+  after: (key: string, requiresRestart: boolean) => string;
+}
+
+function editConfigFor(config: SystemConfig, { warning, after }: EditNotes) {
   return async function editConfig(
     conversation: Conversation<HermesContext, Context>,
     ctx: Context,
@@ -76,8 +91,9 @@ function editConfigFor(config: SystemConfig) {
     if (!row) return void (await ctx.reply(`There is no setting called ${key}.`));
     if (!row.is_user_editable) return void (await ctx.reply(`${key} cannot be changed at runtime.`));
     const current = isSecretKey(key) ? maskSecret(row.config_value) : row.config_value;
+    const warn = await conversation.external(() => warning(key));
     await ctx.reply(
-      `${key} = ${current || "(empty)"}\n${row.description ?? ""}\n\nSend the new value, or /cancel.`,
+      `${key} = ${current || "(empty)"}${warn}\n${row.description ?? ""}\n\nSend the new value, or /cancel.`,
       CANCEL_BUTTON,
     );
     const editor = ctx.from?.id;
@@ -106,15 +122,13 @@ function editConfigFor(config: SystemConfig) {
       const result = await conversation.external(async () => {
         try {
           const change = await config.set(key, text, by);
-          return { ok: true as const, restart: change.requiresRestart };
+          return { ok: true as const, after: after(key, change.requiresRestart) };
         } catch (error) {
           return { ok: false as const, message: errorText(error) };
         }
       });
       if (result.ok) {
-        return void (await answer.reply(
-          `✅ ${key} updated.${result.restart ? " Restart Hermes for it to take effect." : ""}`,
-        ));
+        return void (await answer.reply(`✅ ${key} updated.${result.after}`));
       }
       await answer.reply(
         `${result.message}\n${attempt < MAX_TRIES ? "Try again, or /cancel." : "Left unchanged."}`,
@@ -125,7 +139,7 @@ function editConfigFor(config: SystemConfig) {
   };
 }
 
-/** The /config command: list, set in one go, or enter the edit conversation above. */
+/** The /config command: browse, set in one go, or enter the edit conversation above. */
 function configCommand(d: FeatureDeps): Composer<HermesContext> {
   const composer = new Composer<HermesContext>();
 
@@ -143,17 +157,8 @@ function configCommand(d: FeatureDeps): Composer<HermesContext> {
     };
     try {
       if (!key) {
-        const text = d.config
-          .list()
-          .filter((r) => r.is_user_editable)
-          .map(
-            (r) =>
-              `${r.config_key} = ${isSecretKey(r.config_key) ? maskSecret(r.config_value) : r.config_value}`,
-          )
-          .join("\n");
-        for (const part of splitMessage(`Editable settings (/config <key> <value> to change):\n${text}`))
-          await ctx.reply(part);
-        return;
+        const menu = settingsMenu(d);
+        return void (await ctx.reply(menu.text, { reply_markup: menu.keyboard }));
       }
       if (rest.length === 0) {
         if (!d.config.has(key)) return void (await ctx.reply(`There is no setting called ${key}.`));
@@ -161,9 +166,7 @@ function configCommand(d: FeatureDeps): Composer<HermesContext> {
         return;
       }
       const change = await d.config.set(key, rest.join(" "), `telegram:${userOf(ctx)}`);
-      await ctx.reply(
-        `✅ ${show(key)}${change.requiresRestart ? "\nRestart Hermes for this to take effect." : ""}`,
-      );
+      await ctx.reply(`✅ ${show(key)}${afterChange(d, key, change.requiresRestart)}`);
     } catch (error) {
       await ctx.reply(errorText(error));
     }

@@ -1,4 +1,5 @@
 import { type Context, InputFile } from "grammy";
+import type { Env } from "../../src/config/env.ts";
 import type { SystemConfig } from "../../src/config/system-config.ts";
 import type { AnswerOutcome, QuestionView } from "../../src/engine/conversation/types.ts";
 import type { Engine } from "../../src/engine/engine.ts";
@@ -17,6 +18,8 @@ export interface FeatureDeps {
   engine: Engine;
   threads: ThreadService;
   config: SystemConfig;
+  /** The environment: /config shows where it overrides a setting (never a secret unmasked). */
+  env: Env;
   statusLines: StatusLines;
   isOwner: (ctx: Context) => boolean;
   submit: (ctx: Context, text: string, options?: { validate?: boolean }) => Promise<void>;

@@ -4,7 +4,7 @@ import type { DraftInProgress } from "../../src/engine/threads/views.ts";
 import { errorText } from "../telegram/error-text.ts";
 import { optional } from "../telegram/safe.ts";
 import { cancelButton } from "../telegram/status-line.ts";
-import { helpText } from "./commands.ts";
+import { helpText, welcomeText } from "./commands.ts";
 import type { HermesContext } from "./config.ts";
 import { actorOf, chatOf, type FeatureDeps, sendFileOrText, userOf } from "./deps.ts";
 
@@ -24,7 +24,11 @@ function startingIdeas(d: FeatureDeps): Composer<HermesContext> {
   /** Users who sent /new without text: their next plain message is a new idea, whatever is pending. */
   const awaitingNewIdea = new Set<string>();
 
-  composer.command(["start", "help"], (ctx) => ctx.reply(helpText(d.isOwner(ctx))));
+  composer.command("start", (ctx) => {
+    const owner = d.isOwner(ctx);
+    return ctx.reply(welcomeText(owner, owner ? undefined : d.config.number("hermes.guests.daily_quota")));
+  });
+  composer.command("help", (ctx) => ctx.reply(helpText(d.isOwner(ctx))));
 
   composer.command("validate", async (ctx) => {
     const text = ctx.match.trim();

@@ -29,6 +29,7 @@ export async function createTelegram(
     engine,
     threads: threadService,
     config,
+    env,
     log,
     conversationStore: new KvRepo(database.sqlite),
     transcriber: createTranscriber({ settings: () => transcriptionSettings(env, config) }),

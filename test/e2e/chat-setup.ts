@@ -9,17 +9,23 @@ export async function stopAll(cleanups: Cleanups): Promise<void> {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 }
 
-/** The emulator, a fake Ollama and Hermes polling the emulator, with the owner's client. */
-export async function startChat(cleanups: Cleanups) {
+/**
+ * The emulator, a fake Ollama and Hermes polling the emulator, with the owner's client;
+ * `config` overrides settings at start.
+ */
+export async function startChat(cleanups: Cleanups, config: Record<string, string> = {}) {
   const tg = await TelegramEmulator.start();
   cleanups.push(() => tg.stop());
   const ollama = await FakeOllama.start();
   cleanups.push(() => ollama.stop());
-  const h = await startTestHermes({
-    TELEGRAM_BOT_TOKEN: tg.token,
-    TELEGRAM_API_ROOT: tg.apiRoot,
-    OLLAMA_HOST: ollama.url,
-  });
+  const h = await startTestHermes(
+    {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      OLLAMA_HOST: ollama.url,
+    },
+    config,
+  );
   cleanups.push(() => h.stop());
   return { tg, ollama, h, client: tg.client(OWNER_ID) };
 }

@@ -35,7 +35,10 @@ describe("Telegram updates across a graceful stop", () => {
     await client.sendCommand(client.makeCommand("/new Plan a garden alpha"));
     await client.sendCommand(client.makeCommand("/help"));
     await client.sendCommand(client.makeCommand("/new Plan a garden gamma"));
-    api.hold((method, body) => method === "sendMessage" && String(body.text).startsWith("Hermes turns"));
+    api.hold(
+      (method, body) =>
+        method === "sendMessage" && String(body.text).startsWith("Send any idea in plain words"),
+    );
     const h = await startTestHermes({
       TELEGRAM_BOT_TOKEN: tg.token,
       TELEGRAM_API_ROOT: api.apiRoot,

@@ -30,6 +30,8 @@ export class TelegramEmulator {
   private proxy: Server | undefined;
   private proxyPort = 0;
   readonly calls: { method: string; ok: boolean }[] = [];
+  /** The JSON parameters of every call in `calls`, in the same order (undefined: not JSON). */
+  readonly requests: { method: string; params: Record<string, unknown> | undefined }[] = [];
   /** The texts of answerCallbackQuery (the toast a button press shows), oldest first. */
   readonly toasts: string[] = [];
 
@@ -120,7 +122,10 @@ export class TelegramEmulator {
         }
       }
       if (!longPoll || !empty || Date.now() > deadline || res.destroyed) {
-        if (!longPoll) this.calls.push({ method, ok: upstream.status < 400 });
+        if (!longPoll) {
+          this.calls.push({ method, ok: upstream.status < 400 });
+          this.requests.push({ method, params: jsonParams(req, body) });
+        }
         if (upstream.status >= 400 && upstream.body.toString("utf8").includes("is not supported")) {
           // Real Telegram answers an unknown method like this; the emulator answers 500 with its own body.
           res.writeHead(404, { "content-type": "application/json" });
@@ -133,6 +138,15 @@ export class TelegramEmulator {
       }
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+}
+
+function jsonParams(req: IncomingMessage, body: Buffer): Record<string, unknown> | undefined {
+  if (!String(req.headers["content-type"] ?? "").includes("application/json")) return undefined;
+  try {
+    return JSON.parse(body.toString("utf8")) as Record<string, unknown>;
+  } catch {
+    return undefined;
   }
 }
 

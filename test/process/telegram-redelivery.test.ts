@@ -63,7 +63,7 @@ describe("Telegram updates across a crash", () => {
       await client.sendCommand(client.makeCommand("/new Plan a garden alpha"));
       await client.sendCommand(client.makeCommand("/help"));
       await client.sendCommand(client.makeCommand("/new Plan a garden gamma"));
-      const isHelp = (text: unknown) => String(text).startsWith("Hermes turns a rough idea");
+      const isHelp = (text: unknown) => String(text).startsWith("Send any idea in plain words");
       api.hold((method, body) => method === "sendMessage" && isHelp(body.text));
 
       const first = spawnHermes(env);
