@@ -75,6 +75,7 @@ export class OllamaBackend implements Backend {
         messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
         stream: true,
         options: chatOptions(request),
+        ...(request.responseFormat ? { format: request.responseFormat.schema } : {}),
         ...(this.#keepAlive === undefined ? {} : { keep_alive: this.#keepAlive }),
       });
       guard.state.responseStarted = true;
