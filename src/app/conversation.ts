@@ -4,6 +4,7 @@ import { Engine } from "../engine/engine.ts";
 import { PromptLibrary } from "../engine/prompts.ts";
 import { RateLimiter } from "../engine/rate-limiter.ts";
 import { ThreadService } from "../engine/threads/service.ts";
+import { UnderstandingCounters, understandIdea } from "../engine/understanding/understand.ts";
 import { mulberry32 } from "../learning/random.ts";
 import { ThreadsRepo } from "../store/threads/repo.ts";
 import { TelegramMessagesRepo } from "../store/threads/telegram-messages-repo.ts";
@@ -18,6 +19,8 @@ export interface ConversationPart {
   engine: Engine;
   /** The one thread service every transport calls (HTTP, Telegram, the terminal chat). */
   threadService: ThreadService;
+  /** How the model-assisted analyses of ideas ended (GET /metrics). */
+  understanding: UnderstandingCounters;
 }
 
 /** The Engine, the question flow (questions, answers, draft 2, feedback, learning) and the thread services. */
@@ -30,6 +33,7 @@ export function createConversation(
   const { database, config, clock, log } = f;
   const threads = new ThreadsRepo(database.db);
   const prompts = new PromptLibrary();
+  const understanding = new UnderstandingCounters();
   const flow = new ConversationFlow({
     db: database.db,
     queue,
@@ -37,6 +41,7 @@ export function createConversation(
     clock,
     random: options.random ?? mulberry32(clock.now() >>> 0),
     prompts,
+    understand: (req) => understandIdea({ backends, config, clock, counters: understanding, log }, req),
     ...options.questions,
   });
   const engine = new Engine({
@@ -68,5 +73,5 @@ export function createConversation(
     userData: new UserDataRepo(database.sqlite),
     ...options.threadPorts,
   });
-  return { threads, flow, engine, threadService };
+  return { threads, flow, engine, threadService, understanding };
 }

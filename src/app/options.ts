@@ -37,7 +37,7 @@ export interface HermesOptions {
   /** Randomness of question exploration; a seeded generator makes tests repeatable. */
   random?: () => number;
   /** Question-policy experiments (benchmarks, tests); production leaves them unset. */
-  questions?: Pick<ConversationFlowDeps, "policy" | "perUser" | "valueFloor">;
+  questions?: Pick<ConversationFlowDeps, "policy" | "perUser" | "valueFloor" | "understand">;
   /**
    * Commit a burst of job claims and completions together, once per event-loop turn (default
    * true); false commits each on its own. The scheduler's tests run both.

@@ -15,6 +15,8 @@ export interface MetricsSources {
   backends: () => BackendHealthLike[];
   health: () => SystemHealthReport;
   dailyBudgetCents: () => number;
+  /** Model-assisted idea analyses by outcome ("model", or why the heuristics stood). */
+  ideaAnalyses?: () => Record<string, number>;
 }
 
 type Labels = Record<string, string>;
@@ -62,6 +64,7 @@ export function renderMetrics(src: MetricsSources): string {
   addOverviewMetrics(p, snap, health);
   addBackendMetrics(p, snap, live);
   addSpendAndQuestionMetrics(p, snap, src.dailyBudgetCents());
+  if (src.ideaAnalyses) addIdeaAnalysisMetrics(p, src.ideaAnalyses());
   addStorageAndProcessMetrics(p, snap, health);
   return p.toString();
 }
@@ -181,6 +184,25 @@ function addSpendAndQuestionMetrics(p: PromText, snap: MetricsSnapshot, dailyBud
       labels: { status },
       value: snap.callbacksByStatus[status] ?? 0,
     })),
+  );
+}
+
+/** Model-assisted analyses: how often the model's answer was used, and why the heuristics stood otherwise. */
+function addIdeaAnalysisMetrics(p: PromText, byOutcome: Record<string, number>): void {
+  p.add(
+    "hermes_idea_analysis_total",
+    "counter",
+    "Model-assisted idea analyses by outcome: model (used), timeout, malformed, error, disabled (heuristics stood).",
+    Object.entries(byOutcome).map(([outcome, value]) => ({ labels: { outcome }, value })),
+  );
+  const fallbacks = Object.entries(byOutcome)
+    .filter(([outcome]) => outcome !== "model")
+    .reduce((sum, [, n]) => sum + n, 0);
+  p.add(
+    "hermes_idea_analysis_fallbacks_total",
+    "counter",
+    "Idea analyses where the heuristics stood (deadline passed, malformed output, error, or turned off).",
+    [{ value: fallbacks }],
   );
 }
 

@@ -8,6 +8,7 @@ import type { Job } from "../../store/jobs/types.ts";
 import type { QuestionTemplate } from "../../store/learning/templates-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
+import { writtenQuestion } from "../understanding/apply.ts";
 import { stopAndRefine } from "./drafts.ts";
 import { type ConversationState, type QuestionPlan, round3, toView } from "./records.ts";
 import type { QuestionView } from "./types.ts";
@@ -70,10 +71,14 @@ async function askQuestion(
   const patternId = state.validating[best.slot] ?? state.slots[best.slot].patternId;
   const pattern = patternId === undefined ? undefined : await ctx.patternsRepo.byId(patternId);
   const lead = dedupe([...(pattern ? [pattern.value] : []), ...assumed(state, best.slot)]);
-  const { suggestions, hit } = offer(ctx, state, best.slot, best.template, lead);
+  // The learner chose the slot and the template family; the model (when it answered in time) only
+  // words the question and its likely answers for this idea. The template is the instant fallback.
+  const written = writtenQuestion(state, best.slot);
+  const { suggestions, hit } = offer(ctx, state, best.slot, best.template, lead, written?.answers);
   const plan: QuestionPlan = {
     suggestions,
     policy: state.policy,
+    ...(written ? { written_by: "model" as const } : {}),
     ...(state.policy === "learning" ? { predicted_hit: round3(hit) } : {}),
     ...(Number.isFinite(best.value)
       ? {
@@ -87,7 +92,7 @@ async function askQuestion(
     threadId: thread.id,
     jobId: draft1?.id ?? null,
     phase: state.asked === 1 ? "initial" : "clarification",
-    text: best.template.text.replaceAll("{{topic}}", state.topic),
+    text: written?.question ?? best.template.text.replaceAll("{{topic}}", state.topic),
     slot: best.slot,
     templateId: best.template.id,
     confidence: best.confidence,
@@ -125,6 +130,7 @@ function offer(
   slot: Slot,
   template: QuestionTemplate,
   lead: readonly string[],
+  written?: readonly string[],
 ): { suggestions: string[]; hit: number } {
   const perUser = ctx.perUser;
   const prediction = ctx.answerPredictor.predict(
@@ -137,8 +143,11 @@ function offer(
   // "Who is it for?" ("The public") is about the same slot but no answer to "How familiar are you?".
   const fitting = lead.filter((v) => prediction.p(v) > 0);
   if (state.policy !== "learning")
-    return { suggestions: dedupe([...fitting, ...template.suggestions]).slice(0, 4), hit: 0 };
-  const suggestions = dedupe([...fitting, ...prediction.ranked.map((a) => a.value)]).slice(0, 4);
+    return { suggestions: dedupe([...fitting, ...(written ?? template.suggestions)]).slice(0, 4), hit: 0 };
+  const likely = written
+    ? [...habits(ctx, state, slot, template), ...written]
+    : prediction.ranked.map((a) => a.value);
+  const suggestions = dedupe([...fitting, ...likely]).slice(0, 4);
   return {
     suggestions,
     hit: Math.min(
@@ -146,6 +155,22 @@ function offer(
       suggestions.reduce((sum, v) => sum + prediction.p(v), 0),
     ),
   };
+}
+
+/**
+ * Answers learned for this kind of question (the user's own habits, and what many people answer)
+ * that are likely enough to come before the model's suggestions. The template's suggestions are
+ * left out of the prior here: only answers actually given count as a habit.
+ */
+const HABIT_MIN_P = 0.2;
+function habits(ctx: ConversationContext, state: ConversationState, slot: Slot, template: QuestionTemplate) {
+  const learned = ctx.answerPredictor.predict(
+    state.ideaType,
+    questionKind(slot, template.id),
+    ctx.perUser ? state.userId : null,
+    [],
+  );
+  return learned.ranked.filter((a) => a.p >= HABIT_MIN_P).map((a) => a.value);
 }
 
 /** Drops answers that are the same once normalised ("For my kids." = "for my kids"). */

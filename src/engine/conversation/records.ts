@@ -6,6 +6,7 @@ import { SLOTS, type Slot } from "../../learning/quick-analysis.ts";
 import { extractTopic } from "../../learning/topic.ts";
 import { parseOptionalJsonColumn } from "../../store/json-column.ts";
 import type { ConversationRow } from "../../store/schema.ts";
+import type { Understanding } from "../understanding/schema.ts";
 import type { QuestionView } from "./types.ts";
 
 /**
@@ -40,6 +41,8 @@ export interface ConversationState {
   /** Slots whose pattern is being validated by asking (pattern id). */
   validating: Partial<Record<Slot, number>>;
   applied: AppliedOptimization[];
+  /** The model's understanding of the idea (src/engine/understanding/), when it answered in time. */
+  understanding?: Understanding | undefined;
   stop?: { reason: string; at: string; refinedJobId: number | null; progress: Record<Slot, number> };
 }
 
@@ -56,6 +59,8 @@ export interface QuestionPlan {
   policy?: string;
   quality_improvement?: number;
   satisfaction_improvement?: number;
+  /** "model": the question text and its answers were written by the model for this idea. */
+  written_by?: "model" | "template";
 }
 
 export const SLOT_LABELS: Record<Slot, string> = {
