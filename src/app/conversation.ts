@@ -4,6 +4,7 @@ import { Engine } from "../engine/engine.ts";
 import { PromptLibrary } from "../engine/prompts.ts";
 import { RateLimiter } from "../engine/rate-limiter.ts";
 import { ThreadService } from "../engine/threads/service.ts";
+import { modelTypedJudge } from "../engine/understanding/typed-judge.ts";
 import { UnderstandingCounters, understandIdea } from "../engine/understanding/understand.ts";
 import { mulberry32 } from "../learning/random.ts";
 import { ThreadsRepo } from "../store/threads/repo.ts";
@@ -21,6 +22,8 @@ export interface ConversationPart {
   threadService: ThreadService;
   /** How the model-assisted analyses of ideas ended (GET /metrics). */
   understanding: UnderstandingCounters;
+  /** How the model-assisted "answer or new idea?" calls ended (GET /metrics). */
+  typedJudge: UnderstandingCounters;
 }
 
 /** The Engine, the question flow (questions, answers, draft 2, feedback, learning) and the thread services. */
@@ -34,6 +37,7 @@ export function createConversation(
   const threads = new ThreadsRepo(database.db);
   const prompts = new PromptLibrary();
   const understanding = new UnderstandingCounters();
+  const typedJudge = new UnderstandingCounters();
   const flow = new ConversationFlow({
     db: database.db,
     queue,
@@ -71,7 +75,8 @@ export function createConversation(
     conversation: flow,
     messageLinks: new TelegramMessagesRepo(database.sqlite),
     userData: new UserDataRepo(database.sqlite),
+    judgeTypedText: modelTypedJudge({ backends, config, clock, counters: typedJudge, log }),
     ...options.threadPorts,
   });
-  return { threads, flow, engine, threadService, understanding };
+  return { threads, flow, engine, threadService, understanding, typedJudge };
 }

@@ -52,6 +52,7 @@ export function createHttp(f: Foundation, input: HttpInput, decorate?: (deps: Ap
         health: input.system,
         dailyBudgetCents: () => config.get("hermes.budget.daily_budget_cents"),
         ideaAnalyses: () => conversation.understanding.snapshot(),
+        typedJudges: () => conversation.typedJudge.snapshot(),
       }),
     secrets: [
       env.HERMES_ADMIN_TOKEN,

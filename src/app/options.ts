@@ -3,6 +3,7 @@ import type { HermesBot } from "../../bot/bot.ts";
 import type { BackendManager } from "../backends/manager/manager.ts";
 import type { BackendFactories } from "../backends/registry/registry.ts";
 import type { Clock } from "../clock.ts";
+import type { UnderstandingCounters } from "../engine/understanding/understand.ts";
 import type { Env } from "../config/env.ts";
 import type { SystemConfig } from "../config/system-config.ts";
 import type { ConversationFlow, ConversationFlowDeps } from "../engine/conversation/flow.ts";
@@ -86,6 +87,9 @@ export interface Hermes {
   flow: ConversationFlow;
   engine: Engine;
   threadService: ThreadService;
+  /** Outcomes of the model-assisted analyses of ideas and of typed-text judgements (/metrics). */
+  understanding: UnderstandingCounters;
+  typedJudge: UnderstandingCounters;
   callbacks: CallbackDispatcher;
   ops: Operations;
   api: ApiDeps;

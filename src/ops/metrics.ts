@@ -17,6 +17,8 @@ export interface MetricsSources {
   dailyBudgetCents: () => number;
   /** Model-assisted idea analyses by outcome ("model", or why the heuristics stood). */
   ideaAnalyses?: () => Record<string, number>;
+  /** Model-assisted "answer or new idea?" judgements of typed text, by outcome. */
+  typedJudges?: () => Record<string, number>;
 }
 
 type Labels = Record<string, string>;
@@ -65,6 +67,13 @@ export function renderMetrics(src: MetricsSources): string {
   addBackendMetrics(p, snap, live);
   addSpendAndQuestionMetrics(p, snap, src.dailyBudgetCents());
   if (src.ideaAnalyses) addIdeaAnalysisMetrics(p, src.ideaAnalyses());
+  if (src.typedJudges)
+    p.add(
+      "hermes_typed_text_judge_total",
+      "counter",
+      "Model-assisted answer-or-new-idea judgements of typed text by outcome (model: used; else the rule stood).",
+      Object.entries(src.typedJudges()).map(([outcome, value]) => ({ labels: { outcome }, value })),
+    );
   addStorageAndProcessMetrics(p, snap, health);
   return p.toString();
 }

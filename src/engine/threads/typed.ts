@@ -1,5 +1,5 @@
 import { HermesError } from "../../errors.ts";
-import { judgeTypedText } from "../conversation/typed-text.ts";
+import { judgeTypedText, type TypedTextVerdict } from "../conversation/typed-text.ts";
 import type { AnswerOutcome, QuestionView } from "../conversation/types.ts";
 import type { SubmitIdeaInput, SubmitIdeaResult } from "../ports.ts";
 import type { CancelOutcome } from "./cancel.ts";
@@ -28,7 +28,8 @@ export interface TypedOps {
   answer(q: QuestionView, text: string): Promise<AnswerOutcome>;
   ideaText(threadId: number): Promise<string>;
   cancelIdea(threadId: number): Promise<CancelOutcome | undefined>;
-  judge?: typeof judgeTypedText | undefined;
+  /** The rule, or a judge that may ask a model within a deadline (src/engine/understanding/typed-judge.ts). */
+  judge?: ((text: string, question: QuestionView) => TypedTextVerdict | Promise<TypedTextVerdict>) | undefined;
 }
 
 export async function routeTypedText(
@@ -37,7 +38,7 @@ export async function routeTypedText(
 ): Promise<TypedOutcome> {
   const question = await ops.pending();
   if (!question) return { kind: "idea", idea: await ops.submit(input) };
-  const verdict = (ops.judge ?? judgeTypedText)(input.text, question);
+  const verdict = await (ops.judge ?? judgeTypedText)(input.text, question);
   if (verdict.route === "answer") {
     const outcome = await ops.answer(question, input.text);
     return { kind: "answered", question, answer: input.text.trim(), outcome };

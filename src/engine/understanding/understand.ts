@@ -1,3 +1,4 @@
+import type { ChatMessage, ResponseFormat } from "../../backends/backend.ts";
 import type { BackendManager } from "../../backends/manager/manager.ts";
 import type { Clock } from "../../clock.ts";
 import type { SystemConfig } from "../../config/system-config.ts";
@@ -39,7 +40,7 @@ export class UnderstandingCounters {
 
 export interface UnderstandDeps {
   backends: Pick<BackendManager, "execute">;
-  config: SystemConfig;
+  config: Pick<SystemConfig, "bool" | "number" | "get">;
   clock: Clock;
   counters: UnderstandingCounters;
   log?: { warn(obj: object, msg: string): void };
@@ -56,7 +57,38 @@ export interface UnderstandRequest {
 const MAX_TOKENS = 1200;
 
 /** The model's understanding of the idea, or undefined (and the reason counted) when the heuristics must stand. */
-export async function understandIdea(d: UnderstandDeps, req: UnderstandRequest): Promise<Understanding | undefined> {
+export function understandIdea(d: UnderstandDeps, req: UnderstandRequest): Promise<Understanding | undefined> {
+  return structuredCall(d, {
+    jobType: "understanding",
+    threadId: req.threadId,
+    localOnly: req.localOnly,
+    messages: [
+      { role: "system", content: UNDERSTANDING_PROMPT },
+      { role: "user", content: req.idea },
+    ],
+    format: understandingFormat(),
+    parse: parseUnderstanding,
+  });
+}
+
+export interface StructuredCall<T> {
+  /** What the call is for (backend statistics and selection history). */
+  jobType: string;
+  threadId?: number | undefined;
+  localOnly?: boolean | undefined;
+  messages: ChatMessage[];
+  format: ResponseFormat;
+  /** The checked answer, or undefined when the text is not the asked-for JSON. */
+  parse: (text: string) => T | undefined;
+  maxTokens?: number;
+}
+
+/**
+ * One structured-output call on hermes.classification.model within the deadline, beside the job
+ * slots, on local backends unless hermes.classification.local_only is off. Undefined (and the reason
+ * counted) when turned off, late, failed or malformed: the caller's heuristics stand.
+ */
+export async function structuredCall<T>(d: UnderstandDeps, call: StructuredCall<T>): Promise<T | undefined> {
   if (!d.config.bool("hermes.classification.enable_llm")) {
     d.counters.record("disabled");
     return undefined;
@@ -65,17 +97,14 @@ export async function understandIdea(d: UnderstandDeps, req: UnderstandRequest):
     d.backends.execute(
       {
         jobId: 0,
-        jobType: "understanding",
-        threadId: req.threadId,
+        jobType: call.jobType,
+        threadId: call.threadId,
         model: d.config.get("hermes.classification.model"),
-        messages: [
-          { role: "system", content: UNDERSTANDING_PROMPT },
-          { role: "user", content: req.idea },
-        ],
-        maxTokens: MAX_TOKENS,
+        messages: call.messages,
+        maxTokens: call.maxTokens ?? MAX_TOKENS,
         temperature: 0.2,
-        localOnly: req.localOnly || d.config.bool("hermes.classification.local_only"),
-        responseFormat: understandingFormat(),
+        localOnly: call.localOnly || d.config.bool("hermes.classification.local_only"),
+        responseFormat: call.format,
         beside: true,
       },
       signal,
@@ -84,12 +113,12 @@ export async function understandIdea(d: UnderstandDeps, req: UnderstandRequest):
   if (outcome.kind !== "done") {
     d.counters.record(outcome.kind);
     if (outcome.kind === "error")
-      d.log?.warn({ err: String(outcome.error), threadId: req.threadId }, "idea analysis failed");
+      d.log?.warn({ err: String(outcome.error), jobType: call.jobType }, "structured model call failed");
     return undefined;
   }
-  const understanding = parseUnderstanding(outcome.value.text);
-  d.counters.record(understanding ? "model" : "malformed");
-  return understanding;
+  const parsed = call.parse(outcome.value.text);
+  d.counters.record(parsed === undefined ? "malformed" : "model");
+  return parsed;
 }
 
 type Raced<T> = { kind: "done"; value: T } | { kind: "timeout" } | { kind: "error"; error: unknown };
