@@ -4,6 +4,7 @@ import { Engine } from "../engine/engine.ts";
 import { PromptLibrary } from "../engine/prompts.ts";
 import { RateLimiter } from "../engine/rate-limiter.ts";
 import { ThreadService } from "../engine/threads/service.ts";
+import { readAssumptions } from "../engine/understanding/assumptions.ts";
 import { modelTypedJudge } from "../engine/understanding/typed-judge.ts";
 import { UnderstandingCounters, understandIdea } from "../engine/understanding/understand.ts";
 import { mulberry32 } from "../learning/random.ts";
@@ -38,6 +39,7 @@ export function createConversation(
   const prompts = new PromptLibrary();
   const understanding = new UnderstandingCounters();
   const typedJudge = new UnderstandingCounters();
+  const assumptions = new UnderstandingCounters();
   const flow = new ConversationFlow({
     db: database.db,
     queue,
@@ -46,6 +48,7 @@ export function createConversation(
     random: options.random ?? mulberry32(clock.now() >>> 0),
     prompts,
     understand: (req) => understandIdea({ backends, config, clock, counters: understanding, log }, req),
+    readAssumptions: (req) => readAssumptions({ backends, config, clock, counters: assumptions, log }, req),
     ...options.questions,
   });
   const engine = new Engine({
@@ -64,6 +67,13 @@ export function createConversation(
       () => clock.now(),
     ),
     log,
+  });
+  // Draft 1's assumptions become confirmations beside the delivery of the draft, never before it.
+  engine.onEvent((e) => {
+    if (e.draft?.draftNumber !== 1) return;
+    flow.noteDraftAssumptions(e.thread.id, e.draft.text).catch((err: unknown) => {
+      log.warn({ err: String(err), threadId: e.thread.id }, "could not read draft 1's assumptions");
+    });
   });
   const threadService = new ThreadService({
     db: database.db,

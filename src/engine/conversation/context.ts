@@ -17,6 +17,7 @@ import type { ConversationRow, Database } from "../../store/schema.ts";
 import { ConversationsRepo } from "../../store/threads/conversations-repo.ts";
 import { type LearningThread, ThreadLearningRepo } from "../../store/threads/learning-repo.ts";
 import type { PromptLibrary } from "../prompts.ts";
+import type { Assumption } from "../understanding/assumptions.ts";
 import type { Understanding } from "../understanding/schema.ts";
 import type { UnderstandRequest } from "../understanding/understand.ts";
 import { isSlot, parsePlan, parseState, type QuestionPlan, toView } from "./records.ts";
@@ -48,7 +49,16 @@ export interface ConversationFlowDeps {
    * deadline; undefined when it did not answer usefully in time. Without it: heuristics only.
    */
   understand?: ((req: UnderstandRequest) => Promise<Understanding | undefined>) | undefined;
+  /** Reads draft 1's assumptions (src/engine/understanding/assumptions.ts); without it none are confirmed. */
+  readAssumptions?: ReadAssumptions | undefined;
 }
+
+type ReadAssumptions = (req: {
+  idea: string;
+  draft: string;
+  threadId: number;
+  localOnly?: boolean;
+}) => Promise<Assumption[] | undefined>;
 
 /**
  * What the parts of the conversation flow share: the deps, the repositories and learners over the
@@ -66,6 +76,7 @@ export class ConversationContext {
   /** Per-user learning on (ConversationFlowDeps.perUser, default true). */
   readonly perUser: boolean;
   readonly understand: ConversationFlowDeps["understand"];
+  readonly readAssumptions: ConversationFlowDeps["readAssumptions"];
   private readonly forcedPolicy: QuestionPolicy | undefined;
   private readonly minUserObservations: number;
   private readonly valueFloor: number | undefined;
@@ -94,6 +105,7 @@ export class ConversationContext {
     this.prompts = deps.prompts;
     this.perUser = deps.perUser ?? true;
     this.understand = deps.understand;
+    this.readAssumptions = deps.readAssumptions;
     this.forcedPolicy = deps.policy;
     this.minUserObservations = deps.minUserObservations ?? 3;
     this.valueFloor = deps.valueFloor;

@@ -9,6 +9,7 @@ import type { QuestionTemplate } from "../../store/learning/templates-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
 import { writtenQuestion } from "../understanding/apply.ts";
+import { takeConfirmation } from "./assumptions.ts";
 import { stopAndRefine } from "./drafts.ts";
 import { type ConversationState, type QuestionPlan, round3, toView } from "./records.ts";
 import type { QuestionView } from "./types.ts";
@@ -71,15 +72,12 @@ async function askQuestion(
   const patternId = state.validating[best.slot] ?? state.slots[best.slot].patternId;
   const pattern = patternId === undefined ? undefined : await ctx.patternsRepo.byId(patternId);
   const lead = dedupe([...(pattern ? [pattern.value] : []), ...assumed(state, best.slot)]);
-  // The learner chose the slot and the template family; the model (when it answered in time) only
-  // words the question and its likely answers for this idea. The template is the instant fallback.
-  const written = writtenQuestion(state, best.slot);
-  const { suggestions, hit } = offer(ctx, state, best.slot, best.template, lead, written?.answers);
+  const { text, suggestions, hit, wording } = wordQuestion(ctx, state, best, lead);
   const plan: QuestionPlan = {
     suggestions,
     policy: state.policy,
-    ...(written ? { written_by: "model" as const } : {}),
-    ...(state.policy === "learning" ? { predicted_hit: round3(hit) } : {}),
+    ...wording,
+    ...(state.policy === "learning" && hit !== undefined ? { predicted_hit: round3(hit) } : {}),
     ...(Number.isFinite(best.value)
       ? {
           predicted_improvement: round3(best.improvement),
@@ -92,7 +90,7 @@ async function askQuestion(
     threadId: thread.id,
     jobId: draft1?.id ?? null,
     phase: state.asked === 1 ? "initial" : "clarification",
-    text: written?.question ?? best.template.text.replaceAll("{{topic}}", state.topic),
+    text,
     slot: best.slot,
     templateId: best.template.id,
     confidence: best.confidence,
@@ -108,6 +106,31 @@ async function askQuestion(
     now,
   });
   return toView(row, suggestions, thread);
+}
+
+/**
+ * The words of the chosen question. The learner chose the slot and the template family (what it
+ * learns is keyed by them); the words come from, in order: draft 1's riskiest assumption on that
+ * slot as a Yes/No confirmation, the model's question for this idea (when the analysis answered
+ * in time), or the template — the instant fallback.
+ */
+function wordQuestion(ctx: ConversationContext, state: ConversationState, best: Chosen, lead: string[]) {
+  const confirm = takeConfirmation(state, best.slot);
+  if (confirm)
+    return {
+      text: confirm.text,
+      suggestions: confirm.suggestions,
+      hit: undefined,
+      wording: { written_by: "assumption" as const, assumption: confirm.assumption },
+    };
+  const written = writtenQuestion(state, best.slot);
+  const { suggestions, hit } = offer(ctx, state, best.slot, best.template, lead, written?.answers);
+  return {
+    text: written?.question ?? best.template.text.replaceAll("{{topic}}", state.topic),
+    suggestions,
+    hit,
+    wording: written ? { written_by: "model" as const } : {},
+  };
 }
 
 /** The question SmartQuestionGenerator picked. */

@@ -6,6 +6,7 @@ import { SLOTS, type Slot } from "../../learning/quick-analysis.ts";
 import { extractTopic } from "../../learning/topic.ts";
 import { parseOptionalJsonColumn } from "../../store/json-column.ts";
 import type { ConversationRow } from "../../store/schema.ts";
+import type { Assumption } from "../understanding/assumptions.ts";
 import type { Understanding } from "../understanding/schema.ts";
 import type { QuestionView } from "./types.ts";
 
@@ -43,6 +44,8 @@ export interface ConversationState {
   applied: AppliedOptimization[];
   /** The model's understanding of the idea (src/engine/understanding/), when it answered in time. */
   understanding?: Understanding | undefined;
+  /** Draft 1's risky assumptions, riskiest first, to confirm with one tap (./assumptions.ts). */
+  assumptions?: Assumption[] | undefined;
   stop?: { reason: string; at: string; refinedJobId: number | null; progress: Record<Slot, number> };
 }
 
@@ -60,7 +63,9 @@ export interface QuestionPlan {
   quality_improvement?: number;
   satisfaction_improvement?: number;
   /** "model": the question text and its answers were written by the model for this idea. */
-  written_by?: "model" | "template";
+  written_by?: "model" | "template" | "assumption";
+  /** A confirmation of draft 1's assumption: the assumption ("a budget under €50"). */
+  assumption?: string;
 }
 
 export const SLOT_LABELS: Record<Slot, string> = {
