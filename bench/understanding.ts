@@ -41,11 +41,22 @@ class BenchModel implements Backend {
     if (!request.responseFormat) {
       this.draftStarts.push(performance.now());
       await sleep(DRAFT_MS, signal);
-      return { text: "A draft.", model: request.model, usage: { inputTokens: 30, outputTokens: 3 }, latencyMs: DRAFT_MS };
+      return {
+        text: "A draft.",
+        model: request.model,
+        usage: { inputTokens: 30, outputTokens: 3 },
+        latencyMs: DRAFT_MS,
+      };
     }
-    if (this.mode === "hangs") await new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    if (this.mode === "hangs")
+      await new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
     await sleep(ANSWER_MS, signal);
-    return { text: JSON.stringify(understanding()), model: request.model, usage: { inputTokens: 200, outputTokens: 400 }, latencyMs: ANSWER_MS };
+    return {
+      text: JSON.stringify(understanding()),
+      model: request.model,
+      usage: { inputTokens: 200, outputTokens: 400 },
+      latencyMs: ANSWER_MS,
+    };
   }
   async health() {
     return { status: "healthy" as const, latencyMs: 0 };
@@ -101,7 +112,11 @@ async function scenario(mode: Mode): Promise<{ question: number[]; draft: number
   for (let i = 0; i < IDEAS[mode]; i++) {
     const before = model.draftStarts.length;
     const t0 = performance.now();
-    const r = await hermes.engine.submitIdea({ userId: `u${i}`, text: `Plan a small party number ${i}`, source: "cli" });
+    const r = await hermes.engine.submitIdea({
+      userId: `u${i}`,
+      text: `Plan a small party number ${i}`,
+      source: "cli",
+    });
     question.push(performance.now() - t0);
     if (r.question?.text.startsWith("What about")) fromModel++;
     while (model.draftStarts.length === before) await new Promise((res) => setTimeout(res, 1));

@@ -6,7 +6,11 @@ import { RateLimiter } from "../engine/rate-limiter.ts";
 import { ThreadService } from "../engine/threads/service.ts";
 import { readAssumptions } from "../engine/understanding/assumptions.ts";
 import { modelTypedJudge } from "../engine/understanding/typed-judge.ts";
-import { UnderstandingCounters, understandIdea } from "../engine/understanding/understand.ts";
+import {
+  UnderstandingCounters,
+  type UnderstandRequest,
+  understandIdea,
+} from "../engine/understanding/understand.ts";
 import { mulberry32 } from "../learning/random.ts";
 import { ThreadsRepo } from "../store/threads/repo.ts";
 import { TelegramMessagesRepo } from "../store/threads/telegram-messages-repo.ts";
@@ -37,9 +41,7 @@ export function createConversation(
   const { database, config, clock, log } = f;
   const threads = new ThreadsRepo(database.db);
   const prompts = new PromptLibrary();
-  const understanding = new UnderstandingCounters();
-  const typedJudge = new UnderstandingCounters();
-  const assumptions = new UnderstandingCounters();
+  const model = modelAssists(f, backends);
   const flow = new ConversationFlow({
     db: database.db,
     queue,
@@ -47,8 +49,8 @@ export function createConversation(
     clock,
     random: options.random ?? mulberry32(clock.now() >>> 0),
     prompts,
-    understand: (req) => understandIdea({ backends, config, clock, counters: understanding, log }, req),
-    readAssumptions: (req) => readAssumptions({ backends, config, clock, counters: assumptions, log }, req),
+    understand: model.understand,
+    readAssumptions: model.readAssumptions,
     ...options.questions,
   });
   const engine = new Engine({
@@ -68,13 +70,7 @@ export function createConversation(
     ),
     log,
   });
-  // Draft 1's assumptions become confirmations beside the delivery of the draft, never before it.
-  engine.onEvent((e) => {
-    if (e.draft?.draftNumber !== 1) return;
-    flow.noteDraftAssumptions(e.thread.id, e.draft.text).catch((err: unknown) => {
-      log.warn({ err: String(err), threadId: e.thread.id }, "could not read draft 1's assumptions");
-    });
-  });
+  confirmAssumptionsOfDraftOne(engine, flow, log);
   const threadService = new ThreadService({
     db: database.db,
     threads,
@@ -85,8 +81,37 @@ export function createConversation(
     conversation: flow,
     messageLinks: new TelegramMessagesRepo(database.sqlite),
     userData: new UserDataRepo(database.sqlite),
-    judgeTypedText: modelTypedJudge({ backends, config, clock, counters: typedJudge, log }),
+    judgeTypedText: model.judgeTypedText,
     ...options.threadPorts,
   });
-  return { threads, flow, engine, threadService, understanding, typedJudge };
+  return { threads, flow, engine, threadService, ...model.counters };
+}
+
+/** Draft 1's assumptions become confirmations beside the delivery of the draft, never before it. */
+function confirmAssumptionsOfDraftOne(engine: Engine, flow: ConversationFlow, log: Foundation["log"]): void {
+  engine.onEvent((e) => {
+    if (e.draft?.draftNumber !== 1) return;
+    flow.noteDraftAssumptions(e.thread.id, e.draft.text).catch((err: unknown) => {
+      log.warn({ err: String(err), threadId: e.thread.id }, "could not read draft 1's assumptions");
+    });
+  });
+}
+
+/**
+ * The model's help with understanding (src/engine/understanding/): the analysis of a new idea,
+ * draft 1's assumptions, and "answer or new idea?" — each a structured call under the analysis
+ * deadline, each with its outcome counters.
+ */
+function modelAssists(f: Foundation, backends: BackendManager) {
+  const { config, clock, log } = f;
+  const deps = (counters: UnderstandingCounters) => ({ backends, config, clock, counters, log });
+  const understanding = new UnderstandingCounters();
+  const typedJudge = new UnderstandingCounters();
+  const assumptions = deps(new UnderstandingCounters());
+  return {
+    counters: { understanding, typedJudge },
+    understand: (req: UnderstandRequest) => understandIdea(deps(understanding), req),
+    readAssumptions: (req: Parameters<typeof readAssumptions>[1]) => readAssumptions(assumptions, req),
+    judgeTypedText: modelTypedJudge(deps(typedJudge)),
+  };
 }

@@ -15,7 +15,10 @@ const ADMIN = "admin-token-for-understanding-tests";
 const isQuestion1 = (m: { text: string }) => m.text.startsWith("❓ 1.");
 const isDraft1 = (m: { text: string }) => m.text.startsWith("📝 Draft 1");
 
-async function setup(structured: () => StructuredReply | Promise<StructuredReply>, config: Record<string, string> = {}) {
+async function setup(
+  structured: () => StructuredReply | Promise<StructuredReply>,
+  config: Record<string, string> = {},
+) {
   const tg = await TelegramEmulator.start();
   cleanups.push(() => tg.stop());
   const ollama = await FakeOllama.start();
@@ -45,7 +48,10 @@ async function setup(structured: () => StructuredReply | Promise<StructuredReply
 describe("the model helps understand the idea (Telegram)", () => {
   it("the first question and its buttons are the model's, written for this idea", async () => {
     const topic = "your daughter's garden party";
-    const { tg, ollama, client, metrics } = await setup(() => ({ json: understandingFor(topic), delayMs: 20 }));
+    const { tg, ollama, client, metrics } = await setup(() => ({
+      json: understandingFor(topic),
+      delayMs: 20,
+    }));
     await client.sendMessage(client.makeMessage("Plan a small birthday party for my daughter"));
     const q1 = await tg.waitFor(OWNER_ID, isQuestion1, 5000, "question 1");
     const slot = /about the (\w+) of/.exec(q1.text)?.[1];
@@ -66,7 +72,9 @@ describe("the model helps understand the idea (Telegram)", () => {
     await client.sendMessage(client.makeMessage("Plan a small birthday party for my daughter"));
     const q1 = await tg.waitFor(OWNER_ID, isQuestion1, 5000, "question 1");
     expect(q1.text).not.toContain("Model question");
-    expect(buttons(q1).filter((b) => /^q:\d+:\d+:\d$/.test(b.callback_data)).length).toBeGreaterThanOrEqual(2);
+    expect(buttons(q1).filter((b) => /^q:\d+:\d+:\d$/.test(b.callback_data)).length).toBeGreaterThanOrEqual(
+      2,
+    );
     await tg.waitFor(OWNER_ID, isDraft1, 10_000, "draft 1");
     expect(await metrics()).toContain('hermes_idea_analysis_total{outcome="timeout"} 1');
   });

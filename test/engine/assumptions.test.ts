@@ -36,15 +36,22 @@ async function build() {
 const stateOf = (b: Built, threadId: number) =>
   JSON.parse(
     (
-      b.hermes.database.sqlite.prepare("SELECT clarity_slots FROM idea_threads WHERE id = ?").get(threadId) as {
+      b.hermes.database.sqlite
+        .prepare("SELECT clarity_slots FROM idea_threads WHERE id = ?")
+        .get(threadId) as {
         clarity_slots: string;
       }
     ).clarity_slots,
   );
 
 async function submitAndWaitForAssumptions(b: Built) {
-  const r = await b.hermes.engine.submitIdea({ userId: "u1", text: "a birthday present for my sister", source: "cli" });
-  for (let i = 0; i < 200 && !stateOf(b, r.thread.id).assumptions; i++) await new Promise((res) => setImmediate(res));
+  const r = await b.hermes.engine.submitIdea({
+    userId: "u1",
+    text: "a birthday present for my sister",
+    source: "cli",
+  });
+  for (let i = 0; i < 200 && !stateOf(b, r.thread.id).assumptions; i++)
+    await new Promise((res) => setImmediate(res));
   expect(stateOf(b, r.thread.id).assumptions?.length).toBeGreaterThan(0);
   const q1 = r.question;
   if (!q1) throw new Error("no first question");
@@ -59,9 +66,9 @@ describe("draft 1's assumptions as one-tap confirmations", () => {
     const q2 = after1.next;
     expect(q2?.text).toBe(`I assumed ${phrase(q2?.slot ?? "")} — right?`);
     expect(q2?.suggestions).toEqual(["Yes", "No"]);
-    expect(b.ollama.structuredCalls.some((c) => c.messages.at(-1)?.content.includes("Assumed: a small budget"))).toBe(
-      true,
-    );
+    expect(
+      b.ollama.structuredCalls.some((c) => c.messages.at(-1)?.content.includes("Assumed: a small budget")),
+    ).toBe(true);
     await b.hermes.flow.answer(threadId, q2?.id ?? 0, { kind: "suggestion", index: 0 }, "u1");
     const row = b.hermes.database.sqlite
       .prepare("SELECT user_response FROM conversations WHERE id = ?")

@@ -3,7 +3,7 @@ import type { ExecuteRequest } from "../../src/backends/manager/types.ts";
 import { ManualClock } from "../../src/clock.ts";
 import type { QuestionView } from "../../src/engine/conversation/types.ts";
 import { modelTypedJudge } from "../../src/engine/understanding/typed-judge.ts";
-import { UnderstandingCounters, type UnderstandDeps } from "../../src/engine/understanding/understand.ts";
+import { type UnderstandDeps, UnderstandingCounters } from "../../src/engine/understanding/understand.ts";
 
 const question: QuestionView = {
   id: 1,
@@ -67,7 +67,9 @@ describe("typed text: answer or new idea, with the model's help", () => {
 
   it("a question-shaped answer the rule would take as new stays an answer when the model says so", async () => {
     const { judge } = judgeWith('{"route":"answer"}');
-    expect(await judge("Mostly retired neighbours, does that matter?", question)).toEqual({ route: "answer" });
+    expect(await judge("Mostly retired neighbours, does that matter?", question)).toEqual({
+      route: "answer",
+    });
   });
 
   it("late or malformed, the rule's verdict stands and the fallback is counted", async () => {
@@ -92,7 +94,9 @@ describe("typed text: answer or new idea, with the model's help", () => {
 
   it("with hermes.classification.enable_llm off the rule decides alone", async () => {
     const { judge, calls, counters } = judgeWith('{"route":"answer"}', false);
-    expect((await judge("Can you explain how tides work in the North Sea?", question)).route).toBe("new_idea");
+    expect((await judge("Can you explain how tides work in the North Sea?", question)).route).toBe(
+      "new_idea",
+    );
     expect(calls).toHaveLength(0);
     expect(counters.snapshot().disabled).toBe(1);
   });

@@ -32,7 +32,9 @@ async function build(config: Record<string, string> = {}) {
     dispatch: (ctx) => {
       drafts.push(ctx.job.id);
       // Draft 1 keeps running (the questions happen beside it) until Hermes stops it.
-      return new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)));
+      return new Promise((_, reject) =>
+        ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)),
+      );
     },
   });
   running.push(built);

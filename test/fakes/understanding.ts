@@ -3,7 +3,10 @@
 // the words came from the model.
 import { SLOTS, type Slot } from "../../src/learning/quick-analysis.ts";
 
-export function understandingFor(topic: string, overrides: Partial<Record<Slot, { says?: string; missing?: string }>> = {}) {
+export function understandingFor(
+  topic: string,
+  overrides: Partial<Record<Slot, { says?: string; missing?: string }>> = {},
+) {
   const slots = Object.fromEntries(
     SLOTS.map((slot) => [
       slot,

@@ -119,7 +119,13 @@ export class FakeBackend implements Backend {
     this.structuredCalls.push(request);
     await Promise.resolve();
     const partial = (await this.structured(request, signal)) ?? {};
-    return { text: "{}", model: request.model, usage: { inputTokens: 10, outputTokens: 5 }, latencyMs: 1, ...partial };
+    return {
+      text: "{}",
+      model: request.model,
+      usage: { inputTokens: 10, outputTokens: 5 },
+      latencyMs: 1,
+      ...partial,
+    };
   }
 
   async health(): Promise<HealthReport> {

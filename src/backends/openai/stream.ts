@@ -54,7 +54,11 @@ export function completionBody(
       ? {
           response_format: {
             type: "json_schema" as const,
-            json_schema: { name: request.responseFormat.name, schema: request.responseFormat.schema, strict: true },
+            json_schema: {
+              name: request.responseFormat.name,
+              schema: request.responseFormat.schema,
+              strict: true,
+            },
           },
         }
       : {}),

@@ -1,10 +1,5 @@
 import type { SlotAnswer } from "../../learning/clarity.ts";
-import {
-  type Assumption,
-  CONFIRM_NO,
-  CONFIRM_YES,
-  confirmationText,
-} from "../understanding/assumptions.ts";
+import { type Assumption, CONFIRM_NO, CONFIRM_YES, confirmationText } from "../understanding/assumptions.ts";
 import type { ConversationContext } from "./context.ts";
 import { type ConversationState, parseState, type QuestionPlan } from "./records.ts";
 
@@ -64,7 +59,11 @@ export function confirmationAnswer(
 ): { answer: SlotAnswer; text: string; kind: "suggestion" | "unknown" } | undefined {
   if (plan.assumption === undefined) return undefined;
   if (tapped === CONFIRM_YES)
-    return { answer: { kind: "suggestion", text: plan.assumption }, text: plan.assumption, kind: "suggestion" };
+    return {
+      answer: { kind: "suggestion", text: plan.assumption },
+      text: plan.assumption,
+      kind: "suggestion",
+    };
   if (tapped === CONFIRM_NO) return { answer: { kind: "unknown" }, text: CONFIRM_NO, kind: "unknown" };
   return undefined;
 }

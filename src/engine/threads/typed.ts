@@ -29,7 +29,9 @@ export interface TypedOps {
   ideaText(threadId: number): Promise<string>;
   cancelIdea(threadId: number): Promise<CancelOutcome | undefined>;
   /** The rule, or a judge that may ask a model within a deadline (src/engine/understanding/typed-judge.ts). */
-  judge?: ((text: string, question: QuestionView) => TypedTextVerdict | Promise<TypedTextVerdict>) | undefined;
+  judge?:
+    | ((text: string, question: QuestionView) => TypedTextVerdict | Promise<TypedTextVerdict>)
+    | undefined;
 }
 
 export async function routeTypedText(

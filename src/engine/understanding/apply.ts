@@ -17,7 +17,12 @@ export function applyUnderstanding(state: ConversationState, u: Understanding): 
     const reading = u.slots[slot];
     const s = state.slots[slot];
     if (s.source === "none" && answered(reading)) {
-      state.slots[slot] = { ...s, confidence: TEXT_CUE_CONFIDENCE, value: reading.says.trim(), source: "text" };
+      state.slots[slot] = {
+        ...s,
+        confidence: TEXT_CUE_CONFIDENCE,
+        value: reading.says.trim(),
+        source: "text",
+      };
     } else if (s.source === "text" && reading.says.trim() === "" && reading.missing.trim() !== "") {
       state.slots[slot] = { ...s, confidence: BASE_CONFIDENCE, value: null, source: "none" };
     }

@@ -2,7 +2,12 @@ import type { ChatMessage, ResponseFormat } from "../../backends/backend.ts";
 import type { BackendManager } from "../../backends/manager/manager.ts";
 import type { Clock } from "../../clock.ts";
 import type { SystemConfig } from "../../config/system-config.ts";
-import { parseUnderstanding, UNDERSTANDING_PROMPT, type Understanding, understandingFormat } from "./schema.ts";
+import {
+  parseUnderstanding,
+  UNDERSTANDING_PROMPT,
+  type Understanding,
+  understandingFormat,
+} from "./schema.ts";
 
 /**
  * The model-assisted analysis of one idea: one structured-output call on
@@ -57,7 +62,10 @@ export interface UnderstandRequest {
 const MAX_TOKENS = 1200;
 
 /** The model's understanding of the idea, or undefined (and the reason counted) when the heuristics must stand. */
-export function understandIdea(d: UnderstandDeps, req: UnderstandRequest): Promise<Understanding | undefined> {
+export function understandIdea(
+  d: UnderstandDeps,
+  req: UnderstandRequest,
+): Promise<Understanding | undefined> {
   return structuredCall(d, {
     jobType: "understanding",
     threadId: req.threadId,
