@@ -12,7 +12,8 @@ import {
 
 /**
  * The engine's submit path: checks the idea (length, rate, a guest's quota), saves the thread,
- * queues draft 1 at once and starts the questions beside it. Returns within milliseconds.
+ * queues draft 1 at once and starts the questions beside it. Returns within milliseconds, plus at
+ * most hermes.classification.deadline_ms while the model words the first question.
  */
 export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise<SubmitIdeaResult> {
   const text = checkIdea(d, input);
