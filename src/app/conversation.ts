@@ -29,6 +29,8 @@ export interface ConversationPart {
   understanding: UnderstandingCounters;
   /** How the model-assisted "answer or new idea?" calls ended (GET /metrics). */
   typedJudge: UnderstandingCounters;
+  /** How the readings of draft 1's assumptions ended (GET /metrics). */
+  draftAssumptions: UnderstandingCounters;
 }
 
 /** The Engine, the question flow (questions, answers, draft 2, feedback, learning) and the thread services. */
@@ -107,9 +109,10 @@ function modelAssists(f: Foundation, backends: BackendManager) {
   const deps = (counters: UnderstandingCounters) => ({ backends, config, clock, counters, log });
   const understanding = new UnderstandingCounters();
   const typedJudge = new UnderstandingCounters();
-  const assumptions = deps(new UnderstandingCounters());
+  const draftAssumptions = new UnderstandingCounters();
+  const assumptions = deps(draftAssumptions);
   return {
-    counters: { understanding, typedJudge },
+    counters: { understanding, typedJudge, draftAssumptions },
     understand: (req: UnderstandRequest) => understandIdea(deps(understanding), req),
     readAssumptions: (req: Parameters<typeof readAssumptions>[1]) => readAssumptions(assumptions, req),
     judgeTypedText: modelTypedJudge(deps(typedJudge)),

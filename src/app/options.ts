@@ -90,6 +90,7 @@ export interface Hermes {
   /** Outcomes of the model-assisted analyses of ideas and of typed-text judgements (/metrics). */
   understanding: UnderstandingCounters;
   typedJudge: UnderstandingCounters;
+  draftAssumptions: UnderstandingCounters;
   callbacks: CallbackDispatcher;
   ops: Operations;
   api: ApiDeps;

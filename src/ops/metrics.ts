@@ -19,6 +19,8 @@ export interface MetricsSources {
   ideaAnalyses?: () => Record<string, number>;
   /** Model-assisted "answer or new idea?" judgements of typed text, by outcome. */
   typedJudges?: () => Record<string, number>;
+  /** Readings of draft 1's assumptions (for Yes/No confirmations), by outcome. */
+  draftAssumptions?: () => Record<string, number>;
 }
 
 type Labels = Record<string, string>;
@@ -68,11 +70,18 @@ export function renderMetrics(src: MetricsSources): string {
   addSpendAndQuestionMetrics(p, snap, src.dailyBudgetCents());
   if (src.ideaAnalyses) addIdeaAnalysisMetrics(p, src.ideaAnalyses());
   if (src.typedJudges)
-    p.add(
+    addOutcomes(
+      p,
       "hermes_typed_text_judge_total",
-      "counter",
+      src.typedJudges(),
       "Model-assisted answer-or-new-idea judgements of typed text by outcome (model: used; else the rule stood).",
-      Object.entries(src.typedJudges()).map(([outcome, value]) => ({ labels: { outcome }, value })),
+    );
+  if (src.draftAssumptions)
+    addOutcomes(
+      p,
+      "hermes_draft_assumptions_total",
+      src.draftAssumptions(),
+      "Readings of draft 1's assumptions by outcome (model: read; else no confirmations were offered).",
     );
   addStorageAndProcessMetrics(p, snap, health);
   return p.toString();
@@ -193,6 +202,15 @@ function addSpendAndQuestionMetrics(p: PromText, snap: MetricsSnapshot, dailyBud
       labels: { status },
       value: snap.callbacksByStatus[status] ?? 0,
     })),
+  );
+}
+
+function addOutcomes(p: PromText, name: string, byOutcome: Record<string, number>, help: string): void {
+  p.add(
+    name,
+    "counter",
+    help,
+    Object.entries(byOutcome).map(([outcome, value]) => ({ labels: { outcome }, value })),
   );
 }
 

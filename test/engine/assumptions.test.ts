@@ -53,6 +53,7 @@ async function submitAndWaitForAssumptions(b: Built) {
   for (let i = 0; i < 200 && !stateOf(b, r.thread.id).assumptions; i++)
     await new Promise((res) => setImmediate(res));
   expect(stateOf(b, r.thread.id).assumptions?.length).toBeGreaterThan(0);
+  expect(b.hermes.draftAssumptions.snapshot().model).toBe(1);
   const q1 = r.question;
   if (!q1) throw new Error("no first question");
   return { threadId: r.thread.id, q1 };
