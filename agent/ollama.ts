@@ -11,6 +11,8 @@ export interface ChatStreamRequest {
   messages: TalosMessage[];
   options?: Record<string, unknown> | undefined;
   keepAlive?: string | number | undefined;
+  /** Structured output: a JSON schema, passed to Ollama as `format`. */
+  format?: Record<string, unknown> | undefined;
 }
 
 /** One streamed piece of an answer; the last one has `done` and Ollama's counts. */
@@ -77,6 +79,7 @@ export class OllamaGateway implements ChatPort, OllamaInfoPort {
         messages: request.messages,
         stream: true,
         ...(request.options ? { options: request.options } : {}),
+        ...(request.format ? { format: request.format } : {}),
         ...(request.keepAlive === undefined ? {} : { keep_alive: request.keepAlive }),
       })
       .catch((err: unknown) => {

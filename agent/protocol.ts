@@ -95,6 +95,8 @@ export const ExecuteRequestSchema = z
     messages: z.array(MessageSchema).min(1).optional(),
     prompt: z.string().min(1).optional(),
     options: ExecuteOptionsSchema.optional(),
+    /** Structured output: a JSON schema the answer must match, passed to Ollama as `format`. */
+    format: z.record(z.string(), z.unknown()).optional(),
     /** Deadline of this job; the agent caps it at TALOS_JOB_TIMEOUT_SECONDS. */
     timeout_seconds: z
       .number()

@@ -2,10 +2,12 @@ import { createHermes } from "../src/app/hermes.ts";
 import type { Backend } from "../src/backends/backend.ts";
 import { ManualClock } from "../src/clock.ts";
 import { parseEnv } from "../src/config/env.ts";
+import type { ConversationFlowDeps } from "../src/engine/conversation/flow.ts";
 import type { QuestionView } from "../src/engine/conversation/types.ts";
 import { PromptLibrary } from "../src/engine/prompts.ts";
+import type { Understanding } from "../src/engine/understanding/schema.ts";
 import { type QuestionPolicy, VALUE_FLOOR } from "../src/learning/question-selector.ts";
-import { quickAnalyze } from "../src/learning/quick-analysis.ts";
+import { quickAnalyze, SLOTS } from "../src/learning/quick-analysis.ts";
 import { mulberry32 } from "../src/learning/random.ts";
 import { createLogger } from "../src/log.ts";
 import type { Dispatcher } from "../src/queue/scheduler/scheduler.ts";
@@ -46,6 +48,27 @@ export interface Setup {
   perUser?: boolean;
   /** Only for the optional frontier sweep (QUESTIONS_FLOORS); production uses VALUE_FLOOR. */
   valueFloor?: number;
+  /**
+   * A simulated model answering the idea analysis (issue 15): for each slot it offers three likely
+   * answers that hold the user's true answer with this probability (else three other answers).
+   */
+  modelHit?: number;
+}
+
+/** The simulated model of Setup.modelHit, for the episode being run. */
+function simulatedUnderstanding(e: Episode, world: World, hit: number): Understanding {
+  const random = mulberry32(90_000 + e.index);
+  const slots = {} as Understanding["slots"];
+  for (const slot of SLOTS) {
+    const others = world.vocab[slot].filter((v) => v.toLowerCase() !== e.hidden[slot].toLowerCase());
+    const picks: string[] = [];
+    while (picks.length < 3 && others.length > 0)
+      picks.push(...others.splice(Math.floor(random() * others.length), 1));
+    if (random() < hit) picks[Math.floor(random() * picks.length)] = e.hidden[slot];
+    // says/missing left empty: the simulation isolates what the worded answers change.
+    slots[slot] = { says: "", missing: "", question: `What about the ${slot}?`, answers: picks };
+  }
+  return { idea_type: e.type, complexity: 3, title: e.text.slice(0, 40), topic: "this idea", slots };
 }
 
 /** The fake backend: echoes the rendered prompt (no model, no network). */
@@ -67,7 +90,7 @@ const idleOllama = (name: string): Backend => ({
   models: async () => [],
 });
 
-async function benchHermes(setup: Setup) {
+async function benchHermes(setup: Setup, understand?: ConversationFlowDeps["understand"]) {
   return createHermes({
     env: parseEnv({ HERMES_DB_PATH: ":memory:" }),
     clock: new ManualClock(Date.UTC(2026, 0, 1)),
@@ -86,6 +109,7 @@ async function benchHermes(setup: Setup) {
       ...(setup.policy ? { policy: setup.policy } : {}),
       ...(setup.perUser === false ? { perUser: false } : {}),
       ...(setup.valueFloor !== undefined ? { valueFloor: setup.valueFloor } : {}),
+      understand,
     },
     backendFactories: { ollama: (def) => idleOllama(def.name) },
     dispatch: echoDispatcher(new PromptLibrary()),
@@ -93,12 +117,19 @@ async function benchHermes(setup: Setup) {
 }
 
 export async function runPolicy(episodes: readonly Episode[], world: World, setup: Setup): Promise<Result[]> {
-  const hermes = await benchHermes(setup);
+  let current: Episode | undefined;
+  const hit = setup.modelHit;
+  const understand =
+    hit === undefined
+      ? async () => undefined
+      : async () => (current ? simulatedUnderstanding(current, world, hit) : undefined);
+  const hermes = await benchHermes(setup, understand);
   await hermes.start();
   const { database, queue, threads, flow, jobs: repo } = hermes;
   const clock = hermes.clock as ManualClock;
   const results: Result[] = [];
   for (const e of episodes) {
+    current = e;
     clock.advance(60_000);
     const analysis = quickAnalyze(e.text);
     const thread = await threads.create({

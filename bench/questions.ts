@@ -60,6 +60,9 @@ export async function run(): Promise<void> {
     { name: "random", setup: { policy: "random" } },
     { name: "static value ranking", setup: { policy: "static" } },
     { name: "Hermes learning (production)", setup: {} },
+    // Issue 15: the model words each question and offers three answers holding the truth with p.
+    { name: "Hermes + model suggestions (p = 0.5)", setup: { modelHit: 0.5 } },
+    { name: "Hermes + model suggestions (p = 0.8)", setup: { modelHit: 0.8 } },
   ];
   const results = new Map<string, Result[]>();
   for (const p of policies) results.set(p.name, await runPolicy(episodes, world, p.setup));

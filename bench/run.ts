@@ -3,6 +3,7 @@ const suites: { name: string; file: string }[] = [
   { name: "queue", file: "./queue.ts" },
   { name: "backend manager", file: "./manager.ts" },
   { name: "questions (simulated users)", file: "./questions.ts" },
+  { name: "idea → first question with model-assisted understanding", file: "./understanding.ts" },
   { name: "process: start-up, memory, crash recovery", file: "./process.ts" },
   { name: "history: 100,000 ideas against an empty database", file: "./history.ts" },
 ];

@@ -14,6 +14,7 @@ import * as stallAndWorkModels from "./012_stall_and_work_models.ts";
 import * as durableTelegram from "./013_durable_telegram.ts";
 import * as intakeLedger from "./014_intake_ledger.ts";
 import * as media from "./015_media.ts";
+import * as modelUnderstanding from "./017_model_understanding.ts";
 
 /**
  * Every migration, keyed by name; kysely runs them in name order. Static imports (no directory
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   "013_durable_telegram": durableTelegram,
   "014_intake_ledger": intakeLedger,
   "015_media": media,
+  "017_model_understanding": modelUnderstanding,
 };

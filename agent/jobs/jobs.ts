@@ -199,6 +199,7 @@ export class JobManager {
       messages: messagesOf(req),
       options,
       keepAlive,
+      format: req.format,
       numPredict: req.options?.num_predict,
       timeoutMs: Math.min(requested, this.#o.jobTimeoutMs),
       status: "running",

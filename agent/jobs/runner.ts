@@ -21,7 +21,13 @@ export async function runJob(deps: JobRunnerDeps, job: Job): Promise<void> {
   let final: { model?: string | undefined; promptTokens?: number; evalTokens?: number } | undefined;
   try {
     const stream = deps.ollama.chat(
-      { model: job.model, messages: job.messages, options: job.options, keepAlive: job.keepAlive },
+      {
+        model: job.model,
+        messages: job.messages,
+        options: job.options,
+        keepAlive: job.keepAlive,
+        format: job.format,
+      },
       signal,
     );
     for await (const part of stream) {

@@ -55,6 +55,8 @@ export interface Job {
   messages: TalosMessage[];
   options: Record<string, unknown> | undefined;
   keepAlive: string | number | undefined;
+  /** Structured output: the JSON schema Ollama constrains the answer to (`format`). */
+  format: Record<string, unknown> | undefined;
   numPredict: number | undefined;
   timeoutMs: number;
   status: JobStatus;
@@ -80,7 +82,7 @@ export function messagesOf(req: ExecuteRequest): TalosMessage[] {
 
 /** Same model, conversation and options → same fingerprint: the same job asked for again. */
 export function fingerprint(req: ExecuteRequest): string {
-  const canonical = JSON.stringify([req.model, messagesOf(req), req.options ?? {}]);
+  const canonical = JSON.stringify([req.model, messagesOf(req), req.options ?? {}, req.format ?? null]);
   return createHash("sha256").update(canonical).digest("hex");
 }
 

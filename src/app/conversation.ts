@@ -4,6 +4,13 @@ import { Engine } from "../engine/engine.ts";
 import { PromptLibrary } from "../engine/prompts.ts";
 import { RateLimiter } from "../engine/rate-limiter.ts";
 import { ThreadService } from "../engine/threads/service.ts";
+import { readAssumptions } from "../engine/understanding/assumptions.ts";
+import { modelTypedJudge } from "../engine/understanding/typed-judge.ts";
+import {
+  UnderstandingCounters,
+  type UnderstandRequest,
+  understandIdea,
+} from "../engine/understanding/understand.ts";
 import { mulberry32 } from "../learning/random.ts";
 import { IntakeRepo } from "../store/threads/intake-repo.ts";
 import { ThreadsRepo } from "../store/threads/repo.ts";
@@ -20,6 +27,12 @@ export interface ConversationPart {
   engine: Engine;
   /** The one thread service every transport calls (HTTP, Telegram, the terminal chat). */
   threadService: ThreadService;
+  /** How the model-assisted analyses of ideas ended (GET /metrics). */
+  understanding: UnderstandingCounters;
+  /** How the model-assisted "answer or new idea?" calls ended (GET /metrics). */
+  typedJudge: UnderstandingCounters;
+  /** How the readings of draft 1's assumptions ended (GET /metrics). */
+  draftAssumptions: UnderstandingCounters;
 }
 
 /** The Engine, the question flow (questions, answers, draft 2, feedback, learning) and the thread services. */
@@ -32,6 +45,7 @@ export function createConversation(
   const { database, config, clock, log } = f;
   const threads = new ThreadsRepo(database.db);
   const prompts = new PromptLibrary();
+  const model = modelAssists(f, backends);
   const flow = new ConversationFlow({
     db: database.db,
     queue,
@@ -39,6 +53,8 @@ export function createConversation(
     clock,
     random: options.random ?? mulberry32(clock.now() >>> 0),
     prompts,
+    understand: model.understand,
+    readAssumptions: model.readAssumptions,
     ...options.questions,
   });
   const engine = new Engine({
@@ -61,6 +77,7 @@ export function createConversation(
     ),
     log,
   });
+  confirmAssumptionsOfDraftOne(engine, flow, log);
   const threadService = new ThreadService({
     db: database.db,
     threads,
@@ -71,7 +88,38 @@ export function createConversation(
     conversation: flow,
     messageLinks: new TelegramMessagesRepo(database.sqlite),
     userData: new UserDataRepo(database.sqlite),
+    judgeTypedText: model.judgeTypedText,
     ...options.threadPorts,
   });
-  return { threads, flow, engine, threadService };
+  return { threads, flow, engine, threadService, ...model.counters };
+}
+
+/** Draft 1's assumptions become confirmations beside the delivery of the draft, never before it. */
+function confirmAssumptionsOfDraftOne(engine: Engine, flow: ConversationFlow, log: Foundation["log"]): void {
+  engine.onEvent((e) => {
+    if (e.draft?.draftNumber !== 1) return;
+    flow.noteDraftAssumptions(e.thread.id, e.draft.text).catch((err: unknown) => {
+      log.warn({ err: String(err), threadId: e.thread.id }, "could not read draft 1's assumptions");
+    });
+  });
+}
+
+/**
+ * The model's help with understanding (src/engine/understanding/): the analysis of a new idea,
+ * draft 1's assumptions, and "answer or new idea?" — each a structured call under the analysis
+ * deadline, each with its outcome counters.
+ */
+function modelAssists(f: Foundation, backends: BackendManager) {
+  const { config, clock, log } = f;
+  const deps = (counters: UnderstandingCounters) => ({ backends, config, clock, counters, log });
+  const understanding = new UnderstandingCounters();
+  const typedJudge = new UnderstandingCounters();
+  const draftAssumptions = new UnderstandingCounters();
+  const assumptions = deps(draftAssumptions);
+  return {
+    counters: { understanding, typedJudge, draftAssumptions },
+    understand: (req: UnderstandRequest) => understandIdea(deps(understanding), req),
+    readAssumptions: (req: Parameters<typeof readAssumptions>[1]) => readAssumptions(assumptions, req),
+    judgeTypedText: modelTypedJudge(deps(typedJudge)),
+  };
 }

@@ -51,6 +51,9 @@ export function createHttp(f: Foundation, input: HttpInput, decorate?: (deps: Ap
         backends: () => backends.status(),
         health: input.system,
         dailyBudgetCents: () => config.get("hermes.budget.daily_budget_cents"),
+        ideaAnalyses: () => conversation.understanding.snapshot(),
+        typedJudges: () => conversation.typedJudge.snapshot(),
+        draftAssumptions: () => conversation.draftAssumptions.snapshot(),
       }),
     secrets: [
       env.HERMES_ADMIN_TOKEN,

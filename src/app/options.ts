@@ -9,6 +9,7 @@ import type { ConversationFlow, ConversationFlowDeps } from "../engine/conversat
 import type { Engine } from "../engine/engine.ts";
 import type { ThreadServiceDeps } from "../engine/threads/records.ts";
 import type { ThreadService } from "../engine/threads/service.ts";
+import type { UnderstandingCounters } from "../engine/understanding/understand.ts";
 import type { ApiDeps } from "../http/deps.ts";
 import type { ApiEnv } from "../http/envelope.ts";
 import type { Logger } from "../log.ts";
@@ -37,7 +38,7 @@ export interface HermesOptions {
   /** Randomness of question exploration; a seeded generator makes tests repeatable. */
   random?: () => number;
   /** Question-policy experiments (benchmarks, tests); production leaves them unset. */
-  questions?: Pick<ConversationFlowDeps, "policy" | "perUser" | "valueFloor">;
+  questions?: Pick<ConversationFlowDeps, "policy" | "perUser" | "valueFloor" | "understand">;
   /**
    * Commit a burst of job claims and completions together, once per event-loop turn (default
    * true); false commits each on its own. The scheduler's tests run both.
@@ -86,6 +87,10 @@ export interface Hermes {
   flow: ConversationFlow;
   engine: Engine;
   threadService: ThreadService;
+  /** Outcomes of the model-assisted analyses of ideas and of typed-text judgements (/metrics). */
+  understanding: UnderstandingCounters;
+  typedJudge: UnderstandingCounters;
+  draftAssumptions: UnderstandingCounters;
   callbacks: CallbackDispatcher;
   ops: Operations;
   api: ApiDeps;

@@ -22,6 +22,18 @@ export interface RunRequest {
   temperature?: number | undefined;
   /** Abort the request when this many ms pass without completion. */
   timeoutMs?: number | undefined;
+  /**
+   * Structured output: the answer must be JSON matching this JSON schema (made from a zod schema
+   * with `z.toJSONSchema`). Each kind passes it its own way (Ollama `format`, OpenAI-compatible
+   * `response_format`, Talos through to its Ollama); the caller still validates the text it gets.
+   */
+  responseFormat?: ResponseFormat | undefined;
+}
+
+export interface ResponseFormat {
+  /** A short identifier of the schema (OpenAI's json_schema.name: letters, digits, _ and -). */
+  name: string;
+  schema: Record<string, unknown>;
 }
 
 export interface TokenUsage {

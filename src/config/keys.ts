@@ -418,6 +418,21 @@ export const CONFIG_KEYS = {
     since: "002",
     description: "Threshold for pattern matching",
   }),
+  "hermes.classification.deadline_ms": int({
+    default: 1500,
+    min: 50,
+    max: 30_000,
+    kind: "system_setting",
+    since: "017",
+    description:
+      "How long the first question waits for the model's analysis of an idea (ms); past it the heuristics stand",
+  }),
+  "hermes.classification.local_only": bool({
+    default: true,
+    kind: "system_setting",
+    since: "017",
+    description: "Send the model-assisted analysis of ideas only to local or free backends",
+  }),
   "hermes.workflow.max_steps": int({
     default: 10,
     min: 1,

@@ -16,6 +16,12 @@ export interface MetricsSources {
   backends: () => BackendHealthLike[];
   health: () => SystemHealthReport;
   dailyBudgetCents: () => number;
+  /** Model-assisted idea analyses by outcome ("model", or why the heuristics stood). */
+  ideaAnalyses?: () => Record<string, number>;
+  /** Model-assisted "answer or new idea?" judgements of typed text, by outcome. */
+  typedJudges?: () => Record<string, number>;
+  /** Readings of draft 1's assumptions (for Yes/No confirmations), by outcome. */
+  draftAssumptions?: () => Record<string, number>;
 }
 
 type Labels = Record<string, string>;
@@ -63,6 +69,21 @@ export function renderMetrics(src: MetricsSources): string {
   addOverviewMetrics(p, snap, health);
   addBackendMetrics(p, snap, live);
   addSpendAndQuestionMetrics(p, snap, src.dailyBudgetCents());
+  if (src.ideaAnalyses) addIdeaAnalysisMetrics(p, src.ideaAnalyses());
+  if (src.typedJudges)
+    addOutcomes(
+      p,
+      "hermes_typed_text_judge_total",
+      src.typedJudges(),
+      "Model-assisted answer-or-new-idea judgements of typed text by outcome (model: used; else the rule stood).",
+    );
+  if (src.draftAssumptions)
+    addOutcomes(
+      p,
+      "hermes_draft_assumptions_total",
+      src.draftAssumptions(),
+      "Readings of draft 1's assumptions by outcome (model: read; else no confirmations were offered).",
+    );
   addStorageAndProcessMetrics(p, snap, health);
   return p.toString();
 }
@@ -182,6 +203,34 @@ function addSpendAndQuestionMetrics(p: PromText, snap: MetricsSnapshot, dailyBud
       labels: { status },
       value: snap.callbacksByStatus[status] ?? 0,
     })),
+  );
+}
+
+function addOutcomes(p: PromText, name: string, byOutcome: Record<string, number>, help: string): void {
+  p.add(
+    name,
+    "counter",
+    help,
+    Object.entries(byOutcome).map(([outcome, value]) => ({ labels: { outcome }, value })),
+  );
+}
+
+/** Model-assisted analyses: how often the model's answer was used, and why the heuristics stood otherwise. */
+function addIdeaAnalysisMetrics(p: PromText, byOutcome: Record<string, number>): void {
+  p.add(
+    "hermes_idea_analysis_total",
+    "counter",
+    "Model-assisted idea analyses by outcome: model (used), timeout, malformed, error, disabled (heuristics stood).",
+    Object.entries(byOutcome).map(([outcome, value]) => ({ labels: { outcome }, value })),
+  );
+  const fallbacks = Object.entries(byOutcome)
+    .filter(([outcome]) => outcome !== "model")
+    .reduce((sum, [, n]) => sum + n, 0);
+  p.add(
+    "hermes_idea_analysis_fallbacks_total",
+    "counter",
+    "Idea analyses where the heuristics stood (deadline passed, malformed output, error, or turned off).",
+    [{ value: fallbacks }],
   );
 }
 

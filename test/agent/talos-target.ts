@@ -35,7 +35,11 @@ export const talosTarget: ContractTarget = {
         get requests() {
           return ollama.requests;
         },
+        get structuredRequests() {
+          return ollama.structuredRequests;
+        },
         setResponder: (fn) => ollama.setResponder(fn),
+        setStructuredResponder: (fn) => ollama.setStructuredResponder(fn),
         abortedCount: () => ollama.abortedCount(),
         inFlight: () => ollama.inFlight(),
         async stop() {

@@ -8,13 +8,15 @@ import { OpenAIBackend, type OpenAIProvider } from "../../src/backends/openai/ba
 import { type ErrorCode, HermesError } from "../../src/errors.ts";
 import { FakeOllama } from "../fakes/fake-ollama.ts";
 import { FakeOpenAI } from "../fakes/fake-openai.ts";
-import type { FakeChatRequest, FakeResponder } from "../fakes/fake-server.ts";
+import type { FakeChatRequest, FakeResponder, StructuredResponder } from "../fakes/fake-server.ts";
 import { waitUntil } from "../fakes/fake-server.ts";
 
 /** What the contract needs from a fake server (FakeOllama and FakeOpenAI fit; so can a Talos fake). */
 export interface ContractFake {
   readonly requests: FakeChatRequest[];
+  readonly structuredRequests: FakeChatRequest[];
   setResponder(fn: FakeResponder): void;
+  setStructuredResponder(fn: StructuredResponder): void;
   abortedCount(): number;
   inFlight(): number;
   stop(): Promise<void>;
@@ -111,6 +113,27 @@ export function backendContract(target: ContractTarget): void {
         { role: "user", content: "a bakery newsletter" },
       ]);
       if (seen) s.checkRun?.(result, seen);
+    });
+
+    it("structured output: the JSON schema reaches the server and the JSON answer comes back", async () => {
+      const schema = {
+        type: "object",
+        properties: { title: { type: "string" }, complexity: { type: "integer", minimum: 1 } },
+        required: ["title", "complexity"],
+        additionalProperties: false,
+      };
+      s.fake.setResponder(() => ({ text: "not the structured answer" }));
+      s.fake.setStructuredResponder(() => ({ json: { title: "Bakery news", complexity: 3 } }));
+      const result = await s.backend.run(
+        request(s.model, { responseFormat: { name: "analysis", schema } }),
+        new AbortController().signal,
+      );
+      expect(JSON.parse(result.text)).toEqual({ title: "Bakery news", complexity: 3 });
+      expect(s.fake.structuredRequests.at(-1)?.schema).toEqual(schema);
+      // A plain run carries no schema and is answered by the ordinary responder.
+      const plain = await s.backend.run(request(s.model, { jobId: 2 }), new AbortController().signal);
+      expect(plain.text).toBe("not the structured answer");
+      expect(s.fake.structuredRequests).toHaveLength(1);
     });
 
     it("aborts mid-stream: CANCELLED at once, the server sees the client leave", async () => {

@@ -113,7 +113,8 @@ describe("npm run chat answers every input", () => {
       yield "2";
       await until(() => out().length > before);
     });
-    expect(text).toMatch(/closed its questions/);
+    // Draft 1 (instant on the fake) may finish before /cancel: then only the questions are stopped.
+    expect(text).toMatch(/closed its questions|Stopped the questions of/);
     expect(text).toContain("No question is open, so “2” is not an answer.");
   });
 

@@ -12,7 +12,15 @@ import {
   type ListenOptions,
 } from "./fake-server.ts";
 
-export type { FakeChatRequest, FakeFault, FakeMessage, FakeReply, FakeResponder } from "./fake-server.ts";
+export type {
+  FakeChatRequest,
+  FakeFault,
+  FakeMessage,
+  FakeReply,
+  FakeResponder,
+  StructuredReply,
+  StructuredResponder,
+} from "./fake-server.ts";
 export { waitUntil } from "./fake-server.ts";
 
 export const FAKE_OLLAMA_VERSION = "0.12.6";
@@ -241,8 +249,9 @@ export class FakeOllama extends FakeServer {
       ...(body.keep_alive !== undefined ? { keep_alive: body.keep_alive } : {}),
       headers: req.headers,
       body,
+      ...(isRecord(body.format) ? { schema: body.format } : {}),
     };
-    this.requests.push(chat);
+    this.record(chat);
 
     if (!model) return this.sendJson(res, 400, { error: "model is required" });
     const name = normalizeModelName(model);

@@ -12,7 +12,15 @@ import {
   type ListenOptions,
 } from "./fake-server.ts";
 
-export type { FakeChatRequest, FakeFault, FakeMessage, FakeReply, FakeResponder } from "./fake-server.ts";
+export type {
+  FakeChatRequest,
+  FakeFault,
+  FakeMessage,
+  FakeReply,
+  FakeResponder,
+  StructuredReply,
+  StructuredResponder,
+} from "./fake-server.ts";
 export { waitUntil } from "./fake-server.ts";
 
 const DEFAULT_MODELS = ["gpt-4o-mini", "meta-llama/llama-3.1-8b-instruct"];
@@ -57,6 +65,14 @@ function toMessages(v: unknown): FakeMessage[] {
   return v
     .filter(isRecord)
     .map((m) => ({ role: typeof m.role === "string" ? m.role : "user", content: contentText(m.content) }));
+}
+
+/** `response_format: {type: "json_schema", json_schema: {name, schema, strict}}` → the schema. */
+function jsonSchemaOf(v: unknown): { schema?: Record<string, unknown> } {
+  if (!isRecord(v) || v.type !== "json_schema" || !isRecord(v.json_schema)) return {};
+  const { name, schema } = v.json_schema;
+  if (typeof name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(name) || !isRecord(schema)) return {};
+  return { schema };
 }
 
 export class FakeOpenAI extends FakeServer {
@@ -177,8 +193,21 @@ export class FakeOpenAI extends FakeServer {
       options,
       headers: req.headers,
       body,
+      ...jsonSchemaOf(body.response_format),
     };
-    this.requests.push(chat);
+    this.record(chat);
+    if (isRecord(body.response_format) && body.response_format.type === "json_schema" && !chat.schema) {
+      return this.sendJson(
+        res,
+        400,
+        openAIError(
+          "Missing required parameter: 'response_format.json_schema'.",
+          "invalid_request_error",
+          null,
+          "response_format",
+        ),
+      );
+    }
 
     if (!model) {
       return this.sendJson(

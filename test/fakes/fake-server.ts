@@ -26,6 +26,11 @@ export interface FakeChatRequest {
   headers: IncomingHttpHeaders;
   /** The whole parsed JSON body, for anything not lifted into the fields above. */
   body: Record<string, unknown>;
+  /**
+   * Structured output: the JSON schema the answer must match (Ollama `format` object, OpenAI
+   * `response_format.json_schema.schema`). Such calls go to the structured responder.
+   */
+  schema?: Record<string, unknown>;
 }
 
 export type FakeFault = "http500" | "http429" | "malformed" | "cut" | "hang" | "slow";
@@ -44,7 +49,26 @@ export interface FakeReply {
   retryAfterSeconds?: number;
   promptTokens?: number;
   evalTokens?: number;
+  /** Wait this long (real timers) before the first byte of the answer. */
+  delayMs?: number;
 }
+
+/** How the fake answers a structured-output call (one that carries a JSON schema). */
+export interface StructuredReply {
+  /** The answer, serialised with JSON.stringify (ignored when `text` is given). */
+  json?: unknown;
+  /** The raw answer text, e.g. malformed JSON. */
+  text?: string;
+  /** Answer after this many ms (real timers). */
+  delayMs?: number;
+  /** "hang": never answer (until the client goes away); the other faults as for any call. */
+  fault?: FakeFault;
+}
+
+export type StructuredResponder = (req: FakeChatRequest) => StructuredReply | Promise<StructuredReply>;
+
+/** By default a structured call gets an empty object: valid JSON that fits no real schema. */
+export const defaultStructuredResponder: StructuredResponder = () => ({ text: "{}" });
 
 export type FakeResponder = (req: FakeChatRequest) => FakeReply | Promise<FakeReply>;
 
@@ -115,6 +139,14 @@ export function estimateTokens(text: string): number {
   return text.length === 0 ? 0 : Math.max(1, Math.ceil(text.length / 4));
 }
 
+function structuredToReply(r: StructuredReply): FakeReply {
+  return {
+    text: r.text ?? JSON.stringify(r.json ?? {}),
+    ...(r.delayMs === undefined ? {} : { delayMs: r.delayMs }),
+    ...(r.fault === undefined ? {} : { fault: r.fault }),
+  };
+}
+
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -134,12 +166,16 @@ export interface ListenOptions {
 }
 
 export abstract class FakeServer {
+  /** Completion requests without a schema (drafts and the like), in arrival order. */
   readonly requests: FakeChatRequest[] = [];
+  /** Structured-output requests (with a schema), kept apart so they never shift `requests`. */
+  readonly structuredRequests: FakeChatRequest[] = [];
   #server: Server | undefined;
   #sockets = new Set<Socket>();
   #port = 0;
   #host = "127.0.0.1";
   #responder: FakeResponder = defaultResponder;
+  #structured: StructuredResponder = defaultStructuredResponder;
   #inFlight = 0;
   #aborted = 0;
   #stopping = false;
@@ -163,6 +199,16 @@ export abstract class FakeServer {
 
   setResponder(fn: FakeResponder): void {
     this.#responder = fn;
+  }
+
+  /** How structured-output calls are answered: JSON after N ms, a hang, malformed text… */
+  setStructuredResponder(fn: StructuredResponder): void {
+    this.#structured = fn;
+  }
+
+  /** Records a completion request in `requests`, or in `structuredRequests` when it has a schema. */
+  protected record(chat: FakeChatRequest): void {
+    (chat.schema ? this.structuredRequests : this.requests).push(chat);
   }
 
   /** Completion requests accepted and not yet finished or closed. */
@@ -314,11 +360,13 @@ export abstract class FakeServer {
     const ex = this.#track(res);
     let reply: FakeReply;
     try {
-      reply = await this.#responder(chat);
+      reply = chat.schema ? structuredToReply(await this.#structured(chat)) : await this.#responder(chat);
     } catch (err) {
       if (!ex.closed) this.sendJson(res, 500, this.errorBody(500, `responder threw: ${String(err)}`));
       return;
     }
+    if (ex.closed) return;
+    if (reply.delayMs !== undefined && reply.fault !== "hang") await this.#pause(ex, reply.delayMs);
     if (ex.closed) return;
 
     const fault = reply.fault;

@@ -46,6 +46,10 @@ export class FakeBackend implements Backend {
   readonly kind: BackendKind;
   readonly local: boolean;
   readonly calls: RunRequest[] = [];
+  /** Structured-output runs (with a responseFormat), kept apart from `calls` and the scripts. */
+  readonly structuredCalls: RunRequest[] = [];
+  /** How structured-output runs are answered; default "{}" (JSON that fits no real schema). */
+  structured: Script = () => ({ text: "{}" });
   healthChecks = 0;
   health_: HealthState | HermesError = "healthy";
   running = 0;
@@ -90,6 +94,7 @@ export class FakeBackend implements Backend {
     signal: AbortSignal,
     onProgress?: (p: RunProgress) => void,
   ): Promise<RunResult> {
+    if (request.responseFormat) return this.#runStructured(request, signal);
     this.calls.push(request);
     this.running++;
     this.maxRunning = Math.max(this.maxRunning, this.running);
@@ -108,6 +113,19 @@ export class FakeBackend implements Backend {
     } finally {
       this.running--;
     }
+  }
+
+  async #runStructured(request: RunRequest, signal: AbortSignal): Promise<RunResult> {
+    this.structuredCalls.push(request);
+    await Promise.resolve();
+    const partial = (await this.structured(request, signal)) ?? {};
+    return {
+      text: "{}",
+      model: request.model,
+      usage: { inputTokens: 10, outputTokens: 5 },
+      latencyMs: 1,
+      ...partial,
+    };
   }
 
   async health(): Promise<HealthReport> {

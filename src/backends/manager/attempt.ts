@@ -57,7 +57,9 @@ export async function attempt(
   const call: Call = { core, entry, req, policy, signal, onProgress };
   const state: CallState = { reservation: undefined, skipped: undefined, started: now };
   try {
-    const result = await entry.slots.add(async () => runInSlot(call, plan, state), { signal });
+    const result = req.beside
+      ? await runInSlot(call, plan, state)
+      : await entry.slots.add(async () => runInSlot(call, plan, state), { signal });
     if (state.skipped) {
       entry.breaker.abandonProbe();
       return state.skipped;
@@ -108,7 +110,12 @@ async function runInSlot(call: Call, plan: Plan, state: CallState): Promise<RunR
     call.onProgress,
     (signal, progress) =>
       entry.backend.run(
-        { ...run, temperature: req.temperature, timeoutMs: entry.settings.timeoutMs },
+        {
+          ...run,
+          temperature: req.temperature,
+          timeoutMs: entry.settings.timeoutMs,
+          ...(req.responseFormat ? { responseFormat: req.responseFormat } : {}),
+        },
         signal,
         progress,
       ),

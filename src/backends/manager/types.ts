@@ -1,7 +1,7 @@
 import type PQueue from "p-queue";
 import type { Clock, TimerHandle } from "../../clock.ts";
 import type { HermesError } from "../../errors.ts";
-import type { Backend, ChatMessage, HealthState, RunResult } from "../backend.ts";
+import type { Backend, ChatMessage, HealthState, ResponseFormat, RunResult } from "../backend.ts";
 import type {
   BackendDefinition,
   BackendRegistryPort,
@@ -80,6 +80,13 @@ export interface ExecuteRequest {
   preferBackend?: string | undefined;
   /** Only backends that cost nothing (local or self-hosted): the prompt must not leave the owner's machines. */
   localOnly?: boolean | undefined;
+  /** Structured output: the answer must be JSON matching this schema (see RunRequest.responseFormat). */
+  responseFormat?: ResponseFormat | undefined;
+  /**
+   * A short call beside the jobs (a model-assisted analysis under its own deadline): it does not
+   * wait for, nor take, one of the backend's job slots, so a draft queued before it never waits on it.
+   */
+  beside?: boolean | undefined;
   /** Consensus only: the answer is JSON, compare exactly. */
   structured?: boolean | undefined;
   /** Consensus only: number of samples (default hermes.execution.k_sample_count). */

@@ -79,6 +79,7 @@ export class OllamaBackend implements Backend {
         })),
         stream: true,
         options: chatOptions(request),
+        ...(request.responseFormat ? { format: request.responseFormat.schema } : {}),
         ...(this.#keepAlive === undefined ? {} : { keep_alive: this.#keepAlive }),
       });
       guard.state.responseStarted = true;

@@ -51,6 +51,18 @@ export function completionBody(
     stream_options: { include_usage: true },
     ...generationParams(provider, request.model, request.maxTokens, request.temperature),
     ...(provider === "openrouter" ? { usage: { include: true } } : {}),
+    ...(request.responseFormat
+      ? {
+          response_format: {
+            type: "json_schema" as const,
+            json_schema: {
+              name: request.responseFormat.name,
+              schema: request.responseFormat.schema,
+              strict: true,
+            },
+          },
+        }
+      : {}),
   };
 }
 

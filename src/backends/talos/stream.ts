@@ -170,6 +170,7 @@ function executeBody(jobId: string, request: RunRequest, timeoutMs: number): Exe
     model: request.model,
     messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
     ...(Object.keys(options).length > 0 ? { options } : {}),
+    ...(request.responseFormat ? { format: request.responseFormat.schema } : {}),
     timeout_seconds: Math.max(1, Math.ceil(timeoutMs / 1000)),
   };
 }

@@ -16,6 +16,7 @@ import type { LearningSnapshot } from "../../store/learning/snapshot-repo.ts";
 import type { ConversationRow } from "../../store/schema.ts";
 import { ENOUGH, type ResponseType, SKIPPED } from "../../store/threads/conversations-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
+import { confirmationAnswer } from "./assumptions.ts";
 import type { ConversationContext } from "./context.ts";
 import { planNext } from "./planning.ts";
 import { asSlot, type ConversationState, parsePlan, parseState, type QuestionPlan } from "./records.ts";
@@ -284,6 +285,8 @@ function readAnswer(
     const text = plan.suggestions[input.index];
     if (text === undefined || !Number.isInteger(input.index))
       throw new HermesError("INVALID_INPUT", "That answer is not one of the choices.");
+    const confirmed = confirmationAnswer(plan, text);
+    if (confirmed) return confirmed;
     return { answer: { kind: "suggestion", text }, text, kind: "suggestion" };
   }
   if (input.kind === "text") {

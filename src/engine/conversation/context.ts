@@ -18,6 +18,9 @@ import type { ConversationRow, Database } from "../../store/schema.ts";
 import { ConversationsRepo } from "../../store/threads/conversations-repo.ts";
 import { type LearningThread, ThreadLearningRepo } from "../../store/threads/learning-repo.ts";
 import type { PromptLibrary } from "../prompts.ts";
+import type { Assumption } from "../understanding/assumptions.ts";
+import type { Understanding } from "../understanding/schema.ts";
+import type { UnderstandRequest } from "../understanding/understand.ts";
 import { isSlot, parsePlan, parseState, type QuestionPlan, toView } from "./records.ts";
 import type { QuestionView } from "./types.ts";
 
@@ -42,7 +45,21 @@ export interface ConversationFlowDeps {
   minUserObservations?: number;
   /** Improvement per second below which no question is asked (default VALUE_FLOOR). */
   valueFloor?: number;
+  /**
+   * The model-assisted analysis of a new idea (src/engine/understanding/), bounded by its own
+   * deadline; undefined when it did not answer usefully in time. Without it: heuristics only.
+   */
+  understand?: ((req: UnderstandRequest) => Promise<Understanding | undefined>) | undefined;
+  /** Reads draft 1's assumptions (src/engine/understanding/assumptions.ts); without it none are confirmed. */
+  readAssumptions?: ReadAssumptions | undefined;
 }
+
+type ReadAssumptions = (req: {
+  idea: string;
+  draft: string;
+  threadId: number;
+  localOnly?: boolean;
+}) => Promise<Assumption[] | undefined>;
 
 /**
  * What the parts of the conversation flow share: the deps, the repositories and learners over the
@@ -59,6 +76,8 @@ export class ConversationContext {
   readonly prompts: PromptLibrary;
   /** Per-user learning on (ConversationFlowDeps.perUser, default true). */
   readonly perUser: boolean;
+  readonly understand: ConversationFlowDeps["understand"];
+  readonly readAssumptions: ConversationFlowDeps["readAssumptions"];
   private readonly forcedPolicy: QuestionPolicy | undefined;
   private readonly minUserObservations: number;
   private readonly valueFloor: number | undefined;
@@ -88,6 +107,8 @@ export class ConversationContext {
     this.random = deps.random;
     this.prompts = deps.prompts;
     this.perUser = deps.perUser ?? true;
+    this.understand = deps.understand;
+    this.readAssumptions = deps.readAssumptions;
     this.forcedPolicy = deps.policy;
     this.minUserObservations = deps.minUserObservations ?? 3;
     this.valueFloor = deps.valueFloor;

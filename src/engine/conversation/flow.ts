@@ -1,4 +1,5 @@
 import { answerQuestion } from "./answer.ts";
+import { noteDraftAssumptions } from "./assumptions.ts";
 import { ConversationContext, type ConversationFlowDeps } from "./context.ts";
 import { feedback } from "./feedback.ts";
 import {
@@ -80,6 +81,11 @@ export class ConversationFlow implements ConversationPort {
 
   close(threadId: number, reason: string): Promise<boolean> {
     return closeConversation(this.ctx, threadId, reason);
+  }
+
+  /** Draft 1 is ready: its risky assumptions become one-tap confirmations; how many were kept. */
+  noteDraftAssumptions(threadId: number, draftText: string): Promise<number> {
+    return noteDraftAssumptions(this.ctx, threadId, draftText);
   }
 
   /** After /forget deleted a user's rows: nothing learned from them stays in memory. */

@@ -7,6 +7,8 @@ import type { Slot } from "../../learning/quick-analysis.ts";
 import type { Job } from "../../store/jobs/types.ts";
 import type { QuestionTemplate } from "../../store/learning/templates-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
+import { writtenQuestion } from "../understanding/apply.ts";
+import { takeConfirmation } from "./assumptions.ts";
 import type { ConversationContext } from "./context.ts";
 import { stopAndRefine } from "./drafts.ts";
 import { type ConversationState, type QuestionPlan, round3, toView } from "./records.ts";
@@ -70,11 +72,12 @@ async function askQuestion(
   const patternId = state.validating[best.slot] ?? state.slots[best.slot].patternId;
   const pattern = patternId === undefined ? undefined : await ctx.patternsRepo.byId(patternId);
   const lead = dedupe([...(pattern ? [pattern.value] : []), ...assumed(state, best.slot)]);
-  const { suggestions, hit } = offer(ctx, state, best.slot, best.template, lead);
+  const { text, suggestions, hit, wording } = wordQuestion(ctx, state, best, lead);
   const plan: QuestionPlan = {
     suggestions,
     policy: state.policy,
-    ...(state.policy === "learning" ? { predicted_hit: round3(hit) } : {}),
+    ...wording,
+    ...(state.policy === "learning" && hit !== undefined ? { predicted_hit: round3(hit) } : {}),
     ...(Number.isFinite(best.value)
       ? {
           predicted_improvement: round3(best.improvement),
@@ -87,7 +90,7 @@ async function askQuestion(
     threadId: thread.id,
     jobId: draft1?.id ?? null,
     phase: state.asked === 1 ? "initial" : "clarification",
-    text: best.template.text.replaceAll("{{topic}}", state.topic),
+    text,
     slot: best.slot,
     templateId: best.template.id,
     confidence: best.confidence,
@@ -103,6 +106,31 @@ async function askQuestion(
     now,
   });
   return toView(row, suggestions, thread);
+}
+
+/**
+ * The words of the chosen question. The learner chose the slot and the template family (what it
+ * learns is keyed by them); the words come from, in order: draft 1's riskiest assumption on that
+ * slot as a Yes/No confirmation, the model's question for this idea (when the analysis answered
+ * in time), or the template — the instant fallback.
+ */
+function wordQuestion(ctx: ConversationContext, state: ConversationState, best: Chosen, lead: string[]) {
+  const confirm = takeConfirmation(state, best.slot);
+  if (confirm)
+    return {
+      text: confirm.text,
+      suggestions: confirm.suggestions,
+      hit: undefined,
+      wording: { written_by: "assumption" as const, assumption: confirm.assumption },
+    };
+  const written = writtenQuestion(state, best.slot);
+  const { suggestions, hit } = offer(ctx, state, best.slot, best.template, lead, written?.answers);
+  return {
+    text: written?.question ?? best.template.text.replaceAll("{{topic}}", state.topic),
+    suggestions,
+    hit,
+    wording: written ? { written_by: "model" as const } : {},
+  };
 }
 
 /** The question SmartQuestionGenerator picked. */
@@ -125,6 +153,7 @@ function offer(
   slot: Slot,
   template: QuestionTemplate,
   lead: readonly string[],
+  written?: readonly string[],
 ): { suggestions: string[]; hit: number } {
   const perUser = ctx.perUser;
   const prediction = ctx.answerPredictor.predict(
@@ -137,8 +166,11 @@ function offer(
   // "Who is it for?" ("The public") is about the same slot but no answer to "How familiar are you?".
   const fitting = lead.filter((v) => prediction.p(v) > 0);
   if (state.policy !== "learning")
-    return { suggestions: dedupe([...fitting, ...template.suggestions]).slice(0, 4), hit: 0 };
-  const suggestions = dedupe([...fitting, ...prediction.ranked.map((a) => a.value)]).slice(0, 4);
+    return { suggestions: dedupe([...fitting, ...(written ?? template.suggestions)]).slice(0, 4), hit: 0 };
+  const likely = written
+    ? [...habits(ctx, state, slot, template), ...written]
+    : prediction.ranked.map((a) => a.value);
+  const suggestions = dedupe([...fitting, ...likely]).slice(0, 4);
   return {
     suggestions,
     hit: Math.min(
@@ -146,6 +178,22 @@ function offer(
       suggestions.reduce((sum, v) => sum + prediction.p(v), 0),
     ),
   };
+}
+
+/**
+ * Answers learned for this kind of question (the user's own habits, and what many people answer)
+ * that are likely enough to come before the model's suggestions. The template's suggestions are
+ * left out of the prior here: only answers actually given count as a habit.
+ */
+const HABIT_MIN_P = 0.2;
+function habits(ctx: ConversationContext, state: ConversationState, slot: Slot, template: QuestionTemplate) {
+  const learned = ctx.answerPredictor.predict(
+    state.ideaType,
+    questionKind(slot, template.id),
+    ctx.perUser ? state.userId : null,
+    [],
+  );
+  return learned.ranked.filter((a) => a.p >= HABIT_MIN_P).map((a) => a.value);
 }
 
 /** Drops answers that are the same once normalised ("For my kids." = "for my kids"). */

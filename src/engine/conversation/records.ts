@@ -6,6 +6,8 @@ import { SLOTS, type Slot } from "../../learning/quick-analysis.ts";
 import { extractTopic } from "../../learning/topic.ts";
 import { parseOptionalJsonColumn } from "../../store/json-column.ts";
 import type { ConversationRow } from "../../store/schema.ts";
+import type { Assumption } from "../understanding/assumptions.ts";
+import type { Understanding } from "../understanding/schema.ts";
 import type { QuestionView } from "./types.ts";
 
 /**
@@ -40,6 +42,10 @@ export interface ConversationState {
   /** Slots whose pattern is being validated by asking (pattern id). */
   validating: Partial<Record<Slot, number>>;
   applied: AppliedOptimization[];
+  /** The model's understanding of the idea (src/engine/understanding/), when it answered in time. */
+  understanding?: Understanding | undefined;
+  /** Draft 1's risky assumptions, riskiest first, to confirm with one tap (./assumptions.ts). */
+  assumptions?: Assumption[] | undefined;
   stop?: { reason: string; at: string; refinedJobId: number | null; progress: Record<Slot, number> };
 }
 
@@ -58,6 +64,10 @@ export interface QuestionPlan {
   policy?: string;
   quality_improvement?: number;
   satisfaction_improvement?: number;
+  /** "model": the question text and its answers were written by the model for this idea. */
+  written_by?: "model" | "template" | "assumption";
+  /** A confirmation of draft 1's assumption: the assumption ("a budget under €50"). */
+  assumption?: string;
 }
 
 export const SLOT_LABELS: Record<Slot, string> = {

@@ -1,11 +1,15 @@
 import { clarityScore, slotProgress } from "../../learning/clarity.ts";
 import { quickAnalyze } from "../../learning/quick-analysis.ts";
 import { ENOUGH } from "../../store/threads/conversations-repo.ts";
+import { applyUnderstanding } from "../understanding/apply.ts";
 import type { ConversationContext } from "./context.ts";
 import { planNext } from "./planning.ts";
 import { applyLearning } from "./prefill.ts";
 import { freshState, parseState } from "./records.ts";
 import type { QuestionView } from "./types.ts";
+
+/** requested_backend of a guest's jobs (LOCAL_ONLY in ../ports.ts, which imports this folder's types). */
+const GUEST_LOCAL_ONLY = "@local";
 
 /**
  * ConversationPort.start, .pending and .close: open a thread's conversation, show what is
@@ -34,7 +38,15 @@ export function startConversation(
     const ideaType = thread.idea_type ?? quickAnalyze(idea).ideaType;
     const owner = thread.user_id ?? userId;
     const state = freshState(idea, ideaType, owner, policy);
+    // Draft 1 is queued already (submit.ts) and runs beside this: only the first question waits,
+    // and never longer than the analysis deadline.
     const draft1 = await ctx.draftOne(threadId);
+    const understanding = await ctx.understand?.({
+      idea,
+      threadId,
+      localOnly: draft1?.requested_backend === GUEST_LOCAL_ONLY,
+    });
+    if (understanding) applyUnderstanding(state, understanding);
     if (policy === "learning") await applyLearning(ctx, thread, state, draft1, now);
     await ctx.threads.update(threadId, {
       claritySlots: JSON.stringify(state),

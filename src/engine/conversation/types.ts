@@ -68,7 +68,10 @@ export interface FeedbackOutcome {
 
 /** Implemented by the conversation flow; the Engine delegates to it. */
 export interface ConversationPort {
-  /** Called right after draft 1 is queued; returns the first question (or none). Never waits on a model. */
+  /**
+   * Called right after draft 1 is queued; returns the first question (or none). Waits on the
+   * model's analysis of the idea at most hermes.classification.deadline_ms; never on a draft.
+   */
   start(threadId: number, userId: string): Promise<QuestionView | undefined>;
   /** The pending (asked, unanswered) question of a thread, if any. */
   pending(threadId: number): Promise<QuestionView | undefined>;

@@ -66,8 +66,6 @@ export const UNUSED_KEYS: ReadonlySet<string> = new Set([
   "hermes.budget.cost_tracking_enabled",
   "hermes.execution.local_retry_attempts",
   "hermes.projects.default_project_cents",
-  "hermes.classification.enable_llm",
-  "hermes.classification.model",
   "hermes.classification.pattern_threshold",
   "hermes.workflow.max_steps",
   "hermes.workflow.timeout_minutes",

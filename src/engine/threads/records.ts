@@ -6,8 +6,8 @@ import type { LearningListingRepo } from "../../store/learning/listing-repo.ts";
 import type { Database } from "../../store/schema.ts";
 import type { ConversationsRepo } from "../../store/threads/conversations-repo.ts";
 import type { ThreadsRepo } from "../../store/threads/repo.ts";
-import type { TypedTextJudge } from "../conversation/typed-text.ts";
-import type { ConversationPort } from "../conversation/types.ts";
+import type { TypedTextVerdict } from "../conversation/typed-text.ts";
+import type { ConversationPort, QuestionView } from "../conversation/types.ts";
 import type { MessageLinksPort, SubmitIdeaInput, SubmitIdeaResult, UserDataPort } from "../ports.ts";
 
 /** The shapes of the thread service (service.ts) and what its parts share. */
@@ -42,8 +42,13 @@ export interface ThreadServiceDeps {
   conversation?: ConversationPort | undefined;
   messageLinks?: MessageLinksPort | undefined;
   userData?: UserDataPort | undefined;
-  /** Decides whether typed text answers the open question or is a new idea (default: the heuristic). */
-  judgeTypedText?: TypedTextJudge | undefined;
+  /**
+   * Decides whether typed text answers the open question or is a new idea (default: the heuristic;
+   * Hermes wires the model-assisted judge of src/engine/understanding/typed-judge.ts).
+   */
+  judgeTypedText?:
+    | ((text: string, question: QuestionView) => TypedTextVerdict | Promise<TypedTextVerdict>)
+    | undefined;
 }
 
 /** What the service's parts work with: the deps plus the repositories built over `db`. */

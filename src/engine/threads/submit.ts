@@ -16,7 +16,8 @@ import { type VisionTarget, visionTarget, visionVariables } from "./vision.ts";
 /**
  * The engine's submit path: checks the idea (length, rate), then in one transaction a guest's
  * quota, the queue's capacity, the thread and draft 1's job; then starts the questions beside it.
- * Returns within milliseconds.
+ * Returns within milliseconds, plus at most hermes.classification.deadline_ms while the model
+ * words the first question.
  */
 export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise<SubmitIdeaResult> {
   const text = checkIdea(d, input);

@@ -1,5 +1,5 @@
 import { HermesError } from "../../errors.ts";
-import { judgeTypedText } from "../conversation/typed-text.ts";
+import { judgeTypedText, type TypedTextVerdict } from "../conversation/typed-text.ts";
 import type { AnswerOutcome, QuestionView, WithdrawOutcome } from "../conversation/types.ts";
 import type { SubmitIdeaInput, SubmitIdeaResult } from "../ports.ts";
 import type { CancelOutcome } from "./cancel.ts";
@@ -37,7 +37,10 @@ export interface TypedOps {
   ideaText(threadId: number): Promise<string>;
   cancelIdea(threadId: number): Promise<CancelOutcome | undefined>;
   withdraw(threadId: number, questionId: number): Promise<WithdrawOutcome>;
-  judge?: typeof judgeTypedText | undefined;
+  /** The rule, or a judge that may ask a model within a deadline (src/engine/understanding/typed-judge.ts). */
+  judge?:
+    | ((text: string, question: QuestionView) => TypedTextVerdict | Promise<TypedTextVerdict>)
+    | undefined;
 }
 
 export async function routeTypedText(
@@ -47,7 +50,7 @@ export async function routeTypedText(
   // The question asked last is the one the user just saw (views.ts openQuestionsOfUser).
   const [question, ...othersOpen] = await ops.open();
   if (!question) return { kind: "idea", idea: await ops.submit(input) };
-  const verdict = (ops.judge ?? judgeTypedText)(input.text, question);
+  const verdict = await (ops.judge ?? judgeTypedText)(input.text, question);
   if (verdict.route === "answer") {
     const outcome = await ops.answer(question, input.text);
     return { kind: "answered", question, answer: input.text.trim(), outcome, othersOpen };

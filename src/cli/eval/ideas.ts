@@ -1,0 +1,37 @@
+/**
+ * The vague ideas `npm run eval` runs through a real model: of every kind (research, creation,
+ * analysis, decision, mixed), short and long, with and without constraints — the way people
+ * actually type them into a chat.
+ */
+export const EVAL_IDEAS: readonly string[] = [
+  "a birthday present for my sister",
+  "two-week trip to Japan",
+  "newsletter for my bakery",
+  "should I buy or lease a car",
+  "learn Spanish",
+  "a talk about our Q3 numbers",
+  "website for my dog-walking business",
+  "why did our sign-ups drop last month",
+  "plan a small party for my daughter, under 100 euros",
+  "compare project management tools for a team of 5",
+  "write a cover letter",
+  "meal plan for the week",
+  "move to Lisbon or stay in Berlin?",
+  "explain compound interest to my teenager",
+  "a bedtime story about a brave snail",
+  "reduce my screen time",
+  "research heat pumps for an old house",
+  "pitch deck",
+  "what to do with my garden this spring",
+  "review my monthly budget, I always overspend on food",
+  "organise the team offsite in October",
+  "a LinkedIn post about my new job",
+  "choose a laptop for video editing, max 1500",
+  "a quiz for my pub night",
+  "start running again after an injury",
+  "help me prepare for a salary negotiation",
+  "outline a short course on Python for kids",
+  "evaluate whether we should open a second shop",
+  "a thank-you note to my neighbours",
+  "plan a vegetable patch on a balcony",
+];
