@@ -10,6 +10,7 @@ import * as telegram from "./008_telegram.ts";
 import * as callbackGuards from "./009_callback_guards.ts";
 import * as historyIndexes from "./010_history_indexes.ts";
 import * as questionSuggestions from "./011_question_suggestions.ts";
+import * as learningSeed from "./018_learning_seed.ts";
 
 /**
  * Every migration, keyed by name; kysely runs them in name order. Static imports (no directory
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   "009_callback_guards": callbackGuards,
   "010_history_indexes": historyIndexes,
   "011_question_suggestions": questionSuggestions,
+  "018_learning_seed": learningSeed,
 };

@@ -4,7 +4,7 @@ import { Engine } from "../engine/engine.ts";
 import { PromptLibrary } from "../engine/prompts.ts";
 import { RateLimiter } from "../engine/rate-limiter.ts";
 import { ThreadService } from "../engine/threads/service.ts";
-import { mulberry32 } from "../learning/random.ts";
+import { configuredRandom } from "../learning/random.ts";
 import { ThreadsRepo } from "../store/threads/repo.ts";
 import { TelegramMessagesRepo } from "../store/threads/telegram-messages-repo.ts";
 import { UserDataRepo } from "../store/threads/user-data-repo.ts";
@@ -35,7 +35,8 @@ export function createConversation(
     queue,
     config,
     clock,
-    random: options.random ?? mulberry32(clock.now() >>> 0),
+    // The configured seed makes a run repeatable; 0 (the default) keeps a fresh one per start.
+    random: options.random ?? configuredRandom(config.number("hermes.learning.random_seed"), Math.random),
     prompts,
     ...options.questions,
   });
