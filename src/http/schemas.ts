@@ -48,11 +48,15 @@ export const continueSchema = z
           .strictObject({
             question_id: z.int().positive(),
             answer: text(4000).optional(),
+            /** A tap on one of the question's suggested answers (0-based), as the bot and the chat send it. */
+            suggestion_index: z.int().min(0).max(9).optional(),
             action: z.enum(["skip", "enough"]).optional(),
           })
-          .refine((a) => (a.answer === undefined) !== (a.action === undefined), {
-            message: "give either answer or action (skip | enough)",
-          }),
+          .refine(
+            (a) =>
+              [a.answer, a.suggestion_index, a.action].filter((x) => x !== undefined).length === 1,
+            { message: "give one of answer (typed), suggestion_index (a suggested answer) or action (skip | enough)" },
+          ),
       )
       .max(20)
       .optional(),

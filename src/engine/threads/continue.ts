@@ -21,7 +21,13 @@ export interface ContinueOutcome {
   /** Clarity after the answers, 0–1. */
   clarity: number;
   /** The answers in order, with the question's text when it was the one open. */
-  answered: { questionId: number; question: string | null; input: AnswerInput }[];
+  answered: {
+    questionId: number;
+    question: string | null;
+    input: AnswerInput;
+    /** The text of a chosen suggestion, when the question was the one open. */
+    answerText?: string | undefined;
+  }[];
   informationAdded: boolean;
   /** The question to ask now, if any. */
   open: QuestionView | undefined;
@@ -64,6 +70,10 @@ export async function continueThread(
       questionId: a.questionId,
       question: out.open?.id === a.questionId ? out.open.text : null,
       input: a.input,
+      answerText:
+        a.input.kind === "suggestion" && out.open?.id === a.questionId
+          ? out.open.suggestions[a.input.index]
+          : undefined,
     });
     out.clarity = r.clarity;
     out.refinedJobId ??= r.refinedJobId;

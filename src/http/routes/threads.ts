@@ -213,14 +213,21 @@ async function statusOf(rc: RouteContext, thread: ThreadRecord) {
   };
 }
 
-type AnswerBody = { answer?: string | undefined; action?: "skip" | "enough" | undefined };
+type AnswerBody = {
+  answer?: string | undefined;
+  suggestion_index?: number | undefined;
+  action?: "skip" | "enough" | undefined;
+};
 
+/** A chosen suggestion stays a tap (its speed and clarity are learned as such); text is a typed answer. */
 const answerInput = (a: AnswerBody): AnswerInput =>
   a.action === "skip"
     ? { kind: "skip" }
     : a.action === "enough"
       ? { kind: "enough" }
-      : { kind: "text", text: a.answer ?? "" };
+      : a.suggestion_index !== undefined
+        ? { kind: "suggestion", index: a.suggestion_index }
+        : { kind: "text", text: a.answer ?? "" };
 
 /** The response of /continue: what the thread service did, in the API's shape. */
 function continued(thread: ThreadRecord, out: ContinueOutcome) {
@@ -238,7 +245,8 @@ function continued(thread: ThreadRecord, out: ContinueOutcome) {
       answered: out.answered.map((a) => ({
         question_id: a.questionId,
         question: a.question,
-        answer: a.input.kind === "text" ? a.input.text : null,
+        answer: a.input.kind === "text" ? a.input.text : (a.answerText ?? null),
+        ...(a.input.kind === "suggestion" ? { suggestion_index: a.input.index } : {}),
         action: a.input.kind === "skip" || a.input.kind === "enough" ? a.input.kind : null,
       })),
       information_added: out.informationAdded,
