@@ -67,9 +67,9 @@ const idleOllama = (name: string): Backend => ({
   models: async () => [],
 });
 
-async function benchHermes(setup: Setup) {
+export async function benchHermes(setup: Setup, env: Record<string, string> = {}) {
   return createHermes({
-    env: parseEnv({ HERMES_DB_PATH: ":memory:" }),
+    env: parseEnv({ HERMES_DB_PATH: ":memory:", ...env }),
     clock: new ManualClock(Date.UTC(2026, 0, 1)),
     logger: createLogger({ level: "silent", secrets: [] }),
     http: false,

@@ -13,6 +13,7 @@ import {
   type Setup,
   summarise,
 } from "./questions-run.ts";
+import { runKindWorlds } from "./questions-kinds.ts";
 import { frontier, otherWorlds } from "./questions-sensitivity.ts";
 import { buildWorld, makeEpisode, makeUser, type SimUser, type World } from "./questions-world.ts";
 import { table } from "./stats.ts";
@@ -197,6 +198,7 @@ export async function run(): Promise<void> {
     extraOut += await otherWorlds(templates, extra, { users: USERS, conversations: CONVERSATIONS });
   const floors = numbers(process.env.QUESTIONS_FLOORS);
   if (floors.length > 0) extraOut += await frontier(episodes, world, floors, none, sAll);
+  extraOut += await runKindWorlds(templates, (seed) => buildWorld(templates, mulberry32(seed)));
   const here = dirname(fileURLToPath(import.meta.url));
   mkdirSync(join(here, "results"), { recursive: true });
   writeFileSync(join(here, "results", "questions.md"), `# Question benchmark\n\n${out}\n${extraOut}`);
