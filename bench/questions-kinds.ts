@@ -109,7 +109,8 @@ function kindUser(id: string, kw: KindWorld, random: Random): SimUser {
   for (const slot of SLOTS) {
     seconds[slot] = 8 * speed * Math.exp(normal(random, 0, 0.2));
     care[slot] = Math.exp(normal(random, 0, 0.25));
-    habitRate[slot] = slot === "intent" ? 0.2 : 0.6;
+    // Some habits are firm ("always under 900 euros"), most are loose.
+    habitRate[slot] = slot === "intent" ? 0.2 : random() < 0.35 ? 0.95 : 0.5;
     // A habit belongs to a kind of idea: "under 900 euros" is a device budget, not a trip's.
     for (const k of KINDS)
       habit.set(`${slot}|${k}`, kw.world.vocab[slot][pickWeighted(random, kw.dist[k][slot])] ?? "");

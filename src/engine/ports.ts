@@ -6,7 +6,7 @@ import type { QueueEvent, QueueEvents } from "../queue/events.ts";
 import type { JobQueue } from "../queue/job-queue.ts";
 import type { Job } from "../store/jobs/types.ts";
 import type { ThreadRecord, ThreadsRepo } from "../store/threads/repo.ts";
-import type { ConversationPort, QuestionView } from "./conversation/types.ts";
+import type { Assumption, ConversationPort, QuestionView } from "./conversation/types.ts";
 import type { PromptLibrary } from "./prompts.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 
@@ -60,6 +60,8 @@ export interface SubmitIdeaResult {
   unreachableBackends?: { name: string; location: string }[];
   /** The first front-loaded question, asked while draft 1 runs (none when nothing is worth asking). */
   question: QuestionView | undefined;
+  /** What was assumed from the user's earlier conversations instead of asking (ThreadService fills it). */
+  assumptions?: Assumption[];
 }
 
 /** The domain event "a draft is ready" (see draft-ready.ts): what transports show for a finished job. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SLOTS } from "../engine/conversation/types.ts";
 import { HermesError } from "../errors.ts";
 
 /** zod schemas of every API request body and path parameter. Unknown fields are refused (typos surface). */
@@ -61,9 +62,11 @@ export const continueSchema = z
       .max(20)
       .optional(),
     information: text(20_000).optional(),
+    /** Slots of assumptions the user changes (each counts against the pattern it came from). */
+    corrections: z.array(z.enum(SLOTS)).min(1).max(SLOTS.length).optional(),
   })
-  .refine((b) => (b.answers?.length ?? 0) > 0 || b.information !== undefined, {
-    message: "send answers, information or both",
+  .refine((b) => (b.answers?.length ?? 0) > 0 || b.information !== undefined || b.corrections !== undefined, {
+    message: "send answers, information, corrections or a mix",
   });
 
 export const optimizeSchema = z.strictObject({});

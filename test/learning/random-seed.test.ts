@@ -24,7 +24,11 @@ const IDEAS = [
 /** The questions a Hermes asks over a few ideas (every answer "don't know", so each slot is tried). */
 async function questionsAsked(startMs: number, config: Record<string, string>): Promise<string[]> {
   // No `random` option: the flow's randomness comes from how createHermes seeds it.
-  const built = await testHermes({ clock: new ManualClock(startMs), config });
+  const built = await testHermes({
+    clock: new ManualClock(startMs),
+    config,
+    dispatch: async () => ({ text: "echo", summary: "echo", backend: "fake", model: "echo", costCents: 0, executionMs: 1 }),
+  });
   open.push(built);
   const { hermes, clock } = built;
   const asked: string[] = [];

@@ -12,7 +12,14 @@ import {
 } from "../../store/threads/conversations-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
-import { type AppliedOptimization, type ConversationState, isSlot, round3, SLOT_LABELS } from "./records.ts";
+import {
+  type AppliedOptimization,
+  type ConversationState,
+  isSlot,
+  kindOf,
+  round3,
+  SLOT_LABELS,
+} from "./records.ts";
 
 /**
  * The drafts a conversation queues and what goes into their prompts: draft 2 (prompts/refine.md,
@@ -107,7 +114,7 @@ async function discoverPatterns(
     const answered = SLOTS.filter((s) => state.slots[s].source === "answer");
     await ctx.patternLearner.discover(
       state.userId,
-      state.ideaType,
+      kindOf(state),
       answered,
       {
         confidenceThreshold: ctx.config.number("hermes.learning.confidence_threshold"),

@@ -1,4 +1,5 @@
 import { answerQuestion } from "./answer.ts";
+import { assumptionsOf, correctAssumption } from "./assumptions.ts";
 import { ConversationContext, type ConversationFlowDeps } from "./context.ts";
 import { feedback } from "./feedback.ts";
 import {
@@ -14,10 +15,13 @@ import {
   preferencesFor,
 } from "./insights.ts";
 import { closeConversation, pendingQuestion, startConversation } from "./start.ts";
+import type { Slot } from "../../learning/quick-analysis.ts";
 import type {
   AnswerInput,
   AnswerOutcome,
+  Assumption,
   ConversationPort,
+  CorrectionOutcome,
   FeedbackInput,
   FeedbackOutcome,
   QuestionView,
@@ -74,6 +78,14 @@ export class ConversationFlow implements ConversationPort {
 
   close(threadId: number, reason: string): Promise<boolean> {
     return closeConversation(this.ctx, threadId, reason);
+  }
+
+  assumptions(threadId: number): Promise<Assumption[]> {
+    return assumptionsOf(this.ctx, threadId);
+  }
+
+  correctAssumption(threadId: number, slot: Slot, userId: string): Promise<CorrectionOutcome> {
+    return correctAssumption(this.ctx, threadId, slot, userId);
   }
 
   /** After /forget deleted a user's rows: nothing learned from them stays in memory. */

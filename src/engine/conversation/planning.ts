@@ -9,7 +9,7 @@ import type { QuestionTemplate } from "../../store/learning/templates-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
 import { stopAndRefine } from "./drafts.ts";
-import { type ConversationState, type QuestionPlan, round3, toView } from "./records.ts";
+import { type ConversationState, kindOf, type QuestionPlan, round3, toView } from "./records.ts";
 import type { QuestionView } from "./types.ts";
 
 /**
@@ -33,13 +33,15 @@ export async function planNext(
         {
           slots: state.slots,
           ideaType: state.ideaType,
+          kind: kindOf(state),
           userId: state.userId,
           idea: thread.original_request,
           asked: state.asked,
           templates: ctx.templates,
           hitChance: (slot, template) => offer(ctx, state, slot, template, assumed(state, slot)).hit,
         },
-        state.policy,
+        // A kind whose learned order is losing follows the fixed order (order-arms.ts).
+        state.policy === "learning" && state.order === "fixed" ? "fixed" : state.policy,
       );
   const decision = decideNext({
     clarity,
@@ -128,7 +130,7 @@ function offer(
 ): { suggestions: string[]; hit: number } {
   const perUser = ctx.perUser;
   const prediction = ctx.answerPredictor.predict(
-    state.ideaType,
+    kindOf(state),
     questionKind(slot, template.id),
     perUser ? state.userId : null,
     template.suggestions,

@@ -4,7 +4,7 @@ import { ENOUGH } from "../../store/threads/conversations-repo.ts";
 import type { ConversationContext } from "./context.ts";
 import { planNext } from "./planning.ts";
 import { applyLearning } from "./prefill.ts";
-import { freshState, parseState } from "./records.ts";
+import { freshState, kindOf, parseState } from "./records.ts";
 import type { QuestionView } from "./types.ts";
 
 /**
@@ -34,6 +34,8 @@ export function startConversation(
     const ideaType = thread.idea_type ?? quickAnalyze(idea).ideaType;
     const owner = thread.user_id ?? userId;
     const state = freshState(idea, ideaType, owner, policy);
+    // The learned order for this kind, unless it is losing to the fixed order there (order-arms.ts).
+    if (policy === "learning") state.order = ctx.orderArms.choose(kindOf(state), ctx.random);
     const draft1 = await ctx.draftOne(threadId);
     if (policy === "learning") await applyLearning(ctx, thread, state, draft1, now);
     await ctx.threads.update(threadId, {

@@ -2,6 +2,7 @@ import { HermesError } from "../../errors.ts";
 import type { Job } from "../../store/jobs/repo.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
 import { answerLines, answerText } from "../conversation/drafts.ts";
+import type { Slot } from "../../learning/quick-analysis.ts";
 import type { AnswerInput, AnswerOutcome, ConversationPort, QuestionView } from "../conversation/types.ts";
 import type { ThreadContext } from "./records.ts";
 
@@ -15,6 +16,8 @@ import type { ThreadContext } from "./records.ts";
 export interface ContinueInput {
   answers?: { questionId: number; input: AnswerInput }[] | undefined;
   information?: string | undefined;
+  /** Assumptions the user changed ("Change" under them): each counts against its pattern. */
+  corrections?: Slot[] | undefined;
 }
 
 export interface ContinueOutcome {
@@ -29,6 +32,8 @@ export interface ContinueOutcome {
     answerText?: string | undefined;
   }[];
   informationAdded: boolean;
+  /** The assumptions corrected (their slots). */
+  corrected: Slot[];
   /** The question to ask now, if any. */
   open: QuestionView | undefined;
   refinedJobId: number | undefined;
@@ -58,10 +63,20 @@ export async function continueThread(
     clarity: thread.final_clarity_score,
     answered: [],
     informationAdded: info !== undefined,
+    corrected: [],
     open: await d.conversation?.pending(thread.id),
     refinedJobId: undefined,
     stopReason: undefined,
   };
+  for (const slot of body.corrections ?? []) {
+    const port = requireConversation(d);
+    if (!port.correctAssumption) throw new HermesError("NOT_FOUND", "Assumptions are not enabled.");
+    const r = await port.correctAssumption(thread.id, slot, userId);
+    out.corrected.push(slot);
+    out.clarity = r.clarity;
+    out.refinedJobId ??= r.refinedJobId;
+    out.open = r.next;
+  }
   // The conversation flow records each answer and decides when the questions stop (and queues
   // the refined draft then).
   for (const a of body.answers ?? []) {
