@@ -1,11 +1,18 @@
 import { InlineKeyboard } from "grammy";
-import type { AnswerInput, FeedbackInput, QuestionView } from "../../src/engine/conversation/types.ts";
+import {
+  type AnswerInput,
+  type Assumption,
+  type FeedbackInput,
+  type QuestionView,
+  SLOTS,
+} from "../../src/engine/conversation/types.ts";
 
 /**
  * Inline keyboards and their callback data (Telegram allows 64 bytes):
  *   q:<thread>:<question>:<n|s|e>   suggested answer n, skip, enough
  *   ans:<idea>:<thread>:<question>  "that was my answer": undo a text taken as a new idea
  *   r:<job>:<1-5|short|more>        rating or adjustment of a draft
+ *   as:<thread>:<slot>              "Change" under an assumption from earlier conversations
  *   cancel:<job>                    (status-line.ts)
  *   forget:<yes|no>
  */
@@ -63,6 +70,22 @@ export function questionText(q: QuestionView): string {
 /** The question once settled: what was answered (tapped, typed, skipped) or that it closed. */
 export function settledQuestionText(q: QuestionView, outcome: string): string {
   return `❓ ${q.position}. ${q.text}\n${ideaLine(q)}\n→ ${outcome}`;
+}
+
+/** An assumption from earlier conversations, as shown to the user (one message each, with "Change"). */
+export function assumptionText(a: Assumption): string {
+  return `🧠 Assumed from earlier — ${a.label}: ${a.value}`;
+}
+
+/** The one-tap correction under an assumption. */
+export function assumptionKeyboard(threadId: number, a: Assumption): InlineKeyboard {
+  return new InlineKeyboard().text("✏ Change", `as:${threadId}:${a.slot}`);
+}
+
+export function parseAssumptionData(data: string): { threadId: number; slot: Assumption["slot"] } | undefined {
+  const m = /^as:(\d+):([a-z]+)$/.exec(data);
+  const slot = SLOTS.find((s) => s === m?.[2]);
+  return m && slot ? { threadId: Number(m[1]), slot } : undefined;
 }
 
 /** No buttons: an answered, closed or cancelled question keeps none (an empty keyboard removes them). */

@@ -16,7 +16,8 @@ import { ideaKind, type Slot } from "./quick-analysis.ts";
  * user's answers to that slot seen since (and including) discovery and success_count those that
  * matched. A pattern is applied — the slot pre-filled, its question skipped, the assumption shown to
  * the user with a one-tap correction — only at or above `hermes.learning.confidence_threshold` and
- * once validated: MIN_CONFIRMATIONS answers since it was found (or its value last changed) agreed
+ * once validated: MIN_CONFIRMATIONS answers since it was found (or its value last changed, or it was
+ * last corrected) agreed
  * with it when the question was asked, and its confidence is at least
  * `hermes.learning.pattern_validation_threshold` (a habit kept four times in five is worth assuming;
  * a looser one is only offered first). Until then, and now and then after (probability
@@ -35,12 +36,15 @@ export interface PatternSettings {
 
 const patternName = (userId: string, kind: string, slot: string) => `prefill ${slot} · ${kind} · user ${userId}`;
 
-/** Answers that agreed with the pattern since it was found or its value last changed. */
+/**
+ * Answers that agreed with the pattern since it was found, its value last changed or it was last
+ * corrected (a correction sends it back to validation: it is not assumed again until confirmed).
+ */
 export function confirmations(p: Pick<PatternRecord, "evolution">): number {
   const history = p.evolution.history;
   let since = 0;
   history.forEach((h, i) => {
-    if (h.event === "value changed") since = i + 1;
+    if (h.event === "value changed" || h.event === "corrected") since = i + 1;
   });
   return history.slice(since).filter((h) => h.event === "confirmed").length;
 }

@@ -27,7 +27,7 @@ describe("assumptions through the HTTP API", () => {
     h = await apiHarness();
     for (let i = 0; i < 5; i++) await poem(h, i);
     const sub = await h.submit("Write a poem about the sea");
-    const shown = sub.assumptions.filter((a: { slot: string }) => a.slot === "context");
+    const shown = sub.assumptions.filter((a) => a.slot === "context");
     expect(shown).toEqual([
       {
         slot: "context",
