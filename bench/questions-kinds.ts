@@ -236,7 +236,9 @@ async function oneSession(
   const stateOf = () =>
     JSON.parse(
       (
-        database.sqlite.prepare("SELECT clarity_slots AS s FROM idea_threads WHERE id = ?").get(thread.id) as {
+        database.sqlite
+          .prepare("SELECT clarity_slots AS s FROM idea_threads WHERE id = ?")
+          .get(thread.id) as {
           s: string;
         }
       ).s,
@@ -325,7 +327,8 @@ export async function apiTaps(episodes: readonly KindEpisode[], kw: KindWorld) {
       (hermes.clock as ManualClock).advance(Math.round(spent * 1000));
       if (input.kind === "suggestion") chosen++;
       let r = await call(`/api/threads/${id}/continue`, { answers: [apiAnswer(q, input, true)] });
-      if (r.status === 400) r = await call(`/api/threads/${id}/continue`, { answers: [apiAnswer(q, input, false)] });
+      if (r.status === 400)
+        r = await call(`/api/threads/${id}/continue`, { answers: [apiAnswer(q, input, false)] });
       q = (r.json.data?.pending_questions as ApiQuestion[] | undefined)?.[0];
     }
   }
@@ -430,7 +433,10 @@ export async function runKindWorlds(templates: QuestionTemplate[], base: (seed: 
     "Kinds of idea the quick analysis pools (trip, talk, business, skill, device, gift), in two worlds that",
     "disagree on what each kind needs; 100 sessions per kind, 12 users; coverage after the 50th session of a kind.",
     "",
-    table(["world", "kind", "fixed cov %", "fixed s", "Hermes cov %", "Hermes s", "Hermes − fixed (pts)"], kindRows),
+    table(
+      ["world", "kind", "fixed cov %", "fixed s", "Hermes cov %", "Hermes s", "Hermes − fixed (pts)"],
+      kindRows,
+    ),
     "",
     table(
       [

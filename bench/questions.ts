@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { mulberry32 } from "../src/learning/random.ts";
+import { runKindWorlds } from "./questions-kinds.ts";
 import {
   FLOW_SEED,
   loadTemplates,
@@ -13,7 +14,6 @@ import {
   type Setup,
   summarise,
 } from "./questions-run.ts";
-import { runKindWorlds } from "./questions-kinds.ts";
 import { frontier, otherWorlds } from "./questions-sensitivity.ts";
 import { buildWorld, makeEpisode, makeUser, type SimUser, type World } from "./questions-world.ts";
 import { table } from "./stats.ts";

@@ -16,7 +16,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         min_value, max_value, value_type)
       VALUES (${r.config_key}, ${r.config_value}, ${r.config_type}, ${r.config_category}, ${r.description},
         ${r.is_user_editable ? 1 : 0}, ${r.requires_restart ? 1 : 0}, ${r.validation_regex ?? null}, ${now}, ${now},
-        'deployment', ${r.config_value}, ${r.min_value ?? null}, ${r.max_value ?? null}, ${r.value_type})`.execute(db);
+        'deployment', ${r.config_value}, ${r.min_value ?? null}, ${r.max_value ?? null}, ${r.value_type})`.execute(
+      db,
+    );
   }
 }
 

@@ -54,9 +54,19 @@ function onChangeAssumptionTap(composer: Composer<HermesContext>, d: FeatureDeps
       );
       // A new question only when none was open (the open one stays where it is).
       if (out.next && out.next.id !== before?.id)
-        await followUp(ctx, { clarity: out.clarity, next: out.next, refinedJobId: undefined, stopReason: undefined });
+        await followUp(ctx, {
+          clarity: out.clarity,
+          next: out.next,
+          refinedJobId: undefined,
+          stopReason: undefined,
+        });
       else if (!out.next && out.refinedJobId !== undefined)
-        await followUp(ctx, { clarity: out.clarity, next: undefined, refinedJobId: out.refinedJobId, stopReason: undefined });
+        await followUp(ctx, {
+          clarity: out.clarity,
+          next: undefined,
+          refinedJobId: out.refinedJobId,
+          stopReason: undefined,
+        });
     } catch (error) {
       await toast(ctx, errorText(error));
     }

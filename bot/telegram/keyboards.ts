@@ -82,7 +82,9 @@ export function assumptionKeyboard(threadId: number, a: Assumption): InlineKeybo
   return new InlineKeyboard().text("✏ Change", `as:${threadId}:${a.slot}`);
 }
 
-export function parseAssumptionData(data: string): { threadId: number; slot: Assumption["slot"] } | undefined {
+export function parseAssumptionData(
+  data: string,
+): { threadId: number; slot: Assumption["slot"] } | undefined {
   const m = /^as:(\d+):([a-z]+)$/.exec(data);
   const slot = SLOTS.find((s) => s === m?.[2]);
   return m && slot ? { threadId: Number(m[1]), slot } : undefined;

@@ -54,9 +54,11 @@ export const continueSchema = z
             action: z.enum(["skip", "enough"]).optional(),
           })
           .refine(
-            (a) =>
-              [a.answer, a.suggestion_index, a.action].filter((x) => x !== undefined).length === 1,
-            { message: "give one of answer (typed), suggestion_index (a suggested answer) or action (skip | enough)" },
+            (a) => [a.answer, a.suggestion_index, a.action].filter((x) => x !== undefined).length === 1,
+            {
+              message:
+                "give one of answer (typed), suggestion_index (a suggested answer) or action (skip | enough)",
+            },
           ),
       )
       .max(20)

@@ -55,7 +55,10 @@ export class OrderArms {
 /** A draw of an arm's mean quality from its posterior (normal, known spread). */
 function draw(xs: readonly number[], random: Random): number {
   const m = mean(xs);
-  const sd = Math.max(MIN_SD, Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, xs.length - 1)));
+  const sd = Math.max(
+    MIN_SD,
+    Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, xs.length - 1)),
+  );
   return normal(random, m, sd / Math.sqrt(xs.length));
 }
 

@@ -34,7 +34,8 @@ export interface PatternSettings {
   validationThreshold: number;
 }
 
-const patternName = (userId: string, kind: string, slot: string) => `prefill ${slot} · ${kind} · user ${userId}`;
+const patternName = (userId: string, kind: string, slot: string) =>
+  `prefill ${slot} · ${kind} · user ${userId}`;
 
 /**
  * Answers that agreed with the pattern since it was found, its value last changed or it was last

@@ -73,7 +73,10 @@ export function threadStyle(prefs: readonly { category: string; key: string; val
 }
 
 const ASKED_LENGTH: [RegExp, string][] = [
-  [/\b(keep (it|them|drafts?) (short|shorter|brief)|make (it|them) shorter|shorter please|less detail)\b/, "concise"],
+  [
+    /\b(keep (it|them|drafts?) (short|shorter|brief)|make (it|them) shorter|shorter please|less detail)\b/,
+    "concise",
+  ],
   [/\b(more detail|go into detail|in more depth|make (it|them) longer)\b/, "detailed"],
 ];
 

@@ -15,8 +15,12 @@ async function poem(harness: ApiHarness, n: number) {
   let q = sub.questions[0];
   while (q) {
     const answer =
-      q.slot === "context" ? { question_id: q.question_id, answer: "for my book club" } : { question_id: q.question_id, action: "skip" };
-    const r = await harness.call("POST", `/api/threads/${sub.thread_id}/continue`, { json: { answers: [answer] } });
+      q.slot === "context"
+        ? { question_id: q.question_id, answer: "for my book club" }
+        : { question_id: q.question_id, action: "skip" };
+    const r = await harness.call("POST", `/api/threads/${sub.thread_id}/continue`, {
+      json: { answers: [answer] },
+    });
     q = r.json.data.pending_questions[0];
   }
   return sub;

@@ -30,7 +30,13 @@ describe("POST /api/threads/:id/continue with suggestion_index", () => {
     });
     expect(res.status).toBe(200);
     expect(res.json.data.updated_understanding.answered).toEqual([
-      { question_id: q1.question_id, question: q1.text, answer: q1.suggestions[1], suggestion_index: 1, action: null },
+      {
+        question_id: q1.question_id,
+        question: q1.text,
+        answer: q1.suggestions[1],
+        suggestion_index: 1,
+        action: null,
+      },
     ]);
     const row = await stored(h, q1.question_id);
     expect(row.user_response).toBe(q1.suggestions[1]);

@@ -26,7 +26,11 @@ async function session(harness: Harness, text: string, rate: (order: string | un
   const row = harness.sqlite
     .prepare("SELECT clarity_slots AS s FROM idea_threads WHERE id = ?")
     .get(threadId) as { s: string };
-  const state = JSON.parse(row.s) as { order?: string; kind?: string; stop?: { refinedJobId: number | null } };
+  const state = JSON.parse(row.s) as {
+    order?: string;
+    kind?: string;
+    stop?: { refinedJobId: number | null };
+  };
   await harness.flow.feedback(threadId, draft1.id, { rating: 1 }, "u1");
   const refined = state.stop?.refinedJobId;
   if (refined) await harness.flow.feedback(threadId, refined, { rating: rate(state.order) }, "u1");
@@ -69,7 +73,8 @@ describe("kinds of idea", () => {
     h = await flowHarness({ seed: 9, flow: { policy: "learning" } });
     // Trips: the fixed order's refined drafts are rated 5, the learned order's 1.
     const trips = [];
-    for (let i = 0; i < 70; i++) trips.push(await session(h, `Plan a trip to town number ${i}`, (o) => (o === "fixed" ? 5 : 1)));
+    for (let i = 0; i < 70; i++)
+      trips.push(await session(h, `Plan a trip to town number ${i}`, (o) => (o === "fixed" ? 5 : 1)));
     expect(trips.every((t) => t.kind === "trip")).toBe(true);
     const late = trips.slice(-20);
     expect(late.filter((t) => t.order === "fixed").length).toBeGreaterThanOrEqual(17);
@@ -77,7 +82,8 @@ describe("kinds of idea", () => {
     for (const t of late.filter((x) => x.order === "fixed")) expect(t.asked[0]).toBe("intent");
     // Talks have no such evidence: mostly the learned order.
     const talks = [];
-    for (let i = 0; i < 20; i++) talks.push(await session(h, `Write a talk about topic number ${i}`, () => 3));
+    for (let i = 0; i < 20; i++)
+      talks.push(await session(h, `Write a talk about topic number ${i}`, () => 3));
     expect(talks.filter((t) => t.order === "learned").length).toBeGreaterThanOrEqual(12);
   });
 });

@@ -27,7 +27,14 @@ async function questionsAsked(startMs: number, config: Record<string, string>): 
   const built = await testHermes({
     clock: new ManualClock(startMs),
     config,
-    dispatch: async () => ({ text: "echo", summary: "echo", backend: "fake", model: "echo", costCents: 0, executionMs: 1 }),
+    dispatch: async () => ({
+      text: "echo",
+      summary: "echo",
+      backend: "fake",
+      model: "echo",
+      costCents: 0,
+      executionMs: 1,
+    }),
   });
   open.push(built);
   const { hermes, clock } = built;

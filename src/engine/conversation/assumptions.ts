@@ -41,7 +41,10 @@ export function correctAssumption(
     const state = parseState(thread.clarity_slots);
     const s = state?.slots[slot];
     if (!state || s?.source !== "pattern" || s.patternId === undefined)
-      throw new HermesError("INVALID_INPUT", `Nothing is assumed about ${SLOT_LABELS[slot].toLowerCase()} here.`);
+      throw new HermesError(
+        "INVALID_INPUT",
+        `Nothing is assumed about ${SLOT_LABELS[slot].toLowerCase()} here.`,
+      );
     const now = ctx.iso();
     const pattern = await ctx.patternsRepo.byId(s.patternId);
     if (pattern) await ctx.patternLearner.correct(pattern, now, `changed by the user on thread ${threadId}`);
@@ -53,7 +56,12 @@ export function correctAssumption(
       now,
     });
     if (state.stop)
-      return { next: undefined, refinedJobId: undefined, questionsOver: true, clarity: clarityScore(state.slots) };
+      return {
+        next: undefined,
+        refinedJobId: undefined,
+        questionsOver: true,
+        clarity: clarityScore(state.slots),
+      };
     const pending = await ctx.conversations.pending(threadId);
     if (pending)
       return {

@@ -1,3 +1,4 @@
+import type { Slot } from "../../learning/quick-analysis.ts";
 import { answerQuestion } from "./answer.ts";
 import { assumptionsOf, correctAssumption } from "./assumptions.ts";
 import { ConversationContext, type ConversationFlowDeps } from "./context.ts";
@@ -15,7 +16,6 @@ import {
   preferencesFor,
 } from "./insights.ts";
 import { closeConversation, pendingQuestion, startConversation } from "./start.ts";
-import type { Slot } from "../../learning/quick-analysis.ts";
 import type {
   AnswerInput,
   AnswerOutcome,

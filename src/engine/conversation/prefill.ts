@@ -2,9 +2,9 @@ import { applyPattern } from "../../learning/clarity.ts";
 import { threadStyle } from "../../learning/preferences.ts";
 import type { Slot } from "../../learning/quick-analysis.ts";
 import type { Job } from "../../store/jobs/types.ts";
+import type { PatternRecord } from "../../store/learning/patterns-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
-import type { PatternRecord } from "../../store/learning/patterns-repo.ts";
 import { type ConversationState, kindOf, SLOT_LABELS } from "./records.ts";
 
 /**

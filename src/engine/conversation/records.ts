@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type ClaritySlots, initialSlots } from "../../learning/clarity.ts";
-import type { AnswerMode } from "../../learning/question-model.ts";
 import type { OrderArm } from "../../learning/order-arms.ts";
+import type { AnswerMode } from "../../learning/question-model.ts";
 import type { QuestionPolicy } from "../../learning/question-selector.ts";
 import { ideaKind, SLOTS, type Slot } from "../../learning/quick-analysis.ts";
 import { extractTopic } from "../../learning/topic.ts";

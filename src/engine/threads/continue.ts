@@ -1,8 +1,8 @@
 import { HermesError } from "../../errors.ts";
+import type { Slot } from "../../learning/quick-analysis.ts";
 import type { Job } from "../../store/jobs/repo.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
 import { answerLines, answerText } from "../conversation/drafts.ts";
-import type { Slot } from "../../learning/quick-analysis.ts";
 import type { AnswerInput, AnswerOutcome, ConversationPort, QuestionView } from "../conversation/types.ts";
 import type { ThreadContext } from "./records.ts";
 

@@ -1,10 +1,10 @@
 import { HermesError } from "../../errors.ts";
+import type { Slot } from "../../learning/quick-analysis.ts";
 import { ThreadJobsRepo } from "../../store/jobs/thread-jobs-repo.ts";
 import { LearningListingRepo, type PatternFilter } from "../../store/learning/listing-repo.ts";
 import { ConversationsRepo } from "../../store/threads/conversations-repo.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
 import type { UserExport } from "../../store/threads/user-data-repo.ts";
-import type { Slot } from "../../learning/quick-analysis.ts";
 import type {
   AnswerInput,
   AnswerOutcome,

@@ -42,7 +42,12 @@ export function jobView(t: ThreadRecord, j: JobRecord) {
 
 /** An assumption from the user's earlier conversations, as the API shows it (correctable by slot). */
 export function assumptionView(a: Assumption) {
-  return { slot: a.slot, label: a.label, value: a.value, text: `Assumed from earlier — ${a.label}: ${a.value}` };
+  return {
+    slot: a.slot,
+    label: a.label,
+    value: a.value,
+    text: `Assumed from earlier — ${a.label}: ${a.value}`,
+  };
 }
 
 export function questionFromPort(q: QuestionView) {
