@@ -6,7 +6,6 @@ import type { QuestionView } from "../src/engine/conversation/types.ts";
 import { PromptLibrary } from "../src/engine/prompts.ts";
 import { type QuestionPolicy, VALUE_FLOOR } from "../src/learning/question-selector.ts";
 import { quickAnalyze } from "../src/learning/quick-analysis.ts";
-import { mulberry32 } from "../src/learning/random.ts";
 import { createLogger } from "../src/log.ts";
 import type { Dispatcher } from "../src/queue/scheduler/scheduler.ts";
 import { openDatabase } from "../src/store/database.ts";
@@ -74,12 +73,13 @@ export async function benchHermes(setup: Setup, env: Record<string, string> = {}
     logger: createLogger({ level: "silent", secrets: [] }),
     http: false,
     telegram: false,
-    random: mulberry32(FLOW_SEED),
     jitter: () => 0.5,
     stopGraceMs: 0,
     config: {
       "backend.ollama.concurrency": "8",
       "hermes.web.max_queued_jobs": "1000000",
+      // The learners' randomness from configuration, as production would repeat a run.
+      "hermes.learning.random_seed": String(FLOW_SEED),
       ...(setup.learningEnabled === false ? { "hermes.learning.enabled": "false" } : {}),
     },
     questions: {

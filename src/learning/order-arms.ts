@@ -1,4 +1,4 @@
-import { normal, type Random } from "./random.ts";
+import type { Random } from "./random.ts";
 
 /**
  * The guard that the learned question order never does durably worse than the fixed order for a
@@ -8,16 +8,20 @@ import { normal, type Random } from "./random.ts";
  * they wanted the draft holds).
  *
  * Until the fixed order has MIN_FIXED outcomes for a kind, a session of that kind follows it with
- * probability EXPLORE (an estimate of the baseline on this kind's real outcomes); from then on,
- * Thompson sampling between the two arms over their last WINDOW outcomes: a learned order that is
- * losing for a kind gives way to the fixed one there, and gets the kind back once it wins again
- * (the learned model keeps learning from the fixed-order sessions, which ask every slot).
+ * probability EXPLORE (an estimate of the baseline on this kind's real outcomes). From then on the
+ * learned order keeps the kind unless its recent outcomes (the last WINDOW) are worse than the fixed
+ * order's with some confidence (z below −LOSING_Z): then the kind follows the fixed order, and now
+ * and then (KEEP_LEARNED) the learned one, so it gets the kind back once it wins again (the learned
+ * model keeps learning from the fixed-order sessions too, which ask every slot). A tie keeps the
+ * learned order: it asks fewer questions for the same coverage.
  */
 export type OrderArm = "learned" | "fixed";
 
 const MIN_FIXED = 6;
 const EXPLORE = 0.2;
 const WINDOW = 30;
+const LOSING_Z = 0.5;
+const KEEP_LEARNED = 0.15;
 /** Spread of one outcome, at least (ratings are whole numbers: one step is 0.25). */
 const MIN_SD = 0.12;
 
@@ -47,19 +51,20 @@ export class OrderArms {
     const fixed = this.outcomes.get(`${kind}|fixed`) ?? [];
     const learned = this.outcomes.get(`${kind}|learned`) ?? [];
     if (fixed.length < MIN_FIXED) return random() < EXPLORE ? "fixed" : "learned";
-    if (learned.length === 0) return "learned";
-    return draw(learned, random) >= draw(fixed, random) ? "learned" : "fixed";
+    if (learned.length < MIN_FIXED) return "learned";
+    const losing = zScore(learned, fixed) < -LOSING_Z;
+    return losing && random() >= KEEP_LEARNED ? "fixed" : "learned";
   }
 }
 
-/** A draw of an arm's mean quality from its posterior (normal, known spread). */
-function draw(xs: readonly number[], random: Random): number {
-  const m = mean(xs);
-  const sd = Math.max(
-    MIN_SD,
-    Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, xs.length - 1)),
-  );
-  return normal(random, m, sd / Math.sqrt(xs.length));
+/** How far the learned arm's mean is above the fixed arm's, in standard errors. */
+function zScore(learned: readonly number[], fixed: readonly number[]): number {
+  const se2 = (xs: readonly number[]) => {
+    const m = mean(xs);
+    const variance = xs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, xs.length - 1);
+    return Math.max(MIN_SD ** 2, variance) / xs.length;
+  };
+  return (mean(learned) - mean(fixed)) / Math.sqrt(se2(learned) + se2(fixed));
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;

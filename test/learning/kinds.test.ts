@@ -77,7 +77,8 @@ describe("kinds of idea", () => {
       trips.push(await session(h, `Plan a trip to town number ${i}`, (o) => (o === "fixed" ? 5 : 1)));
     expect(trips.every((t) => t.kind === "trip")).toBe(true);
     const late = trips.slice(-20);
-    expect(late.filter((t) => t.order === "fixed").length).toBeGreaterThanOrEqual(17);
+    // (Now and then the learned order still gets a session, to notice when it wins again.)
+    expect(late.filter((t) => t.order === "fixed").length).toBeGreaterThanOrEqual(13);
     // The fixed order asks the open slots in its order (intent first).
     for (const t of late.filter((x) => x.order === "fixed")) expect(t.asked[0]).toBe("intent");
     // Talks have no such evidence: mostly the learned order.
@@ -89,7 +90,7 @@ describe("kinds of idea", () => {
 });
 
 describe("OrderArms", () => {
-  it("explores the fixed order until it has outcomes, then follows the better arm per kind", () => {
+  it("explores the fixed order until it has outcomes, then leaves a kind to it only where learning is losing", () => {
     const arms = new OrderArms();
     const r = mulberry32(3);
     const first = Array.from({ length: 200 }, () => arms.choose("trip", r));
@@ -104,11 +105,11 @@ describe("OrderArms", () => {
     }
     const trips = Array.from({ length: 100 }, () => arms.choose("trip", r));
     const talks = Array.from({ length: 100 }, () => arms.choose("talk", r));
-    expect(trips.filter((a) => a === "fixed").length).toBeGreaterThan(95);
-    expect(talks.filter((a) => a === "learned").length).toBeGreaterThan(95);
+    expect(trips.filter((a) => a === "fixed").length).toBeGreaterThan(75);
+    expect(talks.filter((a) => a === "learned").length).toBe(100);
     // The learned order gets a kind back once it wins there again (recent outcomes count).
     for (let i = 0; i < 30; i++) arms.observe("trip", "learned", 1);
     const later = Array.from({ length: 100 }, () => arms.choose("trip", r));
-    expect(later.filter((a) => a === "learned").length).toBeGreaterThan(60);
+    expect(later.filter((a) => a === "learned").length).toBe(100);
   });
 });
