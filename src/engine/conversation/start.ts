@@ -1,5 +1,6 @@
 import { clarityScore, slotProgress } from "../../learning/clarity.ts";
 import { quickAnalyze } from "../../learning/quick-analysis.ts";
+import { mulberry32, seedOf } from "../../learning/random.ts";
 import { ENOUGH } from "../../store/threads/conversations-repo.ts";
 import type { ConversationContext } from "./context.ts";
 import { planNext } from "./planning.ts";
@@ -35,7 +36,9 @@ export function startConversation(
     const owner = thread.user_id ?? userId;
     const state = freshState(idea, ideaType, owner, policy);
     // The learned order for this kind, unless it is losing to the fixed order there (order-arms.ts).
-    if (policy === "learning") state.order = ctx.orderArms.choose(kindOf(state), ctx.random);
+    // Drawn from the thread's own id, so choosing an order leaves the learners' random stream as is.
+    if (policy === "learning")
+      state.order = ctx.orderArms.choose(kindOf(state), mulberry32(seedOf(`order:${thread.uuid}`)));
     const draft1 = await ctx.draftOne(threadId);
     if (policy === "learning") await applyLearning(ctx, thread, state, draft1, now);
     await ctx.threads.update(threadId, {
