@@ -9,8 +9,8 @@ import type { Random } from "./random.ts";
  *
  * Until the fixed order has MIN_FIXED outcomes for a kind, a session of that kind follows it with
  * probability EXPLORE (an estimate of the baseline on this kind's real outcomes). From then on the
- * learned order keeps the kind unless its recent outcomes (the last WINDOW) are worse than the fixed
- * order's with some confidence (z below −LOSING_Z): then the kind follows the fixed order, and now
+ * learned order keeps the kind unless the mean of its recent outcomes (the last WINDOW) is below the
+ * fixed order's (z below −LOSING_Z; 0: any shortfall, so no kind stays durably worse): then the kind follows the fixed order, and now
  * and then (KEEP_LEARNED) the learned one, so it gets the kind back once it wins again (the learned
  * model keeps learning from the fixed-order sessions too, which ask every slot). A tie keeps the
  * learned order: it asks fewer questions for the same coverage.
@@ -20,7 +20,7 @@ export type OrderArm = "learned" | "fixed";
 const MIN_FIXED = 6;
 const EXPLORE = 0.2;
 const WINDOW = 30;
-const LOSING_Z = 0.5;
+const LOSING_Z = 0;
 const KEEP_LEARNED = 0.15;
 /** Spread of one outcome, at least (ratings are whole numbers: one step is 0.25). */
 const MIN_SD = 0.12;
