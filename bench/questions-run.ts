@@ -90,19 +90,24 @@ const idleOllama = (name: string): Backend => ({
   models: async () => [],
 });
 
-async function benchHermes(setup: Setup, understand?: ConversationFlowDeps["understand"]) {
+export async function benchHermes(
+  setup: Setup,
+  env: Record<string, string> = {},
+  understand?: ConversationFlowDeps["understand"],
+) {
   return createHermes({
-    env: parseEnv({ HERMES_DB_PATH: ":memory:" }),
+    env: parseEnv({ HERMES_DB_PATH: ":memory:", ...env }),
     clock: new ManualClock(Date.UTC(2026, 0, 1)),
     logger: createLogger({ level: "silent", secrets: [] }),
     http: false,
     telegram: false,
-    random: mulberry32(FLOW_SEED),
     jitter: () => 0.5,
     stopGraceMs: 0,
     config: {
       "backend.ollama.concurrency": "8",
       "hermes.web.max_queued_jobs": "1000000",
+      // The learners' randomness from configuration, as production would repeat a run.
+      "hermes.learning.random_seed": String(FLOW_SEED),
       ...(setup.learningEnabled === false ? { "hermes.learning.enabled": "false" } : {}),
     },
     questions: {
@@ -123,7 +128,7 @@ export async function runPolicy(episodes: readonly Episode[], world: World, setu
     hit === undefined
       ? async () => undefined
       : async () => (current ? simulatedUnderstanding(current, world, hit) : undefined);
-  const hermes = await benchHermes(setup, understand);
+  const hermes = await benchHermes(setup, {}, understand);
   await hermes.start();
   const { database, queue, threads, flow, jobs: repo } = hermes;
   const clock = hermes.clock as ManualClock;

@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { mulberry32 } from "../src/learning/random.ts";
+import { runKindWorlds } from "./questions-kinds.ts";
 import {
   FLOW_SEED,
   loadTemplates,
@@ -200,6 +201,7 @@ export async function run(): Promise<void> {
     extraOut += await otherWorlds(templates, extra, { users: USERS, conversations: CONVERSATIONS });
   const floors = numbers(process.env.QUESTIONS_FLOORS);
   if (floors.length > 0) extraOut += await frontier(episodes, world, floors, none, sAll);
+  extraOut += await runKindWorlds(templates, (seed) => buildWorld(templates, mulberry32(seed)));
   const here = dirname(fileURLToPath(import.meta.url));
   mkdirSync(join(here, "results"), { recursive: true });
   writeFileSync(join(here, "results", "questions.md"), `# Question benchmark\n\n${out}\n${extraOut}`);

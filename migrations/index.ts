@@ -15,6 +15,7 @@ import * as durableTelegram from "./013_durable_telegram.ts";
 import * as intakeLedger from "./014_intake_ledger.ts";
 import * as media from "./015_media.ts";
 import * as modelUnderstanding from "./017_model_understanding.ts";
+import * as learningSeed from "./018_learning_seed.ts";
 
 /**
  * Every migration, keyed by name; kysely runs them in name order. Static imports (no directory
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   "014_intake_ledger": intakeLedger,
   "015_media": media,
   "017_model_understanding": modelUnderstanding,
+  "018_learning_seed": learningSeed,
 };

@@ -5,6 +5,8 @@ import type { Actor, ThreadService, TypedOutcome } from "../../src/engine/thread
 import { errorText } from "../telegram/error-text.ts";
 import {
   answerInsteadKeyboard,
+  assumptionKeyboard,
+  assumptionText,
   NO_BUTTONS,
   newIdeaKeyboard,
   questionKeyboard,
@@ -276,6 +278,9 @@ async function acknowledge(
       { reply_markup: answerInsteadKeyboard(result.thread.id, q) },
     );
   }
+  // Every assumption from earlier conversations is shown, each with its one-tap correction.
+  for (const a of result.assumptions ?? [])
+    await ctx.reply(assumptionText(a), { reply_markup: assumptionKeyboard(result.thread.id, a) });
   if (result.question) await asked.ask(ctx.api, chatOf(ctx), result.question);
 }
 

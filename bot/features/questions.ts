@@ -4,6 +4,7 @@ import {
   NO_BUTTONS,
   parseAnswerData,
   parseAnswerInsteadData,
+  parseAssumptionData,
   parseNewIdeaData,
   settledQuestionText,
 } from "../telegram/keyboards.ts";
@@ -26,7 +27,52 @@ export function questionsFeature(d: FeatureDeps): Composer<HermesContext> {
   onAnswerTap(composer, d, toast);
   onAnswerInsteadTap(composer, d, toast);
   onNewIdeaTap(composer, d, toast);
+  onChangeAssumptionTap(composer, d, toast);
   return composer;
+}
+
+/**
+ * "Change" under an assumption: it no longer counts for this idea (and counts against the habit it
+ * came from); the message says what happened and loses its button.
+ */
+function onChangeAssumptionTap(composer: Composer<HermesContext>, d: FeatureDeps, toast: Toast): void {
+  const { threads, log, followUp } = d;
+  composer.callbackQuery(/^as:/, async (ctx) => {
+    const parsed = parseAssumptionData(ctx.callbackQuery.data);
+    if (!parsed) return void (await optional(() => ctx.answerCallbackQuery(), log, "answerCallbackQuery"));
+    try {
+      const actor = actorOf(ctx, d.isOwner);
+      const before = await threads.pendingQuestionOf(actor, parsed.threadId);
+      const out = await threads.correctAssumption(actor, parsed.threadId, parsed.slot);
+      await toast(ctx, "Noted — I won't assume that.");
+      const note = out.questionsOver
+        ? "→ Changed: I won't assume it again until your answers confirm it. The refined draft was already on its way with it — reply to the draft with the right answer."
+        : "→ Changed: not assumed for this idea, and not again until your answers confirm it. Reply to this idea's messages with the right answer if it matters.";
+      const text = ctx.callbackQuery.message?.text ?? "";
+      await optional(
+        () => ctx.editMessageText(`${text}\n${note}`, { reply_markup: NO_BUTTONS }),
+        log,
+        "editMessageText (assumption changed)",
+      );
+      // A new question only when none was open (the open one stays where it is).
+      if (out.next && out.next.id !== before?.id)
+        await followUp(ctx, {
+          clarity: out.clarity,
+          next: out.next,
+          refinedJobId: undefined,
+          stopReason: undefined,
+        });
+      else if (!out.next && out.refinedJobId !== undefined)
+        await followUp(ctx, {
+          clarity: out.clarity,
+          next: undefined,
+          refinedJobId: out.refinedJobId,
+          stopReason: undefined,
+        });
+    } catch (error) {
+      await toast(ctx, errorText(error));
+    }
+  });
 }
 
 type Toast = (ctx: HermesContext, text: string) => Promise<unknown>;

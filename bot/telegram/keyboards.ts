@@ -1,5 +1,11 @@
 import { InlineKeyboard } from "grammy";
-import type { AnswerInput, FeedbackInput, QuestionView } from "../../src/engine/conversation/types.ts";
+import {
+  type AnswerInput,
+  type Assumption,
+  type FeedbackInput,
+  type QuestionView,
+  SLOTS,
+} from "../../src/engine/conversation/types.ts";
 
 /**
  * Inline keyboards and their callback data (Telegram allows 64 bytes):
@@ -7,6 +13,7 @@ import type { AnswerInput, FeedbackInput, QuestionView } from "../../src/engine/
  *   ans:<idea>:<thread>:<question>  "that was my answer": undo a text taken as a new idea
  *   ni:<thread>:<question>          "it's a new idea": undo a text taken as the answer
  *   r:<job>:<1-5|short|more>        rating or adjustment of a draft
+ *   as:<thread>:<slot>              "Change" under an assumption from earlier conversations
  *   cancel:<job>                    (status-line.ts)
  *   forget:<yes|no>
  */
@@ -64,6 +71,24 @@ export function questionText(q: QuestionView): string {
 /** The question once settled: what was answered (tapped, typed, skipped) or that it closed. */
 export function settledQuestionText(q: QuestionView, outcome: string): string {
   return `❓ ${q.position}. ${q.text}\n${ideaLine(q)}\n→ ${outcome}`;
+}
+
+/** An assumption from earlier conversations, as shown to the user (one message each, with "Change"). */
+export function assumptionText(a: Assumption): string {
+  return `🧠 Assumed from earlier — ${a.label}: ${a.value}`;
+}
+
+/** The one-tap correction under an assumption. */
+export function assumptionKeyboard(threadId: number, a: Assumption): InlineKeyboard {
+  return new InlineKeyboard().text("✏ Change", `as:${threadId}:${a.slot}`);
+}
+
+export function parseAssumptionData(
+  data: string,
+): { threadId: number; slot: Assumption["slot"] } | undefined {
+  const m = /^as:(\d+):([a-z]+)$/.exec(data);
+  const slot = SLOTS.find((s) => s === m?.[2]);
+  return m && slot ? { threadId: Number(m[1]), slot } : undefined;
 }
 
 /** No buttons: an answered, closed or cancelled question keeps none (an empty keyboard removes them). */

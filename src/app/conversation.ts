@@ -11,7 +11,7 @@ import {
   type UnderstandRequest,
   understandIdea,
 } from "../engine/understanding/understand.ts";
-import { mulberry32 } from "../learning/random.ts";
+import { configuredRandom } from "../learning/random.ts";
 import { IntakeRepo } from "../store/threads/intake-repo.ts";
 import { ThreadsRepo } from "../store/threads/repo.ts";
 import { TelegramMessagesRepo } from "../store/threads/telegram-messages-repo.ts";
@@ -51,7 +51,8 @@ export function createConversation(
     queue,
     config,
     clock,
-    random: options.random ?? mulberry32(clock.now() >>> 0),
+    // The configured seed makes a run repeatable; 0 (the default) keeps a fresh one per start.
+    random: options.random ?? configuredRandom(config.number("hermes.learning.random_seed"), Math.random),
     prompts,
     understand: model.understand,
     readAssumptions: model.readAssumptions,

@@ -14,7 +14,7 @@ export type KeyType = "int" | "float" | "bool" | "string" | "list" | "cron" | "u
 export type ConfigKind = "constraint" | "preference" | "system_setting" | "budget";
 
 /** The migration that first inserts a key's row (a key added later needs a new migration). */
-export type SeedMigration = "002" | "006" | "007" | "008" | "009" | "012" | "015" | "017";
+export type SeedMigration = "002" | "006" | "007" | "008" | "009" | "012" | "015" | "017" | "018";
 
 export interface KeyMeta {
   description: string;

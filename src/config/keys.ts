@@ -361,6 +361,16 @@ export const CONFIG_KEYS = {
     since: "002",
     description: "Max questions to ask",
   }),
+  "hermes.learning.random_seed": int({
+    default: 0,
+    min: 0,
+    max: 4294967295,
+    kind: "system_setting",
+    since: "018",
+    requiresRestart: true,
+    description:
+      "Seed of the learners' randomness (question exploration, pattern validation); 0: a new seed each start. Set it to repeat a run exactly.",
+  }),
   "hermes.learning.pattern_validation_threshold": float({
     default: 0.8,
     min: 0,

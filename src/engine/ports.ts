@@ -8,7 +8,7 @@ import type { Job } from "../store/jobs/types.ts";
 import type { StorageFault } from "../store/storage-fault.ts";
 import type { IntakeRepo } from "../store/threads/intake-repo.ts";
 import type { ThreadRecord, ThreadsRepo } from "../store/threads/repo.ts";
-import type { ConversationPort, QuestionView } from "./conversation/types.ts";
+import type { Assumption, ConversationPort, QuestionView } from "./conversation/types.ts";
 import type { PromptLibrary } from "./prompts.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 
@@ -66,6 +66,8 @@ export interface SubmitIdeaResult {
   question: QuestionView | undefined;
   /** Where the idea's images go (draft 1 sees them); undefined when none came or none will be read. */
   vision?: { backend: string; model: string } | undefined;
+  /** What was assumed from the user's earlier conversations instead of asking (ThreadService fills it). */
+  assumptions?: Assumption[];
 }
 
 /** The domain event "a draft is ready" (see draft-ready.ts): what transports show for a finished job. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SLOTS } from "../engine/conversation/types.ts";
 import { HermesError } from "../errors.ts";
 
 /** zod schemas of every API request body and path parameter. Unknown fields are refused (typos surface). */
@@ -48,18 +49,26 @@ export const continueSchema = z
           .strictObject({
             question_id: z.int().positive(),
             answer: text(4000).optional(),
+            /** A tap on one of the question's suggested answers (0-based), as the bot and the chat send it. */
+            suggestion_index: z.int().min(0).max(9).optional(),
             action: z.enum(["skip", "enough"]).optional(),
           })
-          .refine((a) => (a.answer === undefined) !== (a.action === undefined), {
-            message: "give either answer or action (skip | enough)",
-          }),
+          .refine(
+            (a) => [a.answer, a.suggestion_index, a.action].filter((x) => x !== undefined).length === 1,
+            {
+              message:
+                "give one of answer (typed), suggestion_index (a suggested answer) or action (skip | enough)",
+            },
+          ),
       )
       .max(20)
       .optional(),
     information: text(20_000).optional(),
+    /** Slots of assumptions the user changes (each counts against the pattern it came from). */
+    corrections: z.array(z.enum(SLOTS)).min(1).max(SLOTS.length).optional(),
   })
-  .refine((b) => (b.answers?.length ?? 0) > 0 || b.information !== undefined, {
-    message: "send answers, information or both",
+  .refine((b) => (b.answers?.length ?? 0) > 0 || b.information !== undefined || b.corrections !== undefined, {
+    message: "send answers, information, corrections or a mix",
   });
 
 export const optimizeSchema = z.strictObject({});

@@ -1,22 +1,32 @@
 import type { PatternRecord, PatternsRepo } from "../store/learning/patterns-repo.ts";
 import type { ConversationsRepo, UserAnswerRow } from "../store/threads/conversations-repo.ts";
 import { normaliseAnswer, sameAnswer } from "./effectiveness.ts";
-import type { Slot } from "./quick-analysis.ts";
+import { ideaKind, type Slot } from "./quick-analysis.ts";
 
 /**
- * learned_patterns for conversations: "for this idea type (or any), this user always gives the same
- * answer to this slot". Discovered from the user's answered questions when a conversation ends:
+ * learned_patterns for conversations: "for this kind of idea, this user always gives the same
+ * answer to this slot" (the kind is quick-analysis ideaKind: a device budget is no trip budget, so a
+ * pattern is scoped to the kind it was learned from and applied nowhere else; patterns "for any
+ * type" from earlier versions are no longer applied). Discovered from the user's answered questions
+ * when a conversation ends:
  * among the last WINDOW answers, the most common (normalised) one must appear at least
  * MIN_OBSERVATIONS times and make up at least `hermes.learning.pattern_validation_threshold` of them.
  *
  * confidence = (success_count + 1) / (validation_count + 2), where validation_count counts the
  * user's answers to that slot seen since (and including) discovery and success_count those that
- * matched. A pattern is applied — the slot pre-filled and its question skipped — only at or above
- * `hermes.learning.confidence_threshold`; now and then (probability (1 − confidence) / 2) the
- * question is asked anyway to validate it. An answer that contradicts it is a correction: the
- * pattern weakens and stops being applied once it falls below the threshold.
+ * matched. A pattern is applied — the slot pre-filled, its question skipped, the assumption shown to
+ * the user with a one-tap correction — only at or above `hermes.learning.confidence_threshold` and
+ * once validated: MIN_CONFIRMATIONS answers since it was found (or its value last changed, or it was
+ * last corrected) agreed
+ * with it when the question was asked, and its confidence is at least
+ * `hermes.learning.pattern_validation_threshold` (a habit kept four times in five is worth assuming;
+ * a looser one is only offered first). Until then, and now and then after (probability
+ * (1 − confidence) / 2), the question is asked with the assumed value offered first. An answer that
+ * contradicts it, or a tap on "Change" under the assumption, is a correction: the pattern weakens
+ * and stops being applied once it falls below the threshold.
  */
 const MIN_OBSERVATIONS = 3;
+export const MIN_CONFIRMATIONS = 2;
 export const WINDOW = 8;
 
 export interface PatternSettings {
@@ -24,8 +34,27 @@ export interface PatternSettings {
   validationThreshold: number;
 }
 
-const patternName = (userId: string, ideaType: string | null, slot: string) =>
-  `prefill ${slot} · ${ideaType ?? "any type"} · user ${userId}`;
+const patternName = (userId: string, kind: string, slot: string) =>
+  `prefill ${slot} · ${kind} · user ${userId}`;
+
+/**
+ * Answers that agreed with the pattern since it was found, its value last changed or it was last
+ * corrected (a correction sends it back to validation: it is not assumed again until confirmed).
+ */
+export function confirmations(p: Pick<PatternRecord, "evolution">): number {
+  const history = p.evolution.history;
+  let since = 0;
+  history.forEach((h, i) => {
+    if (h.event === "value changed" || h.event === "corrected") since = i + 1;
+  });
+  return history.slice(since).filter((h) => h.event === "confirmed").length;
+}
+
+/** A pattern the flow may use for a slot, and whether it is validated enough to pre-fill. */
+export interface ApplicablePattern {
+  pattern: PatternRecord;
+  validated: boolean;
+}
 
 export const confidenceOf = (success: number, validations: number) =>
   Math.round(((success + 1) / (validations + 2)) * 1000) / 1000;
@@ -47,40 +76,44 @@ export class PatternLearner {
   }
 
   /**
-   * The best pattern per slot for this user and idea type (type-specific first), at or above the
-   * confidence threshold. A pattern for "any type" is not applied to a type where the user's own
-   * recent answers contradict it (at least MIN_OBSERVATIONS of them, and its value below the
-   * validation threshold among them).
+   * The pattern per slot for this user and kind of idea, at or above the confidence threshold; a
+   * pattern pre-fills only when `validated` (else its question is asked to validate it).
    */
   async applicable(
     userId: string,
-    ideaType: string,
+    kind: string,
     threshold: number,
-    validationThreshold = 0.8,
-  ): Promise<Map<Slot, PatternRecord>> {
-    const out = new Map<Slot, PatternRecord>();
+    validationThreshold: number,
+  ): Promise<Map<Slot, ApplicablePattern>> {
+    const out = new Map<Slot, ApplicablePattern>();
     const mine = (await this.patterns.forUser(userId)).filter(
-      (p) => (p.ideaType === null || p.ideaType === ideaType) && p.confidence >= threshold && p.value !== "",
+      (p) => p.ideaType === kind && p.confidence >= threshold && p.value !== "",
     );
-    if (mine.length === 0) return out;
-    const recent = mine.some((p) => p.ideaType === null)
-      ? (await this.conversations.recentAnswers(userId, WINDOW * 6)).filter((r) => r.idea_type === ideaType)
-      : [];
     for (const p of mine) {
       const slot = p.slot as Slot;
-      if (p.ideaType === null) {
-        const here = recent.filter((r) => r.question_type === slot).slice(0, WINDOW);
-        const agree = here.filter((r) => sameAnswer(r.user_response ?? "", p.value)).length;
-        if (here.length >= MIN_OBSERVATIONS && agree / here.length < validationThreshold) continue;
-      }
       const current = out.get(slot);
-      const better =
-        !current ||
-        (p.ideaType !== null && current.ideaType === null) ||
-        ((p.ideaType === null) === (current.ideaType === null) && p.confidence > current.confidence);
-      if (better) out.set(slot, p);
+      if (!current || p.confidence > current.pattern.confidence)
+        out.set(slot, {
+          pattern: p,
+          validated: confirmations(p) >= MIN_CONFIRMATIONS && p.confidence >= validationThreshold,
+        });
     }
     return out;
+  }
+
+  /** The user tapped "Change" under an assumption: the pattern counts one correction. */
+  async correct(p: PatternRecord, nowIso: string, detail: string): Promise<void> {
+    const validationCount = p.validationCount + 1;
+    await this.patterns.update(p.id, p.slot, {
+      validationCount,
+      confidence: confidenceOf(p.successCount, validationCount),
+      lastValidated: nowIso,
+      evolution: {
+        ...p.evolution,
+        corrections: p.evolution.corrections + 1,
+        history: [...p.evolution.history, { at: nowIso, event: "corrected", detail }],
+      },
+    });
   }
 
   /**
@@ -89,15 +122,13 @@ export class PatternLearner {
    */
   async observeAnswer(
     userId: string,
-    ideaType: string,
+    kind: string,
     slot: Slot,
     answer: string,
     threshold: number,
     nowIso: string,
   ): Promise<AnswerCheck> {
-    const mine = (await this.patterns.forUser(userId)).filter(
-      (p) => p.slot === slot && (p.ideaType === null || p.ideaType === ideaType),
-    );
+    const mine = (await this.patterns.forUser(userId)).filter((p) => p.slot === slot && p.ideaType === kind);
     let primary: PatternRecord | undefined;
     let correction = false;
     for (const p of mine) {
@@ -120,7 +151,7 @@ export class PatternLearner {
         lastValidated: nowIso,
         evolution,
       });
-      if (!primary || (p.ideaType !== null && primary.ideaType === null)) {
+      if (!primary) {
         primary = p;
         correction = !matched && wasApplied;
       }
@@ -128,10 +159,10 @@ export class PatternLearner {
     return { pattern: primary, correction };
   }
 
-  /** Looks for new (or changed) patterns in the user's answers to these slots. */
+  /** Looks for new (or changed) patterns in the user's answers to these slots, for this kind of idea. */
   async discover(
     userId: string,
-    ideaType: string,
+    kind: string,
     slots: readonly Slot[],
     settings: PatternSettings,
     templateIds: (slot: Slot) => number[],
@@ -139,27 +170,28 @@ export class PatternLearner {
   ): Promise<PatternRecord[]> {
     const found: PatternRecord[] = [];
     for (const slot of slots) {
-      for (const scope of [ideaType, null]) {
-        const pattern = await this.discoverOne(userId, scope, slot, settings, templateIds, nowIso);
-        if (pattern) found.push(pattern);
-      }
+      const pattern = await this.discoverOne(userId, kind, slot, settings, templateIds, nowIso);
+      if (pattern) found.push(pattern);
     }
     return found;
   }
 
   /**
-   * One (user, idea type or any, slot): a new pattern when the window's most common answer is
-   * frequent enough, the changed pattern when that answer differs from the stored one, else nothing.
+   * One (user, kind, slot): a new pattern when the window's most common answer is frequent enough,
+   * the changed pattern when that answer differs from the stored one, else nothing.
    */
   private async discoverOne(
     userId: string,
-    scope: string | null,
+    scope: string,
     slot: Slot,
     settings: PatternSettings,
     templateIds: (slot: Slot) => number[],
     nowIso: string,
   ): Promise<PatternRecord | undefined> {
-    const rows = await this.conversations.userAnswers(userId, slot, scope, WINDOW);
+    // The kind is derived from each idea's text, so the answers are filtered here.
+    const rows = (await this.conversations.userAnswers(userId, slot, null, WINDOW * 6))
+      .filter((r) => ideaKind(r.original_request, r.idea_type ?? "mixed") === scope)
+      .slice(0, WINDOW);
     const mode = modeOf(rows);
     if (!mode || mode.count < MIN_OBSERVATIONS || mode.count / rows.length < settings.validationThreshold)
       return undefined;
@@ -167,7 +199,7 @@ export class PatternLearner {
     const existing = await this.patterns.byName(name);
     const evidence: Evidence = {
       value: mode.value,
-      description: `${userId} answers ${slot} with "${mode.value}" for ${scope ?? "any"} ideas`,
+      description: `${userId} answers ${slot} with "${mode.value}" for ${scope} ideas`,
       validationCount: rows.length,
       successCount: mode.count,
       confidence: confidenceOf(mode.count, rows.length),

@@ -9,7 +9,12 @@ import type { Slot } from "./quick-analysis.ts";
  * user_preferences: how a person likes their drafts, learned from
  * - explicit feedback ("shorter" / "more detail" → depth.length; source explicit_user_feedback),
  * - their answers (a "one page" scope → concise; "I'm an expert" → technical; source inference),
- * - ratings of drafts written with a preference (≥ 4 confirms it a little, ≤ 2 weakens it).
+ * - ratings of drafts written with a preference (≥ 4 confirms it a little; ≤ 2 weakens a preference
+ *   Hermes only inferred, never one the person asked for: a low rating judges the whole draft —
+ *   mostly what it missed — and says nothing against "more detail" they requested).
+ *
+ * An explicit request stands until the person contradicts it: neither ratings nor what is inferred
+ * from their answers lower it; only another explicit request does (shorter after more detail).
  *
  * Each preference has a confidence (applied to prompts at ≥ APPLY_AT), a stability (1 = never
  * contradicted lately) and counts. The same value again raises confidence by a step that depends on
@@ -33,7 +38,8 @@ export interface PreferenceSignal {
   learnedFrom?: number | null;
 }
 
-export type PreferenceChangeKind = "new" | "confirmed" | "corrected" | "replaced";
+/** "kept": a weaker source disagreed with an explicit request, which stands. */
+export type PreferenceChangeKind = "new" | "confirmed" | "corrected" | "replaced" | "kept";
 
 const DESCRIPTIONS: Record<string, string> = {
   "depth.length=concise": "Keep it short and to the point.",
@@ -66,10 +72,24 @@ export function threadStyle(prefs: readonly { category: string; key: string; val
   };
 }
 
-/** What an answer says about preferences, if anything (source: inference). */
+const ASKED_LENGTH: [RegExp, string][] = [
+  [
+    /\b(keep (it|them|drafts?) (short|shorter|brief)|make (it|them) shorter|shorter please|less detail)\b/,
+    "concise",
+  ],
+  [/\b(more detail|go into detail|in more depth|make (it|them) longer)\b/, "detailed"],
+];
+
+/**
+ * What an answer says about preferences, if anything: a request in so many words ("keep it short")
+ * counts as explicit feedback; anything else is an inference.
+ */
 export function inferFromAnswer(slot: Slot, answer: string): PreferenceSignal[] {
   const a = answer.toLowerCase();
   const out: PreferenceSignal[] = [];
+  // Said in so many words, it is a request like the Shorter / More detail buttons, not a guess.
+  const asked = ASKED_LENGTH.find(([re]) => re.test(a));
+  if (asked) return [{ category: "depth", key: "length", value: asked[1], source: "explicit_user_feedback" }];
   if (slot === "scope" || slot === "success" || slot === "intent") {
     if (/\b(one page|short list|short and actionable|quick overview|brief|concise|short)\b/.test(a))
       out.push({ category: "depth", key: "length", value: "concise", source: "inference" });
@@ -126,6 +146,9 @@ export class PreferenceLearner {
       return { kind: "new", confidence: rules.initial };
     }
     if (existing.value === signal.value) return this.confirm(existing, signal, nowIso);
+    // A guess from an answer ("brief") does not overrule what the person asked for explicitly.
+    if (existing.source === "explicit_user_feedback" && signal.source !== "explicit_user_feedback")
+      return { kind: "kept", confidence: existing.confidence };
     return this.contradict(existing, signal, nowIso);
   }
 
@@ -181,7 +204,10 @@ export class PreferenceLearner {
     return { kind: "corrected", confidence: lowered };
   }
 
-  /** A rating of a draft written with these preferences confirms (≥ 4) or weakens (≤ 2) them a little. */
+  /**
+   * A rating of a draft written with these preferences confirms (≥ 4) them a little; a low one (≤ 2)
+   * weakens only what Hermes inferred — an explicit request is not what a low rating judged.
+   */
   async fromRating(
     userId: string,
     appliedIds: readonly number[],
@@ -197,7 +223,7 @@ export class PreferenceLearner {
           validationCount: p.validationCount + 1,
           now: nowIso,
         });
-      } else {
+      } else if (p.source !== "explicit_user_feedback") {
         await this.repo.update(p.id, { confidence: round3(Math.max(0, p.confidence - 0.05)), now: nowIso });
       }
     }

@@ -51,6 +51,8 @@ export interface Candidate {
 export interface SelectionContext {
   slots: ClaritySlots;
   ideaType: string;
+  /** The kind of idea the model learns per (quick-analysis ideaKind); default the idea type. */
+  kind?: string | undefined;
   userId: string | null;
   idea: string;
   /** Questions already asked in this thread. */
@@ -102,10 +104,11 @@ export class SmartQuestionGenerator {
   ranked(ctx: SelectionContext, learned: boolean): Candidate[] {
     const open = openSlots(ctx.slots);
     if (open.length === 0) return [];
+    const kind = ctx.kind ?? ctx.ideaType;
     const gains = learned
-      ? this.model.gains(ctx.ideaType, ctx.userId, this.random)
+      ? this.model.gains(kind, ctx.userId, this.random)
       : ({ ...SLOT_WEIGHTS } as Record<Slot, number>);
-    const meanGains = learned ? this.model.gains(ctx.ideaType, ctx.userId) : gains;
+    const meanGains = learned ? this.model.gains(kind, ctx.userId) : gains;
     const out: Candidate[] = [];
     for (const slot of open) {
       const openness = opennessOf(ctx.slots, slot);
@@ -115,12 +118,12 @@ export class SmartQuestionGenerator {
         let seconds = template.expectedSeconds;
         let meanImprovement = answerRate * SLOT_WEIGHTS[slot] * openness;
         if (learned) {
-          const beta = this.model.answerBeta(template.id, slot, ctx.ideaType, ctx.userId);
+          const beta = this.model.answerBeta(template.id, slot, kind, ctx.userId);
           answerRate = this.model.sampleAnswerRate(this.random, beta);
           seconds = this.model.seconds(
             template.id,
             slot,
-            ctx.ideaType,
+            kind,
             ctx.userId,
             template.expectedSeconds,
             ctx.hitChance?.(slot, template) ?? 0,

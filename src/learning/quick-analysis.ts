@@ -83,6 +83,38 @@ export function quickAnalyze(text: string): QuickAnalysis {
   };
 }
 
+/**
+ * Finer kinds of idea whose needs differ although the type cues file them together (a trip, a talk,
+ * a small business and a new skill are all "creation"): what the learners learn per kind. Checked
+ * in this order; the first that matches wins.
+ */
+const KIND_CUES: readonly [string, RegExp][] = [
+  [
+    "skill",
+    /\b(learn(ing)? (to|how to|spanish|french|german|italian|japanese|chinese|a language|the)|learn \w+ before|get better at|pick up|practi[cs]e|improve my|master(ing)?|lessons?|skills?|touch typing)\b/i,
+  ],
+  [
+    "trip",
+    /\b(trip|travel(ling)?|holiday|vacation|journey|weekend away|itinerary|road trip|flights?|hotels?|sightseeing)\b/i,
+  ],
+  ["talk", /\b(talk|presentation|speech|keynote|lecture|slides|webinar|toast|sermon)\b/i],
+  ["gift", /\b(gifts?|present for|presents|birthday present|something for my)\b/i],
+  [
+    "device",
+    /\b(laptop|phone|smartphone|computer|tablet|camera|headphones|tv|television|device|machine|e-reader|printer|monitor|console|gadget|router)\b/i,
+  ],
+  [
+    "business",
+    /\b(business|shop|store|startup|start-up|side hustle|customers|sell(ing)?|company|freelanc\w*|clients)\b/i,
+  ],
+];
+
+/** The kind of idea the learners learn per: a finer kind when its cues match, else the idea type. */
+export function ideaKind(text: string, ideaType: string): string {
+  for (const [kind, cue] of KIND_CUES) if (cue.test(text)) return kind;
+  return ideaType;
+}
+
 function makeTitle(text: string): string {
   const firstLine =
     text

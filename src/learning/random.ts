@@ -17,6 +17,14 @@ export function mulberry32(seed: number): Random {
   };
 }
 
+/**
+ * The learners' randomness from the configured seed (hermes.learning.random_seed): a seed > 0
+ * repeats a run exactly; 0 draws a fresh seed from `entropy` (production's default).
+ */
+export function configuredRandom(seed: number, entropy: () => number): Random {
+  return mulberry32(seed > 0 ? seed : Math.floor(entropy() * 4294967296));
+}
+
 /** A 32-bit seed from any string (FNV-1a), e.g. seedOf(`conversation:${i}`). */
 export function seedOf(text: string): number {
   let h = 0x811c9dc5;

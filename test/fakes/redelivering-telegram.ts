@@ -62,7 +62,7 @@ export class RedeliveringTelegram {
   release(answer = false): void {
     this.holding = undefined;
     for (const h of this.held.splice(0)) {
-      if (answer) void this.forward(h.req, h.raw, h.res);
+      if (answer) this.forward(h.req, h.raw, h.res).catch(() => h.res.socket?.destroy());
       else h.res.socket?.destroy();
     }
   }

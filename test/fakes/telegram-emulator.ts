@@ -98,7 +98,13 @@ export class TelegramEmulator {
   }
 
   private async startProxy(upstreamPort: number): Promise<void> {
-    this.proxy = createServer((req, res) => void this.forward(req, res, upstreamPort));
+    // A long poll still looping when the emulator stops finds it gone: answer 502, never reject.
+    this.proxy = createServer((req, res) =>
+      this.forward(req, res, upstreamPort).catch(() => {
+        if (!res.headersSent && !res.destroyed) res.writeHead(502).end();
+        else res.destroy();
+      }),
+    );
     await new Promise<void>((resolve) => this.proxy?.listen(0, "127.0.0.1", resolve));
     this.proxyPort = (this.proxy.address() as AddressInfo).port;
   }

@@ -139,7 +139,14 @@ export async function apiHarness(opts: HarnessOptions = {}) {
     const res = await call("POST", "/api/submit", { json: { idea } });
     if (res.status !== 202) throw new Error(`submit failed: ${res.status} ${res.text}`);
     // questions: the flow's first question (at most one), in the API's shape.
-    return res.json.data as { thread_id: string; short_id: string; job_id: number; questions: ApiQuestion[] };
+    return res.json.data as {
+      thread_id: string;
+      short_id: string;
+      job_id: number;
+      questions: ApiQuestion[];
+      /** What was assumed from earlier conversations (each correctable by its slot). */
+      assumptions: { slot: string; label: string; value: string; text: string }[];
+    };
   }
 
   /** Runs queued jobs to completion (the scheduler runs on the manual clock). */

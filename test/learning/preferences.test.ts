@@ -80,8 +80,8 @@ describe("preferences", () => {
     expect(inferFromAnswer("intent", "Save money")).toEqual([]);
   });
 
-  it("ratings of drafts written with a preference confirm or weaken it a little", async () => {
-    await learner.observe("u1", shorter, NOW);
+  it("ratings of drafts written with an inferred preference confirm or weaken it a little", async () => {
+    await learner.observe("u1", { ...shorter, source: "observed_pattern" }, NOW);
     const [p] = await learner.forUser("u1");
     if (!p) throw new Error("no preference");
     await learner.fromRating("u1", [p.id], 5, NOW);
@@ -91,6 +91,24 @@ describe("preferences", () => {
     await learner.fromRating("u1", [p.id], 1, NOW);
     const [down] = await learner.forUser("u1");
     expect(down?.confidence).toBeLessThan(up?.confidence ?? 1);
+  });
+
+  it("an explicit request stands through unrelated low ratings and inferences, until the person contradicts it", async () => {
+    await learner.observe("u1", longer, NOW);
+    const [p] = await learner.forUser("u1");
+    if (!p) throw new Error("no preference");
+    for (let i = 0; i < 12; i++) await learner.fromRating("u1", [p.id], 1, NOW);
+    const [inferred] = inferFromAnswer("scope", "A quick overview");
+    if (!inferred) throw new Error("no inference");
+    expect((await learner.observe("u1", inferred, NOW)).kind).toBe("kept");
+    expect(await learner.applicable("u1")).toEqual([
+      expect.objectContaining({ value: "detailed", confidence: p.confidence }),
+    ]);
+    // Said in an answer, a request is explicit too; the person's own contrary request moves it.
+    expect(inferFromAnswer("scope", "Please keep it short")[0]?.source).toBe("explicit_user_feedback");
+    await learner.observe("u1", shorter, NOW);
+    await learner.observe("u1", shorter, NOW);
+    expect((await learner.applicable("u1"))[0]?.value).toBe("concise");
   });
 
   it("renders readable prompt lines and the thread's style columns", () => {

@@ -19,7 +19,14 @@ import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import { confirmationAnswer } from "./assumptions.ts";
 import type { ConversationContext } from "./context.ts";
 import { planNext } from "./planning.ts";
-import { asSlot, type ConversationState, parsePlan, parseState, type QuestionPlan } from "./records.ts";
+import {
+  asSlot,
+  type ConversationState,
+  kindOf,
+  parsePlan,
+  parseState,
+  type QuestionPlan,
+} from "./records.ts";
 import { MAX_ANSWER_CHARS } from "./typed-text.ts";
 import type { AnswerInput, AnswerOutcome } from "./types.ts";
 
@@ -205,7 +212,7 @@ async function classifyAnswer(
   if (state.policy === "learning" && kind !== "unknown" && ctx.perUser) {
     const check = await ctx.patternLearner.observeAnswer(
       owner,
-      state.ideaType,
+      kindOf(state),
       slot,
       text,
       ctx.config.number("hermes.learning.confidence_threshold"),
@@ -231,7 +238,7 @@ async function learnFromAnswer(
   ctx.model.observeQuestion({
     templateId: row.question_template_id,
     slot: a.slot,
-    ideaType: state.ideaType,
+    ideaType: kindOf(state),
     userId: a.owner,
     mode: a.mode,
     seconds,
@@ -241,7 +248,7 @@ async function learnFromAnswer(
     await ctx.templatesRepo.refreshStats(row.question_template_id, now, row.question_type);
   if (a.kind !== "unknown")
     ctx.answerPredictor.observe(
-      state.ideaType,
+      kindOf(state),
       questionKind(a.slot, row.question_template_id),
       a.text,
       a.owner,

@@ -4,10 +4,12 @@ import type { SystemConfig } from "../../config/system-config.ts";
 import { HermesError } from "../../errors.ts";
 import { AnswerPredictor, questionKind } from "../../learning/answer-predictor.ts";
 import { sameAnswer } from "../../learning/effectiveness.ts";
+import { OrderArms } from "../../learning/order-arms.ts";
 import { PatternLearner } from "../../learning/patterns.ts";
 import { PreferenceLearner } from "../../learning/preferences.ts";
 import { type AnswerMode, QuestionModel } from "../../learning/question-model.ts";
 import { type QuestionPolicy, SmartQuestionGenerator } from "../../learning/question-selector.ts";
+import { ideaKind } from "../../learning/quick-analysis.ts";
 import type { JobQueue } from "../../queue/job-queue.ts";
 import type { Job } from "../../store/jobs/types.ts";
 import { PatternsRepo } from "../../store/learning/patterns-repo.ts";
@@ -21,7 +23,15 @@ import type { PromptLibrary } from "../prompts.ts";
 import type { Assumption } from "../understanding/assumptions.ts";
 import type { Understanding } from "../understanding/schema.ts";
 import type { UnderstandRequest } from "../understanding/understand.ts";
-import { isSlot, parsePlan, parseState, type QuestionPlan, toView } from "./records.ts";
+import {
+  type ConversationState,
+  isSlot,
+  kindOf,
+  parsePlan,
+  parseState,
+  type QuestionPlan,
+  toView,
+} from "./records.ts";
 import type { QuestionView } from "./types.ts";
 
 export interface ConversationFlowDeps {
@@ -96,6 +106,8 @@ export class ConversationContext {
   /** Threads whose rated outcome the model has already learned from. */
   observedOutcomes = new Set<number>();
   answerPredictor = new AnswerPredictor();
+  /** Per kind of idea: the learned order against the fixed one, on rated outcomes. */
+  orderArms = new OrderArms();
   private readonly locks = new Map<number, Promise<unknown>>();
   private loaded: Promise<void> | undefined;
 
@@ -139,8 +151,15 @@ export class ConversationContext {
     this.model = this.newModel();
     this.generator = new SmartQuestionGenerator(this.model, this.random, this.valueFloor);
     this.answerPredictor = new AnswerPredictor();
+    this.orderArms = new OrderArms();
     this.observedOutcomes = new Set<number>();
     this.loaded = undefined;
+  }
+
+  /** A rated refined draft of a learning session: the quality of the order it followed, for its kind. */
+  observeOrder(state: ConversationState, refinedRating: number): void {
+    if (state.policy !== "learning") return;
+    this.orderArms.observe(kindOf(state), state.order ?? "learned", (refinedRating - 1) / 4);
   }
 
   policy(): QuestionPolicy {
@@ -190,12 +209,13 @@ export class ConversationContext {
       this.templates = await this.templatesRepo.active();
       for (const o of await this.conversations.observations()) {
         if (!isSlot(o.question_type)) continue;
+        const kind = ideaKind(o.original_request, o.idea_type ?? "mixed");
         const template =
           o.question_template_id === null ? undefined : this.templateById(o.question_template_id);
         this.model.observeQuestion({
           templateId: o.question_template_id,
           slot: o.question_type,
-          ideaType: o.idea_type ?? "mixed",
+          ideaType: kind,
           userId: o.user_id,
           mode: answerMode(o.response_type, o.user_response, parsePlan(o.optimization_suggested)),
           seconds: o.response_time_seconds,
@@ -203,7 +223,7 @@ export class ConversationContext {
         });
         if (o.response_type !== "clarification" && o.user_response !== null)
           this.answerPredictor.observe(
-            o.idea_type ?? "mixed",
+            kind,
             questionKind(o.question_type, o.question_template_id),
             o.user_response,
             o.user_id,
@@ -214,8 +234,9 @@ export class ConversationContext {
         const state = parseState(r.claritySlots);
         if (!state?.stop || this.observedOutcomes.has(r.threadId)) continue;
         this.observedOutcomes.add(r.threadId);
+        this.observeOrder(state, r.refinedRating);
         this.model.observeOutcome({
-          ideaType: state.ideaType,
+          ideaType: kindOf(state),
           userId: state.userId,
           progress: state.stop.progress,
           gain: (r.refinedRating - r.draftRating) / 4,

@@ -16,6 +16,7 @@ import {
   type AppliedOptimization,
   type ConversationState,
   isSlot,
+  kindOf,
   parseState,
   round3,
   SLOT_LABELS,
@@ -136,7 +137,7 @@ async function discoverPatterns(
     const answered = SLOTS.filter((s) => state.slots[s].source === "answer");
     await ctx.patternLearner.discover(
       state.userId,
-      state.ideaType,
+      kindOf(state),
       answered,
       {
         confidenceThreshold: ctx.config.number("hermes.learning.confidence_threshold"),

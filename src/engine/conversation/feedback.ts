@@ -8,7 +8,7 @@ import { ENOUGH } from "../../store/threads/conversations-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
 import { queueRewrite } from "./drafts.ts";
-import { type ConversationState, isSlot, parsePlan, parseState } from "./records.ts";
+import { type ConversationState, isSlot, kindOf, parsePlan, parseState } from "./records.ts";
 import type { FeedbackInput, FeedbackOutcome } from "./types.ts";
 
 /**
@@ -139,8 +139,9 @@ async function learnOutcome(
   const gain = (refined.user_feedback - draft.user_feedback) / 4;
   if (ctx.observedOutcomes.has(thread.id)) return gain;
   ctx.observedOutcomes.add(thread.id);
+  ctx.observeOrder(state, refined.user_feedback);
   ctx.model.observeOutcome({
-    ideaType: state.ideaType,
+    ideaType: kindOf(state),
     userId: state.userId,
     progress: state.stop.progress,
     gain,
@@ -148,7 +149,7 @@ async function learnOutcome(
   const rows = (await ctx.conversations.forThread(thread.id)).filter(
     (r) => r.conversation_position !== null && r.responded_date !== null && r.user_response !== ENOUGH,
   );
-  const gains = ctx.model.gains(state.ideaType, state.userId);
+  const gains = ctx.model.gains(kindOf(state), state.userId);
   const credit = creditOutcome(
     rows
       .filter((r) => isSlot(r.question_type))

@@ -1,3 +1,4 @@
+import type { Slot } from "../../learning/quick-analysis.ts";
 import { answerQuestion } from "./answer.ts";
 import { noteDraftAssumptions } from "./assumptions.ts";
 import { ConversationContext, type ConversationFlowDeps } from "./context.ts";
@@ -14,11 +15,14 @@ import {
   patternsSummary,
   preferencesFor,
 } from "./insights.ts";
+import { assumptionsOf, correctAssumption } from "./learned-assumptions.ts";
 import { closeConversation, pendingQuestion, startConversation } from "./start.ts";
 import type {
   AnswerInput,
   AnswerOutcome,
+  Assumption,
   ConversationPort,
+  CorrectionOutcome,
   FeedbackInput,
   FeedbackOutcome,
   QuestionView,
@@ -86,6 +90,14 @@ export class ConversationFlow implements ConversationPort {
   /** Draft 1 is ready: its risky assumptions become one-tap confirmations; how many were kept. */
   noteDraftAssumptions(threadId: number, draftText: string): Promise<number> {
     return noteDraftAssumptions(this.ctx, threadId, draftText);
+  }
+
+  assumptions(threadId: number): Promise<Assumption[]> {
+    return assumptionsOf(this.ctx, threadId);
+  }
+
+  correctAssumption(threadId: number, slot: Slot, userId: string): Promise<CorrectionOutcome> {
+    return correctAssumption(this.ctx, threadId, slot, userId);
   }
 
   /** After /forget deleted a user's rows: nothing learned from them stays in memory. */

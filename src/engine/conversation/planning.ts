@@ -11,7 +11,7 @@ import { writtenQuestion } from "../understanding/apply.ts";
 import { takeConfirmation } from "./assumptions.ts";
 import type { ConversationContext } from "./context.ts";
 import { stopAndRefine } from "./drafts.ts";
-import { type ConversationState, type QuestionPlan, round3, toView } from "./records.ts";
+import { type ConversationState, kindOf, type QuestionPlan, round3, toView } from "./records.ts";
 import type { QuestionView } from "./types.ts";
 
 /**
@@ -35,13 +35,15 @@ export async function planNext(
         {
           slots: state.slots,
           ideaType: state.ideaType,
+          kind: kindOf(state),
           userId: state.userId,
           idea: thread.original_request,
           asked: state.asked,
           templates: ctx.templates,
           hitChance: (slot, template) => offer(ctx, state, slot, template, assumed(state, slot)).hit,
         },
-        state.policy,
+        // A kind whose learned order is losing follows the fixed order (order-arms.ts).
+        state.policy === "learning" && state.order === "fixed" ? "fixed" : state.policy,
       );
   const decision = decideNext({
     clarity,
@@ -157,7 +159,7 @@ function offer(
 ): { suggestions: string[]; hit: number } {
   const perUser = ctx.perUser;
   const prediction = ctx.answerPredictor.predict(
-    state.ideaType,
+    kindOf(state),
     questionKind(slot, template.id),
     perUser ? state.userId : null,
     template.suggestions,

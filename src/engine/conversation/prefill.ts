@@ -2,14 +2,16 @@ import { applyPattern } from "../../learning/clarity.ts";
 import { threadStyle } from "../../learning/preferences.ts";
 import type { Slot } from "../../learning/quick-analysis.ts";
 import type { Job } from "../../store/jobs/types.ts";
+import type { PatternRecord } from "../../store/learning/patterns-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
-import { type ConversationState, SLOT_LABELS } from "./records.ts";
+import { type ConversationState, kindOf, SLOT_LABELS } from "./records.ts";
 
 /**
  * What is already known about the user, applied before any question: slots pre-filled from
- * learned patterns (recorded as pre-fill rows, so the refine prompt shows them as assumptions),
- * and the user's preferences attached to the conversation.
+ * validated patterns of this kind of idea (recorded as pre-fill rows, so the refine prompt shows
+ * them as assumptions; the user sees them too and can correct them: assumptions.ts), and the user's
+ * preferences attached to the conversation.
  */
 
 /** Pre-fills slots from patterns and attaches preferences (learning policy only). */
@@ -58,7 +60,11 @@ async function attachPreferences(
   });
 }
 
-/** Pre-fills the unasked slots the user's confident patterns cover (per-user learning only). */
+/**
+ * Pre-fills the unasked slots the user's validated patterns for this kind of idea cover (per-user
+ * learning only). A pattern not yet validated — and now and then a validated one — has its
+ * question asked instead, with the assumed value offered first.
+ */
 async function prefillFromPatterns(
   ctx: ConversationContext,
   thread: LearningThread,
@@ -72,46 +78,58 @@ async function prefillFromPatterns(
   const applicable = ctx.perUser
     ? await ctx.patternLearner.applicable(
         owner,
-        state.ideaType,
+        kindOf(state),
         threshold,
         ctx.config.number("hermes.learning.pattern_validation_threshold"),
       )
     : new Map<Slot, never>();
-  for (const [slot, p] of applicable) {
+  for (const [slot, { pattern: p, validated }] of applicable) {
     const s = state.slots[slot];
     if (s.source === "answer" || s.source === "pattern" || s.asked > 0) continue;
-    // Now and then ask anyway, to validate the pattern (less often as it grows surer).
-    if (allowValidation && ctx.random() < (1 - p.confidence) / 2) {
+    if (!validated || (allowValidation && ctx.random() < (1 - p.confidence) / 2)) {
       state.validating[slot] = p.id;
       continue;
     }
-    state.slots = applyPattern(state.slots, slot, p.value, p.confidence, p.id);
-    state.applied.push({
-      kind: "pattern",
-      id: p.id,
-      name: p.name,
-      slot,
-      value: p.value,
-      confidence: p.confidence,
-      at: now,
-      secondsSaved: p.timeSavedEstimate,
-    });
-    await ctx.conversations.insertPrefill({
-      threadId: thread.id,
-      jobId: draft1?.id ?? null,
-      phase: "initial",
-      text: `(assumed from earlier conversations) ${SLOT_LABELS[slot]}`,
-      slot,
-      templateId: null,
-      confidence: p.confidence,
-      position: null,
-      askedDate: now,
-      patternMatched: `${p.id}:${p.name}`,
-      plan: { suggestions: [], policy: "pattern" },
-      value: p.value,
-    });
-    await ctx.patternLearner.markApplied(p, thread.id, now);
+    await prefillOne(ctx, thread, state, draft1, now, p, slot);
   }
+}
+
+/** Assumes a pattern's value for a slot: the state, the list of what was applied, a pre-fill row. */
+async function prefillOne(
+  ctx: ConversationContext,
+  thread: LearningThread,
+  state: ConversationState,
+  draft1: Job | undefined,
+  now: string,
+  p: PatternRecord,
+  slot: Slot,
+): Promise<void> {
+  state.slots = applyPattern(state.slots, slot, p.value, p.confidence, p.id);
+  state.applied.push({
+    kind: "pattern",
+    id: p.id,
+    name: p.name,
+    slot,
+    value: p.value,
+    confidence: p.confidence,
+    at: now,
+    secondsSaved: p.timeSavedEstimate,
+  });
+  await ctx.conversations.insertPrefill({
+    threadId: thread.id,
+    jobId: draft1?.id ?? null,
+    phase: "initial",
+    text: `(assumed from earlier conversations) ${SLOT_LABELS[slot]}`,
+    slot,
+    templateId: null,
+    confidence: p.confidence,
+    position: null,
+    askedDate: now,
+    patternMatched: `${p.id}:${p.name}`,
+    plan: { suggestions: [], policy: "pattern" },
+    value: p.value,
+  });
+  await ctx.patternLearner.markApplied(p, thread.id, now);
 }
 
 /** Saves what was applied (patterns, preferences) and the patterns' mean confidence on the thread. */

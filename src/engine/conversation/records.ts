@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { type ClaritySlots, initialSlots } from "../../learning/clarity.ts";
+import type { OrderArm } from "../../learning/order-arms.ts";
 import type { AnswerMode } from "../../learning/question-model.ts";
 import type { QuestionPolicy } from "../../learning/question-selector.ts";
-import { SLOTS, type Slot } from "../../learning/quick-analysis.ts";
+import { ideaKind, SLOTS, type Slot } from "../../learning/quick-analysis.ts";
 import { extractTopic } from "../../learning/topic.ts";
 import { parseOptionalJsonColumn } from "../../store/json-column.ts";
 import type { ConversationRow } from "../../store/schema.ts";
@@ -33,6 +34,13 @@ export interface ConversationState {
   v: 1;
   topic: string;
   ideaType: string;
+  /**
+   * The kind of idea the learners learn per (quick-analysis ideaKind: trip, talk, … or the type);
+   * absent in states stored before kinds existed (the type is used then).
+   */
+  kind?: string;
+  /** "fixed": this session follows the fixed order (the kind's learned order is losing; order-arms.ts). */
+  order?: OrderArm;
   userId: string | null;
   policy: QuestionPolicy;
   initial: ClaritySlots;
@@ -90,6 +98,7 @@ export function freshState(
     v: 1,
     topic: extractTopic(idea),
     ideaType,
+    kind: ideaKind(idea, ideaType),
     userId,
     policy,
     initial: slots,
@@ -100,6 +109,10 @@ export function freshState(
     applied: [],
   };
 }
+
+/** The kind a conversation's learning is keyed by (the idea type for states from before kinds). */
+export const kindOf = (state: Pick<ConversationState, "kind" | "ideaType">): string =>
+  state.kind ?? state.ideaType;
 
 export function toView(
   row: ConversationRow,

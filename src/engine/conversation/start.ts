@@ -1,11 +1,12 @@
 import { clarityScore, slotProgress } from "../../learning/clarity.ts";
 import { quickAnalyze } from "../../learning/quick-analysis.ts";
+import { mulberry32, seedOf } from "../../learning/random.ts";
 import { ENOUGH } from "../../store/threads/conversations-repo.ts";
 import { applyUnderstanding } from "../understanding/apply.ts";
 import type { ConversationContext } from "./context.ts";
 import { planNext } from "./planning.ts";
 import { applyLearning } from "./prefill.ts";
-import { freshState, parseState } from "./records.ts";
+import { freshState, kindOf, parseState } from "./records.ts";
 import type { QuestionView } from "./types.ts";
 
 /** requested_backend of a guest's jobs (LOCAL_ONLY in ../ports.ts, which imports this folder's types). */
@@ -40,6 +41,10 @@ export function startConversation(
     const state = freshState(idea, ideaType, owner, policy);
     // Draft 1 is queued already (submit.ts) and runs beside this: only the first question waits,
     // and never longer than the analysis deadline.
+    // The learned order for this kind, unless it is losing to the fixed order there (order-arms.ts).
+    // Drawn from the thread's own id, so choosing an order leaves the learners' random stream as is.
+    if (policy === "learning")
+      state.order = ctx.orderArms.choose(kindOf(state), mulberry32(seedOf(`order:${thread.uuid}`)));
     const draft1 = await ctx.draftOne(threadId);
     const understanding = await ctx.understand?.({
       idea,

@@ -1,5 +1,8 @@
 import type { Slot } from "../../learning/quick-analysis.ts";
 
+/** The understanding slots, for transports that validate a slot name (e.g. an API correction). */
+export { SLOTS } from "../../learning/quick-analysis.ts";
+
 /**
  * The contract between the conversation flow (questions, answers, draft 2, feedback — built in
  * src/engine/conversation/flow.ts over src/learning/) and its transports (bot/, src/http/, the
@@ -56,6 +59,25 @@ export interface WithdrawOutcome {
   refinedDraftKept: number | undefined;
 }
 
+/** A slot Hermes assumed from the user's earlier conversations instead of asking (shown with "Change"). */
+export interface Assumption {
+  slot: Slot;
+  /** The slot's label ("Constraints"). */
+  label: string;
+  value: string;
+  patternId: number;
+}
+
+export interface CorrectionOutcome {
+  /** The question open now, if any. */
+  next: QuestionView | undefined;
+  /** Set when the correction ended the questions and queued the refined draft. */
+  refinedJobId: number | undefined;
+  /** The questions were already over: the correction teaches, but the refined draft had been queued. */
+  questionsOver: boolean;
+  clarity: number;
+}
+
 export type FeedbackInput = { rating: 1 | 2 | 3 | 4 | 5 } | { adjust: "shorter" | "more_detail" };
 
 export interface FeedbackOutcome {
@@ -81,6 +103,10 @@ export interface ConversationPort {
   withdraw?(threadId: number, questionId: number): Promise<WithdrawOutcome>;
   /** The idea was cancelled: stop asking, close the open question, queue no refined draft. */
   close(threadId: number, reason: string): Promise<boolean>;
+  /** What was assumed from earlier conversations on this thread (each shown with a correction). */
+  assumptions?(threadId: number): Promise<Assumption[]>;
+  /** "Change" under an assumption: it no longer counts, and the pattern behind it counts a correction. */
+  correctAssumption?(threadId: number, slot: Slot, userId: string): Promise<CorrectionOutcome>;
   /** After /forget deleted a user's rows: drops the in-memory models and caches built from them. */
   forgetInMemory?(): void;
 }

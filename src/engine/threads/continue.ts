@@ -1,4 +1,5 @@
 import { HermesError } from "../../errors.ts";
+import type { Slot } from "../../learning/quick-analysis.ts";
 import type { Job } from "../../store/jobs/repo.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
 import { answerLines, refinementVariables } from "../conversation/drafts.ts";
@@ -15,14 +16,24 @@ import type { ThreadContext } from "./records.ts";
 export interface ContinueInput {
   answers?: { questionId: number; input: AnswerInput }[] | undefined;
   information?: string | undefined;
+  /** Assumptions the user changed ("Change" under them): each counts against its pattern. */
+  corrections?: Slot[] | undefined;
 }
 
 export interface ContinueOutcome {
   /** Clarity after the answers, 0–1. */
   clarity: number;
   /** The answers in order, with the question's text when it was the one open. */
-  answered: { questionId: number; question: string | null; input: AnswerInput }[];
+  answered: {
+    questionId: number;
+    question: string | null;
+    input: AnswerInput;
+    /** The text of a chosen suggestion, when the question was the one open. */
+    answerText?: string | undefined;
+  }[];
   informationAdded: boolean;
+  /** The assumptions corrected (their slots). */
+  corrected: Slot[];
   /** The question to ask now, if any. */
   open: QuestionView | undefined;
   refinedJobId: number | undefined;
@@ -52,10 +63,20 @@ export async function continueThread(
     clarity: thread.final_clarity_score,
     answered: [],
     informationAdded: info !== undefined,
+    corrected: [],
     open: await d.conversation?.pending(thread.id),
     refinedJobId: undefined,
     stopReason: undefined,
   };
+  for (const slot of body.corrections ?? []) {
+    const port = requireConversation(d);
+    if (!port.correctAssumption) throw new HermesError("NOT_FOUND", "Assumptions are not enabled.");
+    const r = await port.correctAssumption(thread.id, slot, userId);
+    out.corrected.push(slot);
+    out.clarity = r.clarity;
+    out.refinedJobId ??= r.refinedJobId;
+    out.open = r.next;
+  }
   // The conversation flow records each answer and decides when the questions stop (and queues
   // the refined draft then).
   for (const a of body.answers ?? []) {
@@ -64,6 +85,10 @@ export async function continueThread(
       questionId: a.questionId,
       question: out.open?.id === a.questionId ? out.open.text : null,
       input: a.input,
+      answerText:
+        a.input.kind === "suggestion" && out.open?.id === a.questionId
+          ? out.open.suggestions[a.input.index]
+          : undefined,
     });
     out.clarity = r.clarity;
     out.refinedJobId ??= r.refinedJobId;

@@ -1,4 +1,5 @@
 import { HermesError } from "../../errors.ts";
+import type { Slot } from "../../learning/quick-analysis.ts";
 import { ThreadJobsRepo } from "../../store/jobs/thread-jobs-repo.ts";
 import { LearningListingRepo, type PatternFilter } from "../../store/learning/listing-repo.ts";
 import { ConversationsRepo } from "../../store/threads/conversations-repo.ts";
@@ -7,6 +8,8 @@ import type { UserExport } from "../../store/threads/user-data-repo.ts";
 import type {
   AnswerInput,
   AnswerOutcome,
+  Assumption,
+  CorrectionOutcome,
   FeedbackInput,
   FeedbackOutcome,
   QuestionView,
@@ -77,16 +80,31 @@ export class ThreadService {
   }
 
   /** Saves the idea, queues draft 1 and asks the first question; a guest gets local backends and a quota. */
-  submit(
+  async submit(
     actor: Actor,
     input: Omit<SubmitIdeaInput, "userId" | "guest" | "rateKey">,
   ): Promise<SubmitIdeaResult> {
-    return this.d.ideas.submitIdea({
+    const result = await this.d.ideas.submitIdea({
       ...input,
       userId: actor.userId,
       ...(actor.rateKey ? { rateKey: actor.rateKey } : {}),
       ...(actor.role === "guest" ? { guest: true } : {}),
     });
+    // Every assumption is shown with the first question, each with a one-tap correction.
+    return { ...result, assumptions: await this.assumptions(result.thread) };
+  }
+
+  /** What was assumed from the user's earlier conversations on this thread, still in force. */
+  async assumptions(thread: ThreadRecord): Promise<Assumption[]> {
+    return (await this.d.conversation?.assumptions?.(thread.id)) ?? [];
+  }
+
+  /** "Change" under an assumption: it no longer counts, and the pattern behind it counts a correction. */
+  async correctAssumption(actor: Actor, threadId: number, slot: Slot): Promise<CorrectionOutcome> {
+    const thread = await this.owned(actor, threadId);
+    const port = requireConversation(this.d);
+    if (!port.correctAssumption) throw new HermesError("NOT_FOUND", "Assumptions are not enabled.");
+    return port.correctAssumption(threadId, slot, actingUserId(actor, thread));
   }
 
   /** The thread by uuid or short prefix, if the actor may see it. */

@@ -15,7 +15,7 @@ import {
   resultPath,
   statusPath,
 } from "./context.ts";
-import { jobView, questionFromPort, threadView } from "./views.ts";
+import { assumptionView, jobView, questionFromPort, threadView } from "./views.ts";
 
 type ApiApp = Hono<ApiEnv>;
 
@@ -96,6 +96,7 @@ function continueRoute(api: ApiApp, rc: RouteContext): void {
     const out = await rc.deps.threads.continue(apiActor(c), thread.id, {
       information: value.information,
       answers: value.answers?.map((a) => ({ questionId: a.question_id, input: answerInput(a) })),
+      corrections: value.corrections,
     });
     return rc.envelopes.ok(c, continued(thread, out));
   });
@@ -168,6 +169,10 @@ export async function submitted(rc: RouteContext, r: SubmitIdeaResult) {
       ? `Draft 1 is queued on ${b.name} (${b.model}).`
       : "Draft 1 is queued; no backend is reachable right now, so it starts as soon as one is.",
   ];
+  if ((r.assumptions ?? []).length > 0)
+    steps.push(
+      `Assumed from earlier: see assumptions; correct any with POST /api/threads/${uuid}/continue {"corrections": [slot]}.`,
+    );
   if (first)
     steps.push(`Answer the question(s) with POST /api/threads/${uuid}/continue to get a refined draft.`);
   else steps.push(`Add anything useful with POST /api/threads/${uuid}/continue to get a refined draft.`);
@@ -181,6 +186,7 @@ export async function submitted(rc: RouteContext, r: SubmitIdeaResult) {
     estimated_time_minutes: await deps.threads.estimateMinutes(deps.slots?.() ?? 1),
     backend: b ? { name: b.name, model: b.model, health: b.health } : null,
     questions: first ? [questionFromPort(first)] : [],
+    assumptions: (r.assumptions ?? []).map(assumptionView),
     next_steps: steps,
     status_url: statusPath(uuid),
   };
@@ -189,6 +195,7 @@ export async function submitted(rc: RouteContext, r: SubmitIdeaResult) {
 async function statusOf(rc: RouteContext, thread: ThreadRecord) {
   const jobs = await rc.deps.threads.jobs(thread);
   const open = await rc.deps.threads.openQuestion(thread);
+  const assumptions = await rc.deps.threads.assumptions(thread);
   const pending = open ? [questionFromPort(open)] : [];
   const progress = rc.deps.threads.progress(thread, jobs, pending.length);
   const active = jobs.filter((j) => ["running", "retrying", "queued", "pending"].includes(j.status));
@@ -202,6 +209,7 @@ async function statusOf(rc: RouteContext, thread: ThreadRecord) {
     completed_jobs: completed.map((j) => jobView(thread, j)),
     other_jobs: jobs.filter((j) => j !== current && j.status !== "completed").map((j) => jobView(thread, j)),
     pending_questions: pending,
+    assumptions: assumptions.map(assumptionView),
     results: latest
       ? {
           latest_job_id: latest.id,
@@ -213,14 +221,21 @@ async function statusOf(rc: RouteContext, thread: ThreadRecord) {
   };
 }
 
-type AnswerBody = { answer?: string | undefined; action?: "skip" | "enough" | undefined };
+type AnswerBody = {
+  answer?: string | undefined;
+  suggestion_index?: number | undefined;
+  action?: "skip" | "enough" | undefined;
+};
 
+/** A chosen suggestion stays a tap (its speed and clarity are learned as such); text is a typed answer. */
 const answerInput = (a: AnswerBody): AnswerInput =>
   a.action === "skip"
     ? { kind: "skip" }
     : a.action === "enough"
       ? { kind: "enough" }
-      : { kind: "text", text: a.answer ?? "" };
+      : a.suggestion_index !== undefined
+        ? { kind: "suggestion", index: a.suggestion_index }
+        : { kind: "text", text: a.answer ?? "" };
 
 /** The response of /continue: what the thread service did, in the API's shape. */
 function continued(thread: ThreadRecord, out: ContinueOutcome) {
@@ -238,10 +253,12 @@ function continued(thread: ThreadRecord, out: ContinueOutcome) {
       answered: out.answered.map((a) => ({
         question_id: a.questionId,
         question: a.question,
-        answer: a.input.kind === "text" ? a.input.text : null,
+        answer: a.input.kind === "text" ? a.input.text : (a.answerText ?? null),
+        ...(a.input.kind === "suggestion" ? { suggestion_index: a.input.index } : {}),
         action: a.input.kind === "skip" || a.input.kind === "enough" ? a.input.kind : null,
       })),
       information_added: out.informationAdded,
+      corrected: out.corrected,
       stop_reason: out.stopReason ?? null,
     },
     pending_questions: pending,

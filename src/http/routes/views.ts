@@ -1,4 +1,4 @@
-import type { QuestionView } from "../../engine/conversation/types.ts";
+import type { Assumption, QuestionView } from "../../engine/conversation/types.ts";
 import type { JobRecord, ThreadRecord } from "../../engine/threads/service.ts";
 import { downloadPath, resultPath } from "./context.ts";
 
@@ -37,6 +37,16 @@ export function jobView(t: ThreadRecord, j: JobRecord) {
     summary: done ? j.result_summary : null,
     result_url: resultPath(t.uuid, j.id),
     download_url: done && j.full_result !== null ? downloadPath(t.uuid, j.id) : null,
+  };
+}
+
+/** An assumption from the user's earlier conversations, as the API shows it (correctable by slot). */
+export function assumptionView(a: Assumption) {
+  return {
+    slot: a.slot,
+    label: a.label,
+    value: a.value,
+    text: `Assumed from earlier — ${a.label}: ${a.value}`,
   };
 }
 

@@ -46,6 +46,7 @@ export interface QuestionObservationRow {
   clarity_improvement: number;
   optimization_suggested: string | null;
   idea_type: string | null;
+  original_request: string;
   user_id: string | null;
 }
 
@@ -57,6 +58,8 @@ export interface UserAnswerRow {
   response_type: string | null;
   response_time_seconds: number;
   idea_type: string | null;
+  /** The idea's text (its kind is derived from it: quick-analysis ideaKind). */
+  original_request: string;
 }
 
 export class ConversationsRepo {
@@ -234,6 +237,7 @@ export class ConversationsRepo {
         "c.clarity_improvement",
         "c.optimization_suggested",
         "t.idea_type",
+        "t.original_request",
         "t.user_id",
       ])
       .where("c.conversation_position", "is not", null)
@@ -277,6 +281,7 @@ export class ConversationsRepo {
         "c.response_type",
         "c.response_time_seconds",
         "t.idea_type",
+        "t.original_request",
       ])
       .where("t.user_id", "=", userId)
       .where("c.conversation_position", "is not", null)
