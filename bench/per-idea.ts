@@ -43,7 +43,7 @@ interface Phase {
   cpuMs: number;
 }
 
-async function phase(side: Side, n: number, concurrency: number): Promise<Phase> {
+export async function phase(side: Side, n: number, concurrency: number): Promise<Phase> {
   for (let i = 0; i < WARM; i++) await side.idea(-1 - i);
   const ms: number[] = [];
   let next = 0;
@@ -68,7 +68,7 @@ async function phase(side: Side, n: number, concurrency: number): Promise<Phase>
   };
 }
 
-async function hermesSide(ollama: FakeOllama, dir: string, tag: string): Promise<Side> {
+export async function hermesSide(ollama: FakeOllama, dir: string, tag: string): Promise<Side> {
   const hermes: Hermes = await createHermes({
     env: parseEnv({
       HERMES_DB_PATH: join(dir, `${tag}.db`),
