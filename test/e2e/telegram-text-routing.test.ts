@@ -83,7 +83,13 @@ describe("which feature a plain text goes to", () => {
         reply_to_message: { message_id: ack.message_id, chat: { id: OWNER_ID } } as never,
       }),
     );
-    await tg.waitFor(OWNER_ID, (m) => m.text === "🛠 Adding that and refining the draft…", 5000, "continued");
+    // The status line is edited to "✅ Done." once the draft lands, which can be before this looks.
+    await tg.waitFor(
+      OWNER_ID,
+      (m) => m.text.startsWith("🛠 Adding that and refining the draft…"),
+      5000,
+      "continued",
+    );
     expect(answers(true)).toEqual([]);
     expect(sql("SELECT count(*) FROM jobs WHERE thread_id = (SELECT min(id) FROM idea_threads)")).toBe(3);
   });
