@@ -6,6 +6,7 @@ const suites: { name: string; file: string }[] = [
   { name: "idea → first question with model-assisted understanding", file: "./understanding.ts" },
   { name: "process: start-up, memory, crash recovery", file: "./process.ts" },
   { name: "history: 100,000 ideas against an empty database", file: "./history.ts" },
+  { name: "per idea: submit → draft completed, beside a minimal proxy", file: "./per-idea.ts" },
 ];
 
 for (const suite of suites) {

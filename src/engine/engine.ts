@@ -192,22 +192,31 @@ export class Engine {
 
   /**
    * The event's thread, recording a completed draft on it. Progress events reuse the row read at
-   * the job's last lifecycle event; the entry goes when the job ends.
+   * the job's last lifecycle event; the entry goes when the job ends. With no listener nothing is
+   * read (nobody would see the row): only the draft is recorded.
    */
   private async threadForEvent(event: QueueEvent): Promise<ThreadRecord | undefined> {
     const jobId = event.job.id;
+    const ended = event.type === "completed" || event.type === "failed" || event.type === "cancelled";
+    if (ended) this.running.delete(jobId);
+    if (event.type === "completed") return this.recordDraft(event.job);
     const entry = this.running.get(jobId);
-    if (event.type === "progress" && (entry || this.listeners.size === 0)) return entry?.thread;
+    if (this.listeners.size === 0 || (event.type === "progress" && entry)) return entry?.thread;
     const thread = await this.d.threads.byId(event.job.thread_id);
-    if (event.type === "completed" || event.type === "failed" || event.type === "cancelled") {
-      this.running.delete(jobId);
-    } else if (thread) {
+    if (thread && !ended) {
       const progressAt = event.type === "progress" ? this.d.clock.now() : Number.NEGATIVE_INFINITY;
       this.running.set(jobId, { thread, progressAt: entry?.progressAt ?? progressAt });
     }
-    if (!thread || event.type !== "completed") return thread;
+    return thread;
+  }
+
+  /**
+   * Counts the draft on its thread, then reads the row once for the listeners (the update is by
+   * id: a thread deleted meanwhile matches nothing and reads as undefined, as before).
+   */
+  private async recordDraft(job: QueueEvent["job"]): Promise<ThreadRecord | undefined> {
     const now = new Date(this.d.clock.now()).toISOString();
-    await this.d.threads.recordDraft(thread.id, event.job.result_summary ?? "", now);
-    return (await this.d.threads.byId(thread.id)) ?? thread;
+    await this.d.threads.recordDraft(job.thread_id, job.result_summary ?? "", now);
+    return this.listeners.size === 0 ? undefined : this.d.threads.byId(job.thread_id);
   }
 }

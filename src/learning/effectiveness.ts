@@ -101,13 +101,29 @@ export function creditOutcome(
   return out;
 }
 
+/**
+ * Normalised answers by text. Question planning normalises the same template suggestions and
+ * learned answers for every candidate question of every idea (a few percent of the CPU per idea);
+ * the mapping is pure, so a bounded memo returns the same strings. Only short texts (answers,
+ * not ideas) are kept, and it is emptied when full: at most MEMO_SIZE × MEMO_TEXT characters.
+ */
+const normalised = new Map<string, string>();
+const MEMO_SIZE = 4096;
+const MEMO_TEXT = 120;
+
 /** Normalised form of an answer, for "same answer again" comparisons. */
 export function normaliseAnswer(text: string): string {
-  return text
+  let out = normalised.get(text);
+  if (out !== undefined) return out;
+  out = text
     .toLowerCase()
     .replace(/[^\p{L}\p{N}$€£%]+/gu, " ")
     .trim()
     .replace(/\s+/g, " ");
+  if (text.length > MEMO_TEXT) return out;
+  if (normalised.size >= MEMO_SIZE) normalised.clear();
+  normalised.set(text, out);
+  return out;
 }
 
 export function sameAnswer(a: string, b: string): boolean {

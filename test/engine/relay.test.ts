@@ -81,4 +81,80 @@ describe("Engine relay of streamed tokens", () => {
     await settle();
     expect(seen.at(-1)?.thread.title).toBe("renamed");
   });
+
+  it("a completed draft is counted on its thread and read once for listeners; with none, not read at all", async () => {
+    db = await memoryDb();
+    const insert = db.sqlite.prepare(
+      "INSERT INTO idea_threads (uuid, title, original_request, source, chat_id) VALUES (?, 't', 'idea', 'telegram', '42') RETURNING id",
+    );
+    const threads = new ThreadsRepo(db.db);
+    let reads = 0;
+    const byId = threads.byId.bind(threads);
+    threads.byId = (id: number) => {
+      reads++;
+      return byId(id);
+    };
+    const queueEvents = new QueueEvents();
+    new Engine({
+      threads,
+      queueEvents,
+      clock: new ManualClock(0),
+      log: { error: () => {}, warn: () => {} },
+    } as unknown as EngineDeps);
+    const jobs = new JobsRepo(db.sqlite);
+    const draftCount = (id: number) =>
+      db?.sqlite.prepare("SELECT draft_count, final_result_summary FROM idea_threads WHERE id = ?").get(id);
+    const complete = async (threadId: number) => {
+      const job = { ...jobs.enqueue({ threadId, jobType: "t", priority: 5 }, 0), result_summary: "Sum" };
+      for (const type of ["queued", "started", "completed"] as const) queueEvents.emit({ type, job });
+      await settle();
+    };
+
+    const quiet = Number(insert.pluck().get("11111111-q"));
+    await complete(quiet);
+    expect(draftCount(quiet)).toEqual({ draft_count: 1, final_result_summary: "Sum" });
+    expect(reads).toBe(0);
+  });
+
+  it("with a listener, the completed event carries the row as it is after the draft was counted", async () => {
+    db = await memoryDb();
+    const threadId = Number(
+      db.sqlite
+        .prepare(
+          "INSERT INTO idea_threads (uuid, title, original_request, source, chat_id) VALUES ('22222222-l', 't', 'idea', 'telegram', '42') RETURNING id",
+        )
+        .pluck()
+        .get(),
+    );
+    const threads = new ThreadsRepo(db.db);
+    let reads = 0;
+    const byId = threads.byId.bind(threads);
+    threads.byId = (id: number) => {
+      reads++;
+      return byId(id);
+    };
+    const queueEvents = new QueueEvents();
+    const engine = new Engine({
+      threads,
+      queueEvents,
+      clock: new ManualClock(0),
+      log: { error: () => {}, warn: () => {} },
+    } as unknown as EngineDeps);
+    const seen: EngineEvent[] = [];
+    engine.onEvent((e) => {
+      seen.push(e);
+    });
+    const job = {
+      ...new JobsRepo(db.sqlite).enqueue({ threadId, jobType: "t", priority: 5 }, 0),
+      result_summary: "S",
+    };
+    queueEvents.emit({ type: "started", job });
+    await settle();
+    queueEvents.emit({ type: "completed", job });
+    await settle();
+    expect(reads).toBe(2); // one at the start, one after the draft was counted
+    const done = seen.find((e) => e.event.type === "completed");
+    expect(done?.thread.draft_count).toBe(1);
+    expect(done?.draft).toBeDefined();
+  });
 });
