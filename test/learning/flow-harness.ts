@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { HermesOptions } from "../../src/app/options.ts";
 import { ConversationFlow } from "../../src/engine/conversation/flow.ts";
 import { PromptLibrary } from "../../src/engine/prompts.ts";
@@ -43,12 +42,18 @@ export async function flowHarness(
       ...opts.flow,
     });
 
+  // Ids from the seed, not random: a thread's question order is drawn from its id (order-arms.ts),
+  // so random ids would make a seeded run differ from the last.
+  let made = 0;
+  const nextUuid = () =>
+    `00000000-0000-4000-8000-${String(opts.seed ?? 1).padStart(4, "0")}${String(++made).padStart(8, "0")}`;
+
   /** What Engine.submitIdea does: a thread and draft 1, queued. */
   async function submit(text: string, userId = "u1"): Promise<{ threadId: number; draft1: Job }> {
     const analysis = quickAnalyze(text);
     const now = new Date(clock.now()).toISOString();
     const thread = await threads.create({
-      uuid: randomUUID(),
+      uuid: nextUuid(),
       title: analysis.title,
       originalRequest: text,
       ideaType: analysis.ideaType,

@@ -149,7 +149,8 @@ describe("learned patterns", () => {
   });
 
   it("'Change' under an assumption takes it out of the draft and counts against the pattern", async () => {
-    h = await flowHarness({ seed: 21, flow: { policy: "learning", valueFloor: 0 } });
+    // A seed whose sixth thread gets the learned order (1 in 5 explore the fixed one, which here asks nothing).
+    h = await flowHarness({ seed: 22, flow: { policy: "learning", valueFloor: 0 } });
     for (let i = 0; i < 5; i++) await converse(h, `Write a poem number ${i}`, "for my book club");
     const before = (await h.flow.listPatterns()).find((x) => x.trigger.slot === "context");
     const { threadId } = await h.submit("Write a poem about the sea");
