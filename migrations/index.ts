@@ -16,6 +16,7 @@ import * as intakeLedger from "./014_intake_ledger.ts";
 import * as media from "./015_media.ts";
 import * as modelUnderstanding from "./017_model_understanding.ts";
 import * as learningSeed from "./018_learning_seed.ts";
+import * as questionWording from "./019_question_wording.ts";
 
 /**
  * Every migration, keyed by name; kysely runs them in name order. Static imports (no directory
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   "015_media": media,
   "017_model_understanding": modelUnderstanding,
   "018_learning_seed": learningSeed,
+  "019_question_wording": questionWording,
 };

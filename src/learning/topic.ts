@@ -66,6 +66,10 @@ export function extractTopic(idea: string): string {
     return `your plan to ${words.join(" ")}`;
   } else if (/^[a-z]+'[a-z]+$/i.test(first) && /^(?:i|we|you|it|that|there)'/i.test(first)) {
     return "this idea"; // a contraction left over ("I've", "it's"): no noun phrase to quote
+  } else if (/^[A-Z][a-z]+$/.test(first) && words.length > 1 && idea.trimStart().startsWith(`${first} `)) {
+    // A bare noun phrase that opened the sentence ("Bake sale for the school fair"): its capital is
+    // the sentence's, and a question needs a determiner ("this bake sale").
+    words = ["this", first.toLowerCase(), ...words.slice(1)];
   }
   const phrase = words.join(" ");
   return phrase.length > 60 ? `${phrase.slice(0, 57).replace(/\s+\S*$/, "")}…` : phrase;

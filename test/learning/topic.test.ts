@@ -15,6 +15,7 @@ describe("the topic phrase a question quotes from the idea", () => {
     ["Help me decide if I should move to Berlin", "your plan to move to Berlin"],
     ["Different thing: find a birthday present for my dad, he likes fishing", "this birthday present"],
     ["Help me plan a trip to Lisbon for my family next month", "this trip to Lisbon"],
+    ["Bake sale for the school fair", "this bake sale"],
   ])("%s → %s", (idea, topic) => {
     expect(extractTopic(idea)).toBe(topic);
   });
