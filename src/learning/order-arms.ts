@@ -7,8 +7,8 @@ import type { Random } from "./random.ts";
  * refined draft, scaled to 0–1 ((rating − 1) / 4, the user's own judgement of how much of what
  * they wanted the draft holds).
  *
- * Until the fixed order has MIN_FIXED outcomes for a kind, a session of that kind follows it with
- * probability EXPLORE (an estimate of the baseline on this kind's real outcomes). From then on the
+ * Until the fixed order has MIN_FIXED outcomes for a kind (and once the kind has a rated session at
+ * all), a session of that kind follows it with probability EXPLORE (an estimate of the baseline on this kind's real outcomes). From then on the
  * learned order keeps the kind unless the mean of its recent outcomes (the last WINDOW) is below the
  * fixed order's (z below −LOSING_Z; 0: any shortfall, so no kind stays durably worse): then the kind follows the fixed order, and now
  * and then (KEEP_LEARNED) the learned one, so it gets the kind back once it wins again (the learned
@@ -50,7 +50,9 @@ export class OrderArms {
   choose(kind: string, random: Random): OrderArm {
     const fixed = this.outcomes.get(`${kind}|fixed`) ?? [];
     const learned = this.outcomes.get(`${kind}|learned`) ?? [];
-    if (fixed.length < MIN_FIXED) return random() < EXPLORE ? "fixed" : "learned";
+    // Exploring the fixed order only pays when outcomes come back: until this kind has a rated
+    // session, nothing could be learned from it, so the learned order keeps every session.
+    if (fixed.length < MIN_FIXED) return learned.length > 0 && random() < EXPLORE ? "fixed" : "learned";
     if (learned.length < MIN_FIXED) return "learned";
     const losing = zScore(learned, fixed) < -LOSING_Z;
     return losing && random() >= KEEP_LEARNED ? "fixed" : "learned";

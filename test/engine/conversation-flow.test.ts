@@ -401,9 +401,9 @@ describe("ConversationFlow", () => {
 
   it("optimizeThread says what it applied; listPatterns lists patterns with confidence and success rate", async () => {
     h = await flowHarness({ seed: 13 });
-    // Teach a pattern: the same context answer three times for creation ideas, then two more
-    // times while it is validated (asked, its value offered first) before it may pre-fill.
-    for (let i = 0; i < 5; i++) {
+    // Teach a pattern: the same context answer for creation ideas, asked five times over six ideas
+    // (the learned order skips the slot once) while it is validated, before it may pre-fill.
+    for (let i = 0; i < 6; i++) {
       const { threadId } = await h.submit(`Write a letter number ${i}`);
       let q = await h.flow.start(threadId, "u1");
       while (q) {

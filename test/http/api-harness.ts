@@ -73,6 +73,8 @@ export async function apiHarness(opts: HarnessOptions = {}) {
     config: {
       "hermes.debug.api_rate_limiting": opts.rateLimiting ? "true" : "false",
       "hermes.web.ideas_per_minute": "1000",
+      // The learners' randomness from a fixed seed: a test's run repeats exactly.
+      "hermes.learning.random_seed": "1",
       ...(opts.callbackSecret === null
         ? {}
         : { "hermes.api.callback_secret": opts.callbackSecret ?? CALLBACK_SECRET }),
