@@ -63,6 +63,8 @@ class ChatSession {
   private readonly engine: Hermes["engine"];
   private readonly threads: Hermes["threadService"];
   private readonly waiting = new Set<number>();
+  /** Jobs already over: a fast draft can finish before the call that queued it returns. */
+  private readonly ended = new Set<number>();
   /** The last text taken as a new idea instead of an answer: /answer undoes that. */
   private setAside: { ideaThreadId: number; threadId: number; questionId: number } | undefined;
   /** The last typed text taken as an answer: /idea undoes that and starts it as a new idea. */
@@ -130,7 +132,7 @@ class ChatSession {
       return;
     }
     if (o.refinedJobId !== undefined) {
-      this.waiting.add(o.refinedJobId);
+      this.expect(o.refinedJobId);
       this.say(`🛠 Refining the draft with your answers (clarity ${Math.round(o.clarity * 100)}%).`);
     } else if (o.stopReason !== undefined && !o.next)
       // Nothing was answered: a refine would repeat draft 1's prompt, so none is run.
@@ -139,8 +141,15 @@ class ChatSession {
     this.ask(o.next);
   }
 
+  /** A draft on its way, unless it already ended (then there is nothing to wait for). */
+  private expect(jobId: number): void {
+    if (!this.ended.has(jobId)) this.waiting.add(jobId);
+  }
+
   onEvent({ event, thread, shortId }: EngineEvent): void {
     if (thread.user_id !== USER_ID) return;
+    if (event.type === "completed" || event.type === "failed" || event.type === "cancelled")
+      this.ended.add(event.job.id);
     if (event.type === "completed") {
       this.waiting.delete(event.job.id);
       this.lastDraftJob = event.job.id;
@@ -161,10 +170,12 @@ class ChatSession {
   }
 
   private announce(r: SubmitIdeaResult): void {
-    this.waiting.add(r.job.id);
-    this.say(
-      `💡 ${r.shortId}: “${r.thread.title}” — drafting on ${r.backend ? `${r.backend.name} · ${r.backend.model}` : "(no backend)"}…`,
-    );
+    this.expect(r.job.id);
+    // A fast backend may have finished draft 1 while the first question was being worded.
+    const state = this.ended.has(r.job.id)
+      ? "draft 1 is above"
+      : `drafting on ${r.backend ? `${r.backend.name} · ${r.backend.model}` : "(no backend)"}…`;
+    this.say(`💡 ${r.shortId}: “${r.thread.title}” — ${state}`);
   }
 
   /** One input line: a command, a pick for the open question, or typed text. */
@@ -239,7 +250,7 @@ class ChatSession {
       ? { rating: Number(line.slice(6)) as 1 | 2 | 3 | 4 | 5 }
       : { adjust: line === "/shorter" ? ("shorter" as const) : ("more_detail" as const) };
     const o = await this.threads.feedback(ACTOR, this.lastDraftJob, fb);
-    if (o.followUpJobId !== undefined) this.waiting.add(o.followUpJobId);
+    if (o.followUpJobId !== undefined) this.expect(o.followUpJobId);
     this.say(o.learned ? `Noted. ${o.learned}` : "Noted.");
   }
 

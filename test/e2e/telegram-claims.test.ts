@@ -44,7 +44,7 @@ describe("what Hermes tells the user is true", () => {
       let seen = questions().length;
       await client.sendCommand(client.makeCommand(`/new ${idea}`));
       for (;;) {
-        await expect.poll(() => questions().length > seen || over(), { timeout: 5000 }).toBe(true);
+        await expect.poll(() => questions().length > seen || over(), { timeout: 15_000 }).toBe(true);
         if (over()) return undefined;
         seen = questions().length;
         const q = questions().at(-1) as BotMessage;

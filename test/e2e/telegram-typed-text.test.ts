@@ -155,7 +155,15 @@ describe("every cancel closes the idea's questions", () => {
     await expect
       .poll(() => db.prepare("SELECT status FROM jobs").pluck().get(), { timeout: 5000 })
       .toBe("completed");
-    await press(ack, "✖ Cancel");
+    // The ack as it was sent (on a slow machine the copy read here may already be edited).
+    const sent = tg.requests.find(
+      (r) => r.method === "sendMessage" && String(r.params?.text ?? "").startsWith("💡 Got it"),
+    );
+    const markup = sent?.params?.reply_markup as
+      | { inline_keyboard: { text: string; callback_data: string }[][] }
+      | undefined;
+    expect(markup?.inline_keyboard.flat().map((b) => b.text)).toContain("✖ Cancel");
+    await press({ ...ack, reply_markup: markup } as BotMessage, "✖ Cancel");
     await expect.poll(() => latest(q1).text, { timeout: 5000 }).toContain("→ (cancelled)");
     expect(buttons(latest(q1))).toEqual([]);
     expect(tg.toasts.at(-1)).toContain("questions are closed");
