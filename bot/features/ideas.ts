@@ -90,21 +90,30 @@ export function createIdeaFlow(d: IdeaFlowDeps): IdeaFlow {
     }
   }
 
-  /**
-   * "It's a new idea" under a typed answer: the engine undoes the answer (and what was learned
-   * from it); the question asks again with its buttons, a question asked after it is taken back,
-   * and the text starts a new idea.
-   */
-  async function newIdeaInstead(ctx: Context, threadId: number, questionId: number): Promise<void> {
-    const r = await threads.newIdeaInstead(actorOf(ctx), threadId, questionId, {
-      chatId: chatOf(ctx),
-      source: "telegram",
-    });
-    await showUndoneAnswer(asked, ctx, r.withdrawn, log);
-    await acknowledge(d, asked, ctx, r.idea);
-  }
-
+  const newIdeaInstead = (ctx: Context, threadId: number, questionId: number) =>
+    undoTypedAnswer(d, asked, actorOf(ctx), ctx, threadId, questionId);
   return { submit, typed, newIdeaInstead, followUp, settleQuestion, settleQuestions };
+}
+
+/**
+ * "It's a new idea" under a typed answer: the engine undoes the answer (and what was learned
+ * from it); the question asks again with its buttons, a question asked after it is taken back,
+ * and the text starts a new idea.
+ */
+async function undoTypedAnswer(
+  d: IdeaFlowDeps,
+  asked: AskedQuestions,
+  actor: Actor,
+  ctx: Context,
+  threadId: number,
+  questionId: number,
+): Promise<void> {
+  const r = await d.threads.newIdeaInstead(actor, threadId, questionId, {
+    chatId: chatOf(ctx),
+    source: "telegram",
+  });
+  await showUndoneAnswer(asked, ctx, r.withdrawn, d.log);
+  await acknowledge(d, asked, ctx, r.idea);
 }
 
 const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
