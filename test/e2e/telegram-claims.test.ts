@@ -20,7 +20,7 @@ async function setup() {
   // Room for every kind of question, so skipping reaches the budget/deadline one.
   const h = await startTestHermes(
     { TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_API_ROOT: tg.apiRoot, OLLAMA_HOST: ollama.url },
-    { "hermes.learning.max_questions_per_conversation": "10" },
+    { "hermes.learning.max_questions_per_conversation": "10", "hermes.learning.random_seed": "1" },
   );
   cleanups.push(() => h.stop());
   return { tg, h, client: tg.client(OWNER_ID) };
