@@ -1,6 +1,7 @@
 import { createHermes, type HermesOptions } from "../../src/app/hermes.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { parseEnv } from "../../src/config/env.ts";
+import { mulberry32 } from "../../src/learning/random.ts";
 import { createLogger } from "../../src/log.ts";
 import type { Dispatcher } from "../../src/queue/scheduler/scheduler.ts";
 import { FakeBackend } from "../manager/helpers.ts";
@@ -49,6 +50,8 @@ export async function testHermes(opts: TestHermesOptions) {
     jitter: () => 0.5,
     stopGraceMs: 0,
     backendFactories: { ollama: () => ollama },
+    // The learners' randomness is fixed unless the test seeds it through configuration itself.
+    ...(opts.config?.["hermes.learning.random_seed"] === undefined ? { random: mulberry32(20260101) } : {}),
     ...opts,
     env: parseEnv({ HERMES_DB_PATH: ":memory:", HERMES_HTTP_PORT: "0", ...opts.env }),
     clock,
