@@ -1,9 +1,9 @@
 import type { ManualClock } from "../src/clock.ts";
 import type { AnswerInput, QuestionView } from "../src/engine/conversation/types.ts";
-import { quickAnalyze, SLOTS, type Slot } from "../src/learning/quick-analysis.ts";
+import { SLOTS, type Slot } from "../src/learning/quick-analysis.ts";
 import { gamma, mulberry32, normal, pickWeighted, type Random } from "../src/learning/random.ts";
 import type { QuestionTemplate } from "../src/store/learning/templates-repo.ts";
-import { benchHermes, pct } from "./questions-run.ts";
+import { benchHermes, pct, startBenchThread } from "./questions-run.ts";
 import { coverageOf, type Episode, rating, respond, type SimUser, type World } from "./questions-world.ts";
 import { table } from "./stats.ts";
 
@@ -205,32 +205,9 @@ async function oneSession(
   e: KindEpisode,
   kw: KindWorld,
 ): Promise<KindResult> {
-  const { database, queue, threads, flow, jobs: repo } = hermes;
+  const { database, flow, jobs: repo } = hermes;
   clock.advance(60_000);
-  const analysis = quickAnalyze(e.text);
-  const thread = await threads.create({
-    uuid: `kinds-${e.index}`,
-    title: analysis.title,
-    originalRequest: e.text,
-    ideaType: analysis.ideaType,
-    complexity: analysis.complexity,
-    priority: 5,
-    initialClarity: analysis.clarity,
-    userId: e.user.id,
-    chatId: null,
-    source: "cli",
-    now: new Date(clock.now()).toISOString(),
-  });
-  const draft1 = queue.enqueue({
-    threadId: thread.id,
-    jobSequence: 1,
-    jobType: analysis.ideaType,
-    jobSubtype: "draft",
-    priority: 5,
-    promptTemplate: "draft",
-    promptVariables: { idea: e.text, idea_type: analysis.ideaType },
-    userId: e.user.id,
-  });
+  const { thread, draft1 } = await startBenchThread(hermes, `kinds-${e.index}`, e.text, e.user.id);
   let question = await flow.start(thread.id, e.user.id);
   let refinedJobId: number | undefined;
   const stateOf = () =>

@@ -121,6 +121,40 @@ export async function benchHermes(
   });
 }
 
+/** A thread and its draft 1, queued, as Engine.submitIdea makes them (the bench drives the flow itself). */
+export async function startBenchThread(
+  hermes: Awaited<ReturnType<typeof benchHermes>>,
+  uuid: string,
+  text: string,
+  userId: string,
+) {
+  const analysis = quickAnalyze(text);
+  const thread = await hermes.threads.create({
+    uuid,
+    title: analysis.title,
+    originalRequest: text,
+    ideaType: analysis.ideaType,
+    complexity: analysis.complexity,
+    priority: 5,
+    initialClarity: analysis.clarity,
+    userId,
+    chatId: null,
+    source: "cli",
+    now: new Date(hermes.clock.now()).toISOString(),
+  });
+  const draft1 = hermes.queue.enqueue({
+    threadId: thread.id,
+    jobSequence: 1,
+    jobType: analysis.ideaType,
+    jobSubtype: "draft",
+    priority: 5,
+    promptTemplate: "draft",
+    promptVariables: { idea: text, idea_type: analysis.ideaType },
+    userId,
+  });
+  return { thread, draft1 };
+}
+
 export async function runPolicy(episodes: readonly Episode[], world: World, setup: Setup): Promise<Result[]> {
   let current: Episode | undefined;
   const hit = setup.modelHit;
@@ -130,36 +164,13 @@ export async function runPolicy(episodes: readonly Episode[], world: World, setu
       : async () => (current ? simulatedUnderstanding(current, world, hit) : undefined);
   const hermes = await benchHermes(setup, {}, understand);
   await hermes.start();
-  const { database, queue, threads, flow, jobs: repo } = hermes;
+  const { database, flow, jobs: repo } = hermes;
   const clock = hermes.clock as ManualClock;
   const results: Result[] = [];
   for (const e of episodes) {
     current = e;
     clock.advance(60_000);
-    const analysis = quickAnalyze(e.text);
-    const thread = await threads.create({
-      uuid: `bench-${e.index}`,
-      title: analysis.title,
-      originalRequest: e.text,
-      ideaType: analysis.ideaType,
-      complexity: analysis.complexity,
-      priority: 5,
-      initialClarity: analysis.clarity,
-      userId: e.user.id,
-      chatId: null,
-      source: "cli",
-      now: new Date(clock.now()).toISOString(),
-    });
-    const draft1 = queue.enqueue({
-      threadId: thread.id,
-      jobSequence: 1,
-      jobType: analysis.ideaType,
-      jobSubtype: "draft",
-      priority: 5,
-      promptTemplate: "draft",
-      promptVariables: { idea: e.text, idea_type: analysis.ideaType },
-      userId: e.user.id,
-    });
+    const { thread, draft1 } = await startBenchThread(hermes, `bench-${e.index}`, e.text, e.user.id);
     let question: QuestionView | undefined = await flow.start(thread.id, e.user.id);
     let refinedJobId: number | undefined;
     let questions = 0;
