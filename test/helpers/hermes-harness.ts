@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createHermes, type Hermes } from "../../src/app/hermes.ts";
+import { createHermes, type Hermes, type HermesOptions } from "../../src/app/hermes.ts";
 import { parseEnv } from "../../src/config/env.ts";
 import { mulberry32 } from "../../src/learning/random.ts";
 import { createLogger, type Logger } from "../../src/log.ts";
@@ -14,6 +14,8 @@ export async function startTestHermes(
   configOverrides: Record<string, string> = {},
   /** Replaces the silent logger (a test that reads what Hermes logs). */
   logger?: Logger,
+  /** The question flow's test seams (e.g. a value floor of 0: every slot worth asking is asked). */
+  questions?: HermesOptions["questions"],
 ) {
   const dir = mkdtempSync(join(tmpdir(), "hermes-test-"));
   const fullEnv = parseEnv({
@@ -30,6 +32,7 @@ export async function startTestHermes(
       random: mulberry32(20260101),
       stopGraceMs: 500,
       config,
+      ...(questions ? { questions } : {}),
     });
     await h.start();
     return h;
