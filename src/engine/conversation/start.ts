@@ -17,8 +17,26 @@ const GUEST_LOCAL_ONLY = "@local";
  * waiting, and end it when the idea is cancelled.
  */
 
-/** Called right after draft 1 is queued; returns the first question (or none). */
-export function startConversation(
+/**
+ * Called right after draft 1 is queued; returns the first question (or none). The question is
+ * offered only if it is still open: the analysis can hold it up to its deadline, and a cancel that
+ * came meanwhile waited for the thread's lock and closed it. Taking the lock again runs after
+ * such a cancel, so a closed question is never handed to the transport as if it were open.
+ */
+export async function startConversation(
+  ctx: ConversationContext,
+  threadId: number,
+  userId: string,
+): Promise<QuestionView | undefined> {
+  const first = await planFirst(ctx, threadId, userId);
+  if (!first) return undefined;
+  return ctx.locked(threadId, async () =>
+    (await ctx.conversations.pending(threadId))?.id === first.id ? first : undefined,
+  );
+}
+
+/** The conversation's state, saved, and its first question asked (or the reason none is, in the state). */
+function planFirst(
   ctx: ConversationContext,
   threadId: number,
   userId: string,
