@@ -109,11 +109,32 @@ describe("the model helps understand the idea (Telegram)", () => {
     await client.sendMessage(client.makeMessage("Plan a small birthday party for my daughter"));
     const q1 = await tg.waitFor(OWNER_ID, isQuestion1, 10_000, "question 1");
     expect(q1.text).toContain("Model question about the");
-    const draft = await tg.waitFor(OWNER_ID, isDraft1, 10_000, "draft 1");
+    await tg.waitFor(OWNER_ID, isDraft1, 10_000, "draft 1");
     // The draft waited for the acknowledgement and the question (one turn per chat).
-    expect(draft.message_id).toBeGreaterThan(q1.message_id);
+    const sent = tg.botMessages(OWNER_ID);
+    expect(sent.findIndex(isDraft1)).toBeGreaterThan(sent.findIndex(isQuestion1));
     expect(tg.botMessages(OWNER_ID).filter(isQuestion1)).toHaveLength(1);
     expect(tg.botMessages(OWNER_ID).filter(isDraft1)).toHaveLength(1);
     expect(await metrics()).toContain('hermes_idea_analysis_total{outcome="model"} 1');
+  });
+
+  it("no first question because the idea says enough: the acknowledgement says so, draft 1 follows", async () => {
+    const says = { says: "for my daughter's 6th, at home, 10 kids", missing: "" };
+    const all = { intent: says, constraints: says, success: says, context: says, scope: says };
+    const { tg, client } = await setup((req) =>
+      req.messages[0]?.content.startsWith("You help Hermes understand")
+        ? { json: understandingFor("it", all) }
+        : { json: { assumptions: [] } },
+    );
+    await client.sendMessage(client.makeMessage("Plan a small birthday party for my daughter"));
+    const ack = await tg.waitFor(
+      OWNER_ID,
+      (m) => m.text.startsWith("💡 Got it"),
+      5000,
+      "the acknowledgement",
+    );
+    expect(ack.text).toContain("No questions needed: the idea says enough for the draft.");
+    await tg.waitFor(OWNER_ID, isDraft1, 10_000, "draft 1");
+    expect(tg.botMessages(OWNER_ID).filter(isQuestion1)).toHaveLength(0);
   });
 });

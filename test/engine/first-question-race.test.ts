@@ -13,21 +13,10 @@ import { testHermes } from "../helpers/test-hermes.ts";
 // asked exactly once (or not at all, for a true reason such as a cancel) and draft 1 is delivered.
 
 type Built = Awaited<ReturnType<typeof build>>;
-const running: Built[] = [];
+/** How each test's Hermes is stopped: open analyses and drafts end, the manual clock moves the grace period along. */
+const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const b of running.splice(0)) {
-    for (const c of b.analyses) c.settle({ text: "{}" });
-    for (const d of b.drafts.values()) d.settle(outcome("late"));
-    let stopped = false;
-    const stopping = b.hermes.stop().then(() => {
-      stopped = true;
-    });
-    while (!stopped) {
-      b.clock.advance(10);
-      await new Promise((r) => setImmediate(r));
-    }
-    await stopping;
-  }
+  for (const c of cleanups.splice(0)) await c();
 });
 
 const DEADLINE_MS = 1500;
@@ -87,9 +76,20 @@ async function build(draftAssumptions: object[] = []) {
     if (e.event.type === "completed") delivered.push(e);
   });
   await built.hermes.start();
-  const b = { ...built, drafts, analyses, delivered };
-  running.push(b);
-  return b;
+  cleanups.push(async () => {
+    for (const c of analyses) c.settle({ text: "{}" });
+    for (const d of drafts.values()) d.settle(outcome("late"));
+    let stopped = false;
+    const stopping = built.hermes.stop().then(() => {
+      stopped = true;
+    });
+    while (!stopped) {
+      built.clock.advance(10);
+      await new Promise((r) => setImmediate(r));
+    }
+    await stopping;
+  });
+  return { ...built, drafts, analyses, delivered };
 }
 
 /** Lets pending promise callbacks and I/O run (the manual clock does not move). */
@@ -148,16 +148,20 @@ async function draftOneFirst(b: Built) {
 
 /** The first question came back from submit, is the one open question of the idea, and was asked once. */
 async function expectOneFirstQuestion(b: Built, threadId: number, submitted: Promise<unknown>) {
-  const r = (await submitted) as { question?: { id: number; threadId: number; position: number } };
+  const r = (await submitted) as {
+    question?: { id: number; threadId: number; position: number; text: string };
+  };
   expect(r.question?.threadId).toBe(threadId);
   expect(r.question?.position).toBe(1);
+  expect(r).not.toHaveProperty("noQuestion");
   await settle();
   const rows = asked(b, threadId);
   expect(rows).toHaveLength(1);
   expect(rows[0]?.id).toBe(r.question?.id);
   expect((await b.hermes.flow.pending(threadId))?.id).toBe(r.question?.id);
   expect(draftsDelivered(b, threadId)).toBe(1);
-  return r.question as { id: number; text: string };
+  if (!r.question) throw new Error("no first question");
+  return r.question;
 }
 
 describe("the first question, whatever finishes first", () => {
@@ -264,6 +268,7 @@ describe("the first question, whatever finishes first", () => {
     const r = await s.submitted;
     expect(cancelled?.cancelled.length).toBe(1);
     expect(r.question).toBeUndefined();
+    expect(r.noQuestion).toBe("No questions: the idea was cancelled.");
     expect(await b.hermes.flow.pending(threadId)).toBeUndefined();
     expect(asked(b, threadId).every((q) => q.responded_date !== null)).toBe(true);
   });
@@ -283,6 +288,7 @@ describe("the first question, whatever finishes first", () => {
     const r = await s.submitted;
     expect(cancelled.questionsClosed).toBe(true);
     expect(r.question).toBeUndefined();
+    expect(r.noQuestion).toBe("No questions: the idea was cancelled.");
     expect(await b.hermes.flow.pending(s.threadId)).toBeUndefined();
     expect(draftsDelivered(b, s.threadId)).toBe(1);
   });
@@ -306,5 +312,37 @@ describe("the first question, whatever finishes first", () => {
     // The next question confirms one of them.
     const next = (await b.hermes.flow.answer(s.threadId, q1.id, { kind: "skip" }, "u1")).next;
     expect(next?.text).toMatch(/^I assumed the \w+ you had in mind — right\?$/);
+  });
+
+  it("no first question because the idea says enough: the submit says so, and draft 1 still arrives", async () => {
+    const b = await build();
+    const s = await draftOneFirst(b);
+    const says = { says: "for my sister's 30th, under 50 euros", missing: "" };
+    const all = understandingFor("it", {
+      intent: says,
+      constraints: says,
+      success: says,
+      context: says,
+      scope: says,
+    });
+    b.analyses[0]?.settle({ text: JSON.stringify(all) });
+    const r = await s.submitted;
+    expect(r.question).toBeUndefined();
+    expect(r.noQuestion).toBe("No questions needed: the idea says enough for the draft.");
+    expect(asked(b, s.threadId)).toHaveLength(0);
+    expect(draftsDelivered(b, s.threadId)).toBe(1);
+  });
+
+  it("planning the questions fails after draft 1 finished: the submit says so, and the idea stands", async () => {
+    const b = await build();
+    b.hermes.flow.start = () => Promise.reject(new Error("database is locked"));
+    const r = await b.hermes.threadService.submit(OWNER, { chatId: "c1", text: IDEA, source: "telegram" });
+    expect(r.question).toBeUndefined();
+    expect(r.noQuestion).toBe(
+      "No questions this time: they could not be prepared; the draft comes without them.",
+    );
+    await settle();
+    await finishDraft(b, r.thread.id);
+    expect(draftsDelivered(b, r.thread.id)).toBe(1);
   });
 });
