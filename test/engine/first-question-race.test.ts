@@ -345,4 +345,30 @@ describe("the first question, whatever finishes first", () => {
     await finishDraft(b, r.thread.id);
     expect(draftsDelivered(b, r.thread.id)).toBe(1);
   });
+
+  it("slow answers to earlier ideas price a later idea's questions out: it is told why, not left waiting", async () => {
+    // In a busy run the learner's answer times (real clock) grow; here 30 s per answer on the
+    // manual clock, until an idea's first question is not worth the user's time any more.
+    const b = await testHermes({
+      config: { "hermes.learning.random_seed": "1", "hermes.classification.enable_llm": "false" },
+      dispatch: async (ctx) => outcome(`Draft of job ${ctx.job.id}.`),
+    });
+    cleanups.push(() => b.hermes.stop());
+    await b.hermes.start();
+    let none: { noQuestion?: string | undefined } | undefined;
+    for (let i = 0; i < 8 && !none; i++) {
+      const r = await b.hermes.threadService.submit(OWNER, {
+        chatId: "c1",
+        text: `Write a weekly newsletter about local food, issue ${i}`,
+        source: "telegram",
+      });
+      if (!r.question) none = r;
+      for (let q = r.question; q; ) {
+        b.clock.advance(30_000);
+        q = (await b.hermes.flow.answer(r.thread.id, q.id, { kind: "text", text: "the neighbours" }, "u1"))
+          .next;
+      }
+    }
+    expect(none?.noQuestion).toBe("No questions this time: none looked worth your time for this idea.");
+  });
 });
