@@ -1,3 +1,4 @@
+import { availableParallelism, loadavg } from "node:os";
 import { median, table } from "../stats.ts";
 import { POSTGRES_DURABILITY } from "./postgres.ts";
 import type { Sample } from "./sample.ts";
@@ -16,7 +17,16 @@ const nodeCpu = (s: Sample[]) => median(s.map((x) => x.cpuMsPerJob));
 const totalCpu = (s: Sample[]) => median(s.map((x) => x.cpuMsPerJob + (x.dbCpuMsPerJob ?? 0)));
 const dbCpu = (s: Sample[]) => median(s.map((x) => x.dbCpuMsPerJob ?? 0));
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
-const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : "—");
+/**
+ * Hermes ÷ peer, paired by round (both ran minutes apart in the same round, under the same load),
+ * then the median of those per-round ratios: steadier on a busy machine than a ratio of medians.
+ */
+function pairedRatio(h: Sample[], p: Sample[], value: (s: Sample) => number): number {
+  return median(h.map((x, i) => value(x) / value(p[i] as Sample)));
+}
+const fmtRatio = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : "—");
+const total = (x: Sample) => x.cpuMsPerJob + (x.dbCpuMsPerJob ?? 0);
+const thrRatio = (h: Sample[], p: Sample[]) => pairedRatio(h, p, (x) => x.jobsPerSec);
 
 /** Throughput and CPU rows for one mode: Hermes, each peer, Hermes ÷ peer. */
 function modeRows(runs: Runs, mode: Mode, withGraphile: boolean): string[][] {
@@ -28,30 +38,30 @@ function modeRows(runs: Runs, mode: Mode, withGraphile: boolean): string[][] {
     `no-op jobs/s enqueue→complete, ${MODE_LABEL[mode]}`,
     int(jobsPerSec(h)),
     int(jobsPerSec(p)),
-    ratio(jobsPerSec(h), jobsPerSec(p)),
+    fmtRatio(thrRatio(h, p)),
     skip ?? int(jobsPerSec(g)),
-    skip ?? ratio(jobsPerSec(h), jobsPerSec(g)),
+    skip ?? fmtRatio(thrRatio(h, g)),
   ];
   const gCpu = `${totalCpu(g).toFixed(3)} (Node ${nodeCpu(g).toFixed(3)} + Postgres ${dbCpu(g).toFixed(3)})`;
   const cpu = [
     `CPU ms per job, ${MODE_LABEL[mode]} (lower is better)`,
     nodeCpu(h).toFixed(3),
     nodeCpu(p).toFixed(3),
-    ratio(nodeCpu(h), nodeCpu(p)),
+    fmtRatio(pairedRatio(h, p, total)),
     skip ?? gCpu,
-    skip ?? ratio(nodeCpu(h), totalCpu(g)),
+    skip ?? fmtRatio(pairedRatio(h, g, total)),
   ];
   return [thr, cpu];
 }
 
 /** The verdict on issue 17's queue row: ≥ plainjob one commit at a time, ≥ graphile batched. */
 function verdict(runs: Runs, withGraphile: boolean): string {
-  const vsPlain = jobsPerSec(runs.hermes.perCommit) / jobsPerSec(runs.plainjob.perCommit);
+  const vsPlain = thrRatio(runs.hermes.perCommit, runs.plainjob.perCommit);
   const lines = [
     `- Target "at or above plainjob, one commit at a time": ${vsPlain >= 1 ? "met" : "NOT met"} (${vsPlain.toFixed(2)}×).`,
   ];
   if (withGraphile) {
-    const vsGraphile = jobsPerSec(runs.hermes.batched) / jobsPerSec(runs.graphile.batched);
+    const vsGraphile = thrRatio(runs.hermes.batched, runs.graphile.batched);
     lines.push(
       `- Target "at or above graphile-worker, batched": ${vsGraphile >= 1 ? "met" : "NOT met"} (${vsGraphile.toFixed(2)}×).`,
     );
@@ -95,12 +105,15 @@ export function report(o: {
   return [
     out,
     "",
+    "\\* Ratios: Hermes ÷ the peer in the same round, median over rounds. Jobs/s: above 1 Hermes is faster; CPU: below 1 Hermes is cheaper.",
+    "",
     verdict(o.runs, withGraphile),
     "",
     DURABILITY,
     `- Postgres: ${withGraphile ? POSTGRES_DURABILITY : `not run — ${o.skipped}`}.`,
     "",
     SETUP(o.batch),
+    `- Machine: ${availableParallelism()} cores, load average ${loadavg()[0]?.toFixed(1)} at the end of the run (a busy machine lowers absolute jobs/s; read the ratios and CPU per job).`,
     "",
     `${o.rounds} rounds of ${int(o.jobs)} jobs per contender and mode, alternating (odd rounds in reverse order); jobs/s per round:`,
     ...runLines,
@@ -129,4 +142,6 @@ const SETUP = (batch: number) =>
     "  fire after the commit; for graphile-worker, when its jobs table is empty).",
     "- CPU: process.cpuUsage of this process over the run; for graphile-worker plus the postmaster and",
     "  all its child processes (backends, WAL writer, checkpointer) from /proc/<pid>/stat.",
+    "- Hermes and plainjob do all their work on one thread; graphile-worker splits it between Node and",
+    "  Postgres processes, so it can use two cores: compare CPU per job as well as jobs/s.",
   ].join("\n");
