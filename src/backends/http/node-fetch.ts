@@ -68,8 +68,7 @@ function send(
   const aborted = signals.find((s) => s.aborted);
   if (aborted) return Promise.reject(aborted.reason);
   return new Promise<Response>((resolve, reject) => {
-    const headers = plainHeaders(init.headers);
-    if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
+    const headers = plainHeaders(init.headers); // end(body) sets Content-Length itself
     const request = url.protocol === "https:" ? httpsRequest : httpRequest;
     const req = request(url, { method: init.method ?? "GET", headers, agent });
     let res: IncomingMessage | undefined;
@@ -93,18 +92,30 @@ function send(
       res = incoming;
       const stream = bodyStream(incoming, ndjson(incoming) ? extras.checkNdjsonLine : undefined, done);
       fail = stream.fail;
-      const status = incoming.statusCode ?? 502;
-      resolve(
-        new Response(NULL_BODY.has(status) ? null : stream.body, {
-          status,
-          statusText: incoming.statusMessage ?? "",
-          headers: responseHeaders(incoming.rawHeaders),
-        }),
-      );
-      if (NULL_BODY.has(status)) incoming.resume();
+      try {
+        resolve(toResponse(incoming, stream.body));
+      } catch (error) {
+        stream.fail(error);
+        reject(error);
+      }
     });
     req.end(body);
   });
+}
+
+/** The Response the SDK reads; throws (RangeError, TypeError) for what a Response cannot carry, e.g. a 1xx status. */
+function toResponse(incoming: IncomingMessage, body: ReadableStream<Uint8Array>): Response {
+  const status = incoming.statusCode ?? 0;
+  const init = { status, headers: responseHeaders(incoming.rawHeaders) };
+  if (NULL_BODY.has(status)) {
+    incoming.resume();
+    return new Response(null, init);
+  }
+  try {
+    return new Response(body, { ...init, statusText: incoming.statusMessage ?? "" });
+  } catch {
+    return new Response(body, init); // a reason phrase fetch would not accept: dropped, as it says nothing
+  }
 }
 
 const ndjson = (res: IncomingMessage) => /ndjson/i.test(res.headers["content-type"] ?? "");
