@@ -119,6 +119,32 @@ describe("nodeFetch", () => {
     await expect(reader?.read()).rejects.toThrow("the call's deadline");
   });
 
+  it("follows redirects as fetch does: 307 keeps the POST, 303 turns it into a GET, another origin gets no credentials", async () => {
+    const other = await serve((req, body, res) => {
+      res.end(
+        JSON.stringify({ at: "other", method: req.method, auth: req.headers.authorization ?? null, body }),
+      );
+    });
+    const { url } = await serve((req, body, res) => {
+      if (req.url === "/307") return res.writeHead(307, { location: "/final" }).end();
+      if (req.url === "/303") return res.writeHead(303, { location: "/final" }).end();
+      if (req.url === "/away") return res.writeHead(302, { location: `${other.url}/x` }).end();
+      if (req.url === "/loop") return res.writeHead(302, { location: "/loop" }).end();
+      res.end(
+        JSON.stringify({ at: "final", method: req.method, auth: req.headers.authorization ?? null, body }),
+      );
+    });
+    const f = nodeFetch();
+    const post = (path: string) =>
+      f(`${url}${path}`, { method: "POST", headers: { Authorization: "Bearer k" }, body: "{}" }).then((r) =>
+        r.json(),
+      );
+    expect(await post("/307")).toEqual({ at: "final", method: "POST", auth: "Bearer k", body: "{}" });
+    expect(await post("/303")).toEqual({ at: "final", method: "GET", auth: "Bearer k", body: "" });
+    expect(await post("/away")).toEqual({ at: "other", method: "GET", auth: null, body: "" });
+    await expect(post("/loop")).rejects.toThrow("fetch failed");
+  });
+
   it("a body cut mid-answer errors with a network code", async () => {
     const { url } = await serve((_req, _body, res) => {
       res.writeHead(200, { "content-type": "application/x-ndjson" });

@@ -9,8 +9,9 @@
  * What the SDKs and ./errors.ts rely on is kept: a real `Response` (status, headers, body),
  * aborts through `init.signal` (before the response: the promise rejects with the signal's reason;
  * after it: the body errors), and Node's own network errors (ECONNREFUSED, ECONNRESET…) as the
- * rejection or the body's error, which `classifyFailure` reads by code. A `Request` object as
- * input, a streamed request body or an unknown scheme go to the global fetch: nothing here needs them.
+ * rejection or the body's error, which `classifyFailure` reads by code; redirects are followed as
+ * fetch follows them (a cross-origin hop drops credentials). A `Request` object as input, a
+ * streamed request body or an unknown scheme go to the global fetch: nothing here needs them.
  *
  * Per call (`CallExtras`): a second abort signal (the call's guard, so no AbortSignal.any per call),
  * and a check of each complete line of an NDJSON body that may fail the body (Ollama's line check,
@@ -35,9 +36,17 @@ export type NodeFetch = (
 
 /** Statuses whose Response must have no body (the constructor throws otherwise). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+const REDIRECT = new Set([301, 302, 303, 307, 308]);
+/** fetch's own limit. */
+const MAX_REDIRECTS = 20;
+
+interface Agents {
+  "http:": HttpAgent;
+  "https:": HttpsAgent;
+}
 
 export function nodeFetch(): NodeFetch {
-  const agents = {
+  const agents: Agents = {
     "http:": new HttpAgent({ keepAlive: true }),
     "https:": new HttpsAgent({ keepAlive: true }),
   };
@@ -52,25 +61,25 @@ export function nodeFetch(): NodeFetch {
       const signals = [init?.signal, extras.signal].filter((s): s is AbortSignal => !!s);
       return fetch(input, { ...init, signal: AbortSignal.any(signals) });
     }
-    const agent = url.protocol === "https:" ? agents["https:"] : agents["http:"];
-    return send(url, init ?? {}, body ?? undefined, agent, extras);
+    return send(url, init ?? {}, agents, extras, 0);
   };
 }
 
 function send(
   url: URL,
   init: RequestInit,
-  body: string | undefined,
-  agent: HttpAgent,
+  agents: Agents,
   extras: CallExtras,
+  hops: number,
 ): Promise<Response> {
   const signals = [init.signal, extras.signal].filter((s): s is AbortSignal => !!s);
   const aborted = signals.find((s) => s.aborted);
   if (aborted) return Promise.reject(aborted.reason);
   return new Promise<Response>((resolve, reject) => {
     const headers = plainHeaders(init.headers); // end(body) sets Content-Length itself
-    const request = url.protocol === "https:" ? httpsRequest : httpRequest;
-    const req = request(url, { method: init.method ?? "GET", headers, agent });
+    const https = url.protocol === "https:";
+    const agent = https ? agents["https:"] : agents["http:"];
+    const req = (https ? httpsRequest : httpRequest)(url, { method: init.method ?? "GET", headers, agent });
     let res: IncomingMessage | undefined;
     let fail: ((e: unknown) => void) | undefined;
     const onAbort = () => {
@@ -90,6 +99,12 @@ function send(
     });
     req.on("response", (incoming) => {
       res = incoming;
+      const next = redirected(url, init, incoming);
+      if (next) {
+        incoming.resume();
+        done();
+        return resolve(next instanceof Error ? Promise.reject(next) : follow(next, agents, extras, hops));
+      }
       const stream = bodyStream(incoming, ndjson(incoming) ? extras.checkNdjsonLine : undefined, done);
       fail = stream.fail;
       try {
@@ -99,8 +114,49 @@ function send(
         reject(error);
       }
     });
-    req.end(body);
+    req.end(typeof init.body === "string" ? init.body : undefined);
   });
+}
+
+/**
+ * The next hop of a redirect, as fetch takes it: 303 (and 301/302 after a POST) becomes a GET
+ * without a body; a hop to another origin drops the credentials. Undefined when not a redirect,
+ * or when the caller asked for redirects not to be followed.
+ */
+function redirected(
+  from: URL,
+  init: RequestInit,
+  res: IncomingMessage,
+): { url: URL; init: RequestInit } | Error | undefined {
+  const status = res.statusCode ?? 0;
+  const location = res.headers.location;
+  if (!REDIRECT.has(status) || !location || (init.redirect ?? "follow") !== "follow") return undefined;
+  let url: URL;
+  try {
+    url = new URL(location, from);
+  } catch (cause) {
+    return new TypeError("fetch failed", { cause });
+  }
+  const headers = plainHeaders(init.headers);
+  const method = (init.method ?? "GET").toUpperCase();
+  const toGet =
+    (status === 303 && method !== "GET" && method !== "HEAD") || (status <= 302 && method === "POST");
+  if (toGet) for (const h of ["content-type", "content-length", "content-encoding"]) delete headers[h];
+  if (url.origin !== from.origin)
+    for (const h of ["authorization", "cookie", "proxy-authorization"]) delete headers[h];
+  return { url, init: { ...init, headers, ...(toGet ? { method: "GET", body: null } : {}) } };
+}
+
+function follow(
+  next: { url: URL; init: RequestInit },
+  agents: Agents,
+  extras: CallExtras,
+  hops: number,
+): Promise<Response> {
+  if (hops >= MAX_REDIRECTS || (next.url.protocol !== "http:" && next.url.protocol !== "https:")) {
+    return Promise.reject(new TypeError("fetch failed", { cause: new Error("redirect not followed") }));
+  }
+  return send(next.url, next.init, agents, extras, hops + 1);
 }
 
 /** The Response the SDK reads; throws (RangeError, TypeError) for what a Response cannot carry, e.g. a 1xx status. */
