@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { serve } from "@hono/node-server";
 import { createHermes, type Hermes } from "../src/app/hermes.ts";
 import { parseEnv } from "../src/config/env.ts";
+import { SLOTS } from "../src/learning/quick-analysis.ts";
 import { createLogger } from "../src/log.ts";
 import { FakeOllama } from "../test/fakes/fake-ollama.ts";
 import { percentile, table } from "./stats.ts";
@@ -21,8 +22,14 @@ import { percentile, table } from "./stats.ts";
  * fake; the difference is what Hermes adds. CPU per idea (process.cpuUsage) counts the whole
  * process — client, server and fake — on both sides, so read its difference too.
  *
+ * Hermes is measured in two configurations beside the proxy, alternating in one run: with the
+ * model analysis off (one model call per idea, as the proxy makes: the comparison issue 17's
+ * targets apply to) and on (the default: the analysis, draft 1, and reading draft 1's assumptions
+ * — 3 model calls per idea), the structured calls answered with valid JSON of their schemas, so
+ * Hermes does what it does with a real model's answers.
+ *
  * Hermes' per-user limit (hermes.web.ideas_per_minute, at most 1,000) is in memory: each measured
- * phase runs on a fresh Hermes and database file, below that limit.
+ * phase runs on a fresh Hermes and database file, below that limit (N10 + warm-up < 1,000).
  */
 const N1 = Number(process.env.PER_IDEA_N1 ?? 200);
 const N10 = Number(process.env.PER_IDEA_N10 ?? 600);
@@ -69,7 +76,12 @@ export async function phase(side: Side, n: number, concurrency: number): Promise
   };
 }
 
-export async function hermesSide(ollama: FakeOllama, dir: string, tag: string): Promise<Side> {
+export async function hermesSide(
+  ollama: FakeOllama,
+  dir: string,
+  tag: string,
+  analysis: boolean,
+): Promise<Side> {
   const hermes: Hermes = await createHermes({
     env: parseEnv({
       HERMES_DB_PATH: join(dir, `${tag}.db`),
@@ -85,6 +97,7 @@ export async function hermesSide(ollama: FakeOllama, dir: string, tag: string): 
       "hermes.web.ideas_per_minute": "1000",
       "hermes.web.max_queued_jobs": "100000",
       "backend.ollama.concurrency": "64",
+      "hermes.classification.enable_llm": String(analysis),
     },
   });
   await hermes.start();
@@ -170,74 +183,104 @@ async function proxySide(ollama: FakeOllama): Promise<Side> {
   };
 }
 
-async function measureBoth(ollama: FakeOllama, dir: string, n: number, concurrency: number) {
-  let seq = 0;
-  const onHermes = async () => {
-    const side = await hermesSide(ollama, dir, `c${concurrency}-${seq++}`);
-    try {
-      return await phase(side, n, concurrency);
-    } finally {
-      await side.close();
-    }
-  };
-  const onProxy = async () => {
-    const side = await proxySide(ollama);
-    try {
-      return await phase(side, n, concurrency);
-    } finally {
-      await side.close();
-    }
-  };
-  // Proxy, Hermes, proxy: the proxy's figure is the better of its two (load drift falls on it too).
-  const p1 = await onProxy();
-  const h = await onHermes();
-  const p2 = await onProxy();
-  const proxy = p1.p50 <= p2.p50 ? p1 : p2;
-  return { h, proxy };
+type SideName = "proxy" | "off" | "on";
+/** PER_IDEA_SIDES=off (say) measures one side only, e.g. to profile it. */
+const SIDES = new Set((process.env.PER_IDEA_SIDES ?? "proxy,off,on").split(",") as SideName[]);
+const NONE: Phase = { p50: Number.NaN, p99: Number.NaN, perSecond: Number.NaN, cpuMs: Number.NaN };
+
+async function measured(open: () => Promise<Side>, n: number, concurrency: number): Promise<Phase> {
+  const side = await open();
+  try {
+    return await phase(side, n, concurrency);
+  } finally {
+    await side.close();
+  }
 }
 
-const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
+/**
+ * Two rounds of proxy, Hermes with the analysis off, Hermes with it on: alternating in one run, so
+ * load drift on a shared machine falls on every side alike; each side's figure is the better of
+ * its two (by p50), the same rule for all three.
+ */
+async function measureAll(ollama: FakeOllama, dir: string, n: number, concurrency: number) {
+  let seq = 0;
+  const hermes = (analysis: boolean) =>
+    SIDES.has(analysis ? "on" : "off")
+      ? measured(() => hermesSide(ollama, dir, `c${concurrency}-${seq++}`, analysis), n, concurrency)
+      : Promise.resolve(NONE);
+  const proxy = () =>
+    SIDES.has("proxy") ? measured(() => proxySide(ollama), n, concurrency) : Promise.resolve(NONE);
+  const rounds: { proxy: Phase; off: Phase; on: Phase }[] = [];
+  for (let r = 0; r < 2; r++)
+    rounds.push({ proxy: await proxy(), off: await hermes(false), on: await hermes(true) });
+  const best = (side: "proxy" | "off" | "on") =>
+    rounds.map((x) => x[side]).reduce((a, b) => (b.p50 < a.p50 || Number.isNaN(a.p50) ? b : a));
+  return { off: best("off"), on: best("on"), proxy: best("proxy") };
+}
+
+/** What a model answers to the two structured calls: valid JSON of their schemas, as a model would. */
+function structuredAnswer(schema: Record<string, unknown> | undefined): unknown {
+  const properties = (schema?.properties ?? {}) as Record<string, unknown>;
+  if ("assumptions" in properties) {
+    return { assumptions: [{ slot: "constraints", assumption: "a hive in a small garden", risk: 0.5 }] };
+  }
+  const slots = Object.fromEntries(
+    SLOTS.map((s) => [
+      s,
+      { says: "", missing: `the ${s}`, question: `What about the ${s}?`, answers: ["One", "Two", "Three"] },
+    ]),
+  );
+  return { idea_type: "creation", complexity: 3, title: "A note on bees", topic: "this note on bees", slots };
+}
+
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(1)}×` : "—");
+
+type Results = Awaited<ReturnType<typeof measureAll>>;
+
+function row(label: string, c: Results, pick: (p: Phase) => number, target: string): (string | number)[] {
+  const [off, on, proxy] = [pick(c.off), pick(c.on), pick(c.proxy)];
+  return [label, off, proxy, ratio(off, proxy), target, on, ratio(on, proxy)];
+}
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "hermes-bench-per-idea-"));
   const ollama = await FakeOllama.start({ loaded: [MODEL] });
   ollama.setResponder(() => ({ text: DRAFT }));
+  ollama.setStructuredResponder((req) => ({ json: structuredAnswer(req.schema) }));
+  const load = loadavg()[0]?.toFixed(1);
   try {
-    const c1 = await measureBoth(ollama, dir, N1, 1);
-    const c10 = await measureBoth(ollama, dir, N10, 10);
-    const rows: (string | number)[][] = [
-      ["concurrency 1, p50 ms", c1.h.p50, c1.proxy.p50, ratio(c1.h.p50, c1.proxy.p50), "≤ 2×"],
-      ["concurrency 1, p99 ms", c1.h.p99, c1.proxy.p99, ratio(c1.h.p99, c1.proxy.p99), "≤ 3×"],
-      ["concurrency 10, p50 ms", c10.h.p50, c10.proxy.p50, ratio(c10.h.p50, c10.proxy.p50), "—"],
-      ["concurrency 10, p99 ms", c10.h.p99, c10.proxy.p99, ratio(c10.h.p99, c10.proxy.p99), "—"],
-      [
-        "concurrency 10, ideas/s",
-        c10.h.perSecond,
-        c10.proxy.perSecond,
-        ratio(c10.h.perSecond, c10.proxy.perSecond),
-        "Hermes ≥ 500/s",
-      ],
-      [
-        "CPU ms per idea (whole process), c1",
-        c1.h.cpuMs,
-        c1.proxy.cpuMs,
-        ratio(c1.h.cpuMs, c1.proxy.cpuMs),
-        "—",
-      ],
-      [
-        "CPU ms per idea (whole process), c10",
-        c10.h.cpuMs,
-        c10.proxy.cpuMs,
-        ratio(c10.h.cpuMs, c10.proxy.cpuMs),
-        "—",
-      ],
+    const c1 = await measureAll(ollama, dir, N1, 1);
+    const c10 = await measureAll(ollama, dir, N10, 10);
+    const rows = [
+      row("concurrency 1, p50 ms", c1, (p) => p.p50, "≤ 2×"),
+      row("concurrency 1, p99 ms", c1, (p) => p.p99, "≤ 3×"),
+      row("concurrency 10, p50 ms", c10, (p) => p.p50, "—"),
+      row("concurrency 10, p99 ms", c10, (p) => p.p99, "—"),
+      row("concurrency 10, ideas/s", c10, (p) => p.perSecond, "Hermes ≥ 500/s"),
+      row("CPU ms per idea (whole process), c1", c1, (p) => p.cpuMs, "—"),
+      row("CPU ms per idea (whole process), c10", c10, (p) => p.cpuMs, "—"),
     ];
-    const out = table(["submit → draft completed", "Hermes", "minimal proxy", "ratio", "target"], rows);
+    const out = table(
+      [
+        "submit → draft completed",
+        "Hermes, analysis off",
+        "minimal proxy",
+        "ratio",
+        "target",
+        "Hermes, analysis on",
+        "ratio",
+      ],
+      rows,
+    );
     console.log(out);
     const draftChunks = Math.ceil(DRAFT.length / 8);
-    const note = `zero-latency loopback fake Ollama (${draftChunks} streamed chunks a draft); ${N1} ideas at concurrency 1, ${N10} at 10, each after ${WARM} warm-up ideas; Hermes on a file database (WAL), real HTTP submit, real Ollama backend; proxy = node:http forwarding /api/chat to the same fake (best of two runs around Hermes'). CPU counts client, server and fake in one process on both sides.`;
+    const note = [
+      `"Analysis off" (hermes.classification.enable_llm=false) makes one model call per idea, as the proxy does: the targets apply to it (issue 17 predates the analysis). "Analysis on" is the default: 3 model calls per idea (the analysis, awaited by submit within hermes.classification.deadline_ms; draft 1; reading draft 1's assumptions, after the draft completes and so partly outside its latency but inside its CPU), each answered with valid JSON of its schema streamed like a draft.`,
+      `Zero-latency loopback fake Ollama (${draftChunks} streamed chunks a draft, 8 characters each); ${N1} ideas at concurrency 1, ${N10} at 10, each after ${WARM} warm-up ideas; Hermes on a file database (WAL), real HTTP submit, real Ollama backend; proxy = node:http forwarding /api/chat to the same fake. Two rounds of proxy, analysis off, analysis on; each side's figure is its better round by p50. CPU counts client, server and fake in one process on every side. Load average at the start: ${load} on ${cpus().length} cores (a shared machine: read the ratios).`,
+    ].join("\n\n");
     console.log(`\n${note}`);
-    writeFileSync(join(import.meta.dirname, "results", "per-idea.md"), `${out}\n\n${note}\n`);
+    if (SIDES.size === 3)
+      writeFileSync(join(import.meta.dirname, "results", "per-idea.md"), `${out}\n\n${note}\n`);
   } finally {
     await ollama.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -68,6 +68,7 @@ export function createJobs(
 /** Completions, failures and retries in the log; failures (not cancellations) also alert. */
 function logJobOutcomes({ log, notifier }: Foundation, events: QueueEvents): void {
   events.subscribe((e) => {
+    if (e.type === "progress") return; // every streamed token passes here
     const base = { jobId: e.job.id, threadId: e.job.thread_id };
     if (e.type === "completed")
       log.info({ ...base, backend: e.job.backend_used, model: e.job.model_used }, "job completed");

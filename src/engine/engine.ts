@@ -49,6 +49,8 @@ export class Engine {
   constructor(deps: EngineDeps) {
     this.d = deps;
     deps.queueEvents.subscribe((event) => {
+      // Most streamed tokens stop here, decided in memory: no promise, no bookkeeping.
+      if (event.type === "progress" && !this.progressDue(event.job.id)) return;
       const relayed = this.relay(event, this.owe(event));
       this.relaying.add(relayed);
       void relayed.finally(() => this.relaying.delete(relayed));
@@ -149,7 +151,6 @@ export class Engine {
 
   private async relay(event: QueueEvent, outboxId: number | undefined): Promise<void> {
     try {
-      if (event.type === "progress" && !this.progressDue(event.job.id)) return;
       const thread = await this.threadForEvent(event);
       // Owed (if so) before this: with no listener (a stopping bot) it is sent at the next start.
       if (!thread || this.listeners.size === 0) return;

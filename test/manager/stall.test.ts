@@ -88,6 +88,31 @@ describe("stall watchdog", () => {
     );
   });
 
+  it("a between-tokens limit shorter than the first-token one counts from the last token", async () => {
+    const { m, clock, talos } = setup({
+      "hermes.execution.stall_first_token_seconds": 30,
+      "hermes.execution.stall_between_tokens_seconds": 10,
+    });
+    let emit: ((p: RunProgress) => void) | undefined;
+    talos.respond((r, signal, onProgress) => {
+      emit = onProgress;
+      return hang(r, signal);
+    });
+    const state = settled(m.execute(job, new AbortController().signal));
+    await flush();
+    clock.advance(1_000);
+    emit?.({ tokens: 1, textSoFar: "Dear" });
+    clock.advance(9_999);
+    await flush();
+    expect(state()).toBe("pending");
+    clock.advance(1);
+    await flush();
+    expect((state() as HermesError).message).toBe(
+      "talos stopped sending in the middle of its answer (nothing for 10 s).",
+    );
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
   it("0 turns a limit off; the job's own cancellation stays CANCELLED", async () => {
     const { m, clock, talos } = setup({
       "hermes.execution.stall_first_token_seconds": 0,

@@ -20,7 +20,7 @@ type Call<T> = (signal: AbortSignal, onProgress: (p: RunProgress) => void) => Pr
  * client's deadline (minutes; Ollama's own is an hour) while its health probe stayed green.
  */
 export async function withStallWatchdog<T>(
-  core: Pick<ManagerCore, "setTimer" | "clearTimer">,
+  core: TimerCore,
   backend: string,
   limits: StallLimits,
   signal: AbortSignal,
@@ -36,36 +36,71 @@ export async function withStallWatchdog<T>(
     reject = r;
   });
   stalled.catch(() => {}); // observed through the race below
-  let timer: ReturnType<typeof core.setTimer> | undefined;
-  // Once over (answered, failed or stalled), a late token from the call neither re-arms nor shows.
-  let over = false;
-  const arm = (ms: number, first: boolean) => {
-    if (timer) core.clearTimer(timer);
-    timer = undefined;
-    if (ms <= 0 || over) return;
-    timer = core.setTimer(() => {
-      timer = undefined;
-      over = true;
-      const error = stallError(backend, ms, first);
-      reject(error); // first, so the race settles with the stall rather than the abort it causes
-      controller.abort(error);
-    }, ms);
-  };
-  arm(limits.firstTokenMs, true);
+  const timer = stallTimer(core, limits, (ms, first) => {
+    const error = stallError(backend, ms, first);
+    reject(error); // first, so the race settles with the stall rather than the abort it causes
+    controller.abort(error);
+  });
   const progress = (p: RunProgress) => {
-    if (over) return;
-    arm(limits.betweenTokensMs, false);
-    onProgress?.(p);
+    if (timer.token()) onProgress?.(p);
   };
   try {
     const work = call(controller.signal, progress);
     work.catch(() => {}); // once stalled, the call's own (abort) failure is expected and dropped
     return await Promise.race([work, stalled]);
   } finally {
-    over = true;
-    if (timer) core.clearTimer(timer);
+    timer.stop();
     signal.removeEventListener("abort", forward);
   }
+}
+
+type TimerCore = Pick<ManagerCore, "now" | "setTimer" | "clearTimer">;
+
+/**
+ * The watchdog's one timer, moved lazily: a token only notes its time (a stream sends hundreds a
+ * second, and clearing and setting a timer for each cost more than the rest of the token's path),
+ * and a timer that fires early for the latest token sets itself again for the time left. Once
+ * over (answered, failed or stalled), a late token neither re-arms it nor shows.
+ */
+function stallTimer(core: TimerCore, limits: StallLimits, onStall: (ms: number, first: boolean) => void) {
+  let timer: ReturnType<TimerCore["setTimer"]> | undefined;
+  let dueAt = Number.POSITIVE_INFINITY;
+  const startedAt = core.now();
+  let lastTokenAt: number | undefined;
+  let over = false;
+  const arm = (at: number) => {
+    if (timer) core.clearTimer(timer);
+    dueAt = at;
+    timer = core.setTimer(fire, Math.max(0, at - core.now()));
+  };
+  const fire = () => {
+    timer = undefined;
+    dueAt = Number.POSITIVE_INFINITY;
+    if (over) return;
+    const first = lastTokenAt === undefined;
+    const ms = first ? limits.firstTokenMs : limits.betweenTokensMs;
+    if (ms <= 0) return;
+    const due = (lastTokenAt ?? startedAt) + ms;
+    if (due > core.now()) return arm(due);
+    over = true;
+    onStall(ms, first);
+  };
+  if (limits.firstTokenMs > 0) arm(startedAt + limits.firstTokenMs);
+  return {
+    /** A token arrived: false when the call is already over (the token must not show). */
+    token(): boolean {
+      if (over) return false;
+      lastTokenAt = core.now();
+      const due = lastTokenAt + limits.betweenTokensMs;
+      if (limits.betweenTokensMs > 0 && due < dueAt) arm(due);
+      return true;
+    },
+    stop(): void {
+      over = true;
+      if (timer) core.clearTimer(timer);
+      timer = undefined;
+    },
+  };
 }
 
 const STALLS = new WeakSet<HermesError>();

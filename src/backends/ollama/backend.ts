@@ -7,7 +7,10 @@
  * only creates its stream's AbortController after the response headers arrive, so without this a
  * server that never answers could not be interrupted. The same fetch keeps the headers of error
  * responses (the package's ResponseError drops them; Retry-After lives there) and checks every
- * NDJSON line, because the package skips unparseable lines with a console warning.
+ * NDJSON line, because the package skips unparseable lines with a console warning. Underneath is
+ * ../http/node-fetch.ts (node:http, keep-alive, one per backend) rather than the global fetch:
+ * undici's per-call and per-chunk machinery cost about as much CPU as the rest of a call, and the
+ * line check runs as the bytes arrive instead of in a TransformStream behind them.
  */
 import { type AbortableAsyncIterator, type ChatResponse, Ollama } from "ollama";
 import type { Backend, HealthReport, ModelInfo, RunProgress, RunRequest, RunResult } from "../backend.ts";
@@ -19,7 +22,8 @@ import {
   type HeaderLookup,
   protocolError,
 } from "../http/errors.ts";
-import { chatOptions, checkNdjson, readChatStream } from "./stream.ts";
+import { type NodeFetch, nodeFetch } from "../http/node-fetch.ts";
+import { chatOptions, readChatStream, validJsonLine } from "./stream.ts";
 
 export interface OllamaBackendOptions {
   name: string;
@@ -48,6 +52,8 @@ export class OllamaBackend implements Backend {
   readonly #host: string;
   readonly #keepAlive: string | number | undefined;
   readonly #defaultTimeoutMs: number;
+  /** One per backend: its keep-alive connections serve every call. */
+  readonly #fetch: NodeFetch = nodeFetch();
 
   constructor(opts: OllamaBackendOptions) {
     this.name = opts.name;
@@ -162,21 +168,11 @@ export class OllamaBackend implements Backend {
 
   #transport(ctx: FailureContext, signal: AbortSignal): Transport {
     let errorHeaders: Headers | undefined;
+    const checkNdjsonLine = (line: string) =>
+      validJsonLine(line) ? undefined : protocolError(ctx, "malformed JSON line in the stream");
     const guardedFetch: typeof fetch = async (input, init) => {
-      const own = init?.signal;
-      const res = await fetch(input, { ...init, signal: own ? AbortSignal.any([own, signal]) : signal });
-      if (!res.ok) {
-        errorHeaders = res.headers;
-        return res;
-      }
-      if (res.body && res.headers.get("content-type")?.includes("ndjson")) {
-        const checked = checkNdjson(res.body, () => protocolError(ctx, "malformed JSON line in the stream"));
-        return new Response(checked, {
-          status: res.status,
-          statusText: res.statusText,
-          headers: res.headers,
-        });
-      }
+      const res = await this.#fetch(input, init, { signal, checkNdjsonLine });
+      if (!res.ok) errorHeaders = res.headers;
       return res;
     };
     return {

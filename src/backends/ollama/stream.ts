@@ -50,32 +50,13 @@ export async function readChatStream(
   };
 }
 
-/** Passes the bytes through unchanged, erroring the stream at the first line that is not JSON. */
-export function checkNdjson(body: ReadableStream<Uint8Array>, bad: () => Error): ReadableStream<Uint8Array> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  const valid = (line: string): boolean => {
-    if (line.trim() === "") return true;
-    try {
-      JSON.parse(line);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        pending += decoder.decode(chunk, { stream: true });
-        const lines = pending.split("\n");
-        pending = lines.pop() ?? "";
-        if (!lines.every(valid)) return controller.error(bad());
-        controller.enqueue(chunk);
-      },
-      flush(controller) {
-        pending += decoder.decode();
-        if (!valid(pending)) controller.error(bad());
-      },
-    }),
-  );
+/** Whether one line of the NDJSON stream is JSON (blank lines are allowed between them). */
+export function validJsonLine(line: string): boolean {
+  if (line.trim() === "") return true;
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import type { ResponseFormat } from "../../backends/backend.ts";
 import { SLOTS, type Slot } from "../../learning/quick-analysis.ts";
+import { jsonSchemaOf } from "./schema.ts";
 import { structuredCall, type UnderstandDeps } from "./understand.ts";
 
 /**
@@ -48,7 +50,7 @@ export async function readAssumptions(
       // The start of the draft is where it states them; the cap keeps the call cheap.
       { role: "user", content: `Idea:\n${req.idea}\n\nDraft:\n${req.draft.slice(0, 4000)}` },
     ],
-    format: { name: "draft_assumptions", schema: jsonSchema() },
+    format: ASSUMPTIONS_FORMAT,
     parse: (raw) => {
       try {
         const r = AssumptionsSchema.safeParse(JSON.parse(raw));
@@ -69,7 +71,8 @@ export const confirmationText = (a: Assumption): string => `I assumed ${a.text} 
 export const CONFIRM_YES = "Yes";
 export const CONFIRM_NO = "No";
 
-function jsonSchema(): Record<string, unknown> {
-  const { $schema: _drop, ...schema } = z.toJSONSchema(AssumptionsSchema) as Record<string, unknown>;
-  return schema;
-}
+/** Converted once (see jsonSchemaOf), shared by every call. */
+const ASSUMPTIONS_FORMAT: ResponseFormat = Object.freeze({
+  name: "draft_assumptions",
+  schema: jsonSchemaOf(AssumptionsSchema),
+});

@@ -42,10 +42,32 @@ export const UnderstandingSchema = z.object({
 });
 export type Understanding = z.infer<typeof UnderstandingSchema>;
 
-/** The JSON schema sent with the call (zod's own conversion; `$schema` dropped, some servers choke on it). */
+/**
+ * A zod schema as the JSON schema sent with a call (zod's own conversion; `$schema` dropped, some
+ * servers choke on it). Converted once: the conversion cost as much CPU as the rest of the
+ * analysis call's own work, on every idea. The result is frozen, since every call shares it.
+ */
+export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _drop, ...json } = z.toJSONSchema(schema) as Record<string, unknown>;
+  return deepFreeze(json);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+const UNDERSTANDING_FORMAT: ResponseFormat = Object.freeze({
+  name: "idea_understanding",
+  schema: jsonSchemaOf(UnderstandingSchema),
+});
+
+/** The response format of the analysis call. */
 export function understandingFormat(): ResponseFormat {
-  const { $schema: _drop, ...schema } = z.toJSONSchema(UnderstandingSchema) as Record<string, unknown>;
-  return { name: "idea_understanding", schema };
+  return UNDERSTANDING_FORMAT;
 }
 
 /** The model's answer, checked: the parsed understanding, or undefined when it is not valid JSON of this shape. */

@@ -1,7 +1,9 @@
 import { z } from "zod";
+import type { ResponseFormat } from "../../backends/backend.ts";
 import type { TypedTextVerdict } from "../conversation/typed-text.ts";
 import { judgeTypedText } from "../conversation/typed-text.ts";
 import type { QuestionView } from "../conversation/types.ts";
+import { jsonSchemaOf } from "./schema.ts";
 import { structuredCall, type UnderstandDeps } from "./understand.ts";
 
 /**
@@ -39,7 +41,7 @@ export function modelTypedJudge(d: UnderstandDeps) {
           content: `The idea: ${question.idea.title}\nThe open question: ${question.text}\nThe message: ${text.trim()}`,
         },
       ],
-      format: { name: "typed_text_verdict", schema: jsonSchema() },
+      format: VERDICT_FORMAT,
       parse: (raw) => {
         try {
           const parsed = VerdictSchema.safeParse(JSON.parse(raw));
@@ -55,7 +57,8 @@ export function modelTypedJudge(d: UnderstandDeps) {
   };
 }
 
-function jsonSchema(): Record<string, unknown> {
-  const { $schema: _drop, ...schema } = z.toJSONSchema(VerdictSchema) as Record<string, unknown>;
-  return schema;
-}
+/** Converted once (see jsonSchemaOf), shared by every call. */
+const VERDICT_FORMAT: ResponseFormat = Object.freeze({
+  name: "typed_text_verdict",
+  schema: jsonSchemaOf(VerdictSchema),
+});
