@@ -25,7 +25,6 @@ import {
   httpStatusError,
   timeoutError,
 } from "../http/errors.ts";
-import { nodeFetch } from "../http/node-fetch.ts";
 import { completionBody, type OpenAIProvider, readCompletionStream } from "./stream.ts";
 
 export type { OpenAIProvider } from "./stream.ts";
@@ -89,9 +88,7 @@ export class OpenAIBackend implements Backend {
       timeout: this.#defaultTimeoutMs,
       defaultHeaders: headers,
       logLevel: "off",
-      // node:http rather than undici's global fetch, as for Ollama (../http/node-fetch.ts): the
-      // same stream read with about half the CPU per call; the SDK takes a custom fetch by design.
-      fetch: opts.fetch ?? nodeFetch(),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
     };
   }
 
