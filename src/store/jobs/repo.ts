@@ -72,7 +72,7 @@ export class JobsRepo {
           failure = `dependency job ${depId} ${dep.status}${dep.error_message ? `: ${dep.error_message}` : ""}`;
         } else if (dep.status !== "completed") status = "pending";
       }
-      const info = this.s.insert.run({
+      const row = this.s.insert.get({
         thread_id: job.threadId,
         parent_job_id: job.parentJobId ?? null,
         job_sequence: job.jobSequence ?? 1,
@@ -89,10 +89,10 @@ export class JobsRepo {
         required_clarity_level: job.requiredClarity ?? 0.5,
         achieved_clarity_level: job.achievedClarity ?? 0,
         now: iso(nowMs),
-      });
-      const id = Number(info.lastInsertRowid);
-      if (failure !== undefined) this.s.failAny.run(failure, iso(nowMs), id);
-      return this.read(id) as Job;
+      }) as JobRowFields;
+      if (failure === undefined) return toJob(row);
+      this.s.failAny.run(failure, iso(nowMs), row.id);
+      return this.read(row.id) as Job;
     }
   }
 
@@ -102,14 +102,22 @@ export class JobsRepo {
     for (;;) {
       const row = this.s.nextReady.get(now) as { id: number } | undefined;
       if (!row) return undefined;
-      const claimed = this.s.claim.get(owner, iso(nowMs + leaseMs), now, row.id) as JobRowFields | undefined;
-      if (!claimed) continue;
-      try {
-        return toJob(claimed);
-      } catch (error) {
-        if (!(error instanceof UnreadableRowError)) throw error;
-        this.failUnreadable(claimed.id, error, nowMs);
-      }
+      const job = this.claimId(row.id, nowMs, owner, leaseMs);
+      if (job) return job;
+    }
+  }
+
+  /** Leases one ready job; undefined when it was taken meanwhile, or could not be read (then failed). */
+  private claimId(id: number, nowMs: number, owner: string, leaseMs: number): Job | undefined {
+    const now = iso(nowMs);
+    const claimed = this.s.claim.get(owner, iso(nowMs + leaseMs), now, id) as JobRowFields | undefined;
+    if (!claimed) return undefined;
+    try {
+      return toJob(claimed);
+    } catch (error) {
+      if (!(error instanceof UnreadableRowError)) throw error;
+      this.failUnreadable(claimed.id, error, nowMs);
+      return undefined;
     }
   }
 
@@ -122,15 +130,24 @@ export class JobsRepo {
     for (const listener of this.unreadableListeners) listener(error);
   }
 
-  /** Group commit: claims up to `max` ready jobs in one transaction. */
+  /**
+   * Group commit: claims up to `max` ready jobs in one transaction. Whether anything is ready is
+   * asked first, outside it: the scheduler pumps after every job ends, and most of those pumps find
+   * nothing, which then costs one read instead of BEGIN, SELECT, COMMIT. The claim itself checks
+   * the job is still ready, so a job taken between the look and the transaction is skipped.
+   */
   claimMany(nowMs: number, owner: string, leaseMs: number, max: number): Job[] {
     if (max <= 0) return [];
+    const first = this.s.nextReady.get(iso(nowMs)) as { id: number } | undefined;
+    if (!first) return [];
     return this.sqlite.transaction(() => {
       const out: Job[] = [];
+      const job = this.claimId(first.id, nowMs, owner, leaseMs);
+      if (job) out.push(job);
       while (out.length < max) {
-        const job = this.claimNext(nowMs, owner, leaseMs);
-        if (!job) break;
-        out.push(job);
+        const next = this.claimNext(nowMs, owner, leaseMs);
+        if (!next) break;
+        out.push(next);
       }
       return out;
     })();

@@ -18,7 +18,7 @@ function lifecycleStatements(p: Prepare) {
           required_clarity_level, achieved_clarity_level, scheduled_date, created_date)
         VALUES (@thread_id, @parent_job_id, @job_sequence, @job_type, @job_subtype, @status, @priority,
           @prompt_template_used, @prompt_variables, @requested_backend, @max_retries, @dependencies, @user_id,
-          @required_clarity_level, @achieved_clarity_level, @now, @now)`),
+          @required_clarity_level, @achieved_clarity_level, @now, @now) RETURNING *`),
     claim:
       p(`UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_owner = ?, lease_expires_at = ?,
           started_date = ? WHERE id = ? AND status IN ('queued','retrying') RETURNING *`),
