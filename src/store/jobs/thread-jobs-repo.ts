@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { precompile } from "../precompiled.ts";
 import type { Database } from "../schema.ts";
 import type { Job } from "./types.ts";
 
@@ -51,9 +52,19 @@ const JOB_COLUMNS = [
 
 export class ThreadJobsRepo {
   private readonly db: Kysely<Database>;
+  // Every submit's time estimate reads it: compiled once (../precompiled.ts).
+  private readonly recentRunSecondsQuery;
 
   constructor(db: Kysely<Database>) {
     this.db = db;
+    this.recentRunSecondsQuery = precompile(db, 1, (limit: number) =>
+      db
+        .selectFrom("jobs")
+        .select("execution_time_seconds")
+        .where("status", "=", "completed")
+        .orderBy("id", "desc")
+        .limit(limit),
+    );
   }
 
   /** The thread's jobs, oldest first. */
@@ -93,13 +104,7 @@ export class ThreadJobsRepo {
 
   /** Run times (seconds, > 0) of the latest completed jobs, newest first: for time estimates. */
   async recentRunSeconds(limit: number): Promise<number[]> {
-    const rows = await this.db
-      .selectFrom("jobs")
-      .select("execution_time_seconds")
-      .where("status", "=", "completed")
-      .orderBy("id", "desc")
-      .limit(limit)
-      .execute();
+    const { rows } = await this.recentRunSecondsQuery(limit);
     return rows.map((r) => r.execution_time_seconds).filter((s) => s > 0);
   }
 
