@@ -1,5 +1,5 @@
-import type { Kysely } from "kysely";
-import { precompile } from "../precompiled.ts";
+import { type Kysely, sql } from "kysely";
+import { precompile, unplanned } from "../precompiled.ts";
 import type { Database } from "../schema.ts";
 import type { Job } from "./types.ts";
 
@@ -52,19 +52,16 @@ const JOB_COLUMNS = [
 
 export class ThreadJobsRepo {
   private readonly db: Kysely<Database>;
-  // Every submit's time estimate reads it: compiled once (../precompiled.ts).
-  private readonly recentRunSecondsQuery;
+  // Every submit's time estimate reads it: compiled once per limit (../precompiled.ts), with the
+  // status and the limit in the text — a bound LIMIT or `status = ?` with ORDER BY makes SQLite
+  // prepare the statement again on every run (see unplanned there).
+  private readonly recentRunSecondsQueries = new Map<
+    number,
+    () => Promise<{ rows: { execution_time_seconds: number }[] }>
+  >();
 
   constructor(db: Kysely<Database>) {
     this.db = db;
-    this.recentRunSecondsQuery = precompile(db, 1, (limit: number) =>
-      db
-        .selectFrom("jobs")
-        .select("execution_time_seconds")
-        .where("status", "=", "completed")
-        .orderBy("id", "desc")
-        .limit(limit),
-    );
   }
 
   /** The thread's jobs, oldest first. */
@@ -72,7 +69,7 @@ export class ThreadJobsRepo {
     return (await this.db
       .selectFrom("jobs")
       .select(JOB_COLUMNS)
-      .where("thread_id", "=", threadId)
+      .where("thread_id", "=", unplanned(threadId))
       .orderBy("id")
       .execute()) as JobRecord[];
   }
@@ -104,7 +101,20 @@ export class ThreadJobsRepo {
 
   /** Run times (seconds, > 0) of the latest completed jobs, newest first: for time estimates. */
   async recentRunSeconds(limit: number): Promise<number[]> {
-    const { rows } = await this.recentRunSecondsQuery(limit);
+    const n = Math.max(0, Math.trunc(limit));
+    let query = this.recentRunSecondsQueries.get(n);
+    if (!query) {
+      query = precompile(this.db, 0, () =>
+        this.db
+          .selectFrom("jobs")
+          .select("execution_time_seconds")
+          .where("status", "=", sql.lit("completed"))
+          .orderBy("id", "desc")
+          .limit(sql.lit(n)),
+      );
+      this.recentRunSecondsQueries.set(n, query);
+    }
+    const { rows } = await query();
     return rows.map((r) => r.execution_time_seconds).filter((s) => s > 0);
   }
 

@@ -75,7 +75,11 @@ export class ThreadsRepo {
     this.recordDraftQuery = precompile(db, 3, (id: number, summary: string, now: string) =>
       db
         .updateTable("idea_threads")
-        .set((eb) => ({ draft_count: eb("draft_count", "+", 1), final_result_summary: summary, last_active: now }))
+        .set((eb) => ({
+          draft_count: eb("draft_count", "+", 1),
+          final_result_summary: summary,
+          last_active: now,
+        }))
         .where("id", "=", id),
     );
   }
