@@ -272,9 +272,11 @@ async function acknowledge(
   result: SubmitIdeaResult,
   setAside?: SetAside,
 ): Promise<void> {
+  // No first question: the acknowledgement says why (the user never waits for one that won't come).
   const base = [
     `💡 Got it — thread ${result.shortId}: “${result.thread.title}”.`,
     ...backendLines(result),
+    ...(result.question || result.noQuestion === undefined ? [] : [result.noQuestion]),
   ].join("\n");
   const ack = await ctx.reply(base, { reply_markup: cancelButton(result.job.id) });
   d.threads.rememberMessage(chatOf(ctx), ack.message_id, result.thread.id, "ack");

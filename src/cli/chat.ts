@@ -176,6 +176,8 @@ class ChatSession {
       ? "draft 1 is above"
       : `drafting on ${r.backend ? `${r.backend.name} · ${r.backend.model}` : "(no backend)"}…`;
     this.say(`💡 ${r.shortId}: “${r.thread.title}” — ${state}`);
+    // No first question: say why, where it would have been.
+    if (!r.question && r.noQuestion !== undefined) this.say(`   ${r.noQuestion}`);
   }
 
   /** One input line: a command, a pick for the open question, or typed text. */

@@ -64,6 +64,11 @@ export interface SubmitIdeaResult {
   unreachableBackends?: { name: string; location: string }[];
   /** The first front-loaded question, asked while draft 1 runs (none when nothing is worth asking). */
   question: QuestionView | undefined;
+  /**
+   * Set when there is no first question: why, in words for the user (the idea is clear enough, the
+   * idea was cancelled meanwhile, the questions could not be prepared). Never a silent gap.
+   */
+  noQuestion?: string | undefined;
   /** Where the idea's images go (draft 1 sees them); undefined when none came or none will be read. */
   vision?: { backend: string; model: string } | undefined;
   /** What was assumed from the user's earlier conversations instead of asking (ThreadService fills it). */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { FakeOllama, type StructuredReply } from "../fakes/fake-ollama.ts";
+import { type FakeChatRequest, FakeOllama, type StructuredReply, waitUntil } from "../fakes/fake-ollama.ts";
 import { TelegramEmulator } from "../fakes/telegram-emulator.ts";
 import { understandingFor } from "../fakes/understanding.ts";
 import { OWNER_ID, startTestHermes } from "../helpers/hermes-harness.ts";
@@ -16,7 +16,7 @@ const isQuestion1 = (m: { text: string }) => m.text.startsWith("❓ 1.");
 const isDraft1 = (m: { text: string }) => m.text.startsWith("📝 Draft 1");
 
 async function setup(
-  structured: () => StructuredReply | Promise<StructuredReply>,
+  structured: (req: FakeChatRequest) => StructuredReply | Promise<StructuredReply>,
   config: Record<string, string> = {},
 ) {
   const tg = await TelegramEmulator.start();
@@ -42,7 +42,7 @@ async function setup(
     });
     return res.text();
   };
-  return { tg, ollama, client, metrics };
+  return { tg, ollama, client, metrics, h };
 }
 
 describe("the model helps understand the idea (Telegram)", () => {
@@ -87,5 +87,54 @@ describe("the model helps understand the idea (Telegram)", () => {
     const text = await metrics();
     expect(text).toContain('hermes_idea_analysis_total{outcome="malformed"} 1');
     expect(text).toContain("hermes_idea_analysis_fallbacks_total 1");
+  });
+
+  it("draft 1 finishes before the analysis answers: the first question is still sent, once", async () => {
+    let draftDone: () => boolean = () => false;
+    const { tg, client, metrics, h } = await setup(
+      async (req) => {
+        const analysis = req.messages[0]?.content.startsWith("You help Hermes understand") ?? false;
+        if (!analysis) return { json: { assumptions: [] } };
+        // The analysis answers only once draft 1 is finished (well within the deadline).
+        await waitUntil(() => draftDone(), 8000);
+        return { json: understandingFor("your daughter's garden party") };
+      },
+      { "hermes.classification.deadline_ms": "10000" },
+    );
+    draftDone = () =>
+      h.hermes.database.sqlite
+        .prepare("SELECT count(*) FROM jobs WHERE status = 'completed'")
+        .pluck()
+        .get() === 1;
+    await client.sendMessage(client.makeMessage("Plan a small birthday party for my daughter"));
+    const q1 = await tg.waitFor(OWNER_ID, isQuestion1, 10_000, "question 1");
+    expect(q1.text).toContain("Model question about the");
+    await tg.waitFor(OWNER_ID, isDraft1, 10_000, "draft 1");
+    // The draft waited for the acknowledgement and the question (one turn per chat).
+    const sent = tg.botMessages(OWNER_ID);
+    expect(sent.findIndex(isDraft1)).toBeGreaterThan(sent.findIndex(isQuestion1));
+    expect(tg.botMessages(OWNER_ID).filter(isQuestion1)).toHaveLength(1);
+    expect(tg.botMessages(OWNER_ID).filter(isDraft1)).toHaveLength(1);
+    expect(await metrics()).toContain('hermes_idea_analysis_total{outcome="model"} 1');
+  });
+
+  it("no first question because the idea says enough: the acknowledgement says so, draft 1 follows", async () => {
+    const says = { says: "for my daughter's 6th, at home, 10 kids", missing: "" };
+    const all = { intent: says, constraints: says, success: says, context: says, scope: says };
+    const { tg, client } = await setup((req) =>
+      req.messages[0]?.content.startsWith("You help Hermes understand")
+        ? { json: understandingFor("it", all) }
+        : { json: { assumptions: [] } },
+    );
+    await client.sendMessage(client.makeMessage("Plan a small birthday party for my daughter"));
+    const ack = await tg.waitFor(
+      OWNER_ID,
+      (m) => m.text.startsWith("💡 Got it"),
+      5000,
+      "the acknowledgement",
+    );
+    expect(ack.text).toContain("No questions needed: the idea says enough for the draft.");
+    await tg.waitFor(OWNER_ID, isDraft1, 10_000, "draft 1");
+    expect(tg.botMessages(OWNER_ID).filter(isQuestion1)).toHaveLength(0);
   });
 });

@@ -19,7 +19,12 @@ export async function noteDraftAssumptions(
   draftText: string,
 ): Promise<number> {
   if (!ctx.readAssumptions) return 0;
-  const thread = await ctx.threads.thread(threadId);
+  let thread = await ctx.threads.thread(threadId);
+  // Draft 1 can finish while its first question is still being planned (start.ts holds the
+  // thread's lock while the analysis runs, up to its deadline): then the state is not saved yet.
+  // Wait for that planning to end rather than lose the assumptions.
+  if (thread && !parseState(thread.clarity_slots))
+    thread = await ctx.locked(threadId, () => ctx.threads.thread(threadId));
   const before = thread ? parseState(thread.clarity_slots) : undefined;
   if (!thread || !before || before.stop) return 0;
   const draft1 = await ctx.draftOne(threadId);

@@ -16,7 +16,7 @@ import {
   preferencesFor,
 } from "./insights.ts";
 import { assumptionsOf, correctAssumption } from "./learned-assumptions.ts";
-import { closeConversation, pendingQuestion, startConversation } from "./start.ts";
+import { closeConversation, pendingQuestion, startConversation, whyNoQuestion } from "./start.ts";
 import type {
   AnswerInput,
   AnswerOutcome,
@@ -65,6 +65,10 @@ export class ConversationFlow implements ConversationPort {
 
   start(threadId: number, userId: string): Promise<QuestionView | undefined> {
     return startConversation(this.ctx, threadId, userId);
+  }
+
+  whyNoQuestion(threadId: number): Promise<string | undefined> {
+    return whyNoQuestion(this.ctx, threadId);
   }
 
   pending(threadId: number): Promise<QuestionView | undefined> {

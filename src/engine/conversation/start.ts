@@ -1,4 +1,5 @@
-import { clarityScore, slotProgress } from "../../learning/clarity.ts";
+import { clarityScore, openSlots, slotProgress } from "../../learning/clarity.ts";
+import { STOP_REASONS } from "../../learning/conversation-state.ts";
 import { quickAnalyze } from "../../learning/quick-analysis.ts";
 import { mulberry32, seedOf } from "../../learning/random.ts";
 import { ENOUGH } from "../../store/threads/conversations-repo.ts";
@@ -17,8 +18,26 @@ const GUEST_LOCAL_ONLY = "@local";
  * waiting, and end it when the idea is cancelled.
  */
 
-/** Called right after draft 1 is queued; returns the first question (or none). */
-export function startConversation(
+/**
+ * Called right after draft 1 is queued; returns the first question (or none). The question is
+ * offered only if it is still open: the analysis can hold it up to its deadline, and a cancel that
+ * came meanwhile waited for the thread's lock and closed it. Taking the lock again runs after
+ * such a cancel, so a closed question is never handed to the transport as if it were open.
+ */
+export async function startConversation(
+  ctx: ConversationContext,
+  threadId: number,
+  userId: string,
+): Promise<QuestionView | undefined> {
+  const first = await planFirst(ctx, threadId, userId);
+  if (!first) return undefined;
+  return ctx.locked(threadId, async () =>
+    (await ctx.conversations.pending(threadId))?.id === first.id ? first : undefined,
+  );
+}
+
+/** The conversation's state, saved, and its first question asked (or the reason none is, in the state). */
+function planFirst(
   ctx: ConversationContext,
   threadId: number,
   userId: string,
@@ -64,6 +83,39 @@ export function startConversation(
     return next.question;
   });
 }
+
+/**
+ * Why a new idea got no first question, in words for the person who sent it (every transport says
+ * it where the question would have been); undefined when a question is open. Read from the state
+ * start saved, so it is the reason that was decided, not a guess.
+ */
+export async function whyNoQuestion(ctx: ConversationContext, threadId: number): Promise<string | undefined> {
+  const thread = await ctx.threads.thread(threadId);
+  const state = thread ? parseState(thread.clarity_slots) : undefined;
+  if (!state) return NO_QUESTIONS_PREPARED;
+  if (!state.stop) return (await ctx.conversations.pending(threadId)) ? undefined : NO_QUESTIONS_PREPARED;
+  switch (state.stop.reason) {
+    case "cancelled":
+      return "No questions: the idea was cancelled.";
+    case STOP_REASONS.clarity:
+    case STOP_REASONS.adequate:
+      return ENOUGH_SAID;
+    case STOP_REASONS.none:
+      return openSlots(state.slots).length === 0
+        ? ENOUGH_SAID
+        : "No questions this time: none of them fits this idea.";
+    case STOP_REASONS.max:
+      return "No questions: the limit of questions per idea is 0 (hermes.learning.max_questions_per_conversation).";
+    default:
+      return "No questions this time: none looked worth your time for this idea.";
+  }
+}
+
+const ENOUGH_SAID = "No questions needed: the idea says enough for the draft.";
+
+/** When planning the questions failed (the draft is never held for it). */
+export const NO_QUESTIONS_PREPARED =
+  "No questions this time: they could not be prepared; the draft comes without them.";
 
 /** The pending (asked, unanswered) question of a thread, if any. */
 export async function pendingQuestion(

@@ -95,6 +95,8 @@ export interface ConversationPort {
    * model's analysis of the idea at most hermes.classification.deadline_ms; never on a draft.
    */
   start(threadId: number, userId: string): Promise<QuestionView | undefined>;
+  /** Why start asked no first question, in words for the user; undefined when one is open. */
+  whyNoQuestion?(threadId: number): Promise<string | undefined>;
   /** The pending (asked, unanswered) question of a thread, if any. */
   pending(threadId: number): Promise<QuestionView | undefined>;
   answer(threadId: number, questionId: number, input: AnswerInput, userId: string): Promise<AnswerOutcome>;

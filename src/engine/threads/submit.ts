@@ -3,6 +3,7 @@ import { HermesError, isStorageFull, storageFullError } from "../../errors.ts";
 import { quickAnalyze } from "../../learning/quick-analysis.ts";
 import type { Job, NewJob } from "../../store/jobs/repo.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
+import { NO_QUESTIONS_PREPARED } from "../conversation/start.ts";
 import type { QuestionView } from "../conversation/types.ts";
 import {
   type EngineDeps,
@@ -63,7 +64,7 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
     };
   });
   const thread = created as ThreadRecord;
-  const question = await startQuestions(d, thread.id, input.userId);
+  const { question, noQuestion } = await startQuestions(d, thread.id, input.userId);
   return {
     thread,
     shortId: shortIdOf(thread.uuid),
@@ -72,6 +73,7 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
     backend: previewOn(d, vision),
     ...backendRemedies(d),
     question,
+    ...(noQuestion !== undefined ? { noQuestion } : {}),
     vision,
   };
 }
@@ -119,18 +121,24 @@ function checkIdea(d: EngineDeps, input: SubmitIdeaInput): string {
   return text;
 }
 
-/** Questions start at the same moment as the draft; a failure here never costs the draft. */
+/**
+ * Questions start at the same moment as the draft; a failure here never costs the draft. Without
+ * a first question the user is told why (the rule: a question, or a true word why not).
+ */
 async function startQuestions(
   d: EngineDeps,
   threadId: number,
   userId: string,
-): Promise<QuestionView | undefined> {
-  if (!d.conversation) return undefined;
+): Promise<{ question?: QuestionView; noQuestion?: string }> {
+  if (!d.conversation) return {};
   try {
-    return await d.conversation.start(threadId, userId);
+    const question = await d.conversation.start(threadId, userId);
+    if (question) return { question };
+    const why = await d.conversation.whyNoQuestion?.(threadId);
+    return why === undefined ? {} : { noQuestion: why };
   } catch (error) {
     d.log.warn({ err: String(error), threadId }, "could not plan questions; drafting without");
-    return undefined;
+    return { noQuestion: NO_QUESTIONS_PREPARED };
   }
 }
 

@@ -176,6 +176,8 @@ export async function submitted(rc: RouteContext, r: SubmitIdeaResult) {
   if (first)
     steps.push(`Answer the question(s) with POST /api/threads/${uuid}/continue to get a refined draft.`);
   else steps.push(`Add anything useful with POST /api/threads/${uuid}/continue to get a refined draft.`);
+  // No first question: why, so a client never waits for one.
+  if (!first && r.noQuestion !== undefined) steps.push(r.noQuestion);
   steps.push(`Follow progress with GET ${statusPath(uuid)}.`);
   return {
     thread_id: uuid,
