@@ -126,13 +126,22 @@ describe("JobsRepo's queue reads that every pump and submit make", () => {
     expect(counted()).toBe(0);
   });
 
-  it("finds the earliest waiting job's time, skipping cancelled ones and running ones", async () => {
+  it("finds the earliest retry's time, skipping cancelled ones, running ones and queued ones (due when queued)", async () => {
     const { repo, threadId, db: d } = await setup();
     expect(repo.nextDueAt()).toBeUndefined();
-    const late = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW + 5000);
-    const early = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW + 1000);
-    const running = repo.enqueue({ threadId, jobType: "t", priority: 9 }, NOW);
-    expect(repo.claimNext(NOW, "me", 1000)?.id).toBe(running.id);
+    const late = repo.enqueue({ threadId, jobType: "t", priority: 7 }, NOW);
+    const early = repo.enqueue({ threadId, jobType: "t", priority: 6 }, NOW);
+    const running = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW);
+    const retry = (id: number, atMs: number) =>
+      repo.scheduleRetry(id, 1, {
+        at: new Date(atMs).toISOString(),
+        reason: "r",
+        errorMessage: "e",
+        strategy: "s",
+      });
+    for (const job of [late, early, running]) expect(repo.claimNext(NOW, "me", 1000)?.id).toBe(job.id);
+    expect([retry(late.id, NOW + 5000), retry(early.id, NOW + 1000)]).toEqual([true, true]);
+    repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW);
     expect(repo.nextDueAt()).toBe(NOW + 1000);
     d.sqlite.prepare("UPDATE jobs SET cancel_requested = 1 WHERE id = ?").run(early.id);
     expect(repo.nextDueAt()).toBe(NOW + 5000);

@@ -45,7 +45,8 @@ function lifecycleStatements(p: Prepare) {
       p(`UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, scheduled_date = ?
           WHERE id = ? AND attempt = ? AND status = 'running'`),
     promote: p(`UPDATE jobs SET status = 'queued', scheduled_date = ? WHERE id = ? AND status = 'pending'`),
-    pullForward: p(`UPDATE jobs SET scheduled_date = ? WHERE status = 'retrying' AND scheduled_date > ?`),
+    pullForward: p(`UPDATE jobs INDEXED BY idx_jobs_retry_due SET scheduled_date = ?
+          WHERE status = 'retrying' AND scheduled_date > ?`),
   };
 }
 
@@ -55,21 +56,25 @@ function readStatements(p: Prepare) {
     depStatus: p("SELECT id, status, error_message FROM jobs WHERE id = ?"),
     nextReady: p(`SELECT id FROM jobs INDEXED BY idx_jobs_ready WHERE status IN ('queued','retrying')
           AND scheduled_date <= ? AND cancel_requested = 0 ORDER BY priority DESC, id ASC LIMIT 1`),
-    expired: p(
-      `SELECT id, attempt FROM jobs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?)`,
-    ),
-    dependents: p(`SELECT DISTINCT j.id FROM jobs j, json_each(j.dependencies) d
+    // Each status a query asks for has its own partial index (migration 022), named here so that a
+    // plan which would read the whole table fails at prepare instead.
+    expired: p(`SELECT id, attempt FROM jobs INDEXED BY idx_jobs_running
+          WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?)`),
+    dependents: p(`SELECT DISTINCT j.id FROM jobs j INDEXED BY idx_jobs_pending, json_each(j.dependencies) d
           WHERE j.status = 'pending' AND d.value = ?`),
     get: p("SELECT * FROM jobs WHERE id = ?"),
-    // The partial index on scheduled_date makes min() a walk from its first entry; the planner
-    // chose the status index instead, which reads every waiting job (at each pump: 150 µs at 500).
+    // The next retry's time (the scheduler's timer). Only retrying jobs can be due later: a queued
+    // job's scheduled_date is the time it was queued, so it is claimable at once. The partial
+    // index makes min() a walk from its first entry.
     nextDue: p(
-      `SELECT min(scheduled_date) AS at FROM jobs INDEXED BY idx_jobs_due
-        WHERE status IN ('queued','retrying') AND cancel_requested = 0`,
+      `SELECT min(scheduled_date) AS at FROM jobs INDEXED BY idx_jobs_retry_due
+        WHERE status = 'retrying' AND cancel_requested = 0`,
     ),
-    // Jobs the scheduler claims before this one (nextReady's order), for "N ahead of it".
-    ahead: p(`SELECT count(*) AS n FROM jobs j, jobs me WHERE me.id = ? AND j.id != me.id
-          AND j.status IN ('queued','retrying') AND j.cancel_requested = 0
+    // Jobs the scheduler claims before this one (nextReady's order), for "N ahead of it": the
+    // entries before it in idx_jobs_ready (`priority >=` bounds the walk there).
+    ahead:
+      p(`SELECT count(*) AS n FROM jobs me, jobs j INDEXED BY idx_jobs_ready WHERE me.id = ? AND j.id != me.id
+          AND j.status IN ('queued','retrying') AND j.cancel_requested = 0 AND j.priority >= me.priority
           AND (j.priority > me.priority OR (j.priority = me.priority AND j.id < me.id))`),
     // From status_counts (kept by triggers in the same transaction, so exact): counting the jobs
     // themselves read every active one, at every submit's time estimate.
@@ -82,8 +87,10 @@ function readStatements(p: Prepare) {
     activeForThread: p(
       `SELECT * FROM jobs WHERE thread_id = ? AND status IN ('pending','queued','retrying','running')`,
     ),
-    running: p(`SELECT * FROM jobs WHERE status = 'running'`),
-    leases: p(`SELECT id, attempt, lease_owner FROM jobs WHERE status = 'running'`),
+    running: p(`SELECT * FROM jobs INDEXED BY idx_jobs_running WHERE status = 'running'`),
+    leases: p(
+      `SELECT id, attempt, lease_owner FROM jobs INDEXED BY idx_jobs_running WHERE status = 'running'`,
+    ),
     // `+?`: with a bound `thread_id = ?` and ORDER BY, SQLite prepares the statement again on every
     // run (see unplanned in ../precompiled.ts).
     ofThread: p("SELECT * FROM jobs WHERE thread_id = +? ORDER BY id"),

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
 import { precompile, unplanned } from "../precompiled.ts";
 import type { Database } from "../schema.ts";
 import type { Job } from "./types.ts";
@@ -50,6 +50,8 @@ const JOB_COLUMNS = [
   "execution_time_seconds",
 ] as const;
 
+type ActiveArm = SelectQueryBuilder<Database, "jobs", { thread_id: number; status: string }>;
+
 export class ThreadJobsRepo {
   private readonly db: Kysely<Database>;
   // Every submit's time estimate reads it: compiled once per limit (../precompiled.ts), with the
@@ -84,15 +86,26 @@ export class ThreadJobsRepo {
       .executeTakeFirst()) as JobRecord | undefined;
   }
 
-  /** A user's unfinished jobs (of their own threads) by status: a guest's view of the queue. */
+  /**
+   * A user's unfinished jobs (of their own threads) by status: a guest's view of the queue. The
+   * unfinished jobs are read from the partial indexes of their states (migration 022), whatever
+   * the history; the cross join keeps SQLite from starting at the user's threads instead.
+   */
   async activeCountsOfUser(userId: string): Promise<Record<string, number>> {
+    const unfinished = (where: (q: ActiveArm) => ActiveArm) =>
+      where(this.db.selectFrom("jobs").select(["thread_id", "status"]));
     const rows = await this.db
-      .selectFrom("jobs")
-      .innerJoin("idea_threads", "idea_threads.id", "jobs.thread_id")
-      .select(["jobs.status", (eb) => eb.fn.countAll<number>().as("n")])
-      .where("idea_threads.user_id", "=", userId)
-      .where("jobs.status", "in", ["pending", "queued", "retrying", "running"])
-      .groupBy("jobs.status")
+      .selectFrom(
+        unfinished((q) => q.where("status", "in", [sql.lit("queued"), sql.lit("retrying")]))
+          .unionAll(unfinished((q) => q.where("status", "=", sql.lit("running"))))
+          .unionAll(unfinished((q) => q.where("status", "=", sql.lit("pending"))))
+          .as("active"),
+      )
+      .crossJoin("idea_threads as t")
+      .whereRef("t.id", "=", "active.thread_id")
+      .where("t.user_id", "=", userId)
+      .select(["active.status", (eb) => eb.fn.countAll<number>().as("n")])
+      .groupBy("active.status")
       .execute();
     const out: Record<string, number> = {};
     for (const r of rows) out[r.status] = Number(r.n);
@@ -109,6 +122,8 @@ export class ThreadJobsRepo {
           .selectFrom("jobs")
           .select("execution_time_seconds")
           .where("status", "=", sql.lit("completed"))
+          // Latest by completion: the order of idx_jobs_completed (ties: the later job first).
+          .orderBy("completed_date", "desc")
           .orderBy("id", "desc")
           .limit(sql.lit(n)),
       );
