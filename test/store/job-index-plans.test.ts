@@ -58,7 +58,7 @@ async function setup() {
 async function everyJobsQuery(d: HermesDatabase, threadId: number) {
   const repo = new JobsRepo(d.sqlite);
   const job = (priority = 5) => ({ threadId, jobType: "t", priority });
-  const [a, b, c] = repo.enqueueMany([job(9), job(8), job(7)], NOW);
+  const [a, , c] = repo.enqueueMany([job(9), job(8), job(7)], NOW);
   const child = repo.enqueue({ ...job(), dependencies: [a?.id ?? 0], parentJobId: a?.id ?? 0 }, NOW);
   const claimed = repo.claimMany(NOW, "me", 60_000, 2);
   const one = repo.claimNext(NOW, "me", 60_000);
