@@ -26,7 +26,7 @@ const JOB_INDEXES = [...PARTIAL, "thread_id", "parent"].map((i) => `idx_jobs_${i
 /** A whole-table read of jobs (by any alias); a walk of a partial index holds only its status. */
 const readsAllJobs = (plan: string) =>
   new RegExp(
-    `\\bSCAN (jobs|j|me|d|r)\\b(?! USING (COVERING )?INDEX idx_jobs_(${PARTIAL.join("|")})\\b| VIRTUAL TABLE)`,
+    `\\bSCAN (jobs|j|me|d|r)\\b(?! USING (COVERING )?INDEX idx_jobs_(${PARTIAL.join("|")})\\b| (EXISTS )?VIRTUAL TABLE)`,
   ).test(plan);
 
 const fields = {
