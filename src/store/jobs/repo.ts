@@ -34,9 +34,17 @@ export class JobsRepo {
   private readonly unreadableListeners = new Set<(error: UnreadableRowError) => void>();
   private readonly insertRowsStatements = new Map<number, BetterSqlite3.Statement>();
 
+  /**
+   * Runs `fn` in a transaction (a savepoint when one is open). One wrapper for every call:
+   * better-sqlite3's transaction() builds four wrapper functions each time it is called.
+   */
+  private readonly atomic: <T>(fn: () => T) => T;
+
   constructor(sqlite: SqliteHandle) {
     this.sqlite = sqlite;
     this.s = prepareStatements(sqlite);
+    const run = sqlite.transaction((fn: () => unknown) => fn());
+    this.atomic = <T>(fn: () => T) => run(fn) as T;
   }
 
   /** Called with each claimed job that could not be read (it has been failed). */
@@ -47,7 +55,9 @@ export class JobsRepo {
 
   /** Inserts a job; it is 'queued' unless a dependency is unfinished ('pending'). Fails at once if a dependency already failed. */
   enqueue(job: NewJob, nowMs: number): Job {
-    return this.sqlite.transaction(() => this.insertOne(job, nowMs))();
+    // Without dependencies it is one statement, atomic by itself: no BEGIN/COMMIT around it.
+    if ((job.dependencies?.length ?? 0) === 0) return this.insertOne(job, nowMs);
+    return this.atomic(() => this.insertOne(job, nowMs));
   }
 
   /**
@@ -55,7 +65,7 @@ export class JobsRepo {
    * returns, in one transaction: when either throws, nothing of it is written.
    */
   enqueueAfter(admit: () => NewJob, nowMs: number): Job {
-    return this.sqlite.transaction(() => this.insertOne(admit(), nowMs))();
+    return this.atomic(() => this.insertOne(admit(), nowMs));
   }
 
   /**
@@ -67,9 +77,9 @@ export class JobsRepo {
   enqueueMany(jobs: NewJob[], nowMs: number): Job[] {
     if (jobs.length === 0) return [];
     if (jobs.some((job) => (job.dependencies?.length ?? 0) > 0))
-      return this.sqlite.transaction(() => jobs.map((job) => this.insertOne(job, nowMs)))();
+      return this.atomic(() => jobs.map((job) => this.insertOne(job, nowMs)));
     const now = { now: iso(nowMs) };
-    const rows = this.sqlite.transaction(() => {
+    const rows = this.atomic(() => {
       const out: JobRowFields[] = [];
       for (let i = 0; i < jobs.length; i += INSERT_CHUNK) {
         const chunk = jobs.slice(i, i + INSERT_CHUNK);
@@ -80,7 +90,7 @@ export class JobsRepo {
         out.push(...(this.insertRows(chunk.length).all(...values, now) as JobRowFields[]));
       }
       return out;
-    })();
+    });
     return rows.sort((a, b) => a.id - b.id).map(toJob);
   }
 
@@ -143,10 +153,10 @@ export class JobsRepo {
 
   /** A claimed row that cannot be read fails (with its dependents) instead of being claimed again. */
   private failUnreadable(id: number, error: UnreadableRowError, nowMs: number): void {
-    this.sqlite.transaction(() => {
+    this.atomic(() => {
       this.s.failAny.run(error.message, iso(nowMs), id);
       this.settleDependents(id, "failed", error.message, nowMs);
-    })();
+    });
     for (const listener of this.unreadableListeners) listener(error);
   }
 
@@ -161,7 +171,7 @@ export class JobsRepo {
     if (max <= 0) return [];
     const now = iso(nowMs);
     if (!this.s.nextReady.get(now)) return [];
-    return this.sqlite.transaction(() => {
+    return this.atomic(() => {
       const rows = this.s.claimMany.all({
         owner,
         until: iso(nowMs + leaseMs),
@@ -175,7 +185,7 @@ export class JobsRepo {
         if (job) out.push(job);
       }
       return out;
-    })();
+    });
   }
 
   renewLease(id: number, attempt: number, untilMs: number): boolean {
@@ -184,7 +194,7 @@ export class JobsRepo {
 
   /** Settles a running job; false when the lease is stale (a newer attempt owns the job). */
   complete(id: number, attempt: number, f: CompletionFields, nowMs: number): boolean {
-    return this.sqlite.transaction(() => this.completeOne(id, attempt, f, nowMs))();
+    return this.atomic(() => this.completeOne(id, attempt, f, nowMs));
   }
 
   /**
@@ -195,7 +205,7 @@ export class JobsRepo {
   completeMany(items: { id: number; attempt: number; fields: CompletionFields }[], nowMs: number): boolean[] {
     if (items.length === 0) return [];
     const now = iso(nowMs);
-    return this.sqlite.transaction(() => {
+    return this.atomic(() => {
       const results = items.map(
         (i) => this.s.complete.run({ ...completionValues(i.id, i.attempt, i.fields), now }).changes === 1,
       );
@@ -203,7 +213,7 @@ export class JobsRepo {
       if (done.length > 0)
         this.promoteReady(this.s.dependentsOfMany.all(JSON.stringify(done)) as { id: number }[], nowMs);
       return results;
-    })();
+    });
   }
 
   private completeOne(id: number, attempt: number, f: CompletionFields, nowMs: number): boolean {
@@ -227,18 +237,18 @@ export class JobsRepo {
 
   /** Fails a running job and, transitively, everything that depends on it. Returns the ids failed. */
   fail(id: number, attempt: number, message: string, nowMs: number): number[] {
-    return this.sqlite.transaction(() => {
+    return this.atomic(() => {
       if (this.s.fail.run(message, iso(nowMs), id, attempt).changes !== 1) return [];
       return [id, ...this.settleDependents(id, "failed", message, nowMs)];
-    })();
+    });
   }
 
   /** Cancels a job in any unfinished state and its dependents. Returns the ids cancelled. */
   cancel(id: number, reason: string, nowMs: number): number[] {
-    return this.sqlite.transaction(() => {
+    return this.atomic(() => {
       if (this.s.cancel.run(reason, iso(nowMs), id).changes !== 1) return [];
       return [id, ...this.settleDependents(id, "cancelled", reason, nowMs)];
-    })();
+    });
   }
 
   /** Puts a running job back in the queue (shutdown before it finished). */
@@ -248,12 +258,12 @@ export class JobsRepo {
 
   /** Running jobs whose lease expired (their process died or hung) go back to the queue. Returns how many. */
   recoverExpired(nowMs: number): number {
-    return this.sqlite.transaction(() => {
+    return this.atomic(() => {
       const rows = this.s.expired.all(iso(nowMs)) as { id: number; attempt: number }[];
       let n = 0;
       for (const r of rows) n += this.s.requeue.run(iso(nowMs), r.id, r.attempt).changes;
       return n;
-    })();
+    });
   }
 
   /**
@@ -261,7 +271,7 @@ export class JobsRepo {
    * back to the queue at once, without waiting for their lease to run out.
    */
   recoverOrphans(nowMs: number, isDead: (owner: string) => boolean): number {
-    return this.sqlite.transaction(() => {
+    return this.atomic(() => {
       const rows = this.s.leases.all() as { id: number; attempt: number; lease_owner: string | null }[];
       let n = 0;
       for (const r of rows) {
@@ -269,7 +279,7 @@ export class JobsRepo {
           n += this.s.requeue.run(iso(nowMs), r.id, r.attempt).changes;
       }
       return n;
-    })();
+    });
   }
 
   /** Retrying jobs wait no longer: a backend came back. */
