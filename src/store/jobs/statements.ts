@@ -27,9 +27,11 @@ export function prepareInsertRows(sqlite: SqliteHandle, n: number): BetterSqlite
 }
 
 /**
- * Group commit, one statement per batch: the batch's rows travel as one JSON array (json_each), so
- * a batch of 500 costs one statement run instead of 500. Each batch statement does what its
- * one-job statement above does, under the same conditions.
+ * Group commit, one statement per batch where that is cheaper than one per job (insertRows above,
+ * claimMany) or saves a lookup per job (dependentsOfMany). Each does what its one-job statement
+ * does, under the same conditions. `LIMIT +@limit`, not `LIMIT @limit`: a bound LIMIT makes
+ * SQLite prepare the statement again at each run (see unplanned in ../precompiled.ts; 5.9 µs a
+ * run against 1.3 measured).
  */
 function batchStatements(p: Prepare) {
   return {
@@ -37,7 +39,7 @@ function batchStatements(p: Prepare) {
     claimMany: p(`UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_owner = @owner,
           lease_expires_at = @until, started_date = @now
         WHERE id IN (SELECT id FROM jobs INDEXED BY idx_jobs_ready WHERE status IN ('queued','retrying')
-          AND scheduled_date <= @now AND cancel_requested = 0 ORDER BY priority DESC, id LIMIT @limit)
+          AND scheduled_date <= @now AND cancel_requested = 0 ORDER BY priority DESC, id LIMIT +@limit)
         AND status IN ('queued','retrying') RETURNING *`),
     // `dependents` of any of the ids in the JSON array.
     dependentsOfMany: p(`SELECT j.id FROM jobs j INDEXED BY idx_jobs_pending WHERE j.status = 'pending'
