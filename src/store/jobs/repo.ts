@@ -199,8 +199,8 @@ export class JobsRepo {
 
   /**
    * Group commit: settles many completions in one transaction; one boolean per item (false =
-   * stale lease). Each is its own UPDATE (one statement for the batch, through json_each, measured
-   * slower: 13 µs a job against 11), their dependents are looked up once for the batch.
+   * stale lease). Each is its own UPDATE (one UPDATE … FROM json_each for the batch measured
+   * slower: 13 µs of CPU a job against 8); their dependents are looked up once for the batch.
    */
   completeMany(items: { id: number; attempt: number; fields: CompletionFields }[], nowMs: number): boolean[] {
     if (items.length === 0) return [];
