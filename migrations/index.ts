@@ -17,6 +17,7 @@ import * as media from "./015_media.ts";
 import * as modelUnderstanding from "./017_model_understanding.ts";
 import * as learningSeed from "./018_learning_seed.ts";
 import * as questionWording from "./019_question_wording.ts";
+import * as narrowJobIndexes from "./022_narrow_job_indexes.ts";
 
 /**
  * Every migration, keyed by name; kysely runs them in name order. Static imports (no directory
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   "017_model_understanding": modelUnderstanding,
   "018_learning_seed": learningSeed,
   "019_question_wording": questionWording,
+  "022_narrow_job_indexes": narrowJobIndexes,
 };

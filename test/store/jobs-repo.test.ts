@@ -90,3 +90,76 @@ describe("JobsRepo returns jobs with their JSON columns parsed", () => {
     await expect(learning.jobs(threadId)).rejects.toBeInstanceOf(UnreadableRowError);
   });
 });
+
+describe("JobsRepo's queue reads that every pump and submit make", () => {
+  it("counts active jobs exactly through every transition, from the status counts", async () => {
+    const { repo, threadId, db: d } = await setup();
+    const counted = () =>
+      d.sqlite
+        .prepare("SELECT count(*) FROM jobs WHERE status IN ('pending','queued','retrying','running')")
+        .pluck()
+        .get();
+    const a = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW);
+    const b = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW);
+    repo.enqueue({ threadId, jobType: "t", priority: 5, dependencies: [b.id] }, NOW);
+    const c = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW);
+    expect(repo.countActive()).toBe(4);
+    const [first, second] = repo.claimMany(NOW, "me", 1000, 2);
+    expect([first?.id, second?.id]).toEqual([a.id, b.id]);
+    expect(repo.countActive()).toBe(counted());
+    const fields = {
+      fullResult: "x",
+      resultSummary: "x",
+      backendUsed: "b",
+      modelUsed: "m",
+      costCents: 0,
+      executionSeconds: 1,
+      processingSeconds: 1,
+      queueSeconds: 0,
+    };
+    repo.complete(a.id, first?.attempt ?? 0, fields, NOW);
+    expect(repo.countActive()).toBe(3);
+    repo.fail(b.id, second?.attempt ?? 0, "broken", NOW); // its dependent fails with it
+    expect(repo.countActive()).toBe(1);
+    repo.cancel(c.id, "no", NOW);
+    expect(repo.countActive()).toBe(0);
+    expect(counted()).toBe(0);
+  });
+
+  it("finds the earliest retry's time, skipping cancelled ones, running ones and queued ones (due when queued)", async () => {
+    const { repo, threadId, db: d } = await setup();
+    expect(repo.nextDueAt()).toBeUndefined();
+    const late = repo.enqueue({ threadId, jobType: "t", priority: 7 }, NOW);
+    const early = repo.enqueue({ threadId, jobType: "t", priority: 6 }, NOW);
+    const running = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW);
+    const retry = (id: number, atMs: number) =>
+      repo.scheduleRetry(id, 1, {
+        at: new Date(atMs).toISOString(),
+        reason: "r",
+        errorMessage: "e",
+        strategy: "s",
+      });
+    for (const job of [late, early, running]) expect(repo.claimNext(NOW, "me", 1000)?.id).toBe(job.id);
+    expect([retry(late.id, NOW + 5000), retry(early.id, NOW + 1000)]).toEqual([true, true]);
+    repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW);
+    expect(repo.nextDueAt()).toBe(NOW + 1000);
+    d.sqlite.prepare("UPDATE jobs SET cancel_requested = 1 WHERE id = ?").run(early.id);
+    expect(repo.nextDueAt()).toBe(NOW + 5000);
+    repo.cancel(late.id, "no", NOW);
+    expect(repo.nextDueAt()).toBeUndefined();
+  });
+
+  it("a pump with nothing ready claims nothing and opens no transaction", async () => {
+    const { repo, threadId, db: d } = await setup();
+    const queued = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW + 60_000);
+    const opened: string[] = [];
+    const transaction = d.sqlite.transaction.bind(d.sqlite);
+    d.sqlite.transaction = ((fn: () => unknown) => {
+      opened.push("transaction");
+      return transaction(fn);
+    }) as typeof d.sqlite.transaction;
+    expect(repo.claimMany(NOW, "me", 1000, 4)).toEqual([]);
+    expect(opened).toEqual([]);
+    expect(repo.claimMany(NOW + 60_000, "me", 1000, 4).map((j) => j.id)).toEqual([queued.id]);
+  });
+});

@@ -69,9 +69,12 @@ export function optimizeThread(ctx: ConversationContext, threadId: number): Prom
         ctx.policy(),
       );
     const before = clarityScore(state.slots);
-    if (!state.stop && state.policy === "learning")
-      await applyLearning(ctx, thread, state, await ctx.draftOne(threadId), now, false);
+    const learned =
+      !state.stop && state.policy === "learning"
+        ? await applyLearning(ctx, thread, state, await ctx.draftOne(threadId), now, false)
+        : {};
     await ctx.threads.update(threadId, {
+      ...learned,
       claritySlots: JSON.stringify(state),
       finalClarity: clarityScore(state.slots),
       now,

@@ -3,7 +3,7 @@ import { threadStyle } from "../../learning/preferences.ts";
 import type { Slot } from "../../learning/quick-analysis.ts";
 import type { Job } from "../../store/jobs/types.ts";
 import type { PatternRecord } from "../../store/learning/patterns-repo.ts";
-import type { LearningThread } from "../../store/threads/learning-repo.ts";
+import type { LearningThread, ThreadLearningUpdate } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
 import { type ConversationState, kindOf, SLOT_LABELS } from "./records.ts";
 
@@ -14,7 +14,14 @@ import { type ConversationState, kindOf, SLOT_LABELS } from "./records.ts";
  * preferences attached to the conversation.
  */
 
-/** Pre-fills slots from patterns and attaches preferences (learning policy only). */
+/** What applyLearning changed on the thread: the caller writes it with the state it saves next. */
+export type LearnedThreadFields = Omit<ThreadLearningUpdate, "now">;
+
+/**
+ * Pre-fills slots from patterns and attaches preferences (learning policy only). Returns the
+ * thread's columns it set (style, what was applied) instead of writing them: both callers save the
+ * conversation state on the thread right after, and one update is one write instead of three.
+ */
 export async function applyLearning(
   ctx: ConversationContext,
   thread: LearningThread,
@@ -22,22 +29,21 @@ export async function applyLearning(
   draft1: Job | undefined,
   now: string,
   allowValidation = true,
-): Promise<void> {
+): Promise<LearnedThreadFields> {
   const owner = state.userId;
-  if (owner === null) return;
-  await attachPreferences(ctx, thread, state, owner, now);
+  if (owner === null) return {};
+  const style = await attachPreferences(ctx, state, owner, now);
   await prefillFromPatterns(ctx, thread, state, owner, draft1, now, allowValidation);
-  await saveApplied(ctx, thread, state, now);
+  return { ...style, ...appliedFields(state) };
 }
 
-/** Attaches the user's applicable preferences not yet attached, and sets the thread's style from them. */
+/** Attaches the user's applicable preferences not yet attached; the thread's style follows from them. */
 async function attachPreferences(
   ctx: ConversationContext,
-  thread: LearningThread,
   state: ConversationState,
   owner: string,
   now: string,
-): Promise<void> {
+): Promise<LearnedThreadFields> {
   const prefs = await ctx.preferences.applicable(owner);
   const known = new Set(state.applied.map((a) => `${a.kind}:${a.id}`));
   const fresh = prefs.filter((p) => !known.has(`preference:${p.id}`));
@@ -53,11 +59,7 @@ async function attachPreferences(
   }
   if (fresh.length > 0) await ctx.preferences.markApplied(fresh, now);
   const style = threadStyle(prefs);
-  await ctx.threads.update(thread.id, {
-    communicationStyle: style.communicationStyle,
-    depthPreference: style.depthPreference,
-    now,
-  });
+  return { communicationStyle: style.communicationStyle, depthPreference: style.depthPreference };
 }
 
 /**
@@ -132,15 +134,10 @@ async function prefillOne(
   await ctx.patternLearner.markApplied(p, thread.id, now);
 }
 
-/** Saves what was applied (patterns, preferences) and the patterns' mean confidence on the thread. */
-async function saveApplied(
-  ctx: ConversationContext,
-  thread: LearningThread,
-  state: ConversationState,
-  now: string,
-): Promise<void> {
+/** What was applied (patterns, preferences) and the patterns' mean confidence, as thread columns. */
+function appliedFields(state: ConversationState): LearnedThreadFields {
   const patternsApplied = state.applied.filter((a) => a.kind === "pattern");
-  await ctx.threads.update(thread.id, {
+  return {
     learnedPatterns: JSON.stringify(patternsApplied.map((a) => ({ id: a.id, slot: a.slot, value: a.value }))),
     optimizationApplied: JSON.stringify(state.applied),
     patternConfidence:
@@ -149,6 +146,5 @@ async function saveApplied(
         : Math.round(
             (patternsApplied.reduce((s, a) => s + a.confidence, 0) / patternsApplied.length) * 1000,
           ) / 1000,
-    now,
-  });
+  };
 }

@@ -71,8 +71,9 @@ function planFirst(
       localOnly: draft1?.requested_backend === GUEST_LOCAL_ONLY,
     });
     if (understanding) applyUnderstanding(state, understanding);
-    if (policy === "learning") await applyLearning(ctx, thread, state, draft1, now);
+    const learned = policy === "learning" ? await applyLearning(ctx, thread, state, draft1, now) : {};
     await ctx.threads.update(threadId, {
+      ...learned,
       claritySlots: JSON.stringify(state),
       initialClarity: clarityScore(state.initial),
       finalClarity: clarityScore(state.slots),

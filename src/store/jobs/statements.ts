@@ -6,19 +6,52 @@ type Prepare = (sql: string) => BetterSqlite3.Statement;
 /** Every SQL statement of the queue, prepared once per connection (the only SQL for jobs). */
 export function prepareStatements(sqlite: SqliteHandle) {
   const p: Prepare = (sql) => sqlite.prepare(sql);
-  return { ...lifecycleStatements(p), ...readStatements(p) };
+  return { ...lifecycleStatements(p), ...batchStatements(p), ...readStatements(p) };
+}
+
+/** A job's insert values: the columns `insert` binds by name and insertRows by position. */
+const INSERT_COLUMNS = `thread_id, parent_job_id, job_sequence, job_type, job_subtype, status, priority,
+  prompt_template_used, prompt_variables, requested_backend, max_retries, dependencies, user_id,
+  required_clarity_level, achieved_clarity_level`;
+/** Columns of a job's insert, in the order of insertRows' values. */
+export const INSERT_FIELDS = INSERT_COLUMNS.split(",").map((c) => c.trim());
+
+/**
+ * `insert` for `n` jobs in one statement (the values of each job in INSERT_FIELDS order, then
+ * `@now`). The ids follow the rows' order; RETURNING's order is not promised: callers sort by id.
+ */
+export function prepareInsertRows(sqlite: SqliteHandle, n: number): BetterSqlite3.Statement {
+  const row = `(${INSERT_FIELDS.map(() => "?").join(", ")}, @now, @now)`;
+  return sqlite.prepare(`INSERT INTO jobs (${INSERT_COLUMNS}, scheduled_date, created_date)
+    VALUES ${Array.from({ length: n }, () => row).join(", ")} RETURNING *`);
+}
+
+/**
+ * Group commit, one statement per batch where that is cheaper than one per job (insertRows above,
+ * claimMany) or saves a lookup per job (dependentsOfMany). Each does what its one-job statement
+ * does, under the same conditions. `LIMIT +@limit`, not `LIMIT @limit`: a bound LIMIT makes
+ * SQLite prepare the statement again at each run (see unplanned in ../precompiled.ts; 5.9 µs a
+ * run against 1.3 measured).
+ */
+function batchStatements(p: Prepare) {
+  return {
+    // The next `limit` ready jobs in nextReady's order (RETURNING's order is not promised: callers sort).
+    claimMany: p(`UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_owner = @owner,
+          lease_expires_at = @until, started_date = @now
+        WHERE id IN (SELECT id FROM jobs INDEXED BY idx_jobs_ready WHERE status IN ('queued','retrying')
+          AND scheduled_date <= @now AND cancel_requested = 0 ORDER BY priority DESC, id LIMIT +@limit)
+        AND status IN ('queued','retrying') RETURNING *`),
+    // `dependents` of any of the ids in the JSON array.
+    dependentsOfMany: p(`SELECT j.id FROM jobs j INDEXED BY idx_jobs_pending WHERE j.status = 'pending'
+          AND EXISTS (SELECT 1 FROM json_each(j.dependencies) d WHERE d.value IN (SELECT value FROM json_each(?)))`),
+  };
 }
 
 /** The writes that move a job through its states (insert, claim, complete, retry, fail, …). */
 function lifecycleStatements(p: Prepare) {
   return {
-    insert:
-      p(`INSERT INTO jobs (thread_id, parent_job_id, job_sequence, job_type, job_subtype, status, priority,
-          prompt_template_used, prompt_variables, requested_backend, max_retries, dependencies, user_id,
-          required_clarity_level, achieved_clarity_level, scheduled_date, created_date)
-        VALUES (@thread_id, @parent_job_id, @job_sequence, @job_type, @job_subtype, @status, @priority,
-          @prompt_template_used, @prompt_variables, @requested_backend, @max_retries, @dependencies, @user_id,
-          @required_clarity_level, @achieved_clarity_level, @now, @now)`),
+    insert: p(`INSERT INTO jobs (${INSERT_COLUMNS}, scheduled_date, created_date)
+        VALUES (${INSERT_COLUMNS.replace(/(\w+)/g, "@$1")}, @now, @now) RETURNING *`),
     claim:
       p(`UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_owner = ?, lease_expires_at = ?,
           started_date = ? WHERE id = ? AND status IN ('queued','retrying') RETURNING *`),
@@ -45,7 +78,8 @@ function lifecycleStatements(p: Prepare) {
       p(`UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, scheduled_date = ?
           WHERE id = ? AND attempt = ? AND status = 'running'`),
     promote: p(`UPDATE jobs SET status = 'queued', scheduled_date = ? WHERE id = ? AND status = 'pending'`),
-    pullForward: p(`UPDATE jobs SET scheduled_date = ? WHERE status = 'retrying' AND scheduled_date > ?`),
+    pullForward: p(`UPDATE jobs INDEXED BY idx_jobs_retry_due SET scheduled_date = ?
+          WHERE status = 'retrying' AND scheduled_date > ?`),
   };
 }
 
@@ -55,29 +89,45 @@ function readStatements(p: Prepare) {
     depStatus: p("SELECT id, status, error_message FROM jobs WHERE id = ?"),
     nextReady: p(`SELECT id FROM jobs INDEXED BY idx_jobs_ready WHERE status IN ('queued','retrying')
           AND scheduled_date <= ? AND cancel_requested = 0 ORDER BY priority DESC, id ASC LIMIT 1`),
-    expired: p(
-      `SELECT id, attempt FROM jobs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?)`,
-    ),
-    dependents: p(`SELECT DISTINCT j.id FROM jobs j, json_each(j.dependencies) d
-          WHERE j.status = 'pending' AND d.value = ?`),
+    // Each status a query asks for has its own partial index (migration 022), named here so that a
+    // plan which would read the whole table fails at prepare instead.
+    expired: p(`SELECT id, attempt FROM jobs INDEXED BY idx_jobs_running
+          WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?)`),
+    // EXISTS rather than a join with DISTINCT: no temporary B-tree, and nothing to open at all
+    // while no job waits on another (the common case, at every completion).
+    dependents: p(`SELECT j.id FROM jobs j INDEXED BY idx_jobs_pending WHERE j.status = 'pending'
+          AND EXISTS (SELECT 1 FROM json_each(j.dependencies) d WHERE d.value = ?)`),
     get: p("SELECT * FROM jobs WHERE id = ?"),
+    // The next retry's time (the scheduler's timer). Only retrying jobs can be due later: a queued
+    // job's scheduled_date is the time it was queued, so it is claimable at once. The partial
+    // index makes min() a walk from its first entry.
     nextDue: p(
-      `SELECT min(scheduled_date) AS at FROM jobs WHERE status IN ('queued','retrying') AND cancel_requested = 0`,
+      `SELECT min(scheduled_date) AS at FROM jobs INDEXED BY idx_jobs_retry_due
+        WHERE status = 'retrying' AND cancel_requested = 0`,
     ),
-    // Jobs the scheduler claims before this one (nextReady's order), for "N ahead of it".
-    ahead: p(`SELECT count(*) AS n FROM jobs j, jobs me WHERE me.id = ? AND j.id != me.id
-          AND j.status IN ('queued','retrying') AND j.cancel_requested = 0
+    // Jobs the scheduler claims before this one (nextReady's order), for "N ahead of it": the
+    // entries before it in idx_jobs_ready (`priority >=` bounds the walk there).
+    ahead:
+      p(`SELECT count(*) AS n FROM jobs me, jobs j INDEXED BY idx_jobs_ready WHERE me.id = ? AND j.id != me.id
+          AND j.status IN ('queued','retrying') AND j.cancel_requested = 0 AND j.priority >= me.priority
           AND (j.priority > me.priority OR (j.priority = me.priority AND j.id < me.id))`),
+    // From status_counts (kept by triggers in the same transaction, so exact): counting the jobs
+    // themselves read every active one, at every submit's time estimate.
     countActive: p(
-      `SELECT count(*) AS n FROM jobs WHERE status IN ('pending','queued','retrying','running')`,
+      `SELECT coalesce(sum(n), 0) AS n FROM status_counts
+        WHERE scope = 'jobs' AND status IN ('pending','queued','retrying','running')`,
     ),
     // status_counts is kept by triggers (migration 009): no count over the whole jobs table.
     countByStatus: p("SELECT status, n FROM status_counts WHERE scope = 'jobs' AND n != 0"),
     activeForThread: p(
       `SELECT * FROM jobs WHERE thread_id = ? AND status IN ('pending','queued','retrying','running')`,
     ),
-    running: p(`SELECT * FROM jobs WHERE status = 'running'`),
-    leases: p(`SELECT id, attempt, lease_owner FROM jobs WHERE status = 'running'`),
-    ofThread: p("SELECT * FROM jobs WHERE thread_id = ? ORDER BY id"),
+    running: p(`SELECT * FROM jobs INDEXED BY idx_jobs_running WHERE status = 'running'`),
+    leases: p(
+      `SELECT id, attempt, lease_owner FROM jobs INDEXED BY idx_jobs_running WHERE status = 'running'`,
+    ),
+    // `+?`: with a bound `thread_id = ?` and ORDER BY, SQLite prepares the statement again on every
+    // run (see unplanned in ../precompiled.ts).
+    ofThread: p("SELECT * FROM jobs WHERE thread_id = +? ORDER BY id"),
   };
 }

@@ -1,4 +1,5 @@
-import type { Kysely } from "kysely";
+import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
+import { precompile, unplanned } from "../precompiled.ts";
 import type { Database } from "../schema.ts";
 import type { Job } from "./types.ts";
 
@@ -49,8 +50,17 @@ const JOB_COLUMNS = [
   "execution_time_seconds",
 ] as const;
 
+type ActiveArm = SelectQueryBuilder<Database, "jobs", { thread_id: number; status: string }>;
+
 export class ThreadJobsRepo {
   private readonly db: Kysely<Database>;
+  // Every submit's time estimate reads it: compiled once per limit (../precompiled.ts), with the
+  // status and the limit in the text — a bound LIMIT or `status = ?` with ORDER BY makes SQLite
+  // prepare the statement again on every run (see unplanned there).
+  private readonly recentRunSecondsQueries = new Map<
+    number,
+    () => Promise<{ rows: { execution_time_seconds: number }[] }>
+  >();
 
   constructor(db: Kysely<Database>) {
     this.db = db;
@@ -61,7 +71,7 @@ export class ThreadJobsRepo {
     return (await this.db
       .selectFrom("jobs")
       .select(JOB_COLUMNS)
-      .where("thread_id", "=", threadId)
+      .where("thread_id", "=", unplanned(threadId))
       .orderBy("id")
       .execute()) as JobRecord[];
   }
@@ -76,15 +86,26 @@ export class ThreadJobsRepo {
       .executeTakeFirst()) as JobRecord | undefined;
   }
 
-  /** A user's unfinished jobs (of their own threads) by status: a guest's view of the queue. */
+  /**
+   * A user's unfinished jobs (of their own threads) by status: a guest's view of the queue. The
+   * unfinished jobs are read from the partial indexes of their states (migration 022), whatever
+   * the history; the cross join keeps SQLite from starting at the user's threads instead.
+   */
   async activeCountsOfUser(userId: string): Promise<Record<string, number>> {
+    const unfinished = (where: (q: ActiveArm) => ActiveArm) =>
+      where(this.db.selectFrom("jobs").select(["thread_id", "status"]));
     const rows = await this.db
-      .selectFrom("jobs")
-      .innerJoin("idea_threads", "idea_threads.id", "jobs.thread_id")
-      .select(["jobs.status", (eb) => eb.fn.countAll<number>().as("n")])
-      .where("idea_threads.user_id", "=", userId)
-      .where("jobs.status", "in", ["pending", "queued", "retrying", "running"])
-      .groupBy("jobs.status")
+      .selectFrom(
+        unfinished((q) => q.where("status", "in", [sql.lit("queued"), sql.lit("retrying")]))
+          .unionAll(unfinished((q) => q.where("status", "=", sql.lit("running"))))
+          .unionAll(unfinished((q) => q.where("status", "=", sql.lit("pending"))))
+          .as("active"),
+      )
+      .crossJoin("idea_threads as t")
+      .whereRef("t.id", "=", "active.thread_id")
+      .where("t.user_id", "=", userId)
+      .select(["active.status", (eb) => eb.fn.countAll<number>().as("n")])
+      .groupBy("active.status")
       .execute();
     const out: Record<string, number> = {};
     for (const r of rows) out[r.status] = Number(r.n);
@@ -93,13 +114,22 @@ export class ThreadJobsRepo {
 
   /** Run times (seconds, > 0) of the latest completed jobs, newest first: for time estimates. */
   async recentRunSeconds(limit: number): Promise<number[]> {
-    const rows = await this.db
-      .selectFrom("jobs")
-      .select("execution_time_seconds")
-      .where("status", "=", "completed")
-      .orderBy("id", "desc")
-      .limit(limit)
-      .execute();
+    const n = Math.max(0, Math.trunc(limit));
+    let query = this.recentRunSecondsQueries.get(n);
+    if (!query) {
+      query = precompile(this.db, 0, () =>
+        this.db
+          .selectFrom("jobs")
+          .select("execution_time_seconds")
+          .where("status", "=", sql.lit("completed"))
+          // Latest by completion: the order of idx_jobs_completed (ties: the later job first).
+          .orderBy("completed_date", "desc")
+          .orderBy("id", "desc")
+          .limit(sql.lit(n)),
+      );
+      this.recentRunSecondsQueries.set(n, query);
+    }
+    const { rows } = await query();
     return rows.map((r) => r.execution_time_seconds).filter((s) => s > 0);
   }
 

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { precompile, unplanned } from "../precompiled.ts";
 import type { Database, UserPreferencesTable } from "../schema.ts";
 
 /**
@@ -59,17 +60,19 @@ const SOURCES: readonly string[] = ["explicit_user_feedback", "observed_pattern"
 export class PreferencesRepo {
   private readonly db: Kysely<WithOwner>;
 
+  // Read for every draft and every new idea: compiled once (../precompiled.ts).
+  private readonly forUserQuery;
+
   constructor(db: Kysely<Database>) {
     this.db = db as unknown as Kysely<WithOwner>;
+    const owned = this.db;
+    this.forUserQuery = precompile(owned, 1, (userId: string) =>
+      owned.selectFrom("user_preferences").selectAll().where("user_id", "=", unplanned(userId)).orderBy("id"),
+    );
   }
 
   async forUser(userId: string): Promise<PreferenceRecord[]> {
-    const rows = await this.db
-      .selectFrom("user_preferences")
-      .selectAll()
-      .where("user_id", "=", userId)
-      .orderBy("id")
-      .execute();
+    const rows = (await this.forUserQuery(userId)).rows;
     return rows.map((r) => ({
       id: r.id,
       userId: r.user_id ?? userId,

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { z } from "zod";
 import { parseOptionalJsonColumn } from "../json-column.ts";
+import { precompile } from "../precompiled.ts";
 import type { Database, QuestionTemplateRow } from "../schema.ts";
 
 /**
@@ -89,9 +90,17 @@ const SUCCESS = sql<number>`CASE WHEN c.clarity_improvement > 0
 
 export class TemplatesRepo {
   private readonly db: Kysely<Database>;
+  // Once per question asked: compiled once (../precompiled.ts).
+  private readonly recordUseQuery;
 
   constructor(db: Kysely<Database>) {
     this.db = db;
+    this.recordUseQuery = precompile(db, 2, (templateId: number, nowIso: string) =>
+      db
+        .updateTable("question_templates")
+        .set((eb) => ({ usage_count: eb("usage_count", "+", 1), last_used: nowIso, last_updated: nowIso }))
+        .where("id", "=", templateId),
+    );
   }
 
   async active(): Promise<QuestionTemplate[]> {
@@ -115,11 +124,7 @@ export class TemplatesRepo {
 
   /** One more use (a question asked from this template). */
   async recordUse(templateId: number, nowIso: string): Promise<void> {
-    await this.db
-      .updateTable("question_templates")
-      .set((eb) => ({ usage_count: eb("usage_count", "+", 1), last_used: nowIso, last_updated: nowIso }))
-      .where("id", "=", templateId)
-      .execute();
+    await this.recordUseQuery(templateId, nowIso);
   }
 
   /** A question taken back before it was answered (its answer's undo removed it): one use fewer. */

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import { toJob } from "../jobs/rows.ts";
 import type { Job } from "../jobs/types.ts";
+import { precompile, unplanned } from "../precompiled.ts";
 import type { Database, IdeaThreadUpdate } from "../schema.ts";
 
 /**
@@ -63,17 +64,24 @@ const THREAD_COLUMNS = [
 
 export class ThreadLearningRepo {
   private readonly db: Kysely<Database>;
+  // Every idea reads its thread and jobs several times and updates the thread: compiled once
+  // (../precompiled.ts); an update once per set of columns it writes.
+  private readonly threadQuery;
+  private readonly jobsQuery;
+  private readonly updates = new Map<string, (...values: unknown[]) => Promise<unknown>>();
 
   constructor(db: Kysely<Database>) {
     this.db = db;
+    this.threadQuery = precompile(db, 1, (id: number) =>
+      db.selectFrom("idea_threads").select(THREAD_COLUMNS).where("id", "=", id),
+    );
+    this.jobsQuery = precompile(db, 1, (threadId: number) =>
+      db.selectFrom("jobs").selectAll().where("thread_id", "=", unplanned(threadId)).orderBy("id"),
+    );
   }
 
   async thread(id: number): Promise<LearningThread | undefined> {
-    return (await this.db
-      .selectFrom("idea_threads")
-      .select(THREAD_COLUMNS)
-      .where("id", "=", id)
-      .executeTakeFirst()) as LearningThread | undefined;
+    return (await this.threadQuery(id)).rows[0] as LearningThread | undefined;
   }
 
   async update(id: number, u: ThreadLearningUpdate): Promise<void> {
@@ -91,18 +99,24 @@ export class ThreadLearningRepo {
     if (u.conversationMinutes !== undefined) set.total_conversation_time_minutes = u.conversationMinutes;
     if (u.optimizationSavings !== undefined) set.optimization_savings = u.optimizationSavings;
     if (u.userSatisfaction !== undefined) set.user_satisfaction = u.userSatisfaction;
-    await this.db.updateTable("idea_threads").set(set).where("id", "=", id).execute();
+    const columns = Object.keys(set) as (keyof IdeaThreadUpdate)[];
+    const key = columns.join(",");
+    let update = this.updates.get(key);
+    if (!update) {
+      update = precompile(this.db, columns.length + 1, (...values: unknown[]) =>
+        this.db
+          .updateTable("idea_threads")
+          .set(Object.fromEntries(columns.map((c, i) => [c, values[i]])) as IdeaThreadUpdate)
+          .where("id", "=", values[columns.length] as number),
+      );
+      this.updates.set(key, update);
+    }
+    await update(...columns.map((c) => set[c]), id);
   }
 
   /** Every job of a thread, oldest first. */
   async jobs(threadId: number): Promise<Job[]> {
-    const rows = await this.db
-      .selectFrom("jobs")
-      .selectAll()
-      .where("thread_id", "=", threadId)
-      .orderBy("id")
-      .execute();
-    return rows.map(toJob);
+    return (await this.jobsQuery(threadId)).rows.map(toJob);
   }
 
   async job(jobId: number): Promise<Job | undefined> {

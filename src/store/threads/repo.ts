@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import { precompile } from "../precompiled.ts";
 import type { Database, ThreadSource } from "../schema.ts";
 
 export interface ThreadRecord {
@@ -62,9 +63,25 @@ const COLUMNS = [
 
 export class ThreadsRepo {
   private readonly db: Kysely<Database>;
+  // Read at every queue event and written at every draft: compiled once (../precompiled.ts).
+  private readonly byIdQuery;
+  private readonly recordDraftQuery;
 
   constructor(db: Kysely<Database>) {
     this.db = db;
+    this.byIdQuery = precompile(db, 1, (id: number) =>
+      db.selectFrom("idea_threads").select(COLUMNS).where("id", "=", id),
+    );
+    this.recordDraftQuery = precompile(db, 3, (id: number, summary: string, now: string) =>
+      db
+        .updateTable("idea_threads")
+        .set((eb) => ({
+          draft_count: eb("draft_count", "+", 1),
+          final_result_summary: summary,
+          last_active: now,
+        }))
+        .where("id", "=", id),
+    );
   }
 
   async create(t: NewThread): Promise<ThreadRecord> {
@@ -93,11 +110,7 @@ export class ThreadsRepo {
   }
 
   async byId(id: number): Promise<ThreadRecord | undefined> {
-    return (await this.db
-      .selectFrom("idea_threads")
-      .select(COLUMNS)
-      .where("id", "=", id)
-      .executeTakeFirst()) as ThreadRecord | undefined;
+    return (await this.byIdQuery(id)).rows[0] as ThreadRecord | undefined;
   }
 
   /**
@@ -132,15 +145,7 @@ export class ThreadsRepo {
   }
 
   async recordDraft(id: number, summary: string, now: string): Promise<void> {
-    await this.db
-      .updateTable("idea_threads")
-      .set((eb) => ({
-        draft_count: eb("draft_count", "+", 1),
-        final_result_summary: summary,
-        last_active: now,
-      }))
-      .where("id", "=", id)
-      .execute();
+    await this.recordDraftQuery(id, summary, now);
   }
 
   /** Marks the thread active now. */
