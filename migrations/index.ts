@@ -18,6 +18,7 @@ import * as modelUnderstanding from "./017_model_understanding.ts";
 import * as learningSeed from "./018_learning_seed.ts";
 import * as questionWording from "./019_question_wording.ts";
 import * as narrowJobIndexes from "./022_narrow_job_indexes.ts";
+import * as childKeyIndexes from "./023_child_key_indexes.ts";
 
 /**
  * Every migration, keyed by name; kysely runs them in name order. Static imports (no directory
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   "018_learning_seed": learningSeed,
   "019_question_wording": questionWording,
   "022_narrow_job_indexes": narrowJobIndexes,
+  "023_child_key_indexes": childKeyIndexes,
 };
