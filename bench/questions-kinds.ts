@@ -2,7 +2,6 @@ import type { ManualClock } from "../src/clock.ts";
 import type { AnswerInput, QuestionView } from "../src/engine/conversation/types.ts";
 import { SLOTS, type Slot } from "../src/learning/quick-analysis.ts";
 import { gamma, mulberry32, normal, pickWeighted, type Random } from "../src/learning/random.ts";
-import type { QuestionTemplate } from "../src/store/learning/templates-repo.ts";
 import { benchHermes, pct, startBenchThread } from "./questions-run.ts";
 import { coverageOf, type Episode, rating, respond, type SimUser, type World } from "./questions-world.ts";
 import { table } from "./stats.ts";
@@ -61,10 +60,10 @@ const TEXTS: Record<Kind, readonly string[]> = {
   ],
 };
 
-type Needs = Record<Kind, Record<Slot, number>>;
+export type Needs = Record<Kind, Record<Slot, number>>;
 
 /** World A: trips and devices live by their constraints, talks and gifts by their context. */
-const NEEDS_A: Needs = {
+export const NEEDS_A: Needs = {
   trip: { intent: 0.05, constraints: 0.45, success: 0.05, context: 0.05, scope: 0.4 },
   talk: { intent: 0.15, constraints: 0.05, success: 0.1, context: 0.6, scope: 0.1 },
   business: { intent: 0.1, constraints: 0.15, success: 0.6, context: 0.1, scope: 0.05 },
@@ -74,7 +73,7 @@ const NEEDS_A: Needs = {
 };
 
 /** World B: the same kinds need other things (a trip its purpose, a device what it is for). */
-const NEEDS_B: Needs = {
+export const NEEDS_B: Needs = {
   trip: { intent: 0.5, constraints: 0.05, success: 0.1, context: 0.3, scope: 0.05 },
   talk: { intent: 0.05, constraints: 0.4, success: 0.05, context: 0.05, scope: 0.45 },
   business: { intent: 0.1, constraints: 0.05, success: 0.05, context: 0.6, scope: 0.2 },
@@ -167,6 +166,8 @@ interface KindResult {
   prefills: number;
   prefillsRight: number;
   wrongCorrected: number;
+  /** The order the session followed ("learned", or "fixed" where the learned one was losing; "-": learning off). */
+  order: string;
 }
 
 /** The assumption-correcting part of the flow, when there is one (it is absent on older code). */
@@ -219,7 +220,7 @@ async function oneSession(
           s: string;
         }
       ).s,
-    ) as { applied: { kind: string; slot?: Slot; value: string }[] };
+    ) as { applied: { kind: string; slot?: Slot; value: string }[]; order?: string };
   const assumed = stateOf().applied.filter((a) => a.kind === "pattern" && a.slot !== undefined);
   const wrong = assumed.filter((a) => a.value.toLowerCase() !== e.hidden[a.slot as Slot].toLowerCase());
   let corrected = 0;
@@ -261,18 +262,14 @@ async function oneSession(
     prefills: assumed.length,
     prefillsRight: assumed.length - wrong.length,
     wrongCorrected: Math.min(corrected, wrong.length),
+    order: stateOf().order ?? "-",
   };
 }
 
-/** Mean coverage per kind after the first `warm` sessions of that kind. */
-function lateCoverage(rs: readonly KindResult[], kind: Kind, warm: number): { cov: number; s: number } {
-  const mine = rs.filter((r) => r.kind === kind).slice(warm);
-  const n = Math.max(1, mine.length);
-  return {
-    cov: mine.reduce((s, r) => s + r.coverage, 0) / n,
-    s: mine.reduce((s, r) => s + r.seconds, 0) / n,
-  };
-}
+/** Per kind, the sessions after the first `warm` of that kind. */
+const late = (rs: readonly KindResult[], kind: Kind, warm: number) =>
+  rs.filter((r) => r.kind === kind).slice(warm);
+const meanOf = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
 
 const HTTP_TOKEN = "bench-admin-token-0123456789abcdef";
 
@@ -372,64 +369,148 @@ export async function preferenceSurvival(episodes: readonly KindEpisode[], kw: K
   return { survived, of: mine.length - 1, confidence };
 }
 
-export async function runKindWorlds(templates: QuestionTemplate[], base: (seed: number) => World) {
-  const worlds = [
-    kindWorld("A", base(101), NEEDS_A, mulberry32(1_801)),
-    kindWorld("B", base(202), NEEDS_B, mulberry32(1_802)),
+/** The seeds of the people and ideas of a kind world (seed 0 is the one the first report used). */
+export const KIND_SEEDS = [0, 1, 2] as const;
+
+interface KindRow {
+  world: string;
+  kind: Kind;
+  /** Per seed: fixed and Hermes coverage and seconds after the 50th session of the kind. */
+  seeds: { fixed: number; hermes: number; fixedS: number; hermesS: number }[];
+  /** Hermes − fixed per late session, paired on the same episode, over all seeds. */
+  paired: number[];
+  /** Late Hermes sessions that followed the fixed order, over all seeds. */
+  onFixed: number;
+}
+
+/** One seed of one world: both policies on the same people and ideas. */
+async function kindSeed(kw: KindWorld, seed: number) {
+  const eps = kindEpisodes(kw, 18_000 + kw.name.charCodeAt(0) + 7_919 * seed, 100, 12);
+  const fixed = await runKinds(eps, kw, false);
+  const learned = await runKinds(eps, kw, true);
+  return { eps, fixed, learned };
+}
+
+export async function runKindWorlds(base: (seed: number) => World) {
+  const worlds: [string, number, Needs][] = [
+    ["A", 101, NEEDS_A],
+    ["B", 202, NEEDS_B],
   ];
-  const kindRows: (string | number)[][] = [];
+  const rows: KindRow[] = [];
   const summaryRows: (string | number)[][] = [];
-  for (const kw of worlds) {
-    const eps = kindEpisodes(kw, 18_000 + kw.name.charCodeAt(0), 100, 12);
-    const fixed = await runKinds(eps, kw, false);
-    const learned = await runKinds(eps, kw, true);
-    let below = 0;
-    for (const k of KINDS) {
-      const f = lateCoverage(fixed, k, 50);
-      const h = lateCoverage(learned, k, 50);
-      if (h.cov < f.cov) below++;
-      kindRows.push([kw.name, k, pct(f.cov), f.s.toFixed(1), pct(h.cov), h.s.toFixed(1), pct(h.cov - f.cov)]);
+  for (const [name, baseSeed, needs] of worlds) {
+    const mine = KINDS.map((kind): KindRow => ({ world: name, kind, seeds: [], paired: [], onFixed: 0 }));
+    let made = 0;
+    let right = 0;
+    let fixedWrong = 0;
+    const below: number[] = [];
+    let api = { taps: 0, chosen: 0 };
+    let pref = { survived: 0, of: 0, confidence: 0 };
+    for (const seed of KIND_SEEDS) {
+      const kw = kindWorld(
+        name,
+        base(baseSeed),
+        needs,
+        mulberry32(1_800 + name.charCodeAt(0) - 64 + 1_000 * seed),
+      );
+      const { eps, fixed, learned } = await kindSeed(kw, seed);
+      let seedBelow = 0;
+      for (const row of mine) {
+        const f = late(fixed, row.kind, 50);
+        const h = late(learned, row.kind, 50);
+        const cov = (rs: KindResult[]) => meanOf(rs.map((r) => r.coverage));
+        const secs = (rs: KindResult[]) => meanOf(rs.map((r) => r.seconds));
+        row.seeds.push({ fixed: cov(f), hermes: cov(h), fixedS: secs(f), hermesS: secs(h) });
+        row.paired.push(...h.map((r, i) => r.coverage - (f[i]?.coverage ?? 0)));
+        row.onFixed += h.filter((r) => r.order === "fixed").length;
+        if (cov(h) < cov(f)) seedBelow++;
+      }
+      below.push(seedBelow);
+      made += learned.reduce((s, r) => s + r.prefills, 0);
+      right += learned.reduce((s, r) => s + r.prefillsRight, 0);
+      fixedWrong += learned.reduce((s, r) => s + r.wrongCorrected, 0);
+      // The API and the preference do not depend on the kinds' needs: the first seed shows them.
+      if (seed === KIND_SEEDS[0]) {
+        api = await apiTaps(eps.slice(0, 30), kw);
+        pref = await preferenceSurvival(eps, kw);
+      }
     }
-    const made = learned.reduce((s, r) => s + r.prefills, 0);
-    const right = learned.reduce((s, r) => s + r.prefillsRight, 0);
-    const fixedWrong = learned.reduce((s, r) => s + r.wrongCorrected, 0);
-    const api = await apiTaps(eps.slice(0, 30), kw);
-    const pref = await preferenceSurvival(eps, kw);
+    rows.push(...mine);
+    const meanBelow = mine.filter((r) => meanOf(r.seeds.map((x) => x.hermes - x.fixed)) < 0).length;
     summaryRows.push([
-      kw.name,
-      `${below} of ${KINDS.length}`,
+      name,
+      `${meanBelow} of ${KINDS.length}`,
+      below.join(" / "),
       `${right}/${made} (${made === 0 ? "–" : pct(right / made)} %)`,
       `${fixedWrong}/${made - right}`,
       `${api.taps}/${api.chosen}`,
       `${pref.survived}/${pref.of} (conf. ${pref.confidence.toFixed(2)})`,
     ]);
   }
-  void templates;
-  const text = [
+  const text = kindReport(rows, summaryRows);
+  console.log(text);
+  return text;
+}
+
+/** The per-kind table (means over seeds, the worst seed, a paired 95 % interval) and the summary. */
+function kindReport(rows: readonly KindRow[], summaryRows: (string | number)[][]): string {
+  const kindRows = rows.map((r) => {
+    const diffs = r.seeds.map((x) => x.hermes - x.fixed);
+    const d = meanOf(r.paired);
+    const sd = Math.sqrt(
+      meanOf(r.paired.map((x) => (x - d) ** 2)) * (r.paired.length / Math.max(1, r.paired.length - 1)),
+    );
+    const half = (1.96 * sd) / Math.sqrt(Math.max(1, r.paired.length));
+    return [
+      r.world,
+      r.kind,
+      pct(meanOf(r.seeds.map((x) => x.fixed))),
+      meanOf(r.seeds.map((x) => x.fixedS)).toFixed(1),
+      pct(meanOf(r.seeds.map((x) => x.hermes))),
+      meanOf(r.seeds.map((x) => x.hermesS)).toFixed(1),
+      `${pct(d)} ± ${pct(half)}`,
+      pct(Math.min(...diffs)),
+      diffs.map((x) => pct(x)).join(" / "),
+      pct(r.onFixed / Math.max(1, r.paired.length)),
+    ];
+  });
+  return [
     "",
     "Kinds of idea the quick analysis pools (trip, talk, business, skill, device, gift), in two worlds that",
-    "disagree on what each kind needs; 100 sessions per kind, 12 users; coverage after the 50th session of a kind.",
+    `disagree on what each kind needs; 100 sessions per kind, 12 users; coverage after the 50th session of a kind;`,
+    `${KIND_SEEDS.length} seeds of people and ideas per world (${KIND_SEEDS.join(", ")}). Hermes − fixed: mean over the seeds' late`,
+    "sessions, paired on the same idea, ± its 95 % interval; worst seed: the lowest seed's difference of means.",
     "",
     table(
-      ["world", "kind", "fixed cov %", "fixed s", "Hermes cov %", "Hermes s", "Hermes − fixed (pts)"],
+      [
+        "world",
+        "kind",
+        "fixed cov %",
+        "fixed s",
+        "Hermes cov %",
+        "Hermes s",
+        "Hermes − fixed (pts)",
+        "worst seed (pts)",
+        "per seed (pts)",
+        "late sessions on the fixed order %",
+      ],
       kindRows,
     ),
     "",
     table(
       [
         "world",
-        "kinds below fixed",
-        "pre-fills right",
+        "kinds below fixed (mean over seeds)",
+        "kinds below fixed per seed",
+        "pre-fills right (all seeds)",
         "wrong pre-fills corrected in session",
-        "API choices recorded as taps",
-        "'more detail' applied through 10 low ratings",
+        "API choices recorded as taps (seed 0)",
+        "'more detail' applied through 10 low ratings (seed 0)",
       ],
       summaryRows,
     ),
     "",
   ].join("\n");
-  console.log(text);
-  return text;
 }
 
 /** `node bench/questions-kinds.ts`: only these figures (written to bench/results/questions-kinds.md). */
@@ -438,7 +519,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { buildWorld } = await import("./questions-world.ts");
   const { writeFileSync, mkdirSync } = await import("node:fs");
   const templates = await loadTemplates();
-  const text = await runKindWorlds(templates, (seed) => buildWorld(templates, mulberry32(seed)));
+  const text = await runKindWorlds((seed) => buildWorld(templates, mulberry32(seed)));
   const dir = new URL("./results/", import.meta.url);
   mkdirSync(dir, { recursive: true });
   writeFileSync(new URL("questions-kinds.md", dir), `# Kinds of idea (issue 18)\n${text}`);

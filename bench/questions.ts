@@ -201,7 +201,7 @@ export async function run(): Promise<void> {
     extraOut += await otherWorlds(templates, extra, { users: USERS, conversations: CONVERSATIONS });
   const floors = numbers(process.env.QUESTIONS_FLOORS);
   if (floors.length > 0) extraOut += await frontier(episodes, world, floors, none, sAll);
-  extraOut += await runKindWorlds(templates, (seed) => buildWorld(templates, mulberry32(seed)));
+  extraOut += await runKindWorlds((seed) => buildWorld(templates, mulberry32(seed)));
   const here = dirname(fileURLToPath(import.meta.url));
   mkdirSync(join(here, "results"), { recursive: true });
   writeFileSync(join(here, "results", "questions.md"), `# Question benchmark\n\n${out}\n${extraOut}`);

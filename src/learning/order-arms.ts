@@ -8,12 +8,19 @@ import type { Random } from "./random.ts";
  * they wanted the draft holds).
  *
  * Until the fixed order has MIN_FIXED outcomes for a kind (and once the kind has a rated session at
- * all), a session of that kind follows it with probability EXPLORE (an estimate of the baseline on this kind's real outcomes). From then on the
- * learned order keeps the kind unless the mean of its recent outcomes (the last WINDOW) is below the
- * fixed order's (z below −LOSING_Z; 0: any shortfall, so no kind stays durably worse): then the kind follows the fixed order, and now
- * and then (KEEP_LEARNED) the learned one, so it gets the kind back once it wins again (the learned
- * model keeps learning from the fixed-order sessions too, which ask every slot). A tie keeps the
- * learned order: it asks fewer questions for the same coverage.
+ * all), a session of that kind follows it with probability EXPLORE (an estimate of the baseline on
+ * this kind's real outcomes). From then on the learned order keeps the kind unless the mean of its
+ * recent outcomes (the last WINDOW) is below the fixed order's (z below −LOSING_Z; 0: any
+ * shortfall): then the kind follows the fixed order, and now and then (KEEP_LEARNED) the learned
+ * one, so it gets the kind back once it wins again (the learned model keeps learning from the
+ * fixed-order sessions too, which ask every slot). A tie keeps the learned order: it asks fewer
+ * questions.
+ *
+ * A rating cannot tell a point or two of coverage apart, so the learned sessions a losing kind keeps
+ * cost a little: the fixed order that stands in pays it back. It asks every open slot in its order
+ * (the static clarity stop would skip the last one once taps made the idea "clear enough") and each
+ * in the wording this kind answers most (planning.ts, SmartQuestionGenerator.fallback): at least
+ * what the fixed order finds, with taps and pre-fills saving the user's time.
  */
 export type OrderArm = "learned" | "fixed";
 

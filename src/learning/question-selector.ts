@@ -85,8 +85,11 @@ export class SmartQuestionGenerator {
     this.floor = floor;
   }
 
-  select(ctx: SelectionContext, policy: QuestionPolicy): Selection {
+  /** "fallback": the fixed order standing in for a kind's learned one (see fallback()). */
+  select(ctx: SelectionContext, policy: QuestionPolicy | "fallback"): Selection {
     switch (policy) {
+      case "fallback":
+        return { best: this.fallback(ctx), floor: undefined };
       case "none":
         return { best: undefined, floor: undefined, stop: "nothing worth asking" };
       case "fixed":
@@ -145,6 +148,20 @@ export class SmartQuestionGenerator {
       }
     }
     return out.sort((a, b) => b.value - a.value || a.template.id - b.template.id);
+  }
+
+  /**
+   * The fixed order standing in for a kind's learned one (order-arms.ts): the slot the fixed order
+   * asks next, in the wording most often answered for this kind (a posterior draw of each wording's
+   * answer rate): the order is what lost, and a better answered question finds more of what the
+   * fixed order asks for.
+   */
+  fallback(ctx: SelectionContext): Candidate | undefined {
+    const open = openSlots(ctx.slots);
+    const slot = FIXED_ORDER.find((s) => open.includes(s));
+    if (slot === undefined) return undefined;
+    const mine = this.ranked(ctx, true).filter((c) => c.slot === slot);
+    return mine.sort((a, b) => b.answerRate - a.answerRate || a.template.id - b.template.id)[0];
   }
 
   private fixed(ctx: SelectionContext): Candidate | undefined {

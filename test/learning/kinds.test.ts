@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import type { ConversationContext } from "../../src/engine/conversation/context.ts";
 import { OrderArms } from "../../src/learning/order-arms.ts";
 import { ideaKind, quickAnalyze } from "../../src/learning/quick-analysis.ts";
 import { mulberry32 } from "../../src/learning/random.ts";
@@ -86,6 +87,43 @@ describe("kinds of idea", () => {
     for (let i = 0; i < 20; i++)
       talks.push(await session(h, `Write a talk about topic number ${i}`, () => 3));
     expect(talks.filter((t) => t.order === "learned").length).toBeGreaterThanOrEqual(12);
+  });
+
+  it("the fixed order standing in for a losing kind asks every slot it would ask, even once taps make the idea clear enough", async () => {
+    h = await flowHarness({ seed: 11, flow: { policy: "learning" } });
+    // Trips are losing under the learned order (as rated outcomes would show): the fixed order takes over.
+    const arms = (h.flow as unknown as { ctx: ConversationContext }).ctx.orderArms;
+    for (let i = 0; i < 10; i++) {
+      arms.observe("trip", "fixed", 1);
+      arms.observe("trip", "learned", 0);
+    }
+    let fallback: { asked: string[]; reason: string | undefined } | undefined;
+    for (let i = 0; i < 10 && !fallback; i++) {
+      const { threadId } = await h.submit(`Plan a trip to town number ${i}`);
+      let q = await h.flow.start(threadId, "u1");
+      const asked: string[] = [];
+      while (q) {
+        asked.push(q.slot);
+        // Offered answers tapped (sure answers); the constraint typed, saying something about the scope.
+        const input =
+          q.slot === "constraints" || q.suggestions.length === 0
+            ? ({ kind: "text", text: "only on weekends" } as const)
+            : ({ kind: "suggestion", index: 0 } as const);
+        q = (await h.flow.answer(threadId, q.id, input, "u1")).next;
+      }
+      const state = JSON.parse(
+        (
+          h.sqlite.prepare("SELECT clarity_slots AS s FROM idea_threads WHERE id = ?").get(threadId) as {
+            s: string;
+          }
+        ).s,
+      ) as { order?: string; stop?: { reason: string } };
+      if (state.order === "fixed") fallback = { asked, reason: state.stop?.reason };
+    }
+    // The fixed order with typed answers would still ask the scope: so does its stand-in, whose
+    // taps (surer answers) made the static clarity "adequate" one question earlier.
+    expect(fallback?.asked).toEqual(["intent", "constraints", "success", "context", "scope"]);
+    expect(fallback?.reason).toBe("max questions");
   });
 });
 

@@ -45,6 +45,61 @@ function teach(model: QuestionModel, type: string, slot: Slot, n: number, userId
 }
 
 describe("SmartQuestionGenerator", () => {
+  it("the fixed order standing in for a losing kind: its slot, in the wording this kind answers most", () => {
+    const model = new QuestionModel();
+    const intent = templatesFor(templates, "intent", "creation");
+    const [first, other] = intent as [QuestionTemplate, QuestionTemplate];
+    // Trips: the first intent wording is met with "don't know", another one is answered.
+    for (let i = 0; i < 30; i++) {
+      const base = {
+        slot: "intent" as const,
+        ideaType: "trip",
+        userId: `p${i}`,
+        seconds: 8,
+        expectedSeconds: 8,
+      };
+      model.observeQuestion({ ...base, templateId: first.id, mode: "unknown" });
+      model.observeQuestion({ ...base, templateId: other.id, mode: "type" });
+    }
+    const gen = new SmartQuestionGenerator(model, mulberry32(4));
+    const trip = ctx({
+      kind: "trip",
+      idea: "Plan a trip to Lisbon",
+      slots: initialSlots("Plan a trip to Lisbon"),
+    });
+    // Learning off keeps the first wording; the fallback keeps the fixed order's slot, not its wording.
+    expect(gen.select(trip, "fixed").best?.template.id).toBe(first.id);
+    for (let i = 0; i < 20; i++) {
+      const best = gen.select(trip, "fallback").best;
+      expect(best?.slot).toBe("intent");
+      expect(best?.template.id).not.toBe(first.id);
+    }
+    // And it has no value floor: the next open slot in the fixed order is always offered.
+    expect(gen.select(trip, "fallback").floor).toBeUndefined();
+  });
+
+  it("clarity ends the questions unless told not to (the fallback asks every open slot)", () => {
+    const base = {
+      clarity: 0.87,
+      asked: 4,
+      maxQuestions: 5,
+      userSaidEnough: false,
+      bestValue: 1,
+      floor: undefined,
+    };
+    expect(decideNext(base)).toMatchObject({ ask: false, reason: STOP_REASONS.adequate });
+    expect(decideNext({ ...base, clarity: 0.95 })).toMatchObject({
+      ask: false,
+      reason: STOP_REASONS.clarity,
+    });
+    expect(decideNext({ ...base, clarityStops: false }).ask).toBe(true);
+    expect(decideNext({ ...base, clarity: 0.95, clarityStops: false }).ask).toBe(true);
+    expect(decideNext({ ...base, asked: 5, clarityStops: false })).toMatchObject({
+      ask: false,
+      reason: STOP_REASONS.max,
+    });
+  });
+
   it("fixed order (learning disabled): intent, constraints, success, context, scope — open slots only", () => {
     const gen = new SmartQuestionGenerator(new QuestionModel(), mulberry32(1));
     expect(gen.select(ctx(), "fixed").best?.slot).toBe("intent");

@@ -29,6 +29,9 @@ export async function planNext(
   now: string,
 ): Promise<{ question?: QuestionView; refinedJobId?: number; stopReason?: string }> {
   const clarity = clarityScore(state.slots);
+  // A kind whose learned order is losing follows the fixed order (order-arms.ts): its slots, every
+  // open one, in the wording this kind answers most (SmartQuestionGenerator.fallback).
+  const fallback = state.policy === "learning" && state.order === "fixed";
   const selection = userSaidEnough
     ? { best: undefined, floor: undefined, stop: undefined }
     : ctx.generator.select(
@@ -42,8 +45,7 @@ export async function planNext(
           templates: ctx.templates,
           hitChance: (slot, template) => offer(ctx, state, slot, template, assumed(state, slot)).hit,
         },
-        // A kind whose learned order is losing follows the fixed order (order-arms.ts).
-        state.policy === "learning" && state.order === "fixed" ? "fixed" : state.policy,
+        fallback ? "fallback" : state.policy,
       );
   const decision = decideNext({
     clarity,
@@ -53,6 +55,11 @@ export async function planNext(
     bestValue: selection.best?.value,
     floor: selection.floor,
     policyStop: selection.stop,
+    // The fallback asks every slot the fixed order asks. Clarity is a static weighting of the slots,
+    // and taps on offered answers reach it a question earlier than the typed answers of the fixed
+    // order: the slot it then skipped (scope, last) may be the one this kind needs most, and the
+    // fallback ended below the order it stands for.
+    clarityStops: !fallback,
   });
   const best = selection.best;
   if (decision.ask && best)
