@@ -141,16 +141,22 @@ describe("JobsRepo's queue reads that every pump and submit make", () => {
   });
 
   it("a pump with nothing ready claims nothing and opens no transaction", async () => {
-    const { repo, threadId, db: d } = await setup();
-    const queued = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW + 60_000);
+    const { threadId, db: d } = await setup();
     const opened: string[] = [];
     const transaction = d.sqlite.transaction.bind(d.sqlite);
-    d.sqlite.transaction = ((fn: () => unknown) => {
-      opened.push("transaction");
-      return transaction(fn);
-    }) as typeof d.sqlite.transaction;
+    d.sqlite.transaction = ((fn: (...args: unknown[]) => unknown) => {
+      const run = transaction(fn);
+      return (...args: unknown[]) => {
+        opened.push("transaction");
+        return run(...args);
+      };
+    }) as unknown as typeof d.sqlite.transaction;
+    const repo = new JobsRepo(d.sqlite);
+    const queued = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW + 60_000);
+    opened.length = 0;
     expect(repo.claimMany(NOW, "me", 1000, 4)).toEqual([]);
     expect(opened).toEqual([]);
     expect(repo.claimMany(NOW + 60_000, "me", 1000, 4).map((j) => j.id)).toEqual([queued.id]);
+    expect(opened).toEqual(["transaction"]);
   });
 });
