@@ -85,7 +85,7 @@ function readStatements(p: Prepare) {
     running: p(`SELECT * FROM jobs WHERE status = 'running'`),
     leases: p(`SELECT id, attempt, lease_owner FROM jobs WHERE status = 'running'`),
     // `+?`: with a bound `thread_id = ?` and ORDER BY, SQLite prepares the statement again on every
-    // run (see unplanned in ../precompiled.ts).
+    // run (see ../stable-plans.ts).
     ofThread: p("SELECT * FROM jobs WHERE thread_id = +? ORDER BY id"),
   };
 }

@@ -1,5 +1,5 @@
-import { type Kysely, sql } from "kysely";
-import { precompile, unplanned } from "../precompiled.ts";
+import type { Kysely } from "kysely";
+import { precompile } from "../precompiled.ts";
 import type { Database } from "../schema.ts";
 import type { Job } from "./types.ts";
 
@@ -52,9 +52,8 @@ const JOB_COLUMNS = [
 
 export class ThreadJobsRepo {
   private readonly db: Kysely<Database>;
-  // Every submit's time estimate reads it: compiled once per limit (../precompiled.ts), with the
-  // status and the limit in the text — a bound LIMIT or `status = ?` with ORDER BY makes SQLite
-  // prepare the statement again on every run (see unplanned there).
+  // Every submit's time estimate reads it: compiled once per limit (../precompiled.ts; the limit is
+  // written into the text, see ../stable-plans.ts).
   private readonly recentRunSecondsQueries = new Map<
     number,
     () => Promise<{ rows: { execution_time_seconds: number }[] }>
@@ -69,7 +68,7 @@ export class ThreadJobsRepo {
     return (await this.db
       .selectFrom("jobs")
       .select(JOB_COLUMNS)
-      .where("thread_id", "=", unplanned(threadId))
+      .where("thread_id", "=", threadId)
       .orderBy("id")
       .execute()) as JobRecord[];
   }
@@ -108,9 +107,9 @@ export class ThreadJobsRepo {
         this.db
           .selectFrom("jobs")
           .select("execution_time_seconds")
-          .where("status", "=", sql.lit("completed"))
+          .where("status", "=", "completed")
           .orderBy("id", "desc")
-          .limit(sql.lit(n)),
+          .limit(n),
       );
       this.recentRunSecondsQueries.set(n, query);
     }
