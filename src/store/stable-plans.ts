@@ -29,7 +29,8 @@ import {
  * limits are few) and, when the query is ordered, compares top-level `col = value` terms of its
  * WHERE as `col = +value`: the unary plus is a no-op on the value and on the comparison (same
  * affinity and collation rules, same index), but SQLite no longer plans by that parameter.
- * Raw statements in a `statements.ts` write the plus themselves (jobs/statements.ts ofThread).
+ * Raw statements and `sql` templates, which this plugin does not touch, write the plus themselves:
+ * `col = +?`, and `LIMIT +?` (SQLite does not plan by a LIMIT behind a unary plus).
  */
 export class StablePlans implements KyselyPlugin {
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
