@@ -22,12 +22,12 @@ import {
 /**
  * Keeps Kysely's SELECTs from being compiled by SQLite at every run. SQLite (3.54, as
  * better-sqlite3 13 builds it) marks a statement to be prepared again whenever a value is bound to
- * certain parameters: any `LIMIT ?` / `OFFSET ?`, and `col = ?` in a query with ORDER BY. And
- * better-sqlite3 binds at every run, so such a statement is prepared anew each time, whatever
- * database.ts keeps (a thread's jobs: 90 µs a run instead of 1.5; a user's preferences 35 instead
- * of 3). For SELECTs this plugin writes a numeric LIMIT/OFFSET into the text (one text per value:
- * limits are few) and, when the query is ordered, compares top-level `col = value` terms of its
- * WHERE as `col = +value`: the unary plus is a no-op on the value and on the comparison (same
+ * certain parameters: any `LIMIT ?` / `OFFSET ?`, and `col = ?` in a query with ORDER BY, GROUP BY
+ * or DISTINCT. better-sqlite3 binds at every run, so such a statement is prepared anew each time,
+ * whatever database.ts keeps (a thread's jobs: 90 µs a run instead of 1.5; a user's preferences
+ * 35 instead of 3). For SELECTs this plugin writes a numeric LIMIT/OFFSET into the text (one text
+ * per value: limits are few) and, in those queries, compares the top-level `col = value` terms of
+ * the WHERE as `col = + value`: the unary plus is a no-op on the value and on the comparison (same
  * affinity and collation rules, same index), but SQLite no longer plans by that parameter.
  * Raw statements and `sql` templates, which this plugin does not touch, write the plus themselves:
  * `col = +?`, and `LIMIT +?` (SQLite does not plan by a LIMIT behind a unary plus).
@@ -38,7 +38,7 @@ export class StablePlans implements KyselyPlugin {
     if (!SelectQueryNode.is(node)) return node;
     const limit = node.limit && inlined(node.limit.limit);
     const offset = node.offset && inlined(node.offset.offset);
-    const where = node.where && node.orderBy ? unplannedWhere(node.where.where) : undefined;
+    const where = node.where && ordering(node) ? unplannedWhere(node.where.where) : undefined;
     if (!limit && !offset && !where) return node;
     return {
       ...node,
@@ -51,6 +51,15 @@ export class StablePlans implements KyselyPlugin {
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
     return args.result;
   }
+}
+
+/** ORDER BY, GROUP BY and DISTINCT: the queries SQLite plans by `col = ?`'s value (measured). */
+function ordering(node: SelectQueryNode): boolean {
+  return (
+    node.orderBy !== undefined ||
+    node.groupBy !== undefined ||
+    (node.frontModifiers ?? []).some((m) => m.modifier === "Distinct")
+  );
 }
 
 /** A bound whole number as an immediate value; undefined when it is anything else (left bound). */

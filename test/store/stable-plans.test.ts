@@ -51,6 +51,18 @@ describe("StablePlans", () => {
       'select "id" from "idea_threads" where "user_id" = + ? and ("status" = + ? or "title" = + ?) order by "id" limit 2 offset 1',
     );
     expect(ordered.parameters).toEqual(["even", "active", "t5"]);
+    // GROUP BY and DISTINCT plan by the value too.
+    expect(
+      d.db
+        .selectFrom("idea_threads")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("user_id", "=", "odd")
+        .groupBy("status")
+        .compile().sql,
+    ).toBe('select count(*) as "n" from "idea_threads" where "user_id" = + ? group by "status"');
+    expect(
+      d.db.selectFrom("idea_threads").select("status").distinct().where("user_id", "=", "odd").compile().sql,
+    ).toBe('select distinct "status" from "idea_threads" where "user_id" = + ?');
     // Unordered queries and writes are left as they are.
     expect(d.db.selectFrom("idea_threads").select("id").where("id", "=", 1).compile().sql).toBe(
       'select "id" from "idea_threads" where "id" = ?',
@@ -77,6 +89,13 @@ describe("StablePlans", () => {
           .orderBy("id")
           .limit(2)
           .offset(1),
+      (k: Kysely<Database>) =>
+        k
+          .selectFrom("idea_threads")
+          .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
+          .where("user_id", "=", "even")
+          .groupBy("status")
+          .orderBy("status"),
       // A number compared with text as SQLite's affinity rules do, unchanged by the plus.
       (k: Kysely<Database>) =>
         k
