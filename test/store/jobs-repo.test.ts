@@ -159,4 +159,16 @@ describe("JobsRepo's queue reads that every pump and submit make", () => {
     expect(repo.claimMany(NOW + 60_000, "me", 1000, 4).map((j) => j.id)).toEqual([queued.id]);
     expect(opened).toEqual(["transaction"]);
   });
+
+  it("claims the most urgent ready jobs in a batch, and gives an unreadable one's slot to the next", async () => {
+    const { repo, threadId, corrupt } = await setup();
+    const low = repo.enqueue({ threadId, jobType: "t", priority: 2 }, NOW);
+    const bad = repo.enqueue({ threadId, jobType: "t", priority: 9 }, NOW);
+    const high = repo.enqueue({ threadId, jobType: "t", priority: 8 }, NOW);
+    const mid = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW);
+    corrupt(bad.id, "prompt_variables", "{");
+    expect(repo.claimMany(NOW, "me", 1000, 2).map((j) => j.id)).toEqual([high.id, mid.id]);
+    expect(repo.claimMany(NOW, "me", 1000, 2).map((j) => j.id)).toEqual([low.id]);
+    expect(repo.claimMany(NOW, "me", 1000, 2)).toEqual([]);
+  });
 });

@@ -137,20 +137,23 @@ export class JobsRepo {
   }
 
   /**
-   * Group commit: claims up to `max` ready jobs in one transaction. Whether anything is ready is
-   * asked first, outside it: the scheduler pumps after every job ends, and most of those pumps find
-   * nothing, which then costs one read instead of BEGIN, SELECT, COMMIT. The claim itself checks
-   * the job is still ready, so a job taken between the look and the transaction is skipped.
+   * Group commit: claims up to `max` ready jobs in one transaction. Which jobs are ready is asked
+   * first, outside it: the scheduler pumps after every job ends and most of those pumps find
+   * nothing, which then costs one read instead of BEGIN, SELECT, COMMIT; and when fewer than `max`
+   * are ready, no second look is needed. Each claim checks its job is still ready; a job taken
+   * meanwhile (another process) or unreadable (failed) leaves its slot to the next ready one.
    */
   claimMany(nowMs: number, owner: string, leaseMs: number, max: number): Job[] {
     if (max <= 0) return [];
-    const first = this.s.nextReady.get(iso(nowMs)) as { id: number } | undefined;
-    if (!first) return [];
+    const ready = this.s.readyIds.all(iso(nowMs), max) as { id: number }[];
+    if (ready.length === 0) return [];
     return this.atomically(() => {
       const out: Job[] = [];
-      const job = this.claimId(first.id, nowMs, owner, leaseMs);
-      if (job) out.push(job);
-      while (out.length < max) {
+      for (const { id } of ready) {
+        const job = this.claimId(id, nowMs, owner, leaseMs);
+        if (job) out.push(job);
+      }
+      while (out.length < ready.length) {
         const next = this.claimNext(nowMs, owner, leaseMs);
         if (!next) break;
         out.push(next);

@@ -55,6 +55,9 @@ function readStatements(p: Prepare) {
     depStatus: p("SELECT id, status, error_message FROM jobs WHERE id = ?"),
     nextReady: p(`SELECT id FROM jobs INDEXED BY idx_jobs_ready WHERE status IN ('queued','retrying')
           AND scheduled_date <= ? AND cancel_requested = 0 ORDER BY priority DESC, id ASC LIMIT 1`),
+    // The same order, up to a number of jobs (`LIMIT +?`: a bound LIMIT is re-prepared at every run).
+    readyIds: p(`SELECT id FROM jobs INDEXED BY idx_jobs_ready WHERE status IN ('queued','retrying')
+          AND scheduled_date <= ? AND cancel_requested = 0 ORDER BY priority DESC, id ASC LIMIT +?`),
     expired: p(
       `SELECT id, attempt FROM jobs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?)`,
     ),
