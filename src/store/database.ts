@@ -4,6 +4,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { migrateToLatest } from "./migrator.ts";
 import type { Database } from "./schema.ts";
+import { StablePlans } from "./stable-plans.ts";
 
 export type SqliteHandle = BetterSqlite3.Database;
 
@@ -104,7 +105,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Hermes
     if (error instanceof DatabaseOpenError) throw error;
     throw new DatabaseOpenError(path, (error as Error).message);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: reusingStatements(sqlite) }),
+    // Without it, ordered or LIMITed SELECTs are prepared by SQLite at every run anyway.
+    plugins: [new StablePlans()],
+  });
   await migrateToLatest(db);
   let closed = false;
   return {

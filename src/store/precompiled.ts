@@ -1,11 +1,4 @@
-import {
-  type Compilable,
-  type CompiledQuery,
-  type Kysely,
-  type QueryResult,
-  type RawBuilder,
-  sql,
-} from "kysely";
+import type { Compilable, CompiledQuery, Kysely, QueryResult } from "kysely";
 
 /**
  * A Kysely query built and compiled once, then run with new values: for the few queries on every
@@ -38,16 +31,4 @@ export function precompile<DB, A extends unknown[], R>(
     });
     return db.executeQuery({ ...compiled, parameters } as CompiledQuery<R>);
   };
-}
-
-/**
- * A value compared in a WHERE that SQLite must not plan by: `col = +?` instead of `col = ?`.
- * SQLite (3.54, as better-sqlite3 13 builds it) marks a statement `WHERE col = ? ORDER BY …` (and
- * any `LIMIT ?`) to be prepared again whenever a value is bound to that parameter — and
- * better-sqlite3 binds on every run, so such a statement is compiled anew on each run (thread's
- * jobs: 90 µs instead of 1.5). The unary plus is a no-op on the value and on the comparison
- * (same affinity rules, same index), but hides the parameter from that planning.
- */
-export function unplanned<T>(value: T): RawBuilder<T> {
-  return sql<T>`+${value}`;
 }

@@ -13,10 +13,15 @@ export class WriteBatch {
   private pending: (() => void)[] = [];
   private scheduled = false;
   private readonly onError: (error: unknown) => void;
+  /** Made once (better-sqlite3 builds a transaction function's wrappers at each `transaction()`). */
+  private readonly writeAll: (writes: (() => void)[]) => void;
 
   constructor(sqlite: SqliteHandle, onError: (error: unknown) => void = () => {}) {
     this.sqlite = sqlite;
     this.onError = onError;
+    this.writeAll = sqlite.transaction((writes: (() => void)[]) => {
+      for (const w of writes) w();
+    });
   }
 
   add(write: () => void): void {
@@ -35,9 +40,7 @@ export class WriteBatch {
     this.pending = [];
     if (!this.sqlite.open) return;
     try {
-      this.sqlite.transaction(() => {
-        for (const w of writes) w();
-      })();
+      this.writeAll(writes);
     } catch (error) {
       this.onError(error);
     }

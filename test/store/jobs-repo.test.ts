@@ -150,16 +150,34 @@ describe("JobsRepo's queue reads that every pump and submit make", () => {
   });
 
   it("a pump with nothing ready claims nothing and opens no transaction", async () => {
-    const { repo, threadId, db: d } = await setup();
-    const queued = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW + 60_000);
+    const { threadId, db: d } = await setup();
     const opened: string[] = [];
     const transaction = d.sqlite.transaction.bind(d.sqlite);
-    d.sqlite.transaction = ((fn: () => unknown) => {
-      opened.push("transaction");
-      return transaction(fn);
-    }) as typeof d.sqlite.transaction;
+    d.sqlite.transaction = ((fn: (...args: unknown[]) => unknown) => {
+      const run = transaction(fn);
+      return (...args: unknown[]) => {
+        opened.push("transaction");
+        return run(...args);
+      };
+    }) as unknown as typeof d.sqlite.transaction;
+    const repo = new JobsRepo(d.sqlite);
+    const queued = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW + 60_000);
+    opened.length = 0;
     expect(repo.claimMany(NOW, "me", 1000, 4)).toEqual([]);
     expect(opened).toEqual([]);
     expect(repo.claimMany(NOW + 60_000, "me", 1000, 4).map((j) => j.id)).toEqual([queued.id]);
+    expect(opened).toEqual(["transaction"]);
+  });
+
+  it("claims the most urgent ready jobs in a batch, and gives an unreadable one's slot to the next", async () => {
+    const { repo, threadId, corrupt } = await setup();
+    const low = repo.enqueue({ threadId, jobType: "t", priority: 2 }, NOW);
+    const bad = repo.enqueue({ threadId, jobType: "t", priority: 9 }, NOW);
+    const high = repo.enqueue({ threadId, jobType: "t", priority: 8 }, NOW);
+    const mid = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW);
+    corrupt(bad.id, "prompt_variables", "{");
+    expect(repo.claimMany(NOW, "me", 1000, 2).map((j) => j.id)).toEqual([high.id, mid.id]);
+    expect(repo.claimMany(NOW, "me", 1000, 2).map((j) => j.id)).toEqual([low.id]);
+    expect(repo.claimMany(NOW, "me", 1000, 2)).toEqual([]);
   });
 });

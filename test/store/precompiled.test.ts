@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { HermesDatabase } from "../../src/store/database.ts";
-import { precompile, unplanned } from "../../src/store/precompiled.ts";
+import { precompile } from "../../src/store/precompiled.ts";
 import { ThreadLearningRepo } from "../../src/store/threads/learning-repo.ts";
 import { ThreadsRepo } from "../../src/store/threads/repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
@@ -116,21 +116,5 @@ describe("precompile: a Kysely query compiled once, run with each call's values"
       depth_preference: "deep",
       last_active: "2026-01-04T00:00:00.000Z",
     });
-  });
-
-  it("unplanned(value) compares as the bare value would, on the same index", async () => {
-    const { d, made } = await withThreads(4);
-    const ofUser = precompile(d.db, 1, (user: string) =>
-      d.db.selectFrom("idea_threads").select("id").where("user_id", "=", unplanned(user)).orderBy("id"),
-    );
-    expect((await ofUser("u1")).rows.map((r) => r.id)).toEqual([made[1]?.id, made[3]?.id]);
-    // A number against the integer key, as text would be converted by the column's affinity.
-    const byId = d.db
-      .selectFrom("idea_threads")
-      .select("title")
-      .where("id", "=", unplanned(String(made[2]?.id) as unknown as number));
-    expect((await byId.execute()).map((r) => r.title)).toEqual(["t2"]);
-    const plan = await d.sqlite.prepare(`EXPLAIN QUERY PLAN ${byId.compile().sql}`).all(String(made[2]?.id));
-    expect(JSON.stringify(plan)).toContain("SEARCH idea_threads USING INTEGER PRIMARY KEY");
   });
 });

@@ -37,6 +37,8 @@ const StoredImages = z.object({ images: z.array(z.string()).min(1), vision_model
 
 /** A job's images and the model to see them with, when its idea came with images (zod at the column). */
 export function jobImages(vars: PromptVariables | null): { images: string[]; model: string } | undefined {
-  const parsed = StoredImages.safeParse(vars ?? {});
+  // Most jobs have none, and a failed safeParse builds zod's list of issues (0.2% of the CPU per idea).
+  if (vars?.images === undefined) return undefined;
+  const parsed = StoredImages.safeParse(vars);
   return parsed.success ? { images: parsed.data.images, model: parsed.data.vision_model } : undefined;
 }

@@ -66,12 +66,12 @@ export class SelectionHistoryRepo {
         FROM backend_selection_history h
         LEFT JOIN backends s ON s.id = h.selected_backend_id
         LEFT JOIN backends f ON f.id = h.final_backend_id
-        WHERE h.job_id = ? ORDER BY h.id`),
+        WHERE h.job_id = +? ORDER BY h.id`),
       recent: p(`SELECT h.*, s.name AS selected_backend, f.name AS final_backend
         FROM backend_selection_history h
         LEFT JOIN backends s ON s.id = h.selected_backend_id
         LEFT JOIN backends f ON f.id = h.final_backend_id
-        ORDER BY h.id DESC LIMIT ?`),
+        ORDER BY h.id DESC LIMIT +?`),
     };
   }
 

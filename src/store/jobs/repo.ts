@@ -184,6 +184,12 @@ export class JobsRepo {
         const job = this.readClaimed(row, nowMs);
         if (job) out.push(job);
       }
+      // An unreadable row was failed: its slot goes to the next ready job (rare, so one by one).
+      while (out.length < rows.length) {
+        const next = this.claimNext(nowMs, owner, leaseMs);
+        if (!next) break;
+        out.push(next);
+      }
       return out;
     });
   }

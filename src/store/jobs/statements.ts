@@ -30,7 +30,7 @@ export function prepareInsertRows(sqlite: SqliteHandle, n: number): BetterSqlite
  * Group commit, one statement per batch where that is cheaper than one per job (insertRows above,
  * claimMany) or saves a lookup per job (dependentsOfMany). Each does what its one-job statement
  * does, under the same conditions. `LIMIT +@limit`, not `LIMIT @limit`: a bound LIMIT makes
- * SQLite prepare the statement again at each run (see unplanned in ../precompiled.ts; 5.9 µs a
+ * SQLite prepare the statement again at each run (see ../stable-plans.ts; 5.9 µs a
  * run against 1.3 measured).
  */
 function batchStatements(p: Prepare) {
@@ -127,7 +127,7 @@ function readStatements(p: Prepare) {
       `SELECT id, attempt, lease_owner FROM jobs INDEXED BY idx_jobs_running WHERE status = 'running'`,
     ),
     // `+?`: with a bound `thread_id = ?` and ORDER BY, SQLite prepares the statement again on every
-    // run (see unplanned in ../precompiled.ts).
+    // run (see ../stable-plans.ts).
     ofThread: p("SELECT * FROM jobs WHERE thread_id = +? ORDER BY id"),
   };
 }

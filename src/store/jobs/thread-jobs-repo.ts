@@ -1,5 +1,5 @@
 import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
-import { precompile, unplanned } from "../precompiled.ts";
+import { precompile } from "../precompiled.ts";
 import type { Database } from "../schema.ts";
 import type { Job } from "./types.ts";
 
@@ -54,9 +54,8 @@ type ActiveArm = SelectQueryBuilder<Database, "jobs", { thread_id: number; statu
 
 export class ThreadJobsRepo {
   private readonly db: Kysely<Database>;
-  // Every submit's time estimate reads it: compiled once per limit (../precompiled.ts), with the
-  // status and the limit in the text — a bound LIMIT or `status = ?` with ORDER BY makes SQLite
-  // prepare the statement again on every run (see unplanned there).
+  // Every submit's time estimate reads it: compiled once per limit (../precompiled.ts; the limit is
+  // written into the text, see ../stable-plans.ts).
   private readonly recentRunSecondsQueries = new Map<
     number,
     () => Promise<{ rows: { execution_time_seconds: number }[] }>
@@ -71,7 +70,7 @@ export class ThreadJobsRepo {
     return (await this.db
       .selectFrom("jobs")
       .select(JOB_COLUMNS)
-      .where("thread_id", "=", unplanned(threadId))
+      .where("thread_id", "=", threadId)
       .orderBy("id")
       .execute()) as JobRecord[];
   }
@@ -125,7 +124,7 @@ export class ThreadJobsRepo {
           // Latest by completion: the order of idx_jobs_completed (ties: the later job first).
           .orderBy("completed_date", "desc")
           .orderBy("id", "desc")
-          .limit(sql.lit(n)),
+          .limit(n),
       );
       this.recentRunSecondsQueries.set(n, query);
     }

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { z } from "zod";
 import { parseOptionalJsonColumn } from "../json-column.ts";
+import { precompile } from "../precompiled.ts";
 import type { Database, LearnedPatternRow, LearnedPatternUpdate } from "../schema.ts";
 
 /**
@@ -116,9 +117,19 @@ export interface PatternChange {
 
 export class PatternsRepo {
   private readonly db: Kysely<Database>;
+  // Every new idea reads its user's patterns: compiled once (../precompiled.ts; the json_extract
+  // made it the costliest query to build).
+  private readonly forUserQuery;
 
   constructor(db: Kysely<Database>) {
     this.db = db;
+    this.forUserQuery = precompile(db, 1, (userId: string) =>
+      db
+        .selectFrom("learned_patterns")
+        .selectAll()
+        .where(sql<string>`json_extract(trigger_conditions, '$.user_id')`, "=", userId)
+        .orderBy("id"),
+    );
   }
 
   async all(): Promise<PatternRecord[]> {
@@ -132,12 +143,7 @@ export class PatternsRepo {
   }
 
   async forUser(userId: string): Promise<PatternRecord[]> {
-    const rows = await this.db
-      .selectFrom("learned_patterns")
-      .selectAll()
-      .where(sql<string>`json_extract(trigger_conditions, '$.user_id')`, "=", userId)
-      .orderBy("id")
-      .execute();
+    const { rows } = await this.forUserQuery(userId);
     return rows.map(toPattern).filter((p): p is PatternRecord => p !== undefined);
   }
 

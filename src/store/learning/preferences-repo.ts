@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { precompile, unplanned } from "../precompiled.ts";
+import { precompile } from "../precompiled.ts";
 import type { Database, UserPreferencesTable } from "../schema.ts";
 
 /**
@@ -67,7 +67,7 @@ export class PreferencesRepo {
     this.db = db as unknown as Kysely<WithOwner>;
     const owned = this.db;
     this.forUserQuery = precompile(owned, 1, (userId: string) =>
-      owned.selectFrom("user_preferences").selectAll().where("user_id", "=", unplanned(userId)).orderBy("id"),
+      owned.selectFrom("user_preferences").selectAll().where("user_id", "=", userId).orderBy("id"),
     );
   }
 

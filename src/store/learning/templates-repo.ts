@@ -199,9 +199,9 @@ export class TemplatesRepo {
     }>`SELECT ${SUCCESS} AS success, c.clarity_improvement AS clarity, c.user_satisfaction AS satisfaction,
         c.response_time_seconds AS seconds, c.asked_date AS asked
       FROM conversations c
-      WHERE c.question_template_id = ${templateId} AND c.conversation_position IS NOT NULL
+      WHERE c.question_template_id = +${templateId} AND c.conversation_position IS NOT NULL
         AND c.responded_date IS NOT NULL AND c.user_response != '(enough)'
-      ORDER BY c.id DESC LIMIT ${STATS_WINDOW}`.execute(this.db);
+      ORDER BY c.id DESC LIMIT ${sql.lit(STATS_WINDOW)}`.execute(this.db);
     return recent.rows;
   }
 
@@ -209,9 +209,9 @@ export class TemplatesRepo {
   private async peerAverageSeconds(slot: string): Promise<number | null | undefined> {
     const peers = await sql<{ seconds: number | null }>`SELECT avg(seconds) AS seconds FROM (
         SELECT c.response_time_seconds AS seconds FROM conversations c
-        WHERE c.question_type = ${slot} AND c.conversation_position IS NOT NULL
+        WHERE c.question_type = +${slot} AND c.conversation_position IS NOT NULL
           AND c.responded_date IS NOT NULL AND c.user_response != '(enough)'
-        ORDER BY c.id DESC LIMIT ${STATS_WINDOW})`.execute(this.db);
+        ORDER BY c.id DESC LIMIT ${sql.lit(STATS_WINDOW)})`.execute(this.db);
     return peers.rows[0]?.seconds;
   }
 }

@@ -30,7 +30,7 @@ export class ConfigAuditRepo {
        VALUES (?, ?, ?, ?, ?, ?)`,
     );
     this.recentStmt = sqlite.prepare(
-      "SELECT * FROM config_changes WHERE (? IS NULL OR config_key = ?) ORDER BY id DESC LIMIT ?",
+      "SELECT * FROM config_changes WHERE (? IS NULL OR config_key = +?) ORDER BY id DESC LIMIT +?",
     );
   }
 

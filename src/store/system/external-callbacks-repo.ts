@@ -40,7 +40,7 @@ function prepare(sqlite: SqliteHandle) {
       VALUES (@thread_id, @job_id, @event, @url, @body, 'pending', 0, @now, @now)
       ON CONFLICT (job_id, event) DO NOTHING RETURNING *`),
     due: p(`SELECT * FROM external_callbacks WHERE status = 'pending' AND next_attempt_at <= ?
-      ORDER BY next_attempt_at, id LIMIT ?`),
+      ORDER BY next_attempt_at, id LIMIT +?`),
     nextDue: p(`SELECT min(next_attempt_at) AS at FROM external_callbacks WHERE status = 'pending'`),
     delivered:
       p(`UPDATE external_callbacks SET status = 'delivered', attempts = attempts + 1, last_status = ?,
@@ -50,7 +50,7 @@ function prepare(sqlite: SqliteHandle) {
     failed: p(`UPDATE external_callbacks SET status = 'failed', attempts = attempts + 1, last_status = ?,
       last_error = ? WHERE id = ? AND status = 'pending'`),
     get: p("SELECT * FROM external_callbacks WHERE id = ?"),
-    forThread: p("SELECT * FROM external_callbacks WHERE thread_id = ? ORDER BY id"),
+    forThread: p("SELECT * FROM external_callbacks WHERE thread_id = +? ORDER BY id"),
     counts: p("SELECT status, count(*) AS n FROM external_callbacks GROUP BY status"),
   };
 }

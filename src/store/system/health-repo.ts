@@ -27,7 +27,7 @@ export class SystemHealthRepo {
         last_healthy_date, last_issue_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.prune = sqlite.prepare("DELETE FROM system_health WHERE measured_date < ?");
     this.lastStmt = sqlite.prepare(
-      "SELECT * FROM system_health WHERE component = ? ORDER BY id DESC LIMIT 1",
+      "SELECT * FROM system_health WHERE component = +? ORDER BY id DESC LIMIT 1",
     );
   }
 

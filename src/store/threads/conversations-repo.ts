@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
-import type { ConversationRow, ConversationUpdate, Database } from "../schema.ts";
+import { precompile } from "../precompiled.ts";
+import type { ConversationRow, ConversationUpdate, Database, NewConversation } from "../schema.ts";
 
 /**
  * The conversations table: one row per question asked (conversation_position 1, 2, …) and one per
@@ -64,17 +65,25 @@ export interface UserAnswerRow {
 
 export class ConversationsRepo {
   private readonly db: Kysely<Database>;
+  // Once per question asked: compiled once (../precompiled.ts), its values in questionRow's order.
+  private readonly insertQuery;
 
   constructor(db: Kysely<Database>) {
     this.db = db;
+    this.insertQuery = precompile(db, QUESTION_COLUMNS.length, (...values: unknown[]) =>
+      db
+        .insertInto("conversations")
+        .values(Object.fromEntries(QUESTION_COLUMNS.map((c, i) => [c, values[i]])) as NewConversation)
+        .returningAll(),
+    );
   }
 
   async insert(q: NewQuestion): Promise<ConversationRow> {
-    return this.db
-      .insertInto("conversations")
-      .values(questionRow(q))
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = questionRow(q);
+    const { rows } = await this.insertQuery(...QUESTION_COLUMNS.map((c) => row[c]));
+    const inserted = rows[0];
+    if (!inserted) throw new Error("conversations: the insert returned no row");
+    return inserted;
   }
 
   /** A pre-filled slot: asked of nobody, answered by a pattern. */
@@ -298,7 +307,23 @@ export const INFORMATION = "(additional information)";
 export const SKIPPED = "(skipped)";
 
 /** The columns every question row has, asked or pre-filled. */
-function questionRow(q: NewQuestion) {
+/** The columns of a question's row, in the order the precompiled insert binds them. */
+const QUESTION_COLUMNS = [
+  "thread_id",
+  "job_id",
+  "conversation_phase",
+  "question_asked",
+  "question_type",
+  "question_template_id",
+  "question_confidence",
+  "asked_date",
+  "conversation_position",
+  "pattern_matched",
+  "optimization_suggested",
+] as const satisfies readonly (keyof NewConversation)[];
+
+/** Its type lists exactly QUESTION_COLUMNS: a column added here and not there does not compile. */
+function questionRow(q: NewQuestion): Required<Pick<NewConversation, (typeof QUESTION_COLUMNS)[number]>> {
   return {
     thread_id: q.threadId,
     job_id: q.jobId,

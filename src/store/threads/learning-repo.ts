@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import { toJob } from "../jobs/rows.ts";
 import type { Job } from "../jobs/types.ts";
-import { precompile, unplanned } from "../precompiled.ts";
+import { precompile } from "../precompiled.ts";
 import type { Database, IdeaThreadUpdate } from "../schema.ts";
 
 /**
@@ -76,7 +76,7 @@ export class ThreadLearningRepo {
       db.selectFrom("idea_threads").select(THREAD_COLUMNS).where("id", "=", id),
     );
     this.jobsQuery = precompile(db, 1, (threadId: number) =>
-      db.selectFrom("jobs").selectAll().where("thread_id", "=", unplanned(threadId)).orderBy("id"),
+      db.selectFrom("jobs").selectAll().where("thread_id", "=", threadId).orderBy("id"),
     );
   }
 

@@ -53,7 +53,7 @@ export class TelegramOutboxRepo {
       [number, number],
       { id: number; thread_id: number; job_id: number; kind: string; error_json: string | null }
     >(
-      "SELECT id, thread_id, job_id, kind, error_json FROM telegram_outbox WHERE delivered_at IS NULL AND attempts < ? ORDER BY id LIMIT ?",
+      "SELECT id, thread_id, job_id, kind, error_json FROM telegram_outbox WHERE delivered_at IS NULL AND attempts < +? ORDER BY id LIMIT +?",
     );
     this.isPendingRow = sqlite
       .prepare<[number], number>("SELECT 1 FROM telegram_outbox WHERE id = ? AND delivered_at IS NULL")
