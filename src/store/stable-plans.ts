@@ -1,6 +1,7 @@
 import {
   AndNode,
   BinaryOperationNode,
+  ColumnNode,
   type KyselyPlugin,
   LimitNode,
   OffsetNode,
@@ -11,6 +12,7 @@ import {
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
   type QueryResult,
+  ReferenceNode,
   type RootOperationNode,
   SelectQueryNode,
   UnaryOperationNode,
@@ -28,9 +30,14 @@ import {
  * 35 instead of 3). For SELECTs this plugin writes a numeric LIMIT/OFFSET into the text (one text
  * per value: limits are few) and, in those queries, compares the top-level `col = value` terms of
  * the WHERE as `col = + value`: the unary plus is a no-op on the value and on the comparison (same
- * affinity and collation rules, same index), but SQLite no longer plans by that parameter.
+ * affinity and collation rules), but SQLite no longer plans by that parameter.
+ * One exception: a column that a partial index's WHERE names (`status`: migrations 004, 013, 022)
+ * is compared with its value written into the text, because SQLite matches a partial index only
+ * against a literal or a bare parameter — behind the plus, `status = + ?` reads the whole table.
+ * Its values are a few fixed words, so the texts stay few.
  * Raw statements and `sql` templates, which this plugin does not touch, write the plus themselves:
- * `col = +?`, and `LIMIT +?` (SQLite does not plan by a LIMIT behind a unary plus).
+ * `col = +?`, and `LIMIT +?` (SQLite does not plan by a LIMIT behind a unary plus); `status` they
+ * compare with a literal.
  */
 export class StablePlans implements KyselyPlugin {
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
@@ -69,6 +76,15 @@ function inlined(value: OperationNode): OperationNode | undefined {
   return typeof v === "number" && Number.isSafeInteger(v) ? ValueNode.createImmediate(v) : undefined;
 }
 
+/** Columns named in a partial index's WHERE with `=`: compared with a literal (see above). */
+const LITERAL_COLUMNS = new Set(["status"]);
+
+/** The column name of a `col` or `table.col` operand; undefined for anything else. */
+function columnName(node: OperationNode): string | undefined {
+  if (!ReferenceNode.is(node) || !ColumnNode.is(node.column)) return undefined;
+  return node.column.column.name;
+}
+
 /** The WHERE with its `x = value` terms (through AND, OR, parentheses) as `x = +value`; undefined when none. */
 function unplannedWhere(node: OperationNode): OperationNode | undefined {
   if (AndNode.is(node) || OrNode.is(node)) {
@@ -89,8 +105,14 @@ function unplannedWhere(node: OperationNode): OperationNode | undefined {
     ValueNode.is(node.rightOperand) &&
     !node.rightOperand.immediate
   ) {
-    const plus = UnaryOperationNode.create(OperatorNode.create("+" as never), node.rightOperand);
-    return BinaryOperationNode.create(node.leftOperand, node.operator, plus);
+    const value = node.rightOperand.value;
+    const literal =
+      LITERAL_COLUMNS.has(columnName(node.leftOperand) ?? "") &&
+      (typeof value === "string" || typeof value === "number");
+    const right = literal
+      ? ValueNode.createImmediate(value)
+      : UnaryOperationNode.create(OperatorNode.create("+" as never), node.rightOperand);
+    return BinaryOperationNode.create(node.leftOperand, node.operator, right);
   }
   return undefined;
 }
