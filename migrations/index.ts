@@ -22,7 +22,9 @@ import * as childKeyIndexes from "./023_child_key_indexes.ts";
 
 /**
  * Every migration, keyed by name; kysely runs them in name order. Static imports (no directory
- * scanning) so this works under Node's type stripping and in a bundle. Append new ones here.
+ * scanning) so this works under Node's type stripping and in a bundle. Append new ones here,
+ * numbered after the highest (016, 020 and 021 were never used): the migrator refuses a database
+ * that has run a later migration than a pending one, so a gap must never be filled.
  */
 export const migrations: Record<string, Migration> = {
   "001_initial_schema": initialSchema,

@@ -158,10 +158,15 @@ export class SmartQuestionGenerator {
    */
   fallback(ctx: SelectionContext): Candidate | undefined {
     const open = openSlots(ctx.slots);
-    const slot = FIXED_ORDER.find((s) => open.includes(s));
-    if (slot === undefined) return undefined;
-    const mine = this.ranked(ctx, true).filter((c) => c.slot === slot);
-    return mine.sort((a, b) => b.answerRate - a.answerRate || a.template.id - b.template.id)[0];
+    const ranked = this.ranked(ctx, true);
+    // As fixed() does: a slot without a wording is passed over for the next one in the order.
+    for (const slot of FIXED_ORDER) {
+      if (!open.includes(slot)) continue;
+      const mine = ranked.filter((c) => c.slot === slot);
+      const best = mine.sort((a, b) => b.answerRate - a.answerRate || a.template.id - b.template.id)[0];
+      if (best) return best;
+    }
+    return undefined;
   }
 
   private fixed(ctx: SelectionContext): Candidate | undefined {

@@ -268,7 +268,7 @@ describe("the first question, whatever finishes first", () => {
     const r = await s.submitted;
     expect(cancelled?.cancelled.length).toBe(1);
     expect(r.question).toBeUndefined();
-    expect(r.noQuestion).toBe("No questions: the idea was cancelled.");
+    expect(r.noQuestion).toBe("No questions: the idea was cancelled meanwhile.");
     expect(await b.hermes.flow.pending(threadId)).toBeUndefined();
     expect(asked(b, threadId).every((q) => q.responded_date !== null)).toBe(true);
   });
@@ -288,7 +288,7 @@ describe("the first question, whatever finishes first", () => {
     const r = await s.submitted;
     expect(cancelled.questionsClosed).toBe(true);
     expect(r.question).toBeUndefined();
-    expect(r.noQuestion).toBe("No questions: the idea was cancelled.");
+    expect(r.noQuestion).toBe("No questions: the idea was cancelled meanwhile.");
     expect(await b.hermes.flow.pending(s.threadId)).toBeUndefined();
     expect(draftsDelivered(b, s.threadId)).toBe(1);
   });
@@ -331,6 +331,24 @@ describe("the first question, whatever finishes first", () => {
     expect(r.noQuestion).toBe("No questions needed: the idea says enough for the draft.");
     expect(asked(b, s.threadId)).toHaveLength(0);
     expect(draftsDelivered(b, s.threadId)).toBe(1);
+  });
+
+  it("a question limit says its own value, not a fixed number", async () => {
+    const b = await testHermes({
+      config: {
+        "hermes.learning.random_seed": "1",
+        "hermes.classification.enable_llm": "false",
+        "hermes.learning.max_questions_per_conversation": "0",
+      },
+      dispatch: async (ctx) => outcome(`Draft of job ${ctx.job.id}.`),
+    });
+    cleanups.push(() => b.hermes.stop());
+    await b.hermes.start();
+    const r = await b.hermes.threadService.submit(OWNER, { chatId: "c1", text: IDEA, source: "telegram" });
+    expect(r.question).toBeUndefined();
+    expect(r.noQuestion).toBe(
+      "No questions: the limit of questions per idea is 0 (hermes.learning.max_questions_per_conversation).",
+    );
   });
 
   it("planning the questions fails after draft 1 finished: the submit says so, and the idea stands", async () => {

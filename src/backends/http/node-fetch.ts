@@ -1,17 +1,20 @@
 /**
- * A `fetch` for the backend SDKs over node:http(s) with a keep-alive agent, for the calls Hermes
- * makes most: one per idea's draft and two beside it (analysis, assumptions), each streamed token
- * by token. The global fetch (undici) costs about as much CPU per call as the whole exchange on a
+ * A `fetch` for the `ollama` SDK over node:http(s) with a keep-alive agent (OllamaBackend's calls:
+ * drafts, and the analysis and assumption calls when they run on Ollama), each streamed token by
+ * token. The global fetch (undici) costs about as much CPU per call as the whole exchange on a
  * loopback model: its Request/Headers machinery, and a WHATWG stream hop per received chunk. Here a
- * response body is one ReadableStream fed straight from the socket, and the SDKs (`ollama`,
- * `openai`) read it unchanged — they accept a custom `fetch` for exactly this.
+ * response body is one ReadableStream fed straight from the socket, and the SDK reads it unchanged
+ * (it accepts a custom `fetch` for exactly this). No maintained library offers this: node-fetch and
+ * its kin give a Node stream as the body, which the SDK cannot read (it calls getReader()).
+ * OpenAI-compatible backends keep the global fetch (remote APIs: proxies, TLS; the gain was small).
  *
  * What the SDKs and ./errors.ts rely on is kept: a real `Response` (status, headers, body),
  * aborts through `init.signal` (before the response: the promise rejects with the signal's reason;
  * after it: the body errors), and Node's own network errors (ECONNREFUSED, ECONNRESET…) as the
  * rejection or the body's error, which `classifyFailure` reads by code; redirects are followed as
  * fetch follows them (a cross-origin hop drops credentials). A `Request` object as input, a
- * streamed request body or an unknown scheme go to the global fetch: nothing here needs them.
+ * streamed request body or an unknown scheme go to the global fetch: nothing here needs them, and
+ * that path has no NDJSON line check (the SDK always sends a string URL and a string body).
  *
  * Per call (`CallExtras`): a second abort signal (the call's guard, so no AbortSignal.any per call),
  * and a check of each complete line of an NDJSON body that may fail the body (Ollama's line check,

@@ -1,6 +1,6 @@
 import { clarityScore, openSlots, slotProgress } from "../../learning/clarity.ts";
 import { STOP_REASONS } from "../../learning/conversation-state.ts";
-import { quickAnalyze } from "../../learning/quick-analysis.ts";
+import { quickAnalyze, SLOTS } from "../../learning/quick-analysis.ts";
 import { mulberry32, seedOf } from "../../learning/random.ts";
 import { ENOUGH } from "../../store/threads/conversations-repo.ts";
 import { applyUnderstanding } from "../understanding/apply.ts";
@@ -94,24 +94,30 @@ export async function whyNoQuestion(ctx: ConversationContext, threadId: number):
   const state = thread ? parseState(thread.clarity_slots) : undefined;
   if (!state) return NO_QUESTIONS_PREPARED;
   if (!state.stop) return (await ctx.conversations.pending(threadId)) ? undefined : NO_QUESTIONS_PREPARED;
+  // Slots filled from earlier ideas count toward clarity: then it was not the idea alone that said enough.
+  const enough = SLOTS.some((s) => state.slots[s].source === "pattern") ? ENOUGH_WITH_HABITS : ENOUGH_SAID;
   switch (state.stop.reason) {
     case "cancelled":
-      return "No questions: the idea was cancelled.";
+      return "No questions: the idea was cancelled meanwhile.";
     case STOP_REASONS.clarity:
     case STOP_REASONS.adequate:
-      return ENOUGH_SAID;
+      return enough;
     case STOP_REASONS.none:
       return openSlots(state.slots).length === 0
-        ? ENOUGH_SAID
+        ? enough
         : "No questions this time: none of them fits this idea.";
-    case STOP_REASONS.max:
-      return "No questions: the limit of questions per idea is 0 (hermes.learning.max_questions_per_conversation).";
+    case STOP_REASONS.max: {
+      const max = ctx.config.number("hermes.learning.max_questions_per_conversation");
+      return `No questions: the limit of questions per idea is ${max} (hermes.learning.max_questions_per_conversation).`;
+    }
     default:
       return "No questions this time: none looked worth your time for this idea.";
   }
 }
 
 const ENOUGH_SAID = "No questions needed: the idea says enough for the draft.";
+const ENOUGH_WITH_HABITS =
+  "No questions needed: with what you told me about earlier ideas, there is enough for the draft; each thing I assumed is shown so you can correct it.";
 
 /** When planning the questions failed (the draft is never held for it). */
 export const NO_QUESTIONS_PREPARED =
