@@ -7,6 +7,7 @@ const suites: { name: string; file: string }[] = [
   { name: "process: start-up, memory, crash recovery", file: "./process.ts" },
   { name: "history: 100,000 ideas against an empty database", file: "./history.ts" },
   { name: "per idea: submit → draft completed, beside a minimal proxy", file: "./per-idea.ts" },
+  { name: "memory and disk after 20,000 ideas (about 20 minutes)", file: "./memory.ts" },
 ];
 
 for (const suite of suites) {

@@ -1,5 +1,6 @@
+import { createRequire } from "node:module";
 import type { MessageEntity } from "grammy/types";
-import { lexer, type Token, type Tokens } from "marked";
+import type { Token, Tokens } from "marked";
 
 /**
  * Model Markdown → Telegram text + message entities. Entities rather than parse_mode HTML/MarkdownV2
@@ -42,6 +43,35 @@ class Builder {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+type Lexer = (markdown: string) => Token[];
+let markedLexer: Lexer | undefined;
+
+/**
+ * `marked` is loaded when the first draft is formatted, not at start-up: an idle bot never needs
+ * it (about 1 MB of resident memory, bench/process.ts). require() of an ES module is synchronous
+ * on Node ≥ 22.12, so formatting stays synchronous; the bundle leaves marked in node_modules, as
+ * it does pino-pretty. A missing or broken package fails the first format with its name.
+ */
+export function loadMarked(require: (id: string) => unknown = createRequire(import.meta.url)): Lexer {
+  let mod: { lexer?: unknown };
+  try {
+    mod = require("marked") as { lexer?: unknown };
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`Formatting for Telegram needs the "marked" package, which did not load: ${why}`, {
+      cause: error,
+    });
+  }
+  if (typeof mod.lexer !== "function")
+    throw new Error('Formatting for Telegram needs the "marked" package, which has no lexer() here.');
+  return mod.lexer as Lexer;
+}
+
+function lexer(markdown: string): Token[] {
+  markedLexer ??= loadMarked();
+  return markedLexer(markdown);
+}
 
 export function markdownToEntities(markdown: string): Formatted {
   const b = new Builder();

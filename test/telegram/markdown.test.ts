@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backticksToEntities, markdownToEntities } from "../../bot/telegram/markdown.ts";
+import { backticksToEntities, loadMarked, markdownToEntities } from "../../bot/telegram/markdown.ts";
 import { splitFormatted, withPrefix } from "../../bot/telegram/split.ts";
 
 type E = { type: string; offset: number; length: number };
@@ -86,5 +86,22 @@ describe("backticksToEntities", () => {
       entities: [{ type: "code", offset: 14, length: 12 }],
     });
     expect(backticksToEntities("no code here")).toBeUndefined();
+  });
+});
+
+describe("loadMarked (marked is loaded on the first format, not at start-up)", () => {
+  it("loads marked's lexer from node_modules", () => {
+    const lex = loadMarked();
+    expect(lex("**b**")[0]).toMatchObject({ type: "paragraph" });
+  });
+
+  it("names the package when it cannot be loaded, instead of failing later without a reason", () => {
+    const missing = (id: string) => {
+      throw new Error(`Cannot find module '${id}'`);
+    };
+    expect(() => loadMarked(missing)).toThrow(
+      /needs the "marked" package, which did not load: Cannot find module 'marked'/,
+    );
+    expect(() => loadMarked(() => ({}))).toThrow(/has no lexer\(\)/);
   });
 });
