@@ -141,6 +141,10 @@ export class Engine {
 
   /** Records what a Telegram chat is owed for this event (outbox.ts); a failure is logged, never thrown at the queue. */
   private owe(event: QueueEvent): number | undefined {
+    // A thread known (from its running job) to be from elsewhere than Telegram is owed nothing: the
+    // outbox's own check would say so too, at two statements per job end (API ideas, terminal chat).
+    const known = this.running.get(event.job.id)?.thread;
+    if (known && known.source !== "telegram") return undefined;
     try {
       return recordOwed(this.d, event);
     } catch (error) {
