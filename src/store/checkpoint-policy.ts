@@ -19,8 +19,11 @@ export class CheckpointPolicy {
   private previous: WalState | undefined;
   private atCheckpoint: WalState | undefined;
   private pendingTicks = 0;
+  private readonly limits: { maxWalBytes: number; maxPendingTicks: number };
 
-  constructor(private readonly limits: { maxWalBytes: number; maxPendingTicks: number }) {}
+  constructor(limits: { maxWalBytes: number; maxPendingTicks: number }) {
+    this.limits = limits;
+  }
 
   due(idle: boolean, wal: WalState): boolean {
     const changed = !same(wal, this.previous);
