@@ -221,7 +221,7 @@ export class Engine {
    */
   private async recordDraft(job: QueueEvent["job"]): Promise<ThreadRecord | undefined> {
     const now = new Date(this.d.clock.now()).toISOString();
-    await this.d.threads.recordDraft(job.thread_id, job.result_summary ?? "", now);
-    return this.listeners.size === 0 ? undefined : this.d.threads.byId(job.thread_id);
+    const thread = await this.d.threads.recordDraft(job.thread_id, job.result_summary ?? "", now);
+    return this.listeners.size === 0 ? undefined : thread;
   }
 }
