@@ -28,10 +28,10 @@ export interface OpenDatabaseOptions {
 }
 
 /**
- * Checkpoints the WAL when Hermes is quiet (CheckpointPolicy says when), instead of SQLite's
- * automatic checkpoint, whose fsync otherwise lands inside whichever commit crosses 1000 pages — a
- * multi-millisecond stall in some job's hot path. A worker thread would avoid the stall too but
- * costs ~13 MB of RSS for a second V8 isolate.
+ * Checkpoints the WAL from a timer when CheckpointPolicy says so (by default at each tick that
+ * follows new commits), instead of SQLite's automatic checkpoint, whose fsync otherwise lands
+ * inside whichever commit crosses 1000 pages — a multi-millisecond stall in some job's hot path.
+ * A worker thread would avoid the stall too but costs ~13 MB of RSS for a second V8 isolate.
  */
 export function startIdleCheckpoints(
   handle: HermesDatabase,
@@ -41,7 +41,7 @@ export function startIdleCheckpoints(
   if (path === ":memory:") return { stop() {} };
   const policy = new CheckpointPolicy({
     maxWalBytes: options.maxWalBytes ?? 16 * 1024 * 1024,
-    maxPendingTicks: options.maxPendingTicks ?? 5,
+    maxPendingTicks: options.maxPendingTicks ?? 1,
   });
   sqlite.pragma("wal_autocheckpoint = 0");
   const wal = (): WalState => {
