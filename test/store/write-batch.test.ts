@@ -29,7 +29,9 @@ async function setup() {
   sqlite.exec("CREATE TABLE stats (n INTEGER)");
   const threadId = Number(
     sqlite
-      .prepare("INSERT INTO idea_threads (uuid, title, original_request) VALUES ('u', 't', 'idea') RETURNING id")
+      .prepare(
+        "INSERT INTO idea_threads (uuid, title, original_request) VALUES ('u', 't', 'idea') RETURNING id",
+      )
       .pluck()
       .get(),
   );
