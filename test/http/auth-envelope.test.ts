@@ -219,7 +219,11 @@ describe("request bodies", () => {
     // A Content-Length that understates the body (possible in-process, never over a socket).
     const understated = await h.app.request("/api/submit", {
       method: "POST",
-      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json", "Content-Length": "10" },
+      headers: {
+        Authorization: `Bearer ${TOKEN}`,
+        "Content-Type": "application/json",
+        "Content-Length": "10",
+      },
       body: big,
     });
     expect(understated.status).toBe(413);
