@@ -2,7 +2,6 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
-import { CheckpointPolicy, type WalState } from "./checkpoint-policy.ts";
 import { migrateToLatest } from "./migrator.ts";
 import type { Database } from "./schema.ts";
 import { StablePlans } from "./stable-plans.ts";
@@ -28,35 +27,31 @@ export interface OpenDatabaseOptions {
 }
 
 /**
- * Checkpoints the WAL from a timer when CheckpointPolicy says so (by default at each tick that
- * follows new commits), instead of SQLite's automatic checkpoint, whose fsync otherwise lands
- * inside whichever commit crosses 1000 pages — a multi-millisecond stall in some job's hot path.
- * A worker thread would avoid the stall too but costs ~13 MB of RSS for a second V8 isolate.
+ * Checkpoints the WAL when no job is running (or when the WAL has grown past maxWalBytes), instead
+ * of SQLite's automatic checkpoint, whose fsync otherwise lands inside whichever commit crosses
+ * 1000 pages — a multi-millisecond stall in some job's hot path. A worker thread would avoid the
+ * stall too but costs ~13 MB of RSS for a second V8 isolate.
  */
 export function startIdleCheckpoints(
   handle: HermesDatabase,
-  options: { isIdle: () => boolean; intervalMs?: number; maxWalBytes?: number; maxPendingTicks?: number },
+  options: { isIdle: () => boolean; intervalMs?: number; maxWalBytes?: number },
 ): { stop(): void } {
   const { sqlite, path } = handle;
   if (path === ":memory:") return { stop() {} };
-  const policy = new CheckpointPolicy({
-    maxWalBytes: options.maxWalBytes ?? 16 * 1024 * 1024,
-    maxPendingTicks: options.maxPendingTicks ?? 1,
-  });
+  const maxWal = options.maxWalBytes ?? 16 * 1024 * 1024;
   sqlite.pragma("wal_autocheckpoint = 0");
-  const wal = (): WalState => {
+  const walSize = () => {
     try {
-      const { size, mtimeMs } = statSync(`${path}-wal`);
-      return { size, mtimeMs };
+      return statSync(`${path}-wal`).size;
     } catch {
-      return { size: 0, mtimeMs: 0 };
+      return 0;
     }
   };
   const timer = setInterval(() => {
-    if (!sqlite.open || !policy.due(options.isIdle(), wal())) return;
+    if (!sqlite.open) return;
+    if (!options.isIdle() && walSize() < maxWal) return;
     try {
       sqlite.pragma("wal_checkpoint(PASSIVE)");
-      policy.checkpointed(wal());
     } catch {
       // Busy or closing: the next tick tries again.
     }
