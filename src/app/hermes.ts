@@ -33,6 +33,7 @@ export async function createHermes(options: HermesOptions): Promise<Hermes> {
   const backendsPart = createBackends(f, options, () => wakeQueue.get()());
   const { backends } = backendsPart;
   const jobs = createJobs(f, options, backends, (ctx) => runJob.get()(ctx));
+  jobs.jobs.rideAlong(backendsPart.writes);
   wakeQueue.connect(() => jobs.queue.backendRecovered());
   const conversation = createConversation(f, options, jobs, backends);
   runJob.connect(options.dispatch ?? ((ctx) => conversation.engine.dispatch(ctx)));

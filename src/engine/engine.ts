@@ -141,6 +141,10 @@ export class Engine {
 
   /** Records what a Telegram chat is owed for this event (outbox.ts); a failure is logged, never thrown at the queue. */
   private owe(event: QueueEvent): number | undefined {
+    // A thread known (from its running job) to be from elsewhere than Telegram is owed nothing: the
+    // outbox's own check would say so too, at two statements per job end (API ideas, terminal chat).
+    const known = this.running.get(event.job.id)?.thread;
+    if (known && known.source !== "telegram") return undefined;
     try {
       return recordOwed(this.d, event);
     } catch (error) {
@@ -217,7 +221,7 @@ export class Engine {
    */
   private async recordDraft(job: QueueEvent["job"]): Promise<ThreadRecord | undefined> {
     const now = new Date(this.d.clock.now()).toISOString();
-    await this.d.threads.recordDraft(job.thread_id, job.result_summary ?? "", now);
-    return this.listeners.size === 0 ? undefined : this.d.threads.byId(job.thread_id);
+    const thread = await this.d.threads.recordDraft(job.thread_id, job.result_summary ?? "", now);
+    return this.listeners.size === 0 ? undefined : thread;
   }
 }

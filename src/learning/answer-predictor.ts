@@ -104,9 +104,16 @@ export class AnswerPredictor {
     const own = new Map<string, string>();
     for (const e of mine?.entries ?? []) own.set(e.key, e.value); // oldest first: the newest spelling stays
     const w = this.weights(slot);
+    // Memoised: planning asks for the same keys again (the ranking, then each offered answer).
+    const memo = new Map<string, number>();
     const p = (key: string) => {
-      const [population, habit, personal] = this.estimates(ideaType, slot, userId, prior, key);
-      return w[0] * population + w[1] * habit + w[2] * personal;
+      let value = memo.get(key);
+      if (value === undefined) {
+        const [population, habit, personal] = this.estimates(ideaType, slot, userId, prior, key);
+        value = w[0] * population + w[1] * habit + w[2] * personal;
+        memo.set(key, value);
+      }
+      return value;
     };
     const label = (key: string) =>
       (shared.has(key) ? agg.spelling(key) : undefined) ?? spelling.get(key) ?? own.get(key) ?? key;

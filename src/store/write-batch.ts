@@ -28,21 +28,30 @@ export class WriteBatch {
     this.pending.push(write);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      // Two turns: a job completion queued in this turn (its group commit runs at the next
+      // setImmediate) takes these writes into its own transaction (JobsRepo.rideAlong).
+      setImmediate(() => setImmediate(() => this.flush()));
     }
   }
 
-  /** Writes everything queued now, in one transaction. */
+  /**
+   * Writes everything queued now, in one transaction (a savepoint inside an open one: a failed
+   * write is reported and undone without undoing the transaction around it).
+   */
   flush(): void {
     this.scheduled = false;
     if (this.pending.length === 0) return;
     const writes = this.pending;
     this.pending = [];
     if (!this.sqlite.open) return;
+    const inside = this.sqlite.inTransaction;
     try {
       this.writeAll(writes);
     } catch (error) {
       this.onError(error);
+      // Some errors (a full disk, I/O) make SQLite roll back the whole transaction: the one around
+      // this must then fail too, not carry on in autocommit.
+      if (inside && !this.sqlite.inTransaction) throw error;
     }
   }
 

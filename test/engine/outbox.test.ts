@@ -85,4 +85,37 @@ describe("Engine: what a Telegram chat is owed outlives the listeners", () => {
     await engine.settled();
     expect(await engine.owed()).toEqual([]);
   });
+
+  it("owes nothing for a thread from the API, and asks the outbox nothing when its running job says so", async () => {
+    const { engine, queueEvents, jobs, owedRows, sqlite } = await setup();
+    const apiThread = Number(
+      sqlite
+        .prepare(
+          "INSERT INTO idea_threads (uuid, title, original_request, source) VALUES ('12345678-y', 't', 'idea', 'api') RETURNING id",
+        )
+        .pluck()
+        .get(),
+    );
+    const outbox = (engine as unknown as { d: { outbox: TelegramOutboxRepo } }).d.outbox;
+    const asked: number[] = [];
+    const owe = outbox.owe.bind(outbox);
+    outbox.owe = (entry, nowIso) => {
+      asked.push(entry.jobId);
+      return owe(entry, nowIso);
+    };
+    engine.onEvent(() => {});
+    const job = jobs.enqueue({ threadId: apiThread, jobType: "creation", priority: 5 }, 0);
+    queueEvents.emit({ type: "started", job });
+    await engine.settled();
+    queueEvents.emit({ type: "failed", job, error: { code: "TIMEOUT", message: "No answer." } });
+    await engine.settled();
+    expect(asked).toEqual([]);
+    expect(owedRows()).toBe(0);
+    // Unknown to the engine (no running job seen): the outbox decides, and owes nothing either.
+    const other = jobs.enqueue({ threadId: apiThread, jobType: "creation", priority: 5 }, 0);
+    queueEvents.emit({ type: "failed", job: other, error: { code: "TIMEOUT", message: "No answer." } });
+    await engine.settled();
+    expect(asked).toEqual([other.id]);
+    expect(owedRows()).toBe(0);
+  });
 });

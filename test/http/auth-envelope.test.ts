@@ -216,6 +216,17 @@ describe("request bodies", () => {
       duplex: "half",
     } as RequestInit);
     expect(streamed.status).toBe(413);
+    // A Content-Length that understates the body (possible in-process, never over a socket).
+    const understated = await h.app.request("/api/submit", {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${TOKEN}`,
+        "Content-Type": "application/json",
+        "Content-Length": "10",
+      },
+      body: big,
+    });
+    expect(understated.status).toBe(413);
   });
 
   it("the limit follows hermes.api.max_body_kb", async () => {

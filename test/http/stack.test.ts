@@ -56,11 +56,19 @@ describe("createHermes serving HTTP (what main.ts runs)", () => {
     expect(pid.pid).toBe(process.pid);
     expect(s.stack.backups.nextRunAt()).not.toBeNull();
 
-    const submit = await s.call("POST", "/api/submit", { idea: "Plan a small vegetable garden" });
+    // Read over a socket in one go (Content-Length), non-ASCII intact; every answer has its request id.
+    const submit = await s.call("POST", "/api/submit", {
+      idea: "Plan a small vegetable garden — für Tomaten 🍅",
+    });
     expect(submit.status).toBe(202);
+    expect(submit.headers.get("x-request-id")).toMatch(/^req-/);
+    const id = (JSON.parse(submit.text) as { data: { thread_id: string } }).data.thread_id;
+    const stored = s.database.sqlite.prepare("SELECT original_request FROM idea_threads WHERE uuid = ?");
+    expect(stored.pluck().get(id)).toBe("Plan a small vegetable garden — für Tomaten 🍅");
     const metrics = await s.call("GET", "/metrics");
     expect(metrics.status).toBe(200);
     expect(metrics.text).toContain("hermes_queue_depth");
+    expect(metrics.headers.get("x-request-id")).toMatch(/^req-/);
 
     const put = await s.call("PUT", "/api/system/config", {
       key: "hermes.db.backup_schedule",

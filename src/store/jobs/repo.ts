@@ -33,6 +33,7 @@ export class JobsRepo {
   private readonly s: ReturnType<typeof prepareStatements>;
   private readonly unreadableListeners = new Set<(error: UnreadableRowError) => void>();
   private readonly insertRowsStatements = new Map<number, BetterSqlite3.Statement>();
+  private rider: { flush(): void } | undefined;
 
   /**
    * Runs `fn` in a transaction (a savepoint when one is open). One wrapper for every call:
@@ -45,6 +46,15 @@ export class JobsRepo {
     this.s = prepareStatements(sqlite);
     const run = sqlite.transaction((fn: () => unknown) => fn());
     this.atomic = <T>(fn: () => T) => run(fn) as T;
+  }
+
+  /**
+   * Write-behind records (backend statistics: a WriteBatch) written inside each completion's
+   * transaction instead of a commit of their own: the backend call's record is queued just before
+   * its job completes. They must not make the completion fail: the rider reports its own errors.
+   */
+  rideAlong(rider: { flush(): void }): void {
+    this.rider = rider;
   }
 
   /** Called with each claimed job that could not be read (it has been failed). */
@@ -200,7 +210,10 @@ export class JobsRepo {
 
   /** Settles a running job; false when the lease is stale (a newer attempt owns the job). */
   complete(id: number, attempt: number, f: CompletionFields, nowMs: number): boolean {
-    return this.atomic(() => this.completeOne(id, attempt, f, nowMs));
+    return this.atomic(() => {
+      this.rider?.flush();
+      return this.completeOne(id, attempt, f, nowMs);
+    });
   }
 
   /**
@@ -212,6 +225,7 @@ export class JobsRepo {
     if (items.length === 0) return [];
     const now = iso(nowMs);
     return this.atomic(() => {
+      this.rider?.flush();
       const results = items.map(
         (i) => this.s.complete.run({ ...completionValues(i.id, i.attempt, i.fields), now }).changes === 1,
       );

@@ -80,7 +80,8 @@ export class ThreadsRepo {
           final_result_summary: summary,
           last_active: now,
         }))
-        .where("id", "=", id),
+        .where("id", "=", id)
+        .returning(COLUMNS),
     );
   }
 
@@ -144,8 +145,9 @@ export class ThreadsRepo {
       .execute()) as ThreadRecord[];
   }
 
-  async recordDraft(id: number, summary: string, now: string): Promise<void> {
-    await this.recordDraftQuery(id, summary, now);
+  /** Counts a draft; returns the thread as it is now (one statement: the engine relays it). */
+  async recordDraft(id: number, summary: string, now: string): Promise<ThreadRecord | undefined> {
+    return (await this.recordDraftQuery(id, summary, now)).rows[0] as ThreadRecord | undefined;
   }
 
   /** Marks the thread active now. */
