@@ -20,8 +20,10 @@ import { table } from "./stats.ts";
  *
  * The admin's per-minute limit (hermes.web.ideas_per_minute, at most 1,000) is a sliding window in
  * memory: the client waits out each 429's Retry-After, so 20,000 ideas take about 20 minutes.
- * No GC is forced (that would need --expose-gc, a flag `npm start` does not use): the figure is
- * what the process holds after a minute of idling, when V8's own memory reducer has run.
+ * The bench forces no GC: the figure is what the process holds after a minute of idling. Hermes
+ * gives back what a burst grew once it has been quiet for two 10-second checks
+ * (src/ops/idle-memory.ts); V8's own memory reducer did not (it kept seeing a "high allocation
+ * rate" in an idle process and never ran), which left ~100 MB of heap pages resident.
  */
 const N = Number(process.env.MEMORY_IDEAS ?? 20_000);
 const CONCURRENCY = 8;
@@ -138,8 +140,8 @@ export async function run(): Promise<void> {
     await until(async () => (await health(base)).components.queue.depth === 0, 600_000);
     const minutes = (Date.now() - t0) / 60_000;
     const drained = rssMb(pid);
-    // V8's memory reducer gives back the heap grown under load once the process is idle, within
-    // about a minute; the figure that stays is the one after IDLE_S.
+    // Hermes gives back the heap grown under load once it has been quiet for ~20-30 s (see above);
+    // the figure that stays is the one after IDLE_S.
     for (let s = 0; s < IDLE_S; s += 5) await new Promise((r) => setTimeout(r, 5000));
     const after = rssMb(pid);
     const heap = (await health(base)).components.memory.heap_used_bytes / 1048576;

@@ -3,6 +3,7 @@ import type { Hono } from "hono";
 import type { HermesBot } from "../../bot/bot.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { ApiEnv } from "../http/envelope.ts";
+import { startIdleMemoryRelease } from "../ops/idle-memory.ts";
 import type { Operations } from "../ops/operations.ts";
 import type { Dispatcher } from "../queue/scheduler/scheduler.ts";
 import { startIdleCheckpoints } from "../store/database.ts";
@@ -107,6 +108,7 @@ function createLifecycle(p: Parts) {
   const serving = options.http !== false;
   let server: ServerType | undefined;
   let checkpoints: { stop(): void } | undefined;
+  let memory: { stop(): void } | undefined;
   let stopping: Promise<void> | undefined;
   const start = async () => {
     if (serving) {
@@ -118,6 +120,9 @@ function createLifecycle(p: Parts) {
       startOperations(p);
     }
     checkpoints = startIdleCheckpoints(f.database, { isIdle: () => jobs.scheduler.runningCount() === 0 });
+    // The server's memory after a burst of ideas; the terminal chat's process is short-lived.
+    if (serving)
+      memory = startIdleMemoryRelease({ clock: f.clock, isIdle: () => jobs.scheduler.runningCount() === 0 });
     jobs.scheduler.start();
     reportBackends(f, backendsPart);
     f.log.info({}, "job runner started");
@@ -141,6 +146,7 @@ function createLifecycle(p: Parts) {
     await ops.stop();
     backendsPart.writes.flush();
     checkpoints?.stop();
+    memory?.stop();
     backendsPart.close();
     await f.database.close();
     f.log.info({}, "stopped cleanly");
