@@ -12,11 +12,10 @@ module.exports = {
       // idle RSS ~5 MB lower. --liftoff-only: the only WebAssembly in Hermes is fetch's HTTP parser
       // (undici's llhttp, behind every backend call and the bot's polling); V8's optimising tier
       // for it cost ~13 MB of RSS for the life of the process, and CPU per idea did not measurably
-      // change without it (bench/per-idea.ts). --no-concurrent-recompilation: the optimising compiler
-      // runs on the main thread, so its scratch memory is malloc'd there and reused; on its own
-      // threads it left their two malloc arenas (~7 MB each) resident after a burst of ideas (RSS
-      // 107 → 90 MB after 1,000 ideas through the API and 40 s idle), for no measurable CPU per idea.
-      node_args: "--max-semi-space-size=1 --liftoff-only --no-concurrent-recompilation",
+      // change without it (bench/per-idea.ts). Not --no-concurrent-recompilation: it saves ~17 MB after a
+      // burst of ideas (the compiler threads' malloc arenas), but puts optimisation on the main thread:
+      // c1 p99 per idea went 5.3–5.6 → 8.3–8.6 ms in 2 alternating runs.
+      node_args: "--max-semi-space-size=1 --liftoff-only",
       cwd: __dirname,
       // Hermes finishes or requeues running jobs on SIGTERM; give it time before SIGKILL.
       kill_timeout: 15000,
