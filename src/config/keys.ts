@@ -27,6 +27,17 @@ import {
 /** `work=model` items: the model a backend runs for one kind of work (draft, refine, rewrite…). */
 const WORK_MODELS_REGEX = "^([a-z_]+=[^,=\\s]+(,[a-z_]+=[^,=\\s]+)*)?$";
 
+/** `backend.<name>.work_models`: the same setting for every backend. */
+const workModelsKey = () =>
+  list({
+    default: [],
+    regex: WORK_MODELS_REGEX,
+    kind: "system_setting",
+    since: "012",
+    description:
+      "Model per kind of work, e.g. refine=gpt-5,rewrite=gpt-5-mini (other work: the backend's model)",
+  });
+
 export const CONFIG_KEYS = {
   "hermes.web.port": int({
     default: 5000,
@@ -682,30 +693,9 @@ export const CONFIG_KEYS = {
     since: "002",
     description: "GPT-5 model",
   }),
-  "backend.gpt5.work_models": list({
-    default: [],
-    regex: WORK_MODELS_REGEX,
-    kind: "system_setting",
-    since: "012",
-    description:
-      "Model per kind of work, e.g. refine=gpt-5,rewrite=gpt-5-mini (other work: the backend's model)",
-  }),
-  "backend.remote_api.work_models": list({
-    default: [],
-    regex: WORK_MODELS_REGEX,
-    kind: "system_setting",
-    since: "012",
-    description:
-      "Model per kind of work, e.g. refine=gpt-5,rewrite=gpt-5-mini (other work: the backend's model)",
-  }),
-  "backend.ollama.work_models": list({
-    default: [],
-    regex: WORK_MODELS_REGEX,
-    kind: "system_setting",
-    since: "012",
-    description:
-      "Model per kind of work, e.g. refine=gpt-5,rewrite=gpt-5-mini (other work: the backend's model)",
-  }),
+  "backend.gpt5.work_models": workModelsKey(),
+  "backend.remote_api.work_models": workModelsKey(),
+  "backend.ollama.work_models": workModelsKey(),
   "backend.gpt5.timeout": int({
     default: 90,
     min: 1,

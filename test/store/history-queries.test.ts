@@ -5,6 +5,7 @@ import { ThreadJobsRepo } from "../../src/store/jobs/thread-jobs-repo.ts";
 import { MetricsRepo } from "../../src/store/system/metrics-repo.ts";
 import { ThreadsRepo } from "../../src/store/threads/repo.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
+import { plansOf } from "../helpers/query-plans.ts";
 
 /**
  * Issue 17: the reads on every submit, status, short-id lookup and /metrics scrape must not grow
@@ -17,33 +18,6 @@ afterEach(async () => {
   await db?.close();
   db = undefined;
 });
-
-/** Runs `fn` and returns the plan of each statement it ran (Kysely prepares through the handle). */
-async function plansOf(d: HermesDatabase, fn: () => Promise<unknown> | unknown): Promise<string[]> {
-  const ran: { source: string; args: unknown[] }[] = [];
-  const original = d.sqlite.prepare.bind(d.sqlite);
-  d.sqlite.prepare = ((source: string) => {
-    const statement = original(source);
-    for (const method of ["all", "get", "run"] as const) {
-      const call = statement[method].bind(statement) as (...args: unknown[]) => unknown;
-      (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-        ran.push({ source, args });
-        return call(...args);
-      };
-    }
-    return statement;
-  }) as typeof d.sqlite.prepare;
-  try {
-    await fn();
-  } finally {
-    d.sqlite.prepare = original as typeof d.sqlite.prepare;
-  }
-  return ran.map(({ source, args }) =>
-    (original(`EXPLAIN QUERY PLAN ${source}`).all(...args) as { detail: string }[])
-      .map((r) => r.detail)
-      .join("; "),
-  );
-}
 
 /**
  * A full scan of a table that grows with history (p = backend_performance), or a sort of all
