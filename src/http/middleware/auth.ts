@@ -7,9 +7,16 @@ import { HttpStatusError } from "../envelope.ts";
  * neither the token's content nor its length leaks through timing).
  */
 export function tokensMatch(presented: string, expected: string): boolean {
-  const a = createHash("sha256").update(presented, "utf8").digest();
-  const b = createHash("sha256").update(expected, "utf8").digest();
-  return timingSafeEqual(a, b);
+  return timingSafeEqual(digest(presented), expectedDigest(expected));
+}
+
+const digest = (token: string) => createHash("sha256").update(token, "utf8").digest();
+
+/** The configured token's digest, kept: it is the same on every request (one hash per request, not two). */
+let kept: { token: string; digest: Buffer } | undefined;
+function expectedDigest(expected: string): Buffer {
+  if (kept?.token !== expected) kept = { token: expected, digest: digest(expected) };
+  return kept.digest;
 }
 
 /** Throws the error to answer with, or returns when the Authorization header carries the token. */
