@@ -1,6 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { SqliteHandle } from "../database.ts";
 import { UnreadableRowError } from "../json-column.ts";
+import { JobCounts } from "./counts.ts";
 import { type JobRowFields, promptVariablesColumn, toJob } from "./rows.ts";
 import { INSERT_FIELDS, prepareInsertRows, prepareStatements } from "./statements.ts";
 import type { CompletionFields, Job, JobStatus, NewJob, RetryFields } from "./types.ts";
@@ -31,6 +32,7 @@ const INSERT_CHUNK = 64;
 export class JobsRepo {
   private readonly sqlite: SqliteHandle;
   private readonly s: ReturnType<typeof prepareStatements>;
+  private readonly counts: JobCounts;
   private readonly unreadableListeners = new Set<(error: UnreadableRowError) => void>();
   private readonly insertRowsStatements = new Map<number, BetterSqlite3.Statement>();
   private rider: { flush(): void } | undefined;
@@ -44,6 +46,7 @@ export class JobsRepo {
   constructor(sqlite: SqliteHandle) {
     this.sqlite = sqlite;
     this.s = prepareStatements(sqlite);
+    this.counts = new JobCounts(sqlite);
     const run = sqlite.transaction((fn: () => unknown) => fn());
     this.atomic = <T>(fn: () => T) => run(fn) as T;
   }
@@ -132,22 +135,19 @@ export class JobsRepo {
     return this.read(row.id) as Job;
   }
 
-  /** Atomically takes the most urgent ready job and leases it to `owner`. */
+  /**
+   * Atomically takes the most urgent ready job and leases it to `owner`: one statement, so one
+   * commit and no BEGIN/COMMIT around it.
+   */
   claimNext(nowMs: number, owner: string, leaseMs: number): Job | undefined {
-    const now = iso(nowMs);
+    const values = { owner, until: iso(nowMs + leaseMs), now: iso(nowMs) };
     for (;;) {
-      const row = this.s.nextReady.get(now) as { id: number } | undefined;
-      if (!row) return undefined;
-      const job = this.claimId(row.id, nowMs, owner, leaseMs);
+      const claimed = this.s.claimNext.get(values) as JobRowFields | undefined;
+      if (claimed === undefined) return undefined;
+      // An unreadable row was failed: the next ready job is taken instead.
+      const job = this.readClaimed(claimed, nowMs);
       if (job) return job;
     }
-  }
-
-  /** Leases one ready job; undefined when it was taken meanwhile, or could not be read (then failed). */
-  private claimId(id: number, nowMs: number, owner: string, leaseMs: number): Job | undefined {
-    const now = iso(nowMs);
-    const claimed = this.s.claim.get(owner, iso(nowMs + leaseMs), now, id) as JobRowFields | undefined;
-    return claimed === undefined ? undefined : this.readClaimed(claimed, nowMs);
   }
 
   /** A claimed row as a Job; undefined when it could not be read (then it has been failed). */
@@ -212,7 +212,9 @@ export class JobsRepo {
   complete(id: number, attempt: number, f: CompletionFields, nowMs: number): boolean {
     return this.atomic(() => {
       this.rider?.flush();
-      return this.completeOne(id, attempt, f, nowMs);
+      const ok = this.s.complete.run({ ...completionValues(id, attempt, f), now: iso(nowMs) }).changes === 1;
+      if (ok) this.promoteReady(this.s.dependents.all(id) as { id: number }[], nowMs);
+      return ok;
     });
   }
 
@@ -234,12 +236,6 @@ export class JobsRepo {
         this.promoteReady(this.s.dependentsOfMany.all(JSON.stringify(done)) as { id: number }[], nowMs);
       return results;
     });
-  }
-
-  private completeOne(id: number, attempt: number, f: CompletionFields, nowMs: number): boolean {
-    const ok = this.s.complete.run({ ...completionValues(id, attempt, f), now: iso(nowMs) }).changes === 1;
-    if (ok) this.promoteReady(this.s.dependents.all(id) as { id: number }[], nowMs);
-    return ok;
   }
 
   scheduleRetry(id: number, attempt: number, r: RetryFields): boolean {
@@ -327,14 +323,13 @@ export class JobsRepo {
     return (this.s.ahead.get(jobId) as { n: number }).n;
   }
 
+  /** Jobs pending, queued, retrying or running (see counts.ts). */
   countActive(): number {
-    return (this.s.countActive.get() as { n: number }).n;
+    return this.counts.countActive();
   }
 
   countByStatus(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const r of this.s.countByStatus.all() as { status: string; n: number }[]) out[r.status] = r.n;
-    return out;
+    return this.counts.byStatus();
   }
 
   activeForThread(threadId: number): Job[] {
@@ -393,6 +388,29 @@ function insertValues(job: NewJob, status: JobStatus) {
     user_id: job.userId ?? null,
     required_clarity_level: job.requiredClarity ?? 0.5,
     achieved_clarity_level: job.achievedClarity ?? 0,
+  };
+}
+
+/**
+ * The job as `complete` leaves it, from the job as claimed (the attempt that completed: nothing
+ * else writes a running job's row but its own lease renewals, which completion clears), without
+ * reading it back. test/store/jobs-repo.test.ts checks it against the stored row.
+ */
+export function completedJob(claimed: Job, f: CompletionFields, nowMs: number): Job {
+  const v = completionValues(claimed.id, claimed.attempt, f);
+  return {
+    ...claimed,
+    status: "completed",
+    full_result: v.full_result,
+    result_summary: v.result_summary,
+    backend_used: v.backend_used,
+    model_used: v.model_used,
+    cost_cents: v.cost_cents,
+    execution_time_seconds: v.execution,
+    completed_date: iso(nowMs),
+    lease_owner: null,
+    lease_expires_at: null,
+    error_message: null,
   };
 }
 
