@@ -48,7 +48,7 @@ describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({
     await h.settle(40);
     const completed = h.seen.flatMap((e) => (e.type === "completed" ? [e.job] : []));
     expect(completed.map((j) => j.id)).toEqual([first.id, second.id]);
-    for (const announced of completed) expect(announced).toEqual(h.repo.get(announced.id));
+    for (const announced of completed) expect(announced).toStrictEqual(h.repo.get(announced.id));
     expect(completed[0]).toMatchObject({
       status: "completed",
       cost_cents: 3,

@@ -2,12 +2,14 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { SqliteHandle } from "../database.ts";
 import { UnreadableRowError } from "../json-column.ts";
 import { JobCounts } from "./counts.ts";
-import { type JobRowFields, promptVariablesColumn, toJob } from "./rows.ts";
-import { INSERT_FIELDS, prepareInsertRows, prepareStatements } from "./statements.ts";
+import { type JobRowFields, toJob } from "./rows.ts";
+import { prepareInsertRows, prepareStatements } from "./statements.ts";
 import type { CompletionFields, Job, JobStatus, NewJob, RetryFields } from "./types.ts";
+import { completionRow, insertedJob, insertRow, iso } from "./values.ts";
 
 export type { CompletionFields, Job, JobStatus, NewJob, PromptVariables, RetryFields } from "./types.ts";
 export { FINAL_STATUSES } from "./types.ts";
+export { completedJob } from "./values.ts";
 
 /**
  * The jobs table is the queue. This repository holds its SQL and nothing else. It runs on the
@@ -23,8 +25,6 @@ export { FINAL_STATUSES } from "./types.ts";
  * States: pending (waiting on dependencies) → queued → running → completed | failed | cancelled,
  * with retrying (waiting for scheduled_date) → running.
  */
-
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Jobs per multi-row INSERT in enqueueMany (16 values each: well under SQLite's 32,766). */
 const INSERT_CHUNK = 64;
@@ -91,20 +91,18 @@ export class JobsRepo {
     if (jobs.length === 0) return [];
     if (jobs.some((job) => (job.dependencies?.length ?? 0) > 0))
       return this.atomic(() => jobs.map((job) => this.insertOne(job, nowMs)));
-    const now = { now: iso(nowMs) };
-    const rows = this.atomic(() => {
-      const out: JobRowFields[] = [];
+    const now = iso(nowMs);
+    const ids = this.atomic(() => {
+      const out: number[] = [];
       for (let i = 0; i < jobs.length; i += INSERT_CHUNK) {
         const chunk = jobs.slice(i, i + INSERT_CHUNK);
-        const values = chunk.flatMap((job) => {
-          const v: Record<string, unknown> = insertValues(job, "queued");
-          return INSERT_FIELDS.map((field) => v[field]);
-        });
-        out.push(...(this.insertRows(chunk.length).all(...values, now) as JobRowFields[]));
+        const values = chunk.flatMap((job) => insertRow(job, "queued", now));
+        out.push(...(this.insertRows(chunk.length).all(values) as number[]));
       }
       return out;
     });
-    return rows.sort((a, b) => a.id - b.id).map(toJob);
+    ids.sort((a, b) => a - b);
+    return jobs.map((job, n) => insertedJob(ids[n] as number, job, "queued", now));
   }
 
   /** The multi-row insert for n jobs, prepared once per n (n ≤ INSERT_CHUNK). */
@@ -129,10 +127,11 @@ export class JobsRepo {
         failure = `dependency job ${depId} ${dep.status}${dep.error_message ? `: ${dep.error_message}` : ""}`;
       } else if (dep.status !== "completed") status = "pending";
     }
-    const row = this.s.insert.get({ ...insertValues(job, status), now: iso(nowMs) }) as JobRowFields;
-    if (failure === undefined) return toJob(row);
-    this.s.failAny.run(failure, iso(nowMs), row.id);
-    return this.read(row.id) as Job;
+    const now = iso(nowMs);
+    const id = this.s.insert.get(insertRow(job, status, now)) as number;
+    if (failure === undefined) return insertedJob(id, job, status, now);
+    this.s.failAny.run(failure, now, id);
+    return this.read(id) as Job;
   }
 
   /**
@@ -212,7 +211,7 @@ export class JobsRepo {
   complete(id: number, attempt: number, f: CompletionFields, nowMs: number): boolean {
     return this.atomic(() => {
       this.rider?.flush();
-      const ok = this.s.complete.run({ ...completionValues(id, attempt, f), now: iso(nowMs) }).changes === 1;
+      const ok = this.s.complete.run(completionRow(id, attempt, f, iso(nowMs))).changes === 1;
       if (ok) this.promoteReady(this.s.dependents.all(id) as { id: number }[], nowMs);
       return ok;
     });
@@ -229,7 +228,7 @@ export class JobsRepo {
     return this.atomic(() => {
       this.rider?.flush();
       const results = items.map(
-        (i) => this.s.complete.run({ ...completionValues(i.id, i.attempt, i.fields), now }).changes === 1,
+        (i) => this.s.complete.run(completionRow(i.id, i.attempt, i.fields, now)).changes === 1,
       );
       const done = items.filter((_, n) => results[n]).map((i) => i.id);
       if (done.length > 0)
@@ -367,68 +366,4 @@ export class JobsRepo {
     }
     return out;
   }
-}
-
-/** The values `insert` binds for a job (and one row of insertRows), without the time. */
-function insertValues(job: NewJob, status: JobStatus) {
-  const deps = job.dependencies ?? [];
-  return {
-    thread_id: job.threadId,
-    parent_job_id: job.parentJobId ?? null,
-    job_sequence: job.jobSequence ?? 1,
-    job_type: job.jobType,
-    job_subtype: job.jobSubtype ?? null,
-    status,
-    priority: job.priority,
-    prompt_template_used: job.promptTemplate ?? null,
-    prompt_variables: promptVariablesColumn(job.promptVariables),
-    requested_backend: job.requestedBackend ?? null,
-    max_retries: job.maxRetries ?? 999999,
-    dependencies: deps.length > 0 ? JSON.stringify(deps) : null,
-    user_id: job.userId ?? null,
-    required_clarity_level: job.requiredClarity ?? 0.5,
-    achieved_clarity_level: job.achievedClarity ?? 0,
-  };
-}
-
-/**
- * The job as `complete` leaves it, from the job as claimed (the attempt that completed: nothing
- * else writes a running job's row but its own lease renewals, which completion clears), without
- * reading it back. test/store/jobs-repo.test.ts checks it against the stored row.
- */
-export function completedJob(claimed: Job, f: CompletionFields, nowMs: number): Job {
-  const v = completionValues(claimed.id, claimed.attempt, f);
-  return {
-    ...claimed,
-    status: "completed",
-    full_result: v.full_result,
-    result_summary: v.result_summary,
-    backend_used: v.backend_used,
-    model_used: v.model_used,
-    cost_cents: v.cost_cents,
-    execution_time_seconds: v.execution,
-    completed_date: iso(nowMs),
-    lease_owner: null,
-    lease_expires_at: null,
-    error_message: null,
-  };
-}
-
-/** The values `complete` binds (and one row of `completeMany`), without the time. */
-function completionValues(id: number, attempt: number, f: CompletionFields) {
-  return {
-    id,
-    attempt,
-    full_result: f.fullResult,
-    result_summary: f.resultSummary,
-    backend_used: f.backendUsed,
-    model_used: f.modelUsed,
-    cost_cents: Math.round(f.costCents),
-    execution: f.executionSeconds,
-    processing: f.processingSeconds,
-    queue: f.queueSeconds,
-    confidence: f.backendConfidence ?? 0,
-    model_confidence: f.modelConfidence ?? 0,
-    fallback: f.fallbackUsed ? 1 : 0,
-  };
 }

@@ -10,22 +10,29 @@ export function prepareStatements(sqlite: SqliteHandle) {
   return { ...lifecycleStatements(p), ...batchStatements(p), ...readStatements(p) };
 }
 
-/** A job's insert values: the columns `insert` binds by name and insertRows by position. */
+/** A job's insert values, bound by position (values.ts, insertRow). */
 const INSERT_COLUMNS = `thread_id, parent_job_id, job_sequence, job_type, job_subtype, status, priority,
   prompt_template_used, prompt_variables, requested_backend, max_retries, dependencies, user_id,
-  required_clarity_level, achieved_clarity_level`;
-/** Columns of a job's insert, in the order of insertRows' values. */
-export const INSERT_FIELDS = INSERT_COLUMNS.split(",").map((c) => c.trim());
+  required_clarity_level, achieved_clarity_level, scheduled_date, created_date`;
+const INSERT_ROW = `(${INSERT_COLUMNS.split(",")
+  .map(() => "?")
+  .join(", ")})`;
 
 /**
- * `insert` for `n` jobs in one statement (the values of each job in INSERT_FIELDS order, then
- * `@now`). The ids follow the rows' order; RETURNING's order is not promised: callers sort by id.
+ * `insert` for `n` jobs in one statement (each job's insertRow in turn), returning their ids. The
+ * ids follow the rows' order; RETURNING's order is not promised: callers sort them.
  */
 export function prepareInsertRows(sqlite: SqliteHandle, n: number): BetterSqlite3.Statement {
-  const row = `(${INSERT_FIELDS.map(() => "?").join(", ")}, @now, @now)`;
-  return sqlite.prepare(`INSERT INTO jobs (${INSERT_COLUMNS}, scheduled_date, created_date)
-    VALUES ${Array.from({ length: n }, () => row).join(", ")} RETURNING ${JOB_COLUMNS}`);
+  return sqlite
+    .prepare(`INSERT INTO jobs (${INSERT_COLUMNS})
+    VALUES ${Array.from({ length: n }, () => INSERT_ROW).join(", ")} RETURNING id`)
+    .pluck();
 }
+
+/** What a completion sets, bound by position (values.ts, completionRow), then the id and attempt. */
+const COMPLETE_COLUMNS = `full_result, result_summary, backend_used, model_used, cost_cents,
+  execution_time_seconds, processing_time_seconds, queue_time_seconds, backend_confidence, model_confidence,
+  fallback_used, final_backend, completed_date`;
 
 /**
  * Group commit, one statement per batch where that is cheaper than one per job (insertRows above,
@@ -57,18 +64,17 @@ const claimReady = (limit: string) => `UPDATE jobs SET status = 'running', attem
 /** The writes that move a job through its states (insert, claim, complete, retry, fail, …). */
 function lifecycleStatements(p: Prepare) {
   return {
-    insert: p(`INSERT INTO jobs (${INSERT_COLUMNS}, scheduled_date, created_date)
-        VALUES (${INSERT_COLUMNS.replace(/(\w+)/g, "@$1")}, @now, @now) RETURNING ${JOB_COLUMNS}`),
+    // The new job's id (values.ts builds the rest: insertedJob).
+    insert: p(`INSERT INTO jobs (${INSERT_COLUMNS}) VALUES ${INSERT_ROW} RETURNING id`).pluck(),
     // The most urgent ready job (claimMany's statement for one).
     claimNext: p(claimReady("1")),
     renew: p(`UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND attempt = ? AND status = 'running'`),
-    complete:
-      p(`UPDATE jobs SET status = 'completed', full_result = @full_result, result_summary = @result_summary,
-          backend_used = @backend_used, model_used = @model_used, cost_cents = @cost_cents,
-          execution_time_seconds = @execution, processing_time_seconds = @processing, queue_time_seconds = @queue,
-          backend_confidence = @confidence, model_confidence = @model_confidence, fallback_used = @fallback, final_backend = @backend_used,
-          completed_date = @now, lease_owner = NULL, lease_expires_at = NULL, error_message = NULL
-        WHERE id = @id AND attempt = @attempt AND status = 'running'`),
+    complete: p(`UPDATE jobs SET status = 'completed',
+          ${COMPLETE_COLUMNS.split(",")
+            .map((c) => `${c.trim()} = ?`)
+            .join(", ")},
+          lease_owner = NULL, lease_expires_at = NULL, error_message = NULL
+        WHERE id = ? AND attempt = ? AND status = 'running'`),
     retry: p(`UPDATE jobs SET status = 'retrying', retry_count = retry_count + 1, scheduled_date = @at,
           retry_reasons = json_insert(coalesce(retry_reasons, '[]'), '$[#]', @reason), error_message = @message,
           recovery_strategy = @strategy, lease_owner = NULL, lease_expires_at = NULL
