@@ -52,13 +52,15 @@ function batchStatements(p: Prepare) {
 }
 
 /**
- * Leases the next `limit` ready jobs (nextReady's order) in one statement: the pick and the
- * update cannot be told apart by another writer, and an empty queue changes nothing.
+ * Leases the next ready jobs (nextReady's order) in one statement: the pick and the update cannot
+ * be told apart by another writer, and an empty queue changes nothing. `id = (…)` for one job:
+ * `IN (…)` fills a temporary table first (1.3 µs a claim).
  */
 const claimReady = (limit: string) => `UPDATE jobs SET status = 'running', attempt = attempt + 1,
     lease_owner = @owner, lease_expires_at = @until, started_date = @now
-  WHERE id IN (SELECT id FROM jobs INDEXED BY idx_jobs_ready WHERE status IN ('queued','retrying')
-    AND scheduled_date <= @now AND cancel_requested = 0 ORDER BY priority DESC, id LIMIT ${limit})
+  WHERE id ${limit === "1" ? "=" : "IN"} (SELECT id FROM jobs INDEXED BY idx_jobs_ready
+    WHERE status IN ('queued','retrying') AND scheduled_date <= @now AND cancel_requested = 0
+    ORDER BY priority DESC, id LIMIT ${limit})
   AND status IN ('queued','retrying') RETURNING ${JOB_COLUMNS}`;
 
 /** The writes that move a job through its states (insert, claim, complete, retry, fail, …). */
