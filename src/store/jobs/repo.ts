@@ -26,7 +26,7 @@ export { completedJob } from "./values.ts";
  * with retrying (waiting for scheduled_date) → running.
  */
 
-/** Jobs per multi-row INSERT in enqueueMany (16 values each: well under SQLite's 32,766). */
+/** Jobs per multi-row INSERT in enqueueMany (17 values each: well under SQLite's 32,766). */
 const INSERT_CHUNK = 64;
 
 export class JobsRepo {
@@ -128,7 +128,7 @@ export class JobsRepo {
       } else if (dep.status !== "completed") status = "pending";
     }
     const now = iso(nowMs);
-    const id = this.s.insert.get(insertRow(job, status, now)) as number;
+    const id = Number(this.s.insert.run(insertRow(job, status, now)).lastInsertRowid);
     if (failure === undefined) return insertedJob(id, job, status, now);
     this.s.failAny.run(failure, now, id);
     return this.read(id) as Job;

@@ -66,8 +66,9 @@ const claimReady = (limit: string) => `UPDATE jobs SET status = 'running', attem
 /** The writes that move a job through its states (insert, claim, complete, retry, fail, …). */
 function lifecycleStatements(p: Prepare) {
   return {
-    // The new job's id (values.ts builds the rest: insertedJob).
-    insert: p(`INSERT INTO jobs (${INSERT_COLUMNS}) VALUES ${INSERT_ROW} RETURNING id`).pluck(),
+    // Run for its lastInsertRowid: values.ts builds the rest (insertedJob). RETURNING, even of
+    // the id alone, fills a temporary table.
+    insert: p(`INSERT INTO jobs (${INSERT_COLUMNS}) VALUES ${INSERT_ROW}`),
     // The most urgent ready job (claimMany's statement for one).
     claimNext: p(claimReady("1")),
     renew: p(`UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND attempt = ? AND status = 'running'`),
