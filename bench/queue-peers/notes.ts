@@ -10,12 +10,14 @@ enqueue 4.3 (jobs, idx_jobs_ready, idx_jobs_thread_id, sqlite_sequence), claim 3
 idx_jobs_running), completion 4.3 (jobs, running, idx_jobs_completed, status_counts) — 11.8 in all,
 plainjob's 7 (one index). The statements themselves are ~23 µs a job, JavaScript ~3 µs.
 
-Changes of December 2026 (branch wt-h4), before → after, two runs 2 minutes apart (load 2.6 / 3.1):
-a commit per transition 11,471 → 14,559 jobs/s (plainjob 11,808 / 11,669: 0.99× → 1.25×), CPU per
-job 0.089 → 0.070 ms (1.38× → 1.07× plainjob's); batched 41,446 → 58,393 jobs/s (graphile-worker
-40,415 / 41,467: 1.01× → 1.41×), CPU per job 0.025 → 0.020 ms (0.78× → 0.60× graphile-worker's,
-Postgres included). Three pairs of runs at load 2.6–6.5: CPU ratio to plainjob 1.27–1.38× → 1.01–1.07×;
-to graphile-worker batched 0.78–0.84× → 0.60–0.63×.
+Changes of December 2026 (branch wt-h4), before → after, in two runs of this bench one after the
+other (load 4.2 / 4.3; the "after" run is the table above): a commit per transition 10,783 → 13,054
+jobs/s (plainjob 10,060 / 9,753: 1.07× → 1.40×), CPU per job 0.085 → 0.069 ms (1.39× → 1.04×
+plainjob's); batched 38,844 → 54,495 jobs/s (graphile-worker 32,371 / 31,488: 1.03× → 1.68×), CPU
+per job 0.025 → 0.018 ms (0.84× → 0.59× graphile-worker's, Postgres included). Over four such pairs
+(load 2.6–6.5) the ratios moved: jobs/s to plainjob 0.99–1.64× → 1.25–2.00×, CPU to plainjob's
+1.27–1.39× → 1.01–1.07×; jobs/s to graphile-worker batched 0.71–1.24× → 1.41–2.31×, CPU 0.78–0.84×
+→ 0.59–0.63×. Throughput ratios swing with the load (the peers suffer more from it); CPU ratios hold.
 - status_counts moved two counters at every transition (a page and two upserts each): it now keeps
   only settled statuses, the unfinished ones are counted from their partial indexes (migration 024,
   src/store/jobs/counts.ts): enqueue 5.2 → 4.3 pages, claim 4.3 → 3.3.
