@@ -68,6 +68,32 @@ describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({
     expect(h.calls).toEqual([b.id, d.id, a.id, c.id]);
   });
 
+  it("a retry that falls due while every slot is busy runs as soon as one frees", async () => {
+    h = await queueHarness({ groupCommit: gc, capacity: 1 });
+    let release: (() => void) | undefined;
+    const tries = new Map<number, number>();
+    h.setBehaviour(async ({ job: j }) => {
+      const n = (tries.get(j.id) ?? 0) + 1;
+      tries.set(j.id, n);
+      if (j.priority === 9 && n === 1) throw h?.unavailable(); // retried after 750 ms
+      if (j.priority === 1) await new Promise<void>((r) => (release = r)); // holds the only slot
+      return ok();
+    });
+    h.scheduler.start();
+    const retried = h.queue.enqueue(job(h.threadId, { priority: 9 }));
+    await h.settle();
+    expect(h.repo.get(retried.id)?.status).toBe("retrying");
+    const holder = h.queue.enqueue(job(h.threadId, { priority: 1 }));
+    await h.settle();
+    h.clock.advance(5_000); // the retry is due, but the slot is taken
+    await h.settle();
+    expect(h.calls).toEqual([retried.id, holder.id]);
+    release?.();
+    await h.settle();
+    expect(h.calls).toEqual([retried.id, holder.id, retried.id]);
+    expect(h.repo.get(retried.id)?.status).toBe("completed");
+  });
+
   it("never runs more than the capacity at once", async () => {
     h = await queueHarness({ groupCommit: gc, capacity: 2 });
     let running = 0;
