@@ -9,6 +9,7 @@ import { Scheduler } from "../src/queue/scheduler/scheduler.ts";
 import { openDatabase, startIdleCheckpoints } from "../src/store/database.ts";
 import { JobsRepo } from "../src/store/jobs/repo.ts";
 import { type GraphilePeer, startGraphile } from "./queue-peers/graphile.ts";
+import { QUEUE_NOTES } from "./queue-peers/notes.ts";
 import { plainjobRun } from "./queue-peers/plainjob.ts";
 import { type Cluster, startCluster } from "./queue-peers/postgres.ts";
 import { type Contender, type Mode, type Runs, report } from "./queue-peers/report.ts";
@@ -199,8 +200,8 @@ export async function run(): Promise<void> {
     ["Hermes enqueue→completed (queue overhead) p99 (target ≤ 5 ms)", ms(lat.doneP99)],
   ];
   const out = report({ runs, skipped, latencyRows, jobs: THROUGHPUT_JOBS, rounds: RUNS, batch: BATCH });
-  console.log(out);
-  writeFileSync(join(import.meta.dirname, "results", "queue.md"), `${out}\n`);
+  console.log(`${out}\n\n${QUEUE_NOTES}`);
+  writeFileSync(join(import.meta.dirname, "results", "queue.md"), `${out}\n\n${QUEUE_NOTES}\n`);
 }
 
 if (process.argv[1] === import.meta.filename) await run();

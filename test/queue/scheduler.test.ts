@@ -31,6 +31,32 @@ describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({
     expect(h.seen.map((e) => e.type)).toEqual(["queued", "started", "completed"]);
   });
 
+  it("announces a completion with the job as stored, without reading it back", async () => {
+    h = await queueHarness({ groupCommit: gc });
+    let attempts = 0;
+    h.setBehaviour(async () => {
+      // The first attempt fails: the completion must clear what the retry wrote.
+      if (++attempts === 1) throw h?.unavailable();
+      return { ...ok("the draft"), summary: "short", costCents: 2.6, executionMs: 1500, fallbackUsed: true };
+    });
+    h.scheduler.start();
+    const first = h.queue.enqueue(job(h.threadId, { promptVariables: { idea: "x" } }));
+    const second = h.queue.enqueue(job(h.threadId, { dependencies: [first.id] }));
+    await h.settle();
+    expect(h.repo.get(first.id)?.error_message).toBe("backend down");
+    h.clock.advance(60_000);
+    await h.settle(40);
+    const completed = h.seen.flatMap((e) => (e.type === "completed" ? [e.job] : []));
+    expect(completed.map((j) => j.id)).toEqual([first.id, second.id]);
+    for (const announced of completed) expect(announced).toStrictEqual(h.repo.get(announced.id));
+    expect(completed[0]).toMatchObject({
+      status: "completed",
+      cost_cents: 3,
+      retry_count: 1,
+      error_message: null,
+    });
+  });
+
   it("takes higher priority first and FIFO within a priority", async () => {
     h = await queueHarness({ groupCommit: gc });
     const a = h.queue.enqueue(job(h.threadId, { priority: 5 }));
@@ -40,6 +66,32 @@ describe.each([{ gc: false }, { gc: true }])("scheduler (group commit: $gc)", ({
     h.scheduler.start();
     await h.settle(60);
     expect(h.calls).toEqual([b.id, d.id, a.id, c.id]);
+  });
+
+  it("a retry that falls due while every slot is busy runs as soon as one frees", async () => {
+    h = await queueHarness({ groupCommit: gc, capacity: 1 });
+    let release: (() => void) | undefined;
+    const tries = new Map<number, number>();
+    h.setBehaviour(async ({ job: j }) => {
+      const n = (tries.get(j.id) ?? 0) + 1;
+      tries.set(j.id, n);
+      if (j.priority === 9 && n === 1) throw h?.unavailable(); // retried after 750 ms
+      if (j.priority === 1) await new Promise<void>((r) => (release = r)); // holds the only slot
+      return ok();
+    });
+    h.scheduler.start();
+    const retried = h.queue.enqueue(job(h.threadId, { priority: 9 }));
+    await h.settle();
+    expect(h.repo.get(retried.id)?.status).toBe("retrying");
+    const holder = h.queue.enqueue(job(h.threadId, { priority: 1 }));
+    await h.settle();
+    h.clock.advance(5_000); // the retry is due, but the slot is taken
+    await h.settle();
+    expect(h.calls).toEqual([retried.id, holder.id]);
+    release?.();
+    await h.settle();
+    expect(h.calls).toEqual([retried.id, holder.id, retried.id]);
+    expect(h.repo.get(retried.id)?.status).toBe("completed");
   });
 
   it("never runs more than the capacity at once", async () => {

@@ -77,7 +77,7 @@ describe("enqueueMany", () => {
         scheduled_date: new Date(NOW).toISOString(),
         created_date: new Date(NOW).toISOString(),
       });
-      expect(repo.get(job.id)).toEqual(job);
+      expect(repo.get(job.id)).toStrictEqual(job);
     }
     expect(repo.countActive()).toBe(150);
     expect(repo.enqueueMany([], NOW)).toEqual([]);

@@ -64,6 +64,38 @@ describe("JobsRepo returns jobs with their JSON columns parsed", () => {
     expect(() => repo.jobsOfThread(threadId)).toThrow(UnreadableRowError);
   });
 
+  it("returns each enqueued job exactly as stored, without reading it back", async () => {
+    const { repo, threadId } = await setup();
+    const plain = repo.enqueue({ threadId, jobType: "t", priority: 5 }, NOW);
+    const full = repo.enqueue(
+      {
+        threadId,
+        parentJobId: plain.id,
+        jobSequence: 3,
+        jobType: "draft",
+        jobSubtype: "refine",
+        priority: 9,
+        promptTemplate: "tpl",
+        // What JSON keeps: the undefined value goes, the date becomes its text.
+        promptVariables: { idea: "x", gone: undefined, at: new Date(NOW), nested: { n: [1, 2] } },
+        requestedBackend: "ollama",
+        maxRetries: 2,
+        dependencies: [plain.id],
+        userId: "u",
+        requiredClarity: 0.7,
+        achievedClarity: 0.4,
+      },
+      NOW,
+    );
+    expect(full.status).toBe("pending");
+    expect(full.prompt_variables).toEqual({
+      idea: "x",
+      at: new Date(NOW).toISOString(),
+      nested: { n: [1, 2] },
+    });
+    for (const job of [plain, full]) expect(job).toStrictEqual(repo.get(job.id));
+  });
+
   it("fails a claimed job that cannot be read, reports it, and claims the next one", async () => {
     const { repo, threadId, corrupt, db } = await setup();
     const bad = repo.enqueue({ threadId, jobType: "t", priority: 9 }, NOW);

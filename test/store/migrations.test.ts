@@ -322,8 +322,9 @@ const FOREIGN_KEYS: Record<string, readonly string[]> = {
 };
 
 const INDEXES: Record<string, readonly string[]> = {
-  // Since 022 the queue's statuses have partial indexes (checked in job-index-plans.test.ts).
-  jobs: ["thread_id", "parent_job_id", "priority,id", "scheduled_date", "completed_date"],
+  // Since 022 the queue's statuses have partial indexes (checked in job-index-plans.test.ts); since
+  // 024 the ready index ends with status, so that counting it reads the index alone.
+  jobs: ["thread_id", "parent_job_id", "priority,id,status", "scheduled_date", "completed_date"],
   conversations: ["thread_id"],
   backend_performance: ["backend_id,job_type"],
   backend_selection_history: ["job_id"],

@@ -1,5 +1,6 @@
 import type { Clock } from "../../clock.ts";
 import { HermesError, toHermesError } from "../../errors.ts";
+import { type CompletionFields, completedJob, type Job } from "../../store/jobs/repo.ts";
 import { isStorageFull, writeBackoffMs } from "../../store/storage-fault.ts";
 import type { CompletionBatcher } from "../completion-batch.ts";
 import { decideRetry } from "../retry-policy.ts";
@@ -68,16 +69,14 @@ export async function executeJob(
       modelConfidence: outcome.modelConfidence,
       fallbackUsed: outcome.fallbackUsed ?? false,
     };
-    const ok = await durably(o, entry, "job completion", () =>
-      o.groupCommit
-        ? batcher.complete(job.id, job.attempt, fields)
-        : o.repo.complete(job.id, job.attempt, fields, o.clock.now()),
+    const completed = await durably(o, entry, "job completion", () =>
+      o.groupCommit ? batcher.complete(job, fields) : completeNow(o, job, fields),
     );
-    if (!ok) {
+    if (!completed) {
       o.log?.warn({ jobId: job.id, attempt: job.attempt }, "completion under a stale lease rejected");
       return;
     }
-    o.events.emit({ type: "completed", job: o.repo.get(job.id) ?? job });
+    o.events.emit({ type: "completed", job: completed });
   } catch (thrown) {
     await settleFailure(
       o,
@@ -85,6 +84,12 @@ export async function executeJob(
       toHermesError(controller.signal.aborted ? (controller.signal.reason ?? thrown) : thrown),
     );
   }
+}
+
+/** Completes the claimed `job` in its own commit: the job as completed, or undefined (a stale lease). */
+function completeNow(o: ResolvedSchedulerOptions, job: Job, fields: CompletionFields): Job | undefined {
+  const now = o.clock.now();
+  return o.repo.complete(job.id, job.attempt, fields, now) ? completedJob(job, fields, now) : undefined;
 }
 
 /**

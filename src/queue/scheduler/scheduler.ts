@@ -176,10 +176,14 @@ export class Scheduler {
   /** One timer for the earliest future scheduled job (retries), or a lease sweep. */
   private armTimer(): void {
     const now = this.o.clock.now();
-    const due = this.o.repo.nextDueAt();
     // Also sweep for expired leases (a crashed process's jobs) twice per lease period.
     let at = now + this.o.leaseMs / 2;
-    if (due !== undefined && this.running.size < this.o.capacity()) at = Math.min(at, Math.max(due, now + 1));
+    // At capacity a due retry could not start anyway: the job that frees a slot pumps again, so
+    // the next retry's time is not read (one query per job while the queue is busy).
+    if (this.running.size < this.o.capacity()) {
+      const due = this.o.repo.nextDueAt();
+      if (due !== undefined) at = Math.min(at, Math.max(due, now + 1));
+    }
     this.setWakeTimer(at, false);
   }
 

@@ -1,12 +1,15 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { SqliteHandle } from "../database.ts";
 import { UnreadableRowError } from "../json-column.ts";
-import { type JobRowFields, promptVariablesColumn, toJob } from "./rows.ts";
-import { INSERT_FIELDS, prepareInsertRows, prepareStatements } from "./statements.ts";
+import { JobCounts } from "./counts.ts";
+import { type JobRowFields, toJob } from "./rows.ts";
+import { prepareInsertRows, prepareStatements } from "./statements.ts";
 import type { CompletionFields, Job, JobStatus, NewJob, RetryFields } from "./types.ts";
+import { completionRow, insertedJob, insertRow, iso } from "./values.ts";
 
 export type { CompletionFields, Job, JobStatus, NewJob, PromptVariables, RetryFields } from "./types.ts";
 export { FINAL_STATUSES } from "./types.ts";
+export { completedJob } from "./values.ts";
 
 /**
  * The jobs table is the queue. This repository holds its SQL and nothing else. It runs on the
@@ -23,14 +26,13 @@ export { FINAL_STATUSES } from "./types.ts";
  * with retrying (waiting for scheduled_date) → running.
  */
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** Jobs per multi-row INSERT in enqueueMany (16 values each: well under SQLite's 32,766). */
+/** Jobs per multi-row INSERT in enqueueMany (17 values each: well under SQLite's 32,766). */
 const INSERT_CHUNK = 64;
 
 export class JobsRepo {
   private readonly sqlite: SqliteHandle;
   private readonly s: ReturnType<typeof prepareStatements>;
+  private readonly counts: JobCounts;
   private readonly unreadableListeners = new Set<(error: UnreadableRowError) => void>();
   private readonly insertRowsStatements = new Map<number, BetterSqlite3.Statement>();
   private rider: { flush(): void } | undefined;
@@ -44,6 +46,7 @@ export class JobsRepo {
   constructor(sqlite: SqliteHandle) {
     this.sqlite = sqlite;
     this.s = prepareStatements(sqlite);
+    this.counts = new JobCounts(sqlite);
     const run = sqlite.transaction((fn: () => unknown) => fn());
     this.atomic = <T>(fn: () => T) => run(fn) as T;
   }
@@ -88,20 +91,18 @@ export class JobsRepo {
     if (jobs.length === 0) return [];
     if (jobs.some((job) => (job.dependencies?.length ?? 0) > 0))
       return this.atomic(() => jobs.map((job) => this.insertOne(job, nowMs)));
-    const now = { now: iso(nowMs) };
-    const rows = this.atomic(() => {
-      const out: JobRowFields[] = [];
+    const now = iso(nowMs);
+    const ids = this.atomic(() => {
+      const out: number[] = [];
       for (let i = 0; i < jobs.length; i += INSERT_CHUNK) {
         const chunk = jobs.slice(i, i + INSERT_CHUNK);
-        const values = chunk.flatMap((job) => {
-          const v: Record<string, unknown> = insertValues(job, "queued");
-          return INSERT_FIELDS.map((field) => v[field]);
-        });
-        out.push(...(this.insertRows(chunk.length).all(...values, now) as JobRowFields[]));
+        const values = chunk.flatMap((job) => insertRow(job, "queued", now));
+        out.push(...(this.insertRows(chunk.length).all(values) as number[]));
       }
       return out;
     });
-    return rows.sort((a, b) => a.id - b.id).map(toJob);
+    ids.sort((a, b) => a - b);
+    return jobs.map((job, n) => insertedJob(ids[n] as number, job, "queued", now));
   }
 
   /** The multi-row insert for n jobs, prepared once per n (n ≤ INSERT_CHUNK). */
@@ -126,28 +127,26 @@ export class JobsRepo {
         failure = `dependency job ${depId} ${dep.status}${dep.error_message ? `: ${dep.error_message}` : ""}`;
       } else if (dep.status !== "completed") status = "pending";
     }
-    const row = this.s.insert.get({ ...insertValues(job, status), now: iso(nowMs) }) as JobRowFields;
-    if (failure === undefined) return toJob(row);
-    this.s.failAny.run(failure, iso(nowMs), row.id);
-    return this.read(row.id) as Job;
+    const now = iso(nowMs);
+    const id = Number(this.s.insert.run(insertRow(job, status, now)).lastInsertRowid);
+    if (failure === undefined) return insertedJob(id, job, status, now);
+    this.s.failAny.run(failure, now, id);
+    return this.read(id) as Job;
   }
 
-  /** Atomically takes the most urgent ready job and leases it to `owner`. */
+  /**
+   * Atomically takes the most urgent ready job and leases it to `owner`: one statement, so one
+   * commit and no BEGIN/COMMIT around it.
+   */
   claimNext(nowMs: number, owner: string, leaseMs: number): Job | undefined {
-    const now = iso(nowMs);
+    const values = { owner, until: iso(nowMs + leaseMs), now: iso(nowMs) };
     for (;;) {
-      const row = this.s.nextReady.get(now) as { id: number } | undefined;
-      if (!row) return undefined;
-      const job = this.claimId(row.id, nowMs, owner, leaseMs);
+      const claimed = this.s.claimNext.get(values) as JobRowFields | undefined;
+      if (claimed === undefined) return undefined;
+      // An unreadable row was failed: the next ready job is taken instead.
+      const job = this.readClaimed(claimed, nowMs);
       if (job) return job;
     }
-  }
-
-  /** Leases one ready job; undefined when it was taken meanwhile, or could not be read (then failed). */
-  private claimId(id: number, nowMs: number, owner: string, leaseMs: number): Job | undefined {
-    const now = iso(nowMs);
-    const claimed = this.s.claim.get(owner, iso(nowMs + leaseMs), now, id) as JobRowFields | undefined;
-    return claimed === undefined ? undefined : this.readClaimed(claimed, nowMs);
   }
 
   /** A claimed row as a Job; undefined when it could not be read (then it has been failed). */
@@ -212,7 +211,9 @@ export class JobsRepo {
   complete(id: number, attempt: number, f: CompletionFields, nowMs: number): boolean {
     return this.atomic(() => {
       this.rider?.flush();
-      return this.completeOne(id, attempt, f, nowMs);
+      const ok = this.s.complete.run(completionRow(id, attempt, f, iso(nowMs))).changes === 1;
+      if (ok) this.promoteReady(this.s.dependents.all(id) as { id: number }[], nowMs);
+      return ok;
     });
   }
 
@@ -227,19 +228,13 @@ export class JobsRepo {
     return this.atomic(() => {
       this.rider?.flush();
       const results = items.map(
-        (i) => this.s.complete.run({ ...completionValues(i.id, i.attempt, i.fields), now }).changes === 1,
+        (i) => this.s.complete.run(completionRow(i.id, i.attempt, i.fields, now)).changes === 1,
       );
       const done = items.filter((_, n) => results[n]).map((i) => i.id);
       if (done.length > 0)
         this.promoteReady(this.s.dependentsOfMany.all(JSON.stringify(done)) as { id: number }[], nowMs);
       return results;
     });
-  }
-
-  private completeOne(id: number, attempt: number, f: CompletionFields, nowMs: number): boolean {
-    const ok = this.s.complete.run({ ...completionValues(id, attempt, f), now: iso(nowMs) }).changes === 1;
-    if (ok) this.promoteReady(this.s.dependents.all(id) as { id: number }[], nowMs);
-    return ok;
   }
 
   scheduleRetry(id: number, attempt: number, r: RetryFields): boolean {
@@ -327,14 +322,13 @@ export class JobsRepo {
     return (this.s.ahead.get(jobId) as { n: number }).n;
   }
 
+  /** Jobs pending, queued, retrying or running (see counts.ts). */
   countActive(): number {
-    return (this.s.countActive.get() as { n: number }).n;
+    return this.counts.countActive();
   }
 
   countByStatus(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const r of this.s.countByStatus.all() as { status: string; n: number }[]) out[r.status] = r.n;
-    return out;
+    return this.counts.byStatus();
   }
 
   activeForThread(threadId: number): Job[] {
@@ -372,45 +366,4 @@ export class JobsRepo {
     }
     return out;
   }
-}
-
-/** The values `insert` binds for a job (and one row of insertRows), without the time. */
-function insertValues(job: NewJob, status: JobStatus) {
-  const deps = job.dependencies ?? [];
-  return {
-    thread_id: job.threadId,
-    parent_job_id: job.parentJobId ?? null,
-    job_sequence: job.jobSequence ?? 1,
-    job_type: job.jobType,
-    job_subtype: job.jobSubtype ?? null,
-    status,
-    priority: job.priority,
-    prompt_template_used: job.promptTemplate ?? null,
-    prompt_variables: promptVariablesColumn(job.promptVariables),
-    requested_backend: job.requestedBackend ?? null,
-    max_retries: job.maxRetries ?? 999999,
-    dependencies: deps.length > 0 ? JSON.stringify(deps) : null,
-    user_id: job.userId ?? null,
-    required_clarity_level: job.requiredClarity ?? 0.5,
-    achieved_clarity_level: job.achievedClarity ?? 0,
-  };
-}
-
-/** The values `complete` binds (and one row of `completeMany`), without the time. */
-function completionValues(id: number, attempt: number, f: CompletionFields) {
-  return {
-    id,
-    attempt,
-    full_result: f.fullResult,
-    result_summary: f.resultSummary,
-    backend_used: f.backendUsed,
-    model_used: f.modelUsed,
-    cost_cents: Math.round(f.costCents),
-    execution: f.executionSeconds,
-    processing: f.processingSeconds,
-    queue: f.queueSeconds,
-    confidence: f.backendConfidence ?? 0,
-    model_confidence: f.modelConfidence ?? 0,
-    fallback: f.fallbackUsed ? 1 : 0,
-  };
 }

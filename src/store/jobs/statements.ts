@@ -1,5 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { SqliteHandle } from "../database.ts";
+import { JOB_COLUMNS } from "./rows.ts";
 
 type Prepare = (sql: string) => BetterSqlite3.Statement;
 
@@ -9,22 +10,29 @@ export function prepareStatements(sqlite: SqliteHandle) {
   return { ...lifecycleStatements(p), ...batchStatements(p), ...readStatements(p) };
 }
 
-/** A job's insert values: the columns `insert` binds by name and insertRows by position. */
+/** A job's insert values, bound by position (values.ts, insertRow). */
 const INSERT_COLUMNS = `thread_id, parent_job_id, job_sequence, job_type, job_subtype, status, priority,
   prompt_template_used, prompt_variables, requested_backend, max_retries, dependencies, user_id,
-  required_clarity_level, achieved_clarity_level`;
-/** Columns of a job's insert, in the order of insertRows' values. */
-export const INSERT_FIELDS = INSERT_COLUMNS.split(",").map((c) => c.trim());
+  required_clarity_level, achieved_clarity_level, scheduled_date, created_date`;
+const INSERT_ROW = `(${INSERT_COLUMNS.split(",")
+  .map(() => "?")
+  .join(", ")})`;
 
 /**
- * `insert` for `n` jobs in one statement (the values of each job in INSERT_FIELDS order, then
- * `@now`). The ids follow the rows' order; RETURNING's order is not promised: callers sort by id.
+ * `insert` for `n` jobs in one statement (each job's insertRow in turn), returning their ids. The
+ * ids follow the rows' order; RETURNING's order is not promised: callers sort them.
  */
 export function prepareInsertRows(sqlite: SqliteHandle, n: number): BetterSqlite3.Statement {
-  const row = `(${INSERT_FIELDS.map(() => "?").join(", ")}, @now, @now)`;
-  return sqlite.prepare(`INSERT INTO jobs (${INSERT_COLUMNS}, scheduled_date, created_date)
-    VALUES ${Array.from({ length: n }, () => row).join(", ")} RETURNING *`);
+  return sqlite
+    .prepare(`INSERT INTO jobs (${INSERT_COLUMNS})
+    VALUES ${Array.from({ length: n }, () => INSERT_ROW).join(", ")} RETURNING id`)
+    .pluck();
 }
+
+/** What a completion sets, bound by position (values.ts, completionRow), then the id and attempt. */
+const COMPLETE_COLUMNS = `full_result, result_summary, backend_used, model_used, cost_cents,
+  execution_time_seconds, processing_time_seconds, queue_time_seconds, backend_confidence, model_confidence,
+  fallback_used, final_backend, completed_date`;
 
 /**
  * Group commit, one statement per batch where that is cheaper than one per job (insertRows above,
@@ -36,33 +44,40 @@ export function prepareInsertRows(sqlite: SqliteHandle, n: number): BetterSqlite
 function batchStatements(p: Prepare) {
   return {
     // The next `limit` ready jobs in nextReady's order (RETURNING's order is not promised: callers sort).
-    claimMany: p(`UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_owner = @owner,
-          lease_expires_at = @until, started_date = @now
-        WHERE id IN (SELECT id FROM jobs INDEXED BY idx_jobs_ready WHERE status IN ('queued','retrying')
-          AND scheduled_date <= @now AND cancel_requested = 0 ORDER BY priority DESC, id LIMIT +@limit)
-        AND status IN ('queued','retrying') RETURNING *`),
+    claimMany: p(claimReady("+@limit")),
     // `dependents` of any of the ids in the JSON array.
     dependentsOfMany: p(`SELECT j.id FROM jobs j INDEXED BY idx_jobs_pending WHERE j.status = 'pending'
           AND EXISTS (SELECT 1 FROM json_each(j.dependencies) d WHERE d.value IN (SELECT value FROM json_each(?)))`),
   };
 }
 
+/**
+ * Leases the next ready jobs (nextReady's order) in one statement: the pick and the update cannot
+ * be told apart by another writer, and an empty queue changes nothing. `id = (…)` for one job:
+ * `IN (…)` fills a temporary table first (1.3 µs a claim).
+ */
+const claimReady = (limit: string) => `UPDATE jobs SET status = 'running', attempt = attempt + 1,
+    lease_owner = @owner, lease_expires_at = @until, started_date = @now
+  WHERE id ${limit === "1" ? "=" : "IN"} (SELECT id FROM jobs INDEXED BY idx_jobs_ready
+    WHERE status IN ('queued','retrying') AND scheduled_date <= @now AND cancel_requested = 0
+    ORDER BY priority DESC, id LIMIT ${limit})
+  AND status IN ('queued','retrying') RETURNING ${JOB_COLUMNS}`;
+
 /** The writes that move a job through its states (insert, claim, complete, retry, fail, …). */
 function lifecycleStatements(p: Prepare) {
   return {
-    insert: p(`INSERT INTO jobs (${INSERT_COLUMNS}, scheduled_date, created_date)
-        VALUES (${INSERT_COLUMNS.replace(/(\w+)/g, "@$1")}, @now, @now) RETURNING *`),
-    claim:
-      p(`UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_owner = ?, lease_expires_at = ?,
-          started_date = ? WHERE id = ? AND status IN ('queued','retrying') RETURNING *`),
+    // Run for its lastInsertRowid: values.ts builds the rest (insertedJob). RETURNING, even of
+    // the id alone, fills a temporary table.
+    insert: p(`INSERT INTO jobs (${INSERT_COLUMNS}) VALUES ${INSERT_ROW}`),
+    // The most urgent ready job (claimMany's statement for one).
+    claimNext: p(claimReady("1")),
     renew: p(`UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND attempt = ? AND status = 'running'`),
-    complete:
-      p(`UPDATE jobs SET status = 'completed', full_result = @full_result, result_summary = @result_summary,
-          backend_used = @backend_used, model_used = @model_used, cost_cents = @cost_cents,
-          execution_time_seconds = @execution, processing_time_seconds = @processing, queue_time_seconds = @queue,
-          backend_confidence = @confidence, model_confidence = @model_confidence, fallback_used = @fallback, final_backend = @backend_used,
-          completed_date = @now, lease_owner = NULL, lease_expires_at = NULL, error_message = NULL
-        WHERE id = @id AND attempt = @attempt AND status = 'running'`),
+    complete: p(`UPDATE jobs SET status = 'completed',
+          ${COMPLETE_COLUMNS.split(",")
+            .map((c) => `${c.trim()} = ?`)
+            .join(", ")},
+          lease_owner = NULL, lease_expires_at = NULL, error_message = NULL
+        WHERE id = ? AND attempt = ? AND status = 'running'`),
     retry: p(`UPDATE jobs SET status = 'retrying', retry_count = retry_count + 1, scheduled_date = @at,
           retry_reasons = json_insert(coalesce(retry_reasons, '[]'), '$[#]', @reason), error_message = @message,
           recovery_strategy = @strategy, lease_owner = NULL, lease_expires_at = NULL
@@ -97,7 +112,7 @@ function readStatements(p: Prepare) {
     // while no job waits on another (the common case, at every completion).
     dependents: p(`SELECT j.id FROM jobs j INDEXED BY idx_jobs_pending WHERE j.status = 'pending'
           AND EXISTS (SELECT 1 FROM json_each(j.dependencies) d WHERE d.value = ?)`),
-    get: p("SELECT * FROM jobs WHERE id = ?"),
+    get: p(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`),
     // The next retry's time (the scheduler's timer). Only retrying jobs can be due later: a queued
     // job's scheduled_date is the time it was queued, so it is claimable at once. The partial
     // index makes min() a walk from its first entry.
@@ -111,23 +126,15 @@ function readStatements(p: Prepare) {
       p(`SELECT count(*) AS n FROM jobs me, jobs j INDEXED BY idx_jobs_ready WHERE me.id = ? AND j.id != me.id
           AND j.status IN ('queued','retrying') AND j.cancel_requested = 0 AND j.priority >= me.priority
           AND (j.priority > me.priority OR (j.priority = me.priority AND j.id < me.id))`),
-    // From status_counts (kept by triggers in the same transaction, so exact): counting the jobs
-    // themselves read every active one, at every submit's time estimate.
-    countActive: p(
-      `SELECT coalesce(sum(n), 0) AS n FROM status_counts
-        WHERE scope = 'jobs' AND status IN ('pending','queued','retrying','running')`,
-    ),
-    // status_counts is kept by triggers (migration 009): no count over the whole jobs table.
-    countByStatus: p("SELECT status, n FROM status_counts WHERE scope = 'jobs' AND n != 0"),
     activeForThread: p(
-      `SELECT * FROM jobs WHERE thread_id = ? AND status IN ('pending','queued','retrying','running')`,
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE thread_id = ? AND status IN ('pending','queued','retrying','running')`,
     ),
-    running: p(`SELECT * FROM jobs INDEXED BY idx_jobs_running WHERE status = 'running'`),
+    running: p(`SELECT ${JOB_COLUMNS} FROM jobs INDEXED BY idx_jobs_running WHERE status = 'running'`),
     leases: p(
       `SELECT id, attempt, lease_owner FROM jobs INDEXED BY idx_jobs_running WHERE status = 'running'`,
     ),
     // `+?`: with a bound `thread_id = ?` and ORDER BY, SQLite prepares the statement again on every
     // run (see ../stable-plans.ts).
-    ofThread: p("SELECT * FROM jobs WHERE thread_id = +? ORDER BY id"),
+    ofThread: p(`SELECT ${JOB_COLUMNS} FROM jobs WHERE thread_id = +? ORDER BY id`),
   };
 }

@@ -1,4 +1,5 @@
 import type { SqliteHandle } from "../database.ts";
+import { JobCounts } from "../jobs/counts.ts";
 
 /**
  * Read-only aggregate queries behind `GET /metrics` and the periodic `system_health` row. Dates in
@@ -32,8 +33,9 @@ export interface MetricsSnapshot {
 }
 
 /**
- * Counts come from `status_counts` (kept by triggers, migration 009) and "today" figures from
- * range scans over date indexes, so a scrape costs the same on a year-old database as on a new one.
+ * Counts come from `status_counts` (kept by triggers, migration 009; jobs' through JobCounts, 024)
+ * and "today" figures from range scans over date indexes, so a scrape costs the same on a year-old
+ * database as on a new one.
  */
 function prepare(sqlite: SqliteHandle) {
   const p = (sql: string) => sqlite.prepare(sql);
@@ -62,17 +64,19 @@ const grouped = (rows: unknown[]): Record<string, number> => {
 export class MetricsRepo {
   private readonly sqlite: SqliteHandle;
   private readonly s: ReturnType<typeof prepare>;
+  private readonly jobs: JobCounts;
 
   constructor(sqlite: SqliteHandle) {
     this.sqlite = sqlite;
     this.s = prepare(sqlite);
+    this.jobs = new JobCounts(sqlite);
   }
 
   snapshot(nowMs: number): MetricsSnapshot {
     const day = new Date(nowMs).toISOString().slice(0, 10);
     const questions = grouped(this.s.counts.all("conversations"));
     return {
-      jobsByStatus: grouped(this.s.counts.all("jobs")),
+      jobsByStatus: this.jobs.byStatus(),
       threadsByStatus: grouped(this.s.counts.all("idea_threads")),
       backends: this.s.backends.all() as BackendMetricsRow[],
       jobCostCentsToday: (this.s.jobCost.get(day) as { c: number }).c,
