@@ -19,6 +19,7 @@ import * as learningSeed from "./018_learning_seed.ts";
 import * as questionWording from "./019_question_wording.ts";
 import * as narrowJobIndexes from "./022_narrow_job_indexes.ts";
 import * as childKeyIndexes from "./023_child_key_indexes.ts";
+import * as draftCountedOnCompletion from "./026_draft_counted_on_completion.ts";
 
 /**
  * Every migration, keyed by name; kysely runs them in name order. Static imports (no directory
@@ -47,4 +48,5 @@ export const migrations: Record<string, Migration> = {
   "019_question_wording": questionWording,
   "022_narrow_job_indexes": narrowJobIndexes,
   "023_child_key_indexes": childKeyIndexes,
+  "026_draft_counted_on_completion": draftCountedOnCompletion,
 };

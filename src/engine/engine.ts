@@ -58,8 +58,8 @@ export class Engine {
   }
 
   /**
-   * Resolves once every queue event emitted so far has been relayed: the draft recorded, owed
-   * messages in the outbox, every listener called. An asynchronous listener's own work (a Telegram
+   * Resolves once every queue event emitted so far has been relayed: owed messages in the
+   * outbox, every listener called. An asynchronous listener's own work (a Telegram
    * send) is not waited for here: its owner bounds it (HermesBot.stop), so a hung Telegram never
    * holds the shutdown. Shutdown waits for this after the last job ends and before the database closes.
    */
@@ -196,15 +196,15 @@ export class Engine {
   }
 
   /**
-   * The event's thread, recording a completed draft on it. Progress events reuse the row read at
-   * the job's last lifecycle event; the entry goes when the job ends. With no listener nothing is
-   * read (nobody would see the row): only the draft is recorded.
+   * The event's thread. Progress events reuse the row read at the job's last lifecycle event; the
+   * entry goes when the job ends. With no listener nothing is read (nobody would see the row). A
+   * completed draft is already counted on its thread, in the completion's own transaction
+   * (migration 026's trigger): the row read here shows it.
    */
   private async threadForEvent(event: QueueEvent): Promise<ThreadRecord | undefined> {
     const jobId = event.job.id;
     const ended = event.type === "completed" || event.type === "failed" || event.type === "cancelled";
     if (ended) this.running.delete(jobId);
-    if (event.type === "completed") return this.recordDraft(event.job);
     const entry = this.running.get(jobId);
     if (this.listeners.size === 0 || (event.type === "progress" && entry)) return entry?.thread;
     const thread = await this.d.threads.byId(event.job.thread_id);
@@ -213,15 +213,5 @@ export class Engine {
       this.running.set(jobId, { thread, progressAt: entry?.progressAt ?? progressAt });
     }
     return thread;
-  }
-
-  /**
-   * Counts the draft on its thread, then reads the row once for the listeners (the update is by
-   * id: a thread deleted meanwhile matches nothing and reads as undefined, as before).
-   */
-  private async recordDraft(job: QueueEvent["job"]): Promise<ThreadRecord | undefined> {
-    const now = new Date(this.d.clock.now()).toISOString();
-    const thread = await this.d.threads.recordDraft(job.thread_id, job.result_summary ?? "", now);
-    return this.listeners.size === 0 ? undefined : thread;
   }
 }
