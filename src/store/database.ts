@@ -2,6 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
+import { type Clock, systemClock } from "../clock.ts";
 import { migrateToLatest } from "./migrator.ts";
 import type { Database } from "./schema.ts";
 import { StablePlans } from "./stable-plans.ts";
@@ -26,20 +27,47 @@ export interface OpenDatabaseOptions {
   integrityCheck?: "always" | "after-unclean-stop";
 }
 
+export interface CheckpointOptions {
+  /** True while no job is running. */
+  isIdle: () => boolean;
+  clock?: Clock;
+  /** How often the policy looks (default 1 s): "quiet" is a whole interval without a write. */
+  intervalMs?: number;
+  /** The WAL is checkpointed, busy or not, once it holds more than this since its last reset. */
+  maxWalBytes?: number;
+}
+
 /**
- * Checkpoints the WAL when no job is running (or when the WAL has grown past maxWalBytes), instead
- * of SQLite's automatic checkpoint, whose fsync otherwise lands inside whichever commit crosses
- * 1000 pages — a multi-millisecond stall in some job's hot path. A worker thread would avoid the
- * stall too but costs ~13 MB of RSS for a second V8 isolate.
+ * Checkpoints the WAL instead of SQLite's automatic checkpoint, whose fsync otherwise lands inside
+ * whichever commit crosses 1000 pages — a multi-millisecond stall in some job's hot path. (A
+ * worker thread would avoid the stall too but costs ~13 MB of RSS for a second V8 isolate.)
+ *
+ * When: once the database has been quiet for a whole interval (nothing written, no job running),
+ * or, in a steady stream that is never quiet, when the WAL passes maxWalBytes. A checkpoint costs
+ * per page it copies plus two fsyncs, and an idea rewrites the same hot pages (status_counts,
+ * index roots, the rightmost leaves) in every commit: one checkpoint per stream, or per
+ * maxWalBytes of it, copies each hot page once, where checkpointing at every idle instant (at
+ * concurrency 1, between any two ideas, each second) copied them and paid the fsyncs every second,
+ * in the gap before the next idea. Nothing written since the last checkpoint: nothing to do.
+ *
+ * Bound: journal_size_limit cuts the WAL file back to maxWalBytes when it restarts after a
+ * checkpoint, so the file is larger than that only while it holds more than that since the last
+ * checkpoint — which is what the size check reads (without the limit the file keeps its largest
+ * size, and past the cap once, it read as "full" forever). The WAL so stays under maxWalBytes plus
+ * one interval of writes, and its file under maxWalBytes between bursts.
  */
-export function startIdleCheckpoints(
-  handle: HermesDatabase,
-  options: { isIdle: () => boolean; intervalMs?: number; maxWalBytes?: number },
-): { stop(): void } {
+export function startIdleCheckpoints(handle: HermesDatabase, options: CheckpointOptions): { stop(): void } {
   const { sqlite, path } = handle;
   if (path === ":memory:") return { stop() {} };
-  const maxWal = options.maxWalBytes ?? 16 * 1024 * 1024;
+  const clock = options.clock ?? systemClock;
+  const intervalMs = options.intervalMs ?? 1000;
+  const maxWal = Math.trunc(options.maxWalBytes ?? 16 * 1024 * 1024);
   sqlite.pragma("wal_autocheckpoint = 0");
+  sqlite.pragma(`journal_size_limit = ${maxWal}`);
+  // Rows changed by this connection (the only writer): a write since the last look moves it.
+  const changes = sqlite.prepare("SELECT total_changes()").pluck();
+  let seen = -1;
+  let checkpointed = -1;
   const walSize = () => {
     try {
       return statSync(`${path}-wal`).size;
@@ -47,22 +75,36 @@ export function startIdleCheckpoints(
       return 0;
     }
   };
-  const timer = setInterval(() => {
+  const look = () => {
     if (!sqlite.open) return;
-    if (!options.isIdle() && walSize() < maxWal) return;
+    const now = changes.get() as number;
+    const quiet = now === seen && options.isIdle();
+    seen = now;
+    if (now === checkpointed || (!quiet && walSize() <= maxWal)) return;
     try {
-      sqlite.pragma("wal_checkpoint(PASSIVE)");
+      const [r] = sqlite.pragma("wal_checkpoint(PASSIVE)") as CheckpointResult[];
+      // Only a complete one lets the WAL restart; a partial one is finished at the next look.
+      if (r && r.busy === 0 && r.log === r.checkpointed) checkpointed = now;
     } catch {
-      // Busy or closing: the next tick tries again.
+      // Busy or closing: the next look tries again.
     }
-  }, options.intervalMs ?? 1000);
-  timer.unref();
+  };
+  let timer = clock.setTimeout(function tick() {
+    look();
+    if (sqlite.open) timer = clock.setTimeout(tick, intervalMs);
+  }, intervalMs);
   return {
     stop() {
-      clearInterval(timer);
+      clock.clearTimeout(timer);
       if (sqlite.open) sqlite.pragma("wal_autocheckpoint = 1000");
     },
   };
+}
+
+interface CheckpointResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
 }
 
 /** The open database: both query idioms over one connection (see README.md, rule 3). */
