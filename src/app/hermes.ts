@@ -42,7 +42,12 @@ export async function createHermes(options: HermesOptions): Promise<Hermes> {
   const delivery = createDelivery(f, options, conversation.engine);
   const botState = (): "running" | "off" | "stopped" =>
     !bot ? "off" : bot.isRunning() ? "running" : "stopped";
-  const { system, ops, metrics } = createOps(f, options, { jobs: jobs.jobs, backends, bot: botState });
+  const { system, ops, metrics } = createOps(f, options, {
+    jobs: jobs.jobs,
+    backends,
+    bot: botState,
+    writes: backendsPart.writes,
+  });
   const http = createHttp(
     f,
     {

@@ -16,9 +16,20 @@ export interface OpsPart {
 export function createOps(
   f: Foundation,
   options: Pick<HermesOptions, "healthIntervalMs">,
-  sources: { jobs: JobsRepo; backends: BackendManager; bot: () => "running" | "off" | "stopped" },
+  sources: {
+    jobs: JobsRepo;
+    backends: BackendManager;
+    bot: () => "running" | "off" | "stopped";
+    /** Backend statistics written behind: flushed before /metrics reads them. */
+    writes?: { flush(): void };
+  },
 ): OpsPart {
   const metrics = new MetricsRepo(f.database.sqlite);
+  const snapshot = metrics.snapshot.bind(metrics);
+  metrics.snapshot = (nowMs) => {
+    sources.writes?.flush();
+    return snapshot(nowMs);
+  };
   const system = systemHealthSource({
     database: f.database,
     config: f.config,

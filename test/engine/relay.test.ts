@@ -123,7 +123,11 @@ describe("Engine relay of streamed tokens", () => {
     expect(claimed?.id).toBe(job.id);
     expect(jobs.complete(job.id, 1, { ...fields, resultSummary: "Sum" }, 5_000)).toBe(true);
     // Counted by the completion itself, before any event is relayed: a crash here loses nothing.
-    const counted = { draft_count: 1, final_result_summary: "Sum", last_active: new Date(5_000).toISOString() };
+    const counted = {
+      draft_count: 1,
+      final_result_summary: "Sum",
+      last_active: new Date(5_000).toISOString(),
+    };
     expect(draftCount(quiet)).toEqual(counted);
     // The relay counts nothing more; a stale attempt's completion and a second update count nothing.
     for (const type of ["queued", "started", "completed"] as const)
@@ -131,7 +135,9 @@ describe("Engine relay of streamed tokens", () => {
     await settle();
     await engine.settled();
     expect(jobs.complete(job.id, 1, fields, 6_000)).toBe(false);
-    db.sqlite.prepare("UPDATE jobs SET status = 'completed', result_summary = 'again' WHERE id = ?").run(job.id);
+    db.sqlite
+      .prepare("UPDATE jobs SET status = 'completed', result_summary = 'again' WHERE id = ?")
+      .run(job.id);
     expect(draftCount(quiet)).toEqual(counted);
     expect(reads).toBe(0);
   });

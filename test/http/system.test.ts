@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createHttpApp } from "../../src/http/app.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../../src/ops/metrics.ts";
+import { WRITE_BEHIND_MS } from "../../src/store/write-batch.ts";
 import { type ApiHarness, apiHarness } from "./api-harness.ts";
 
 let h: ApiHarness | undefined;
@@ -63,6 +64,8 @@ describe("GET /metrics", () => {
     await h.runJobs();
     await h.scheduler.stop(0);
     h.queue.enqueue({ threadId: 1, jobType: "creation", priority: 5 });
+    // Backend statistics still written behind (WriteBatch) land now, before the counters are set.
+    h.clock.advance(WRITE_BEHIND_MS);
     // Each submit asked one question today (the conversation flow); this one was asked yesterday.
     await h.database.db
       .insertInto("conversations")
