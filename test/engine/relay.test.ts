@@ -93,6 +93,64 @@ describe("Engine relay of streamed tokens", () => {
     expect(seen.at(-1)?.thread.title).toBe("renamed");
   });
 
+  it("reads a job's thread once while it waits and runs, even when it is claimed before the first read is in", async () => {
+    db = await memoryDb();
+    const threadId = Number(
+      db.sqlite
+        .prepare(
+          "INSERT INTO idea_threads (uuid, title, original_request, source, chat_id) VALUES ('33333333-r', 't', 'idea', 'telegram', '42') RETURNING id",
+        )
+        .pluck()
+        .get(),
+    );
+    const threads = new ThreadsRepo(db.db);
+    let reads = 0;
+    const byId = threads.byId.bind(threads);
+    threads.byId = (id: number) => {
+      reads++;
+      return byId(id);
+    };
+    const queueEvents = new QueueEvents();
+    const engine = new Engine({
+      threads,
+      queueEvents,
+      clock: new ManualClock(0),
+      log: { error: () => {}, warn: () => {} },
+    } as unknown as EngineDeps);
+    const seen: EngineEvent[] = [];
+    engine.onEvent((e) => {
+      seen.push(e);
+    });
+    const job = new JobsRepo(db.sqlite).enqueue({ threadId, jobType: "t", priority: 5 }, 0);
+    // Queued and claimed in one turn: the started event shares the read the queued one began.
+    queueEvents.emit({ type: "queued", job });
+    queueEvents.emit({ type: "started", job });
+    await settle();
+    queueEvents.emit({
+      type: "retrying",
+      job,
+      retryCount: 1,
+      nextAttemptAt: 0,
+      error: { code: "X", message: "again" },
+    });
+    queueEvents.emit({ type: "started", job });
+    await settle();
+    expect(reads).toBe(1);
+    expect(seen.map((e) => [e.event.type, e.thread.id])).toEqual([
+      ["queued", threadId],
+      ["started", threadId],
+      ["retrying", threadId],
+      ["started", threadId],
+    ]);
+    // A job whose thread is not found is not remembered as such: its next event reads again.
+    const orphan = { ...job, id: job.id + 1, thread_id: threadId + 100 };
+    queueEvents.emit({ type: "queued", job: orphan });
+    await settle();
+    queueEvents.emit({ type: "started", job: orphan });
+    await settle();
+    expect(reads).toBe(3);
+  });
+
   it("a completed job is counted on its thread in the completion's own commit; with no listener, nothing is read", async () => {
     db = await memoryDb();
     const insert = db.sqlite.prepare(
