@@ -124,13 +124,10 @@ function createLifecycle(p: Parts) {
       );
       startOperations(p);
     }
-    checkpoints = startIdleCheckpoints(f.database, {
-      clock: f.clock,
-      isIdle: () => jobs.scheduler.runningCount() === 0,
-    });
+    const isIdle = () => jobs.scheduler.runningCount() === 0;
+    checkpoints = startIdleCheckpoints(f.database, { clock: f.clock, isIdle });
     // The server's memory after a burst of ideas; the terminal chat's process is short-lived.
-    if (serving)
-      memory = startIdleMemoryRelease({ clock: f.clock, isIdle: () => jobs.scheduler.runningCount() === 0 });
+    if (serving) memory = startIdleMemoryRelease({ clock: f.clock, isIdle });
     jobs.scheduler.start();
     reportBackends(f, backendsPart);
     f.log.info({}, "job runner started");
