@@ -1,4 +1,5 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
@@ -43,12 +44,13 @@ export interface CheckpointOptions {
  * worker thread would avoid the stall too but costs ~13 MB of RSS for a second V8 isolate.)
  *
  * When: once the database has been quiet for a whole interval (nothing written, no job running),
- * or, in a steady stream that is never quiet, when the WAL passes maxWalBytes. A checkpoint costs
- * per page it copies plus two fsyncs, and an idea rewrites the same hot pages (status_counts,
- * index roots, the rightmost leaves) in every commit: one checkpoint per stream, or per
- * maxWalBytes of it, copies each hot page once, where checkpointing at every idle instant (at
- * concurrency 1, between any two ideas, each second) copied them and paid the fsyncs every second,
- * in the gap before the next idea. Nothing written since the last checkpoint: nothing to do.
+ * or, in a steady stream that is never quiet, when the WAL passes maxWalBytes. Each checkpoint has
+ * a fixed part (two fsyncs, and the hot pages every idea rewrites — status_counts, index roots,
+ * rightmost leaves — copied again) beside the WAL's own bytes, which are synced once whatever the
+ * policy. Checkpointing at every idle instant (at concurrency 1 there is one between any two
+ * ideas) paid the fixed part every second, in the gap before the next idea; a stream that writes
+ * less than maxWalBytes a second now pays it once per maxWalBytes (16 MB: ~100 ideas), and once
+ * when it stops. Nothing written since the last checkpoint: nothing to do.
  *
  * Bound: journal_size_limit cuts the WAL file back to maxWalBytes when it restarts after a
  * checkpoint, so the file is larger than that only while it holds more than that since the last
@@ -56,9 +58,9 @@ export interface CheckpointOptions {
  * size, and past the cap once, it read as "full" forever). The WAL so stays under maxWalBytes plus
  * one interval of writes, and its file under maxWalBytes between bursts.
  */
-export function startIdleCheckpoints(handle: HermesDatabase, options: CheckpointOptions): { stop(): void } {
+export function startIdleCheckpoints(handle: HermesDatabase, options: CheckpointOptions): Checkpoints {
   const { sqlite, path } = handle;
-  if (path === ":memory:") return { stop() {} };
+  if (path === ":memory:") return { stop() {}, settled: async () => {} };
   const clock = options.clock ?? systemClock;
   const intervalMs = options.intervalMs ?? 1000;
   const maxWal = Math.trunc(options.maxWalBytes ?? 16 * 1024 * 1024);
@@ -68,26 +70,31 @@ export function startIdleCheckpoints(handle: HermesDatabase, options: Checkpoint
   const changes = sqlite.prepare("SELECT total_changes()").pluck();
   let seen = -1;
   let checkpointed = -1;
-  const walSize = () => {
-    try {
-      return statSync(`${path}-wal`).size;
-    } catch {
-      return 0;
-    }
-  };
-  const look = () => {
+  let underway: Promise<void> | undefined;
+  const checkpoint = () => {
     if (!sqlite.open) return;
-    const now = changes.get() as number;
-    const quiet = now === seen && options.isIdle();
-    seen = now;
-    if (now === checkpointed || (!quiet && walSize() <= maxWal)) return;
+    const at = changes.get() as number;
     try {
       const [r] = sqlite.pragma("wal_checkpoint(PASSIVE)") as CheckpointResult[];
       // Only a complete one lets the WAL restart; a partial one is finished at the next look.
-      if (r && r.busy === 0 && r.log === r.checkpointed) checkpointed = now;
+      if (r && r.busy === 0 && r.log === r.checkpointed) checkpointed = at;
     } catch {
       // Busy or closing: the next look tries again.
     }
+  };
+  const look = () => {
+    if (!sqlite.open || underway) return;
+    const now = changes.get() as number;
+    const quiet = now === seen && options.isIdle();
+    seen = now;
+    if (now === checkpointed || (!quiet && fileSize(`${path}-wal`) <= maxWal)) return;
+    // Most of a checkpoint's time is its fsync of the WAL, which would block this thread: the WAL's
+    // bytes are flushed first on libuv's thread pool, so that fsync finds only what came since.
+    underway = syncFile(`${path}-wal`)
+      .then(checkpoint)
+      .finally(() => {
+        underway = undefined;
+      });
   };
   let timer = clock.setTimeout(function tick() {
     look();
@@ -98,7 +105,41 @@ export function startIdleCheckpoints(handle: HermesDatabase, options: Checkpoint
       clock.clearTimeout(timer);
       if (sqlite.open) sqlite.pragma("wal_autocheckpoint = 1000");
     },
+    settled: async () => {
+      await underway;
+    },
   };
+}
+
+export interface Checkpoints {
+  stop(): void;
+  /** Resolves once a checkpoint under way (its WAL flush, then the checkpoint) is over. */
+  settled(): Promise<void>;
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * fdatasync on a descriptor of our own, off the main thread. SQLite holds no POSIX lock on the
+ * -wal file (its WAL locks are on -shm and the database file), so closing this descriptor cannot
+ * drop one of its locks. A WAL not there (or not readable) is left to the checkpoint's own fsync.
+ */
+async function syncFile(file: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(file, "r");
+    await handle.datasync();
+  } catch {
+    // The checkpoint syncs it itself.
+  } finally {
+    await handle?.close().catch(() => {});
+  }
 }
 
 interface CheckpointResult {

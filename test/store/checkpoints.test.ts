@@ -45,23 +45,28 @@ describe("WAL checkpoints", () => {
     for (let s = 0; s < 10; s++) {
       write();
       clock.advance(1000);
+      await policy.settled();
     }
     expect(checkpoints).toHaveLength(0);
     // A quiet second but a job still running: not yet.
     idle = false;
     clock.advance(1000);
+    await policy.settled();
     expect(checkpoints).toHaveLength(0);
     // Quiet and idle: one checkpoint, complete, of everything the stream wrote.
     idle = true;
     clock.advance(1000);
+    await policy.settled();
     expect(checkpoints).toHaveLength(1);
     expect(checkpoints[0]?.log).toBeGreaterThan(0);
     expect(checkpoints[0]?.checkpointed).toBe(checkpoints[0]?.log);
     // Nothing written since: nothing to do, however long it stays quiet.
     clock.advance(10_000);
+    await policy.settled();
     expect(checkpoints).toHaveLength(1);
     write();
     clock.advance(2000);
+    await policy.settled();
     expect(checkpoints).toHaveLength(2);
     policy.stop();
     expect(clock.pendingTimers()).toBe(0);
@@ -73,11 +78,13 @@ describe("WAL checkpoints", () => {
     const policy = startIdleCheckpoints(h, { clock, isIdle: () => false, maxWalBytes });
     write(1, 10);
     clock.advance(1000);
+    await policy.settled();
     expect(checkpoints).toHaveLength(0); // busy, under the cap
     // One second writes ~400 KB: over the cap, checkpointed at the next look though busy.
     write(100, 4000);
     expect(walBytes()).toBeGreaterThan(maxWalBytes);
     clock.advance(1000);
+    await policy.settled();
     expect(checkpoints).toHaveLength(1);
     // The WAL restarts at the next commit and its file is cut back to the cap (journal_size_limit):
     // a busy stream under the cap since is not mistaken for a full WAL.
@@ -86,6 +93,7 @@ describe("WAL checkpoints", () => {
     for (let s = 0; s < 5; s++) {
       write(1, 10);
       clock.advance(1000);
+      await policy.settled();
     }
     expect(checkpoints).toHaveLength(1);
     policy.stop();
