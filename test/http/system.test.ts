@@ -116,6 +116,27 @@ describe("GET /metrics", () => {
   });
 });
 
+describe("GET /metrics over backend statistics written behind", () => {
+  it("writes the held ones first: a call made a moment ago is counted", async () => {
+    h = await apiHarness();
+    const callsTotal = async () => {
+      const res = await h?.call("GET", "/metrics");
+      const line = res?.text
+        .split("\n")
+        .find((l) => l.startsWith('hermes_backend_calls_total{backend="ollama"} '));
+      return Number(line?.split(" ").at(-1));
+    };
+    const before = await callsTotal();
+    const result = await h.hermes.backends.execute(
+      { jobId: 999_999, jobType: "research", messages: [{ role: "user", content: "Say hello" }] },
+      new AbortController().signal,
+    );
+    expect(result.backend).toBe("ollama");
+    // No job completion to ride with and the clock has not moved: held, and /metrics writes it.
+    expect(await callsTotal()).toBe(before + 1);
+  });
+});
+
 describe("without API dependencies", () => {
   it("keeps /health and answers /api and /metrics with 503", async () => {
     const app = createHttpApp({
