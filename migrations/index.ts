@@ -20,6 +20,7 @@ import * as questionWording from "./019_question_wording.ts";
 import * as narrowJobIndexes from "./022_narrow_job_indexes.ts";
 import * as childKeyIndexes from "./023_child_key_indexes.ts";
 import * as settledJobCounts from "./024_settled_job_counts.ts";
+import * as draftCountedOnCompletion from "./025_draft_counted_on_completion.ts";
 
 /**
  * Every migration, keyed by name; kysely runs them in name order. Static imports (no directory
@@ -49,4 +50,5 @@ export const migrations: Record<string, Migration> = {
   "022_narrow_job_indexes": narrowJobIndexes,
   "023_child_key_indexes": childKeyIndexes,
   "024_settled_job_counts": settledJobCounts,
+  "025_draft_counted_on_completion": draftCountedOnCompletion,
 };

@@ -74,14 +74,19 @@ export function createBackends(
 
 /**
  * Where the manager records health, calls, selections, budget and runtime definitions. Statistics
- * and selection history are batched (one commit per event-loop turn) and dropped once closing.
+ * and selection history are written behind (riding with the next job completion's commit, see
+ * WriteBatch) and dropped once closing.
  */
 function storePorts(f: Foundation, closing: () => boolean) {
-  const { database, log, iso, storage } = f;
-  const writes = new WriteBatch(database.sqlite, (err) => {
-    storage.report(err, "backend stats");
-    log.error({ err: String(err) }, "backend stats write failed");
-  });
+  const { database, log, iso, storage, clock } = f;
+  const writes = new WriteBatch(
+    database.sqlite,
+    (err) => {
+      storage.report(err, "backend stats");
+      log.error({ err: String(err) }, "backend stats write failed");
+    },
+    { clock },
+  );
   const repo = new BackendsRepo(database.sqlite, writes);
   const selectionHistory = new SelectionHistoryRepo(database.sqlite, iso, writes);
   const ports = {

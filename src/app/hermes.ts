@@ -42,7 +42,12 @@ export async function createHermes(options: HermesOptions): Promise<Hermes> {
   const delivery = createDelivery(f, options, conversation.engine);
   const botState = (): "running" | "off" | "stopped" =>
     !bot ? "off" : bot.isRunning() ? "running" : "stopped";
-  const { system, ops, metrics } = createOps(f, options, { jobs: jobs.jobs, backends, bot: botState });
+  const { system, ops, metrics } = createOps(f, options, {
+    jobs: jobs.jobs,
+    backends,
+    bot: botState,
+    writes: backendsPart.writes,
+  });
   const http = createHttp(
     f,
     {
@@ -119,10 +124,10 @@ function createLifecycle(p: Parts) {
       );
       startOperations(p);
     }
-    checkpoints = startIdleCheckpoints(f.database, { isIdle: () => jobs.scheduler.runningCount() === 0 });
+    const isIdle = () => jobs.scheduler.runningCount() === 0;
+    checkpoints = startIdleCheckpoints(f.database, { clock: f.clock, isIdle });
     // The server's memory after a burst of ideas; the terminal chat's process is short-lived.
-    if (serving)
-      memory = startIdleMemoryRelease({ clock: f.clock, isIdle: () => jobs.scheduler.runningCount() === 0 });
+    if (serving) memory = startIdleMemoryRelease({ clock: f.clock, isIdle });
     jobs.scheduler.start();
     reportBackends(f, backendsPart);
     f.log.info({}, "job runner started");

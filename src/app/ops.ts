@@ -12,13 +12,34 @@ export interface OpsPart {
   metrics: MetricsRepo;
 }
 
+/** /metrics over backend statistics written behind (WriteBatch): what is held is written first. */
+class FlushingMetrics extends MetricsRepo {
+  private readonly writes: { flush(): void } | undefined;
+
+  constructor(sqlite: Foundation["database"]["sqlite"], writes: { flush(): void } | undefined) {
+    super(sqlite);
+    this.writes = writes;
+  }
+
+  override snapshot(nowMs: number): ReturnType<MetricsRepo["snapshot"]> {
+    this.writes?.flush();
+    return super.snapshot(nowMs);
+  }
+}
+
 /** The system report, and what runs beside a serving Hermes: backups, health rows, the pid file. */
 export function createOps(
   f: Foundation,
   options: Pick<HermesOptions, "healthIntervalMs">,
-  sources: { jobs: JobsRepo; backends: BackendManager; bot: () => "running" | "off" | "stopped" },
+  sources: {
+    jobs: JobsRepo;
+    backends: BackendManager;
+    bot: () => "running" | "off" | "stopped";
+    /** Backend statistics written behind: flushed before /metrics reads them. */
+    writes?: { flush(): void };
+  },
 ): OpsPart {
-  const metrics = new MetricsRepo(f.database.sqlite);
+  const metrics = new FlushingMetrics(f.database.sqlite, sources.writes);
   const system = systemHealthSource({
     database: f.database,
     config: f.config,

@@ -30,21 +30,28 @@ export type {
 } from "./ports.ts";
 export { LOCAL_ONLY, shortIdOf } from "./ports.ts";
 
+/** A job's thread as read at its first event (`thread` once the read is in), last progress sent. */
+interface Running {
+  thread: ThreadRecord | undefined;
+  read: Promise<ThreadRecord | undefined>;
+  progressAt: number;
+}
+
+/** Streamed progress goes to listeners at most this often per job. */
+export const PROGRESS_INTERVAL_MS = 250;
+
 /**
  * The always-keep-moving flow, free of any transport: Telegram, HTTP and the terminal chat call
  * the same methods and receive the same events. The submit path is in threads/submit.ts and the
  * scheduler's dispatcher in dispatch.ts; this class is the public face, relays queue
  * events to transports, and answers their read-outs.
  */
-/** Streamed progress goes to listeners at most this often per job. */
-export const PROGRESS_INTERVAL_MS = 250;
-
 export class Engine {
   private readonly d: EngineDeps;
   private readonly listeners = new Set<(e: EngineEvent) => void | Promise<void>>();
   private readonly relaying = new Set<Promise<void>>();
   /** Per running job: its thread (so streamed progress does no database work), last progress sent. */
-  private readonly running = new Map<number, { thread: ThreadRecord; progressAt: number }>();
+  private readonly running = new Map<number, Running>();
 
   constructor(deps: EngineDeps) {
     this.d = deps;
@@ -58,8 +65,8 @@ export class Engine {
   }
 
   /**
-   * Resolves once every queue event emitted so far has been relayed: the draft recorded, owed
-   * messages in the outbox, every listener called. An asynchronous listener's own work (a Telegram
+   * Resolves once every queue event emitted so far has been relayed: owed messages in the
+   * outbox, every listener called. An asynchronous listener's own work (a Telegram
    * send) is not waited for here: its owner bounds it (HermesBot.stop), so a hung Telegram never
    * holds the shutdown. Shutdown waits for this after the last job ends and before the database closes.
    */
@@ -196,32 +203,33 @@ export class Engine {
   }
 
   /**
-   * The event's thread, recording a completed draft on it. Progress events reuse the row read at
-   * the job's last lifecycle event; the entry goes when the job ends. With no listener nothing is
-   * read (nobody would see the row): only the draft is recorded.
+   * The event's thread, read at the job's first event and reused until it ends (started, progress,
+   * retrying): what listeners take from it meanwhile (ids, chat, source, title, callback URL) does
+   * not change while a job waits and runs. The end reads the row again and drops the entry: a
+   * completed draft is already counted on its thread, in the completion's own transaction
+   * (migration 025's trigger), and the row read here shows it. With no listener nothing is read.
    */
-  private async threadForEvent(event: QueueEvent): Promise<ThreadRecord | undefined> {
+  private threadForEvent(event: QueueEvent): Promise<ThreadRecord | undefined> {
     const jobId = event.job.id;
     const ended = event.type === "completed" || event.type === "failed" || event.type === "cancelled";
     if (ended) this.running.delete(jobId);
-    if (event.type === "completed") return this.recordDraft(event.job);
     const entry = this.running.get(jobId);
-    if (this.listeners.size === 0 || (event.type === "progress" && entry)) return entry?.thread;
-    const thread = await this.d.threads.byId(event.job.thread_id);
-    if (thread && !ended) {
-      const progressAt = event.type === "progress" ? this.d.clock.now() : Number.NEGATIVE_INFINITY;
-      this.running.set(jobId, { thread, progressAt: entry?.progressAt ?? progressAt });
-    }
-    return thread;
-  }
-
-  /**
-   * Counts the draft on its thread, then reads the row once for the listeners (the update is by
-   * id: a thread deleted meanwhile matches nothing and reads as undefined, as before).
-   */
-  private async recordDraft(job: QueueEvent["job"]): Promise<ThreadRecord | undefined> {
-    const now = new Date(this.d.clock.now()).toISOString();
-    const thread = await this.d.threads.recordDraft(job.thread_id, job.result_summary ?? "", now);
-    return this.listeners.size === 0 ? undefined : thread;
+    if (this.listeners.size === 0) return Promise.resolve(entry?.thread);
+    // A read still under way (the job was claimed as soon as it was queued) is shared, not repeated.
+    if (entry) return entry.read;
+    const read = this.d.threads.byId(event.job.thread_id);
+    if (ended) return read;
+    const progressAt = event.type === "progress" ? this.d.clock.now() : Number.NEGATIVE_INFINITY;
+    const added: Running = { thread: undefined, read, progressAt };
+    this.running.set(jobId, added);
+    // A thread not found (or not read) is not kept: the job's next event reads it again.
+    const forget = () => {
+      if (this.running.get(jobId) === added) this.running.delete(jobId);
+    };
+    read.then((thread) => {
+      if (thread) added.thread = thread;
+      else forget();
+    }, forget);
+    return read;
   }
 }

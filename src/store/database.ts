@@ -1,7 +1,9 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
+import { type Clock, systemClock } from "../clock.ts";
 import { migrateToLatest } from "./migrator.ts";
 import type { Database } from "./schema.ts";
 import { StablePlans } from "./stable-plans.ts";
@@ -26,43 +28,124 @@ export interface OpenDatabaseOptions {
   integrityCheck?: "always" | "after-unclean-stop";
 }
 
+export interface CheckpointOptions {
+  /** True while no job is running. */
+  isIdle: () => boolean;
+  clock?: Clock;
+  /** How often the policy looks (default 1 s): "quiet" is a whole interval without a write. */
+  intervalMs?: number;
+  /** The WAL is checkpointed, busy or not, once it holds more than this since its last reset. */
+  maxWalBytes?: number;
+}
+
 /**
- * Checkpoints the WAL when no job is running (or when the WAL has grown past maxWalBytes), instead
- * of SQLite's automatic checkpoint, whose fsync otherwise lands inside whichever commit crosses
- * 1000 pages — a multi-millisecond stall in some job's hot path. A worker thread would avoid the
- * stall too but costs ~13 MB of RSS for a second V8 isolate.
+ * Checkpoints the WAL instead of SQLite's automatic checkpoint, whose fsync otherwise lands inside
+ * whichever commit crosses 1000 pages — a multi-millisecond stall in some job's hot path. (A
+ * worker thread would avoid the stall too but costs ~13 MB of RSS for a second V8 isolate.)
+ *
+ * When: once the database has been quiet for a whole interval (nothing written, no job running),
+ * or, in a steady stream that is never quiet, when the WAL passes maxWalBytes. Each checkpoint has
+ * a fixed part (two fsyncs, and the hot pages every idea rewrites — status_counts, index roots,
+ * rightmost leaves — copied again) beside the WAL's own bytes, which are synced once whatever the
+ * policy. Checkpointing at every idle instant (at concurrency 1 there is one between any two
+ * ideas) paid the fixed part every second, in the gap before the next idea; a stream that writes
+ * less than maxWalBytes a second now pays it once per maxWalBytes (16 MB: ~100 ideas), and once
+ * when it stops. Nothing written since the last checkpoint: nothing to do.
+ *
+ * Bound: journal_size_limit cuts the WAL file back to maxWalBytes when it restarts after a
+ * checkpoint, so the file is larger than that only while it holds more than that since the last
+ * checkpoint — which is what the size check reads (without the limit the file keeps its largest
+ * size, and past the cap once, it read as "full" forever). The WAL so stays under maxWalBytes plus
+ * one interval of writes, and its file under maxWalBytes between bursts.
  */
-export function startIdleCheckpoints(
-  handle: HermesDatabase,
-  options: { isIdle: () => boolean; intervalMs?: number; maxWalBytes?: number },
-): { stop(): void } {
+export function startIdleCheckpoints(handle: HermesDatabase, options: CheckpointOptions): Checkpoints {
   const { sqlite, path } = handle;
-  if (path === ":memory:") return { stop() {} };
-  const maxWal = options.maxWalBytes ?? 16 * 1024 * 1024;
+  if (path === ":memory:") return { stop() {}, settled: async () => {} };
+  const clock = options.clock ?? systemClock;
+  const intervalMs = options.intervalMs ?? 1000;
+  const maxWal = Math.trunc(options.maxWalBytes ?? 16 * 1024 * 1024);
   sqlite.pragma("wal_autocheckpoint = 0");
-  const walSize = () => {
+  sqlite.pragma(`journal_size_limit = ${maxWal}`);
+  // Rows changed by this connection (the only writer): a write since the last look moves it.
+  const changes = sqlite.prepare("SELECT total_changes()").pluck();
+  let seen = -1;
+  let checkpointed = -1;
+  let underway: Promise<void> | undefined;
+  const checkpoint = () => {
+    if (!sqlite.open) return;
+    const at = changes.get() as number;
     try {
-      return statSync(`${path}-wal`).size;
+      const [r] = sqlite.pragma("wal_checkpoint(PASSIVE)") as CheckpointResult[];
+      // Only a complete one lets the WAL restart; a partial one is finished at the next look.
+      if (r && r.busy === 0 && r.log === r.checkpointed) checkpointed = at;
     } catch {
-      return 0;
+      // Busy or closing: the next look tries again.
     }
   };
-  const timer = setInterval(() => {
-    if (!sqlite.open) return;
-    if (!options.isIdle() && walSize() < maxWal) return;
-    try {
-      sqlite.pragma("wal_checkpoint(PASSIVE)");
-    } catch {
-      // Busy or closing: the next tick tries again.
-    }
-  }, options.intervalMs ?? 1000);
-  timer.unref();
+  const look = () => {
+    if (!sqlite.open || underway) return;
+    const now = changes.get() as number;
+    const quiet = now === seen && options.isIdle();
+    seen = now;
+    if (now === checkpointed || (!quiet && fileSize(`${path}-wal`) <= maxWal)) return;
+    // Most of a checkpoint's time is its fsync of the WAL, which would block this thread: the WAL's
+    // bytes are flushed first on libuv's thread pool, so that fsync finds only what came since.
+    underway = syncFile(`${path}-wal`)
+      .then(checkpoint)
+      .finally(() => {
+        underway = undefined;
+      });
+  };
+  let timer = clock.setTimeout(function tick() {
+    look();
+    if (sqlite.open) timer = clock.setTimeout(tick, intervalMs);
+  }, intervalMs);
   return {
     stop() {
-      clearInterval(timer);
+      clock.clearTimeout(timer);
       if (sqlite.open) sqlite.pragma("wal_autocheckpoint = 1000");
     },
+    settled: async () => {
+      await underway;
+    },
   };
+}
+
+export interface Checkpoints {
+  stop(): void;
+  /** Resolves once a checkpoint under way (its WAL flush, then the checkpoint) is over. */
+  settled(): Promise<void>;
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * fdatasync on a descriptor of our own, off the main thread. SQLite holds no POSIX lock on the
+ * -wal file (its WAL locks are on -shm and the database file), so closing this descriptor cannot
+ * drop one of its locks. A WAL not there (or not readable) is left to the checkpoint's own fsync.
+ */
+async function syncFile(file: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(file, "r");
+    await handle.datasync();
+  } catch {
+    // The checkpoint syncs it itself.
+  } finally {
+    await handle?.close().catch(() => {});
+  }
+}
+
+interface CheckpointResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
 }
 
 /** The open database: both query idioms over one connection (see README.md, rule 3). */

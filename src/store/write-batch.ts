@@ -1,24 +1,40 @@
+import { type Clock, systemClock, type TimerHandle } from "../clock.ts";
 import type { SqliteHandle } from "./database.ts";
+
+/** How long a record may wait for a job's completion to ride with before it is written by itself. */
+export const WRITE_BEHIND_MS = 1000;
 
 /**
  * Write-behind for records that nothing reads back on the hot path (backend_performance rows and
- * counters, backend_selection_history): they are queued and written together in one transaction at
- * the end of the event-loop turn — one WAL commit for many jobs instead of one per row (the queue's
- * group commit, applied to reporting). Money never goes through here: the budget ledger commits
- * synchronously. Call `flush()` before closing the database; readers of these tables in the same
+ * counters, backend_selection_history): they are queued and written inside the next job
+ * completion's transaction (JobsRepo.rideAlong), or by themselves in one transaction at most
+ * `delayMs` later when no job completes by then. A commit rewrites every page it touches, so a
+ * record riding with the completion costs a few statements instead of a commit and its WAL frames:
+ * a draft's own call and selection, a model-assisted analysis's call made just before it, a failed
+ * attempt's call before the retry's completion. Money never goes through here: the budget ledger
+ * commits synchronously. Held records are lost if the process dies (statistics only, at most
+ * `delayMs` of them); `flush()` before closing the database; readers of these tables in the same
  * process flush first.
  */
 export class WriteBatch {
   private readonly sqlite: SqliteHandle;
   private pending: (() => void)[] = [];
-  private scheduled = false;
+  private timer: TimerHandle | undefined;
   private readonly onError: (error: unknown) => void;
+  private readonly clock: Clock;
+  private readonly delayMs: number;
   /** Made once (better-sqlite3 builds a transaction function's wrappers at each `transaction()`). */
   private readonly writeAll: (writes: (() => void)[]) => void;
 
-  constructor(sqlite: SqliteHandle, onError: (error: unknown) => void = () => {}) {
+  constructor(
+    sqlite: SqliteHandle,
+    onError: (error: unknown) => void = () => {},
+    options: { clock?: Clock; delayMs?: number } = {},
+  ) {
     this.sqlite = sqlite;
     this.onError = onError;
+    this.clock = options.clock ?? systemClock;
+    this.delayMs = options.delayMs ?? WRITE_BEHIND_MS;
     this.writeAll = sqlite.transaction((writes: (() => void)[]) => {
       for (const w of writes) w();
     });
@@ -26,12 +42,10 @@ export class WriteBatch {
 
   add(write: () => void): void {
     this.pending.push(write);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      // Two turns: a job completion queued in this turn (its group commit runs at the next
-      // setImmediate) takes these writes into its own transaction (JobsRepo.rideAlong).
-      setImmediate(() => setImmediate(() => this.flush()));
-    }
+    this.timer ??= this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, this.delayMs);
   }
 
   /**
@@ -39,7 +53,10 @@ export class WriteBatch {
    * write is reported and undone without undoing the transaction around it).
    */
   flush(): void {
-    this.scheduled = false;
+    if (this.timer) {
+      this.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     if (this.pending.length === 0) return;
     const writes = this.pending;
     this.pending = [];

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createHttpApp } from "../../src/http/app.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../../src/ops/metrics.ts";
+import { WRITE_BEHIND_MS } from "../../src/store/write-batch.ts";
 import { type ApiHarness, apiHarness } from "./api-harness.ts";
 
 let h: ApiHarness | undefined;
@@ -63,6 +64,8 @@ describe("GET /metrics", () => {
     await h.runJobs();
     await h.scheduler.stop(0);
     h.queue.enqueue({ threadId: 1, jobType: "creation", priority: 5 });
+    // Backend statistics still written behind (WriteBatch) land now, before the counters are set.
+    h.clock.advance(WRITE_BEHIND_MS);
     // Each submit asked one question today (the conversation flow); this one was asked yesterday.
     await h.database.db
       .insertInto("conversations")
@@ -110,6 +113,27 @@ describe("GET /metrics", () => {
     expect(value("process_resident_memory_bytes")).toBeGreaterThan(0);
     expect(res.text).toContain("# TYPE hermes_backend_errors_total counter");
     expect(b.thread_id).toBeTruthy();
+  });
+});
+
+describe("GET /metrics over backend statistics written behind", () => {
+  it("writes the held ones first: a call made a moment ago is counted", async () => {
+    h = await apiHarness();
+    const callsTotal = async () => {
+      const res = await h?.call("GET", "/metrics");
+      const line = res?.text
+        .split("\n")
+        .find((l) => l.startsWith('hermes_backend_calls_total{backend="ollama"} '));
+      return Number(line?.split(" ").at(-1));
+    };
+    const before = await callsTotal();
+    const result = await h.hermes.backends.execute(
+      { jobId: 999_999, jobType: "research", messages: [{ role: "user", content: "Say hello" }] },
+      new AbortController().signal,
+    );
+    expect(result.backend).toBe("ollama");
+    // No job completion to ride with and the clock has not moved: held, and /metrics writes it.
+    expect(await callsTotal()).toBe(before + 1);
   });
 });
 

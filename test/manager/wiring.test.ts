@@ -11,6 +11,7 @@ import type { BackendFactories } from "../../src/backends/registry/registry.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { parseEnv } from "../../src/config/env.ts";
 import { SelectionHistoryRepo } from "../../src/store/backends/selection-history-repo.ts";
+import { WRITE_BEHIND_MS } from "../../src/store/write-batch.ts";
 import { type LogLine, recordingLogger } from "../helpers/test-hermes.ts";
 import { FakeBackend, flush, messages, seedJobs, signal } from "./helpers.ts";
 
@@ -81,6 +82,8 @@ describe("createHermes: backends wiring", () => {
     expect(paid.costCents).toBeGreaterThan(0); // claude-3-sonnet usage × price, from the built-in table
     expect(backends.budgetSummary().spentCents).toBeCloseTo(paid.costCents, 6);
     await flush();
+    // No job completion for them to ride with: written by themselves once the delay passes.
+    clock.advance(WRITE_BEHIND_MS);
     const history = new SelectionHistoryRepo(db.sqlite, iso);
     expect(history.forJob(jobIds[1] as number)[0]).toMatchObject({
       selected_backend: "remote_api",

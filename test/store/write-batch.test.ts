@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { ManualClock } from "../../src/clock.ts";
 import type { HermesDatabase } from "../../src/store/database.ts";
 import { JobsRepo } from "../../src/store/jobs/repo.ts";
-import { WriteBatch } from "../../src/store/write-batch.ts";
+import { WRITE_BEHIND_MS, WriteBatch } from "../../src/store/write-batch.ts";
 import { memoryDb } from "../helpers/memory-db.ts";
 
 let db: HermesDatabase | undefined;
@@ -21,7 +22,6 @@ const fields = {
   processingSeconds: 1,
   queueSeconds: 0,
 };
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function setup() {
   db = await memoryDb();
@@ -36,7 +36,8 @@ async function setup() {
       .get(),
   );
   const errors: unknown[] = [];
-  const writes = new WriteBatch(sqlite, (error) => errors.push(error));
+  const clock = new ManualClock(NOW);
+  const writes = new WriteBatch(sqlite, (error) => errors.push(error), { clock });
   const repo = new JobsRepo(sqlite);
   repo.rideAlong(writes);
   const running = () => {
@@ -48,7 +49,7 @@ async function setup() {
   const insert = sqlite.prepare("INSERT INTO stats (n) VALUES (?)");
   const stats = () => sqlite.prepare("SELECT n FROM stats ORDER BY n").pluck().all();
   const status = (id: number) => sqlite.prepare("SELECT status FROM jobs WHERE id = ?").pluck().get(id);
-  return { sqlite, writes, repo, running, insert, stats, status, errors };
+  return { sqlite, clock, writes, repo, running, insert, stats, status, errors };
 }
 
 describe("WriteBatch riding along a job's completion (JobsRepo.rideAlong)", () => {
@@ -66,13 +67,33 @@ describe("WriteBatch riding along a job's completion (JobsRepo.rideAlong)", () =
     expect(stats()).toEqual([1, 2, 3]);
   });
 
-  it("still flushes by itself, two turns later, when no job completes", async () => {
-    const { writes, insert, stats } = await setup();
+  it("waits for a completion to ride with: a record queued well before it (an analysis call, a failed attempt) rides too", async () => {
+    const { clock, writes, repo, running, insert, stats } = await setup();
+    const job = running();
+    writes.add(() => insert.run(1));
+    await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+    clock.advance(WRITE_BEHIND_MS - 1);
+    expect(stats()).toEqual([]); // turns and most of the delay passed: still held
+    writes.add(() => insert.run(2));
+    expect(repo.complete(job.id, job.attempt, fields, NOW)).toBe(true);
+    expect(stats()).toEqual([1, 2]);
+    // The completion took them: the delay's timer is gone, nothing is written twice.
+    expect(clock.pendingTimers()).toBe(0);
+    clock.advance(WRITE_BEHIND_MS);
+    expect(stats()).toEqual([1, 2]);
+  });
+
+  it("writes by itself once the delay passes with no completion; a reader's flush writes at once", async () => {
+    const { clock, writes, insert, stats } = await setup();
     writes.add(() => insert.run(7));
-    await nextTurn();
-    expect(stats()).toEqual([]); // one turn: a completion of this turn could still take it
-    await nextTurn();
+    clock.advance(WRITE_BEHIND_MS - 1);
+    expect(stats()).toEqual([]);
+    clock.advance(1);
     expect(stats()).toEqual([7]);
+    writes.add(() => insert.run(8));
+    writes.flush(); // what readers (and stop, before closing) do
+    expect(stats()).toEqual([7, 8]);
+    expect(clock.pendingTimers()).toBe(0);
   });
 
   it("a failing write is reported and undone; the completion holds", async () => {

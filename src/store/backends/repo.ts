@@ -35,7 +35,7 @@ export class BackendsRepo {
   private readonly callTx: (c: CallRecord, id: number, nowIso: string) => void;
   private readonly batch: WriteBatch | undefined;
 
-  /** With `batch`, call records are written behind (one commit per event-loop turn). */
+  /** With `batch`, call records are written behind (with the next job completion, see WriteBatch). */
   constructor(sqlite: SqliteHandle, batch?: WriteBatch) {
     this.s = prepareBackendStatements(sqlite);
     this.batch = batch;

@@ -46,7 +46,7 @@ export class SelectionHistoryRepo {
   private readonly now: () => string;
   private readonly batch: WriteBatch | undefined;
 
-  /** With `batch`, rows are written behind (one commit per event-loop turn). */
+  /** With `batch`, rows are written behind (with the next job completion, see WriteBatch). */
   constructor(
     sqlite: SqliteHandle,
     nowIso: () => string = () => new Date().toISOString(),

@@ -145,7 +145,11 @@ export class ThreadsRepo {
       .execute()) as ThreadRecord[];
   }
 
-  /** Counts a draft; returns the thread as it is now (one statement: the engine relays it). */
+  /**
+   * Counts a draft stored already finished (an external result); returns the thread as it is now.
+   * A job the queue completes is counted by the completion itself (migration 025's trigger), in the
+   * same commit: never call this for one, it would count it twice.
+   */
   async recordDraft(id: number, summary: string, now: string): Promise<ThreadRecord | undefined> {
     return (await this.recordDraftQuery(id, summary, now)).rows[0] as ThreadRecord | undefined;
   }
