@@ -48,6 +48,7 @@ export function createConversation(
   const model = modelAssists(f, backends);
   const flow = new ConversationFlow({
     db: database.db,
+    sqlite: database.sqlite,
     queue,
     config,
     clock,

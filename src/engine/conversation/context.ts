@@ -16,9 +16,11 @@ import { PatternsRepo } from "../../store/learning/patterns-repo.ts";
 import { PreferencesRepo } from "../../store/learning/preferences-repo.ts";
 import { LearningSnapshotRepo } from "../../store/learning/snapshot-repo.ts";
 import { type QuestionTemplate, TemplatesRepo } from "../../store/learning/templates-repo.ts";
+import type { SqliteHandle } from "../../store/database.ts";
 import type { ConversationRow, Database } from "../../store/schema.ts";
 import { ConversationsRepo } from "../../store/threads/conversations-repo.ts";
 import { type LearningThread, ThreadLearningRepo } from "../../store/threads/learning-repo.ts";
+import { QuestionStepRepo } from "../../store/threads/question-step-repo.ts";
 import type { PromptLibrary } from "../prompts.ts";
 import type { Assumption } from "../understanding/assumptions.ts";
 import type { Understanding } from "../understanding/schema.ts";
@@ -36,6 +38,8 @@ import type { QuestionView } from "./types.ts";
 
 export interface ConversationFlowDeps {
   db: Kysely<Database>;
+  /** The same database's raw handle: the synchronous transaction of an asked question (QuestionStepRepo). */
+  sqlite: SqliteHandle;
   queue: JobQueue;
   config: SystemConfig;
   clock: Clock;
@@ -92,6 +96,8 @@ export class ConversationContext {
   private readonly minUserObservations: number;
   private readonly valueFloor: number | undefined;
   readonly conversations: ConversationsRepo;
+  /** An asked question's writes, in one transaction. */
+  readonly questionSteps: QuestionStepRepo;
   readonly templatesRepo: TemplatesRepo;
   readonly threads: ThreadLearningRepo;
   readonly patternLearner: PatternLearner;
@@ -125,6 +131,7 @@ export class ConversationContext {
     this.minUserObservations = deps.minUserObservations ?? 3;
     this.valueFloor = deps.valueFloor;
     this.conversations = new ConversationsRepo(deps.db);
+    this.questionSteps = new QuestionStepRepo(deps.sqlite);
     this.templatesRepo = new TemplatesRepo(deps.db);
     this.threads = new ThreadLearningRepo(deps.db);
     this.patternsRepo = new PatternsRepo(deps.db);

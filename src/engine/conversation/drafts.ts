@@ -10,7 +10,7 @@ import {
   INFORMATION,
   SKIPPED,
 } from "../../store/threads/conversations-repo.ts";
-import type { LearningThread } from "../../store/threads/learning-repo.ts";
+import type { LearningThread, ThreadLearningUpdate } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
 import {
   type AppliedOptimization,
@@ -46,6 +46,7 @@ export async function stopAndRefine(
   draft1: Job | undefined,
   reason: string,
   now: string,
+  saveWith: Omit<ThreadLearningUpdate, "now"> = {},
 ): Promise<{ refinedJobId?: number; stopReason: string }> {
   const progress = slotProgress(state.initial, state.slots);
   const learnedSomething = SLOTS.some((s) => progress[s] > 0);
@@ -57,6 +58,7 @@ export async function stopAndRefine(
   state.stop = { reason, at: now, refinedJobId: refinedJobId ?? null, progress };
   const saved = state.applied.reduce((s, a) => s + (a.secondsSaved ?? 0), 0);
   await ctx.threads.update(thread.id, {
+    ...saveWith,
     claritySlots: JSON.stringify(state),
     finalClarity: clarityScore(state.slots),
     conversationMinutes: round3(state.seconds / 60),

@@ -6,7 +6,7 @@ import type { SmartQuestionGenerator } from "../../learning/question-selector.ts
 import type { Slot } from "../../learning/quick-analysis.ts";
 import type { Job } from "../../store/jobs/types.ts";
 import type { QuestionTemplate } from "../../store/learning/templates-repo.ts";
-import type { LearningThread } from "../../store/threads/learning-repo.ts";
+import type { LearningThread, ThreadLearningUpdate } from "../../store/threads/learning-repo.ts";
 import { writtenQuestion } from "../understanding/apply.ts";
 import { takeConfirmation } from "./assumptions.ts";
 import type { ConversationContext } from "./context.ts";
@@ -19,7 +19,10 @@ import type { QuestionView } from "./types.ts";
  * through SmartQuestionGenerator) with the user's likely answers offered as buttons, or stop.
  */
 
-/** Asks the next question, or stops and queues the refined draft. Saves the state either way. */
+/**
+ * Asks the next question, or stops and queues the refined draft. Saves the state either way, with
+ * `saveWith` (other thread fields the caller changed: one write of the thread, not two).
+ */
 export async function planNext(
   ctx: ConversationContext,
   thread: LearningThread,
@@ -27,6 +30,7 @@ export async function planNext(
   draft1: Job | undefined,
   userSaidEnough: boolean,
   now: string,
+  saveWith: ThreadFields = {},
 ): Promise<{ question?: QuestionView; refinedJobId?: number; stopReason?: string }> {
   const clarity = clarityScore(state.slots);
   // A kind whose learned order is losing follows the fixed order (order-arms.ts): its slots, every
@@ -63,20 +67,30 @@ export async function planNext(
   });
   const best = selection.best;
   if (decision.ask && best)
-    return { question: await askQuestion(ctx, thread, state, best, draft1, clarity, now) };
-  return stopAndRefine(ctx, thread, state, draft1, decision.reason, now);
+    return { question: await askQuestion(ctx, { thread, state, best, draft1, clarity, now, saveWith }) };
+  return stopAndRefine(ctx, thread, state, draft1, decision.reason, now, saveWith);
 }
 
-/** Asks the chosen question: stores it with the plan (offered answers, predictions) and saves the state. */
-async function askQuestion(
-  ctx: ConversationContext,
-  thread: LearningThread,
-  state: ConversationState,
-  best: Chosen,
-  draft1: Job | undefined,
-  clarity: number,
-  now: string,
-): Promise<QuestionView> {
+/** Thread fields saved with the conversation state (ThreadLearningRepo.update's, less the time). */
+export type ThreadFields = Omit<ThreadLearningUpdate, "now">;
+
+/** What asking the chosen question needs. */
+interface Ask {
+  thread: LearningThread;
+  state: ConversationState;
+  best: Chosen;
+  draft1: Job | undefined;
+  clarity: number;
+  now: string;
+  saveWith: ThreadFields;
+}
+
+/**
+ * Asks the chosen question: stores it with the plan (offered answers, predictions), counts its
+ * template's use and saves the state, in one transaction (QuestionStepRepo.ask).
+ */
+async function askQuestion(ctx: ConversationContext, ask: Ask): Promise<QuestionView> {
+  const { thread, state, best, draft1, clarity, now, saveWith } = ask;
   state.asked += 1;
   const patternId = state.validating[best.slot] ?? state.slots[best.slot].patternId;
   const pattern = patternId === undefined ? undefined : await ctx.patternsRepo.byId(patternId);
@@ -95,8 +109,9 @@ async function askQuestion(
         }
       : {}),
   };
-  const row = await ctx.conversations.insert({
-    threadId: thread.id,
+  const row = ctx.questionSteps.ask(
+    {
+      threadId: thread.id,
     jobId: draft1?.id ?? null,
     phase: state.asked === 1 ? "initial" : "clarification",
     text,
@@ -107,13 +122,9 @@ async function askQuestion(
     askedDate: now,
     patternMatched: pattern ? `${pattern.id}:${pattern.name}` : null,
     plan,
-  });
-  await ctx.templatesRepo.recordUse(best.template.id, now);
-  await ctx.threads.update(thread.id, {
-    claritySlots: JSON.stringify(state),
-    finalClarity: clarity,
-    now,
-  });
+    },
+    { ...saveWith, claritySlots: JSON.stringify(state), finalClarity: clarity, now },
+  );
   return toView(row, suggestions, thread);
 }
 

@@ -72,14 +72,13 @@ function planFirst(
     });
     if (understanding) applyUnderstanding(state, understanding);
     const learned = policy === "learning" ? await applyLearning(ctx, thread, state, draft1, now) : {};
-    await ctx.threads.update(threadId, {
+    // The state is saved with the first question (or with why none is asked), in that step's one
+    // write: a crash before it leaves the thread as submitted, without a state (whyNoQuestion: the
+    // questions could not be prepared), never a state without its question.
+    const next = await planNext(ctx, thread, state, draft1, false, now, {
       ...learned,
-      claritySlots: JSON.stringify(state),
       initialClarity: clarityScore(state.initial),
-      finalClarity: clarityScore(state.slots),
-      now,
     });
-    const next = await planNext(ctx, thread, state, draft1, false, now);
     return next.question;
   });
 }
