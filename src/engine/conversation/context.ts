@@ -199,12 +199,22 @@ export class ConversationContext {
 
   /** Serialises the work on one thread (two taps at once must not ask two questions). */
   async locked<T>(threadId: number, work: () => Promise<T>): Promise<T> {
+    return (await this.lockedAlone(threadId, work)).value;
+  }
+
+  /**
+   * locked, also saying whether the thread's lock was left uncontended: `alone` is false when other
+   * work on the thread queued for the lock while `work` held it (it runs next, and may change what
+   * `work` wrote).
+   */
+  async lockedAlone<T>(threadId: number, work: () => Promise<T>): Promise<{ value: T; alone: boolean }> {
     const previous = this.locks.get(threadId) ?? Promise.resolve();
     const run = previous.then(work, work);
     const tail = run.catch(() => {});
     this.locks.set(threadId, tail);
     try {
-      return await run;
+      const value = await run;
+      return { value, alone: this.locks.get(threadId) === tail };
     } finally {
       if (this.locks.get(threadId) === tail) this.locks.delete(threadId);
     }
