@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { NO_QUESTIONS_PREPARED } from "../../src/engine/conversation/start.ts";
 import type { Actor } from "../../src/engine/threads/service.ts";
-import { flowHarness } from "../learning/flow-harness.ts";
 import { testHermes } from "../helpers/test-hermes.ts";
+import { flowHarness } from "../learning/flow-harness.ts";
 
 /**
  * The first question's step is one write: the conversation state, the question and its template's
@@ -50,9 +50,11 @@ describe("the first question's step", () => {
     expect(uses()).toBe(usesBefore + 1);
     const state = JSON.parse(
       String(
-        (h.sqlite.prepare("SELECT clarity_slots FROM idea_threads WHERE id = ?").get(threadId) as {
-          clarity_slots: string;
-        }).clarity_slots,
+        (
+          h.sqlite.prepare("SELECT clarity_slots FROM idea_threads WHERE id = ?").get(threadId) as {
+            clarity_slots: string;
+          }
+        ).clarity_slots,
       ),
     );
     expect(state.asked).toBe(1);
@@ -63,6 +65,15 @@ describe("the first question's step", () => {
   it("failing under submit: the idea stands with draft 1 queued, and the submit says why there is no question", async () => {
     const b = await testHermes({
       config: { "hermes.learning.random_seed": "1", "hermes.classification.enable_llm": "false" },
+      // Drafts stay queued (the scheduler is not started); this is what would answer them.
+      dispatch: async () => ({
+        text: "a draft",
+        summary: "a draft",
+        backend: "ollama",
+        model: "llama3.1:8b",
+        costCents: 0,
+        executionMs: 1,
+      }),
     });
     closers.push(() => b.hermes.stop());
     b.hermes.database.sqlite.exec(FAIL_STEP);
@@ -74,7 +85,11 @@ describe("the first question's step", () => {
     expect(b.hermes.queue.get(r.job.id)?.status).toBe("queued");
     b.hermes.database.sqlite.exec("DROP TRIGGER fail_step");
     // The next idea is asked as usual: nothing was left half-written.
-    const next = await b.hermes.threadService.submit(OWNER, { chatId: "c1", text: `${IDEA} 2`, source: "telegram" });
+    const next = await b.hermes.threadService.submit(OWNER, {
+      chatId: "c1",
+      text: `${IDEA} 2`,
+      source: "telegram",
+    });
     expect(next.question?.position).toBe(1);
     expect(next.noQuestion).toBeUndefined();
   });

@@ -21,8 +21,9 @@ beforeEach(async () => {
       )
       .get() as { id: number }
   ).id;
-  templateId = (db.sqlite.prepare("SELECT id FROM question_templates ORDER BY id LIMIT 1").get() as { id: number })
-    .id;
+  templateId = (
+    db.sqlite.prepare("SELECT id FROM question_templates ORDER BY id LIMIT 1").get() as { id: number }
+  ).id;
 });
 afterEach(async () => {
   await db.close();
@@ -91,7 +92,11 @@ describe("QuestionStepRepo.ask", () => {
     );
     const repo = new QuestionStepRepo(db.sqlite);
     expect(() =>
-      repo.ask(question(), { claritySlots: '{"asked":1}', finalClarity: 0.3, now: "2026-01-01T00:00:01.000Z" }),
+      repo.ask(question(), {
+        claritySlots: '{"asked":1}',
+        finalClarity: 0.3,
+        now: "2026-01-01T00:00:01.000Z",
+      }),
     ).toThrow(/disk full/);
     expect(questions()).toEqual([]);
     expect(uses()).toEqual(before.uses);

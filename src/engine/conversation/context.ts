@@ -11,12 +11,12 @@ import { type AnswerMode, QuestionModel } from "../../learning/question-model.ts
 import { type QuestionPolicy, SmartQuestionGenerator } from "../../learning/question-selector.ts";
 import { ideaKind } from "../../learning/quick-analysis.ts";
 import type { JobQueue } from "../../queue/job-queue.ts";
+import type { SqliteHandle } from "../../store/database.ts";
 import type { Job } from "../../store/jobs/types.ts";
 import { PatternsRepo } from "../../store/learning/patterns-repo.ts";
 import { PreferencesRepo } from "../../store/learning/preferences-repo.ts";
 import { LearningSnapshotRepo } from "../../store/learning/snapshot-repo.ts";
 import { type QuestionTemplate, TemplatesRepo } from "../../store/learning/templates-repo.ts";
-import type { SqliteHandle } from "../../store/database.ts";
 import type { ConversationRow, Database } from "../../store/schema.ts";
 import { ConversationsRepo } from "../../store/threads/conversations-repo.ts";
 import { type LearningThread, ThreadLearningRepo } from "../../store/threads/learning-repo.ts";

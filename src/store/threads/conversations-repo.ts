@@ -308,7 +308,9 @@ export const QUESTION_COLUMNS = [
 ] as const satisfies readonly (keyof NewConversation)[];
 
 /** Its type lists exactly QUESTION_COLUMNS: a column added here and not there does not compile. */
-export function questionRow(q: NewQuestion): Required<Pick<NewConversation, (typeof QUESTION_COLUMNS)[number]>> {
+export function questionRow(
+  q: NewQuestion,
+): Required<Pick<NewConversation, (typeof QUESTION_COLUMNS)[number]>> {
   return {
     thread_id: q.threadId,
     job_id: q.jobId,

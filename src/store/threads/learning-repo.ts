@@ -160,8 +160,7 @@ export function threadColumns(u: ThreadLearningUpdate): IdeaThreadUpdate {
   if (u.learnedPatterns !== undefined) set.learned_patterns = u.learnedPatterns;
   if (u.optimizationApplied !== undefined) set.optimization_applied = u.optimizationApplied;
   if (u.patternConfidence !== undefined) set.pattern_confidence = u.patternConfidence;
-  if (u.conversationEffectiveness !== undefined)
-    set.conversation_effectiveness = u.conversationEffectiveness;
+  if (u.conversationEffectiveness !== undefined) set.conversation_effectiveness = u.conversationEffectiveness;
   if (u.conversationMinutes !== undefined) set.total_conversation_time_minutes = u.conversationMinutes;
   if (u.optimizationSavings !== undefined) set.optimization_savings = u.optimizationSavings;
   if (u.userSatisfaction !== undefined) set.user_satisfaction = u.userSatisfaction;
