@@ -6,11 +6,12 @@ import type { SmartQuestionGenerator } from "../../learning/question-selector.ts
 import type { Slot } from "../../learning/quick-analysis.ts";
 import type { Job } from "../../store/jobs/types.ts";
 import type { QuestionTemplate } from "../../store/learning/templates-repo.ts";
-import type { LearningThread, ThreadLearningUpdate } from "../../store/threads/learning-repo.ts";
+import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import { writtenQuestion } from "../understanding/apply.ts";
 import { takeConfirmation } from "./assumptions.ts";
 import type { ConversationContext } from "./context.ts";
 import { stopAndRefine } from "./drafts.ts";
+import type { LearnedThreadFields } from "./prefill.ts";
 import { type ConversationState, kindOf, type QuestionPlan, round3, toView } from "./records.ts";
 import type { QuestionView } from "./types.ts";
 
@@ -30,7 +31,7 @@ export async function planNext(
   draft1: Job | undefined,
   userSaidEnough: boolean,
   now: string,
-  saveWith: ThreadFields = {},
+  saveWith: LearnedThreadFields = {},
 ): Promise<{ question?: QuestionView; refinedJobId?: number; stopReason?: string }> {
   const clarity = clarityScore(state.slots);
   // A kind whose learned order is losing follows the fixed order (order-arms.ts): its slots, every
@@ -71,9 +72,6 @@ export async function planNext(
   return stopAndRefine(ctx, thread, state, draft1, decision.reason, now, saveWith);
 }
 
-/** Thread fields saved with the conversation state (ThreadLearningRepo.update's, less the time). */
-export type ThreadFields = Omit<ThreadLearningUpdate, "now">;
-
 /** What asking the chosen question needs. */
 interface Ask {
   thread: LearningThread;
@@ -82,7 +80,7 @@ interface Ask {
   draft1: Job | undefined;
   clarity: number;
   now: string;
-  saveWith: ThreadFields;
+  saveWith: LearnedThreadFields;
 }
 
 /**
