@@ -93,4 +93,43 @@ describe("the first question's step", () => {
     expect(next.question?.position).toBe(1);
     expect(next.noQuestion).toBeUndefined();
   });
+
+  it("submit shows the assumptions in force with the first question, as the thread's state holds them", async () => {
+    const b = await testHermes({
+      config: { "hermes.learning.random_seed": "1", "hermes.classification.enable_llm": "false" },
+      dispatch: async () => ({
+        text: "a draft",
+        summary: "a draft",
+        backend: "ollama",
+        model: "llama3.1:8b",
+        costCents: 0,
+        executionMs: 1,
+      }),
+    });
+    closers.push(() => b.hermes.stop());
+    const service = b.hermes.threadService;
+    // Five poems whose context is answered the same way: a pattern the sixth one assumes.
+    for (let i = 0; i < 5; i++) {
+      const r = await service.submit(OWNER, {
+        chatId: "c1",
+        text: `Write a poem number ${i}`,
+        source: "telegram",
+      });
+      for (let q = r.question; q; ) {
+        const input =
+          q.slot === "context"
+            ? { kind: "text" as const, text: "for my book club" }
+            : { kind: "skip" as const };
+        q = (await service.answer(OWNER, r.thread.id, q.id, input)).next;
+      }
+    }
+    const r = await service.submit(OWNER, {
+      chatId: "c1",
+      text: "Write a poem about the sea",
+      source: "telegram",
+    });
+    expect(r.question).toBeDefined();
+    expect(r.assumptions?.map((a) => [a.slot, a.value])).toEqual([["context", "for my book club"]]);
+    expect(r.assumptions).toEqual(await b.hermes.flow.assumptions(r.thread.id));
+  });
 });
