@@ -48,6 +48,7 @@ export function createConversation(
   const model = modelAssists(f, backends);
   const flow = new ConversationFlow({
     db: database.db,
+    sqlite: database.sqlite,
     queue,
     config,
     clock,
@@ -99,7 +100,7 @@ export function createConversation(
 function confirmAssumptionsOfDraftOne(engine: Engine, flow: ConversationFlow, log: Foundation["log"]): void {
   engine.onEvent((e) => {
     if (e.draft?.draftNumber !== 1) return;
-    flow.noteDraftAssumptions(e.thread.id, e.draft.text).catch((err: unknown) => {
+    flow.noteDraftAssumptions(e.thread.id, e.draft.text, e.event.job).catch((err: unknown) => {
       log.warn({ err: String(err), threadId: e.thread.id }, "could not read draft 1's assumptions");
     });
   });

@@ -100,6 +100,9 @@ export class AnswerPredictor {
     const { prior, spelling } = priorOf(templateSuggestions);
     const agg = this.aggregate(slot);
     const mine = userId === null ? undefined : this.byUser.get(`${userId}|${slot}`);
+    // The counts every candidate is estimated from, looked up once (planning predicts for every
+    // open slot and template of every idea).
+    const sources = this.sources(ideaType, slot, userId);
     const shared = new Set(agg.sharedKeys(MIN_USERS));
     const own = new Map<string, string>();
     for (const e of mine?.entries ?? []) own.set(e.key, e.value); // oldest first: the newest spelling stays
@@ -109,7 +112,7 @@ export class AnswerPredictor {
     const p = (key: string) => {
       let value = memo.get(key);
       if (value === undefined) {
-        const [population, habit, personal] = this.estimates(ideaType, slot, userId, prior, key);
+        const [population, habit, personal] = estimates(sources, prior, key);
         value = w[0] * population + w[1] * habit + w[2] * personal;
         memo.set(key, value);
       }
@@ -120,7 +123,7 @@ export class AnswerPredictor {
     const candidates = new Set([...prior.keys(), ...shared, ...own.keys()]);
     const ranked = [...candidates]
       .map((key) => ({ value: label(key), p: p(key) }))
-      .sort((a, b) => b.p - a.p || a.value.localeCompare(b.value));
+      .sort((a, b) => b.p - a.p || collator.compare(a.value, b.value));
     return { ranked, p: (answer) => p(normaliseAnswer(answer)) };
   }
 
@@ -129,7 +132,9 @@ export class AnswerPredictor {
     // Without any history of this user the three estimates agree: nothing to tell them apart.
     if ((this.byUser.get(`${userId}|${slot}`)?.counts.total ?? 0) === 0) return;
     const w = this.weights(slot);
-    const likelihood = this.estimates(ideaType, slot, userId, prior, key).map((x, i) => (w[i] ?? 0) * x);
+    const likelihood = estimates(this.sources(ideaType, slot, userId), prior, key).map(
+      (x, i) => (w[i] ?? 0) * x,
+    );
     const total = likelihood.reduce((s, x) => s + x, 0);
     if (total <= 0) return;
     const r = this.responsibility.get(slot) ?? [...PRIOR_WEIGHTS];
@@ -139,25 +144,14 @@ export class AnswerPredictor {
     this.responsibility.set(slot, r);
   }
 
-  /** P(key) under the population, habit and personal estimates (Dirichlet posterior means). */
-  private estimates(
-    ideaType: string,
-    slot: string,
-    userId: string | null,
-    prior: Dist,
-    key: string,
-  ): [number, number, number] {
-    const agg = this.aggregate(slot).counts;
-    const type = this.byType.get(`${ideaType}|${slot}`)?.counts ?? NONE;
-    const mine = userId === null ? NONE : (this.byUser.get(`${userId}|${slot}`)?.counts ?? NONE);
-    const mineType = userId === null ? NONE : (this.byUserType.get(`${userId}|${slot}|${ideaType}`) ?? NONE);
-    const pSlot = backOff(agg, key, prior.get(key) ?? 0, SLOT_STRENGTH);
-    const population = backOff(type, key, pSlot, TYPE_STRENGTH);
-    return [
-      population,
-      backOff(mineType, key, population, USER_STRENGTH),
-      backOff(mine, key, population, USER_STRENGTH),
-    ];
+  /** The counts behind the estimates for one question kind, idea type and user. */
+  private sources(ideaType: string, slot: string, userId: string | null): Sources {
+    return {
+      slot: this.aggregate(slot).counts,
+      type: this.byType.get(`${ideaType}|${slot}`)?.counts ?? NONE,
+      mine: userId === null ? NONE : (this.byUser.get(`${userId}|${slot}`)?.counts ?? NONE),
+      mineType: userId === null ? NONE : (this.byUserType.get(`${userId}|${slot}|${ideaType}`) ?? NONE),
+    };
   }
 
   private aggregate(kind: string): SlotAggregate {
@@ -197,13 +191,56 @@ export class AnswerPredictor {
   }
 }
 
+/** The running counts a prediction reads (AnswerPredictor.sources). */
+interface Sources {
+  slot: Counts;
+  type: Counts;
+  mine: Counts;
+  mineType: Counts;
+}
+
+/** P(key) under the population, habit and personal estimates (Dirichlet posterior means). */
+function estimates(c: Sources, prior: Dist, key: string): [number, number, number] {
+  const pSlot = backOff(c.slot, key, prior.get(key) ?? 0, SLOT_STRENGTH);
+  const population = backOff(c.type, key, pSlot, TYPE_STRENGTH);
+  return [
+    population,
+    backOff(c.mineType, key, population, USER_STRENGTH),
+    backOff(c.mine, key, population, USER_STRENGTH),
+  ];
+}
+
+/**
+ * Ties are ordered as String#localeCompare orders them (same locale, same options), with one
+ * collator instead of one per comparison.
+ */
+const collator = new Intl.Collator();
+
 /** (count + strength · prior) / (n + strength): the posterior mean of a Dirichlet, for one answer. */
 function backOff(counts: Counts, key: string, prior: number, strength: number): number {
   return (counts.of(key) + strength * prior) / (counts.total + strength);
 }
 
-/** The template's suggestions as a uniform prior over their distinct answers, with their spelling. */
-function priorOf(suggestions: readonly string[]): { prior: Dist; spelling: Map<string, string> } {
+/**
+ * The template's suggestions as a uniform prior over their distinct answers, with their spelling.
+ * Kept per suggestions array (a loaded template's, asked about at every idea); read only.
+ */
+function priorOf(suggestions: readonly string[]): Prior {
+  let known = priors.get(suggestions);
+  if (!known) {
+    known = buildPrior(suggestions);
+    priors.set(suggestions, known);
+  }
+  return known;
+}
+
+interface Prior {
+  prior: Dist;
+  spelling: Map<string, string>;
+}
+const priors = new WeakMap<readonly string[], Prior>();
+
+function buildPrior(suggestions: readonly string[]): Prior {
   const spelling = new Map<string, string>();
   for (const s of suggestions) {
     const key = normaliseAnswer(s);

@@ -353,7 +353,8 @@ describe("the first question, whatever finishes first", () => {
 
   it("planning the questions fails after draft 1 finished: the submit says so, and the idea stands", async () => {
     const b = await build();
-    b.hermes.flow.start = () => Promise.reject(new Error("database is locked"));
+    // What submit calls to open the questions (ConversationPort.open; start where open is missing).
+    b.hermes.flow.open = () => Promise.reject(new Error("database is locked"));
     const r = await b.hermes.threadService.submit(OWNER, { chatId: "c1", text: IDEA, source: "telegram" });
     expect(r.question).toBeUndefined();
     expect(r.noQuestion).toBe(

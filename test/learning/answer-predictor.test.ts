@@ -16,6 +16,22 @@ describe("AnswerPredictor", () => {
     expect(prediction.p("something else")).toBe(0);
   });
 
+  it("orders equally likely answers as localeCompare does (case and accents included), prediction after prediction", () => {
+    const p = new AnswerPredictor();
+    const suggestions = ["Zoo", "école", "apple", "Éclair", "banana"];
+    const expected = [...suggestions].sort((a, b) => a.localeCompare(b));
+    for (let i = 0; i < 2; i++)
+      expect(p.predict("creation", "context", "u1", suggestions).ranked.map((a) => a.value)).toEqual(
+        expected,
+      );
+    // The same suggestions array again after an answer was learned: the answer counts, the prior stays.
+    for (const u of ["a", "b", "c"]) p.observe("creation", "context", "banana", u, suggestions);
+    expect(p.predict("creation", "context", "u1", suggestions).ranked.map((a) => a.value)).toEqual([
+      "banana",
+      ...expected.filter((v) => v !== "banana"),
+    ]);
+  });
+
   it("offers answers given by at least three people, most frequent first; one person's words only to them", () => {
     const p = new AnswerPredictor();
     for (const u of ["a", "b", "c", "d"]) p.observe("creation", "context", "For the board", u);

@@ -34,6 +34,7 @@ export async function flowHarness(
   const makeFlow = (seed = opts.seed ?? 1) =>
     new ConversationFlow({
       db: database.db,
+      sqlite: database.sqlite,
       queue,
       config,
       clock,

@@ -76,7 +76,10 @@ describe("seeded question templates (migration 005)", () => {
       "x",
       '{"quality_improvement":-0.2}',
     );
-    await repo.recordUse(t.id, "2026-01-01T00:00:03Z");
+    // One use, as QuestionStepRepo.ask counts it with the question (test/store/question-step-repo.test.ts).
+    db.sqlite
+      .prepare("UPDATE question_templates SET usage_count = usage_count + 1, last_used = ? WHERE id = ?")
+      .run("2026-01-01T00:00:03Z", t.id);
     const stats = await repo.refreshStats(t.id, "2026-01-02T00:00:00Z");
     expect(stats).toMatchObject({
       usageCount: 1,

@@ -1,4 +1,5 @@
 import type { SlotAnswer } from "../../learning/clarity.ts";
+import type { Job } from "../../store/jobs/types.ts";
 import { type Assumption, CONFIRM_NO, CONFIRM_YES, confirmationText } from "../understanding/assumptions.ts";
 import type { ConversationContext } from "./context.ts";
 import { type ConversationState, parseState, type QuestionPlan } from "./records.ts";
@@ -12,11 +13,15 @@ import { type ConversationState, parseState, type QuestionPlan } from "./records
 /** Only assumptions at least this risky are worth a tap to confirm. */
 const MIN_RISK = 0.25;
 
-/** Draft 1 is ready: reads its assumptions (model call outside the thread's lock) and keeps the risky ones. */
+/**
+ * Draft 1 is ready: reads its assumptions (model call outside the thread's lock) and keeps the
+ * risky ones. `draft1`: the finished job, when the caller has it (else read from the thread's jobs).
+ */
 export async function noteDraftAssumptions(
   ctx: ConversationContext,
   threadId: number,
   draftText: string,
+  draft1?: Pick<Job, "requested_backend">,
 ): Promise<number> {
   if (!ctx.readAssumptions) return 0;
   let thread = await ctx.threads.thread(threadId);
@@ -27,12 +32,12 @@ export async function noteDraftAssumptions(
     thread = await ctx.locked(threadId, () => ctx.threads.thread(threadId));
   const before = thread ? parseState(thread.clarity_slots) : undefined;
   if (!thread || !before || before.stop) return 0;
-  const draft1 = await ctx.draftOne(threadId);
+  const draft = draft1 ?? (await ctx.draftOne(threadId));
   const found = await ctx.readAssumptions({
     idea: thread.original_request,
     draft: draftText,
     threadId,
-    localOnly: draft1?.requested_backend === "@local", // a guest's idea stays on local backends
+    localOnly: draft?.requested_backend === "@local", // a guest's idea stays on local backends
   });
   if (!found?.length) return 0;
   return ctx.locked(threadId, async () => {

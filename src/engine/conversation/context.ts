@@ -11,6 +11,7 @@ import { type AnswerMode, QuestionModel } from "../../learning/question-model.ts
 import { type QuestionPolicy, SmartQuestionGenerator } from "../../learning/question-selector.ts";
 import { ideaKind } from "../../learning/quick-analysis.ts";
 import type { JobQueue } from "../../queue/job-queue.ts";
+import type { SqliteHandle } from "../../store/database.ts";
 import type { Job } from "../../store/jobs/types.ts";
 import { PatternsRepo } from "../../store/learning/patterns-repo.ts";
 import { PreferencesRepo } from "../../store/learning/preferences-repo.ts";
@@ -19,6 +20,7 @@ import { type QuestionTemplate, TemplatesRepo } from "../../store/learning/templ
 import type { ConversationRow, Database } from "../../store/schema.ts";
 import { ConversationsRepo } from "../../store/threads/conversations-repo.ts";
 import { type LearningThread, ThreadLearningRepo } from "../../store/threads/learning-repo.ts";
+import { QuestionStepRepo } from "../../store/threads/question-step-repo.ts";
 import type { PromptLibrary } from "../prompts.ts";
 import type { Assumption } from "../understanding/assumptions.ts";
 import type { Understanding } from "../understanding/schema.ts";
@@ -36,6 +38,8 @@ import type { QuestionView } from "./types.ts";
 
 export interface ConversationFlowDeps {
   db: Kysely<Database>;
+  /** The same database's raw handle: the synchronous transaction of an asked question (QuestionStepRepo). */
+  sqlite: SqliteHandle;
   queue: JobQueue;
   config: SystemConfig;
   clock: Clock;
@@ -92,6 +96,8 @@ export class ConversationContext {
   private readonly minUserObservations: number;
   private readonly valueFloor: number | undefined;
   readonly conversations: ConversationsRepo;
+  /** An asked question's writes, in one transaction. */
+  readonly questionSteps: QuestionStepRepo;
   readonly templatesRepo: TemplatesRepo;
   readonly threads: ThreadLearningRepo;
   readonly patternLearner: PatternLearner;
@@ -125,6 +131,7 @@ export class ConversationContext {
     this.minUserObservations = deps.minUserObservations ?? 3;
     this.valueFloor = deps.valueFloor;
     this.conversations = new ConversationsRepo(deps.db);
+    this.questionSteps = new QuestionStepRepo(deps.sqlite);
     this.templatesRepo = new TemplatesRepo(deps.db);
     this.threads = new ThreadLearningRepo(deps.db);
     this.patternsRepo = new PatternsRepo(deps.db);
@@ -192,12 +199,22 @@ export class ConversationContext {
 
   /** Serialises the work on one thread (two taps at once must not ask two questions). */
   async locked<T>(threadId: number, work: () => Promise<T>): Promise<T> {
+    return (await this.lockedAlone(threadId, work)).value;
+  }
+
+  /**
+   * locked, also saying whether the thread's lock was left uncontended: `alone` is false when other
+   * work on the thread queued for the lock while `work` held it (it runs next, and may change what
+   * `work` wrote).
+   */
+  async lockedAlone<T>(threadId: number, work: () => Promise<T>): Promise<{ value: T; alone: boolean }> {
     const previous = this.locks.get(threadId) ?? Promise.resolve();
     const run = previous.then(work, work);
     const tail = run.catch(() => {});
     this.locks.set(threadId, tail);
     try {
-      return await run;
+      const value = await run;
+      return { value, alone: this.locks.get(threadId) === tail };
     } finally {
       if (this.locks.get(threadId) === tail) this.locks.delete(threadId);
     }

@@ -12,6 +12,7 @@ import {
 } from "../../store/threads/conversations-repo.ts";
 import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import type { ConversationContext } from "./context.ts";
+import type { LearnedThreadFields } from "./prefill.ts";
 import {
   type AppliedOptimization,
   type ConversationState,
@@ -37,7 +38,8 @@ const ADJUST_INSTRUCTIONS = {
 
 /**
  * Stops the questions: queues draft 2 if anything was learned or added, saves the
- * state with why it stopped, and lets the pattern learner look at what was answered.
+ * state with why it stopped (and `saveWith`, in the same write), and lets the pattern learner look
+ * at what was answered.
  */
 export async function stopAndRefine(
   ctx: ConversationContext,
@@ -46,6 +48,7 @@ export async function stopAndRefine(
   draft1: Job | undefined,
   reason: string,
   now: string,
+  saveWith: LearnedThreadFields = {},
 ): Promise<{ refinedJobId?: number; stopReason: string }> {
   const progress = slotProgress(state.initial, state.slots);
   const learnedSomething = SLOTS.some((s) => progress[s] > 0);
@@ -57,6 +60,7 @@ export async function stopAndRefine(
   state.stop = { reason, at: now, refinedJobId: refinedJobId ?? null, progress };
   const saved = state.applied.reduce((s, a) => s + (a.secondsSaved ?? 0), 0);
   await ctx.threads.update(thread.id, {
+    ...saveWith,
     claritySlots: JSON.stringify(state),
     finalClarity: clarityScore(state.slots),
     conversationMinutes: round3(state.seconds / 60),

@@ -1,4 +1,5 @@
 import type { Slot } from "../../learning/quick-analysis.ts";
+import type { Job } from "../../store/jobs/types.ts";
 import { answerQuestion } from "./answer.ts";
 import { noteDraftAssumptions } from "./assumptions.ts";
 import { ConversationContext, type ConversationFlowDeps } from "./context.ts";
@@ -16,7 +17,13 @@ import {
   preferencesFor,
 } from "./insights.ts";
 import { assumptionsOf, correctAssumption } from "./learned-assumptions.ts";
-import { closeConversation, pendingQuestion, startConversation, whyNoQuestion } from "./start.ts";
+import {
+  closeConversation,
+  openConversation,
+  pendingQuestion,
+  startConversation,
+  whyNoQuestion,
+} from "./start.ts";
 import type {
   AnswerInput,
   AnswerOutcome,
@@ -25,6 +32,7 @@ import type {
   CorrectionOutcome,
   FeedbackInput,
   FeedbackOutcome,
+  Opening,
   QuestionView,
   WithdrawOutcome,
 } from "./types.ts";
@@ -67,6 +75,10 @@ export class ConversationFlow implements ConversationPort {
     return startConversation(this.ctx, threadId, userId);
   }
 
+  open(threadId: number, userId: string, draft1: Job): Promise<Opening> {
+    return openConversation(this.ctx, threadId, userId, draft1);
+  }
+
   whyNoQuestion(threadId: number): Promise<string | undefined> {
     return whyNoQuestion(this.ctx, threadId);
   }
@@ -92,8 +104,12 @@ export class ConversationFlow implements ConversationPort {
   }
 
   /** Draft 1 is ready: its risky assumptions become one-tap confirmations; how many were kept. */
-  noteDraftAssumptions(threadId: number, draftText: string): Promise<number> {
-    return noteDraftAssumptions(this.ctx, threadId, draftText);
+  noteDraftAssumptions(
+    threadId: number,
+    draftText: string,
+    draft1?: Pick<Job, "requested_backend">,
+  ): Promise<number> {
+    return noteDraftAssumptions(this.ctx, threadId, draftText, draft1);
   }
 
   assumptions(threadId: number): Promise<Assumption[]> {

@@ -3,7 +3,7 @@ import { clarityScore } from "../../learning/clarity.ts";
 import type { Slot } from "../../learning/quick-analysis.ts";
 import type { ConversationContext } from "./context.ts";
 import { planNext } from "./planning.ts";
-import { parseState, SLOT_LABELS } from "./records.ts";
+import { type ConversationState, parseState, SLOT_LABELS } from "./records.ts";
 import type { Assumption, CorrectionOutcome } from "./types.ts";
 
 /**
@@ -17,7 +17,11 @@ import type { Assumption, CorrectionOutcome } from "./types.ts";
 export async function assumptionsOf(ctx: ConversationContext, threadId: number): Promise<Assumption[]> {
   const thread = await ctx.threads.thread(threadId);
   const state = thread ? parseState(thread.clarity_slots) : undefined;
-  if (!state) return [];
+  return state ? assumptionsIn(state) : [];
+}
+
+/** The assumptions in force in a conversation state. */
+export function assumptionsIn(state: ConversationState): Assumption[] {
   const out: Assumption[] = [];
   for (const a of state.applied) {
     if (a.kind !== "pattern" || a.slot === undefined) continue;

@@ -11,6 +11,7 @@ import { writtenQuestion } from "../understanding/apply.ts";
 import { takeConfirmation } from "./assumptions.ts";
 import type { ConversationContext } from "./context.ts";
 import { stopAndRefine } from "./drafts.ts";
+import type { LearnedThreadFields } from "./prefill.ts";
 import { type ConversationState, kindOf, type QuestionPlan, round3, toView } from "./records.ts";
 import type { QuestionView } from "./types.ts";
 
@@ -19,7 +20,10 @@ import type { QuestionView } from "./types.ts";
  * through SmartQuestionGenerator) with the user's likely answers offered as buttons, or stop.
  */
 
-/** Asks the next question, or stops and queues the refined draft. Saves the state either way. */
+/**
+ * Asks the next question, or stops and queues the refined draft. Saves the state either way, with
+ * `saveWith` (other thread fields the caller changed: one write of the thread, not two).
+ */
 export async function planNext(
   ctx: ConversationContext,
   thread: LearningThread,
@@ -27,6 +31,7 @@ export async function planNext(
   draft1: Job | undefined,
   userSaidEnough: boolean,
   now: string,
+  saveWith: LearnedThreadFields = {},
 ): Promise<{ question?: QuestionView; refinedJobId?: number; stopReason?: string }> {
   const clarity = clarityScore(state.slots);
   // A kind whose learned order is losing follows the fixed order (order-arms.ts): its slots, every
@@ -63,20 +68,27 @@ export async function planNext(
   });
   const best = selection.best;
   if (decision.ask && best)
-    return { question: await askQuestion(ctx, thread, state, best, draft1, clarity, now) };
-  return stopAndRefine(ctx, thread, state, draft1, decision.reason, now);
+    return { question: await askQuestion(ctx, { thread, state, best, draft1, clarity, now, saveWith }) };
+  return stopAndRefine(ctx, thread, state, draft1, decision.reason, now, saveWith);
 }
 
-/** Asks the chosen question: stores it with the plan (offered answers, predictions) and saves the state. */
-async function askQuestion(
-  ctx: ConversationContext,
-  thread: LearningThread,
-  state: ConversationState,
-  best: Chosen,
-  draft1: Job | undefined,
-  clarity: number,
-  now: string,
-): Promise<QuestionView> {
+/** What asking the chosen question needs. */
+interface Ask {
+  thread: LearningThread;
+  state: ConversationState;
+  best: Chosen;
+  draft1: Job | undefined;
+  clarity: number;
+  now: string;
+  saveWith: LearnedThreadFields;
+}
+
+/**
+ * Asks the chosen question: stores it with the plan (offered answers, predictions), counts its
+ * template's use and saves the state, in one transaction (QuestionStepRepo.ask).
+ */
+async function askQuestion(ctx: ConversationContext, ask: Ask): Promise<QuestionView> {
+  const { thread, state, best, draft1, clarity, now, saveWith } = ask;
   state.asked += 1;
   const patternId = state.validating[best.slot] ?? state.slots[best.slot].patternId;
   const pattern = patternId === undefined ? undefined : await ctx.patternsRepo.byId(patternId);
@@ -95,25 +107,22 @@ async function askQuestion(
         }
       : {}),
   };
-  const row = await ctx.conversations.insert({
-    threadId: thread.id,
-    jobId: draft1?.id ?? null,
-    phase: state.asked === 1 ? "initial" : "clarification",
-    text,
-    slot: best.slot,
-    templateId: best.template.id,
-    confidence: best.confidence,
-    position: state.asked,
-    askedDate: now,
-    patternMatched: pattern ? `${pattern.id}:${pattern.name}` : null,
-    plan,
-  });
-  await ctx.templatesRepo.recordUse(best.template.id, now);
-  await ctx.threads.update(thread.id, {
-    claritySlots: JSON.stringify(state),
-    finalClarity: clarity,
-    now,
-  });
+  const row = ctx.questionSteps.ask(
+    {
+      threadId: thread.id,
+      jobId: draft1?.id ?? null,
+      phase: state.asked === 1 ? "initial" : "clarification",
+      text,
+      slot: best.slot,
+      templateId: best.template.id,
+      confidence: best.confidence,
+      position: state.asked,
+      askedDate: now,
+      patternMatched: pattern ? `${pattern.id}:${pattern.name}` : null,
+      plan,
+    },
+    { ...saveWith, claritySlots: JSON.stringify(state), finalClarity: clarity, now },
+  );
   return toView(row, suggestions, thread);
 }
 

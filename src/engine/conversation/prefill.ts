@@ -14,7 +14,10 @@ import { type ConversationState, kindOf, SLOT_LABELS } from "./records.ts";
  * preferences attached to the conversation.
  */
 
-/** What applyLearning changed on the thread: the caller writes it with the state it saves next. */
+/**
+ * Thread fields a step changed besides the conversation state (what applyLearning set, the initial
+ * clarity): written with the state it saves next (planNext's `saveWith`).
+ */
 export type LearnedThreadFields = Omit<ThreadLearningUpdate, "now">;
 
 /**

@@ -2,19 +2,22 @@ import { clarityScore, openSlots, slotProgress } from "../../learning/clarity.ts
 import { STOP_REASONS } from "../../learning/conversation-state.ts";
 import { quickAnalyze, SLOTS } from "../../learning/quick-analysis.ts";
 import { mulberry32, seedOf } from "../../learning/random.ts";
+import type { Job } from "../../store/jobs/types.ts";
 import { ENOUGH } from "../../store/threads/conversations-repo.ts";
+import type { LearningThread } from "../../store/threads/learning-repo.ts";
 import { applyUnderstanding } from "../understanding/apply.ts";
 import type { ConversationContext } from "./context.ts";
+import { assumptionsIn, assumptionsOf } from "./learned-assumptions.ts";
 import { planNext } from "./planning.ts";
 import { applyLearning } from "./prefill.ts";
-import { freshState, kindOf, parseState } from "./records.ts";
-import type { QuestionView } from "./types.ts";
+import { type ConversationState, freshState, kindOf, parseState } from "./records.ts";
+import type { Opening, QuestionView } from "./types.ts";
 
 /** requested_backend of a guest's jobs (LOCAL_ONLY in ../ports.ts, which imports this folder's types). */
 const GUEST_LOCAL_ONLY = "@local";
 
 /**
- * ConversationPort.start, .pending and .close: open a thread's conversation, show what is
+ * ConversationPort.start (and .open), .pending and .close: open a thread's conversation, show what is
  * waiting, and end it when the idea is cancelled.
  */
 
@@ -22,66 +25,120 @@ const GUEST_LOCAL_ONLY = "@local";
  * Called right after draft 1 is queued; returns the first question (or none). The question is
  * offered only if it is still open: the analysis can hold it up to its deadline, and a cancel that
  * came meanwhile waited for the thread's lock and closed it. Taking the lock again runs after
- * such a cancel, so a closed question is never handed to the transport as if it were open.
+ * such a cancel, so a closed question is never handed to the transport as if it were open; when
+ * nothing waited for the lock meanwhile, nothing closed it, and it is not read again.
+ * `draft1`: the job submit queued (read from the thread's jobs when not given).
  */
 export async function startConversation(
   ctx: ConversationContext,
   threadId: number,
   userId: string,
+  draft1?: Job,
 ): Promise<QuestionView | undefined> {
-  const first = await planFirst(ctx, threadId, userId);
-  if (!first) return undefined;
-  return ctx.locked(threadId, async () =>
-    (await ctx.conversations.pending(threadId))?.id === first.id ? first : undefined,
-  );
+  return (await firstQuestion(ctx, threadId, userId, draft1)).question;
 }
 
-/** The conversation's state, saved, and its first question asked (or the reason none is, in the state). */
-function planFirst(
+/**
+ * What a new idea's conversation opens with (ConversationPort.open): the first question, or why
+ * there is none, and what was assumed from earlier conversations. Read from the state the first
+ * step saved, without reading it back when a question is asked.
+ */
+export async function openConversation(
   ctx: ConversationContext,
   threadId: number,
   userId: string,
-): Promise<QuestionView | undefined> {
-  return ctx.locked(threadId, async () => {
-    await ctx.ensureLoaded();
-    const thread = await ctx.requireThread(threadId);
-    const existing = parseState(thread.clarity_slots);
-    if (existing) {
-      const waiting = await ctx.conversations.pending(threadId);
-      if (waiting || existing.stop) return ctx.view(waiting, thread);
-      // Stopped between saving the state and asking (a crash, a full queue): plan again.
-      return (await planNext(ctx, thread, existing, await ctx.draftOne(threadId), false, ctx.iso())).question;
-    }
-    const now = ctx.iso();
-    const policy = ctx.policy();
-    const idea = thread.original_request;
-    const ideaType = thread.idea_type ?? quickAnalyze(idea).ideaType;
-    const owner = thread.user_id ?? userId;
-    const state = freshState(idea, ideaType, owner, policy);
-    // Draft 1 is queued already (submit.ts) and runs beside this: only the first question waits,
-    // and never longer than the analysis deadline.
-    // The learned order for this kind, unless it is losing to the fixed order there (order-arms.ts).
-    // Drawn from the thread's own id, so choosing an order leaves the learners' random stream as is.
-    if (policy === "learning")
-      state.order = ctx.orderArms.choose(kindOf(state), mulberry32(seedOf(`order:${thread.uuid}`)));
-    const draft1 = await ctx.draftOne(threadId);
-    const understanding = await ctx.understand?.({
-      idea,
-      threadId,
-      localOnly: draft1?.requested_backend === GUEST_LOCAL_ONLY,
-    });
-    if (understanding) applyUnderstanding(state, understanding);
-    const learned = policy === "learning" ? await applyLearning(ctx, thread, state, draft1, now) : {};
-    await ctx.threads.update(threadId, {
-      ...learned,
-      claritySlots: JSON.stringify(state),
-      initialClarity: clarityScore(state.initial),
-      finalClarity: clarityScore(state.slots),
-      now,
-    });
-    const next = await planNext(ctx, thread, state, draft1, false, now);
-    return next.question;
+  draft1?: Job,
+): Promise<Opening> {
+  const { question, state } = await firstQuestion(ctx, threadId, userId, draft1);
+  if (question && state) return { question, assumptions: assumptionsIn(state) };
+  const noQuestion = await whyNoQuestion(ctx, threadId);
+  return {
+    question: undefined,
+    ...(noQuestion !== undefined ? { noQuestion } : {}),
+    assumptions: await assumptionsOf(ctx, threadId),
+  };
+}
+
+/** The first question if it is still open (see startConversation), with the state planFirst left. */
+async function firstQuestion(
+  ctx: ConversationContext,
+  threadId: number,
+  userId: string,
+  draft1: Job | undefined,
+): Promise<Planned> {
+  const { value: first, alone } = await ctx.lockedAlone(threadId, () =>
+    planFirst(ctx, threadId, userId, draft1),
+  );
+  if (!first.question || alone) return first;
+  const question = first.question;
+  return ctx.locked(threadId, async () =>
+    (await ctx.conversations.pending(threadId))?.id === question.id ? first : { state: first.state },
+  );
+}
+
+/** The first question (none when the questions stop at once) and the conversation state saved with it. */
+interface Planned {
+  question?: QuestionView | undefined;
+  state?: ConversationState | undefined;
+}
+
+/**
+ * The conversation's state, saved, and its first question asked (or the reason none is, in the
+ * state). Runs under the thread's lock.
+ */
+async function planFirst(
+  ctx: ConversationContext,
+  threadId: number,
+  userId: string,
+  known: Job | undefined,
+): Promise<Planned> {
+  await ctx.ensureLoaded();
+  const thread = await ctx.requireThread(threadId);
+  const existing = parseState(thread.clarity_slots);
+  if (!existing) return planFresh(ctx, thread, userId, known ?? (await ctx.draftOne(threadId)));
+  const waiting = await ctx.conversations.pending(threadId);
+  if (waiting || existing.stop) return { question: await ctx.view(waiting, thread), state: existing };
+  // A state with neither an open question nor a stop (saved by an earlier version between its
+  // two writes, or a full queue): plan again.
+  const draft1 = known ?? (await ctx.draftOne(threadId));
+  const next = await planNext(ctx, thread, existing, draft1, false, ctx.iso());
+  return { question: next.question, state: existing };
+}
+
+/** A new conversation: its state (the analysis, what is known of the user) and its first step. */
+async function planFresh(
+  ctx: ConversationContext,
+  thread: LearningThread,
+  userId: string,
+  draft1: Job | undefined,
+): Promise<Planned> {
+  const now = ctx.iso();
+  const policy = ctx.policy();
+  const idea = thread.original_request;
+  const ideaType = thread.idea_type ?? quickAnalyze(idea).ideaType;
+  const owner = thread.user_id ?? userId;
+  const state = freshState(idea, ideaType, owner, policy);
+  // Draft 1 is queued already (submit.ts) and runs beside this: only the first question waits,
+  // and never longer than the analysis deadline.
+  // The learned order for this kind, unless it is losing to the fixed order there (order-arms.ts).
+  // Drawn from the thread's own id, so choosing an order leaves the learners' random stream as is.
+  if (policy === "learning")
+    state.order = ctx.orderArms.choose(kindOf(state), mulberry32(seedOf(`order:${thread.uuid}`)));
+  const understanding = await ctx.understand?.({
+    idea,
+    threadId: thread.id,
+    localOnly: draft1?.requested_backend === GUEST_LOCAL_ONLY,
   });
+  if (understanding) applyUnderstanding(state, understanding);
+  const learned = policy === "learning" ? await applyLearning(ctx, thread, state, draft1, now) : {};
+  // The state is saved with the first question (or with why none is asked), in that step's one
+  // write: a crash before it leaves the thread as submitted, without a state (whyNoQuestion: the
+  // questions could not be prepared), never a state without its question.
+  const next = await planNext(ctx, thread, state, draft1, false, now, {
+    ...learned,
+    initialClarity: clarityScore(state.initial),
+  });
+  return { question: next.question, state };
 }
 
 /**

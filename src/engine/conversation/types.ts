@@ -1,4 +1,5 @@
 import type { Slot } from "../../learning/quick-analysis.ts";
+import type { Job } from "../../store/jobs/types.ts";
 
 /** The understanding slots, for transports that validate a slot name (e.g. an API correction). */
 export { SLOTS } from "../../learning/quick-analysis.ts";
@@ -89,12 +90,26 @@ export interface FeedbackOutcome {
 }
 
 /** Implemented by the conversation flow; the Engine delegates to it. */
+/** What a new idea's conversation opens with (ConversationPort.open). */
+export interface Opening {
+  question: QuestionView | undefined;
+  /** Why there is no first question, in words for the user (see whyNoQuestion). */
+  noQuestion?: string;
+  /** What was assumed from the user's earlier conversations (see assumptions). */
+  assumptions: Assumption[];
+}
+
 export interface ConversationPort {
   /**
    * Called right after draft 1 is queued; returns the first question (or none). Waits on the
    * model's analysis of the idea at most hermes.classification.deadline_ms; never on a draft.
    */
   start(threadId: number, userId: string): Promise<QuestionView | undefined>;
+  /**
+   * start, whyNoQuestion and assumptions in one (what submit shows), without reading back what the
+   * first step just saved. `draft1`: the job submit queued for the idea.
+   */
+  open?(threadId: number, userId: string, draft1: Job): Promise<Opening>;
   /** Why start asked no first question, in words for the user; undefined when one is open. */
   whyNoQuestion?(threadId: number): Promise<string | undefined>;
   /** The pending (asked, unanswered) question of a thread, if any. */

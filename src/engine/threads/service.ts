@@ -90,8 +90,9 @@ export class ThreadService {
       ...(actor.rateKey ? { rateKey: actor.rateKey } : {}),
       ...(actor.role === "guest" ? { guest: true } : {}),
     });
-    // Every assumption is shown with the first question, each with a one-tap correction.
-    return { ...result, assumptions: await this.assumptions(result.thread) };
+    // Every assumption is shown with the first question, each with a one-tap correction (the
+    // engine brings them along when the conversation opened with them: not read again).
+    return { ...result, assumptions: result.assumptions ?? (await this.assumptions(result.thread)) };
   }
 
   /** What was assumed from the user's earlier conversations on this thread, still in force. */

@@ -4,7 +4,7 @@ import { quickAnalyze } from "../../learning/quick-analysis.ts";
 import type { Job, NewJob } from "../../store/jobs/repo.ts";
 import type { ThreadRecord } from "../../store/threads/repo.ts";
 import { NO_QUESTIONS_PREPARED } from "../conversation/start.ts";
-import type { QuestionView } from "../conversation/types.ts";
+import type { Assumption, QuestionView } from "../conversation/types.ts";
 import {
   type EngineDeps,
   LOCAL_ONLY,
@@ -64,7 +64,7 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
     };
   });
   const thread = created as ThreadRecord;
-  const { question, noQuestion } = await startQuestions(d, thread.id, input.userId);
+  const { question, noQuestion, assumptions } = await startQuestions(d, thread.id, input.userId, job);
   return {
     thread,
     shortId: shortIdOf(thread.uuid),
@@ -74,6 +74,7 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
     ...backendRemedies(d),
     question,
     ...(noQuestion !== undefined ? { noQuestion } : {}),
+    ...(assumptions !== undefined ? { assumptions } : {}),
     vision,
   };
 }
@@ -123,15 +124,22 @@ function checkIdea(d: EngineDeps, input: SubmitIdeaInput): string {
 
 /**
  * Questions start at the same moment as the draft; a failure here never costs the draft. Without
- * a first question the user is told why (the rule: a question, or a true word why not).
+ * a first question the user is told why (the rule: a question, or a true word why not). With the
+ * port's `open`, the assumptions shown with the question come along (ThreadService reads them
+ * otherwise).
  */
 async function startQuestions(
   d: EngineDeps,
   threadId: number,
   userId: string,
-): Promise<{ question?: QuestionView; noQuestion?: string }> {
+  draft1: Job,
+): Promise<{ question?: QuestionView; noQuestion?: string; assumptions?: Assumption[] }> {
   if (!d.conversation) return {};
   try {
+    if (d.conversation.open) {
+      const { question, ...rest } = await d.conversation.open(threadId, userId, draft1);
+      return question ? { question, ...rest } : rest;
+    }
     const question = await d.conversation.start(threadId, userId);
     if (question) return { question };
     const why = await d.conversation.whyNoQuestion?.(threadId);

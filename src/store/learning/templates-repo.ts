@@ -1,7 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import { z } from "zod";
 import { parseOptionalJsonColumn } from "../json-column.ts";
-import { precompile } from "../precompiled.ts";
 import type { Database, QuestionTemplateRow } from "../schema.ts";
 
 /**
@@ -18,7 +17,7 @@ import type { Database, QuestionTemplateRow } from "../schema.ts";
  *   (positive: people answer this one faster than its alternatives);
  * - effectiveness_trend: success of the last 10 answers against the 20 before (improving, stable, declining);
  * - last_used.
- * usage_count and last_used move at every use (recordUse); the averages cover the latest
+ * usage_count and last_used move at every use (QuestionStepRepo.ask, with the question asked); the averages cover the latest
  * STATS_WINDOW answers (refreshStats, after each answer and each rated outcome).
  */
 export interface QuestionTemplate {
@@ -90,17 +89,9 @@ const SUCCESS = sql<number>`CASE WHEN c.clarity_improvement > 0
 
 export class TemplatesRepo {
   private readonly db: Kysely<Database>;
-  // Once per question asked: compiled once (../precompiled.ts).
-  private readonly recordUseQuery;
 
   constructor(db: Kysely<Database>) {
     this.db = db;
-    this.recordUseQuery = precompile(db, 2, (templateId: number, nowIso: string) =>
-      db
-        .updateTable("question_templates")
-        .set((eb) => ({ usage_count: eb("usage_count", "+", 1), last_used: nowIso, last_updated: nowIso }))
-        .where("id", "=", templateId),
-    );
   }
 
   async active(): Promise<QuestionTemplate[]> {
@@ -120,11 +111,6 @@ export class TemplatesRepo {
       .where("id", "=", id)
       .executeTakeFirst();
     return row ? toTemplate(row) : undefined;
-  }
-
-  /** One more use (a question asked from this template). */
-  async recordUse(templateId: number, nowIso: string): Promise<void> {
-    await this.recordUseQuery(templateId, nowIso);
   }
 
   /** A question taken back before it was answered (its answer's undo removed it): one use fewer. */

@@ -1,5 +1,4 @@
 import type { Kysely } from "kysely";
-import { precompile } from "../precompiled.ts";
 import type { ConversationRow, ConversationUpdate, Database, NewConversation } from "../schema.ts";
 
 /**
@@ -65,25 +64,9 @@ export interface UserAnswerRow {
 
 export class ConversationsRepo {
   private readonly db: Kysely<Database>;
-  // Once per question asked: compiled once (../precompiled.ts), its values in questionRow's order.
-  private readonly insertQuery;
 
   constructor(db: Kysely<Database>) {
     this.db = db;
-    this.insertQuery = precompile(db, QUESTION_COLUMNS.length, (...values: unknown[]) =>
-      db
-        .insertInto("conversations")
-        .values(Object.fromEntries(QUESTION_COLUMNS.map((c, i) => [c, values[i]])) as NewConversation)
-        .returningAll(),
-    );
-  }
-
-  async insert(q: NewQuestion): Promise<ConversationRow> {
-    const row = questionRow(q);
-    const { rows } = await this.insertQuery(...QUESTION_COLUMNS.map((c) => row[c]));
-    const inserted = rows[0];
-    if (!inserted) throw new Error("conversations: the insert returned no row");
-    return inserted;
   }
 
   /** A pre-filled slot: asked of nobody, answered by a pattern. */
@@ -306,9 +289,11 @@ export const ENOUGH = "(enough)";
 export const INFORMATION = "(additional information)";
 export const SKIPPED = "(skipped)";
 
-/** The columns every question row has, asked or pre-filled. */
-/** The columns of a question's row, in the order the precompiled insert binds them. */
-const QUESTION_COLUMNS = [
+/**
+ * The columns every question row has, asked or pre-filled (an asked one is inserted by
+ * QuestionStepRepo, with the rest of its step).
+ */
+export const QUESTION_COLUMNS = [
   "thread_id",
   "job_id",
   "conversation_phase",
@@ -323,7 +308,9 @@ const QUESTION_COLUMNS = [
 ] as const satisfies readonly (keyof NewConversation)[];
 
 /** Its type lists exactly QUESTION_COLUMNS: a column added here and not there does not compile. */
-function questionRow(q: NewQuestion): Required<Pick<NewConversation, (typeof QUESTION_COLUMNS)[number]>> {
+export function questionRow(
+  q: NewQuestion,
+): Required<Pick<NewConversation, (typeof QUESTION_COLUMNS)[number]>> {
   return {
     thread_id: q.threadId,
     job_id: q.jobId,

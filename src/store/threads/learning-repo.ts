@@ -85,20 +85,7 @@ export class ThreadLearningRepo {
   }
 
   async update(id: number, u: ThreadLearningUpdate): Promise<void> {
-    const set: IdeaThreadUpdate = { last_active: u.now };
-    if (u.claritySlots !== undefined) set.clarity_slots = u.claritySlots;
-    if (u.initialClarity !== undefined) set.initial_clarity_score = u.initialClarity;
-    if (u.finalClarity !== undefined) set.final_clarity_score = u.finalClarity;
-    if (u.communicationStyle !== undefined) set.communication_style = u.communicationStyle;
-    if (u.depthPreference !== undefined) set.depth_preference = u.depthPreference;
-    if (u.learnedPatterns !== undefined) set.learned_patterns = u.learnedPatterns;
-    if (u.optimizationApplied !== undefined) set.optimization_applied = u.optimizationApplied;
-    if (u.patternConfidence !== undefined) set.pattern_confidence = u.patternConfidence;
-    if (u.conversationEffectiveness !== undefined)
-      set.conversation_effectiveness = u.conversationEffectiveness;
-    if (u.conversationMinutes !== undefined) set.total_conversation_time_minutes = u.conversationMinutes;
-    if (u.optimizationSavings !== undefined) set.optimization_savings = u.optimizationSavings;
-    if (u.userSatisfaction !== undefined) set.user_satisfaction = u.userSatisfaction;
+    const set = threadColumns(u);
     const columns = Object.keys(set) as (keyof IdeaThreadUpdate)[];
     const key = columns.join(",");
     let update = this.updates.get(key);
@@ -160,4 +147,22 @@ export class ThreadLearningRepo {
       refinedRating: Number(r.refinedRating),
     }));
   }
+}
+
+/** The idea_threads columns an update writes (last_active always), by column name. */
+export function threadColumns(u: ThreadLearningUpdate): IdeaThreadUpdate {
+  const set: IdeaThreadUpdate = { last_active: u.now };
+  if (u.claritySlots !== undefined) set.clarity_slots = u.claritySlots;
+  if (u.initialClarity !== undefined) set.initial_clarity_score = u.initialClarity;
+  if (u.finalClarity !== undefined) set.final_clarity_score = u.finalClarity;
+  if (u.communicationStyle !== undefined) set.communication_style = u.communicationStyle;
+  if (u.depthPreference !== undefined) set.depth_preference = u.depthPreference;
+  if (u.learnedPatterns !== undefined) set.learned_patterns = u.learnedPatterns;
+  if (u.optimizationApplied !== undefined) set.optimization_applied = u.optimizationApplied;
+  if (u.patternConfidence !== undefined) set.pattern_confidence = u.patternConfidence;
+  if (u.conversationEffectiveness !== undefined) set.conversation_effectiveness = u.conversationEffectiveness;
+  if (u.conversationMinutes !== undefined) set.total_conversation_time_minutes = u.conversationMinutes;
+  if (u.optimizationSavings !== undefined) set.optimization_savings = u.optimizationSavings;
+  if (u.userSatisfaction !== undefined) set.user_satisfaction = u.userSatisfaction;
+  return set;
 }
