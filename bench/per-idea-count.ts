@@ -20,6 +20,8 @@ export interface WriteCounts {
   statements: number;
   commits: number;
   walFrames: number;
+  /** Commit frames among them (a non-zero "database size" in the frame header): commits that wrote. */
+  walCommits: number;
 }
 
 const CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA)\b/i;
@@ -53,6 +55,24 @@ function walFrames(dbPath: string): number {
   }
 }
 
+/** Frames [from, to) of the WAL that end a transaction (frame header bytes 4-7, big-endian, non-zero). */
+function commitFrames(dbPath: string, from: number, to: number): number {
+  const fd = openSync(`${dbPath}-wal`, "r");
+  try {
+    const b = Buffer.alloc(8);
+    readSync(fd, b, 0, 4, 8);
+    const frameSize = b.readUInt32BE(0) + 24;
+    let commits = 0;
+    for (let i = from; i < to; i++) {
+      readSync(fd, b, 0, 8, 32 + i * frameSize);
+      if (b.readUInt32BE(4) !== 0) commits++;
+    }
+    return commits;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Starts counting the writes to the database at dbPath (open, WAL mode); stop() returns the totals. */
 export function countWrites(dbPath: string): { stop(): WriteCounts } {
   const reader = new Database(dbPath, { readonly: true });
@@ -75,10 +95,11 @@ export function countWrites(dbPath: string): { stop(): WriteCounts } {
   return {
     stop() {
       for (const [name, original] of originals) proto[name] = original;
-      const walFramesWritten = walFrames(dbPath) - frames0;
+      const frames1 = walFrames(dbPath);
+      const walCommits = commitFrames(dbPath, frames0, frames1);
       reader.exec("COMMIT");
       reader.close();
-      return { statements, commits, walFrames: walFramesWritten };
+      return { statements, commits, walFrames: frames1 - frames0, walCommits };
     },
   };
 }

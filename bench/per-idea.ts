@@ -336,7 +336,12 @@ async function counted(run: Run, analysis: boolean): Promise<WriteCounts | undef
     const c = (counter as ReturnType<typeof countWrites>).stop();
     counter = undefined;
     const per = (x: number) => x / N_COUNTED;
-    return { statements: per(c.statements), commits: per(c.commits), walFrames: per(c.walFrames) };
+    return {
+      statements: per(c.statements),
+      commits: per(c.commits),
+      walFrames: per(c.walFrames),
+      walCommits: per(c.walCommits),
+    };
   } finally {
     counter?.stop();
     await served.close();
@@ -462,6 +467,10 @@ function writesTable(off: WriteCounts | undefined, on: WriteCounts | undefined):
         ...[off, on].map((w) => cell(w, (x) => x.statements)),
       ],
       ["commits (transactions and autocommitted writes)", ...[off, on].map((w) => cell(w, (x) => x.commits))],
+      [
+        "commits that wrote (commit frames in the WAL)",
+        ...[off, on].map((w) => cell(w, (x) => x.walCommits)),
+      ],
       ["WAL frames appended (one page each)", ...[off, on].map((w) => cell(w, (x) => x.walFrames))],
     ],
   );
@@ -472,7 +481,7 @@ function notes(load: string | undefined): string {
   return [
     `"Analysis off" (hermes.classification.enable_llm=false) makes one model call per idea, as the proxy does: the targets apply to it (issue 17 predates the analysis). "Analysis on" is the default: 3 model calls per idea (the analysis, awaited by submit within hermes.classification.deadline_ms; draft 1; reading draft 1's assumptions, after the draft completes and so partly outside its latency but inside its CPU), each answered with valid JSON of its schema streamed like a draft.`,
     `Method: each server is measured alone, as any server benchmark does — the bench process runs only the server under test (Hermes, or the proxy), and the HTTP client and the fake model run in a child process (bench/per-idea-load.ts), as users and Ollama do in a deployment (and as the issue's peer, the Portkey gateway, ran). Until this change all three shared one process and one thread, so the client's and the fake's CPU (now shown apart: the load process rows) was added to every side's latency and CPU and capped Hermes' ideas/s at concurrency 10; figures from before are not comparable. Hermes' latency ends at its "completed" event, timed in the server on CLOCK_MONOTONIC (process.hrtime, the clock the child timed the send with); the job id and that time go to the child over IPC (~8 µs of the server's CPU per idea) so it starts its next idea. The proxy's ends when the client has read the whole response.`,
-    `Zero-latency loopback fake Ollama (${draftChunks} streamed chunks a draft, 8 characters each); ${N1} ideas at concurrency 1, ${N10} at 10, each after ${WARM} warm-up ideas; Hermes on a file database (WAL), real HTTP submit, real Ollama backend; proxy = node:http forwarding /api/chat to the same fake. Two rounds of proxy, analysis off, analysis on; each side's figure is its better round by p50. CPU: the server process's (process.cpuUsage), and the load process's beside it; the machine's is their sum. "Event loop busy" is the server's event loop utilisation over the measured ideas: near 100% means the ideas/s is the server's own ceiling, not the client's or the fake's. Writes: a separate pass on a fresh Hermes after the measured rounds, counted by wrapping better-sqlite3's statements and reading the WAL index (bench/per-idea-count.ts), so the measured rounds carry no instrumentation. Load average at the start: ${load} on ${cpus().length} cores (a shared machine: read the ratios).`,
+    `Zero-latency loopback fake Ollama (${draftChunks} streamed chunks a draft, 8 characters each); ${N1} ideas at concurrency 1, ${N10} at 10, each after ${WARM} warm-up ideas; Hermes on a file database (WAL), real HTTP submit, real Ollama backend; proxy = node:http forwarding /api/chat to the same fake. Two rounds of proxy, analysis off, analysis on; each side's figure is its better round by p50. CPU: the server process's (process.cpuUsage), and the load process's beside it; the machine's is their sum. "Event loop busy" is the server's event loop utilisation over the measured ideas: near 100% means the ideas/s is the server's own ceiling, not the client's or the fake's. Writes: a separate pass on a fresh Hermes after the measured rounds, counted by wrapping better-sqlite3's statements and reading the WAL index (bench/per-idea-count.ts; its two commit counts, from the statements and from the WAL's commit frames, agree when every commit writes), so the measured rounds carry no instrumentation. Load average at the start: ${load} on ${cpus().length} cores (a shared machine: read the ratios).`,
   ].join("\n\n");
 }
 
