@@ -5,8 +5,9 @@ import type { Compilable, CompiledQuery, Kysely, QueryResult } from "kysely";
  * idea's path. Kysely builds a query tree and compiles it to SQL on every call — about 15 of the
  * 20 µs such a read costs — although only the values change (README.md, rule 3). The query is
  * still written with Kysely, so it is type-checked against schema.ts and its rows have the
- * builder's type; it still runs through Kysely's executor, so it waits its turn behind an open
- * Kysely transaction like any other query.
+ * builder's type; it still runs through Kysely's executor like any other query. (Kysely's SQLite
+ * driver holds no lock on its one connection: a query issued while a Kysely transaction is open
+ * runs inside that transaction, as the raw handle's statements do.)
  *
  * `build` receives one stand-in per argument and must use each as a value (never to choose the
  * query's shape: an `in` list's length, whether a clause is there); each stand-in is found in the
