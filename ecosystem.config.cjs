@@ -5,7 +5,8 @@ module.exports = {
   apps: [
     {
       name: "hermes",
-      // Run `npm run build` first (npm start does it): the bundle starts in ~0.2 s and idles at ~80 MB.
+      // Run `npm run build` first (npm start does it): the bundle starts in ~0.2 s and idles at ~76 MB
+      // (~81 MB with the bot polling; bench/results/process.md).
       script: "dist/main.js",
       interpreter: "node",
       // The same flags as `npm start`. A small young generation: Hermes is I/O-bound, and this keeps
