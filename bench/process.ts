@@ -21,10 +21,18 @@ export function startFlags(): string[] {
   return pkg.scripts.start.split(/\s+/).filter((a) => a.startsWith("--"));
 }
 
+/**
+ * Flags to try on top of npm start's, for experiments (BENCH_NODE_FLAGS="--v8-pool-size=2"): the
+ * results files say which figures were measured with which.
+ */
+export function experimentFlags(): string[] {
+  return (process.env.BENCH_NODE_FLAGS ?? "").split(/\s+/).filter(Boolean);
+}
+
 /** The production entry (`npm start` runs the bundle) unless told to run the sources. */
 export function spawnHermes(env: Record<string, string>, entry = join(ROOT, "dist", "main.js")) {
   let out = "";
-  const flags = entry.endsWith(".js") ? startFlags() : [];
+  const flags = entry.endsWith(".js") ? [...startFlags(), ...experimentFlags()] : [];
   const child = spawn(process.execPath, [...flags, entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", HERMES_LOG_LEVEL: "info", ...env },
@@ -75,15 +83,24 @@ export function rssMb(pid: number): number {
 }
 
 /**
- * Spawn → /health answers, then RSS once idle. Ollama is reachable (the fake), as in production:
- * the backend's health probes load Node's fetch (undici), ~15 MB that an unreachable backend
- * would leave out of the figure.
+ * How long an idle bundle is watched before its settled RSS is read: Hermes gives back what
+ * start-up grew at its first quiet period (two quiet 10-second checks, src/ops/idle-memory.ts), and
+ * until then an idle process' heap still grew (bot polling: 82.8 MB at 3 s, 84.0-84.6 at 40 s).
+ */
+const SETTLE_MS = Number(process.env.PROCESS_SETTLE_MS ?? 40_000);
+
+/**
+ * Spawn → /health answers, then RSS 3 s later and, for the bundle, again after SETTLE_MS (the
+ * figure the ≤ 80 MB target reads: what an idle Hermes holds, not what start-up left). Ollama is
+ * reachable (the fake), as in production: the backend's health probes load Node's fetch (undici),
+ * ~15 MB that an unreachable backend would leave out of the figure.
  */
 async function startupAndRss(
   ollamaUrl: string,
   extraEnv: Record<string, string> = {},
   entry?: string,
-): Promise<{ readyMs: number; rss: number }> {
+  settleMs = 0,
+): Promise<{ readyMs: number; rss: number; settled: number }> {
   const dir = mkdtempSync(join(tmpdir(), "hermes-bench-proc-"));
   const t0 = performance.now();
   const h = spawnHermes(
@@ -100,11 +117,13 @@ async function startupAndRss(
   const readyMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 3000));
   const rss = rssMb(h.child.pid ?? 0);
+  await new Promise((r) => setTimeout(r, settleMs));
+  const settled = rssMb(h.child.pid ?? 0);
   await assertReachable(base, "TELEGRAM_BOT_TOKEN" in extraEnv);
   h.child.kill("SIGTERM");
   await h.exited;
   rmSync(dir, { recursive: true, force: true });
-  return { readyMs, rss };
+  return { readyMs, rss, settled };
 }
 
 const ADMIN_TOKEN = "bench-admin-token-0123456789";
@@ -157,22 +176,31 @@ export async function run(): Promise<void> {
   const readySrc: number[] = [];
   const rssSrc: number[] = [];
   const rssBot: number[] = [];
+  const settled: number[] = [];
+  const settledBot: number[] = [];
   const rerun: number[] = [];
   const ollama = await FakeOllama.start();
   const tg = await TelegramEmulator.start();
   for (let i = 0; i < RUNS; i++) {
-    const r = await startupAndRss(ollama.url);
+    const r = await startupAndRss(ollama.url, {}, undefined, SETTLE_MS);
     ready.push(r.readyMs);
     rss.push(r.rss);
+    settled.push(r.settled);
     const s = await startupAndRss(ollama.url, {}, join(ROOT, "src", "main.ts"));
     readySrc.push(s.readyMs);
     rssSrc.push(s.rss);
-    const b = await startupAndRss(ollama.url, {
-      TELEGRAM_BOT_TOKEN: tg.token,
-      TELEGRAM_API_ROOT: tg.apiRoot,
-      HERMES_OWNER_IDS: "1",
-    });
+    const b = await startupAndRss(
+      ollama.url,
+      {
+        TELEGRAM_BOT_TOKEN: tg.token,
+        TELEGRAM_API_ROOT: tg.apiRoot,
+        HERMES_OWNER_IDS: "1",
+      },
+      undefined,
+      SETTLE_MS,
+    );
     rssBot.push(b.rss);
+    settledBot.push(b.settled);
     rerun.push(await restartToRerun(ollama));
   }
   await tg.stop();
@@ -182,16 +210,26 @@ export async function run(): Promise<void> {
     [
       ["start-up, bundle (spawn → /health answers 200)", `${median(ready).toFixed(0)} ms`, "≤ 500 ms"],
       ["start-up, from source (node src/main.ts)", `${median(readySrc).toFixed(0)} ms`, "—"],
-      ["RSS idle, bundle, no bot, Ollama reachable", `${median(rss).toFixed(1)} MB`, "≤ 80 MB"],
-      ["RSS idle, bundle, bot polling, Ollama reachable", `${median(rssBot).toFixed(1)} MB`, "≤ 80 MB"],
-      ["RSS idle, from source, no bot", `${median(rssSrc).toFixed(1)} MB`, "—"],
+      ["RSS 3 s after start, bundle, no bot, Ollama reachable", `${median(rss).toFixed(1)} MB`, "—"],
+      ["RSS 3 s after start, bundle, bot polling, Ollama reachable", `${median(rssBot).toFixed(1)} MB`, "—"],
+      [
+        `RSS idle (${SETTLE_MS / 1000} s), bundle, no bot, Ollama reachable`,
+        `${median(settled).toFixed(1)} MB`,
+        "≤ 80 MB",
+      ],
+      [
+        `RSS idle (${SETTLE_MS / 1000} s), bundle, bot polling, Ollama reachable`,
+        `${median(settledBot).toFixed(1)} MB`,
+        "≤ 80 MB",
+      ],
+      ["RSS 3 s after start, from source, no bot", `${median(rssSrc).toFixed(1)} MB`, "—"],
       ["kill -9 → restart → interrupted job running again", `${median(rerun).toFixed(0)} ms`, "≤ 10 s"],
     ],
   );
   console.log(out);
-  const list = (v: number[]) => v.map((x) => x.toFixed(0)).join(", ");
+  const list = (v: number[], digits = 0) => v.map((x) => x.toFixed(digits)).join(", ");
   console.log(
-    `\n${RUNS} runs; start-up ms: ${list(ready)}; RSS MB: ${list(rss)}; restart→rerun ms: ${list(rerun)}`,
+    `\n${RUNS} runs; start-up ms: ${list(ready)}; RSS MB at 3 s: ${list(rss, 1)}, with the bot ${list(rssBot, 1)}; idle: ${list(settled, 1)}, with the bot ${list(settledBot, 1)}; restart→rerun ms: ${list(rerun)}`,
   );
   writeFileSync(join(import.meta.dirname, "results", "process.md"), `${out}\n`);
 }

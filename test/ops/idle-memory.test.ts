@@ -4,8 +4,11 @@ import { startIdleMemoryRelease } from "../../src/ops/idle-memory.ts";
 
 const MB = 1024 * 1024;
 
-/** A process whose RSS and CPU the test sets; a release brings RSS back to `afterRelease`. */
-function fakeProcess() {
+/**
+ * A process whose RSS and CPU the test sets; a release brings RSS back to `afterRelease`. Without
+ * the release after start unless asked, so each test sees only the rule it is about.
+ */
+function fakeProcess(afterStart = false) {
   const p = { rss: 100 * MB, cpu: 0, idle: true, releases: 0, afterRelease: 100 * MB };
   const clock = new ManualClock();
   const releaser = startIdleMemoryRelease({
@@ -14,6 +17,7 @@ function fakeProcess() {
     checkEveryMs: 10_000,
     quietCpuMicros: 200_000,
     growthBytes: 16 * MB,
+    afterStart,
     rssBytes: () => p.rss,
     cpuMicros: () => p.cpu,
     release: () => {
@@ -76,6 +80,26 @@ describe("giving memory back after a burst of work", () => {
     clock.advance(120_000);
     expect(p.releases).toBe(1);
     p.rss = 137 * MB;
+    clock.advance(20_000);
+    expect(p.releases).toBe(2);
+  });
+
+  it("releases once after start-up, at its first quiet period, whatever the growth", () => {
+    const { p, clock } = fakeProcess(true);
+    // Starting: the bot's first polls and backend probes keep a core busy.
+    p.cpu += 2_000_000;
+    clock.advance(10_000);
+    expect(p.releases).toBe(0);
+    // Quiet, with RSS where start-up left it (no growth since the baseline): once, after two checks.
+    clock.advance(10_000);
+    expect(p.releases).toBe(0);
+    clock.advance(10_000);
+    expect(p.releases).toBe(1);
+    // From then on only growth releases.
+    p.rss = 110 * MB;
+    clock.advance(600_000);
+    expect(p.releases).toBe(1);
+    p.rss = 120 * MB;
     clock.advance(20_000);
     expect(p.releases).toBe(2);
   });

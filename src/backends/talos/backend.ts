@@ -17,7 +17,7 @@
  * - Our caller aborts → POST /agent/cancel (best effort) and CANCELLED.
  */
 import type { z } from "zod";
-import { HealthResponseSchema, ModelsResponseSchema } from "../../../agent/protocol.ts";
+import type { ModelsResponseSchema } from "../../../agent/protocol.ts";
 import { HermesError } from "../../errors.ts";
 import type { Backend, HealthReport, ModelInfo, RunProgress, RunRequest, RunResult } from "../backend.ts";
 import { TalosClient } from "./client.ts";
@@ -94,7 +94,7 @@ export class TalosBackend implements Backend {
   async health(signal?: AbortSignal): Promise<HealthReport> {
     const started = performance.now();
     try {
-      const { data } = await this.#client.request("GET", "/agent/health", HealthResponseSchema, {
+      const { data } = await this.#client.request("GET", "/agent/health", (p) => p.HealthResponseSchema, {
         signal,
         timeoutMs: PROBE_TIMEOUT_MS,
       });
@@ -117,7 +117,7 @@ export class TalosBackend implements Backend {
   async models(signal?: AbortSignal): Promise<ModelInfo[]> {
     let data: z.infer<typeof ModelsResponseSchema>;
     try {
-      ({ data } = await this.#client.request("GET", "/agent/models", ModelsResponseSchema, {
+      ({ data } = await this.#client.request("GET", "/agent/models", (p) => p.ModelsResponseSchema, {
         signal,
         timeoutMs: PROBE_TIMEOUT_MS,
       }));

@@ -1,14 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { z } from "zod";
-import {
-  CancelResponseSchema,
-  type ExecuteRequest,
-  ExecuteResponseSchema,
-  type StatusResponse,
-  StatusResponseSchema,
-} from "../../../agent/protocol.ts";
+import type { ExecuteRequest, StatusResponse } from "../../../agent/protocol.ts";
 import { networkCode } from "../http/errors.ts";
 import { describe, isUnreachable, stripQuery, type TalosErrors } from "./errors.ts";
+import { type Protocol, protocol } from "./wire.ts";
 
 export const POLL_BACKOFF = 1.5;
 const CANCEL_TIMEOUT_MS = 5_000;
@@ -45,7 +40,7 @@ export class TalosClient {
     let wait = this.#o.pollMs;
     for (;;) {
       try {
-        await this.request("POST", "/agent/execute", ExecuteResponseSchema, { signal, body });
+        await this.request("POST", "/agent/execute", (p) => p.ExecuteResponseSchema, { signal, body });
         return performance.now();
       } catch (err) {
         const transient = isUnreachable(err);
@@ -58,13 +53,13 @@ export class TalosClient {
 
   async poll(jobId: string, textFrom: number, signal: AbortSignal): Promise<Poll> {
     const path = `/agent/status/${encodeURIComponent(jobId)}?text_from=${textFrom}`;
-    const answer = await this.request("GET", path, StatusResponseSchema, { signal, allow404: true });
+    const answer = await this.request("GET", path, (p) => p.StatusResponseSchema, { signal, allow404: true });
     if (answer.status === 404) return { kind: "lost", why: "Talos no longer knows it (restarted?)" };
     return { kind: "status", status: answer.data as StatusResponse };
   }
 
   cancelQuietly(jobId: string): void {
-    this.request("POST", `/agent/cancel/${encodeURIComponent(jobId)}`, CancelResponseSchema, {
+    this.request("POST", `/agent/cancel/${encodeURIComponent(jobId)}`, (p) => p.CancelResponseSchema, {
       timeoutMs: CANCEL_TIMEOUT_MS,
       allow404: true,
     }).catch(() => undefined); // best effort: the agent's own job timeout ends it otherwise
@@ -73,15 +68,17 @@ export class TalosClient {
   /**
    * One HTTP call with its own deadline. Connection-level failures are TALOS_UNAVAILABLE (marked
    * `unreachable`); HTTP errors are mapped from the agent's error body; a 2xx body must match
-   * `schema`. With `allow404` a 404 returns `{status: 404, data: undefined}`.
+   * `schema` (picked from the protocol, which the first call loads: ./wire.ts). With `allow404` a
+   * 404 returns `{status: 404, data: undefined}`.
    */
   async request<S extends z.ZodType>(
     method: "GET" | "POST",
     path: string,
-    schema: S,
+    schema: (p: Protocol) => S,
     opts: { signal?: AbortSignal | undefined; body?: unknown; timeoutMs?: number; allow404?: boolean },
   ): Promise<Answer<z.infer<S>>> {
     const errors = this.#o.errors;
+    const wire = await protocol();
     const deadline = AbortSignal.timeout(opts.timeoutMs ?? this.#o.requestTimeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
     const headers: Record<string, string> = {
@@ -114,14 +111,14 @@ export class TalosClient {
     if (res.ok)
       return {
         status: res.status,
-        data: this.#parse(schema, text, `${method} ${stripQuery(path)}`),
+        data: this.#parse(schema(wire), text, `${method} ${stripQuery(path)}`),
         headers: res.headers,
       };
 
     if (res.status === 404 && opts.allow404) {
       return { status: 404, data: undefined as z.infer<S>, headers: res.headers };
     }
-    throw errors.http(res, text, `${method} ${stripQuery(path)}`);
+    throw errors.http(res, text, `${method} ${stripQuery(path)}`, wire.ErrorBodySchema);
   }
 
   /** A 2xx body checked against the protocol: invalid JSON or a wrong shape is a malformed answer. */

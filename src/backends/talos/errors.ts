@@ -1,9 +1,4 @@
-import {
-  type ErrorBody,
-  ErrorBodySchema,
-  type JobError,
-  type StatusResponse,
-} from "../../../agent/protocol.ts";
+import type { ErrorBody, ErrorBodySchema, JobError, StatusResponse } from "../../../agent/protocol.ts";
 import { HermesError, type HermesErrorOptions } from "../../errors.ts";
 import { parseRetryAfter, safeHost, scrub } from "../http/errors.ts";
 
@@ -71,10 +66,11 @@ export class TalosErrors {
     return this.error("BACKEND_ERROR", `sent a broken answer: ${reason}`, { retryable: true, cause });
   }
 
-  http(res: Response, text: string, what: string): HermesError {
+  /** `errorBody`: the protocol's schema, passed in because the protocol loads lazily (./wire.ts). */
+  http(res: Response, text: string, what: string, errorBody: typeof ErrorBodySchema): HermesError {
     let body: ErrorBody["error"] | undefined;
     try {
-      const parsed = ErrorBodySchema.safeParse(JSON.parse(text));
+      const parsed = errorBody.safeParse(JSON.parse(text));
       if (parsed.success) body = parsed.data.error;
     } catch {
       // not our error body (a proxy in between?)

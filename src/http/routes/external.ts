@@ -75,7 +75,7 @@ function externalSubmitRoute(api: Hono<ApiEnv>, rc: RouteContext): void {
   const { deps, envelopes } = rc;
   api.post("/api/external/submit", async (c) => {
     const raw = await readRawBody(c, rc.bodyLimit());
-    const body = validate(externalSubmitSchema, parseJson(raw, false));
+    const body = validate(externalSubmitSchema(), parseJson(raw, false));
     if (!deps.callbackSecret()) throw noSecret();
     await deps.callbackTargets.check(body.callback_url);
     const actor = { userId: `external:${body.source_app}`, role: "admin" } as const;
@@ -110,7 +110,7 @@ function externalCallbackRoute(api: Hono<ApiEnv>, rc: RouteContext, inFlight: Se
     const ref = threadRef(c.req.param("thread_id"));
     const raw = await readRawBody(c, rc.bodyLimit());
     authenticateCallback(rc, c, raw);
-    const body = validate(externalCallbackSchema, parseJson(raw, false));
+    const body = validate(externalCallbackSchema(), parseJson(raw, false));
     const text = typeof body.results === "string" ? body.results : JSON.stringify(body.results, null, 2);
     if (text.trim() === "")
       throw new HermesError("INVALID_INPUT", "Invalid results: must not be empty.", { details: "results" });

@@ -71,7 +71,7 @@ function patternsRoute(api: Hono<ApiEnv>, rc: RouteContext): void {
 function feedbackRoute(api: Hono<ApiEnv>, rc: RouteContext): void {
   const { deps, envelopes } = rc;
   api.post("/api/learn/feedback", async (c) => {
-    const { value } = await jsonBody(c, feedbackSchema, rc.bodyLimit());
+    const { value } = await jsonBody(c, feedbackSchema(), rc.bodyLimit());
     const thread = await resolveThread(rc, c, value.thread_id);
     const job = await deps.threads.job(thread, value.job_id);
     if (!job)

@@ -66,7 +66,7 @@ export function registerSystemRoutes(api: Hono<ApiEnv>, rc: RouteContext): void 
   });
 
   api.put("/api/system/config", async (c) => {
-    const { value: changes } = await jsonBody(c, configPutSchema, rc.bodyLimit());
+    const { value: changes } = await jsonBody(c, configPutSchema(), rc.bodyLimit());
     const by = `api:${c.get("client")}`;
     // Check every change before applying any, so a batch is all-or-nothing for bad input.
     const seen = new Set<string>();

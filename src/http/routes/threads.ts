@@ -35,7 +35,7 @@ export function registerThreadRoutes(api: ApiApp, rc: RouteContext): void {
 
 function submitRoute(api: ApiApp, rc: RouteContext): void {
   api.post("/api/submit", async (c) => {
-    const { value } = await jsonBody(c, submitSchema, rc.bodyLimit());
+    const { value } = await jsonBody(c, submitSchema(), rc.bodyLimit());
     const result = await rc.deps.threads.submit(apiActor(c), {
       text: value.idea,
       source: "api",
@@ -92,7 +92,7 @@ function jobDownloadRoute(api: ApiApp, rc: RouteContext): void {
 function continueRoute(api: ApiApp, rc: RouteContext): void {
   api.post("/api/threads/:id/continue", async (c) => {
     const thread = await resolveThread(rc, c, c.req.param("id"));
-    const { value } = await jsonBody(c, continueSchema, rc.bodyLimit());
+    const { value } = await jsonBody(c, continueSchema(), rc.bodyLimit());
     const out = await rc.deps.threads.continue(apiActor(c), thread.id, {
       information: value.information,
       answers: value.answers?.map((a) => ({ questionId: a.question_id, input: answerInput(a) })),
@@ -105,7 +105,7 @@ function continueRoute(api: ApiApp, rc: RouteContext): void {
 function optimizeRoute(api: ApiApp, rc: RouteContext): void {
   api.post("/api/threads/:id/optimize", async (c) => {
     const thread = await resolveThread(rc, c, c.req.param("id"));
-    await jsonBody(c, optimizeSchema, rc.bodyLimit(), { optional: true });
+    await jsonBody(c, optimizeSchema(), rc.bodyLimit(), { optional: true });
     const out = await rc.deps.learning.optimize(thread.id, actingUser(c, thread));
     return rc.envelopes.ok(c, {
       thread_id: thread.uuid,
@@ -121,7 +121,7 @@ function optimizeRoute(api: ApiApp, rc: RouteContext): void {
 function cancelRoute(api: ApiApp, rc: RouteContext): void {
   api.post("/api/threads/:id/cancel", async (c) => {
     const thread = await resolveThread(rc, c, c.req.param("id"));
-    const { value } = await jsonBody(c, cancelSchema, rc.bodyLimit(), { optional: true });
+    const { value } = await jsonBody(c, cancelSchema(), rc.bodyLimit(), { optional: true });
     const out = await rc.deps.threads.cancel(apiActor(c), {
       ref: thread.uuid,
       reason: value.reason ?? "cancelled through the API",
