@@ -134,11 +134,31 @@ async function planFresh(
   // The state is saved with the first question (or with why none is asked), in that step's one
   // write: a crash before it leaves the thread as submitted, without a state (whyNoQuestion: the
   // questions could not be prepared), never a state without its question.
-  const next = await planNext(ctx, thread, state, draft1, false, now, {
-    ...learned,
-    initialClarity: clarityScore(state.initial),
+  const fields = { ...learned, initialClarity: clarityScore(state.initial) };
+  try {
+    const next = await planNext(ctx, thread, state, draft1, false, now, fields);
+    return { question: next.question, state };
+  } catch (error) {
+    // Pre-fills from earlier ideas are already written (applyLearning): the state that shows
+    // them (and lets the user change them) is saved, as before the step's one write existed.
+    if (policy === "learning") await saveStateAlone(ctx, thread.id, state, fields, now);
+    throw error;
+  }
+}
+
+async function saveStateAlone(
+  ctx: ConversationContext,
+  threadId: number,
+  state: ConversationState,
+  fields: Record<string, unknown>,
+  now: string,
+): Promise<void> {
+  await ctx.threads.update(threadId, {
+    ...fields,
+    claritySlots: JSON.stringify(state),
+    finalClarity: clarityScore(state.slots),
+    now,
   });
-  return { question: next.question, state };
 }
 
 /**
