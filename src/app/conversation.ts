@@ -41,6 +41,7 @@ export function createConversation(
   options: Pick<HermesOptions, "random" | "questions" | "threadPorts">,
   { queue, events }: JobsPart,
   backends: BackendManager,
+  writeBehind: { flush(): void },
 ): ConversationPart {
   const { database, config, clock, log } = f;
   const threads = new ThreadsRepo(database.db);
@@ -89,7 +90,7 @@ export function createConversation(
     ideas: engine,
     conversation: flow,
     messageLinks: new TelegramMessagesRepo(database.sqlite),
-    userData: new UserDataRepo(database.sqlite),
+    userData: new UserDataRepo(database.sqlite, writeBehind),
     judgeTypedText: model.judgeTypedText,
     ...options.threadPorts,
   });

@@ -36,7 +36,7 @@ export async function createHermes(options: HermesOptions): Promise<Hermes> {
   const jobs = createJobs(f, options, backends, (ctx) => runJob.get()(ctx));
   jobs.jobs.rideAlong(backendsPart.writes);
   wakeQueue.connect(() => jobs.queue.backendRecovered());
-  const conversation = createConversation(f, options, jobs, backends);
+  const conversation = createConversation(f, options, jobs, backends, backendsPart.writes);
   runJob.connect(options.dispatch ?? ((ctx) => conversation.engine.dispatch(ctx)));
   const bot = options.telegram === false ? undefined : await createTelegram(f, conversation);
   const delivery = createDelivery(f, options, conversation.engine);

@@ -68,7 +68,11 @@ export class WriteBatch {
       this.onError(error);
       // Some errors (a full disk, I/O) make SQLite roll back the whole transaction: the one around
       // this must then fail too, not carry on in autocommit.
-      if (inside && !this.sqlite.inTransaction) throw error;
+      if (inside && !this.sqlite.inTransaction) {
+        // Undone with it: kept for the completion's retry (or the next flush) to write.
+        this.pending = writes.concat(this.pending);
+        throw error;
+      }
     }
   }
 

@@ -27,10 +27,16 @@ it("a failed first step after a pre-fill leaves the pre-fill visible and changea
   closers.push(() => b.hermes.stop());
   const service = b.hermes.threadService;
   for (let i = 0; i < 5; i++) {
-    const r = await service.submit(OWNER, { chatId: "c1", text: `Write a poem number ${i}`, source: "telegram" });
+    const r = await service.submit(OWNER, {
+      chatId: "c1",
+      text: `Write a poem number ${i}`,
+      source: "telegram",
+    });
     for (let q = r.question; q; ) {
       const input =
-        q.slot === "context" ? { kind: "text" as const, text: "for my book club" } : { kind: "skip" as const };
+        q.slot === "context"
+          ? { kind: "text" as const, text: "for my book club" }
+          : { kind: "skip" as const };
       q = (await service.answer(OWNER, r.thread.id, q.id, input)).next;
     }
   }
@@ -38,7 +44,11 @@ it("a failed first step after a pre-fill leaves the pre-fill visible and changea
   sqlite.exec(
     "CREATE TEMP TRIGGER fail_step BEFORE UPDATE ON question_templates BEGIN SELECT RAISE(ABORT, 'disk full'); END",
   );
-  const r = await service.submit(OWNER, { chatId: "c1", text: "Write a poem about the sea", source: "telegram" });
+  const r = await service.submit(OWNER, {
+    chatId: "c1",
+    text: "Write a poem about the sea",
+    source: "telegram",
+  });
   sqlite.exec("DROP TRIGGER fail_step");
   const row = sqlite.prepare("SELECT clarity_slots FROM idea_threads WHERE id = ?").get(r.thread.id) as {
     clarity_slots: string | null;

@@ -141,7 +141,8 @@ async function planFresh(
   } catch (error) {
     // Pre-fills from earlier ideas are already written (applyLearning): the state that shows
     // them (and lets the user change them) is saved, as before the step's one write existed.
-    if (policy === "learning") await saveStateAlone(ctx, thread.id, state, fields, now);
+    if (Object.values(state.slots).some((slot) => slot.source === "pattern"))
+      await saveStateAlone(ctx, thread.id, state, fields, now);
     throw error;
   }
 }

@@ -19,12 +19,16 @@ const JOB_IDS = `SELECT id FROM jobs WHERE thread_id IN (${THREAD_IDS})`;
 
 export class UserDataRepo {
   private readonly sqlite: SqliteHandle;
+  /** Held backend statistics (WriteBatch): written first, so none of the user's lands after the delete. */
+  private readonly writeBehind: { flush(): void } | undefined;
 
-  constructor(sqlite: SqliteHandle) {
+  constructor(sqlite: SqliteHandle, writeBehind?: { flush(): void }) {
     this.sqlite = sqlite;
+    this.writeBehind = writeBehind;
   }
 
   export(userId: string, nowIso: string): UserExport {
+    this.writeBehind?.flush();
     const all = (sql: string) => this.sqlite.prepare(sql).all({ user: userId }) as Record<string, unknown>[];
     return {
       user_id: userId,
@@ -40,6 +44,7 @@ export class UserDataRepo {
 
   /** Deletes the user's data; returns how many rows went from each table. */
   forget(userId: string, chatId: string | undefined): Record<string, number> {
+    this.writeBehind?.flush();
     const del = (table: string, where: string) =>
       this.sqlite.prepare(`DELETE FROM ${table} WHERE ${where}`).run({ user: userId }).changes;
     return this.sqlite.transaction(() => {
