@@ -92,6 +92,10 @@ async function planFirst(
   userId: string,
   known: Job | undefined,
 ): Promise<Planned> {
+  // Draft 1 was claimed as it was queued: one turn of the event loop lets its call reach the
+  // backend before the questions are planned, so the model works while Hermes plans. The turn is
+  // taken under the thread's lock, so a cancel arriving in it waits and then closes the question.
+  await new Promise((resolve) => setImmediate(resolve));
   await ctx.ensureLoaded();
   const thread = await ctx.requireThread(threadId);
   const existing = parseState(thread.clarity_slots);

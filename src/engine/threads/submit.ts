@@ -135,9 +135,6 @@ async function startQuestions(
   draft1: Job,
 ): Promise<{ question?: QuestionView; noQuestion?: string; assumptions?: Assumption[] }> {
   if (!d.conversation) return {};
-  // Draft 1 was claimed as it was queued: one turn of the event loop lets its call reach the
-  // backend before the questions are planned, so the model works while Hermes plans.
-  await new Promise((resolve) => setImmediate(resolve));
   try {
     if (d.conversation.open) {
       const { question, ...rest } = await d.conversation.open(threadId, userId, draft1);
