@@ -1,12 +1,18 @@
 import { Readable } from "node:stream";
+import { nodeFetch } from "../../src/backends/http/node-fetch.ts";
 
 /**
- * grammY's Bot API calls through Node's own fetch instead of its default node-fetch@2. node-fetch
- * brings whatwg-url and tr46's Unicode tables, about 14 MB of resident memory for an idle bot;
- * with this adapter the bundle leaves node-fetch out (rolldown.config.ts).
+ * grammY's Bot API calls without its default node-fetch@2, which brings whatwg-url and tr46's
+ * Unicode tables (about 14 MB of resident memory for an idle bot); the bundle leaves node-fetch
+ * out (rolldown.config.ts).
+ *
+ * Every call but an upload (a JSON body: long polling, messages, edits) goes over node:http(s)
+ * with a keep-alive agent, as the Ollama backend's calls do (src/backends/http/node-fetch.ts):
+ * Node's fetch (undici) kept ~3 MB more resident in an idle bot, its Request and connection
+ * machinery compiled by every long poll. An upload goes through Node's fetch, which streams a body.
  *
  * grammY was written for node-fetch, so its requests are adapted:
- * - `agent` (a keep-alive http.Agent) is dropped: Node's fetch keeps connections alive itself;
+ * - `agent` (grammY's keep-alive http.Agent) is dropped: both paths keep connections alive;
  * - the `connection` header is dropped: fetch manages it and refuses to be told;
  * - a file upload's body is a Node stream: it becomes a web stream, sent as it is produced (with
  *   `duplex: "half"`, which Node 22's fetch demands for a streamed body);
@@ -22,27 +28,47 @@ export const telegramFetch = ((url: string | URL | Request, init?: RequestInit) 
     headers,
     ...rest
   } = (init ?? {}) as RequestInit & { agent?: unknown; compress?: unknown };
+  const native = signal ? nativeSignal(signal) : undefined;
+  if (!(body instanceof Readable)) {
+    const call = { ...rest, headers: withoutConnection(headers), ...(native ? { signal: native } : {}) };
+    return viaNodeHttp(url, body === undefined ? call : { ...call, body });
+  }
+  return upload(url, rest, headers, body, native);
+}) as typeof fetch;
+
+/** Idle Bot API connections are closed after a minute (they cross NATs and load balancers). */
+const viaNodeHttp = nodeFetch({ idleSocketMs: 60_000 });
+
+function withoutConnection(headers: RequestInit["headers"]): Headers {
   const h = new Headers(headers);
   h.delete("connection");
-  const source = body instanceof Readable ? body : undefined;
-  const stream = source ? (Readable.toWeb(source) as ReadableStream<Uint8Array>) : undefined;
-  const native = signal ? nativeSignal(signal) : undefined;
+  return h;
+}
+
+function upload(
+  url: string | URL | Request,
+  rest: RequestInit,
+  headers: RequestInit["headers"],
+  source: Readable,
+  native: AbortSignal | undefined,
+): Promise<Response> {
+  const h = withoutConnection(headers);
+  const stream = Readable.toWeb(source) as ReadableStream<Uint8Array>;
   // node-fetch destroyed an upload's source when the request ended early; Node's fetch does not,
   // and a file or download behind it would go on being read.
-  if (source) native?.addEventListener("abort", () => source.destroy(), { once: true });
+  native?.addEventListener("abort", () => source.destroy(), { once: true });
   const pending = fetch(url, {
     ...rest,
     headers: h,
-    ...(stream ? { body: stream, duplex: "half" } : body === undefined ? {} : { body }),
+    body: stream,
+    duplex: "half",
     ...(native ? { signal: native } : {}),
   } as RequestInit);
-  return source
-    ? pending.catch((err: unknown) => {
-        source.destroy();
-        throw err;
-      })
-    : pending;
-}) as typeof fetch;
+  return pending.catch((err: unknown) => {
+    source.destroy();
+    throw err;
+  });
+}
 
 interface SignalLike {
   aborted: boolean;

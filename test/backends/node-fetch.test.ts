@@ -154,4 +154,19 @@ describe("nodeFetch", () => {
     const error = await res.text().catch((e: unknown) => e);
     expect(networkCode(error)).toBe("ECONNRESET");
   });
+
+  it("with idleSocketMs an unused connection is closed, and a call that waits longer is not cut", async () => {
+    const closed: Promise<void>[] = [];
+    const { url, connections } = await serve((req, _body, res) => {
+      // A long poll: the answer comes after three idle periods.
+      setTimeout(() => res.end("late"), req.url === "/slow" ? 90 : 0);
+    });
+    servers[0]?.on("connection", (socket) => closed.push(new Promise((r) => socket.once("close", r))));
+    const f = nodeFetch({ idleSocketMs: 30 });
+    expect(await (await f(`${url}/slow`)).text()).toBe("late");
+    expect(connections()).toBe(1);
+    await closed[0]; // closed by the client once it sat unused for 30 ms
+    expect(await (await f(`${url}/again`)).text()).toBe("late");
+    expect(connections()).toBe(2);
+  });
 });

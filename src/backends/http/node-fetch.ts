@@ -48,10 +48,19 @@ interface Agents {
   "https:": HttpsAgent;
 }
 
-export function nodeFetch(): NodeFetch {
+/**
+ * `idleSocketMs`: how long a kept-alive connection may wait unused before it is closed (default:
+ * until the server closes it, as a local Ollama never does unprompted). A remote API behind NATs
+ * and load balancers wants a limit, so a connection dropped without a word is not the one reused.
+ */
+export function nodeFetch(options: { idleSocketMs?: number } = {}): NodeFetch {
+  const agentOptions = {
+    keepAlive: true,
+    ...(options.idleSocketMs ? { timeout: options.idleSocketMs } : {}),
+  };
   const agents: Agents = {
-    "http:": new HttpAgent({ keepAlive: true }),
-    "https:": new HttpsAgent({ keepAlive: true }),
+    "http:": new HttpAgent(agentOptions),
+    "https:": new HttpsAgent(agentOptions),
   };
   return (input, init, extras = {}) => {
     const url = typeof input === "string" ? new URL(input) : input instanceof URL ? input : undefined;
