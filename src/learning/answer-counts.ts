@@ -1,3 +1,4 @@
+import { compareTiedText } from "./tie-order.ts";
 /**
  * Running counts over a sliding window of answers, so the answer predictor looks up any answer's
  * count in O(1) instead of recounting its windows (answer-predictor.ts). A count window can feed
@@ -81,13 +82,10 @@ export class SlotAggregate {
   /** The spelling most people used (ties: alphabetical, so the label is stable). */
   spelling(key: string): string | undefined {
     const all = [...(this.spellings.get(key) ?? [])];
-    all.sort((a, b) => b[1] - a[1] || collator.compare(a[0], b[0]));
+    all.sort((a, b) => b[1] - a[1] || compareTiedText(a[0], b[0]));
     return all[0]?.[0];
   }
 }
-
-/** Orders ties as String#localeCompare does, with one collator instead of one per comparison. */
-const collator = new Intl.Collator();
 
 function bump(map: Map<string, Map<string, number>>, key: string, inner: string, delta: number): void {
   const m = map.get(key) ?? new Map<string, number>();

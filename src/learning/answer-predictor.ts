@@ -1,6 +1,7 @@
 import { type AnswerEntry, Counts, CountWindow, SlotAggregate } from "./answer-counts.ts";
 import { normaliseAnswer } from "./effectiveness.ts";
 import type { Slot } from "./quick-analysis.ts";
+import { compareTiedText } from "./tie-order.ts";
 
 /**
  * Predicts what a user will answer to a question about a slot, so the likeliest answers can be
@@ -123,7 +124,7 @@ export class AnswerPredictor {
     const candidates = new Set([...prior.keys(), ...shared, ...own.keys()]);
     const ranked = [...candidates]
       .map((key) => ({ value: label(key), p: p(key) }))
-      .sort((a, b) => b.p - a.p || collator.compare(a.value, b.value));
+      .sort((a, b) => b.p - a.p || compareTiedText(a.value, b.value));
     return { ranked, p: (answer) => p(normaliseAnswer(answer)) };
   }
 
@@ -209,12 +210,6 @@ function estimates(c: Sources, prior: Dist, key: string): [number, number, numbe
     backOff(c.mine, key, population, USER_STRENGTH),
   ];
 }
-
-/**
- * Ties are ordered as String#localeCompare orders them (same locale, same options), with one
- * collator instead of one per comparison.
- */
-const collator = new Intl.Collator();
 
 /** (count + strength · prior) / (n + strength): the posterior mean of a Dirichlet, for one answer. */
 function backOff(counts: Counts, key: string, prior: number, strength: number): number {
