@@ -1,3 +1,6 @@
+import { spawnSync } from "node:child_process";
+import { startFlags } from "./process.ts";
+
 /** `npm run bench`: runs every benchmark and prints their tables (also written to bench/results/). */
 const suites: { name: string; file: string }[] = [
   { name: "queue", file: "./queue.ts" },
@@ -10,6 +13,13 @@ const suites: { name: string; file: string }[] = [
   { name: "memory and disk after 20,000 ideas (about 20 minutes)", file: "./memory.ts" },
 ];
 
+// Every suite runs under npm start's V8 flags, so what runs in this process (Hermes per idea, the
+// queue) costs what it costs in production; `node bench/per-idea.ts` alone runs on Node's defaults.
+const missing = startFlags().filter((flag) => !process.execArgv.includes(flag));
+if (missing.length > 0) {
+  const args = [...process.execArgv, ...missing, import.meta.filename, ...process.argv.slice(2)];
+  process.exit(spawnSync(process.execPath, args, { stdio: "inherit" }).status ?? 1);
+}
 for (const suite of suites) {
   const mod = (await import(suite.file)) as { run: () => Promise<void> };
   console.log(`\n## ${suite.name}\n`);

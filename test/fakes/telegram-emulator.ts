@@ -35,16 +35,27 @@ export class TelegramEmulator {
   /** The texts of answerCallbackQuery (the toast a button press shows), oldest first. */
   readonly toasts: string[] = [];
 
-  private constructor(server: TelegramServer, token: string) {
+  private readonly longPollMs: number;
+
+  private constructor(server: TelegramServer, token: string, longPollMs: number) {
     this.server = server;
     this.token = token;
+    this.longPollMs = longPollMs;
   }
 
-  static async start(token = "123456:TEST-token-ABCDEFGHIJKLMNOPQRSTUV"): Promise<TelegramEmulator> {
+  /**
+   * `longPollMs`: the longest a getUpdates with nothing to return is held. Tests keep 1 s, so a
+   * stopping bot is never held for long; a benchmark of an idle bot passes 30 s, so the bot's own
+   * `timeout` (grammY asks 30 s) decides, as on Telegram, and it polls as often as in production.
+   */
+  static async start(
+    token = "123456:TEST-token-ABCDEFGHIJKLMNOPQRSTUV",
+    options: { longPollMs?: number } = {},
+  ): Promise<TelegramEmulator> {
     const port = await freePort();
     const server = new TelegramServer({ port, host: "127.0.0.1", storeTimeout: 600 });
     await server.start();
-    const emu = new TelegramEmulator(server, token);
+    const emu = new TelegramEmulator(server, token, options.longPollMs ?? 1000);
     await emu.startProxy(port);
     return emu;
   }
@@ -114,8 +125,9 @@ export class TelegramEmulator {
     const method = (req.url ?? "").split("/").pop()?.split("?")[0] ?? "";
     const longPoll = method === "getUpdates";
     if (method === "answerCallbackQuery") this.toasts.push(toastText(body));
-    // Long polling, capped at 1 s so a stopping bot is never held for long.
-    const deadline = Date.now() + 1000;
+    // Long polling: held for the bot's `timeout`, at most longPollMs.
+    const asked = longPoll ? Number(jsonParams(req, body)?.timeout ?? 0) * 1000 : 0;
+    const deadline = Date.now() + Math.min(this.longPollMs, Number.isFinite(asked) ? asked : 0);
     for (;;) {
       const upstream = await send(upstreamPort, req, body);
       let empty = false;
