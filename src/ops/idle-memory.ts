@@ -23,8 +23,8 @@ import type { Clock, TimerHandle } from "../clock.ts";
  *
  * Idling is a slow burst: the bot's long polls, the backends' health probes and Hermes' own timers
  * leave garbage that V8 promotes and then keeps (~0.3 MB a minute, 76.7 -> 79.7 MB over 12 minutes
- * of idling with the bot). With a 2 MB threshold it is returned every few minutes, ~50 ms of CPU
- * each time, and the same 12 minutes ended at 78.0 MB; with 16 MB it was never returned.
+ * of idling with the bot). With a 1 MB threshold it is returned every few minutes, ~50 ms of CPU
+ * each time: 76.6 and 77.6 MB after 10 minutes (2 MB: 77.9 and 78.3); with 16 MB it never was.
  */
 export interface IdleMemoryOptions {
   clock: Clock;
@@ -33,7 +33,7 @@ export interface IdleMemoryOptions {
   checkEveryMs?: number;
   /** CPU (µs) the process may use per check and still count as quiet: the bot's polling, health probes. */
   quietCpuMicros?: number;
-  /** RSS grown since the last release that makes a quiet process release again (default 2 MB). */
+  /** RSS grown since the last release that makes a quiet process release again (default 1 MB). */
   growthBytes?: number;
   /** Release once at the first quiet period after start, whatever the growth (default true). */
   afterStart?: boolean;
@@ -47,7 +47,7 @@ const MB = 1024 * 1024;
 export function startIdleMemoryRelease(o: IdleMemoryOptions): { stop(): void } {
   const every = o.checkEveryMs ?? 10_000;
   const quietCpu = o.quietCpuMicros ?? every * 20; // 2% of one core
-  const growth = o.growthBytes ?? 2 * MB;
+  const growth = o.growthBytes ?? MB;
   const rss = o.rssBytes ?? (() => process.memoryUsage.rss());
   const cpu = o.cpuMicros ?? cpuMicrosOfProcess;
   const release = o.release ?? lastResortGc;

@@ -41,17 +41,25 @@ describe("what Hermes tells the user is true", () => {
           message: { message_id: m.message_id, chat: { id: OWNER_ID } } as never,
         }),
       );
-    /** Sends an idea and skips its questions until the budget/deadline one (the one answered by typing), or until `over`. */
+    /**
+     * Sends an idea and skips its questions until the budget/deadline one (the one answered by
+     * typing), or until `over`. Only this idea's questions (their header names its thread): the
+     * previous idea goes on asking its own, and on a busy machine they interleave.
+     */
     // The buttons each question came with (answered and skipped questions lose theirs afterwards).
     const offeredLog: string[][] = [];
     const budgetQuestionOf = async (idea: string, over = () => false): Promise<BotMessage | undefined> => {
-      let seen = questions().length;
       await client.sendCommand(client.makeCommand(`/new ${idea}`));
+      const isAck = (m: BotMessage) => m.text.startsWith("💡 Got it") && m.text.includes(idea);
+      const ack = await tg.waitFor(OWNER_ID, isAck, 15_000, `the ack of "${idea}"`);
+      const thread = /thread ([0-9a-f]{8})/.exec(ack.text)?.[1];
+      const mine = () => questions().filter((m) => m.text.includes(`💡 ${thread} ·`));
+      let seen = 0;
       for (;;) {
-        await expect.poll(() => questions().length > seen || over(), { timeout: 15_000 }).toBe(true);
+        await expect.poll(() => mine().length > seen || over(), { timeout: 15_000 }).toBe(true);
         if (over()) return undefined;
-        seen = questions().length;
-        const q = questions().at(-1) as BotMessage;
+        seen = mine().length;
+        const q = mine().at(-1) as BotMessage;
         offeredLog.push(buttons(q).map((b) => b.text));
         if (isBudget(q)) return q;
         await press(q, buttons(q).find((b) => b.text === "Skip")?.callback_data ?? "");
@@ -74,8 +82,12 @@ describe("what Hermes tells the user is true", () => {
     expect(typed.pluck().get(TYPED)).toBe(0);
     // Every question of the next idea, skipped through to the end: none offers the typed answer.
     const seen = offeredLog.length;
+    const before = tg.botMessages(OWNER_ID).length;
     await budgetQuestionOf("Write a short speech for a birthday", () =>
-      tg.botMessages(OWNER_ID).some((m) => m.text.includes("No more questions")),
+      tg
+        .botMessages(OWNER_ID)
+        .slice(before)
+        .some((m) => m.text.includes("No more questions")),
     );
     const offered = offeredLog.slice(seen).flat();
     expect(offered.length).toBeGreaterThan(0);
