@@ -13,7 +13,7 @@ import { nodeFetch } from "../../src/backends/http/node-fetch.ts";
  *
  * grammY was written for node-fetch, so its requests are adapted:
  * - `agent` (grammY's keep-alive http.Agent) is dropped: both paths keep connections alive;
- * - the `connection` header is dropped: fetch manages it and refuses to be told;
+ * - an upload's `connection` header is dropped: fetch manages it and refuses to be told;
  * - a file upload's body is a Node stream: it becomes a web stream, sent as it is produced (with
  *   `duplex: "half"`, which Node 22's fetch demands for a streamed body);
  * - the abort signal comes from grammY's AbortController polyfill, which Node's fetch rejects:
@@ -30,7 +30,9 @@ export const telegramFetch = ((url: string | URL | Request, init?: RequestInit) 
   } = (init ?? {}) as RequestInit & { agent?: unknown; compress?: unknown };
   const native = signal ? nativeSignal(signal) : undefined;
   if (!(body instanceof Readable)) {
-    const call = { ...rest, headers: withoutConnection(headers), ...(native ? { signal: native } : {}) };
+    // Headers pass as grammY gives them (a plain object): node:http takes its `connection` header,
+    // and no Headers object is built and validated on every long poll.
+    const call = { ...rest, ...(headers ? { headers } : {}), ...(native ? { signal: native } : {}) };
     return viaNodeHttp(url, body === undefined ? call : { ...call, body });
   }
   return upload(url, rest, headers, body, native);
@@ -39,12 +41,6 @@ export const telegramFetch = ((url: string | URL | Request, init?: RequestInit) 
 /** Idle Bot API connections are closed after a minute (they cross NATs and load balancers). */
 const viaNodeHttp = nodeFetch({ idleSocketMs: 60_000 });
 
-function withoutConnection(headers: RequestInit["headers"]): Headers {
-  const h = new Headers(headers);
-  h.delete("connection");
-  return h;
-}
-
 function upload(
   url: string | URL | Request,
   rest: RequestInit,
@@ -52,7 +48,8 @@ function upload(
   source: Readable,
   native: AbortSignal | undefined,
 ): Promise<Response> {
-  const h = withoutConnection(headers);
+  const h = new Headers(headers);
+  h.delete("connection");
   const stream = Readable.toWeb(source) as ReadableStream<Uint8Array>;
   // node-fetch destroyed an upload's source when the request ended early; Node's fetch does not,
   // and a file or download behind it would go on being read.
