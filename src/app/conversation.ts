@@ -7,6 +7,7 @@ import { ThreadService } from "../engine/threads/service.ts";
 import { readAssumptions } from "../engine/understanding/assumptions.ts";
 import { modelTypedJudge } from "../engine/understanding/typed-judge.ts";
 import {
+  modelAssistsOn,
   UnderstandingCounters,
   type UnderstandRequest,
   understandIdea,
@@ -80,7 +81,7 @@ export function createConversation(
     ),
     log,
   });
-  confirmAssumptionsOfDraftOne(engine, flow, log);
+  confirmAssumptionsOfDraftOne(engine, flow, f, model.counters.draftAssumptions);
   const threadService = new ThreadService({
     db: database.db,
     threads,
@@ -98,9 +99,16 @@ export function createConversation(
 }
 
 /** Draft 1's assumptions become confirmations beside the delivery of the draft, never before it. */
-function confirmAssumptionsOfDraftOne(engine: Engine, flow: ConversationFlow, log: Foundation["log"]): void {
+function confirmAssumptionsOfDraftOne(
+  engine: Engine,
+  flow: ConversationFlow,
+  { config, log }: Foundation,
+  counters: UnderstandingCounters,
+): void {
   engine.onEvent((e) => {
     if (e.draft?.draftNumber !== 1) return;
+    // With the model's help off the reading would be declined, after two reads of the thread.
+    if (!modelAssistsOn(config)) return counters.record("disabled");
     flow.noteDraftAssumptions(e.thread.id, e.draft.text, e.event.job).catch((err: unknown) => {
       log.warn({ err: String(err), threadId: e.thread.id }, "could not read draft 1's assumptions");
     });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { RunRequest } from "../../src/backends/backend.ts";
 import { SLOTS } from "../../src/learning/quick-analysis.ts";
 import { testHermes } from "../helpers/test-hermes.ts";
@@ -12,8 +12,9 @@ afterEach(async () => {
 const phrase = (slot: string) => `the ${slot} you had in mind`;
 
 /** Hermes whose drafts finish at once and whose model reads an assumption for every slot from draft 1. */
-async function build() {
+async function build(config: Record<string, string> = {}) {
   const built = await testHermes({
+    config,
     dispatch: async (ctx) => ({
       text: `Assumed: a small budget. Draft for job ${ctx.job.id}.`,
       summary: "draft",
@@ -60,6 +61,22 @@ async function submitAndWaitForAssumptions(b: Built) {
 }
 
 describe("draft 1's assumptions as one-tap confirmations", () => {
+  it("with the model's help off, draft 1's assumptions are not read (counted as disabled)", async () => {
+    const b = await build({ "hermes.classification.enable_llm": "false" });
+    const noting = vi.spyOn(b.hermes.flow, "noteDraftAssumptions");
+    const r = await b.hermes.engine.submitIdea({ userId: "u1", text: "a birthday present", source: "cli" });
+    for (let i = 0; i < 200 && b.hermes.draftAssumptions.snapshot().disabled === 0; i++)
+      await new Promise((res) => setImmediate(res));
+    expect(b.hermes.draftAssumptions.snapshot().disabled).toBe(1);
+    const jobs = b.hermes.database.sqlite
+      .prepare("SELECT status FROM jobs WHERE thread_id = ?")
+      .all(r.thread.id);
+    expect(jobs).toContainEqual({ status: "completed" });
+    expect(noting).not.toHaveBeenCalled();
+    expect(b.ollama.structuredCalls).toHaveLength(0);
+    expect(stateOf(b, r.thread.id).assumptions).toBeUndefined();
+  });
+
   it("the next question confirms an assumption; Yes answers the slot with it", async () => {
     const b = await build();
     const { threadId, q1 } = await submitAndWaitForAssumptions(b);

@@ -44,10 +44,54 @@ export function threadProgress(
   };
 }
 
+/** Completed jobs the estimate averages over. */
+const RECENT_RUNS = 20;
+/** How long one reading of the estimate's inputs serves: an estimate in whole minutes moves slower. */
+const INPUTS_FRESH_MS = 1000;
+
+interface Inputs {
+  /** Average run time of the last RECENT_RUNS completed jobs (90 s before any). */
+  avgSeconds: number;
+  /** Jobs pending, queued, retrying or running. */
+  active: number;
+}
+
+/**
+ * What the estimate is computed from, read at most once a second: every API submit shows an
+ * estimate, and at hundreds of ideas a second its two queries each time were ~2% of an idea's CPU
+ * (bench/per-idea.ts) for a figure in whole minutes.
+ */
+export class EstimateInputs {
+  readonly #d: Pick<ThreadContext, "jobs" | "queue" | "clock">;
+  #read: { at: number; inputs: Promise<Inputs> } | undefined;
+
+  constructor(d: Pick<ThreadContext, "jobs" | "queue" | "clock">) {
+    this.#d = d;
+  }
+
+  read(): Promise<Inputs> {
+    const now = this.#d.clock.now();
+    if (this.#read && now >= this.#read.at && now - this.#read.at < INPUTS_FRESH_MS) return this.#read.inputs;
+    const inputs = this.#readNow();
+    this.#read = { at: now, inputs };
+    // A failed read is not kept: the next estimate reads again.
+    inputs.catch(() => {
+      if (this.#read?.inputs === inputs) this.#read = undefined;
+    });
+    return inputs;
+  }
+
+  async #readNow(): Promise<Inputs> {
+    const active = this.#d.queue.depth();
+    const times = await this.#d.jobs.recentRunSeconds(RECENT_RUNS);
+    const avgSeconds = times.length > 0 ? times.reduce((a, b) => a + b, 0) / times.length : 90;
+    return { avgSeconds, active };
+  }
+}
+
 /** Minutes until a job queued now is likely done: recent average run time × work ahead ÷ slots. */
-export async function estimateMinutes(d: ThreadContext, slots = 1): Promise<number> {
-  const times = await d.jobs.recentRunSeconds(20);
-  const avg = times.length > 0 ? times.reduce((a, b) => a + b, 0) / times.length : 90;
-  const ahead = Math.max(1, d.queue.depth());
-  return Math.max(1, Math.ceil((ahead * avg) / Math.max(1, slots) / 60));
+export async function estimateMinutes(inputs: EstimateInputs, slots = 1): Promise<number> {
+  const { avgSeconds, active } = await inputs.read();
+  const ahead = Math.max(1, active);
+  return Math.max(1, Math.ceil((ahead * avgSeconds) / Math.max(1, slots) / 60));
 }

@@ -27,7 +27,7 @@ import {
 } from "./continue.ts";
 import { storeExternalResult } from "./external.ts";
 import { learnedPatterns } from "./learning-reads.ts";
-import { estimateMinutes, threadProgress } from "./progress.ts";
+import { EstimateInputs, estimateMinutes, threadProgress } from "./progress.ts";
 import type {
   JobRecord,
   ThreadContext,
@@ -68,6 +68,7 @@ export type { TypedOutcome } from "./typed.ts";
  */
 export class ThreadService {
   private readonly d: ThreadContext;
+  private readonly estimateInputs: EstimateInputs;
 
   constructor({ db, ...deps }: ThreadServiceDeps) {
     this.d = {
@@ -77,6 +78,7 @@ export class ThreadService {
       listing: new LearningListingRepo(db),
       iso: () => new Date(deps.clock.now()).toISOString(),
     };
+    this.estimateInputs = new EstimateInputs(this.d);
   }
 
   /** Saves the idea, queues draft 1 and asks the first question; a guest gets local backends and a quota. */
@@ -312,7 +314,7 @@ export class ThreadService {
 
   /** Minutes until a job queued now is likely done: recent average run time × work ahead ÷ slots. */
   estimateMinutes(slots = 1): Promise<number> {
-    return estimateMinutes(this.d, slots);
+    return estimateMinutes(this.estimateInputs, slots);
   }
 
   /** Learned patterns, most confident first, with the filters applied. */

@@ -91,13 +91,18 @@ export interface StructuredCall<T> {
   maxTokens?: number;
 }
 
+/** Whether the model's help is on (hermes.classification.enable_llm): off, no structured call is made. */
+export function modelAssistsOn(config: Pick<SystemConfig, "bool">): boolean {
+  return config.bool("hermes.classification.enable_llm");
+}
+
 /**
  * One structured-output call on hermes.classification.model within the deadline, beside the job
  * slots, on local backends unless hermes.classification.local_only is off. Undefined (and the reason
  * counted) when turned off, late, failed or malformed: the caller's heuristics stand.
  */
 export async function structuredCall<T>(d: UnderstandDeps, call: StructuredCall<T>): Promise<T | undefined> {
-  if (!d.config.bool("hermes.classification.enable_llm")) {
+  if (!modelAssistsOn(d.config)) {
     d.counters.record("disabled");
     return undefined;
   }
