@@ -64,6 +64,8 @@ interface Phase {
   loadCpuMs: number;
   /** The server's event loop utilisation: near 100% at c10 means ideas/s is the server's ceiling. */
   busyPercent: number;
+  /** Of cpuMs: the bench's own completion message to the load process (Hermes only; the proxy sends none). */
+  ipcMs: number;
 }
 
 /** The child process holding the client and the fake model; killed on any error, never orphaned. */
@@ -157,10 +159,12 @@ async function phaseOn(
   await beforeGo();
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
+  const ipc0 = completionMessageMs;
   load.send({ type: "go" });
   const r = await load.next("result", 120_000 + n * 200);
   const cpu = process.cpuUsage(cpu0);
   const elu = performance.eventLoopUtilization(elu0);
+  const ipcMs = (completionMessageMs - ipc0) / n;
   return {
     p50: percentile(r.ms, 50),
     p99: percentile(r.ms, 99),
@@ -168,6 +172,7 @@ async function phaseOn(
     cpuMs: (cpu.user + cpu.system) / 1000 / n,
     loadCpuMs: r.cpuMs / n,
     busyPercent: elu.utilization * 100,
+    ipcMs,
   };
 }
 
@@ -206,13 +211,22 @@ async function listen(hermes: Hermes): Promise<{ url: string; close(): Promise<v
   };
 }
 
+/**
+ * Time this process has spent sending completion messages to the load process, in ms: the bench's
+ * own cost inside Hermes' CPU (a write to a socket whose reader is often asleep: its wake-up is
+ * paid here), shown beside it. Timed on the wall clock around a synchronous send.
+ */
+let completionMessageMs = 0;
+
 /** Hermes served to the load process, which learns each job's completion (time, id) over IPC. */
 async function hermesServed(load: LoadProcess, ollamaUrl: string, dbPath: string, analysis: boolean) {
   const hermes = await startHermes(ollamaUrl, dbPath, analysis);
   hermes.events.subscribe((e) => {
-    if (e.type === "completed") load.send({ type: "completed", jobId: e.job.id, at: monotonicMs() });
-    else if (e.type === "failed")
-      load.send({ type: "completed", jobId: e.job.id, at: monotonicMs(), error: e.error.message });
+    if (e.type !== "completed" && e.type !== "failed") return;
+    const at = monotonicMs();
+    const error = e.type === "failed" ? { error: e.error.message } : {};
+    load.send({ type: "completed", jobId: e.job.id, at, ...error });
+    completionMessageMs += monotonicMs() - at;
   });
   const server = await listen(hermes);
   return {
@@ -270,6 +284,7 @@ const NONE: Phase = {
   cpuMs: Number.NaN,
   loadCpuMs: Number.NaN,
   busyPercent: Number.NaN,
+  ipcMs: Number.NaN,
 };
 
 interface Run {
@@ -447,6 +462,8 @@ function latencyTable(c1: Results, c10: Results): string {
       row("server event loop busy %, c10", c10, (p) => p.busyPercent, "—"),
       row("CPU ms per idea, server process, c1", c1, (p) => p.cpuMs, "—"),
       row("CPU ms per idea, server process, c10", c10, (p) => p.cpuMs, "—"),
+      row("of which the bench's completion message (IPC), c1", c1, (p) => p.ipcMs, "—"),
+      row("of which the bench's completion message (IPC), c10", c10, (p) => p.ipcMs, "—"),
       row("CPU ms per idea, load process (client + fake), c1", c1, (p) => p.loadCpuMs, "—"),
       row("CPU ms per idea, load process (client + fake), c10", c10, (p) => p.loadCpuMs, "—"),
     ],
@@ -480,7 +497,7 @@ function notes(load: string | undefined): string {
   const draftChunks = Math.ceil(DRAFT.length / 8);
   return [
     `"Analysis off" (hermes.classification.enable_llm=false) makes one model call per idea, as the proxy does: the targets apply to it (issue 17 predates the analysis). "Analysis on" is the default: 3 model calls per idea (the analysis, awaited by submit within hermes.classification.deadline_ms; draft 1; reading draft 1's assumptions, after the draft completes and so partly outside its latency but inside its CPU), each answered with valid JSON of its schema streamed like a draft.`,
-    `Method: each server is measured alone, as any server benchmark does — the bench process runs only the server under test (Hermes, or the proxy), and the HTTP client and the fake model run in a child process (bench/per-idea-load.ts), as users and Ollama do in a deployment (and as the issue's peer, the Portkey gateway, ran). Until this change all three shared one process and one thread, so the client's and the fake's CPU (now shown apart: the load process rows) was added to every side's latency and CPU and capped Hermes' ideas/s at concurrency 10; figures from before are not comparable. Hermes' latency ends at its "completed" event, timed in the server on CLOCK_MONOTONIC (process.hrtime, the clock the child timed the send with); the job id and that time go to the child over IPC (~8 µs of the server's CPU per idea) so it starts its next idea. The proxy's ends when the client has read the whole response.`,
+    `Method: each server is measured alone, as any server benchmark does — the bench process runs only the server under test (Hermes, or the proxy), and the HTTP client and the fake model run in a child process (bench/per-idea-load.ts), as users and Ollama do in a deployment (and as the issue's peer, the Portkey gateway, ran). Until this change all three shared one process and one thread, so the client's and the fake's CPU (now shown apart: the load process rows) was added to every side's latency and CPU and capped Hermes' ideas/s at concurrency 10; figures from before are not comparable. Hermes' latency ends at its "completed" event, timed in the server on CLOCK_MONOTONIC (process.hrtime, the clock the child timed the send with); the job id and that time go to the child over IPC so it starts its next idea: the server's time in that send has its own row (of which the bench's completion message): the bench's way of telling its client, where a deployment tells the user by a Telegram message or a callback. The proxy's ends when the client has read the whole response.`,
     `Zero-latency loopback fake Ollama (${draftChunks} streamed chunks a draft, 8 characters each); ${N1} ideas at concurrency 1, ${N10} at 10, each after ${WARM} warm-up ideas; Hermes on a file database (WAL), real HTTP submit, real Ollama backend; proxy = node:http forwarding /api/chat to the same fake. Two rounds of proxy, analysis off, analysis on; each side's figure is its better round by p50. CPU: the server process's (process.cpuUsage), and the load process's beside it; the machine's is their sum. "Event loop busy" is the server's event loop utilisation over the measured ideas: near 100% means the ideas/s is the server's own ceiling, not the client's or the fake's. Writes: a separate pass on a fresh Hermes after the measured rounds, counted by wrapping better-sqlite3's statements and reading the WAL index (bench/per-idea-count.ts; its two commit counts, from the statements and from the WAL's commit frames, agree when every commit writes), so the measured rounds carry no instrumentation. Load average at the start: ${load} on ${cpus().length} cores (a shared machine: read the ratios). Node flags of the measured process: ${process.execArgv.join(" ") || "none (Node's defaults)"}.`,
   ].join("\n\n");
 }
