@@ -5,7 +5,7 @@ module.exports = {
   apps: [
     {
       name: "hermes",
-      // Run `npm run build` first (npm start does it): the bundle starts in ~0.2 s and idles at ~77 MB
+      // Run `npm run build` first (npm start does it): the bundle starts in ~0.2-0.5 s (by the machine) and idles at ~78 MB
       // with the bot polling (bench/results/process.md).
       script: "dist/main.js",
       interpreter: "node",
