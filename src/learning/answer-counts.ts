@@ -1,9 +1,10 @@
-import { compareTiedText } from "./tie-order.ts";
 /**
  * Running counts over a sliding window of answers, so the answer predictor looks up any answer's
  * count in O(1) instead of recounting its windows (answer-predictor.ts). A count window can feed
  * other aggregates (a slot's counts over all idea types) through `onChange`.
  */
+
+import { compareTiedText } from "./tie-order.ts";
 
 export interface AnswerEntry {
   /** normaliseAnswer(value): what answers are compared by. */
