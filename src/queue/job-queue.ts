@@ -40,15 +40,22 @@ export class JobQueue {
    */
   enqueueWith(prepare: () => NewJob): Job {
     let full: { active: number; limit: number } | undefined;
+    let claimed: Job[] = [];
     try {
-      const saved = this.o.repo.enqueueAfter(() => {
-        full = this.fullness();
-        if (full) throw queueFull(full.active, full.limit);
-        const job = prepare();
-        checkPriority(job);
-        return job;
-      }, this.o.clock.now());
-      return this.accepted(saved);
+      const saved = this.o.repo.enqueueAfter(
+        () => {
+          full = this.fullness();
+          if (full) throw queueFull(full.active, full.limit);
+          const job = prepare();
+          checkPriority(job);
+          return job;
+        },
+        this.o.clock.now(),
+        () => {
+          claimed = this.o.scheduler.claimInEnqueue();
+        },
+      );
+      return this.accepted(saved, claimed);
     } finally {
       // Outside the transaction: the alert's own writes must not be rolled back with the intake.
       if (full) this.o.onQueueFull?.(full.active, full.limit);
@@ -70,8 +77,11 @@ export class JobQueue {
     return active >= limit ? { active, limit } : undefined;
   }
 
-  /** After a job's insert committed: count it, announce it, wake the scheduler. */
-  private accepted(saved: Job): Job {
+  /**
+   * After a job's insert committed: count it, announce it, and hand the scheduler what it claimed
+   * in that commit (nothing: it is woken to claim).
+   */
+  private accepted(saved: Job, claimed: Job[] = []): Job {
     this.activeUpperBound++;
     this.o.events.emit({ type: "queued", job: saved });
     if (saved.status === "failed") {
@@ -81,7 +91,7 @@ export class JobQueue {
         error: { code: "CANCELLED", message: saved.error_message ?? "a dependency failed" },
       });
     }
-    this.o.scheduler.wake();
+    this.o.scheduler.adopt(claimed);
     return saved;
   }
 

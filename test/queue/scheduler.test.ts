@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { HermesError } from "../../src/errors.ts";
+import type { DispatchOutcome } from "../../src/queue/scheduler/scheduler.ts";
 import { ok, queueHarness } from "../helpers/queue-harness.ts";
 
 type H = Awaited<ReturnType<typeof queueHarness>>;
@@ -373,5 +374,78 @@ describe("crash recovery at start", () => {
     h.clock.advance(9001);
     await h.settle();
     expect(h.repo.get(alive.id)?.status).toBe("completed");
+  });
+});
+
+// A submitted idea's job is claimed inside the transaction that inserts it (JobQueue.enqueueWith →
+// Scheduler.claimInEnqueue), so the claim costs no commit of its own; the job is launched a
+// microtask later, as the pump an enqueue used to wake would have.
+const draft = (threadId: number) => () => ({ threadId, jobType: "creation", priority: 5 });
+
+describe("a job claimed in its enqueue's transaction", () => {
+  it("is running when the enqueue returns, claimed inside that transaction, and then runs once", async () => {
+    h = await queueHarness({ groupCommit: true, capacity: 2 });
+    h.scheduler.start();
+    const inTransaction: boolean[] = [];
+    const claimMany = h.repo.claimMany.bind(h.repo);
+    h.repo.claimMany = (...args) => {
+      inTransaction.push(h?.db.sqlite.inTransaction ?? false);
+      return claimMany(...args);
+    };
+    const job = h.queue.enqueueWith(draft(h.threadId));
+    expect(h.repo.get(job.id)).toMatchObject({ status: "running", attempt: 1 });
+    expect(inTransaction).toEqual([true]);
+    expect(h.seen.map((e) => e.type)).toEqual(["queued"]); // launched a microtask later
+    await h.settle();
+    expect(h.calls).toEqual([job.id]);
+    expect(h.seen.map((e) => e.type)).toEqual(["queued", "started", "completed"]);
+  });
+
+  it("holds its slot until launched: a second enqueue in the same turn waits for it", async () => {
+    h = await queueHarness({ groupCommit: true, capacity: 1 });
+    let running = 0;
+    let most = 0;
+    h.setBehaviour(async (): Promise<DispatchOutcome> => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setImmediate(r));
+      running--;
+      return ok();
+    });
+    h.scheduler.start();
+    const first = h.queue.enqueueWith(draft(h.threadId));
+    const second = h.queue.enqueueWith(draft(h.threadId));
+    expect(h.repo.get(first.id)?.status).toBe("running");
+    expect(h.repo.get(second.id)?.status).toBe("queued");
+    await h.settle(40);
+    expect(h.calls).toEqual([first.id, second.id]);
+    expect(most).toBe(1);
+    expect(h.repo.get(second.id)?.status).toBe("completed");
+  });
+
+  it("when the claim fails, the idea is still accepted and the pump runs its job", async () => {
+    h = await queueHarness({ groupCommit: true, capacity: 1 });
+    h.scheduler.start();
+    const claimMany = h.repo.claimMany.bind(h.repo);
+    let failures = 0;
+    h.repo.claimMany = (...args) => {
+      if (failures++ === 0) throw new Error("SQLITE_BUSY: database is locked");
+      return claimMany(...args);
+    };
+    const job = h.queue.enqueueWith(draft(h.threadId));
+    expect(h.repo.get(job.id)?.status).toBe("queued");
+    await h.settle();
+    expect(h.calls).toEqual([job.id]);
+    expect(h.repo.get(job.id)?.status).toBe("completed");
+  });
+
+  it("is put back in the queue, not run, when Hermes stops before it is launched", async () => {
+    h = await queueHarness({ groupCommit: true, capacity: 1 });
+    h.scheduler.start();
+    const job = h.queue.enqueueWith(draft(h.threadId));
+    const stopped = h.scheduler.stop(0);
+    await stopped;
+    await h.settle();
+    expect(h.calls).toEqual([]);
+    expect(h.repo.get(job.id)).toMatchObject({ status: "queued", lease_owner: null });
   });
 });

@@ -30,6 +30,8 @@ export class Scheduler {
   private stopping = false;
   /** Consecutive failed claims or sweeps: the backoff grows with them. */
   private writeFailures = 0;
+  /** Jobs claimed in an enqueue's commit and not yet launched (adopt): they hold slots too. */
+  private adopting = 0;
 
   constructor(options: SchedulerOptions) {
     // A short lease (renewed every third of it) bounds how long a crashed process's job waits: ≤ 1.5 × lease.
@@ -75,6 +77,43 @@ export class Scheduler {
     queueMicrotask(() => {
       this.pumpQueued = false;
       this.pump();
+    });
+  }
+
+  /**
+   * Runs inside the transaction that enqueues a job (JobQueue.enqueueWith): claims what the free
+   * slots take, so the claim rides that commit instead of one of its own. The claimed jobs are
+   * launched by `adopt` once the commit is done; a transaction rolled back takes the claim with it.
+   * A claim that fails here (in its own savepoint) is left to the pump, which `adopt` then wakes.
+   */
+  claimInEnqueue(): Job[] {
+    if (!this.started || this.stopping || !this.o.groupCommit) return [];
+    const free = this.freeSlots();
+    if (free <= 0) return [];
+    try {
+      return this.o.repo.claimMany(this.o.clock.now(), this.o.owner, this.o.leaseMs, free);
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * After the enqueue committed: launches the jobs claimed in it, a microtask later — when the
+   * pump that an enqueue used to wake would have — or, with none claimed, wakes the pump. Nothing
+   * else was ready (the claim took all that the free slots could), so the pump has nothing to do.
+   */
+  adopt(claimed: Job[]): void {
+    if (claimed.length === 0) {
+      this.wake();
+      return;
+    }
+    this.adopting += claimed.length;
+    queueMicrotask(() => {
+      this.adopting -= claimed.length;
+      for (const job of claimed) {
+        if (this.stopping) this.release(job);
+        else this.launch(job);
+      }
     });
   }
 
@@ -143,14 +182,31 @@ export class Scheduler {
   private claimReady(): void {
     const now = this.o.clock.now();
     if (this.o.groupCommit) {
-      const free = this.o.capacity() - this.running.size;
+      const free = this.freeSlots();
       for (const job of this.o.repo.claimMany(now, this.o.owner, this.o.leaseMs, free)) this.launch(job);
     } else {
-      while (this.running.size < this.o.capacity()) {
+      while (this.freeSlots() > 0) {
         const job = this.o.repo.claimNext(now, this.o.owner, this.o.leaseMs);
         if (!job) break;
         this.launch(job);
       }
+    }
+  }
+
+  private freeSlots(): number {
+    return this.o.capacity() - this.running.size - this.adopting;
+  }
+
+  /** A job claimed but not launched because Hermes is stopping goes back to the queue at once. */
+  private release(job: Job): void {
+    try {
+      this.o.repo.requeue(job.id, job.attempt, this.o.clock.now());
+    } catch (error) {
+      // Its lease runs out, or the next start sees this process gone: it is queued again then.
+      this.o.log?.warn(
+        { jobId: job.id, err: error instanceof Error ? error.message : String(error) },
+        "a claimed job could not be put back; it runs after the restart",
+      );
     }
   }
 
@@ -180,7 +236,7 @@ export class Scheduler {
     let at = now + this.o.leaseMs / 2;
     // At capacity a due retry could not start anyway: the job that frees a slot pumps again, so
     // the next retry's time is not read (one query per job while the queue is busy).
-    if (this.running.size < this.o.capacity()) {
+    if (this.freeSlots() > 0) {
       const due = this.o.repo.nextDueAt();
       if (due !== undefined) at = Math.min(at, Math.max(due, now + 1));
     }

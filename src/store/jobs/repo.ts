@@ -75,10 +75,15 @@ export class JobsRepo {
 
   /**
    * Runs `admit` (checks and the rows the job belongs to, e.g. its thread) and inserts the job it
-   * returns, in one transaction: when either throws, nothing of it is written.
+   * returns, in one transaction: when either throws, nothing of it is written. `alongside` runs
+   * after the insert, in the same transaction (the scheduler's claim: one commit instead of two).
    */
-  enqueueAfter(admit: () => NewJob, nowMs: number): Job {
-    return this.atomic(() => this.insertOne(admit(), nowMs));
+  enqueueAfter(admit: () => NewJob, nowMs: number, alongside?: () => void): Job {
+    return this.atomic(() => {
+      const job = this.insertOne(admit(), nowMs);
+      alongside?.();
+      return job;
+    });
   }
 
   /**
