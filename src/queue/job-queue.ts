@@ -30,36 +30,48 @@ export class JobQueue {
   enqueue(job: NewJob): Job {
     this.refuseWhenFull();
     checkPriority(job);
-    return this.accepted(this.o.repo.enqueue(job, this.o.clock.now()));
+    const saved = this.o.repo.enqueue(job, this.o.clock.now());
+    this.activeUpperBound++;
+    return this.accepted(saved);
   }
 
   /**
    * The capacity check, `prepare` (which writes what the job belongs to — a new thread — and
    * returns the job) and the job's insert, in one transaction: a full queue, or anything `prepare`
-   * refuses, leaves nothing behind. `prepare` must be synchronous.
+   * refuses, leaves nothing behind. `prepare` must be synchronous. The transaction is this turn's
+   * group commit (GroupCommit), where the scheduler claims what its free slots take; the job is
+   * announced once it is durable.
    */
-  enqueueWith(prepare: () => NewJob): Job {
+  async enqueueWith(prepare: () => NewJob): Promise<Job> {
     let full: { active: number; limit: number } | undefined;
     let claimed: Job[] = [];
+    let saved: Job;
     try {
-      const saved = this.o.repo.enqueueAfter(
-        () => {
-          full = this.fullness();
-          if (full) throw queueFull(full.active, full.limit);
-          const job = prepare();
-          checkPriority(job);
-          return job;
-        },
-        this.o.clock.now(),
-        () => {
-          claimed = this.o.scheduler.claimInEnqueue();
-        },
+      saved = await this.o.repo.commits.run(() =>
+        this.o.repo.enqueueAfter(
+          () => {
+            full = this.fullness();
+            if (full) throw queueFull(full.active, full.limit);
+            const job = prepare();
+            checkPriority(job);
+            return job;
+          },
+          this.o.clock.now(),
+          () => {
+            // Counted as it is inserted: the next enqueue of the same group checks against it.
+            this.activeUpperBound++;
+            claimed = this.o.scheduler.claimInEnqueue();
+          },
+        ),
       );
-      return this.accepted(saved, claimed);
+    } catch (error) {
+      this.o.scheduler.abandon(claimed);
+      throw error;
     } finally {
       // Outside the transaction: the alert's own writes must not be rolled back with the intake.
       if (full) this.o.onQueueFull?.(full.active, full.limit);
     }
+    return this.accepted(saved, claimed);
   }
 
   /** QUEUE_FULL when the active jobs reached `hermes.web.max_queued_jobs`. */
@@ -78,11 +90,10 @@ export class JobQueue {
   }
 
   /**
-   * After a job's insert committed: count it, announce it, and hand the scheduler what it claimed
+   * After a job's insert committed (and was counted): announce it, and hand the scheduler what it claimed
    * in that commit (nothing: it is woken to claim).
    */
   private accepted(saved: Job, claimed: Job[] = []): Job {
-    this.activeUpperBound++;
     this.o.events.emit({ type: "queued", job: saved });
     if (saved.status === "failed") {
       this.o.events.emit({

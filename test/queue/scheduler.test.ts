@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { HermesError } from "../../src/errors.ts";
 import type { DispatchOutcome } from "../../src/queue/scheduler/scheduler.ts";
+import { GroupCommit } from "../../src/store/group-commit.ts";
 import { ok, queueHarness } from "../helpers/queue-harness.ts";
 
 type H = Awaited<ReturnType<typeof queueHarness>>;
@@ -378,30 +379,32 @@ describe("crash recovery at start", () => {
 });
 
 // A submitted idea's job is claimed inside the transaction that inserts it (JobQueue.enqueueWith →
-// Scheduler.claimInEnqueue), so the claim costs no commit of its own; the job is launched a
-// microtask later, as the pump an enqueue used to wake would have.
+// Scheduler.claimInEnqueue, in the turn's group commit), so the claim costs no commit of its own;
+// the job is launched a microtask after that commit, as the pump an enqueue used to wake would have.
+
 const draft = (threadId: number) => () => ({ threadId, jobType: "creation", priority: 5 });
 
 describe("a job claimed in its enqueue's transaction", () => {
-  it("is running when the enqueue returns, claimed inside that transaction, and then runs once", async () => {
+  it("is claimed inside that transaction, running once the enqueue resolves, and runs once", async () => {
     h = await queueHarness({ groupCommit: true, capacity: 2 });
     h.scheduler.start();
-    const inTransaction: boolean[] = [];
+    const claims: { inTransaction: boolean; ids: number[] }[] = [];
     const claimMany = h.repo.claimMany.bind(h.repo);
     h.repo.claimMany = (...args) => {
-      inTransaction.push(h?.db.sqlite.inTransaction ?? false);
-      return claimMany(...args);
+      const inTransaction = h?.db.sqlite.inTransaction ?? false;
+      const jobs = claimMany(...args);
+      if (jobs.length > 0) claims.push({ inTransaction, ids: jobs.map((j) => j.id) });
+      return jobs;
     };
-    const job = h.queue.enqueueWith(draft(h.threadId));
+    const job = await h.queue.enqueueWith(draft(h.threadId));
     expect(h.repo.get(job.id)).toMatchObject({ status: "running", attempt: 1 });
-    expect(inTransaction).toEqual([true]);
-    expect(h.seen.map((e) => e.type)).toEqual(["queued"]); // launched a microtask later
+    expect(claims).toEqual([{ inTransaction: true, ids: [job.id] }]);
     await h.settle();
     expect(h.calls).toEqual([job.id]);
     expect(h.seen.map((e) => e.type)).toEqual(["queued", "started", "completed"]);
   });
 
-  it("holds its slot until launched: a second enqueue in the same turn waits for it", async () => {
+  it("holds its slot from the claim: a second enqueue in the same group waits for it", async () => {
     h = await queueHarness({ groupCommit: true, capacity: 1 });
     let running = 0;
     let most = 0;
@@ -412,9 +415,10 @@ describe("a job claimed in its enqueue's transaction", () => {
       return ok();
     });
     h.scheduler.start();
-    const first = h.queue.enqueueWith(draft(h.threadId));
-    const second = h.queue.enqueueWith(draft(h.threadId));
-    expect(h.repo.get(first.id)?.status).toBe("running");
+    const [first, second] = await Promise.all([
+      h.queue.enqueueWith(draft(h.threadId)),
+      h.queue.enqueueWith(draft(h.threadId)),
+    ]);
     expect(h.repo.get(second.id)?.status).toBe("queued");
     await h.settle(40);
     expect(h.calls).toEqual([first.id, second.id]);
@@ -431,19 +435,38 @@ describe("a job claimed in its enqueue's transaction", () => {
       if (failures++ === 0) throw new Error("SQLITE_BUSY: database is locked");
       return claimMany(...args);
     };
-    const job = h.queue.enqueueWith(draft(h.threadId));
-    expect(h.repo.get(job.id)?.status).toBe("queued");
+    const job = await h.queue.enqueueWith(draft(h.threadId));
     await h.settle();
     expect(h.calls).toEqual([job.id]);
     expect(h.repo.get(job.id)?.status).toBe("completed");
   });
 
+  it("gives its slot back when the group's transaction is lost", async () => {
+    h = await queueHarness({ groupCommit: true, capacity: 1 });
+    h.scheduler.start();
+    const sqlite = h.db.sqlite;
+    const lost = h.queue.enqueueWith(draft(h.threadId));
+    // A write of the same group whose failure ends the transaction (as a full disk can).
+    const failing = GroupCommit.of(sqlite).run(() => {
+      sqlite.exec("ROLLBACK");
+      throw new Error("SQLITE_FULL: database or disk is full");
+    });
+    await expect(lost).rejects.toThrow(/SQLITE_FULL/);
+    await expect(failing).rejects.toThrow(/SQLITE_FULL/);
+    expect(sqlite.prepare("SELECT count(*) FROM jobs").pluck().get()).toBe(0);
+    const next = await h.queue.enqueueWith(draft(h.threadId));
+    await h.settle();
+    expect(h.calls).toEqual([next.id]);
+  });
+
   it("is put back in the queue, not run, when Hermes stops before it is launched", async () => {
     h = await queueHarness({ groupCommit: true, capacity: 1 });
     h.scheduler.start();
-    const job = h.queue.enqueueWith(draft(h.threadId));
-    const stopped = h.scheduler.stop(0);
-    await stopped;
+    // Stopping as the job is announced: after its commit, before its launch.
+    h.events.subscribe((e) => {
+      if (e.type === "queued") void h?.scheduler.stop(0);
+    });
+    const job = await h.queue.enqueueWith(draft(h.threadId));
     await h.settle();
     expect(h.calls).toEqual([]);
     expect(h.repo.get(job.id)).toMatchObject({ status: "queued", lease_owner: null });

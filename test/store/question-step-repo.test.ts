@@ -57,9 +57,9 @@ const uses = () =>
 const questions = () => db.sqlite.prepare("SELECT * FROM conversations WHERE thread_id = ?").all(threadId);
 
 describe("QuestionStepRepo.ask", () => {
-  it("stores the question, counts its template's use and saves the thread's fields", () => {
+  it("stores the question, counts its template's use and saves the thread's fields", async () => {
     const before = uses().usage_count;
-    const row = new QuestionStepRepo(db.sqlite).ask(question(), {
+    const row = await new QuestionStepRepo(db.sqlite).ask(question(), {
       claritySlots: '{"asked":1}',
       initialClarity: 0.2,
       finalClarity: 0.3,
@@ -84,33 +84,37 @@ describe("QuestionStepRepo.ask", () => {
     });
   });
 
-  it("writes nothing when its last write fails: no question without the state that counts it", () => {
+  it("writes nothing when its last write fails: no question without the state that counts it", async () => {
     const before = { state: state(), uses: uses() };
     // The thread's update is the last statement of the transaction; make it fail as a full disk would.
     db.sqlite.exec(
       "CREATE TEMP TRIGGER fail_update BEFORE UPDATE ON idea_threads BEGIN SELECT RAISE(ABORT, 'disk full'); END",
     );
     const repo = new QuestionStepRepo(db.sqlite);
-    expect(() =>
+    await expect(
       repo.ask(question(), {
         claritySlots: '{"asked":1}',
         finalClarity: 0.3,
         now: "2026-01-01T00:00:01.000Z",
       }),
-    ).toThrow(/disk full/);
+    ).rejects.toThrow(/disk full/);
     expect(questions()).toEqual([]);
     expect(uses()).toEqual(before.uses);
     expect(state()).toEqual(before.state);
     expect(db.sqlite.inTransaction).toBe(false);
     // Once the fault is gone, the same step goes through.
     db.sqlite.exec("DROP TRIGGER fail_update");
-    repo.ask(question(), { claritySlots: '{"asked":1}', finalClarity: 0.3, now: "2026-01-01T00:00:01.000Z" });
+    await repo.ask(question(), {
+      claritySlots: '{"asked":1}',
+      finalClarity: 0.3,
+      now: "2026-01-01T00:00:01.000Z",
+    });
     expect(questions()).toHaveLength(1);
   });
 
-  it("a question without a template counts no use", () => {
+  it("a question without a template counts no use", async () => {
     const before = uses();
-    new QuestionStepRepo(db.sqlite).ask(
+    await new QuestionStepRepo(db.sqlite).ask(
       { ...question(), templateId: null },
       { claritySlots: "{}", now: "2026-01-01T00:00:01.000Z" },
     );

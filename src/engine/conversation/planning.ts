@@ -107,7 +107,7 @@ async function askQuestion(ctx: ConversationContext, ask: Ask): Promise<Question
         }
       : {}),
   };
-  const row = ctx.questionSteps.ask(
+  const row = await ctx.questionSteps.ask(
     {
       threadId: thread.id,
       jobId: draft1?.id ?? null,

@@ -28,7 +28,7 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
   const vision = visionTarget(d.config, input, d.backends.status());
   let created: ThreadRecord | undefined;
   // Quota, queue capacity, thread and job in one transaction: a refused idea leaves nothing behind.
-  const job = admit(d, () => {
+  const job = await admit(d, () => {
     if (input.guest) spendGuestQuota(d, input.userId);
     const thread = d.intake.createThread({
       uuid: randomUUID(),
@@ -83,9 +83,9 @@ export async function submitIdea(d: EngineDeps, input: SubmitIdeaInput): Promise
  * Enqueues with `prepare` (see JobQueue.enqueueWith). A full disk refuses the idea with a clear
  * STORAGE_FULL (nothing of it was written) and is reported; an idea stored after it ends the fault.
  */
-function admit(d: EngineDeps, prepare: () => NewJob): Job {
+async function admit(d: EngineDeps, prepare: () => NewJob): Promise<Job> {
   try {
-    const job = d.queue.enqueueWith(prepare);
+    const job = await d.queue.enqueueWith(prepare);
     d.storage?.stored("intake");
     return job;
   } catch (error) {

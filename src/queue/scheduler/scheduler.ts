@@ -82,16 +82,19 @@ export class Scheduler {
 
   /**
    * Runs inside the transaction that enqueues a job (JobQueue.enqueueWith): claims what the free
-   * slots take, so the claim rides that commit instead of one of its own. The claimed jobs are
-   * launched by `adopt` once the commit is done; a transaction rolled back takes the claim with it.
-   * A claim that fails here (in its own savepoint) is left to the pump, which `adopt` then wakes.
+   * slots take, so the claim rides that commit instead of one of its own. The claimed jobs hold
+   * their slots from here: `adopt` launches them once the commit is done, `abandon` gives the slots
+   * back when it is not (a transaction rolled back takes the claim with it). A claim that fails
+   * here (in its own savepoint) is left to the pump, which `adopt` then wakes.
    */
   claimInEnqueue(): Job[] {
     if (!this.started || this.stopping || !this.o.groupCommit) return [];
     const free = this.freeSlots();
     if (free <= 0) return [];
     try {
-      return this.o.repo.claimMany(this.o.clock.now(), this.o.owner, this.o.leaseMs, free);
+      const claimed = this.o.repo.claimMany(this.o.clock.now(), this.o.owner, this.o.leaseMs, free);
+      this.adopting += claimed.length;
+      return claimed;
     } catch {
       return [];
     }
@@ -107,7 +110,6 @@ export class Scheduler {
       this.wake();
       return;
     }
-    this.adopting += claimed.length;
     queueMicrotask(() => {
       this.adopting -= claimed.length;
       for (const job of claimed) {
@@ -115,6 +117,13 @@ export class Scheduler {
         else this.launch(job);
       }
     });
+  }
+
+  /** The enqueue that claimed these did not commit: they are ready again, and their slots free. */
+  abandon(claimed: Job[]): void {
+    if (claimed.length === 0) return;
+    this.adopting -= claimed.length;
+    this.wake();
   }
 
   runningCount(): number {

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { SqliteHandle } from "../database.ts";
+import { GroupCommit } from "../group-commit.ts";
 import { UnreadableRowError } from "../json-column.ts";
 import { JobCounts } from "./counts.ts";
 import { type JobRowFields, toJob } from "./rows.ts";
@@ -42,9 +43,12 @@ export class JobsRepo {
    * better-sqlite3's transaction() builds four wrapper functions each time it is called.
    */
   private readonly atomic: <T>(fn: () => T) => T;
+  /** The connection's group commit: writes that join the turn's one transaction (GroupCommit). */
+  readonly commits: GroupCommit;
 
   constructor(sqlite: SqliteHandle) {
     this.sqlite = sqlite;
+    this.commits = GroupCommit.of(sqlite);
     this.s = prepareStatements(sqlite);
     this.counts = new JobCounts(sqlite);
     const run = sqlite.transaction((fn: () => unknown) => fn());

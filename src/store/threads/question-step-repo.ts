@@ -1,4 +1,5 @@
 import type { SqliteHandle } from "../database.ts";
+import { GroupCommit } from "../group-commit.ts";
 import type { ConversationRow } from "../schema.ts";
 import { type NewQuestion, QUESTION_COLUMNS, questionRow } from "./conversations-repo.ts";
 import { type ThreadLearningUpdate, threadColumns } from "./learning-repo.ts";
@@ -11,10 +12,12 @@ import { type ThreadLearningUpdate, threadColumns } from "./learning-repo.ts";
  * and a crash leaves either the question with the state that counts it, or neither.
  *
  * Synchronous on the raw handle (README.md, rule 3) so that nothing else on the connection runs
- * inside the transaction: it never spans an await.
+ * inside the transaction: it never spans an await. It runs in the turn's group commit (GroupCommit):
+ * under load one commit carries several ideas' questions, submits and completions.
  */
 export class QuestionStepRepo {
   private readonly sqlite: SqliteHandle;
+  private readonly commits: GroupCommit;
   private readonly insertQuestion;
   private readonly useTemplate;
   /** UPDATE idea_threads statements by the set of columns they write (a handful of shapes). */
@@ -23,6 +26,7 @@ export class QuestionStepRepo {
 
   constructor(sqlite: SqliteHandle) {
     this.sqlite = sqlite;
+    this.commits = GroupCommit.of(sqlite);
     this.insertQuestion = sqlite.prepare(
       `INSERT INTO conversations (${QUESTION_COLUMNS.join(", ")})
        VALUES (${QUESTION_COLUMNS.map((c) => `@${c}`).join(", ")}) RETURNING *`,
@@ -43,10 +47,10 @@ export class QuestionStepRepo {
   /**
    * Stores an asked question, counts a use of its template (when it has one) and saves the
    * thread's fields (`thread`: at least the conversation state that counts the question), all or
-   * nothing. Returns the question's row.
+   * nothing. Resolves with the question's row once it is committed.
    */
-  ask(q: NewQuestion, thread: ThreadLearningUpdate): ConversationRow {
-    return this.askTx(q, thread);
+  ask(q: NewQuestion, thread: ThreadLearningUpdate): Promise<ConversationRow> {
+    return this.commits.run(() => this.askTx(q, thread));
   }
 
   private updateThread(id: number, u: ThreadLearningUpdate): void {
