@@ -23,7 +23,7 @@ import {
   protocolError,
 } from "../http/errors.ts";
 import { type NodeFetch, nodeFetch } from "../http/node-fetch.ts";
-import { chatOptions, readChatStream, validJsonLine } from "./stream.ts";
+import { chatOptions, malformedLine, ndjsonLineShape, readChatStream } from "./stream.ts";
 
 export interface OllamaBackendOptions {
   name: string;
@@ -43,6 +43,8 @@ interface Transport {
   client: Ollama;
   /** Headers of the last non-2xx response, which the package's ResponseError does not keep. */
   errorHeaders(): HeaderLookup | undefined;
+  /** The non-blank lines of the streamed answer so far: readChatStream gets one part for each. */
+  lines(): number;
 }
 
 export class OllamaBackend implements Backend {
@@ -90,7 +92,7 @@ export class OllamaBackend implements Backend {
       });
       guard.state.responseStarted = true;
       if (guard.signal.aborted) stream.abort();
-      return readChatStream(stream, request, ctx, guard, started, onProgress);
+      return readChatStream(stream, request, { ctx, guard, started, lines: transport.lines }, onProgress);
     };
 
     try {
@@ -168,8 +170,12 @@ export class OllamaBackend implements Backend {
 
   #transport(ctx: FailureContext, signal: AbortSignal): Transport {
     let errorHeaders: Headers | undefined;
-    const checkNdjsonLine = (line: string) =>
-      validJsonLine(line) ? undefined : protocolError(ctx, "malformed JSON line in the stream");
+    let lines = 0;
+    const checkNdjsonLine = (line: string) => {
+      const shape = ndjsonLineShape(line);
+      if (shape === "object") lines++;
+      return shape === "bad" ? malformedLine(ctx) : undefined;
+    };
     const guardedFetch: typeof fetch = async (input, init) => {
       const res = await this.#fetch(input, init, { signal, checkNdjsonLine });
       if (!res.ok) errorHeaders = res.headers;
@@ -178,6 +184,7 @@ export class OllamaBackend implements Backend {
     return {
       client: new Ollama({ host: this.#host, fetch: guardedFetch }),
       errorHeaders: () => errorHeaders,
+      lines: () => lines,
     };
   }
 }

@@ -13,20 +13,30 @@ export function chatOptions(request: RunRequest): { num_predict?: number; temper
   return options;
 }
 
+/** What reading a call's stream needs besides the stream: whose it is, its guard, its start. */
+export interface StreamCall {
+  ctx: FailureContext;
+  guard: CallGuard;
+  started: number;
+  /** The object lines the transport let through (ndjsonLineShape): one part is due for each. */
+  lines: () => number;
+}
+
 /** Collects the streamed answer, reporting progress per piece; the final `done` part carries usage. */
 export async function readChatStream(
   stream: AbortableAsyncIterator<ChatResponse>,
   request: RunRequest,
-  ctx: FailureContext,
-  guard: CallGuard,
-  started: number,
+  call: StreamCall,
   onProgress: ((p: RunProgress) => void) | undefined,
 ): Promise<RunResult> {
+  const { ctx, guard, started } = call;
   let text = "";
   let chunks = 0;
+  let parts = 0;
   let firstTokenMs: number | undefined;
   let final: ChatResponse | undefined;
   for await (const part of stream) {
+    parts++;
     const piece = part.message?.content ?? "";
     if (piece) {
       firstTokenMs ??= performance.now() - started;
@@ -36,6 +46,8 @@ export async function readChatStream(
     }
     if (part.done) final = part;
   }
+  // The package skips a line that is not JSON (with a console warning): a part is missing then.
+  if (parts < call.lines()) throw malformedLine(ctx);
   if (!final) throw protocolError(ctx, "stream ended early");
   return {
     text,
@@ -50,13 +62,21 @@ export async function readChatStream(
   };
 }
 
-/** Whether one line of the NDJSON stream is JSON (blank lines are allowed between them). */
-export function validJsonLine(line: string): boolean {
-  if (line.trim() === "") return true;
-  try {
-    JSON.parse(line);
-    return true;
-  } catch {
-    return false;
-  }
+export const malformedLine = (ctx: FailureContext) => protocolError(ctx, "malformed JSON line in the stream");
+
+/**
+ * One line of the NDJSON stream by its ends: blank (allowed between lines), an object ({…}), or
+ * bad. The package parses every line itself, so parsing here too cost a second JSON.parse per
+ * streamed piece; a line cut short or not JSON at all fails here, as it arrives, and one that only
+ * looks like an object is caught by readChatStream's count of the parts it got.
+ */
+export function ndjsonLineShape(line: string): "blank" | "object" | "bad" {
+  let first = 0;
+  let last = line.length - 1;
+  while (first <= last && isSpace(line.charCodeAt(first))) first++;
+  if (first > last) return "blank";
+  while (isSpace(line.charCodeAt(last))) last--;
+  return line.charCodeAt(first) === 0x7b && line.charCodeAt(last) === 0x7d ? "object" : "bad";
 }
+
+const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
