@@ -36,7 +36,10 @@ async function ollamaSending(lines: string[]): Promise<OllamaBackend> {
 }
 
 const run = (backend: OllamaBackend) =>
-  backend.run({ model: "m", messages: [{ role: "user", content: "hi" }] }, new AbortController().signal);
+  backend.run(
+    { jobId: 1, model: "m", messages: [{ role: "user", content: "hi" }] },
+    new AbortController().signal,
+  );
 
 describe("Ollama's NDJSON stream", () => {
   it("reads a well-formed answer, blank lines between its lines allowed", async () => {
