@@ -206,8 +206,8 @@ export class Engine {
    * The event's thread, read at the job's first event and reused until it ends (started, progress,
    * retrying): what listeners take from it meanwhile (ids, chat, source, title, callback URL) does
    * not change while a job waits and runs. The end reads the row again and drops the entry: a
-   * completed draft is already counted on its thread, in the completion's own transaction
-   * (migration 025's trigger), and the row read here shows it. With no listener nothing is read.
+   * completed draft is already counted on its thread, in the completion's own write (migration
+   * 025's trigger), and the row read here shows it. With no listener nothing is read.
    */
   private threadForEvent(event: QueueEvent): Promise<ThreadRecord | undefined> {
     const jobId = event.job.id;

@@ -90,8 +90,8 @@ export class JobQueue {
   }
 
   /**
-   * After a job's insert committed (and was counted): announce it, and hand the scheduler what it claimed
-   * in that commit (nothing: it is woken to claim).
+   * After a job's insert committed (and was counted): announce it, and hand the scheduler what it
+   * claimed in that commit (nothing: it is woken to claim).
    */
   private accepted(saved: Job, claimed: Job[] = []): Job {
     this.o.events.emit({ type: "queued", job: saved });

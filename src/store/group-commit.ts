@@ -61,6 +61,12 @@ export class GroupCommit {
   }
 
   private flush(): void {
+    // Inside a transaction someone left open across an await, BEGIN would become a savepoint and
+    // the writes would be reported durable before they are: wait for that transaction to end.
+    if (this.sqlite.inTransaction && this.sqlite.open) {
+      setImmediate(() => this.flush());
+      return;
+    }
     const items = this.pending;
     this.pending = [];
     let outcomes: Outcome[];

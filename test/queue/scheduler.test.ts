@@ -384,6 +384,14 @@ describe("crash recovery at start", () => {
 
 const draft = (threadId: number) => () => ({ threadId, jobType: "creation", priority: 5 });
 
+/** Nothing of a lost submit was kept, and its slot is free: the next idea's job runs. */
+async function expectNothingKeptAndSlotFree(h: H): Promise<void> {
+  expect(h.db.sqlite.prepare("SELECT count(*) FROM jobs").pluck().get()).toBe(0);
+  const next = await h.queue.enqueueWith(draft(h.threadId));
+  await h.settle();
+  expect(h.calls).toEqual([next.id]);
+}
+
 describe("a job claimed in its enqueue's transaction", () => {
   it("is claimed inside that transaction, running once the enqueue resolves, and runs once", async () => {
     h = await queueHarness({ groupCommit: true, capacity: 2 });
@@ -453,10 +461,38 @@ describe("a job claimed in its enqueue's transaction", () => {
     });
     await expect(lost).rejects.toThrow(/SQLITE_FULL/);
     await expect(failing).rejects.toThrow(/SQLITE_FULL/);
-    expect(sqlite.prepare("SELECT count(*) FROM jobs").pluck().get()).toBe(0);
-    const next = await h.queue.enqueueWith(draft(h.threadId));
+    await expectNothingKeptAndSlotFree(h);
+  });
+
+  it("a claim that loses the transaction fails the submit with its own error, and holds no slot", async () => {
+    h = await queueHarness({ groupCommit: true, capacity: 1 });
+    h.scheduler.start();
+    await h.settle(); // the start's pump has run
+    const sqlite = h.db.sqlite;
+    const claimMany = h.repo.claimMany.bind(h.repo);
+    let calls = 0;
+    h.repo.claimMany = (...args) => {
+      if (calls++ > 0) return claimMany(...args);
+      sqlite.exec("ROLLBACK"); // as SQLite does on some full-disk errors
+      throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+    };
+    await expect(h.queue.enqueueWith(draft(h.threadId))).rejects.toMatchObject({ code: "SQLITE_FULL" });
+    await expectNothingKeptAndSlotFree(h);
+  });
+
+  it("is not launched when cancelled between its commit and its launch", async () => {
+    h = await queueHarness({ groupCommit: true, capacity: 1 });
+    h.scheduler.start();
+    // Cancelled as it is announced: after its commit, before its launch.
+    h.events.subscribe((e) => {
+      if (e.type === "queued") h?.queue.cancel(e.job.id);
+    });
+    const job = await h.queue.enqueueWith(draft(h.threadId));
     await h.settle();
-    expect(h.calls).toEqual([next.id]);
+    expect(h.calls).toEqual([]);
+    expect(h.repo.get(job.id)?.status).toBe("cancelled");
+    expect(h.seen.map((e) => e.type)).toEqual(["queued", "cancelled"]);
+    expect(h.scheduler.runningCount()).toBe(0);
   });
 
   it("is put back in the queue, not run, when Hermes stops before it is launched", async () => {

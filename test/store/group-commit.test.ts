@@ -67,4 +67,28 @@ describe("GroupCommit", () => {
     for (const write of [a, b, c]) await expect(write).rejects.toThrow(/SQLITE_FULL/);
     expect(rows()).toEqual([]);
   });
+
+  it("rejects every write of the group when its commit fails, and keeps none of them", async () => {
+    sqlite.exec(`CREATE TABLE parent (id INTEGER PRIMARY KEY);
+      CREATE TABLE child (p INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)`);
+    sqlite.pragma("foreign_keys = ON");
+    const a = group.run(insert("a"));
+    const orphan = group.run(() => sqlite.prepare("INSERT INTO child (p) VALUES (42)").run().changes);
+    // The orphan is checked at COMMIT, after both writes ran.
+    for (const write of [a, orphan]) await expect(write).rejects.toThrow(/FOREIGN KEY/);
+    expect(rows()).toEqual([]);
+  });
+
+  it("waits for a transaction left open on the connection instead of nesting in it", async () => {
+    sqlite.exec("BEGIN");
+    let settled = false;
+    const a = group.run(insert("a")).then(() => {
+      settled = true;
+    });
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    sqlite.exec("COMMIT");
+    await a;
+    expect(rows()).toEqual(["a"]);
+  });
 });

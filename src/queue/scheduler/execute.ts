@@ -135,7 +135,8 @@ function pause(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** An error's message for a log line. */
+export const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 async function settleFailure(o: ResolvedSchedulerOptions, entry: Running, error: HermesError): Promise<void> {
   const { job } = entry;

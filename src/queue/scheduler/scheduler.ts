@@ -1,9 +1,9 @@
 import type { TimerHandle } from "../../clock.ts";
 import { HermesError } from "../../errors.ts";
 import type { Job } from "../../store/jobs/repo.ts";
-import { writeBackoffMs } from "../../store/storage-fault.ts";
+import { isStorageFull, writeBackoffMs } from "../../store/storage-fault.ts";
 import { CompletionBatcher } from "../completion-batch.ts";
-import { executeJob, keepLeaseAlive } from "./execute.ts";
+import { executeJob, keepLeaseAlive, messageOf } from "./execute.ts";
 import { ownerProcessIsDead } from "./lease-owner.ts";
 import type { ResolvedSchedulerOptions, Running, SchedulerOptions } from "./types.ts";
 
@@ -11,7 +11,8 @@ export { ownerId, ownerProcessIsDead } from "./lease-owner.ts";
 export type { DispatchContext, Dispatcher, DispatchOutcome, SchedulerOptions } from "./types.ts";
 
 /**
- * Moves jobs from the queue to the dispatcher. Enqueueing wakes it at once; one timer waits for
+ * Moves jobs from the queue to the dispatcher. An idea's job is claimed in the transaction that
+ * enqueues it (claimInEnqueue), any other enqueue wakes it at once; one timer waits for
  * the next scheduled retry; leases are renewed while a job runs so that a crashed process's jobs
  * can be told from live ones. This file is the dispatch loop (claim, launch, cancel, stop); a
  * launched job's lease, completion and retry/failure handling are in execute.ts.
@@ -30,8 +31,8 @@ export class Scheduler {
   private stopping = false;
   /** Consecutive failed claims or sweeps: the backoff grows with them. */
   private writeFailures = 0;
-  /** Jobs claimed in an enqueue's commit and not yet launched (adopt): they hold slots too. */
-  private adopting = 0;
+  /** Jobs claimed in an enqueue's transaction, not launched yet (adopt), by id: they hold slots. */
+  private readonly adopting = new Map<number, Job>();
 
   constructor(options: SchedulerOptions) {
     // A short lease (renewed every third of it) bounds how long a crashed process's job waits: ≤ 1.5 × lease.
@@ -84,8 +85,9 @@ export class Scheduler {
    * Runs inside the transaction that enqueues a job (JobQueue.enqueueWith): claims what the free
    * slots take, so the claim rides that commit instead of one of its own. The claimed jobs hold
    * their slots from here: `adopt` launches them once the commit is done, `abandon` gives the slots
-   * back when it is not (a transaction rolled back takes the claim with it). A claim that fails
-   * here (in its own savepoint) is left to the pump, which `adopt` then wakes.
+   * back when it is not (a transaction rolled back takes the claim with it). A claim that fails in
+   * its own savepoint is left to the pump (which `adopt` then wakes); one that took the whole
+   * transaction with it (a full disk) fails the enqueue, with its own error.
    */
   claimInEnqueue(): Job[] {
     if (!this.started || this.stopping || !this.o.groupCommit) return [];
@@ -93,9 +95,11 @@ export class Scheduler {
     if (free <= 0) return [];
     try {
       const claimed = this.o.repo.claimMany(this.o.clock.now(), this.o.owner, this.o.leaseMs, free);
-      this.adopting += claimed.length;
+      for (const job of claimed) this.adopting.set(job.id, job);
       return claimed;
-    } catch {
+    } catch (error) {
+      if (isStorageFull(error) || !this.o.repo.inTransaction()) throw error;
+      this.o.log?.warn({ err: messageOf(error) }, "claim with the enqueue failed; the pump claims it");
       return [];
     }
   }
@@ -104,6 +108,7 @@ export class Scheduler {
    * After the enqueue committed: launches the jobs claimed in it, a microtask later — when the
    * pump that an enqueue used to wake would have — or, with none claimed, wakes the pump. Nothing
    * else was ready (the claim took all that the free slots could), so the pump has nothing to do.
+   * A job cancelled in between is not launched (cancel() took it out of `adopting`).
    */
   adopt(claimed: Job[]): void {
     if (claimed.length === 0) {
@@ -111,8 +116,8 @@ export class Scheduler {
       return;
     }
     queueMicrotask(() => {
-      this.adopting -= claimed.length;
       for (const job of claimed) {
+        if (!this.adopting.delete(job.id)) continue;
         if (this.stopping) this.release(job);
         else this.launch(job);
       }
@@ -122,7 +127,7 @@ export class Scheduler {
   /** The enqueue that claimed these did not commit: they are ready again, and their slots free. */
   abandon(claimed: Job[]): void {
     if (claimed.length === 0) return;
-    this.adopting -= claimed.length;
+    for (const job of claimed) this.adopting.delete(job.id);
     this.wake();
   }
 
@@ -138,6 +143,8 @@ export class Scheduler {
   cancel(jobId: number, reason: string): number[] {
     const ids = this.o.repo.cancel(jobId, reason, this.o.clock.now());
     for (const id of ids) {
+      // Claimed with its enqueue and not launched yet: it never will be, and its slot is free.
+      if (this.adopting.delete(id)) this.wake();
       const r = this.running.get(id);
       if (r) {
         r.abortReason = "cancel";
@@ -203,7 +210,7 @@ export class Scheduler {
   }
 
   private freeSlots(): number {
-    return this.o.capacity() - this.running.size - this.adopting;
+    return this.o.capacity() - this.running.size - this.adopting.size;
   }
 
   /** A job claimed but not launched because Hermes is stopping goes back to the queue at once. */
@@ -213,7 +220,7 @@ export class Scheduler {
     } catch (error) {
       // Its lease runs out, or the next start sees this process gone: it is queued again then.
       this.o.log?.warn(
-        { jobId: job.id, err: error instanceof Error ? error.message : String(error) },
+        { jobId: job.id, err: messageOf(error) },
         "a claimed job could not be put back; it runs after the restart",
       );
     }
@@ -225,7 +232,7 @@ export class Scheduler {
     const full = this.o.storage?.report(error, writer) ?? false;
     const delay = writeBackoffMs(this.writeFailures);
     this.o.log?.error(
-      { err: error instanceof Error ? error.message : String(error), writer, retryInMs: delay },
+      { err: messageOf(error), writer, retryInMs: delay },
       full ? "database full: the queue waits and tries again" : "queue write failed; trying again",
     );
     this.setWakeTimer(this.o.clock.now() + delay, true);
@@ -283,7 +290,7 @@ export class Scheduler {
         // Only when a settling write was given up on (shutdown on a full disk): the job stays
         // 'running' in the database and is queued again at the next start.
         this.o.log?.error(
-          { jobId: job.id, err: error instanceof Error ? error.message : String(error) },
+          { jobId: job.id, err: messageOf(error) },
           "a job's outcome could not be stored; it runs again after the restart",
         ),
       )

@@ -42,8 +42,10 @@ export interface SchedulerOptions {
   leaseMs?: number;
   random?: () => number;
   /**
-   * Group commit: claim ready jobs and settle completions in batches, one transaction per batch
-   * (per event-loop turn). A completion is announced only after its batch committed.
+   * Group commit: claim ready jobs in batches and settle a turn's completions as one write of the
+   * turn's group commit (store/group-commit.ts), and claim an idea's job in the transaction that
+   * enqueues it. A completion is announced only after it committed. (Submits and asked questions
+   * join the group commit either way.)
    */
   groupCommit?: boolean;
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };

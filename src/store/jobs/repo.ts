@@ -64,6 +64,11 @@ export class JobsRepo {
     this.rider = rider;
   }
 
+  /** Whether a transaction is open on the connection (after an error: whether it survived). */
+  inTransaction(): boolean {
+    return this.sqlite.inTransaction;
+  }
+
   /** Called with each claimed job that could not be read (it has been failed). */
   onUnreadable(listener: (error: UnreadableRowError) => void): () => void {
     this.unreadableListeners.add(listener);

@@ -5,15 +5,15 @@ import { type NewQuestion, QUESTION_COLUMNS, questionRow } from "./conversations
 import { type ThreadLearningUpdate, threadColumns } from "./learning-repo.ts";
 
 /**
- * The writes of one asked question, in one synchronous transaction: the question's row, its
+ * The writes of one asked question, all or nothing: the question's row, its
  * template's use, and the thread's conversation state (with whatever else the step changed on the
  * thread, e.g. what was learned before the first question). Three autocommits were three commits
  * (each ~50 µs and a rewrite of the pages it touched, the thread's twice); one transaction is one,
  * and a crash leaves either the question with the state that counts it, or neither.
  *
- * Synchronous on the raw handle (README.md, rule 3) so that nothing else on the connection runs
- * inside the transaction: it never spans an await. It runs in the turn's group commit (GroupCommit):
- * under load one commit carries several ideas' questions, submits and completions.
+ * Synchronous on the raw handle (README.md, rule 3), so that it never spans an await, in a
+ * savepoint of the turn's group commit (README.md, rule 5): under load one commit carries several
+ * ideas' questions, submits and completions.
  */
 export class QuestionStepRepo {
   private readonly sqlite: SqliteHandle;
