@@ -19,7 +19,7 @@ afterEach(() => {
 });
 
 describe("opening the database", () => {
-  it("uses WAL, a busy timeout, a 2 MB page cache and the chosen synchronous level", async () => {
+  it("uses WAL, a busy timeout, a 2 MB page cache, temporary data in memory and the chosen synchronous level", async () => {
     dir = mkdtempSync(join(tmpdir(), "hermes-db-"));
     for (const [level, expected] of [
       ["NORMAL", 1],
@@ -31,6 +31,8 @@ describe("opening the database", () => {
       expect(Number(h.sqlite.pragma("busy_timeout", { simple: true }))).toBeGreaterThan(0);
       // SQLite's 2 MB page cache, not better-sqlite3's 16 MB build default (RSS after many ideas).
       expect(h.sqlite.pragma("cache_size", { simple: true })).toBe(-2000);
+      // Savepoint journals (a group commit's writes) in memory, never spilled to a temporary file.
+      expect(h.sqlite.pragma("temp_store", { simple: true })).toBe(2);
       expect(databaseIsUsable(h)).toBe(true);
       await h.close();
       expect(databaseIsUsable(h)).toBe(false);
